@@ -83,7 +83,7 @@ function hexNibble(c: number): number {
 /** Hex text to bytes; undefined for odd length or a non-hex character. */
 export function fromHex(s: string): Bytes | undefined {
   if (s.length % 2 !== 0) return undefined;
-  const out = alloc(s.length / 2);
+  const out = alloc(Math.floor(s.length / 2)); // `/` is a float on Lua
   for (let i = 0; i < out.length; i++) {
     const hi = hexNibble(s.charCodeAt(2 * i));
     const lo = hexNibble(s.charCodeAt(2 * i + 1));

@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import * as bytes from "../firmware/core/bytes";
+import { buildLuaBundle, nativeRunner, wasmoonRunner, type LuaRunner } from "./support/lua";
+import { haveTool } from "./support/tools";
+import * as entry from "./lua/bytes-entry";
+
+const UTF8_CASES: Array<[string, string]> = [
+  ["68656c6c6f", "68656c6c6f"], // ascii
+  ["c3a9", "c3a9"], // é
+  ["e282ac", "e282ac"], // €
+  ["f09f9880", "f09f9880"], // U+1F600 (surrogate pair on JS)
+  ["c0af", "bad"], // overlong /
+  ["e080af", "bad"], // overlong
+  ["eda080", "bad"], // surrogate D800
+  ["f4908080", "bad"], // above U+10FFFF
+  ["c3", "bad"], // truncated
+  ["e282", "bad"], // truncated
+  ["80", "bad"], // lone continuation
+  ["ff", "bad"],
+];
+
+describe("bytes on Node", () => {
+  it("hex round trip and rejects bad hex", () => {
+    expect(bytes.toHex(bytes.fromHex("00ff10Ab")!)).toBe("00ff10ab");
+    expect(bytes.fromHex("abc")).toBeUndefined();
+    expect(bytes.fromHex("zz")).toBeUndefined();
+  });
+  it("strict UTF-8", () => {
+    for (const [hex, want] of UTF8_CASES) expect(entry.utf8(hex), hex).toBe(want);
+    expect(bytes.utf8Decode(bytes.fromHex("f09f9880")!)).toBe("\u{1F600}");
+  });
+  it("equal compares content and length", () => {
+    expect(bytes.equal(bytes.fromHex("0102")!, bytes.fromHex("0102")!)).toBe(true);
+    expect(bytes.equal(bytes.fromHex("0102")!, bytes.fromHex("0103")!)).toBe(false);
+    expect(bytes.equal(bytes.fromHex("0102")!, bytes.fromHex("010200")!)).toBe(false);
+  });
+});
+
+async function checkRunner(runner: LuaRunner) {
+  const calls: Array<[string, ...string[]]> = [
+    ["roundTrip", "0102ff"],
+    ["roundTrip", "zz"],
+    ["allocZero", "5"],
+    ...UTF8_CASES.map(([hex]) => ["utf8", hex] as [string, string]),
+  ];
+  const got = await runner.callMany(calls);
+  const want = calls.map(([fn, ...args]) => (entry as Record<string, (...a: string[]) => string>)[fn](...args));
+  expect(got).toEqual(want);
+}
+
+describe("bytes on Lua", () => {
+  it("wasmoon gives the same results as Node", async () => {
+    const r = await wasmoonRunner(buildLuaBundle("test/lua/bytes-entry.ts"));
+    await checkRunner(r);
+    r.close();
+  });
+  for (const bin of ["lua5.3", "lua5.4"]) {
+    it(`${bin} gives the same results as Node`, async (ctx) => {
+      if (!haveTool(bin)) return ctx.skip();
+      await checkRunner(nativeRunner(bin, buildLuaBundle("test/lua/bytes-entry.ts")));
+    });
+  }
+});

@@ -1,0 +1,20 @@
+// Entry compiled to Lua by test/bytes.test.ts: bytes helpers, string in/out.
+import { alloc, concat, equal, fromHex, slice, toHex, utf8Decode, utf8Encode } from "../../firmware/core/bytes";
+
+export function roundTrip(hex: string): string {
+  const b = fromHex(hex);
+  if (b === undefined) return "invalid";
+  return toHex(concat([slice(b, 1, b.length), slice(b, 0, 1)])) + ":" + b.length;
+}
+
+export function utf8(hex: string): string {
+  const b = fromHex(hex);
+  if (b === undefined) return "invalid";
+  const s = utf8Decode(b);
+  return s === undefined ? "bad" : toHex(utf8Encode(s));
+}
+
+export function allocZero(n: string): string {
+  const b = alloc(Math.floor(Number(n)));
+  return toHex(b) + (equal(b, alloc(b.length)) ? ":eq" : ":ne");
+}

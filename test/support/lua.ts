@@ -1,0 +1,106 @@
+// Run firmware code in the real Lua VM: a TypeScript entry file is compiled by
+// typescript-to-lua into one bundle, then called either inside wasmoon (Lua
+// 5.4 compiled to WebAssembly, always available) or by Debian's lua5.3/lua5.4.
+//
+// Entry files export functions that take and return strings (hex for bytes),
+// so the same call runs unchanged on every runtime.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as tstl from "typescript-to-lua";
+import ts from "typescript";
+import { LuaFactory } from "wasmoon";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const built: Record<string, string> = {};
+
+/** Compile `entry` (a .ts path relative to the repo root) into one Lua file; returns its path. */
+export function buildLuaBundle(entry: string, luaTarget = "5.3"): string {
+  const key = entry + "@" + luaTarget;
+  if (built[key]) return built[key];
+  const cfg = ts.readConfigFile(join(ROOT, "tsconfig.lua.json"), ts.sys.readFile).config;
+  const options = ts.convertCompilerOptionsFromJson(cfg.compilerOptions, ROOT).options;
+  const dir = join(tmpdir(), "pindai-lua");
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, entry.replace(/[^A-Za-z0-9]/g, "_") + "." + luaTarget + ".lua");
+  const entryPath = join(ROOT, entry);
+  const result = tstl.transpileFiles([entryPath], {
+    ...options,
+    ...cfg.tstl,
+    luaTarget,
+    luaBundle: out,
+    luaBundleEntry: entryPath,
+  } as tstl.CompilerOptions);
+  if (result.diagnostics.length > 0) {
+    const text = result.diagnostics
+      .map((d) => `${d.file ? d.file.fileName : ""}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`)
+      .join("\n");
+    throw new Error("typescript-to-lua failed:\n" + text);
+  }
+  if (!existsSync(out)) throw new Error("typescript-to-lua wrote no bundle for " + entry);
+  built[key] = out;
+  return out;
+}
+
+export interface LuaRunner {
+  name: string;
+  /** Call exported functions in order; each result is the function's string result. */
+  callMany(calls: Array<[string, ...string[]]>): Promise<string[]>;
+  close(): void;
+}
+
+/** Lua 5.4 inside Node (wasmoon). */
+export async function wasmoonRunner(bundlePath: string): Promise<LuaRunner> {
+  const lua = await new LuaFactory().createEngine();
+  const mod = await lua.doString(readFileSync(bundlePath, "utf8"));
+  return {
+    name: "wasmoon (Lua 5.4)",
+    async callMany(calls) {
+      const out: string[] = [];
+      for (const [fn, ...args] of calls) {
+        if (typeof mod[fn] !== "function") throw new Error(`Lua bundle has no function ${fn}`);
+        out.push(String(mod[fn](...args)));
+      }
+      return out;
+    },
+    close() {
+      lua.global.close();
+    },
+  };
+}
+
+// Reads "fn<TAB>arg<TAB>arg" lines, writes "OK<TAB>result" or "ERR<TAB>message".
+const DRIVER = `
+local m = dofile(arg[1])
+for line in io.lines() do
+  local parts = {}
+  for p in (line .. "\\t"):gmatch("([^\\t]*)\\t") do parts[#parts + 1] = p end
+  local fn = table.remove(parts, 1)
+  local ok, res = pcall(m[fn], table.unpack(parts))
+  local text = (tostring(res):gsub("[\\r\\n]", " "))
+  io.write(ok and "OK\\t" or "ERR\\t", text, "\\n")
+end
+`;
+
+/** A system Lua interpreter (lua5.3 / lua5.4), one process per batch. */
+export function nativeRunner(luaBin: string, bundlePath: string): LuaRunner {
+  const driver = join(tmpdir(), "pindai-lua", "driver.lua");
+  writeFileSync(driver, DRIVER);
+  return {
+    name: luaBin,
+    async callMany(calls) {
+      const input = calls.map((c) => c.join("\t")).join("\n") + "\n";
+      const r = spawnSync(luaBin, [driver, bundlePath], { input, encoding: "utf8", maxBuffer: 1 << 28 });
+      if (r.status !== 0) throw new Error(`${luaBin} failed: ${r.stderr}`);
+      const lines = r.stdout.split("\n").slice(0, calls.length);
+      return lines.map((l, i) => {
+        const tab = l.indexOf("\t");
+        if (l.slice(0, tab) !== "OK") throw new Error(`${luaBin}: ${calls[i][0]} raised ${l.slice(tab + 1)}`);
+        return l.slice(tab + 1);
+      });
+    },
+    close() {},
+  };
+}
