@@ -182,3 +182,14 @@ export function utf8Encode(s: string): Bytes {
   for (let i = 0; i < tmp.length; i++) out[i] = tmp[i];
   return out;
 }
+
+/** Characters (code points) in a string of the runtime's own form. */
+export function charCount(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // Count lead bytes on Lua, and everything but low surrogates on JS.
+    if (STRINGS_ARE_BYTES ? (c & 0xc0) !== 0x80 : c < 0xdc00 || c > 0xdfff) n++;
+  }
+  return n;
+}

@@ -1,0 +1,15 @@
+// pindai verification core. The chain of a scan, top to bottom:
+//
+//   QR text --"PD1:"--> base45.ts --> cbor.ts --> cose.ts (COSE_Sign1)
+//     --> keyset.ts (which issuer key) --> ed25519.ts (sha512.ts, field25519.ts)
+//     --> claims.ts (CWT) --> trust.ts (windows) --> replay.ts --> verdict.ts
+//
+// presentation.ts strings the chain together for the 90-second QR, card.ts
+// for the physical card. Every function here is portable (Node, Espruino,
+// Lua) and returns errors as values.
+export { verifyPresentation, QR_PREFIX, type Outcome } from "./presentation";
+export { verifyCard, cardAuthMessage, type CardRead } from "./card";
+export { loadKeyset, installDecision, isStale, type Keyset, type RootKey, UsageBits } from "./keyset";
+export { ReplayCache } from "./replay";
+export type { TrustedTime } from "./trust";
+export { VERDICTS, maskNik, type Verdict, type Warning, type Display } from "./verdict";

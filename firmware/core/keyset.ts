@@ -1,0 +1,168 @@
+// The issuer key set (trust list), SPEC section 4: a COSE_Sign1 signed by a
+// root key compiled into the firmware, carrying the issuer keys, the
+// revocation list and the verification policy.
+import { type Bytes, equal } from "./bytes";
+import { type CborItem, cborDecode, mapGet, isKind, CBOR } from "./cbor";
+import { decodeSign1, verifySign1 } from "./cose";
+import type { Verdict } from "./verdict";
+
+/** Key entry usage bits (SPEC 4). */
+export const UsageBits = { QR: 1, CARD: 2, ADMIN: 4 };
+
+export const REPLAY_OFF = 0;
+export const REPLAY_WARN = 1;
+export const REPLAY_REJECT = 2;
+
+export interface KeyEntry {
+  kid: Bytes;
+  publicKey: Bytes;
+  nbf: number;
+  exp: number;
+  usage: number;
+}
+
+export interface Policy {
+  skew: number; // seconds, 0-300
+  maxValidity: number; // seconds, 1-300
+  replay: number; // REPLAY_OFF | REPLAY_WARN | REPLAY_REJECT
+}
+
+export const DEFAULT_POLICY: Policy = { skew: 30, maxValidity: 90, replay: REPLAY_WARN };
+
+export interface Keyset {
+  version: number;
+  issued: number;
+  nextUpdate: number;
+  keys: KeyEntry[];
+  revoked: Bytes[];
+  policy: Policy;
+  /** The signed bytes as installed (kept so an identical re-install is a no-op). */
+  raw: Bytes;
+}
+
+/** A root key compiled into the firmware image. */
+export interface RootKey {
+  kid: Bytes;
+  publicKey: Bytes;
+}
+
+export type KeysetResult = { ok: true; keyset: Keyset } | { ok: false; verdict: Verdict; reason: string };
+
+export const MAX_KEYSET_BYTES = 16384;
+export const MAX_KEYS = 64;
+export const MAX_REVOKED = 1024;
+
+function bad(verdict: Verdict, reason: string): KeysetResult {
+  return { ok: false, verdict, reason };
+}
+
+function uintAt(map: CborItem, key: number): number | undefined {
+  const v = mapGet(map, key);
+  return v !== undefined && isKind(v, CBOR.UINT) ? v.int : undefined;
+}
+
+function bytesAt(map: CborItem, key: number, len: number): Bytes | undefined {
+  const v = mapGet(map, key);
+  if (v === undefined || !isKind(v, CBOR.BYTES)) return undefined;
+  const b = v.bytes as Bytes;
+  return b.length === len ? b : undefined;
+}
+
+function parseKey(item: CborItem): KeyEntry | undefined {
+  if (!isKind(item, CBOR.MAP)) return undefined;
+  const kid = bytesAt(item, 1, 8);
+  const publicKey = bytesAt(item, 2, 32);
+  const nbf = uintAt(item, 3);
+  const exp = uintAt(item, 4);
+  const usage = uintAt(item, 5);
+  if (kid === undefined || publicKey === undefined || nbf === undefined || exp === undefined || usage === undefined) {
+    return undefined;
+  }
+  return { kid, publicKey, nbf, exp, usage };
+}
+
+function parsePolicy(item: CborItem | undefined): Policy | undefined {
+  if (item === undefined) return DEFAULT_POLICY;
+  if (!isKind(item, CBOR.MAP)) return undefined;
+  const skew = mapGet(item, 1) === undefined ? DEFAULT_POLICY.skew : uintAt(item, 1);
+  const maxValidity = mapGet(item, 2) === undefined ? DEFAULT_POLICY.maxValidity : uintAt(item, 2);
+  const replay = mapGet(item, 3) === undefined ? DEFAULT_POLICY.replay : uintAt(item, 3);
+  if (skew === undefined || skew > 300) return undefined;
+  if (maxValidity === undefined || maxValidity < 1 || maxValidity > 300) return undefined;
+  if (replay === undefined || replay > 2) return undefined;
+  return { skew, maxValidity, replay };
+}
+
+/** The payload map of SPEC 4, once its signature has been checked. */
+function parsePayload(payload: Bytes, raw: Bytes): Keyset | undefined {
+  const r = cborDecode(payload);
+  if (!r.ok || !isKind(r.item, CBOR.MAP)) return undefined;
+  const m = r.item;
+  const version = uintAt(m, 1);
+  const issued = uintAt(m, 2);
+  const nextUpdate = uintAt(m, 3);
+  const keysItem = mapGet(m, 4);
+  const revokedItem = mapGet(m, 5);
+  const policy = parsePolicy(mapGet(m, 6));
+  if (version === undefined || issued === undefined || nextUpdate === undefined || policy === undefined) return undefined;
+  if (keysItem === undefined || !isKind(keysItem, CBOR.ARRAY)) return undefined;
+  const keyItems = keysItem.items as CborItem[];
+  if (keyItems.length > MAX_KEYS) return undefined;
+  const keys: KeyEntry[] = [];
+  for (let i = 0; i < keyItems.length; i++) {
+    const k = parseKey(keyItems[i]);
+    if (k === undefined) return undefined;
+    keys.push(k);
+  }
+  const revoked: Bytes[] = [];
+  if (revokedItem !== undefined) {
+    if (!isKind(revokedItem, CBOR.ARRAY)) return undefined;
+    const items = revokedItem.items as CborItem[];
+    if (items.length > MAX_REVOKED) return undefined;
+    for (let i = 0; i < items.length; i++) {
+      if (!isKind(items[i], CBOR.BYTES)) return undefined;
+      revoked.push(items[i].bytes as Bytes);
+    }
+  }
+  return { version, issued, nextUpdate, keys, revoked, policy, raw };
+}
+
+/**
+ * Decode a signed key set and check it against the compiled-in roots.
+ * Nothing in it is looked at before the root signature verifies.
+ */
+export function loadKeyset(data: Bytes, roots: RootKey[]): KeysetResult {
+  if (data.length > MAX_KEYSET_BYTES) return bad("MALFORMED", "key set larger than " + MAX_KEYSET_BYTES + " bytes");
+  const s = decodeSign1(data);
+  if (!s.ok) return bad(s.verdict, "not a signed key set");
+  let root: RootKey | undefined;
+  for (let i = 0; i < roots.length; i++) if (equal(roots[i].kid, s.sign1.kid)) root = roots[i];
+  if (root === undefined) return bad("UNKNOWN_KEY", "signed by a key that is not a root of this firmware");
+  if (!verifySign1(s.sign1, root.publicKey)) return bad("BAD_SIGNATURE", "root signature does not verify");
+  const ks = parsePayload(s.sign1.payload, data);
+  if (ks === undefined) return bad("MALFORMED", "key set payload does not follow SPEC section 4");
+  return { ok: true, keyset: ks };
+}
+
+export type InstallDecision = "INSTALL" | "SAME" | "OLDER";
+
+/** SPEC 4: install only a greater version; the same version with the same bytes is a no-op. */
+export function installDecision(current: Keyset | undefined, incoming: Keyset): InstallDecision {
+  if (current === undefined || incoming.version > current.version) return "INSTALL";
+  if (incoming.version === current.version && equal(incoming.raw, current.raw)) return "SAME";
+  return "OLDER";
+}
+
+export function findKey(ks: Keyset, kid: Bytes): KeyEntry | undefined {
+  for (let i = 0; i < ks.keys.length; i++) if (equal(ks.keys[i].kid, kid)) return ks.keys[i];
+  return undefined;
+}
+
+export function isRevoked(ks: Keyset, id: Bytes): boolean {
+  for (let i = 0; i < ks.revoked.length; i++) if (equal(ks.revoked[i], id)) return true;
+  return false;
+}
+
+export function isStale(ks: Keyset, now: number): boolean {
+  return now > ks.nextUpdate;
+}

@@ -1,0 +1,97 @@
+// The 90-second QR (SPEC section 2), from the scanned text to one verdict:
+//   text -> "PD1:" -> Base45 -> COSE_Sign1 -> signer key -> Ed25519
+//        -> claims -> validity -> revocation -> replay -> verdict
+// Nothing from the payload is read before the signature has verified.
+import { type Bytes, toHex } from "./bytes";
+import { base45Decode } from "./base45";
+import { decodeSign1 } from "./cose";
+import { parsePresentationClaims } from "./claims";
+import { type Keyset, REPLAY_OFF, REPLAY_REJECT, UsageBits, isRevoked, isStale } from "./keyset";
+import type { ReplayCache } from "./replay";
+import { type TrustedTime, checkSigner, checkWindow } from "./trust";
+import { type Display, type Verdict, type Warning, maskNik } from "./verdict";
+
+export const QR_PREFIX = "PD1:";
+/** The most characters a QR code can carry in alphanumeric mode (version 40-L). */
+export const MAX_QR_TEXT = 4296;
+
+export interface Outcome {
+  verdict: Verdict;
+  warnings: Warning[];
+  /** Signer kid (hex) once the structure decoded; for the audit log. */
+  kid?: string;
+  /** Only when verdict is OK. */
+  display?: Display;
+  /** Only when verdict is OK: the NIK, for the audit log's salted hash. Never shown whole. */
+  nik?: string;
+  /** Presentation id (hex), only after the signature verified. */
+  cti?: string;
+  /** Card serial, only for a verified card. */
+  sub?: string;
+}
+
+export function outcome(verdict: Verdict, warnings: Warning[], kid?: Bytes): Outcome {
+  const o: Outcome = { verdict, warnings };
+  if (kid !== undefined) o.kid = toHex(kid);
+  return o;
+}
+
+/** Warnings that stand whatever the code says (SPEC 3). */
+export function deviceWarnings(keyset: Keyset | undefined, time: TrustedTime): Warning[] {
+  const w: Warning[] = [];
+  if (keyset === undefined) w.push("NO_KEYSET");
+  if (!time.trusted) w.push("CLOCK_NOT_TRUSTED");
+  if (keyset !== undefined && time.trusted && isStale(keyset, time.now)) w.push("KEYSET_STALE");
+  return w;
+}
+
+export function verifyPresentation(
+  text: string,
+  keyset: Keyset | undefined,
+  time: TrustedTime,
+  replay: ReplayCache,
+): Outcome {
+  const warnings = deviceWarnings(keyset, time);
+  if (text.substring(0, QR_PREFIX.length) !== QR_PREFIX) return outcome("NOT_A_CREDENTIAL", warnings);
+  if (keyset === undefined) return outcome("NO_KEYSET", warnings);
+  if (text.length > MAX_QR_TEXT) return outcome("MALFORMED", warnings);
+
+  const raw = base45Decode(text.substring(QR_PREFIX.length));
+  if (!raw.ok) return outcome("MALFORMED", warnings);
+  const cose = decodeSign1(raw.bytes);
+  if (!cose.ok) return outcome(cose.verdict, warnings);
+  const s = cose.sign1;
+
+  const signer = checkSigner(s, keyset, UsageBits.QR, time);
+  if (!signer.ok) return outcome(signer.verdict, warnings, s.kid);
+
+  // Signature verified: the claims may now be read.
+  const c = parsePresentationClaims(s.payload);
+  if (c === undefined) return outcome("MALFORMED", warnings, s.kid);
+  const policy = keyset.policy;
+  if (!(c.iat < c.exp) || c.exp - c.iat > policy.maxValidity) return outcome("VALIDITY_TOO_LONG", warnings, s.kid);
+  const window = checkWindow(c.iat, c.exp, time.now, policy.skew);
+  if (window !== "OK") return outcome(window, warnings, s.kid);
+  if (isRevoked(keyset, c.cti)) return outcome("REVOKED", warnings, s.kid);
+
+  const cti = toHex(c.cti);
+  if (policy.replay !== REPLAY_OFF && replay.seen(cti, time.now)) {
+    if (policy.replay === REPLAY_REJECT) return outcome("REPLAYED", warnings, s.kid);
+    warnings.push("ALREADY_USED");
+  } else if (policy.replay !== REPLAY_OFF) {
+    replay.remember(cti, c.exp + policy.skew);
+  }
+
+  const o = outcome("OK", warnings, s.kid);
+  o.cti = cti;
+  o.nik = c.idn.nik;
+  o.display = {
+    name: c.idn.name,
+    dob: c.idn.dob,
+    nikMasked: maskNik(c.idn.nik),
+    sex: c.idn.sex,
+    issuer: c.iss,
+  };
+  if (c.idn.pob !== undefined) o.display.pob = c.idn.pob;
+  return o;
+}

@@ -1,0 +1,58 @@
+// pindai keygen / pindai pubkey
+import { existsSync } from "node:fs";
+import { parse, parseTime, nowSeconds, required } from "../args";
+import { CliError } from "../errors";
+import { newKey, readKeyFile, writeKeyFile, type Usage } from "../keyfile";
+import type { Io } from "../cli";
+
+const USAGES: Usage[] = ["qr", "card", "admin", "root"];
+
+export const keygenHelp = `pindai keygen --usage qr|card|admin|root[,..] --out FILE [--nbf T] [--exp T | --days N] [--force]
+
+Makes an Ed25519 key file (kid, public and secret key, validity window),
+written with mode 0600. T is unix seconds or an ISO date. The window is what
+\`pindai keyset\` puts in the key set (default: from now for 365 days).`;
+
+export function keygen(argv: string[], io: Io): number {
+  const { values } = parse(argv, {
+    usage: { type: "string" },
+    out: { type: "string", short: "o" },
+    nbf: { type: "string" },
+    exp: { type: "string" },
+    days: { type: "string" },
+    force: { type: "boolean" },
+  });
+  if (values.help) return io.help(keygenHelp);
+  const usage = required(values.usage, "usage").split(",") as Usage[];
+  for (const u of usage) if (!USAGES.includes(u)) throw new CliError(`--usage: unknown usage "${u}" (qr, card, admin, root)`);
+  const out = required(values.out, "out");
+  if (existsSync(out) && !values.force) throw new CliError(`${out} exists; use --force to overwrite a key`);
+  const nbf = values.nbf !== undefined ? parseTime(values.nbf, "nbf") : nowSeconds();
+  const days = values.days !== undefined ? Number(values.days) : 365;
+  if (!(days > 0)) throw new CliError("--days: must be a positive number");
+  const exp = values.exp !== undefined ? parseTime(values.exp, "exp") : nbf + Math.round(days * 86400);
+  if (exp <= nbf) throw new CliError("--exp must be after --nbf");
+  const key = newKey(usage, nbf, exp);
+  writeKeyFile(out, key);
+  io.out(`wrote ${out}: ${usage.join(",")} key, kid ${key.kid}`);
+  return 0;
+}
+
+export const pubkeyHelp = `pindai pubkey FILE [--out PUBFILE]
+
+Prints the 64-hex Ed25519 public key of a key file. With --out, also writes a
+public key file (no secret) that can be handed to \`pindai keyset --key\`.`;
+
+export function pubkey(argv: string[], io: Io): number {
+  const { values, positionals } = parse(argv, { out: { type: "string", short: "o" } }, true);
+  if (values.help) return io.help(pubkeyHelp);
+  if (positionals.length !== 1) throw new CliError("expected one key file");
+  const k = readKeyFile(positionals[0]);
+  if (values.out) {
+    const pub = { ...k };
+    delete pub.secretKey;
+    writeKeyFile(values.out, pub);
+  }
+  io.out(k.publicKey);
+  return 0;
+}

@@ -1,0 +1,89 @@
+// Key files: JSON with hex fields, written with mode 0600 because they hold a
+// secret key. A "public" file (from `pindai pubkey --out`) has no secretKey.
+import { readFileSync, writeFileSync, chmodSync } from "node:fs";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { ed } from "./ed";
+import { UsageBits } from "../../firmware/core/keyset";
+import { CliError } from "./errors";
+
+export type Usage = "qr" | "card" | "admin" | "root";
+export const USAGE_BIT: Record<Exclude<Usage, "root">, number> = {
+  qr: UsageBits.QR,
+  card: UsageBits.CARD,
+  admin: UsageBits.ADMIN,
+};
+
+export interface KeyFile {
+  type: "pindai-key";
+  usage: Usage[];
+  kid: string; // 16 hex (8 bytes)
+  publicKey: string; // 64 hex
+  secretKey?: string; // 64 hex (the RFC 8032 seed)
+  nbf: number; // validity window for the key set entry, unix seconds
+  exp: number;
+}
+
+/** kid = first 8 bytes of SHA-256(public key): stable, and collisions are negligible. */
+export function kidOf(publicKey: Uint8Array): Uint8Array {
+  return sha256(publicKey).slice(0, 8);
+}
+
+export function newKey(usage: Usage[], nbf: number, exp: number): KeyFile {
+  const secret = ed.utils.randomSecretKey();
+  const pub = ed.getPublicKey(secret);
+  return {
+    type: "pindai-key",
+    usage,
+    kid: hex(kidOf(pub)),
+    publicKey: hex(pub),
+    secretKey: hex(secret),
+    nbf,
+    exp,
+  };
+}
+
+export function writeKeyFile(path: string, key: KeyFile): void {
+  writeFileSync(path, JSON.stringify(key, null, 2) + "\n", { mode: 0o600 });
+  chmodSync(path, 0o600); // also when the file already existed
+}
+
+export function readKeyFile(path: string): KeyFile {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new CliError(`cannot read key file ${path}: ${(e as Error).message}`);
+  }
+  let k: KeyFile;
+  try {
+    k = JSON.parse(text);
+  } catch {
+    throw new CliError(`${path} is not a pindai key file (not JSON)`);
+  }
+  if (
+    k?.type !== "pindai-key" ||
+    !/^[0-9a-f]{64}$/.test(k.publicKey) ||
+    !/^[0-9a-f]{16}$/.test(k.kid) ||
+    (k.secretKey !== undefined && !/^[0-9a-f]{64}$/.test(k.secretKey)) ||
+    !Array.isArray(k.usage)
+  ) {
+    throw new CliError(`${path} is not a valid pindai key file`);
+  }
+  if (k.secretKey !== undefined && hex(ed.getPublicKey(unhex(k.secretKey))) !== k.publicKey) {
+    throw new CliError(`${path}: secret key does not match its public key`);
+  }
+  return k;
+}
+
+export function requireSecret(k: KeyFile, path: string): Uint8Array {
+  if (!k.secretKey) throw new CliError(`${path} holds no secret key (it is a public key file)`);
+  return unhex(k.secretKey);
+}
+
+export function hex(b: Uint8Array): string {
+  return Buffer.from(b).toString("hex");
+}
+
+export function unhex(s: string): Uint8Array {
+  return new Uint8Array(Buffer.from(s, "hex"));
+}

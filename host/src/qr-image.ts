@@ -1,0 +1,58 @@
+// QR images on the host: written with the qrcode package, read back with jsqr
+// (the same decoder the camera path of the device uses).
+import { readFileSync } from "node:fs";
+import QRCode from "qrcode";
+import { PNG } from "pngjs";
+import jpeg from "jpeg-js";
+import jsQR from "jsqr";
+import { CliError } from "./errors";
+
+export interface GrayImage {
+  width: number;
+  height: number;
+  rgba: Uint8ClampedArray;
+}
+
+/** A PNG of `text` (alphanumeric mode for Base45 text, error correction M). */
+export async function qrPng(text: string, scale = 4): Promise<Buffer> {
+  return QRCode.toBuffer([{ data: text, mode: "alphanumeric" }], {
+    errorCorrectionLevel: "M",
+    margin: 4,
+    scale,
+    type: "png",
+  });
+}
+
+export const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
+export const MAX_IMAGE_PIXELS = 16 * 1024 * 1024;
+
+/** Decode a PNG or JPEG file into RGBA; clear errors for anything else. */
+export function readImage(path: string): GrayImage {
+  let data: Buffer;
+  try {
+    data = readFileSync(path);
+  } catch (e) {
+    throw new CliError(`cannot read image ${path}: ${(e as Error).message}`);
+  }
+  if (data.length > MAX_IMAGE_BYTES) throw new CliError(`${path}: image larger than ${MAX_IMAGE_BYTES} bytes`);
+  try {
+    if (data.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) {
+      const png = PNG.sync.read(data);
+      if (png.width * png.height > MAX_IMAGE_PIXELS) throw new Error("too many pixels");
+      return { width: png.width, height: png.height, rgba: new Uint8ClampedArray(png.data) };
+    }
+    if (data[0] === 0xff && data[1] === 0xd8) {
+      const img = jpeg.decode(data, { useTArray: true, maxResolutionInMP: 16, maxMemoryUsageInMB: 256 });
+      return { width: img.width, height: img.height, rgba: new Uint8ClampedArray(img.data) };
+    }
+  } catch (e) {
+    throw new CliError(`${path}: cannot decode image (${(e as Error).message})`);
+  }
+  throw new CliError(`${path}: not a PNG or JPEG image`);
+}
+
+/** The text of the first QR code found, or undefined. */
+export function decodeQr(img: GrayImage): string | undefined {
+  const r = jsQR(img.rgba, img.width, img.height, { inversionAttempts: "attemptBoth" });
+  return r ? r.data : undefined;
+}
