@@ -1,0 +1,118 @@
+// The pindai command as an agency or issuer uses it, in a temp folder.
+import { describe, expect, it, beforeAll } from "vitest";
+import { mkdtempSync, statSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { main, type Io } from "../host/src/cli";
+
+async function run(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l), help: (t) => (out.push(t), 0) };
+  const code = await main(argv, io);
+  return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+const dir = mkdtempSync(join(tmpdir(), "pindai-cli-"));
+const f = (name: string) => join(dir, name);
+const NOW = Math.floor(Date.now() / 1000);
+let text = "";
+
+describe("pindai CLI", () => {
+  beforeAll(async () => {
+    expect((await run("keygen", "--usage", "root", "--out", f("root.json"))).code).toBe(0);
+    expect((await run("keygen", "--usage", "qr", "--out", f("issuer.json"))).code).toBe(0);
+    expect((await run("pubkey", f("issuer.json"), "--out", f("issuer.pub.json"))).code).toBe(0);
+    const ks = await run("keyset", "--root", f("root.json"), "--version", "1", "--key", f("issuer.pub.json"), "--out", f("ks.cbor"));
+    expect(ks.code, ks.err).toBe(0);
+    const issued = await run(
+      "issue", "--key", f("issuer.json"), "--nik", "3201014512900001", "--name", "Budi Santoso",
+      "--dob", "1985-07-17", "--sex", "L", "--qr", f("qr.png"),
+    );
+    expect(issued.code, issued.err).toBe(0);
+    text = issued.out.trim();
+  });
+
+  it("keygen writes a 0600 key file and refuses to overwrite one", async () => {
+    expect(statSync(f("root.json")).mode & 0o777).toBe(0o600);
+    const again = await run("keygen", "--usage", "root", "--out", f("root.json"));
+    expect(again.code).toBe(2);
+    expect(again.err).toMatch(/exists/);
+  });
+
+  it("pubkey prints 64 hex and the public file has no secret", async () => {
+    const r = await run("pubkey", f("issuer.json"));
+    expect(r.out).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.parse(readFileSync(f("issuer.pub.json"), "utf8")).secretKey).toBeUndefined();
+  });
+
+  it("issue prints a PD1: text; verify says OK with the holder's fields (exit 0)", async () => {
+    expect(text).toMatch(/^PD1:[0-9A-Z $%*+\-./:]+$/);
+    const root = (await run("pubkey", f("root.json"))).out;
+    const r = await run("verify", "--root", root, "--keyset", f("ks.cbor"), text);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("OK");
+    expect(r.out).toContain("Budi Santoso");
+    expect(r.out).toContain("320101******0001");
+    expect(r.out).not.toContain("3201014512900001");
+  });
+
+  it("verify --image reads the QR PNG through jsqr; --json prints one object", async () => {
+    const r = await run("verify", "--root", f("root.json"), "--keyset", f("ks.cbor"), "--json", "--image", f("qr.png"));
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.verdict).toBe("OK");
+    expect(j.name).toBe("Budi Santoso");
+    expect(j.dob).toBe("1985-07-17");
+  });
+
+  it("two minutes later the same code is EXPIRED (exit 1)", async () => {
+    const r = await run("verify", "--root", f("root.json"), "--keyset", f("ks.cbor"), "--at", String(NOW + 120), "--json", text);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out)).toEqual({ verdict: "EXPIRED", kid: expect.any(String) });
+  });
+
+  it("a key set from another root leaves the device with NO_KEYSET", async () => {
+    await run("keygen", "--usage", "root", "--out", f("root2.json"));
+    const r = await run("verify", "--root", f("root2.json"), "--keyset", f("ks.cbor"), "--json", text);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out).verdict).toBe("NO_KEYSET");
+    expect(r.err).toMatch(/key set not installed/);
+  });
+
+  it("usage errors and unreadable files exit 2 with a one-line message", async () => {
+    const cases: string[][] = [
+      ["verify", "--keyset", f("ks.cbor"), text],
+      ["verify", "--root", f("root.json"), "--keyset", f("missing.cbor"), text],
+      ["verify", "--root", f("root.json"), "--keyset", f("ks.cbor"), "--image", f("missing.png")],
+      ["issue", "--key", f("issuer.json"), "--nik", "123", "--name", "A", "--dob", "1990-01-01", "--sex", "L"],
+      ["issue", "--key", f("root.json"), "--nik", "3201014512900001", "--name", "A", "--dob", "1990-01-01", "--sex", "L"],
+      ["keyset", "--root", f("issuer.json"), "--version", "1", "--key", f("issuer.json"), "--out", f("x.cbor")],
+      ["verify", "--bogus"],
+      ["nonsense"],
+    ];
+    for (const argv of cases) {
+      const r = await run(...argv);
+      expect(r.code, argv.join(" ")).toBe(2);
+      expect(r.err.split("\n")[0]).toMatch(/^pindai/);
+    }
+    writeFileSync(f("garbage.png"), "not an image");
+    const g = await run("verify", "--root", f("root.json"), "--keyset", f("ks.cbor"), "--image", f("garbage.png"));
+    expect(g.code).toBe(2);
+  });
+
+  it("every command has --help", async () => {
+    for (const c of ["keygen", "pubkey", "keyset", "issue", "verify"]) {
+      const r = await run(c, "--help");
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(new RegExp(`^pindai ${c}`));
+    }
+  });
+
+  it("npx pindai runs the installed bin", () => {
+    const r = spawnSync("npx", ["--no-install", "pindai", "--help"], { encoding: "utf8" });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("usage: pindai COMMAND");
+  });
+});
