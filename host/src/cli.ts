@@ -4,6 +4,7 @@ import { keygen, pubkey } from "./commands/keys";
 import { keyset } from "./commands/keyset";
 import { issue } from "./commands/issue";
 import { verify } from "./commands/verify";
+import { card } from "./commands/card";
 
 export interface Io {
   out(line: string): void;
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, [Command, string]> = {
   keyset: [keyset, "build and sign an issuer key set with a root key"],
   issue: [issue, "issue a 90-second QR presentation (text and PNG)"],
   verify: [verify, "verify a presentation (text or image) as a device would"],
+  card: [card, "personalize a card image, or read a card through a PN532"],
 };
 
 export function usage(): string {
