@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import * as bytes from "../firmware/core/bytes";
 import { buildLuaBundle, nativeRunner, wasmoonRunner, type LuaRunner } from "./support/lua";
 import { haveTool } from "./support/tools";
-import * as entry from "./lua/bytes-entry";
+import { buildEspruinoBundle, sandboxRunner } from "./support/espruino";
+import * as entry from "./conformance/bytes-entry";
 
 const UTF8_CASES: Array<[string, string]> = [
   ["68656c6c6f", "68656c6c6f"], // ascii
@@ -50,14 +51,20 @@ async function checkRunner(runner: LuaRunner) {
 
 describe("bytes on Lua", () => {
   it("wasmoon gives the same results as Node", async () => {
-    const r = await wasmoonRunner(buildLuaBundle("test/lua/bytes-entry.ts"));
+    const r = await wasmoonRunner(buildLuaBundle("test/conformance/bytes-entry.ts"));
     await checkRunner(r);
     r.close();
   });
   for (const bin of ["lua5.3", "lua5.4"]) {
     it(`${bin} gives the same results as Node`, async (ctx) => {
       if (!haveTool(bin)) return ctx.skip();
-      await checkRunner(nativeRunner(bin, buildLuaBundle("test/lua/bytes-entry.ts")));
+      await checkRunner(nativeRunner(bin, buildLuaBundle("test/conformance/bytes-entry.ts")));
     });
   }
+});
+
+describe("bytes as an Espruino image", () => {
+  it("the minified bundle in an Espruino-globals sandbox gives the same results as Node", async () => {
+    await checkRunner(sandboxRunner(await buildEspruinoBundle("test/conformance/bytes-entry.ts")));
+  });
 });

@@ -1,0 +1,62 @@
+// The verification core behind a string-in, string-out surface, compiled to
+// Lua by test/core-lua.test.ts so the same vectors run on Node and in the
+// Lua VM and must give the same answers.
+import { fromHex, toHex } from "../../firmware/core/bytes";
+import { ed25519Verify } from "../../firmware/core/ed25519";
+import { sha512 } from "../../firmware/core/sha512";
+import { base45Decode } from "../../firmware/core/base45";
+import { cborDecode } from "../../firmware/core/cbor";
+import { loadKeyset } from "../../firmware/core/keyset";
+import { verifyPresentation } from "../../firmware/core/presentation";
+import { verifyCard } from "../../firmware/core/card";
+import { ReplayCache } from "../../firmware/core/replay";
+
+function hex(s: string) {
+  const b = fromHex(s);
+  if (b === undefined) throw "bad hex in test call";
+  return b;
+}
+
+export function ed25519(pub: string, msg: string, sig: string): string {
+  return ed25519Verify(hex(pub), hex(msg), hex(sig));
+}
+
+export function sha512Hex(msg: string): string {
+  return toHex(sha512(hex(msg)));
+}
+
+export function base45(text: string): string {
+  const r = base45Decode(text);
+  return r.ok ? toHex(r.bytes) : "error:" + r.error;
+}
+
+export function cbor(data: string): string {
+  const r = cborDecode(hex(data));
+  return r.ok ? "ok" : "error:" + r.error;
+}
+
+function keysetFrom(ksHex: string, rootKid: string, rootPub: string) {
+  if (ksHex === "") return undefined;
+  const r = loadKeyset(hex(ksHex), [{ kid: hex(rootKid), publicKey: hex(rootPub) }]);
+  return r.ok ? r.keyset : undefined;
+}
+
+/** Verdict, warnings and display of a presentation (one device, fresh replay cache). */
+export function presentation(text: string, ksHex: string, rootKid: string, rootPub: string, now: string, trusted: string): string {
+  const ks = keysetFrom(ksHex, rootKid, rootPub);
+  const r = verifyPresentation(text, ks, { now: Math.floor(Number(now)), trusted: trusted === "1" }, new ReplayCache(8));
+  let s = r.verdict + "|" + r.warnings.join(",");
+  if (r.display !== undefined) {
+    s += "|" + r.display.name + "|" + r.display.dob + "|" + r.display.nikMasked + "|" + r.display.issuer;
+  }
+  return s;
+}
+
+export function card(cred: string, challenge: string, sig: string, ksHex: string, rootKid: string, rootPub: string, now: string): string {
+  const ks = keysetFrom(ksHex, rootKid, rootPub);
+  const r = verifyCard({ credential: hex(cred), challenge: hex(challenge), signature: hex(sig) }, ks, {
+    now: Math.floor(Number(now)),
+    trusted: true,
+  });
+  return r.verdict + (r.sub !== undefined ? "|" + r.sub : "");
+}
