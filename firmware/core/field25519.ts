@@ -1,0 +1,192 @@
+// Arithmetic in GF(p), p = 2^255 - 19, without BigInt.
+//
+// An element is 16 limbs of 16 bits (radix 2^16, little-endian), as in
+// TweetNaCl: a product of two limbs is below 2^34 and a column of 16 of them,
+// times 38 after folding, stays below 2^53, so plain doubles are exact on
+// every runtime. Limbs may be negative or above 2^16 between carries.
+// Cost model: mul = 256 limb products + 2 carry passes; it dominates
+// verification, so the point formulas count their cost in mul (M) and sqr (S).
+import { type Bytes, alloc } from "./bytes";
+
+export type Fe = Float64Array;
+
+interface LuaLimbs {
+  length: number;
+  [i: number]: number;
+}
+
+const HAS_FLOAT64 = typeof Float64Array !== "undefined";
+
+/** A new element, zero, or the given 16 limbs. */
+export function fe(limbs?: number[]): Fe {
+  let r: Fe;
+  if (HAS_FLOAT64) {
+    r = new Float64Array(16);
+  } else {
+    const t: LuaLimbs = { length: 16 };
+    for (let i = 0; i < 16; i++) t[i] = 0;
+    r = t as unknown as Fe;
+  }
+  if (limbs !== undefined) for (let i = 0; i < 16; i++) r[i] = limbs[i];
+  return r;
+}
+
+export function set(r: Fe, a: Fe): void {
+  for (let i = 0; i < 16; i++) r[i] = a[i];
+}
+
+export function add(r: Fe, a: Fe, b: Fe): void {
+  for (let i = 0; i < 16; i++) r[i] = a[i] + b[i];
+}
+
+export function sub(r: Fe, a: Fe, b: Fe): void {
+  for (let i = 0; i < 16; i++) r[i] = a[i] - b[i];
+}
+
+/** Propagate carries so every limb is in [0, 2^16); 2^256 folds back as 38 (= 2 * 19). */
+function carry(o: Fe): void {
+  let c = 1;
+  for (let i = 0; i < 16; i++) {
+    const v = o[i] + c + 65535;
+    c = Math.floor(v / 65536);
+    o[i] = v - c * 65536;
+  }
+  o[0] += 38 * (c - 1);
+}
+
+// Scratch for mul: 31 columns. Reused; mul is not re-entrant (nothing here is concurrent).
+const T: number[] = [];
+for (let i = 0; i < 31; i++) T.push(0);
+
+/** r = a * b mod p. 256 limb products (schoolbook), fold, 2 carries. r may alias a or b. */
+export function mul(r: Fe, a: Fe, b: Fe): void {
+  for (let i = 0; i < 31; i++) T[i] = 0;
+  for (let i = 0; i < 16; i++) {
+    const ai = a[i];
+    for (let j = 0; j < 16; j++) T[i + j] += ai * b[j];
+  }
+  for (let i = 0; i < 15; i++) T[i] += 38 * T[i + 16];
+  for (let i = 0; i < 16; i++) r[i] = T[i];
+  carry(r);
+  carry(r);
+}
+
+export function sqr(r: Fe, a: Fe): void {
+  mul(r, a, a);
+}
+
+/** r = a^(2^n) by n squarings. */
+function sqrN(r: Fe, a: Fe, n: number): void {
+  sqr(r, a);
+  for (let i = 1; i < n; i++) sqr(r, r);
+}
+
+// Shared tail of the inversion and square-root chains (ref10's addition chain):
+// returns z^(2^250 - 1) in t250 and z^11 in z11. Cost 250 S + 11 M.
+const z2 = fe();
+const z9 = fe();
+const z11 = fe();
+const t0 = fe();
+const t1 = fe();
+const t250 = fe();
+const t10 = fe();
+const t50 = fe();
+function chain250(z: Fe): void {
+  sqr(z2, z); // z^2
+  sqrN(t0, z2, 2); // z^8
+  mul(z9, z, t0); // z^9
+  mul(z11, z2, z9); // z^11
+  sqr(t0, z11); // z^22
+  mul(t0, z9, t0); // z^(2^5 - 1) = z^31
+  sqrN(t1, t0, 5);
+  mul(t1, t1, t0); // z^(2^10 - 1)
+  set(t10, t1);
+  sqrN(t0, t1, 10);
+  mul(t0, t0, t10); // z^(2^20 - 1)
+  sqrN(t250, t0, 20);
+  mul(t250, t250, t0); // z^(2^40 - 1)
+  sqrN(t250, t250, 10);
+  mul(t250, t250, t10); // z^(2^50 - 1)
+  set(t50, t250);
+  sqrN(t0, t250, 50);
+  mul(t0, t0, t50); // z^(2^100 - 1)
+  sqrN(t1, t0, 100);
+  mul(t1, t1, t0); // z^(2^200 - 1)
+  sqrN(t1, t1, 50);
+  mul(t250, t1, t50); // z^(2^250 - 1)
+}
+
+/** r = z^(p - 2) = 1/z (Fermat). 255 S + 11 M. */
+export function inv(r: Fe, z: Fe): void {
+  chain250(z);
+  sqrN(t0, t250, 5); // z^(2^255 - 32)
+  mul(r, t0, z11); // z^(2^255 - 21)
+}
+
+/** r = z^((p - 5) / 8) = z^(2^252 - 3), for the square root in point decoding. 252 S + 11 M. */
+export function pow2523(r: Fe, z: Fe): void {
+  chain250(z);
+  sqrN(t0, t250, 2); // z^(2^252 - 4)
+  mul(r, t0, z); // z^(2^252 - 3)
+}
+
+/** The canonical 32-byte little-endian encoding (fully reduced below p). */
+export function pack(o: Bytes, n: Fe): void {
+  const t = fe();
+  const m = fe();
+  set(t, n);
+  carry(t);
+  carry(t);
+  carry(t);
+  for (let j = 0; j < 2; j++) {
+    // m = t - p; keep it when it did not borrow
+    m[0] = t[0] - 0xffed;
+    for (let i = 1; i < 15; i++) {
+      m[i] = t[i] - 0xffff - ((m[i - 1] >>> 16) & 1);
+      m[i - 1] = m[i - 1] & 0xffff;
+    }
+    m[15] = t[15] - 0x7fff - ((m[14] >>> 16) & 1);
+    const borrow = (m[15] >>> 16) & 1;
+    m[14] = m[14] & 0xffff;
+    if (borrow === 0) set(t, m);
+  }
+  for (let i = 0; i < 16; i++) {
+    o[2 * i] = t[i] & 0xff;
+    o[2 * i + 1] = (t[i] >>> 8) & 0xff;
+  }
+}
+
+/** From 32 little-endian bytes; the top bit (a sign bit in point encodings) is ignored. */
+export function unpack(r: Fe, b: Bytes): void {
+  for (let i = 0; i < 16; i++) r[i] = b[2 * i] + b[2 * i + 1] * 256;
+  r[15] = r[15] & 0x7fff;
+}
+
+/** True when the 32 bytes (top bit ignored) encode a number >= p: not canonical. */
+export function isNonCanonical(b: Bytes): boolean {
+  if ((b[31] & 0x7f) !== 0x7f) return false;
+  for (let i = 30; i >= 1; i--) if (b[i] !== 0xff) return false;
+  return b[0] >= 0xed;
+}
+
+const PB = alloc(32);
+const PB2 = alloc(32);
+
+/** The low bit of the canonical value: the "negative" x of RFC 8032. */
+export function isOdd(a: Fe): number {
+  pack(PB, a);
+  return PB[0] & 1;
+}
+
+export function isZero(a: Fe): boolean {
+  pack(PB, a);
+  for (let i = 0; i < 32; i++) if (PB[i] !== 0) return false;
+  return true;
+}
+
+export function equal(a: Fe, b: Fe): boolean {
+  pack(PB, a);
+  pack(PB2, b);
+  for (let i = 0; i < 32; i++) if (PB[i] !== PB2[i]) return false;
+  return true;
+}
