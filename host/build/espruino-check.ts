@@ -48,6 +48,8 @@ export function checkEspruino(source: string): Finding[] {
     const n = node as acorn.Node & Record<string, any>;
     const parent = ancestors[ancestors.length - 2] as (acorn.Node & Record<string, any>) | undefined;
     switch (n.type) {
+      default:
+        return;
       case "SpreadElement":
         return add(n, "spread (...)");
       case "RestElement":

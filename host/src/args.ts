@@ -5,7 +5,11 @@ import { CliError } from "./errors";
 
 export type Options = NonNullable<ParseArgsConfig["options"]>;
 
-export function parse(argv: string[], options: Options, allowPositionals = false) {
+// Values stay loosely typed: each command reads the options it declared.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface Parsed { values: Record<string, any>; positionals: string[] }
+
+export function parse(argv: string[], options: Options, allowPositionals = false): Parsed {
   try {
     return parseArgs({ args: argv, options: { help: { type: "boolean", short: "h" }, ...options }, allowPositionals, strict: true });
   } catch (e) {

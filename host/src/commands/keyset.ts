@@ -49,8 +49,8 @@ export function keyset(argv: string[], io: Io): number {
   const replayName = values.replay ?? "warn";
   if (!(replayName in REPLAY)) throw new CliError(`--replay: expected off, warn or reject, got "${replayName}"`);
   const revoked = [
-    ...(values.revoke ?? []).map((h) => parseHex(h, "revoke")),
-    ...(values["revoke-card"] ?? []).map((s) => new Uint8Array(Buffer.from(s, "utf8"))),
+    ...(values.revoke ?? []).map((h: string) => parseHex(h, "revoke")),
+    ...(values["revoke-card"] ?? []).map((s: string) => new Uint8Array(Buffer.from(s, "utf8"))),
   ];
   const payload = keysetPayload({
     version,

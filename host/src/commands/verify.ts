@@ -57,7 +57,7 @@ export function toJson(r: Outcome): Record<string, unknown> {
 }
 
 export function toText(r: Outcome): string {
-  const lines = [r.verdict];
+  const lines: string[] = [r.verdict];
   if (r.display) {
     const d = r.display;
     lines.push(`name: ${d.name}`, `date of birth: ${d.dob}`, `NIK: ${d.nikMasked}`, `sex: ${d.sex}`, `issuer: ${d.issuer}`);
