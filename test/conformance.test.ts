@@ -1,0 +1,130 @@
+// One conformance suite, three runtimes: the same calls into the verification
+// core must give the same answers on Node (TypeScript sources), in the Lua VM
+// (typescript-to-lua bundle in wasmoon, lua5.3 and lua5.4) and as an Espruino
+// image (minified rollup bundle in an Espruino-globals sandbox).
+import { beforeAll, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import * as entry from "./conformance/core-entry";
+import { buildLuaBundle, nativeRunner, wasmoonRunner, type LuaRunner } from "./support/lua";
+import { buildEspruinoBundle, sandboxRunner } from "./support/espruino";
+import { haveTool } from "./support/tools";
+import { ALICE, T0, makeKey, present, rootOf, signKeyset } from "./support/fixtures";
+import { base45Encode } from "../firmware/core/base45";
+import { cardAuthMessage } from "../firmware/core/card";
+import { issueCardCredential } from "../host/src/issuer";
+import { ed } from "../host/src/ed";
+
+type Call = [string, ...string[]];
+const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+
+function wycheproofCalls(): Call[] {
+  const j = JSON.parse(readFileSync(new URL("./vectors/wycheproof_ed25519_test.json", import.meta.url), "utf8"));
+  const calls: Call[] = [];
+  for (const g of j.testGroups) for (const t of g.tests) calls.push(["ed25519", g.publicKey.pk, t.msg, t.sig]);
+  return calls;
+}
+
+function cborCalls(): Call[] {
+  const j = JSON.parse(readFileSync(new URL("./vectors/cbor_appendix_a.json", import.meta.url), "utf8"));
+  const extra = ["1817", "5f4101ff", "a2010101 02", "62c328", "81".repeat(16) + "00", "1b0020000000000000", "0000", ""];
+  return [...j.map((v: { hex: string }) => ["cbor", v.hex] as Call), ...extra.map((h) => ["cbor", h.replace(/ /g, "")] as Call)];
+}
+
+function base45Calls(): Call[] {
+  return ["BB8", "%69 VD92EX0", "UJCLQE7W581", "QED8WEX0", "GGW", "B", "bb8", "", base45Encode(new Uint8Array(randomBytes(50)))].map(
+    (t) => ["base45", t] as Call,
+  );
+}
+
+function verdictCalls(): Call[] {
+  const root = makeKey(["root"]);
+  const qr = makeKey(["qr"]);
+  const cardKey = makeKey(["card"]);
+  const ks = hex(signKeyset(root, [qr, cardKey], { revoked: [new Uint8Array(Buffer.from("KTP-9"))] }));
+  const r = rootOf(root);
+  const kid = hex(r.kid);
+  const pub = hex(r.publicKey);
+  const good = present(qr);
+  const tampered = good.slice(0, -3) + (good.endsWith("000") ? "111" : "000");
+  const p = (text: string, now = T0 + 10, trusted = "1", keyset = ks): Call => ["presentation", text, keyset, kid, pub, String(now), trusted];
+  const calls: Call[] = [
+    p(good),
+    p(present(qr, { tagged: false })),
+    p(present(qr, {}, { ...ALICE, name: "Dewi \u00c9l\u00e9onore \u6c34" })),
+    p(good, T0 + 119),
+    p(good, T0 + 120),
+    p(present(qr, { iat: T0 + 41 })),
+    p(present(qr, { ttl: 91 })),
+    p(present(cardKey)),
+    p(present(makeKey(["qr"]))),
+    p(tampered),
+    p("PD1:AB"),
+    p("https://example.com"),
+    p(good, T0 + 10, "0"),
+    p(good, T0 + 10, "1", ""),
+    p(present(qr, { iat: T0 + 40 * 86400 }), T0 + 40 * 86400 + 5), // key set past next_update: stale, still OK
+  ];
+  const cardSecret = ed.utils.randomSecretKey();
+  const credential = issueCardCredential(cardKey.signer, ALICE, {
+    serial: "KTP-1", iat: T0 - 86400, exp: T0 + 86400, cardPublicKey: ed.getPublicKey(cardSecret),
+  });
+  const challenge = new Uint8Array(randomBytes(32));
+  const c = (cred: Uint8Array, sig: Uint8Array): Call => ["card", hex(cred), hex(challenge), hex(sig), ks, kid, pub, String(T0)];
+  calls.push(c(credential, ed.sign(cardAuthMessage(challenge), cardSecret)));
+  calls.push(c(credential, ed.sign(cardAuthMessage(challenge), ed.utils.randomSecretKey())));
+  const revoked = issueCardCredential(cardKey.signer, ALICE, {
+    serial: "KTP-9", iat: T0 - 86400, exp: T0 + 86400, cardPublicKey: ed.getPublicKey(cardSecret),
+  });
+  calls.push(c(revoked, ed.sign(cardAuthMessage(challenge), cardSecret)));
+  return calls;
+}
+
+const suites: Record<string, Call[]> = {
+  "Wycheproof Ed25519 (151 cases)": wycheproofCalls(),
+  "CBOR Appendix A and strict-profile errors": cborCalls(),
+  "Base45": base45Calls(),
+  "verdict table (QR and card)": verdictCalls(),
+};
+const fns = entry as unknown as Record<string, (...a: string[]) => string>;
+const onNode: Record<string, string[]> = {};
+for (const [name, calls] of Object.entries(suites)) onNode[name] = calls.map(([fn, ...args]) => fns[fn](...args));
+
+describe("Node reference answers", () => {
+  it("are the expected ones", () => {
+    const w = onNode["Wycheproof Ed25519 (151 cases)"];
+    expect(w.filter((x) => x === "OK")).toHaveLength(88);
+    const v = onNode["verdict table (QR and card)"].map((x) => x.split("|")[0]);
+    expect(v).toEqual([
+      "OK", "OK", "OK", "OK", "EXPIRED", "NOT_YET_VALID", "VALIDITY_TOO_LONG", "KEY_NOT_VALID", "UNKNOWN_KEY",
+      expect.stringMatching(/BAD_SIGNATURE|MALFORMED/), "MALFORMED", "NOT_A_CREDENTIAL", "CLOCK_NOT_SET", "NO_KEYSET", "OK",
+      "OK", "CARD_AUTH_FAILED", "REVOKED",
+    ]);
+    expect(onNode["verdict table (QR and card)"][14]).toContain("KEYSET_STALE");
+  });
+});
+
+const runners: Array<[string, () => Promise<LuaRunner | undefined>]> = [
+  ["Lua 5.4 in wasmoon", async () => wasmoonRunner(buildLuaBundle("test/conformance/core-entry.ts"))],
+  ["lua5.3", async () => (haveTool("lua5.3") ? nativeRunner("lua5.3", buildLuaBundle("test/conformance/core-entry.ts")) : undefined)],
+  ["lua5.4", async () => (haveTool("lua5.4") ? nativeRunner("lua5.4", buildLuaBundle("test/conformance/core-entry.ts", "5.4")) : undefined)],
+  ["Espruino image (globals sandbox)", async () => sandboxRunner(await buildEspruinoBundle("test/conformance/core-entry.ts"))],
+];
+
+for (const [runtime, make] of runners) {
+  describe(`conformance on ${runtime}`, () => {
+    let runner: LuaRunner | undefined;
+    beforeAll(async () => {
+      runner = await make();
+    }, 120_000);
+    for (const [name, calls] of Object.entries(suites)) {
+      it(name, async (ctx) => {
+        if (runner === undefined) return ctx.skip();
+        const got = await runner.callMany(calls);
+        for (let i = 0; i < calls.length; i++) {
+          expect(got[i], `${runtime} ${name} #${i} ${calls[i][0]}`).toBe(onNode[name][i]);
+        }
+      }, 120_000);
+    }
+  });
+}
