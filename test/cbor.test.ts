@@ -188,7 +188,7 @@ describe("against cbor-x", () => {
   it("valid strict items decode to what cbor-x decodes", () => {
     const values: unknown[] = [
       0, 23, 24, 255, 256, 65535, 65536, 4294967295, -1, -24, -25, -256, -65537,
-      "", "hello", "Siti Aminah \u00e9\u00fc\u6c34", [], [1, [2, [3]]], new Map([[1, "a"], [-65537, new Map([[2, true]])]]),
+      "", "hello", "Siti Aminah \u00e9\u00fc\u6c34", [], [1, [2, [3]]], new Map<number, unknown>([[1, "a"], [-65537, new Map([[2, true]])]]),
       new Uint8Array([1, 2, 3]), null, true, false,
     ];
     for (const v of values) {
@@ -211,7 +211,7 @@ describe("against cbor-x", () => {
       expect(Buffer.from(encodeInt(n)), String(n)).toEqual(want);
     }
     expect(Buffer.from(encodeText("Signature1"))).toEqual(Buffer.from(enc.encode("Signature1")));
-    const prot = new Uint8Array(enc.encode(new Map([[1, -8], [4, new Uint8Array(8)]])));
+    const prot = new Uint8Array(enc.encode(new Map<number, unknown>([[1, -8], [4, new Uint8Array(8)]])));
     const payload = new Uint8Array(300).fill(7);
     expect(Buffer.from(encodeBytes(payload))).toEqual(Buffer.from(enc.encode(payload)));
     expect(Buffer.from(sigStructure(prot, payload))).toEqual(Buffer.from(enc.encode(["Signature1", prot, new Uint8Array(0), payload])));

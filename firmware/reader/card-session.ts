@@ -1,0 +1,111 @@
+// The pindai card application (SPEC section 5) over a PN532: detect a card,
+// SELECT the applet and the credential file, READ BINARY it in chunks until
+// the whole COSE_Sign1 is read (its end found by the strict CBOR decoder),
+// then INTERNAL AUTHENTICATE with a fresh random challenge. Each step is a
+// bounded PN532 exchange; the session always ends with one callback.
+import { type Bytes, alloc, concat, slice } from "../core/bytes";
+import { cborDecode } from "../core/cbor";
+import { CHALLENGE_LENGTH, MAX_CREDENTIAL_BYTES, type CardRead } from "../core/card";
+import type { Random } from "../hal/random";
+import { type ApduResult, apdu, parseResponse } from "./apdu";
+import { CMD_IN_DATA_EXCHANGE, CMD_IN_LIST_PASSIVE_TARGET, CMD_IN_RELEASE, type Pn532, type Pn532Error } from "./pn532";
+import { bytesOf } from "./pn532-frame";
+
+/** SELECT by AID F0 50 49 4E 44 41 49 01 ("pindai" applet, proprietary RID F0). */
+export const PINDAI_AID: Bytes = bytesOf([0xf0, 0x50, 0x49, 0x4e, 0x44, 0x41, 0x49, 0x01]);
+export const CREDENTIAL_FILE: Bytes = bytesOf([0x00, 0x01]);
+export const READ_CHUNK = 0xf0;
+
+export type CardSessionError =
+  | "NO_CARD"
+  | "READER" // the PN532 exchange failed (detail says how)
+  | "CARD_GONE" // InDataExchange status not 00: the card left the field
+  | "NO_APPLET"
+  | "NO_FILE"
+  | "BAD_FILE" // not a well-formed CBOR item, or larger than allowed
+  | "AUTH_REFUSED" // INTERNAL AUTHENTICATE did not give 64 bytes and 90 00
+  | "CARD_STATUS"; // another status word
+
+export type CardSessionResult = { ok: true; read: CardRead } | { ok: false; error: CardSessionError; detail: string };
+
+export interface CardSessionOptions {
+  /** How long InListPassiveTarget may wait for a card. */
+  detectTimeoutMs?: number;
+}
+
+type Done = (r: CardSessionResult) => void;
+
+/** Read a card once: detect, select, read, authenticate, release. */
+export function readCard(pn: Pn532, random: Random, done: Done, opts?: CardSessionOptions): void {
+  const detectMs = opts === undefined || opts.detectTimeoutMs === undefined ? 1000 : opts.detectTimeoutMs;
+  let file = alloc(0);
+  let challenge = alloc(0);
+
+  const fail = (error: CardSessionError, detail: string) => {
+    // Release the target whatever happened; its outcome does not change ours.
+    pn.command(CMD_IN_RELEASE, bytesOf([0x01]), () => done({ ok: false, error, detail }));
+  };
+
+  // One APDU through InDataExchange to target 1 (UM0701-02 7.3.8).
+  const exchange = (cmd: Bytes, next: (r: ApduResult) => void) => {
+    pn.command(CMD_IN_DATA_EXCHANGE, concat([bytesOf([0x01]), cmd]), (err: Pn532Error | undefined, reply: Bytes | undefined) => {
+      if (err !== undefined || reply === undefined) return fail("READER", err === undefined ? "NO_REPLY" : err);
+      if (reply.length < 1) return fail("READER", "SHORT_REPLY");
+      if (reply[0] !== 0x00) return fail("CARD_GONE", "STATUS_" + reply[0]);
+      next(parseResponse(slice(reply, 1, reply.length)));
+    });
+  };
+
+  const authenticate = () => {
+    challenge = random.bytes(CHALLENGE_LENGTH);
+    exchange(apdu(0x00, 0x88, 0x00, 0x00, challenge, 0x40), (r) => {
+      if (!r.ok || r.data.length !== 64) return fail("AUTH_REFUSED", r.ok ? "LENGTH_" + r.data.length : r.error);
+      const read: CardRead = { credential: file, challenge, signature: r.data };
+      pn.command(CMD_IN_RELEASE, bytesOf([0x01]), () => done({ ok: true, read }));
+    });
+  };
+
+  const readMore = () => {
+    const off = file.length;
+    exchange(apdu(0x00, 0xb0, Math.floor(off / 256), off & 0xff, undefined, READ_CHUNK), (r) => {
+      if (!r.ok) return fail(r.error === "WRONG_PARAMETERS" ? "BAD_FILE" : "CARD_STATUS", r.error);
+      if (r.data.length === 0) return fail("BAD_FILE", "EMPTY_READ");
+      file = concat([file, r.data]);
+      const parsed = cborDecode(file);
+      if (parsed.ok) return authenticate();
+      if (parsed.error !== "TRUNCATED") return fail("BAD_FILE", parsed.error);
+      if (file.length >= MAX_CREDENTIAL_BYTES) return fail("BAD_FILE", "TOO_LARGE");
+      readMore();
+    });
+  };
+
+  const selectFile = () =>
+    exchange(apdu(0x00, 0xa4, 0x02, 0x0c, CREDENTIAL_FILE, undefined), (r) => {
+      if (!r.ok) return fail("NO_FILE", r.error);
+      readMore();
+    });
+
+  const selectApplet = () =>
+    exchange(apdu(0x00, 0xa4, 0x04, 0x00, PINDAI_AID, 0x00), (r) => {
+      if (!r.ok) return fail("NO_APPLET", r.error);
+      selectFile();
+    });
+
+  // InListPassiveTarget: 1 target, 106 kbps type A (7.3.5).
+  pn.command(
+    CMD_IN_LIST_PASSIVE_TARGET,
+    bytesOf([0x01, 0x00]),
+    (err, reply) => {
+      if (err !== undefined || reply === undefined) {
+        done({ ok: false, error: err === "TIMEOUT" ? "NO_CARD" : "READER", detail: err === undefined ? "NO_REPLY" : err });
+        return;
+      }
+      if (reply.length < 1 || reply[0] === 0) {
+        done({ ok: false, error: "NO_CARD", detail: "NO_TARGET" });
+        return;
+      }
+      selectApplet();
+    },
+    detectMs,
+  );
+}

@@ -1,0 +1,139 @@
+// PN532 frames over HSU (NXP UM0701-02 section 6.2.1):
+//   normal      00 00 FF LEN LCS TFI PD0..PDn DCS 00     (LEN + LCS = 0, TFI + PD + DCS = 0 mod 256)
+//   extended    00 00 FF FF FF LENM LENL LCS TFI PD.. DCS 00
+//   ACK         00 00 FF 00 FF 00          NACK  00 00 FF FF 00 00
+//   error frame 00 00 FF 01 FF 7F 81 00    (application-level error, 6.2.1.5)
+// The parser takes bytes in any chunks, skips garbage, resynchronises on the
+// next 00 FF start code after a bad checksum, and bounds its buffer.
+import { type Bytes, alloc, concat, slice } from "../core/bytes";
+
+export const TFI_HOST = 0xd4; // host -> PN532
+export const TFI_PN532 = 0xd5; // PN532 -> host
+export const ACK: Bytes = bytesOf([0x00, 0x00, 0xff, 0x00, 0xff, 0x00]);
+export const NACK: Bytes = bytesOf([0x00, 0x00, 0xff, 0xff, 0x00, 0x00]);
+export const ERROR_FRAME: Bytes = bytesOf([0x00, 0x00, 0xff, 0x01, 0xff, 0x7f, 0x81, 0x00]);
+/** Largest information field (TFI + data) the parser accepts: PN532 frames hold at most 265. */
+export const MAX_FRAME_DATA = 265;
+
+export function bytesOf(list: number[]): Bytes {
+  const b = alloc(list.length);
+  for (let i = 0; i < list.length; i++) b[i] = list[i];
+  return b;
+}
+
+/** Encode an information frame around `body` = TFI followed by the command code and data. */
+export function encodeFrame(body: Bytes): Bytes {
+  const n = body.length;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += body[i];
+  const dcs = (256 - (sum & 0xff)) & 0xff;
+  let head: Bytes;
+  if (n < 256) {
+    head = bytesOf([0x00, 0x00, 0xff, n, (256 - n) & 0xff]);
+  } else {
+    const m = Math.floor(n / 256);
+    const l = n & 0xff;
+    head = bytesOf([0x00, 0x00, 0xff, 0xff, 0xff, m, l, (256 - ((m + l) & 0xff)) & 0xff]);
+  }
+  return concat([head, body, bytesOf([dcs, 0x00])]);
+}
+
+/** Host command frame: D4 CMD DATA. */
+export function commandFrame(cmd: number, data: Bytes): Bytes {
+  return encodeFrame(concat([bytesOf([TFI_HOST, cmd]), data]));
+}
+
+export type FrameEvent =
+  | { type: "ack" }
+  | { type: "nack" }
+  | { type: "error-frame" }
+  | { type: "frame"; body: Bytes } // TFI + command code + data
+  | { type: "bad-checksum" };
+
+const MAX_BUFFER = 2 * (MAX_FRAME_DATA + 10);
+
+export class FrameParser {
+  private buf: Bytes = alloc(0);
+
+  constructor(private readonly onEvent: (ev: FrameEvent) => void) {}
+
+  push(chunk: Bytes): void {
+    this.buf = concat([this.buf, chunk]);
+    this.drain();
+    // Bound the buffer: a stream of garbage never grows it without limit.
+    if (this.buf.length > MAX_BUFFER) this.buf = slice(this.buf, this.buf.length - MAX_BUFFER, this.buf.length);
+  }
+
+  reset(): void {
+    this.buf = alloc(0);
+  }
+
+  private drain(): void {
+    for (;;) {
+      const b = this.buf;
+      let i = 0;
+      while (i + 1 < b.length && !(b[i] === 0x00 && b[i + 1] === 0xff)) i++;
+      if (i + 1 >= b.length) {
+        // no start code: keep a trailing 00 that may begin one
+        this.buf = b.length > 0 && b[b.length - 1] === 0x00 ? slice(b, b.length - 1, b.length) : alloc(0);
+        return;
+      }
+      if (i + 4 > b.length) return this.keepFrom(i);
+      const len = b[i + 2];
+      const lcs = b[i + 3];
+      if (len === 0x00 && lcs === 0xff) {
+        this.consume(i + 4);
+        this.onEvent({ type: "ack" });
+        continue;
+      }
+      if (len === 0xff && lcs === 0x00) {
+        this.consume(i + 4);
+        this.onEvent({ type: "nack" });
+        continue;
+      }
+      let n: number;
+      let start: number;
+      if (len === 0xff && lcs === 0xff) {
+        if (i + 7 > b.length) return this.keepFrom(i);
+        n = b[i + 4] * 256 + b[i + 5];
+        if (((b[i + 4] + b[i + 5] + b[i + 6]) & 0xff) !== 0 || n > MAX_FRAME_DATA) {
+          this.badFrom(i);
+          continue;
+        }
+        start = i + 7;
+      } else {
+        n = len;
+        if (((len + lcs) & 0xff) !== 0 || n === 0) {
+          this.badFrom(i);
+          continue;
+        }
+        start = i + 4;
+      }
+      if (start + n + 1 > b.length) return this.keepFrom(i);
+      let sum = 0;
+      for (let k = start; k <= start + n; k++) sum += b[k];
+      if ((sum & 0xff) !== 0) {
+        this.badFrom(i);
+        continue;
+      }
+      const body = slice(b, start, start + n);
+      this.consume(start + n + 1);
+      if (n === 1 && body[0] === 0x7f) this.onEvent({ type: "error-frame" });
+      else this.onEvent({ type: "frame", body });
+    }
+  }
+
+  private keepFrom(i: number): void {
+    if (i > 0) this.buf = slice(this.buf, i, this.buf.length);
+  }
+
+  private consume(n: number): void {
+    this.buf = slice(this.buf, n, this.buf.length);
+  }
+
+  /** A frame that failed its checksum: report it and look for the next start code after this one. */
+  private badFrom(i: number): void {
+    this.consume(i + 2);
+    this.onEvent({ type: "bad-checksum" });
+  }
+}

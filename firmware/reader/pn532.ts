@@ -1,0 +1,156 @@
+// PN532 driver over a serial HAL (HSU, 115200 8N1), NXP UM0701-02.
+// One command at a time; every exchange is bounded: an ACK must come within
+// ackTimeoutMs and the reply within the command's reply timeout, each retried
+// a bounded number of times (resend on NACK, bad checksum or silence). The
+// driver never blocks and never waits forever: the callback always fires.
+import { type Bytes, alloc, slice } from "../core/bytes";
+import type { Serial } from "../hal/serial";
+import type { Timers, TimerHandle } from "../hal/timers";
+import { ACK, FrameParser, NACK, TFI_PN532, bytesOf, commandFrame, type FrameEvent } from "./pn532-frame";
+
+// Command codes (UM0701-02 section 7).
+export const CMD_GET_FIRMWARE_VERSION = 0x02;
+export const CMD_SAM_CONFIGURATION = 0x14;
+export const CMD_IN_DATA_EXCHANGE = 0x40;
+export const CMD_IN_LIST_PASSIVE_TARGET = 0x4a;
+export const CMD_IN_RELEASE = 0x52;
+
+export type Pn532Error =
+  | "TIMEOUT" // no ACK or no reply after all retries
+  | "NACK" // the PN532 kept refusing our frame
+  | "BAD_FRAME" // replies kept failing their checksums, or a reply to another command
+  | "ERROR_FRAME" // the PN532 reported a syntax error (6.2.1.5)
+  | "BUSY"; // a command is already in flight
+
+export interface Pn532Options {
+  ackTimeoutMs?: number;
+  replyTimeoutMs?: number;
+  retries?: number;
+}
+
+type Callback = (err: Pn532Error | undefined, reply: Bytes | undefined) => void;
+
+export class Pn532 {
+  private readonly parser: FrameParser;
+  private readonly ackTimeoutMs: number;
+  private readonly replyTimeoutMs: number;
+  private readonly retries: number;
+  private cmd = -1;
+  private frame: Bytes = alloc(0);
+  private cb: Callback | undefined = undefined;
+  private timer: TimerHandle | undefined = undefined;
+  private waitingFor = ""; // "ack" | "reply" | ""
+  private triesLeft = 0;
+  private replyTimeout = 0;
+
+  constructor(
+    private readonly serial: Serial,
+    private readonly timers: Timers,
+    opts?: Pn532Options,
+  ) {
+    const o = opts === undefined ? {} : opts;
+    this.ackTimeoutMs = o.ackTimeoutMs === undefined ? 100 : o.ackTimeoutMs;
+    this.replyTimeoutMs = o.replyTimeoutMs === undefined ? 1000 : o.replyTimeoutMs;
+    this.retries = o.retries === undefined ? 2 : o.retries;
+    this.parser = new FrameParser((ev) => this.onFrame(ev));
+    serial.onData((d) => this.parser.push(d));
+  }
+
+  busy(): boolean {
+    return this.cb !== undefined;
+  }
+
+  /** Send CMD with DATA; the callback gets the reply data after D5 CMD+1. */
+  command(cmd: number, data: Bytes, cb: Callback, replyTimeoutMs?: number): void {
+    if (this.cb !== undefined) {
+      cb("BUSY", undefined);
+      return;
+    }
+    this.cmd = cmd;
+    this.frame = commandFrame(cmd, data);
+    this.cb = cb;
+    this.triesLeft = this.retries;
+    this.replyTimeout = replyTimeoutMs === undefined ? this.replyTimeoutMs : replyTimeoutMs;
+    this.send();
+  }
+
+  /**
+   * Wake-up from power-down (UM0701-02 6.2.2 HSU wake-up): a long preamble of
+   * 0x55 and zeros, then SAMConfiguration normal mode (7.2.10), no IRQ.
+   */
+  wake(cb: (err: Pn532Error | undefined) => void): void {
+    const w = alloc(16);
+    w[0] = 0x55;
+    w[1] = 0x55;
+    this.serial.write(w);
+    this.command(CMD_SAM_CONFIGURATION, bytesOf([0x01, 0x14, 0x00]), (err) => cb(err));
+  }
+
+  private send(): void {
+    this.parser.reset();
+    this.serial.write(this.frame);
+    this.wait("ack", this.ackTimeoutMs);
+  }
+
+  private wait(what: string, ms: number): void {
+    this.clearTimer();
+    this.waitingFor = what;
+    this.timer = this.timers.setTimeout(() => this.onTimeout(), ms);
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private retryOr(err: Pn532Error): void {
+    if (this.triesLeft > 0) {
+      this.triesLeft--;
+      this.send();
+    } else {
+      this.finish(err, undefined);
+    }
+  }
+
+  private onTimeout(): void {
+    this.timer = undefined;
+    if (this.cb === undefined) return;
+    // An ACK frame tells the PN532 to abort the command in progress (6.2.1.3).
+    if (this.waitingFor === "reply") this.serial.write(ACK);
+    this.retryOr("TIMEOUT");
+  }
+
+  private onFrame(ev: FrameEvent): void {
+    if (this.cb === undefined) return; // nothing asked: late or stray frame
+    if (ev.type === "ack") {
+      if (this.waitingFor === "ack") this.wait("reply", this.replyTimeout);
+      return;
+    }
+    if (ev.type === "nack") return this.retryOr("NACK");
+    if (ev.type === "error-frame") return this.finish("ERROR_FRAME", undefined);
+    if (ev.type === "bad-checksum") {
+      // Ask for the reply again (the PN532 resends on NACK, 6.2.1.4), within our retries.
+      if (this.waitingFor === "reply" && this.triesLeft > 0) {
+        this.triesLeft--;
+        this.serial.write(NACK);
+        this.wait("reply", this.replyTimeout);
+        return;
+      }
+      if (this.waitingFor === "reply") this.finish("BAD_FRAME", undefined);
+      return;
+    }
+    // An information frame: must be D5 (CMD + 1). A reply may overtake a lost ACK.
+    const body = ev.body;
+    if (body.length < 2 || body[0] !== TFI_PN532 || body[1] !== this.cmd + 1) return this.retryOr("BAD_FRAME");
+    this.finish(undefined, slice(body, 2, body.length));
+  }
+
+  private finish(err: Pn532Error | undefined, reply: Bytes | undefined): void {
+    this.clearTimer();
+    this.waitingFor = "";
+    const cb = this.cb;
+    this.cb = undefined;
+    if (cb !== undefined) cb(err, reply);
+  }
+}
+

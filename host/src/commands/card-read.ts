@@ -1,0 +1,48 @@
+// pindai card read: drive a PN532 on a serial port and print the card's verdict.
+import { parse, parseInteger, nowSeconds, parseTime, required } from "../args";
+import { CliError } from "../errors";
+import { readCardOnPort } from "../card-read";
+import { parseRoot, readKeysetFile } from "../trust";
+import { verifyCard } from "../../../firmware/core/card";
+import { toJson, toText } from "./verify";
+import { cardHelp } from "./card";
+import type { Io } from "../cli";
+
+export async function cardRead(argv: string[], io: Io): Promise<number> {
+  const { values } = parse(argv, {
+    port: { type: "string" },
+    root: { type: "string", multiple: true },
+    keyset: { type: "string" },
+    at: { type: "string" },
+    timeout: { type: "string" },
+    json: { type: "boolean" },
+  });
+  if (values.help) return io.help(cardHelp);
+  const path = required(values.port, "port");
+  if ((values.root === undefined) !== (values.keyset === undefined)) throw new CliError("--root and --keyset go together");
+  const timeout = values.timeout ? parseInteger(values.timeout, "timeout", 10, 60000) : 1000;
+  let result;
+  try {
+    result = await readCardOnPort(path, { replyTimeoutMs: timeout, detectTimeoutMs: timeout });
+  } catch (e) {
+    throw new CliError(`cannot open ${path}: ${(e as Error).message}`);
+  }
+  if (!result.ok) {
+    const detail = `${result.error} (${result.detail})`;
+    io.out(values.json ? JSON.stringify({ verdict: "CARD_ERROR", error: result.error, detail: result.detail }) : `CARD_ERROR\nreader: ${detail}`);
+    return 1;
+  }
+  if (values.root === undefined) {
+    const r = result.read;
+    io.out(`card read: credential ${r.credential.length} bytes, challenge answered (give --root and --keyset for a verdict)`);
+    return 0;
+  }
+  const loaded = readKeysetFile(values.keyset, values.root.map(parseRoot));
+  if (loaded.keyset === undefined) io.err(`warning: key set not installed (${loaded.reason})`);
+  const now = values.at !== undefined ? parseTime(values.at, "at") : nowSeconds();
+  const outcome = verifyCard(result.read, loaded.keyset, { now, trusted: true });
+  const json = toJson(outcome);
+  if (outcome.sub !== undefined) json.serial = outcome.sub;
+  io.out(values.json ? JSON.stringify(json) : toText(outcome) + (outcome.sub ? `\ncard: ${outcome.sub}` : ""));
+  return outcome.verdict === "OK" ? 0 : 1;
+}

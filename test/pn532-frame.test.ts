@@ -1,0 +1,76 @@
+// PN532 frame codec (UM0701-02 6.2.1): encoding against the manual's bytes,
+// decoding in any chunking, malformed frames and resynchronisation.
+import { describe, expect, it } from "vitest";
+import { ACK, ERROR_FRAME, FrameParser, NACK, commandFrame, encodeFrame, type FrameEvent } from "../firmware/reader/pn532-frame";
+
+const hex = (s: string) => new Uint8Array(Buffer.from(s.replace(/\s/g, ""), "hex"));
+const str = (b: Uint8Array) => Buffer.from(b).toString("hex");
+
+function parseAll(chunks: Uint8Array[]): string[] {
+  const out: string[] = [];
+  const p = new FrameParser((ev: FrameEvent) => out.push(ev.type === "frame" ? "frame:" + str(ev.body) : ev.type));
+  for (const c of chunks) p.push(c);
+  return out;
+}
+
+describe("PN532 frame encoding", () => {
+  it("GetFirmwareVersion and SAMConfiguration as the manual writes them", () => {
+    expect(str(commandFrame(0x02, new Uint8Array(0)))).toBe("0000ff02fed4022a00");
+    expect(str(commandFrame(0x14, hex("011400")))).toBe("0000ff05fbd4140114000300");
+  });
+  it("every command of the driver has valid checksums", () => {
+    for (const [cmd, data] of [[0x4a, "0100"], [0x40, "0100a4040008f050494e44414901 00".replace(" ", "")], [0x52, "01"]] as const) {
+      const f = commandFrame(cmd, hex(data));
+      const len = f[3];
+      expect((len + f[4]) & 0xff).toBe(0);
+      let sum = 0;
+      for (let i = 5; i < 5 + len + 1; i++) sum += f[i];
+      expect(sum & 0xff).toBe(0);
+      expect(parseAll([f])).toEqual(["frame:d4" + cmd.toString(16).padStart(2, "0") + str(hex(data))]);
+    }
+  });
+  it("extended frames above 255 bytes, up to the PN532's 265", () => {
+    const body = new Uint8Array(262).map((_, i) => i & 255);
+    const f = encodeFrame(body);
+    expect(str(f.slice(0, 8))).toBe("0000ffffff0106f9"); // LENM 01 LENL 06 LCS F9
+    expect(parseAll([f])).toEqual(["frame:" + str(body)]);
+    expect(parseAll([encodeFrame(new Uint8Array(266))])).toEqual(["bad-checksum"]); // over the limit
+  });
+});
+
+describe("PN532 frame parsing", () => {
+  const reply = hex("0000ff06fad50332010607e800"); // GetFirmwareVersion reply
+  it("ACK, NACK, error frame and a reply", () => {
+    expect(parseAll([ACK, NACK, ERROR_FRAME, reply])).toEqual(["ack", "nack", "error-frame", "frame:d50332010607"]);
+  });
+  it("byte-by-byte delivery gives the same events", () => {
+    const all = new Uint8Array([...ACK, ...reply]);
+    expect(parseAll([...all].map((b) => new Uint8Array([b])))).toEqual(["ack", "frame:d50332010607"]);
+  });
+  it("garbage before, between and after frames is skipped", () => {
+    expect(parseAll([hex("55 55 13 37 ff"), ACK, hex("aa bb"), reply, hex("01 02")])).toEqual(["ack", "frame:d50332010607"]);
+  });
+  it("a bad data checksum is reported and the next frame still parses", () => {
+    const bad = reply.slice();
+    bad[8] ^= 0x01;
+    expect(parseAll([bad, reply])).toEqual(["bad-checksum", "frame:d50332010607"]);
+  });
+  it("a bad length checksum is reported", () => {
+    expect(parseAll([hex("0000ff06fbd50332010607e800"), ACK])).toEqual(["bad-checksum", "ack"]);
+  });
+  it("a lost byte inside a frame resynchronises on a later frame", () => {
+    const lost = new Uint8Array([...reply.slice(0, 7), ...reply.slice(8)]);
+    const events = parseAll([lost, reply, reply]);
+    expect(events).toContain("bad-checksum");
+    expect(events.filter((e) => e === "frame:d50332010607").length).toBeGreaterThanOrEqual(1);
+  });
+  it("random noise never throws and the buffer stays bounded", () => {
+    const p = new FrameParser(() => {});
+    let s = 3;
+    for (let i = 0; i < 2000; i++) {
+      const chunk = new Uint8Array(1 + (i % 40)).map(() => ((s = (s * 1103515245 + 12345) & 0x7fffffff), s & 255));
+      p.push(chunk);
+    }
+    expect((p as unknown as { buf: Uint8Array }).buf.length).toBeLessThanOrEqual(600);
+  });
+});
