@@ -80,11 +80,27 @@ function verdictCalls(): Call[] {
   return calls;
 }
 
+function pn532Calls(): Call[] {
+  const reply = "0000ff06fad50332010607e800";
+  const badReply = "0000ff06fad50332000607e800";
+  return [
+    ["pn532Command", "2", ""],
+    ["pn532Command", "20", "011400"],
+    ["pn532Command", "64", "0100a4040008f050494e4441490100"],
+    ["pn532Command", "64", "01" + "ab".repeat(261)],
+    ["pn532Parse", "0000ff00ff00," + reply],
+    ["pn532Parse", reply.match(/../g)!.join(",")],
+    ["pn532Parse", "5555aa," + badReply + "," + reply + ",0000ffff0000,0000ff01ff7f8100"],
+    ["pn532Parse", "0000ff06fbd503320106,07e800,0000ff00ff00"],
+  ];
+}
+
 const suites: Record<string, Call[]> = {
   "Wycheproof Ed25519 (151 cases)": wycheproofCalls(),
   "CBOR Appendix A and strict-profile errors": cborCalls(),
   "Base45": base45Calls(),
   "verdict table (QR and card)": verdictCalls(),
+  "PN532 frames": pn532Calls(),
 };
 const fns = entry as unknown as Record<string, (...a: string[]) => string>;
 const onNode: Record<string, string[]> = {};
@@ -101,6 +117,12 @@ describe("Node reference answers", () => {
       "OK", "CARD_AUTH_FAILED", "REVOKED",
     ]);
     expect(onNode["verdict table (QR and card)"][14]).toContain("KEYSET_STALE");
+    expect(onNode["PN532 frames"].slice(4)).toEqual([
+      "ack,frame:d50332010607",
+      "frame:d50332010607",
+      "bad-checksum,frame:d50332010607,nack,error-frame",
+      "bad-checksum,ack",
+    ]);
   });
 });
 

@@ -60,3 +60,26 @@ export function card(cred: string, challenge: string, sig: string, ksHex: string
   });
   return r.verdict + (r.sub !== undefined ? "|" + r.sub : "");
 }
+
+// --- PN532 frames (firmware/reader) ---------------------------------------
+import { FrameParser, commandFrame } from "../../firmware/reader/pn532-frame";
+
+export function pn532Command(cmd: string, data: string): string {
+  return toHex(commandFrame(Math.floor(Number(cmd)), hex(data)));
+}
+
+/** Feed hex chunks separated by "," to a parser; the events it gives, joined by ",". */
+export function pn532Parse(chunks: string): string {
+  let out = "";
+  const p = new FrameParser((ev) => {
+    out += (out === "" ? "" : ",") + (ev.type === "frame" ? "frame:" + toHex(ev.body) : ev.type);
+  });
+  let start = 0;
+  for (let i = 0; i <= chunks.length; i++) {
+    if (i === chunks.length || chunks.charCodeAt(i) === 44) {
+      p.push(hex(chunks.substring(start, i)));
+      start = i + 1;
+    }
+  }
+  return out;
+}
