@@ -1,90 +1,110 @@
-// npm start: the main job of pindai in one scripted run, no hardware.
-// An issuer makes a 90-second QR, it is rendered as a PNG, read back by the
-// camera decoder (jsqr) and verified by the same core the devices run; then
-// the same code two minutes later, and a one-bit-tampered copy.
+// npm start: a virtual verifier at the entrance, scripted so a newcomer sees
+// what pindai does. Each step shows the device screen (terminal, and a PNG
+// in the output folder) and what the LED and buzzer did.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PNG } from "pngjs";
-import { verifyPresentation, type Outcome } from "../firmware/core/presentation";
-import { ReplayCache } from "../firmware/core/replay";
-import { loadKeyset } from "../firmware/core/keyset";
 import { base45Decode, base45Encode } from "../firmware/core/base45";
-import { keysetPayload, sign1 } from "../host/src/cose-sign";
-import { newKey, unhex, USAGE_BIT } from "../host/src/keyfile";
-import { issuePresentation } from "../host/src/issuer";
 import { decodeQr, qrPng } from "../host/src/qr-image";
-import { toText } from "../host/src/commands/verify";
+import { SimDevice } from "./device";
+import { Phone } from "./phone";
+import { renderPng, renderText, SIGNAL_TEXT } from "./screen";
+import { HOLDER, makeWorld } from "./world";
 
 const OUT = process.env.PINDAI_DEMO_OUT ?? "sim-out";
-const say = (s: string) => console.log(s);
-const step = (n: number, s: string) => say(`\n== ${n}. ${s}`);
-const show = (r: Outcome) => say(toText(r).split("\n").map((l) => "   | " + l).join("\n"));
+const BUILD_TIME = 1_767_225_600; // 2026-01-01: an RTC earlier than this is not trusted
+const say = (s = "") => console.log(s);
 
 async function main(): Promise<number> {
   mkdirSync(OUT, { recursive: true });
   const now = Math.floor(Date.now() / 1000);
+  const world = makeWorld(now);
+  const config = { roots: world.roots, buildTime: BUILD_TIME, version: "demo", clearAfterMs: 10_000 };
+  const device = new SimDevice(config);
+  const phone = new Phone(world.qrSigner, HOLDER, () => device.rtc.seconds());
+  let n = 0;
+  const verdicts: string[] = [];
 
-  step(1, "An agency makes its root of trust and an issuer key, and signs a key set");
-  const root = newKey(["root"], now - 60, now + 365 * 86400);
-  const issuer = newKey(["qr"], now - 60, now + 365 * 86400);
-  const ksBytes = sign1(
-    unhex(root.secretKey!),
-    unhex(root.kid),
-    keysetPayload({
-      version: 1,
-      issued: now,
-      nextUpdate: now + 30 * 86400,
-      keys: [{ kid: unhex(issuer.kid), publicKey: unhex(issuer.publicKey), nbf: issuer.nbf, exp: issuer.exp, usage: USAGE_BIT.qr }],
-      revoked: [],
-      policy: { skew: 30, maxValidity: 90, replay: 1 },
-    }),
-  );
-  const loaded = loadKeyset(ksBytes, [{ kid: unhex(root.kid), publicKey: unhex(root.publicKey) }]);
-  if (!loaded.ok) throw new Error("demo key set did not load: " + loaded.reason);
-  const keyset = loaded.keyset;
-  say(`   root kid ${root.kid}, issuer kid ${issuer.kid}, key set ${ksBytes.length} bytes, verified against the root`);
+  const show = async (title: string) => {
+    n++;
+    const screen = device.screen;
+    say(`\n== ${n}. ${title}`);
+    say(renderText(screen));
+    say(`   ${SIGNAL_TEXT[device.indicator.events[device.indicator.events.length - 1] ?? "off"]}`);
+    const file = join(OUT, `step-${String(n).padStart(2, "0")}.png`);
+    writeFileSync(file, await renderPng(screen));
+    verdicts.push(device.app.lastOutcome?.verdict ?? "-");
+  };
 
-  step(2, "The holder's phone shows a fresh presentation, valid for 90 seconds");
-  const text = issuePresentation(
-    { secretKey: unhex(issuer.secretKey!), kid: unhex(issuer.kid) },
-    { nik: "3201014512900001", name: "Siti Aminah", dob: "1990-12-05", sex: "P", pob: "Bogor" },
-    { iat: now, ttl: 90 },
-  );
-  const pngPath = join(OUT, "presentation.png");
-  writeFileSync(pngPath, await qrPng(text));
-  say(`   ${text.slice(0, 60)}... (${text.length} characters) -> ${pngPath}`);
+  say("pindai simulator: a verifier at the entrance, no network, no server.");
+  say("(pindai's own open QR/card profile, not the official IKD format.)");
 
-  step(3, "The verifier's camera reads the QR (jsqr) and checks it offline");
-  const png = PNG.sync.read(await qrPng(text));
-  const scanned = decodeQr({ width: png.width, height: png.height, rgba: new Uint8ClampedArray(png.data) });
-  if (scanned !== text) throw new Error("the QR did not read back");
-  const device = new ReplayCache(64);
-  const t0 = performance.now();
-  const first = verifyPresentation(scanned, keyset, { now: now + 5, trusted: true }, device);
-  say(`   verified in ${(performance.now() - t0).toFixed(1)} ms:`);
-  show(first);
+  await show("A new device out of the box: no key set, clock never set");
+  device.scan(phone.current());
+  await show("It refuses any code: a device without keys or a clock never says OK");
 
-  step(4, "The same code, two minutes later");
-  show(verifyPresentation(scanned, keyset, { now: now + 120, trusted: true }, device));
+  say("\n   The agency provisions it over the service port:");
+  for (const line of [`TIME ${now}`, `KEYSET ${Buffer.from(world.keysetBytes).toString("hex")}`]) {
+    say(`   > ${line.length > 60 ? line.slice(0, 60) + "..." : line}`);
+    say(`   < ${device.admin(line).join(" ")}`);
+  }
+  device.clear();
 
-  step(5, "A copy with one bit changed");
-  const raw = base45Decode(scanned.slice(4));
+  // The phone's code goes through a real QR image and the camera decoder.
+  const code = phone.current();
+  const png = PNG.sync.read(await qrPng(code));
+  writeFileSync(join(OUT, "phone-qr.png"), PNG.sync.write(png));
+  const seen = decodeQr({ width: png.width, height: png.height, rgba: new Uint8ClampedArray(png.data) });
+  if (seen !== code) throw new Error("the camera could not read the phone's QR");
+  device.scan(seen);
+  await show("The holder shows a fresh 90-second code: green, name and date of birth to match");
+
+  device.clear();
+  device.scan(code);
+  await show("The same code again: accepted, but flagged as already used (replay policy: warn)");
+
+  device.clear();
+  device.rtc.advance(120);
+  device.scan(code);
+  await show("Two minutes later, the same code: expired");
+
+  device.clear();
+  const raw = base45Decode(phone.refresh().slice(4));
   if (!raw.ok) throw new Error("demo code did not decode");
-  raw.bytes[raw.bytes.length - 1] ^= 1;
-  show(verifyPresentation("PD1:" + base45Encode(raw.bytes), keyset, { now: now + 5, trusted: true }, device));
+  raw.bytes[raw.bytes.length - 1] ^= 1; // one bit of the signature
+  device.scan("PD1:" + base45Encode(raw.bytes));
+  await show("A forged code (one bit changed): rejected");
 
-  step(6, "A device whose clock was never set refuses to say OK");
-  show(verifyPresentation(scanned, keyset, { now: 0, trusted: false }, new ReplayCache(4)));
+  device.clear();
+  await device.tap(world.cards.genuine);
+  await show("The holder taps the ID card instead: genuine card, it signs a fresh challenge");
 
-  const ok = first.verdict === "OK";
-  say(ok ? "\nDemo complete." : "\nDemo FAILED: a fresh code was not accepted.");
+  device.clear();
+  await device.tap(world.cards.clone);
+  await show("A copied card (same file, no private key): rejected");
+
+  device.clear();
+  device.rtc.powerLoss();
+  device.scan(phone.refresh());
+  await show("The clock battery died: the device refuses until its clock is set again");
+
+  say(`\nAudit log (no names, a salted hash of the NIK):`);
+  for (const l of device.admin("LOG")) say("   " + l);
+  say(`\nScreens written to ${OUT}/`);
+
+  const want = ["-", "NO_KEYSET", "OK", "OK", "EXPIRED", "BAD_SIGNATURE", "OK", "CARD_AUTH_FAILED", "CLOCK_NOT_SET"];
+  const ok = JSON.stringify(verdicts) === JSON.stringify(want);
+  say(ok ? "Demo complete." : `Demo FAILED: verdicts ${verdicts.join(",")}`);
   return ok ? 0 : 1;
 }
 
 main().then(
-  (code) => (process.exitCode = code),
+  (code) => {
+    process.exitCode = code;
+    setTimeout(() => process.exit(code), 50).unref();
+  },
   (e) => {
     console.error("demo failed:", e);
-    process.exitCode = 1;
+    process.exit(1);
   },
 );

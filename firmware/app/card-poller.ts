@@ -1,0 +1,54 @@
+// Looks for a card every intervalMs while the app is idle, and hands each
+// finished read to the app. One read at a time; the reader's own timeouts
+// bound every read, so polling never stalls.
+import type { Random } from "../hal/random";
+import type { Timers } from "../hal/timers";
+import type { Pn532 } from "../reader/pn532";
+import { readCard, type CardSessionResult } from "../reader/card-session";
+
+export class CardPoller {
+  private running = false;
+  private reading = false;
+  private stopped = true;
+
+  constructor(
+    private readonly pn: Pn532,
+    private readonly random: Random,
+    private readonly timers: Timers,
+    private readonly isIdle: () => boolean,
+    private readonly onResult: (r: CardSessionResult) => void,
+    private readonly intervalMs: number,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.stopped = false;
+    this.pn.wake(() => this.schedule());
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.running = false;
+  }
+
+  /** Read now (the simulator's "tap" does this); ignored while a read is in progress. */
+  poll(done?: () => void): void {
+    if (this.reading) return;
+    this.reading = true;
+    readCard(this.pn, this.random, (r) => {
+      this.reading = false;
+      this.onResult(r);
+      if (done !== undefined) done();
+    });
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timers.setTimeout(() => {
+      if (this.stopped) return;
+      if (this.isIdle() && !this.reading) this.poll(() => this.schedule());
+      else this.schedule();
+    }, this.intervalMs);
+  }
+}

@@ -1,0 +1,99 @@
+// What the guard reads. Bahasa Indonesia by default, English selectable.
+// Plain words for every verdict code (SPEC section 3); ASCII only, since
+// cheap displays and the Espruino uploader handle nothing else.
+import type { Verdict, Warning } from "../core/verdict";
+
+export type Lang = "id" | "en";
+
+export interface Strings {
+  ok: string;
+  rejected: string;
+  ready: string;
+  scanPrompt: string;
+  checking: string;
+  name: string;
+  dob: string;
+  nik: string;
+  issuer: string;
+  card: string;
+  reasons: Record<Verdict, string>;
+  warnings: Record<Warning, string>;
+}
+
+const ID: Strings = {
+  ok: "SAH",
+  rejected: "DITOLAK",
+  ready: "SIAP",
+  scanPrompt: "Arahkan ke kode QR atau tempelkan KTP",
+  checking: "Memeriksa...",
+  name: "Nama",
+  dob: "Tgl lahir",
+  nik: "NIK",
+  issuer: "Penerbit",
+  card: "Kartu",
+  reasons: {
+    OK: "Sah",
+    NOT_A_CREDENTIAL: "Bukan kode identitas pindai",
+    MALFORMED: "Kode rusak atau tidak lengkap",
+    UNSUPPORTED_ALG: "Jenis tanda tangan tidak didukung",
+    UNKNOWN_KEY: "Penerbit tidak dikenal",
+    KEY_NOT_VALID: "Kunci penerbit tidak berlaku",
+    BAD_SIGNATURE: "Tanda tangan palsu atau kode diubah",
+    VALIDITY_TOO_LONG: "Masa berlaku kode terlalu panjang",
+    NOT_YET_VALID: "Kode belum berlaku (cek jam)",
+    EXPIRED: "Kode kedaluwarsa, minta kode baru",
+    REVOKED: "Identitas ini telah dicabut",
+    REPLAYED: "Kode ini sudah dipakai",
+    CLOCK_NOT_SET: "Jam alat belum diatur",
+    NO_KEYSET: "Alat belum diisi kunci penerbit",
+    CARD_ERROR: "Kartu tidak terbaca, tempel ulang",
+    CARD_AUTH_FAILED: "Kartu tidak asli (salinan)",
+  },
+  warnings: {
+    KEYSET_STALE: "Kunci penerbit perlu diperbarui",
+    CLOCK_NOT_TRUSTED: "Jam alat tidak terpercaya",
+    ALREADY_USED: "Kode ini sudah pernah dipakai",
+    NO_KEYSET: "Belum ada kunci penerbit",
+  },
+};
+
+const EN: Strings = {
+  ok: "VALID",
+  rejected: "REJECTED",
+  ready: "READY",
+  scanPrompt: "Show a QR code or tap an ID card",
+  checking: "Checking...",
+  name: "Name",
+  dob: "Born",
+  nik: "NIK",
+  issuer: "Issuer",
+  card: "Card",
+  reasons: {
+    OK: "Valid",
+    NOT_A_CREDENTIAL: "Not a pindai ID code",
+    MALFORMED: "Damaged or incomplete code",
+    UNSUPPORTED_ALG: "Unsupported signature type",
+    UNKNOWN_KEY: "Unknown issuer",
+    KEY_NOT_VALID: "Issuer key not valid",
+    BAD_SIGNATURE: "Forged signature or altered code",
+    VALIDITY_TOO_LONG: "Code validity too long",
+    NOT_YET_VALID: "Code not yet valid (check clock)",
+    EXPIRED: "Code expired, ask for a fresh one",
+    REVOKED: "This identity has been revoked",
+    REPLAYED: "This code was already used",
+    CLOCK_NOT_SET: "Device clock not set",
+    NO_KEYSET: "No issuer keys installed",
+    CARD_ERROR: "Card not read, tap again",
+    CARD_AUTH_FAILED: "Card is not genuine (a copy)",
+  },
+  warnings: {
+    KEYSET_STALE: "Issuer keys need updating",
+    CLOCK_NOT_TRUSTED: "Device clock not trusted",
+    ALREADY_USED: "This code was used before",
+    NO_KEYSET: "No issuer keys installed",
+  },
+};
+
+export function strings(lang: Lang): Strings {
+  return lang === "en" ? EN : ID;
+}

@@ -1,0 +1,72 @@
+// The installed key set, kept in two flash slots so that installing a new one
+// is atomic (SPEC section 4): the new set is written into the slot that does
+// NOT hold the current one, as [length][CRC-32][signed bytes]. A power cut at
+// any byte leaves that slot failing its length or CRC check, and the other
+// slot untouched; on boot the valid slot with the highest version wins. The
+// device therefore holds the old set or the new one, never a mix, never none.
+import { type Bytes, alloc, concat, slice } from "../core/bytes";
+import { type Keyset, type RootKey, installDecision, loadKeyset } from "../core/keyset";
+import { MAX_KEYSET_BYTES } from "../core/keyset";
+import type { Storage } from "../hal/storage";
+import { crc32, getU32, putU32 } from "./crc32";
+
+const SLOTS = ["keyset.0", "keyset.1"];
+
+export type InstallResult =
+  | { ok: true; outcome: "INSTALLED" | "SAME"; version: number }
+  | { ok: false; reason: string };
+
+export class KeysetStore {
+  current: Keyset | undefined = undefined;
+  private slot = -1;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly roots: RootKey[],
+  ) {
+    this.load();
+  }
+
+  /** Boot: the valid slot with the highest version. */
+  load(): void {
+    this.current = undefined;
+    this.slot = -1;
+    for (let i = 0; i < SLOTS.length; i++) {
+      const ks = this.readSlot(i);
+      if (ks !== undefined && (this.current === undefined || ks.version > this.current.version)) {
+        this.current = ks;
+        this.slot = i;
+      }
+    }
+  }
+
+  private readSlot(i: number): Keyset | undefined {
+    const b = this.storage.read(SLOTS[i]);
+    if (b === undefined || b.length < 8) return undefined;
+    const len = getU32(b, 0);
+    if (len > MAX_KEYSET_BYTES || 8 + len > b.length) return undefined;
+    const data = slice(b, 8, 8 + len);
+    if (crc32(data, 0, data.length) !== getU32(b, 4)) return undefined;
+    const r = loadKeyset(data, this.roots); // the signature is checked again at every boot
+    return r.ok ? r.keyset : undefined;
+  }
+
+  install(data: Bytes): InstallResult {
+    const r = loadKeyset(data, this.roots);
+    if (!r.ok) return { ok: false, reason: r.verdict + ": " + r.reason };
+    const decision = installDecision(this.current, r.keyset);
+    if (decision === "SAME") return { ok: true, outcome: "SAME", version: r.keyset.version };
+    if (decision === "OLDER") return { ok: false, reason: "OLDER: version " + r.keyset.version + " is not newer than the installed one" };
+    const target = this.slot === 0 ? 1 : 0;
+    const head = alloc(8);
+    putU32(head, 0, data.length);
+    putU32(head, 4, crc32(data, 0, data.length));
+    this.storage.erase(SLOTS[target]);
+    this.storage.write(SLOTS[target], concat([head, data]), 0);
+    this.load();
+    if (this.current === undefined || this.current.version !== r.keyset.version) {
+      return { ok: false, reason: "WRITE_FAILED: flash did not keep the new key set" };
+    }
+    return { ok: true, outcome: "INSTALLED", version: r.keyset.version };
+  }
+}

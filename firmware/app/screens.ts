@@ -1,0 +1,33 @@
+// From an outcome to what the guard sees: green with the holder's fields on
+// OK, red with only the reason otherwise, amber notes for warnings.
+import type { Outcome } from "../core/presentation";
+import type { Warning } from "../core/verdict";
+import type { Screen } from "../hal/display";
+import { type Lang, strings } from "./i18n";
+
+function warningLines(lang: Lang, warnings: Warning[]): string[] {
+  const s = strings(lang);
+  const out: string[] = [];
+  for (let i = 0; i < warnings.length; i++) out.push(s.warnings[warnings[i]]);
+  return out;
+}
+
+export function idleScreen(lang: Lang, warnings: Warning[]): Screen {
+  const s = strings(lang);
+  return { color: warnings.length > 0 ? "amber" : "neutral", title: s.ready, lines: [s.scanPrompt], warnings: warningLines(lang, warnings) };
+}
+
+export function checkingScreen(lang: Lang): Screen {
+  return { color: "neutral", title: strings(lang).checking, lines: [], warnings: [] };
+}
+
+export function verdictScreen(lang: Lang, o: Outcome): Screen {
+  const s = strings(lang);
+  if (o.verdict === "OK" && o.display !== undefined) {
+    const d = o.display;
+    const lines = [s.name + ": " + d.name, s.dob + ": " + d.dob, s.nik + ": " + d.nikMasked, s.issuer + ": " + d.issuer];
+    if (o.sub !== undefined) lines.push(s.card + ": " + o.sub);
+    return { color: "green", title: s.ok, lines, warnings: warningLines(lang, o.warnings) };
+  }
+  return { color: "red", title: s.rejected, lines: [s.reasons[o.verdict]], warnings: warningLines(lang, o.warnings) };
+}

@@ -1,0 +1,151 @@
+// The device application: a small state machine on the HAL interfaces.
+//
+//   idle --scan text / card result--> checking --verdict--> verdict --timer--> idle
+//
+// It never blocks: scanned lines, decoded frames, card results and timers
+// all arrive as events. Every verdict is shown, signalled and logged; the
+// holder's data leaves the screen after clearAfterMs (privacy).
+import type { Bytes } from "../core/bytes";
+import { verifyPresentation, type Outcome } from "../core/presentation";
+import { verifyCard } from "../core/card";
+import { type RootKey, isStale } from "../core/keyset";
+import { ReplayCache } from "../core/replay";
+import type { Warning } from "../core/verdict";
+import type { CardSessionResult } from "../reader/card-session";
+import type { Rtc } from "../hal/clock";
+import type { Display, Screen } from "../hal/display";
+import type { Indicator } from "../hal/indicator";
+import type { Random } from "../hal/random";
+import type { Storage } from "../hal/storage";
+import type { Timers, TimerHandle } from "../hal/timers";
+import { AuditLog, SOURCE_CARD, SOURCE_QR } from "./audit-log";
+import { trustedTime } from "./clock";
+import type { Lang } from "./i18n";
+import { KeysetStore, type InstallResult } from "./keyset-store";
+import { idleScreen, verdictScreen } from "./screens";
+
+export interface Hardware {
+  display: Display;
+  indicator: Indicator;
+  storage: Storage;
+  rtc: Rtc;
+  timers: Timers;
+  random: Random;
+}
+
+export interface AppConfig {
+  roots: RootKey[];
+  /** Unix seconds at which the firmware was built: an RTC earlier than this is not trusted. */
+  buildTime: number;
+  version: string;
+  lang?: Lang;
+  /** How long a verdict (and the holder's data) stays on screen. */
+  clearAfterMs?: number;
+  auditCapacity?: number;
+  replayCapacity?: number;
+}
+
+export type AppState = "idle" | "verdict";
+
+export class VerifierApp {
+  state: AppState = "idle";
+  lang: Lang;
+  readonly keysets: KeysetStore;
+  readonly audit: AuditLog;
+  /** The last verdict shown, for the simulator and the tests. */
+  lastOutcome: Outcome | undefined = undefined;
+  lastScreen: Screen | undefined = undefined;
+  private readonly replay: ReplayCache;
+  private readonly clearAfterMs: number;
+  private clearTimer: TimerHandle | undefined = undefined;
+  private shownText = "";
+
+  constructor(
+    private readonly hw: Hardware,
+    readonly config: AppConfig,
+  ) {
+    this.lang = config.lang === undefined ? "id" : config.lang;
+    this.clearAfterMs = config.clearAfterMs === undefined ? 10000 : config.clearAfterMs;
+    this.keysets = new KeysetStore(hw.storage, config.roots);
+    this.audit = new AuditLog(hw.storage, hw.random, config.auditCapacity === undefined ? 256 : config.auditCapacity, "audit.log");
+    this.replay = new ReplayCache(config.replayCapacity === undefined ? 256 : config.replayCapacity);
+    this.showIdle();
+  }
+
+  /** Warnings that stand while idle: no key set, untrusted clock, stale key set. */
+  deviceWarnings(): Warning[] {
+    const t = trustedTime(this.hw.rtc, this.config.buildTime);
+    const w: Warning[] = [];
+    const ks = this.keysets.current;
+    if (ks === undefined) w.push("NO_KEYSET");
+    if (!t.trusted) w.push("CLOCK_NOT_TRUSTED");
+    if (ks !== undefined && t.trusted && isStale(ks, t.now)) w.push("KEYSET_STALE");
+    return w;
+  }
+
+  private show(s: Screen): void {
+    this.lastScreen = s;
+    this.hw.display.show(s);
+  }
+
+  showIdle(): void {
+    this.state = "idle";
+    this.shownText = "";
+    this.show(idleScreen(this.lang, this.deviceWarnings()));
+    this.hw.indicator.signal("off");
+  }
+
+  /** A line from the scan engine, or the text of a QR found in a camera frame. */
+  scanText(text: string): void {
+    // A camera sees the same code in many frames: one verdict per code on screen.
+    if (this.state === "verdict" && text === this.shownText) return;
+    const t = trustedTime(this.hw.rtc, this.config.buildTime);
+    const o = verifyPresentation(text, this.keysets.current, t, this.replay);
+    this.conclude(o, SOURCE_QR, t.now);
+    this.shownText = text;
+  }
+
+  /** A finished card read (firmware/reader): no card means nothing to show. */
+  cardResult(r: CardSessionResult): void {
+    if (!r.ok && r.error === "NO_CARD") return;
+    const t = trustedTime(this.hw.rtc, this.config.buildTime);
+    let o: Outcome;
+    if (r.ok) {
+      o = verifyCard(r.read, this.keysets.current, t);
+    } else {
+      o = { verdict: "CARD_ERROR", warnings: this.deviceWarnings() };
+    }
+    this.conclude(o, SOURCE_CARD, t.now);
+  }
+
+  private conclude(o: Outcome, source: number, now: number): void {
+    this.lastOutcome = o;
+    this.audit.append(now, source, o);
+    this.state = "verdict";
+    this.show(verdictScreen(this.lang, o));
+    // Never green without a key set and a trusted clock: verifyPresentation guarantees it.
+    this.hw.indicator.signal(o.verdict === "OK" ? (o.warnings.length > 0 ? "warn" : "ok") : "fail");
+    if (this.clearTimer !== undefined) this.hw.timers.clearTimeout(this.clearTimer);
+    this.clearTimer = this.hw.timers.setTimeout(() => {
+      this.clearTimer = undefined;
+      this.showIdle(); // the holder's data leaves the screen
+    }, this.clearAfterMs);
+  }
+
+  setTime(seconds: number): void {
+    this.hw.rtc.set(seconds);
+    if (this.state === "idle") this.showIdle();
+  }
+
+  setLang(lang: Lang): void {
+    this.lang = lang;
+    if (this.state === "idle") this.showIdle();
+  }
+
+  installKeyset(data: Bytes): InstallResult {
+    const r = this.keysets.install(data);
+    if (this.state === "idle") this.showIdle();
+    return r;
+  }
+}
+

@@ -1,0 +1,33 @@
+// The holder's phone: shows a presentation that it re-issues every
+// `refreshSeconds` (a new cti and iat), as the real app changes its code.
+import { issuePresentation, type Signer } from "../host/src/issuer";
+import type { Identity } from "../host/src/cose-sign";
+
+export class Phone {
+  private text = "";
+  private issuedAt = -Infinity;
+
+  constructor(
+    private readonly signer: Signer,
+    readonly identity: Identity,
+    private readonly now: () => number,
+    private readonly ttl = 90,
+    private readonly refreshSeconds = 60,
+  ) {}
+
+  /** The code on screen now. */
+  current(): string {
+    const t = this.now();
+    if (t - this.issuedAt >= this.refreshSeconds || t < this.issuedAt) {
+      this.text = issuePresentation(this.signer, this.identity, { iat: t, ttl: this.ttl });
+      this.issuedAt = t;
+    }
+    return this.text;
+  }
+
+  /** Force a new code (the holder pulls to refresh). */
+  refresh(): string {
+    this.issuedAt = -Infinity;
+    return this.current();
+  }
+}

@@ -1,0 +1,62 @@
+// A provisioned world for the simulator and its demo: a root of trust, a QR
+// issuer and a card issuer, the signed key set, a holder with a phone, and
+// virtual cards (genuine, clone, expired, revoked).
+import { ed } from "../host/src/ed";
+import { issueCardCredential, type Signer } from "../host/src/issuer";
+import { keysetPayload, sign1, type Identity } from "../host/src/cose-sign";
+import { newKey, unhex, USAGE_BIT, type KeyFile } from "../host/src/keyfile";
+import type { RootKey } from "../firmware/core/keyset";
+import type { VirtualCard } from "./pn532/emulator";
+
+export const HOLDER: Identity = { nik: "3201014512900001", name: "Siti Aminah", dob: "1990-12-05", sex: "P", pob: "Bogor" };
+export const REVOKED_SERIAL = "KTP-0666";
+
+export interface World {
+  roots: RootKey[];
+  qrSigner: Signer;
+  cardSigner: Signer;
+  keysetBytes: Uint8Array;
+  cards: { genuine: VirtualCard; clone: VirtualCard; expired: VirtualCard; revoked: VirtualCard };
+}
+
+const signerOf = (k: KeyFile): Signer => ({ secretKey: unhex(k.secretKey!), kid: unhex(k.kid) });
+
+function card(signer: Signer, serial: string, iat: number, exp: number, idn: Identity): VirtualCard {
+  const secretKey = ed.utils.randomSecretKey();
+  const credential = issueCardCredential(signer, idn, { serial, iat, exp, cardPublicKey: ed.getPublicKey(secretKey) });
+  return { serial, credential, secretKey };
+}
+
+/** Keys valid from a day before `now` for a year; key set replay policy as given (default warn). */
+export function makeWorld(now: number, replay = 1): World {
+  const root = newKey(["root"], now - 86400, now + 365 * 86400);
+  const qr = newKey(["qr"], now - 86400, now + 365 * 86400);
+  const cardKey = newKey(["card"], now - 86400, now + 365 * 86400);
+  const entry = (k: KeyFile, usage: number) => ({ kid: unhex(k.kid), publicKey: unhex(k.publicKey), nbf: k.nbf, exp: k.exp, usage });
+  const keysetBytes = sign1(
+    unhex(root.secretKey!),
+    unhex(root.kid),
+    keysetPayload({
+      version: 1,
+      issued: now - 3600,
+      nextUpdate: now + 30 * 86400,
+      keys: [entry(qr, USAGE_BIT.qr), entry(cardKey, USAGE_BIT.card)],
+      revoked: [new Uint8Array(Buffer.from(REVOKED_SERIAL))],
+      policy: { skew: 30, maxValidity: 90, replay },
+    }),
+  );
+  const cardSigner = signerOf(cardKey);
+  const genuine = card(cardSigner, "KTP-0001", now - 86400, now + 5 * 365 * 86400, HOLDER);
+  return {
+    roots: [{ kid: unhex(root.kid), publicKey: unhex(root.publicKey) }],
+    qrSigner: signerOf(qr),
+    cardSigner,
+    keysetBytes,
+    cards: {
+      genuine,
+      clone: { ...genuine, serial: "KTP-0001 (clone)", secretKey: ed.utils.randomSecretKey() },
+      expired: card(cardSigner, "KTP-0002", now - 10 * 365 * 86400, now - 86400, { ...HOLDER, name: "Budi Santoso", nik: "3171010101800002", sex: "L" }),
+      revoked: card(cardSigner, REVOKED_SERIAL, now - 86400, now + 86400, HOLDER),
+    },
+  };
+}
