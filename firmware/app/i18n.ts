@@ -17,6 +17,9 @@ export interface Strings {
   issuer: string;
   card: string;
   reasons: Record<Verdict, string>;
+  /** Where a card needs other words than a QR code. */
+  cardExpired: string;
+  cardNotYetValid: string;
   warnings: Record<Warning, string>;
 }
 
@@ -49,6 +52,8 @@ const ID: Strings = {
     CARD_ERROR: "Kartu tidak terbaca, tempel ulang",
     CARD_AUTH_FAILED: "Kartu tidak asli (salinan)",
   },
+  cardExpired: "Kartu sudah habis masa berlakunya",
+  cardNotYetValid: "Kartu belum berlaku (cek jam)",
   warnings: {
     KEYSET_STALE: "Kunci penerbit perlu diperbarui",
     CLOCK_NOT_TRUSTED: "Jam alat tidak terpercaya",
@@ -86,6 +91,8 @@ const EN: Strings = {
     CARD_ERROR: "Card not read, tap again",
     CARD_AUTH_FAILED: "Card is not genuine (a copy)",
   },
+  cardExpired: "Card has expired",
+  cardNotYetValid: "Card not yet valid (check clock)",
   warnings: {
     KEYSET_STALE: "Issuer keys need updating",
     CLOCK_NOT_TRUSTED: "Device clock not trusted",

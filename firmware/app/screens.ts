@@ -21,7 +21,7 @@ export function checkingScreen(lang: Lang): Screen {
   return { color: "neutral", title: strings(lang).checking, lines: [], warnings: [] };
 }
 
-export function verdictScreen(lang: Lang, o: Outcome): Screen {
+export function verdictScreen(lang: Lang, o: Outcome, isCard: boolean): Screen {
   const s = strings(lang);
   if (o.verdict === "OK" && o.display !== undefined) {
     const d = o.display;
@@ -29,5 +29,8 @@ export function verdictScreen(lang: Lang, o: Outcome): Screen {
     if (o.sub !== undefined) lines.push(s.card + ": " + o.sub);
     return { color: "green", title: s.ok, lines, warnings: warningLines(lang, o.warnings) };
   }
-  return { color: "red", title: s.rejected, lines: [s.reasons[o.verdict]], warnings: warningLines(lang, o.warnings) };
+  let reason = s.reasons[o.verdict];
+  if (isCard && o.verdict === "EXPIRED") reason = s.cardExpired;
+  if (isCard && o.verdict === "NOT_YET_VALID") reason = s.cardNotYetValid;
+  return { color: "red", title: s.rejected, lines: [reason], warnings: warningLines(lang, o.warnings) };
 }

@@ -122,7 +122,7 @@ export class VerifierApp {
     this.lastOutcome = o;
     this.audit.append(now, source, o);
     this.state = "verdict";
-    this.show(verdictScreen(this.lang, o));
+    this.show(verdictScreen(this.lang, o, source === SOURCE_CARD));
     // Never green without a key set and a trusted clock: verifyPresentation guarantees it.
     this.hw.indicator.signal(o.verdict === "OK" ? (o.warnings.length > 0 ? "warn" : "ok") : "fail");
     if (this.clearTimer !== undefined) this.hw.timers.clearTimeout(this.clearTimer);

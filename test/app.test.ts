@@ -1,0 +1,205 @@
+// The device application through every verdict and warning, driven by the
+// simulator, asserting what the screen shows and what the LED/buzzer do.
+import { describe, expect, it } from "vitest";
+import { base45Decode, base45Encode } from "../firmware/core/base45";
+import { issuePresentation } from "../host/src/issuer";
+import { SimDevice } from "../sim/device";
+import { HOLDER, makeWorld } from "../sim/world";
+import { T0 } from "./support/fixtures";
+
+const BUILD = T0 - 86400 * 30;
+
+function device(replay = 1, o: { provision?: boolean; clearAfterMs?: number; lang?: "id" | "en" } = {}) {
+  const world = makeWorld(T0, replay);
+  const d = new SimDevice({ roots: world.roots, buildTime: BUILD, version: "test", clearAfterMs: o.clearAfterMs ?? 60_000, lang: o.lang ?? "en" });
+  if (o.provision !== false) {
+    expect(d.admin(`TIME ${T0}`)).toEqual(["OK"]);
+    expect(d.admin("KEYSET " + Buffer.from(world.keysetBytes).toString("hex"))).toEqual(["OK INSTALLED 1"]);
+  }
+  const code = (opts: { iat?: number; ttl?: number } = {}, idn = HOLDER) =>
+    issuePresentation(world.qrSigner, idn, { iat: opts.iat ?? d.rtc.seconds(), ttl: opts.ttl });
+  return { d, world, code };
+}
+
+const last = (d: SimDevice) => d.indicator.events[d.indicator.events.length - 1];
+
+describe("verdict screens", () => {
+  it("OK: green, one short beep, name, date of birth, masked NIK, issuer, and nothing more", () => {
+    const { d, code } = device();
+    const s = d.scan(code());
+    expect(s.color).toBe("green");
+    expect(s.title).toBe("VALID");
+    expect(s.lines).toEqual(["Name: Siti Aminah", "Born: 1990-12-05", "NIK: 320101******0001", "Issuer: pindai demo issuer"]);
+    expect(s.warnings).toEqual([]);
+    expect(last(d)).toBe("ok");
+  });
+
+  it("Bahasa Indonesia is the default", () => {
+    const world = makeWorld(T0);
+    const d = new SimDevice({ roots: world.roots, buildTime: BUILD, version: "t" });
+    expect(d.screen.title).toBe("SIAP");
+    d.admin(`TIME ${T0}`);
+    d.admin("KEYSET " + Buffer.from(world.keysetBytes).toString("hex"));
+    expect(d.scan(issuePresentation(world.qrSigner, HOLDER, { iat: T0 })).title).toBe("SAH");
+    expect(d.admin("LANG en")).toEqual(["OK"]);
+    d.clear();
+    expect(d.screen.title).toBe("READY");
+  });
+
+  it("each refusal is red with a long beep and only the reason in plain words", () => {
+    const { d, code, world } = device(2);
+    const cases: Array<[string, string]> = [];
+    const good = code();
+    const raw = base45Decode(good.slice(4));
+    if (!raw.ok) throw new Error("decode");
+    raw.bytes[raw.bytes.length - 1] ^= 1;
+    cases.push(["PD1:" + base45Encode(raw.bytes), "Forged signature or altered code"]);
+    cases.push(["hello world", "Not a pindai ID code"]);
+    cases.push(["PD1:ABC", "Damaged or incomplete code"]);
+    cases.push([code({ ttl: 200 }), "Code validity too long"]);
+    cases.push([code({ iat: T0 + 3600 }), "Code not yet valid (check clock)"]);
+    cases.push([code({ iat: T0 - 3600 }), "Code expired, ask for a fresh one"]);
+    cases.push([issuePresentation(makeWorld(T0).qrSigner, HOLDER, { iat: T0 }), "Unknown issuer"]);
+    cases.push([issuePresentation(world.cardSigner, HOLDER, { iat: T0 }), "Issuer key not valid"]);
+    for (const [text, reason] of cases) {
+      d.clear();
+      const s = d.scan(text);
+      expect(s.color, reason).toBe("red");
+      expect(s.title).toBe("REJECTED");
+      expect(s.lines).toEqual([reason]);
+      expect(s.lines.join(" ")).not.toContain("Siti");
+      expect(last(d)).toBe("fail");
+    }
+    // replay reject: the second scan of an accepted code
+    d.clear();
+    expect(d.scan(good).color).toBe("green");
+    d.clear();
+    const again = d.scan(good);
+    expect(again.lines).toEqual(["This code was already used"]);
+    expect(d.app.lastOutcome?.verdict).toBe("REPLAYED");
+  });
+
+  it("replay warn: accepted again, with a distinct amber note and a warning signal", () => {
+    const { d, code } = device(1);
+    const c = code();
+    d.scan(c);
+    d.clear();
+    const s = d.scan(c);
+    expect(s.color).toBe("green");
+    expect(s.warnings).toEqual(["This code was used before"]);
+    expect(last(d)).toBe("warn");
+  });
+
+  it("the same code seen in consecutive camera frames gives one verdict, not a replay", () => {
+    const { d, code } = device(2);
+    const c = code();
+    d.scan(c);
+    d.scan(c);
+    d.scan(c);
+    expect(d.screen.color).toBe("green");
+    expect(d.app.audit.entries()).toHaveLength(1);
+  });
+
+  it("no key set: never green, with the warning on the idle screen", () => {
+    const { d, code } = device(1, { provision: false });
+    d.admin(`TIME ${T0}`);
+    expect(d.screen.warnings).toEqual(["No issuer keys installed"]);
+    const s = d.scan(code());
+    expect(s.color).toBe("red");
+    expect(d.app.lastOutcome?.verdict).toBe("NO_KEYSET");
+  });
+
+  it("clock never set, or set before the build time: never green", () => {
+    const { d, code, world } = device(1, { provision: false });
+    d.admin("KEYSET " + Buffer.from(world.keysetBytes).toString("hex"));
+    expect(d.screen.warnings).toEqual(["Device clock not trusted"]);
+    expect(d.scan(code({ iat: 0 })).lines).toEqual(["Device clock not set"]);
+    d.clear();
+    d.admin(`TIME ${BUILD - 10}`);
+    expect(d.screen.warnings).toEqual(["Device clock not trusted"]);
+    expect(d.scan(code({ iat: BUILD - 10 })).color).toBe("red");
+    d.clear();
+    d.admin(`TIME ${T0}`);
+    expect(d.screen.warnings).toEqual([]);
+    expect(d.scan(code()).color).toBe("green");
+  });
+
+  it("a stale key set still verifies, with its warning", () => {
+    const { d, code } = device();
+    d.rtc.advance(31 * 86400);
+    d.clear();
+    expect(d.screen.warnings).toEqual(["Issuer keys need updating"]);
+    const s = d.scan(code());
+    expect(s.color).toBe("green");
+    expect(s.warnings).toEqual(["Issuer keys need updating"]);
+  });
+
+  it("personal data leaves the screen after the configured time", async () => {
+    const { d, code } = device(1, { clearAfterMs: 80 });
+    d.scan(code());
+    expect(d.screen.lines.join(" ")).toContain("Siti Aminah");
+    await new Promise((r) => setTimeout(r, 200));
+    expect(d.app.state).toBe("idle");
+    expect(d.screen.title).toBe("READY");
+    expect(JSON.stringify(d.screen)).not.toContain("Siti");
+    expect(last(d)).toBe("off");
+  });
+
+  it("cards: genuine green with the serial; clone, expired, revoked red; all logged like QR verdicts", async () => {
+    const { d, world } = device();
+    let s = await d.tap(world.cards.genuine);
+    expect(s.color).toBe("green");
+    expect(s.lines).toContain("Card: KTP-0001");
+    const reasons: string[] = [];
+    for (const c of [world.cards.clone, world.cards.expired, world.cards.revoked]) {
+      d.clear();
+      s = await d.tap(c);
+      expect(s.color).toBe("red");
+      reasons.push(s.lines[0]);
+    }
+    expect(reasons).toEqual(["Card is not genuine (a copy)", "Card has expired", "This identity has been revoked"]);
+    d.clear();
+    s = await d.tap({ ...world.cards.genuine, removeAfterReads: 0 });
+    expect(s.lines).toEqual(["Card not read, tap again"]);
+    const log = d.admin("LOG");
+    expect(log.filter((l) => l.includes(" card "))).toHaveLength(5);
+    expect(log[log.length - 1]).toBe("OK 5");
+  });
+});
+
+describe("audit log and service line", () => {
+  it("logs time, verdict, kid and a salted NIK hash, never the name", () => {
+    const { d, code } = device();
+    d.scan(code());
+    d.clear();
+    d.scan("junk");
+    const log = d.admin("LOG");
+    expect(log).toHaveLength(3);
+    const [seq, time, verdict, source, kid, nik] = log[0].split(" ").slice(1);
+    expect([seq, time, verdict, source]).toEqual(["1", String(T0), "OK", "qr"]);
+    expect(kid).toMatch(/^[0-9a-f]{16}$/);
+    expect(nik).toMatch(/^[0-9a-f]{16}$/);
+    expect(nik).not.toBe("0000000000000000");
+    expect(log[1].split(" ")[3]).toBe("NOT_A_CREDENTIAL");
+    const raw = JSON.stringify(d.flash.files);
+    expect(raw).not.toContain(Buffer.from("Siti").toString("hex"));
+    expect(raw).not.toContain(Buffer.from("3201014512900001").toString("hex"));
+  });
+
+  it("the key set and the log survive a reboot", () => {
+    const { d, code, world } = device();
+    d.scan(code());
+    const d2 = d.reboot({ roots: world.roots, buildTime: BUILD, version: "test", lang: "en" });
+    expect(d2.admin("STATUS")).toEqual(["OK 1 1 -"]);
+    expect(d2.admin("LOG")).toHaveLength(2);
+  });
+
+  it("service line errors are clear", () => {
+    const { d } = device();
+    expect(d.admin("TIME soon")[0]).toMatch(/^ERR/);
+    expect(d.admin("KEYSET zz")[0]).toMatch(/^ERR/);
+    expect(d.admin("KEYSET 00")[0]).toMatch(/^ERR MALFORMED/);
+    expect(d.admin("FLY")[0]).toBe("ERR unknown command FLY");
+    expect(d.admin("VERSION")).toEqual(["OK pindai test"]);
+  });
+});
