@@ -1,0 +1,131 @@
+// Flash writes that survive a power cut at any byte: the audit log ring and
+// the key set store, cut at every byte offset of a write, then "rebooted".
+import { describe, expect, it } from "vitest";
+import { AuditLog, RECORD_SIZE } from "../firmware/app/audit-log";
+import { KeysetStore } from "../firmware/app/keyset-store";
+import type { Outcome } from "../firmware/core/presentation";
+import { nodeRandom } from "../firmware/targets/node/random";
+import { PowerCut, SimFlash } from "../sim/flash";
+import { T0, makeKey, rootOf, signKeyset } from "./support/fixtures";
+
+const outcome = (i: number): Outcome => ({
+  verdict: i % 3 === 0 ? "OK" : "EXPIRED",
+  warnings: [],
+  kid: "0102030405060708",
+  nik: i % 3 === 0 ? "3201014512900001" : undefined,
+});
+
+function cloneFlash(f: SimFlash): SimFlash {
+  const c = new SimFlash();
+  for (const [k, v] of Object.entries(f.files)) c.files[k] = v.slice();
+  return c;
+}
+
+describe("audit log: power cut at every byte of an append", () => {
+  for (const [label, before, capacity] of [["partly filled ring", 5, 8], ["full ring (overwrites the oldest)", 11, 8]] as const) {
+    it(label, () => {
+      const base = new SimFlash();
+      const log = new AuditLog(base, nodeRandom, capacity, "audit.log");
+      for (let i = 0; i < before; i++) log.append(T0 + i, 0, outcome(i));
+      const kept = log.entries().map((e) => e.seq);
+      for (let cut = 0; cut < RECORD_SIZE; cut++) {
+        const flash = cloneFlash(base);
+        const l = new AuditLog(flash, nodeRandom, capacity, "audit.log");
+        flash.cutAfter = cut;
+        expect(() => l.append(T0 + 99, 1, outcome(99))).toThrow(PowerCut);
+        flash.cutAfter = undefined;
+        // Reboot: exactly the records completed before the cut. In a full ring the
+        // oldest one, whose slot the new record was taking over, is gone as soon
+        // as one of its bytes has changed (a cut that changed none leaves it whole).
+        const after = new AuditLog(flash, nodeRandom, capacity, "audit.log").entries().map((e) => e.seq);
+        const untouched = Buffer.from(flash.files["audit.log"]).equals(Buffer.from(base.files["audit.log"]));
+        const expected = kept.length < capacity || untouched ? kept : kept.slice(1);
+        expect(after, `cut after ${cut} bytes`).toEqual(expected);
+        // And the log goes on: the next append takes the torn slot.
+        const again = new AuditLog(flash, nodeRandom, capacity, "audit.log");
+        again.append(T0 + 100, 0, outcome(100));
+        expect(again.entries().map((e) => e.seq)).toEqual([...expected, before + 1].slice(-capacity));
+      }
+      // A complete append is kept.
+      const flash = cloneFlash(base);
+      new AuditLog(flash, nodeRandom, capacity, "audit.log").append(T0 + 99, 1, outcome(99));
+      const all = new AuditLog(flash, nodeRandom, capacity, "audit.log").entries();
+      expect(all[all.length - 1]).toMatchObject({ seq: before + 1, time: T0 + 99, verdict: "OK", source: 1 });
+    });
+  }
+
+  it("a ring of 8 keeps the last 8 records in order", () => {
+    const flash = new SimFlash();
+    const log = new AuditLog(flash, nodeRandom, 8, "audit.log");
+    for (let i = 0; i < 20; i++) log.append(T0 + i, 0, outcome(i));
+    expect(log.entries().map((e) => e.seq)).toEqual([13, 14, 15, 16, 17, 18, 19, 20]);
+    expect(flash.files["audit.log"].length).toBe(8 * RECORD_SIZE);
+  });
+
+  it("the same NIK hashes alike on one device and differently on another (salt)", () => {
+    const a = new AuditLog(new SimFlash(), nodeRandom, 8, "audit.log");
+    const b = new AuditLog(new SimFlash(), nodeRandom, 8, "audit.log");
+    expect(a.nikHash("3201014512900001")).toBe(a.nikHash("3201014512900001"));
+    expect(a.nikHash("3201014512900001")).not.toBe(b.nikHash("3201014512900001"));
+  });
+});
+
+describe("key set store: power cut at every byte of an install", () => {
+  const root = makeKey(["root"]);
+  const issuer = makeKey(["qr"]);
+  const v1 = signKeyset(root, [issuer], { version: 1 });
+  const v2 = signKeyset(root, [issuer], { version: 2, skew: 10 });
+  const v3 = signKeyset(root, [issuer], { version: 3, skew: 20 });
+
+  it("leaves the old set or the new one, never a mix and never none", () => {
+    const base = new SimFlash();
+    const store = new KeysetStore(base, [rootOf(root)]);
+    expect(store.install(v1)).toMatchObject({ ok: true, outcome: "INSTALLED", version: 1 });
+    expect(store.install(v2)).toMatchObject({ ok: true, version: 2 }); // now both slots are in use
+    const total = v3.length + 8;
+    let sawOld = 0;
+    let sawNew = 0;
+    for (let cut = 0; cut <= total; cut++) {
+      const flash = cloneFlash(base);
+      const s = new KeysetStore(flash, [rootOf(root)]);
+      flash.cutAfter = cut;
+      try {
+        s.install(v3);
+      } catch (e) {
+        expect(e).toBeInstanceOf(PowerCut);
+      }
+      flash.cutAfter = undefined;
+      const after = new KeysetStore(flash, [rootOf(root)]).current;
+      expect(after, `cut after ${cut} bytes`).toBeDefined();
+      expect([2, 3]).toContain(after!.version);
+      if (after!.version === 2) {
+        expect(after!.policy.skew).toBe(10);
+        sawOld++;
+      } else {
+        expect(after!.policy.skew).toBe(20);
+        sawNew++;
+      }
+    }
+    expect(sawOld).toBe(total); // every cut before the last byte keeps the old set
+    expect(sawNew).toBe(1);
+  });
+
+  it("refuses older versions and treats the same bytes as a no-op", () => {
+    const store = new KeysetStore(new SimFlash(), [rootOf(root)]);
+    store.install(v2);
+    expect(store.install(v1)).toMatchObject({ ok: false });
+    expect(store.install(v2)).toMatchObject({ ok: true, outcome: "SAME" });
+    expect(store.install(signKeyset(makeKey(["root"]), [issuer], { version: 9 }))).toMatchObject({ ok: false });
+  });
+
+  it("a slot damaged in flash is ignored; the other one stays in force", () => {
+    const flash = new SimFlash();
+    const store = new KeysetStore(flash, [rootOf(root)]);
+    store.install(v1);
+    store.install(v2);
+    // v1 went into slot 0, v2 into slot 1: damage one byte of v2's slot.
+    expect(new KeysetStore(flash, [rootOf(root)]).current!.version).toBe(2);
+    flash.files["keyset.1"][20] ^= 1;
+    expect(new KeysetStore(flash, [rootOf(root)]).current!.version).toBe(1);
+  });
+});
