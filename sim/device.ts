@@ -5,6 +5,7 @@ import { VerifierApp, type AppConfig } from "../firmware/app/verifier";
 import { adminCommand } from "../firmware/app/admin";
 import { CardPoller } from "../firmware/app/card-poller";
 import type { Serial } from "../firmware/hal/serial";
+import { lineScanner } from "../firmware/hal/scan-engine";
 import type { Screen } from "../firmware/hal/display";
 import { Pn532 } from "../firmware/reader/pn532";
 import { nodeTimers } from "../firmware/targets/node/timers";
@@ -13,6 +14,9 @@ import { Pn532Emulator, type VirtualCard } from "./pn532/emulator";
 import { SimFlash } from "./flash";
 import { VirtualRtc } from "./rtc";
 import { SimDisplay, SimIndicator } from "./screen";
+
+/** Longer lines than a QR code can hold are dropped by the scan engine reader. */
+export const MAX_SCAN_LINE = 4400;
 
 export interface SimDeviceOptions extends AppConfig {
   flash?: SimFlash;
@@ -79,6 +83,11 @@ export class SimDevice {
         resolve(this.screen);
       });
     });
+  }
+
+  /** Wire a scan engine (a UART QR module) on `serial`: each line it sends is scanned. */
+  connectScanEngine(serial: Serial): void {
+    lineScanner(serial, MAX_SCAN_LINE).onLine((text) => this.app.scanText(text));
   }
 
   /** A line on the service port (see firmware/app/admin.ts). */

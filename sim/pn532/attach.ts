@@ -1,7 +1,7 @@
 // Two ways to put the emulator on the other end of the firmware's serial
 // port: node-serialport's MockBinding (fast, in-process) and a real pty pair
 // made by socat, with node-serialport on both ends.
-import { spawn, type ChildProcess } from "node:child_process";
+import { openPtyPair } from "../pty";
 import { SerialPort, SerialPortMock } from "serialport";
 // The mock binding of the SerialPortMock (an @serialport/binding-mock port).
 interface MockPortBinding {
@@ -45,20 +45,8 @@ export interface PtyPair {
 
 /** socat makes two linked ptys; the emulator serves one of them through node-serialport. */
 export async function attachPty(faults: Faults = {}): Promise<PtyPair> {
-  const socat: ChildProcess = spawn("socat", ["-d", "-d", "pty,raw,echo=0", "pty,raw,echo=0"], { stdio: ["ignore", "ignore", "pipe"] });
-  const paths = await new Promise<string[]>((resolve, reject) => {
-    let text = "";
-    const timer = setTimeout(() => reject(new Error("socat did not report its ptys: " + text)), 5000);
-    socat.stderr!.on("data", (d) => {
-      text += d.toString();
-      const found = [...text.matchAll(/PTY is (\/dev\/pts\/\d+)/g)].map((m) => m[1]);
-      if (found.length === 2) {
-        clearTimeout(timer);
-        resolve(found);
-      }
-    });
-    socat.on("exit", (code) => reject(new Error(`socat exited (${code}): ${text}`)));
-  });
+  const link = await openPtyPair();
+  const paths = [link.a, link.b];
   const port = new SerialPort({ path: paths[1], baudRate: 115200, autoOpen: false });
   await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
   const emulator = new Pn532Emulator((bytes) => port.write(Buffer.from(bytes)), faults);
@@ -68,7 +56,7 @@ export async function attachPty(faults: Faults = {}): Promise<PtyPair> {
     emulator,
     close: async () => {
       await new Promise<void>((res) => (port.isOpen ? port.close(() => res()) : res()));
-      socat.kill();
+      link.close();
     },
   };
 }
