@@ -1,6 +1,8 @@
 // npm run bench: every speed and memory figure, side by side with the
 // reference libraries, in one run. BENCH_SECONDS sets the time per cell.
 import { benchEd25519 } from "./ed25519";
+import { benchCamera } from "./camera";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? "1");
 benchEd25519(seconds);
+benchCamera(Number(process.env.BENCH_FRAMES ?? "6"));

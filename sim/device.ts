@@ -7,6 +7,7 @@ import { CardPoller } from "../firmware/app/card-poller";
 import type { Serial } from "../firmware/hal/serial";
 import { lineScanner } from "../firmware/hal/scan-engine";
 import type { Screen } from "../firmware/hal/display";
+import type { FrameSource, QrFrameDecoder } from "../firmware/hal/frame-source";
 import { Pn532 } from "../firmware/reader/pn532";
 import { nodeTimers } from "../firmware/targets/node/timers";
 import { nodeRandom } from "../firmware/targets/node/random";
@@ -88,6 +89,14 @@ export class SimDevice {
   /** Wire a scan engine (a UART QR module) on `serial`: each line it sends is scanned. */
   connectScanEngine(serial: Serial): void {
     lineScanner(serial, MAX_SCAN_LINE).onLine((text) => this.app.scanText(text));
+  }
+
+  /** Wire a camera: each frame goes through the decoder; a code found is scanned. */
+  connectCamera(source: FrameSource, decoder: QrFrameDecoder): void {
+    source.onFrame((frame) => {
+      const text = decoder.decode(frame);
+      if (text !== undefined) this.app.scanText(text);
+    });
   }
 
   /** A line on the service port (see firmware/app/admin.ts). */
