@@ -5,6 +5,7 @@ import { keyset } from "./commands/keyset";
 import { issue } from "./commands/issue";
 import { verify } from "./commands/verify";
 import { card } from "./commands/card";
+import { sim } from "./commands/sim";
 
 export interface Io {
   out(line: string): void;
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, [Command, string]> = {
   issue: [issue, "issue a 90-second QR presentation (text and PNG)"],
   verify: [verify, "verify a presentation (text or image) as a device would"],
   card: [card, "personalize a card image, or read a card through a PN532"],
+  sim: [sim, "run the verifier on virtual hardware (interactive or --script)"],
 };
 
 export function usage(): string {

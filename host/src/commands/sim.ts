@@ -1,0 +1,74 @@
+// pindai sim: the virtual verifier, interactive or driven by a script file.
+import { readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { parse } from "../args";
+import { CliError } from "../errors";
+import { SimConsole, SIM_HELP } from "../../../sim/console";
+import type { Io } from "../cli";
+
+export const simHelp = `pindai sim [--script FILE] [--lang id|en] [--replay off|warn|reject] [--fresh]
+
+Runs the verifier firmware on virtual hardware: a screen, LED and buzzer, a
+virtual clock, flash, a camera, a card reader with virtual cards, and the
+holder's phone showing a fresh 90-second code from a test issuer.
+Without --script it reads commands from the keyboard; with --script it runs
+the file's commands and exits 1 if any "expect" line (or command) failed.
+--fresh starts like a new device: no key set, clock not set.
+
+${SIM_HELP}`;
+
+const REPLAY: Record<string, number> = { off: 0, warn: 1, reject: 2 };
+
+export async function sim(argv: string[], io: Io): Promise<number> {
+  const { values } = parse(argv, {
+    script: { type: "string" },
+    lang: { type: "string" },
+    replay: { type: "string" },
+    fresh: { type: "boolean" },
+  });
+  if (values.help) return io.help(simHelp);
+  if (values.lang !== undefined && values.lang !== "id" && values.lang !== "en") throw new CliError("--lang: id or en");
+  if (values.replay !== undefined && !(values.replay in REPLAY)) throw new CliError("--replay: off, warn or reject");
+  let script: string | undefined;
+  if (values.script !== undefined) {
+    try {
+      script = readFileSync(values.script, "utf8");
+    } catch (e) {
+      throw new CliError(`cannot read script ${values.script}: ${(e as Error).message}`);
+    }
+  }
+  const con = new SimConsole({
+    lang: values.lang,
+    replay: values.replay === undefined ? 1 : REPLAY[values.replay],
+    fresh: values.fresh,
+    color: script === undefined && process.stdout.isTTY === true,
+  });
+
+  if (script !== undefined) {
+    let errors = 0;
+    const lines = script.split(/\r?\n/);
+    for (let i = 0; i < lines.length && !con.done; i++) {
+      const out = await con.run(lines[i]);
+      if (out.length > 0 && lines[i].trim() !== "") io.out(`> ${lines[i].trim()}`);
+      for (const l of out) {
+        io.out(l);
+        if (/^(error:|unknown command)/.test(l)) errors++;
+      }
+    }
+    const failed = con.failures + errors;
+    io.out(failed === 0 ? "script passed" : `script FAILED: ${failed} check(s) failed`);
+    return failed === 0 ? 0 : 1;
+  }
+
+  io.out("pindai simulator - type help for commands, quit to leave");
+  for (const l of con.screen()) io.out(l);
+  const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: "pindai> " });
+  rl.prompt();
+  for await (const line of rl) {
+    for (const l of await con.run(line)) io.out(l);
+    if (con.done) break;
+    rl.prompt();
+  }
+  rl.close();
+  return 0;
+}

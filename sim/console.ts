@@ -1,0 +1,189 @@
+// The simulator's command language, shared by `pindai sim` (interactive) and
+// `pindai sim --script FILE`. One command per line; `#` starts a comment.
+import { writeFileSync } from "node:fs";
+import { base45Decode, base45Encode } from "../firmware/core/base45";
+import { VERDICTS } from "../firmware/core/verdict";
+import { jsqrDecoder } from "../firmware/targets/node/jsqr-decoder";
+import { framesFrom } from "./camera/frames";
+import { LEVELS, synthFrame } from "./camera/synth";
+import { SimDevice } from "./device";
+import { Phone } from "./phone";
+import { renderPng, renderText, SIGNAL_TEXT } from "./screen";
+import { HOLDER, makeWorld, type World } from "./world";
+
+export const SIM_HELP = `commands:
+  phone                 scan the code the holder's phone shows now (it changes every 60 s)
+  screenshot            scan the last code the phone showed, as a screenshot someone kept
+  refresh               the phone shows a fresh code
+  tamper                scan the phone's code with one bit changed
+  scan TEXT             scan any text (as a scan engine line)
+  frame LEVEL           the camera sees the phone at distortion level 0-4
+  image FILE|DIR        camera frames from PNG/JPEG files
+  tap CARD              tap a card: genuine, clone, expired, revoked, pulled (removed mid-read)
+  wait SECONDS          let the virtual clock run
+  clock unset|set [T]   the RTC loses power / is set (default: now)
+  keyset install        install the agency's signed key set
+  lang id|en            the display language
+  admin LINE            a service-port command (VERSION, TIME, KEYSET, LOG, LANG, STATUS)
+  log                   the audit log
+  clear                 back to the idle screen
+  png FILE              write the device screen as a PNG
+  expect VERDICT        check the last verdict (a script fails when it does not match)
+  help, quit`;
+
+export interface ConsoleOptions {
+  lang?: "id" | "en";
+  replay?: number;
+  /** Start unprovisioned: no key set, clock never set. */
+  fresh?: boolean;
+  color?: boolean;
+  start?: number;
+}
+
+const BUILD_TIME = 1_767_225_600; // 2026-01-01
+
+export class SimConsole {
+  readonly device: SimDevice;
+  readonly world: World;
+  readonly phone: Phone;
+  failures = 0;
+  done = false;
+  private lastCode = "";
+  private readonly color: boolean;
+
+  constructor(o: ConsoleOptions = {}) {
+    const now = o.start ?? Math.floor(Date.now() / 1000);
+    this.world = makeWorld(now, o.replay ?? 1);
+    this.color = o.color ?? false;
+    this.device = new SimDevice({ roots: this.world.roots, buildTime: BUILD_TIME, version: "sim", lang: o.lang ?? "id", clearAfterMs: 10_000 });
+    this.device.rtc.set(now);
+    if (o.fresh) this.device.rtc.powerLoss();
+    else this.device.admin("KEYSET " + Buffer.from(this.world.keysetBytes).toString("hex"));
+    this.device.clear();
+    this.phone = new Phone(this.world.qrSigner, HOLDER, () => this.device.rtc.seconds());
+  }
+
+  screen(): string[] {
+    const ev = this.device.indicator.events;
+    return [renderText(this.device.screen, this.color), "  " + SIGNAL_TEXT[ev[ev.length - 1] ?? "off"]];
+  }
+
+  /** Run one command; returns what to print. */
+  async run(line: string): Promise<string[]> {
+    const text = line.replace(/#.*/, "").trim();
+    if (text === "") return [];
+    const sp = text.indexOf(" ");
+    const cmd = sp < 0 ? text : text.slice(0, sp);
+    const arg = sp < 0 ? "" : text.slice(sp + 1).trim();
+    const d = this.device;
+    switch (cmd) {
+      case "help":
+        return [SIM_HELP];
+      case "quit":
+      case "exit":
+        this.done = true;
+        return [];
+      case "phone":
+        this.lastCode = this.phone.current();
+        d.scan(this.lastCode);
+        return this.screen();
+      case "screenshot":
+        if (this.lastCode === "") return ["error: no code shown yet (use phone first)"];
+        d.scan(this.lastCode);
+        return this.screen();
+      case "refresh":
+        return ["phone shows a new code: " + this.phone.refresh().slice(0, 40) + "..."];
+      case "tamper": {
+        const raw = base45Decode(this.phone.current().slice(4));
+        if (!raw.ok) return ["error: the phone's code did not decode"];
+        raw.bytes[raw.bytes.length - 1] ^= 1;
+        d.scan("PD1:" + base45Encode(raw.bytes));
+        return this.screen();
+      }
+      case "scan":
+        d.scan(arg);
+        return this.screen();
+      case "frame": {
+        const level = Number(arg);
+        if (!(level >= 0 && level < LEVELS.length)) return [`error: frame takes a level 0-${LEVELS.length - 1}`];
+        const text = jsqrDecoder().decode(synthFrame(this.phone.current(), LEVELS[level], { seed: d.rtc.seconds(), width: 640, height: 480 }));
+        if (text === undefined) return ["camera: no QR code found in the frame (try again, or a lower level)"];
+        d.scan(text);
+        return this.screen();
+      }
+      case "image": {
+        let frames;
+        try {
+          frames = framesFrom(arg);
+        } catch (e) {
+          return ["error: " + (e as Error).message];
+        }
+        const dec = jsqrDecoder();
+        const found = frames.map((f) => dec.decode(f)).filter((t): t is string => t !== undefined);
+        if (found.length === 0) return [`camera: no QR code in ${frames.length} frame(s)`];
+        for (const t of found) d.scan(t);
+        return this.screen();
+      }
+      case "tap": {
+        const cards = this.world.cards;
+        const pick: Record<string, typeof cards.genuine> = {
+          genuine: cards.genuine,
+          clone: cards.clone,
+          expired: cards.expired,
+          revoked: cards.revoked,
+          pulled: { ...cards.genuine, removeAfterReads: 0 },
+        };
+        if (!pick[arg]) return ["error: tap genuine|clone|expired|revoked|pulled"];
+        d.clear();
+        await d.tap(pick[arg]);
+        return this.screen();
+      }
+      case "wait": {
+        const s = Number(arg);
+        if (!(s >= 0)) return ["error: wait takes seconds"];
+        d.rtc.advance(s);
+        return [`(${s} s later)`];
+      }
+      case "clock":
+        if (arg === "unset") {
+          d.rtc.powerLoss();
+          d.clear();
+          return ["RTC lost power: the clock is not trusted until it is set"];
+        }
+        if (arg.startsWith("set")) {
+          const t = arg.slice(3).trim();
+          return d.admin("TIME " + (t === "" ? Math.floor(Date.now() / 1000) : t));
+        }
+        return ["error: clock unset|set [T]"];
+      case "keyset":
+        if (arg !== "install") return ["error: keyset install"];
+        return d.admin("KEYSET " + Buffer.from(this.world.keysetBytes).toString("hex"));
+      case "lang":
+        return d.admin("LANG " + arg);
+      case "admin":
+        return d.admin(arg);
+      case "log":
+        return d.admin("LOG");
+      case "clear":
+        d.clear();
+        return this.screen();
+      case "png": {
+        if (!arg) return ["error: png FILE"];
+        writeFileSync(arg, await renderPng(d.screen));
+        return ["wrote " + arg];
+      }
+      case "expect": {
+        const got = d.app.lastOutcome?.verdict ?? "-";
+        if (!VERDICTS.includes(arg as never)) {
+          this.failures++;
+          return [`error: unknown verdict ${arg}`];
+        }
+        if (got === arg) return [`ok: ${got}`];
+        this.failures++;
+        return [`FAILED: expected ${arg}, got ${got}`];
+      }
+      default:
+        return [`unknown command "${cmd}" (help lists them)`];
+    }
+  }
+}
