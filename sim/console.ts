@@ -7,6 +7,8 @@ import { jsqrDecoder } from "../firmware/targets/node/jsqr-decoder";
 import { framesFrom } from "./camera/frames";
 import { LEVELS, synthFrame } from "./camera/synth";
 import { SimDevice } from "./device";
+import { SimFlash } from "./flash";
+import { VirtualRtc } from "./rtc";
 import { Phone } from "./phone";
 import { renderPng, renderText, SIGNAL_TEXT } from "./screen";
 import { HOLDER, makeWorld, type World } from "./world";
@@ -38,6 +40,10 @@ export interface ConsoleOptions {
   fresh?: boolean;
   color?: boolean;
   start?: number;
+  /** Keep the device's flash in this file (key set and audit log survive restarts). */
+  flashPath?: string;
+  /** Virtual seconds per real second (default 1). */
+  speed?: number;
 }
 
 const BUILD_TIME = 1_767_225_600; // 2026-01-01
@@ -53,9 +59,18 @@ export class SimConsole {
 
   constructor(o: ConsoleOptions = {}) {
     const now = o.start ?? Math.floor(Date.now() / 1000);
-    this.world = makeWorld(now, o.replay ?? 1);
+    // A fixed seed: the same demo root of trust on every run, so a --flash file stays valid.
+    this.world = makeWorld(now, o.replay ?? 1, "pindai-sim");
     this.color = o.color ?? false;
-    this.device = new SimDevice({ roots: this.world.roots, buildTime: BUILD_TIME, version: "sim", lang: o.lang ?? "id", clearAfterMs: 10_000 });
+    this.device = new SimDevice({
+      roots: this.world.roots,
+      buildTime: BUILD_TIME,
+      version: "sim",
+      lang: o.lang ?? "id",
+      clearAfterMs: 10_000,
+      flash: new SimFlash(o.flashPath),
+      rtc: new VirtualRtc(0, o.speed ?? 1),
+    });
     this.device.rtc.set(now);
     if (o.fresh) this.device.rtc.powerLoss();
     else this.device.admin("KEYSET " + Buffer.from(this.world.keysetBytes).toString("hex"));

@@ -62,7 +62,15 @@ export class SimDevice {
     const link = pn532Link();
     this.emulator = link.emulator;
     const pn = new Pn532(link.serial, timers, { ackTimeoutMs: 50, replyTimeoutMs: 300 });
-    this.poller = new CardPoller(pn, nodeRandom, timers, () => this.app.state === "idle", (r) => this.app.cardResult(r), 500);
+    this.poller = new CardPoller(
+      pn,
+      nodeRandom,
+      timers,
+      () => this.app.state === "idle",
+      (r) => this.app.cardResult(r),
+      500,
+      () => this.app.cardDetected(),
+    );
   }
 
   get screen(): Screen {

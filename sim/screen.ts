@@ -71,7 +71,11 @@ export async function renderPng(s: Screen): Promise<Buffer> {
 /** A Display that keeps every screen shown, and can echo it to the terminal. */
 export class SimDisplay implements Display {
   readonly history: Screen[] = [];
-  constructor(private readonly echo?: (text: string) => void) {}
+  constructor(private echo?: (text: string) => void) {}
+  /** Print every screen from now on (e.g. when a scan engine drives the device). */
+  echoTo(echo: (text: string) => void): void {
+    this.echo = echo;
+  }
   show(s: Screen): void {
     this.history.push(s);
     this.echo?.(renderText(s));

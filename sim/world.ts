@@ -1,6 +1,7 @@
 // A provisioned world for the simulator and its demo: a root of trust, a QR
 // issuer and a card issuer, the signed key set, a holder with a phone, and
 // virtual cards (genuine, clone, expired, revoked).
+import { sha256 } from "@noble/hashes/sha2.js";
 import { ed } from "../host/src/ed";
 import { issueCardCredential, type Signer } from "../host/src/issuer";
 import { keysetPayload, sign1, type Identity } from "../host/src/cose-sign";
@@ -21,17 +22,22 @@ export interface World {
 
 const signerOf = (k: KeyFile): Signer => ({ secretKey: unhex(k.secretKey!), kid: unhex(k.kid) });
 
-function card(signer: Signer, serial: string, iat: number, exp: number, idn: Identity): VirtualCard {
-  const secretKey = ed.utils.randomSecretKey();
+function card(signer: Signer, serial: string, iat: number, exp: number, idn: Identity, secretKey: Uint8Array): VirtualCard {
   const credential = issueCardCredential(signer, idn, { serial, iat, exp, cardPublicKey: ed.getPublicKey(secretKey) });
   return { serial, credential, secretKey };
 }
 
-/** Keys valid from a day before `now` for a year; key set replay policy as given (default warn). */
-export function makeWorld(now: number, replay = 1): World {
-  const root = newKey(["root"], now - 86400, now + 365 * 86400);
-  const qr = newKey(["qr"], now - 86400, now + 365 * 86400);
-  const cardKey = newKey(["card"], now - 86400, now + 365 * 86400);
+/**
+ * Keys valid from a day before `now` for a year; key set replay policy as
+ * given (default warn). With a seed every key is derived from it, so the same
+ * world (and root of trust) comes back on every run; without one, all random.
+ */
+export function makeWorld(now: number, replay = 1, seed?: string): World {
+  const secret = (label: string) =>
+    seed === undefined ? ed.utils.randomSecretKey() : sha256(new TextEncoder().encode(seed + "/" + label));
+  const root = newKey(["root"], now - 86400, now + 365 * 86400, secret("root"));
+  const qr = newKey(["qr"], now - 86400, now + 365 * 86400, secret("qr"));
+  const cardKey = newKey(["card"], now - 86400, now + 365 * 86400, secret("card"));
   const entry = (k: KeyFile, usage: number) => ({ kid: unhex(k.kid), publicKey: unhex(k.publicKey), nbf: k.nbf, exp: k.exp, usage });
   const keysetBytes = sign1(
     unhex(root.secretKey!),
@@ -46,7 +52,7 @@ export function makeWorld(now: number, replay = 1): World {
     }),
   );
   const cardSigner = signerOf(cardKey);
-  const genuine = card(cardSigner, "KTP-0001", now - 86400, now + 5 * 365 * 86400, HOLDER);
+  const genuine = card(cardSigner, "KTP-0001", now - 86400, now + 5 * 365 * 86400, HOLDER, secret("card-0001"));
   return {
     roots: [{ kid: unhex(root.kid), publicKey: unhex(root.publicKey) }],
     qrSigner: signerOf(qr),
@@ -54,9 +60,9 @@ export function makeWorld(now: number, replay = 1): World {
     keysetBytes,
     cards: {
       genuine,
-      clone: { ...genuine, serial: "KTP-0001 (clone)", secretKey: ed.utils.randomSecretKey() },
-      expired: card(cardSigner, "KTP-0002", now - 10 * 365 * 86400, now - 86400, { ...HOLDER, name: "Budi Santoso", nik: "3171010101800002", sex: "L" }),
-      revoked: card(cardSigner, REVOKED_SERIAL, now - 86400, now + 86400, HOLDER),
+      clone: { ...genuine, serial: "KTP-0001 (clone)", secretKey: secret("clone") },
+      expired: card(cardSigner, "KTP-0002", now - 10 * 365 * 86400, now - 86400, { ...HOLDER, name: "Budi Santoso", nik: "3171010101800002", sex: "L" }, secret("card-0002")),
+      revoked: card(cardSigner, REVOKED_SERIAL, now - 86400, now + 86400, HOLDER, secret("card-0666")),
     },
   };
 }

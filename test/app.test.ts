@@ -148,6 +148,8 @@ describe("verdict screens", () => {
   it("cards: genuine green with the serial; clone, expired, revoked red; all logged like QR verdicts", async () => {
     const { d, world } = device();
     let s = await d.tap(world.cards.genuine);
+    const titles = d.display.history.map((x) => x.title);
+    expect(titles.slice(-2)).toEqual(["Checking...", "VALID"]); // idle -> scanning -> verdict
     expect(s.color).toBe("green");
     expect(s.lines).toContain("Card: KTP-0001");
     const reasons: string[] = [];

@@ -54,3 +54,16 @@ describe("pindai sim", () => {
     expect(r.stderr).toMatch(/cannot read script/);
   });
 });
+
+describe("pindai sim with a flash file", () => {
+  it("keeps the key set and the audit log across runs", () => {
+    const flash = join(dir, "flash.json");
+    const f = join(dir, "one.txt");
+    writeFileSync(f, "phone\nexpect OK\n");
+    expect(pindai(["sim", "--flash", flash, "--script", f]).status).toBe(0);
+    writeFileSync(f, "admin STATUS\nlog\n");
+    const r = pindai(["sim", "--flash", flash, "--fresh", "--script", f]);
+    expect(r.stdout).toMatch(/OK 1 0 /); // key set version 1 still installed; --fresh: clock unset
+    expect(r.stdout).toMatch(/LOG 1 \d+ OK qr/);
+  });
+});

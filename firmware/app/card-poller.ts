@@ -18,6 +18,7 @@ export class CardPoller {
     private readonly isIdle: () => boolean,
     private readonly onResult: (r: CardSessionResult) => void,
     private readonly intervalMs: number,
+    private readonly onDetected?: () => void,
   ) {}
 
   start(): void {
@@ -36,11 +37,16 @@ export class CardPoller {
   poll(done?: () => void): void {
     if (this.reading) return;
     this.reading = true;
-    readCard(this.pn, this.random, (r) => {
-      this.reading = false;
-      this.onResult(r);
-      if (done !== undefined) done();
-    });
+    readCard(
+      this.pn,
+      this.random,
+      (r) => {
+        this.reading = false;
+        this.onResult(r);
+        if (done !== undefined) done();
+      },
+      { onDetected: this.onDetected },
+    );
   }
 
   private schedule(): void {

@@ -1,6 +1,7 @@
 // The device application: a small state machine on the HAL interfaces.
 //
-//   idle --scan text / card result--> checking --verdict--> verdict --timer--> idle
+//   idle --scan text--------------------------------> verdict --timer--> idle
+//   idle --card in the field--> scanning --card read--> verdict
 //
 // It never blocks: scanned lines, decoded frames, card results and timers
 // all arrive as events. Every verdict is shown, signalled and logged; the
@@ -22,7 +23,7 @@ import { AuditLog, SOURCE_CARD, SOURCE_QR } from "./audit-log";
 import { trustedTime } from "./clock";
 import type { Lang } from "./i18n";
 import { KeysetStore, type InstallResult } from "./keyset-store";
-import { idleScreen, verdictScreen } from "./screens";
+import { checkingScreen, idleScreen, verdictScreen } from "./screens";
 
 export interface Hardware {
   display: Display;
@@ -45,7 +46,7 @@ export interface AppConfig {
   replayCapacity?: number;
 }
 
-export type AppState = "idle" | "verdict";
+export type AppState = "idle" | "scanning" | "verdict";
 
 export class VerifierApp {
   state: AppState = "idle";
@@ -105,9 +106,19 @@ export class VerifierApp {
     this.shownText = text;
   }
 
+  /** A card entered the reader's field: reading it takes a moment, say so. */
+  cardDetected(): void {
+    if (this.state !== "idle") return;
+    this.state = "scanning";
+    this.show(checkingScreen(this.lang));
+  }
+
   /** A finished card read (firmware/reader): no card means nothing to show. */
   cardResult(r: CardSessionResult): void {
-    if (!r.ok && r.error === "NO_CARD") return;
+    if (!r.ok && r.error === "NO_CARD") {
+      if (this.state === "scanning") this.showIdle();
+      return;
+    }
     const t = trustedTime(this.hw.rtc, this.config.buildTime);
     let o: Outcome;
     if (r.ok) {

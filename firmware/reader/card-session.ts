@@ -31,6 +31,8 @@ export type CardSessionResult = { ok: true; read: CardRead } | { ok: false; erro
 export interface CardSessionOptions {
   /** How long InListPassiveTarget may wait for a card. */
   detectTimeoutMs?: number;
+  /** Called once a card is in the field, before it is read (the app shows "checking"). */
+  onDetected?: () => void;
 }
 
 type Done = (r: CardSessionResult) => void;
@@ -104,6 +106,7 @@ export function readCard(pn: Pn532, random: Random, done: Done, opts?: CardSessi
         done({ ok: false, error: "NO_CARD", detail: "NO_TARGET" });
         return;
       }
+      if (opts !== undefined && opts.onDetected !== undefined) opts.onDetected();
       selectApplet();
     },
     detectMs,

@@ -28,8 +28,8 @@ export function kidOf(publicKey: Uint8Array): Uint8Array {
   return sha256(publicKey).slice(0, 8);
 }
 
-export function newKey(usage: Usage[], nbf: number, exp: number): KeyFile {
-  const secret = ed.utils.randomSecretKey();
+/** A new key; `secret` fixes it (deterministic simulator worlds), otherwise it is random. */
+export function newKey(usage: Usage[], nbf: number, exp: number, secret = ed.utils.randomSecretKey()): KeyFile {
   const pub = ed.getPublicKey(secret);
   return {
     type: "pindai-key",

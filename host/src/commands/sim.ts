@@ -4,9 +4,12 @@ import { createInterface } from "node:readline";
 import { parse } from "../args";
 import { CliError } from "../errors";
 import { SimConsole, SIM_HELP } from "../../../sim/console";
+import { SerialPort } from "serialport";
+import { nodeSerial } from "../../../firmware/targets/node/serial";
 import type { Io } from "../cli";
 
 export const simHelp = `pindai sim [--script FILE] [--lang id|en] [--replay off|warn|reject] [--fresh]
+           [--flash FILE] [--speed N] [--scan-port PATH]
 
 Runs the verifier firmware on virtual hardware: a screen, LED and buzzer, a
 virtual clock, flash, a camera, a card reader with virtual cards, and the
@@ -14,6 +17,9 @@ holder's phone showing a fresh 90-second code from a test issuer.
 Without --script it reads commands from the keyboard; with --script it runs
 the file's commands and exits 1 if any "expect" line (or command) failed.
 --fresh starts like a new device: no key set, clock not set.
+--flash keeps the device's flash in FILE; --speed runs the virtual clock N
+times faster; --scan-port reads a scan engine (or its pty) on PATH: each
+line it sends is scanned.
 
 ${SIM_HELP}`;
 
@@ -25,6 +31,9 @@ export async function sim(argv: string[], io: Io): Promise<number> {
     lang: { type: "string" },
     replay: { type: "string" },
     fresh: { type: "boolean" },
+    flash: { type: "string" },
+    speed: { type: "string" },
+    "scan-port": { type: "string" },
   });
   if (values.help) return io.help(simHelp);
   if (values.lang !== undefined && values.lang !== "id" && values.lang !== "en") throw new CliError("--lang: id or en");
@@ -42,7 +51,20 @@ export async function sim(argv: string[], io: Io): Promise<number> {
     replay: values.replay === undefined ? 1 : REPLAY[values.replay],
     fresh: values.fresh,
     color: script === undefined && process.stdout.isTTY === true,
+    flashPath: values.flash,
+    speed: values.speed === undefined ? 1 : Number(values.speed),
   });
+  if (values.speed !== undefined && !(Number(values.speed) >= 0)) throw new CliError("--speed: a number of virtual seconds per second");
+  if (values["scan-port"] !== undefined) {
+    const port = new SerialPort({ path: values["scan-port"], baudRate: 9600, autoOpen: false });
+    try {
+      await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
+    } catch (e) {
+      throw new CliError(`cannot open scan port ${values["scan-port"]}: ${(e as Error).message}`);
+    }
+    con.device.connectScanEngine(nodeSerial(port));
+    con.device.display.echoTo((t) => io.out(t));
+  }
 
   if (script !== undefined) {
     let errors = 0;
