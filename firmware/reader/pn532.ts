@@ -88,8 +88,9 @@ export class Pn532 {
 
   private send(): void {
     this.parser.reset();
-    this.serial.write(this.frame);
+    // Arm the wait first: a transport may deliver the ACK and reply within write().
     this.wait("ack", this.ackTimeoutMs);
+    this.serial.write(this.frame);
   }
 
   private wait(what: string, ms: number): void {
