@@ -19,7 +19,7 @@ export const SIM_HELP = `commands:
   refresh               the phone shows a fresh code
   tamper                scan the phone's code with one bit changed
   scan TEXT             scan any text (as a scan engine line)
-  frame LEVEL           the camera sees the phone at distortion level 0-4
+  frame LEVEL           the camera looks at the phone (distortion level 0-4) for half a second
   image FILE|DIR        camera frames from PNG/JPEG files
   tap CARD              tap a card: genuine, clone, expired, revoked, pulled (removed mid-read)
   wait SECONDS          let the virtual clock run
@@ -121,10 +121,17 @@ export class SimConsole {
       case "frame": {
         const level = Number(arg);
         if (!(level >= 0 && level < LEVELS.length)) return [`error: frame takes a level 0-${LEVELS.length - 1}`];
-        const text = jsqrDecoder().decode(synthFrame(this.phone.current(), LEVELS[level], { seed: d.rtc.seconds(), width: 640, height: 480 }));
-        if (text === undefined) return ["camera: no QR code found in the frame (try again, or a lower level)"];
-        d.scan(text);
-        return this.screen();
+        // The camera looks for half a second: up to five frames at 10 fps, each a little different.
+        const dec = jsqrDecoder();
+        const code = this.phone.current();
+        for (let k = 1; k <= 5; k++) {
+          const text = dec.decode(synthFrame(code, LEVELS[level], { seed: k, width: 640, height: 480 }));
+          if (text !== undefined) {
+            d.scan(text);
+            return [`(camera read the code in frame ${k})`, ...this.screen()];
+          }
+        }
+        return ["camera: no QR code found in 5 frames (try a lower level)"];
       }
       case "image": {
         let frames;

@@ -70,7 +70,7 @@ describe("scripted device session", () => {
     const lines = transcriptNode.split("\n");
     const screens = lines.filter((l) => l.startsWith("screen ") && !l.includes(" READY") && !l.includes(" SIAP") && !l.includes("Checking"));
     expect(screens.map((l) => l.split(" | ")[0] + (l.includes("|") ? " | " + l.split(" | ")[1] : ""))).toEqual([
-      "screen red REJECTED | No issuer keys installed ! No issuer keys installed ! Device clock not trusted",
+      "screen red REJECTED | No issuer keys installed ! Device clock not trusted",
       "screen green VALID | Name: Siti Aminah",
       "screen red REJECTED | This code was already used",
       "screen red REJECTED | Forged signature or altered code",

@@ -21,16 +21,29 @@ export function checkingScreen(lang: Lang): Screen {
   return { color: "neutral", title: strings(lang).checking, lines: [], warnings: [] };
 }
 
+/** A warning that only repeats the verdict's own reason is left out. */
+function beyondVerdict(o: Outcome): Warning[] {
+  const out: Warning[] = [];
+  for (let i = 0; i < o.warnings.length; i++) {
+    const w = o.warnings[i];
+    if (w === "NO_KEYSET" && o.verdict === "NO_KEYSET") continue;
+    if (w === "CLOCK_NOT_TRUSTED" && o.verdict === "CLOCK_NOT_SET") continue;
+    out.push(w);
+  }
+  return out;
+}
+
 export function verdictScreen(lang: Lang, o: Outcome, isCard: boolean): Screen {
   const s = strings(lang);
+  const warnings = warningLines(lang, beyondVerdict(o));
   if (o.verdict === "OK" && o.display !== undefined) {
     const d = o.display;
     const lines = [s.name + ": " + d.name, s.dob + ": " + d.dob, s.nik + ": " + d.nikMasked, s.issuer + ": " + d.issuer];
     if (o.sub !== undefined) lines.push(s.card + ": " + o.sub);
-    return { color: "green", title: s.ok, lines, warnings: warningLines(lang, o.warnings) };
+    return { color: "green", title: s.ok, lines, warnings };
   }
   let reason = s.reasons[o.verdict];
   if (isCard && o.verdict === "EXPIRED") reason = s.cardExpired;
   if (isCard && o.verdict === "NOT_YET_VALID") reason = s.cardNotYetValid;
-  return { color: "red", title: s.rejected, lines: [reason], warnings: warningLines(lang, o.warnings) };
+  return { color: "red", title: s.rejected, lines: [reason], warnings };
 }
