@@ -1,14 +1,14 @@
-// Espruino images: one iife file per entry, ES2017 syntax (Espruino 2v29 has
-// classes, let/const, arrows, `??` but no destructuring or spread: the
-// firmware does not use them, and host/build/espruino-check.ts proves it on
-// the output). terser's collapse_vars is off: it broke jsQR on Espruino
-// (../shared/RUNTIMES.md).
+// Espruino images: one iife file per entry, down-levelled to ES5 (Espruino
+// scopes let/const by function, not by block; with var everywhere nothing
+// depends on block scoping). host/build/espruino-check.ts then proves on the
+// output that nothing Espruino lacks is used. terser only strips whitespace
+// and comments: its transforms broke real Espruino runs (see below).
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import ts from "typescript";
 import terser from "@rollup/plugin-terser";
 
-// Per-file TypeScript to ES2017 (type checking is tsc's job, run by the
+// Per-file TypeScript to ES5 (type checking is tsc's job, run by the
 // tests): one whole-program check per bundle would fail on unrelated files.
 function typescriptTranspile() {
   return {
@@ -24,7 +24,7 @@ function typescriptTranspile() {
       const out = ts.transpileModule(code, {
         fileName: id,
         compilerOptions: {
-          target: ts.ScriptTarget.ES2017,
+          target: ts.ScriptTarget.ES5,
           module: ts.ModuleKind.ESNext,
           useDefineForClassFields: false,
           importHelpers: false,
@@ -49,9 +49,16 @@ export function espruinoConfig({ input, file, name = "pindai", minify = true, ba
       plugins: minify
         ? [
             terser({
-              ecma: 2017,
-              compress: { collapse_vars: false, passes: 2, unsafe: false },
-              mangle: true,
+              ecma: 5,
+              // Whitespace and comments only. Measured on Espruino 2v29 (-O2 Linux
+              // build) with the conformance bundle: terser's inlining turned a helper
+              // into an IIFE whose locals clobbered the caller's names ("Expecting
+              // function, got Number"), its other compress passes broke the key set
+              // check (NO_KEYSET where the plain bundle said OK), and its mangler's
+              // short names collide the same way. RUNTIMES.md saw collapse_vars
+              // break jsQR. test/images.test.ts runs the image on a real Espruino.
+              compress: false,
+              mangle: false,
               format: { ascii_only: true },
             }),
           ]

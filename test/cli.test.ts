@@ -28,7 +28,7 @@ describe("pindai CLI", () => {
     expect(ks.code, ks.err).toBe(0);
     const issued = await run(
       "issue", "--key", f("issuer.json"), "--nik", "3201014512900001", "--name", "Budi Santoso",
-      "--dob", "1985-07-17", "--sex", "L", "--qr", f("qr.png"),
+      "--dob", "1985-07-17", "--sex", "L", "--qr", f("qr.png"), "--iat", String(NOW),
     );
     expect(issued.code, issued.err).toBe(0);
     text = issued.out.trim();

@@ -52,3 +52,14 @@ describe("Espruino compatibility check", () => {
     expect(checkEspruino("var a = 1;\nvar b = 2;\nvar m = new Map();")[0]).toEqual({ line: 3, what: "global Map" });
   });
 });
+
+describe("hoisting inside the image's wrapper", () => {
+  it("refuses a top-level call of a function declared further down", () => {
+    const src = "var img = (function () { const a = f(1); function f(x) { return x; } return a; })();";
+    expect(checkEspruino(src).map((f) => f.what)).toEqual(["function f used before its declaration (Espruino does not hoist it)"]);
+  });
+  it("accepts calls inside functions, and declarations before use", () => {
+    const src = "var img = (function () { function f(x) { return x; } const a = f(1); function g() { return h(); } function h() { return 2; } return a + g(); })();";
+    expect(checkEspruino(src)).toEqual([]);
+  });
+});

@@ -7,6 +7,14 @@
 // next 00 FF start code after a bad checksum, and bounds its buffer.
 import { type Bytes, alloc, concat, slice } from "../core/bytes";
 
+// Declared before its first use: Espruino does not hoist function declarations
+// inside the image's wrapper function (host/build/espruino-check.ts refuses it).
+export function bytesOf(list: number[]): Bytes {
+  const b = alloc(list.length);
+  for (let i = 0; i < list.length; i++) b[i] = list[i];
+  return b;
+}
+
 export const TFI_HOST = 0xd4; // host -> PN532
 export const TFI_PN532 = 0xd5; // PN532 -> host
 export const ACK: Bytes = bytesOf([0x00, 0x00, 0xff, 0x00, 0xff, 0x00]);
@@ -14,12 +22,6 @@ export const NACK: Bytes = bytesOf([0x00, 0x00, 0xff, 0xff, 0x00, 0x00]);
 export const ERROR_FRAME: Bytes = bytesOf([0x00, 0x00, 0xff, 0x01, 0xff, 0x7f, 0x81, 0x00]);
 /** Largest information field (TFI + data) the parser accepts: PN532 frames hold at most 265. */
 export const MAX_FRAME_DATA = 265;
-
-export function bytesOf(list: number[]): Bytes {
-  const b = alloc(list.length);
-  for (let i = 0; i < list.length; i++) b[i] = list[i];
-  return b;
-}
 
 /** Encode an information frame around `body` = TFI followed by the command code and data. */
 export function encodeFrame(body: Bytes): Bytes {

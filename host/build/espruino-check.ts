@@ -42,6 +42,9 @@ export function checkEspruino(source: string): Finding[] {
     const n = node as acorn.Node & Record<string, any>;
     if (n.type === "VariableDeclarator" && n.id.type === "Identifier") declared.add(n.id.name);
     if ((n.type === "FunctionDeclaration" || n.type === "ClassDeclaration") && n.id) declared.add(n.id.name);
+    if (n.type === "FunctionDeclaration" || n.type === "FunctionExpression" || n.type === "ArrowFunctionExpression") {
+      for (const p of n.params) if (p.type === "Identifier") declared.add(p.name); // e.g. the iife's `exports`
+    }
   });
 
   walk.fullAncestor(ast, (node, _state, ancestors) => {
@@ -108,5 +111,42 @@ export function checkEspruino(source: string): Finding[] {
       }
     }
   });
-  return found;
+  found.push(...useBeforeDeclaration(ast));
+  return found.sort((a, b) => a.line - b.line);
+}
+
+/**
+ * Espruino does not hoist a function declaration inside a function body: a
+ * top-level statement of the image's wrapper that calls a function declared
+ * further down fails there ("X is not defined") while V8 runs it.
+ */
+function useBeforeDeclaration(ast: acorn.Node): Finding[] {
+  const out: Finding[] = [];
+  const program = ast as acorn.Node & { body: Array<acorn.Node & Record<string, any>> };
+  // The wrapper: a lone `var name = (function () { ... })()` or a bare IIFE.
+  let body: Array<acorn.Node & Record<string, any>> = program.body;
+  for (const st of program.body) {
+    const init = st.type === "VariableDeclaration" ? st.declarations[0]?.init : st.type === "ExpressionStatement" ? st.expression : undefined;
+    const callee = init?.type === "CallExpression" ? init.callee : undefined;
+    if (callee && (callee.type === "FunctionExpression" || callee.type === "ArrowFunctionExpression") && callee.body.type === "BlockStatement") {
+      body = callee.body.body;
+    }
+  }
+  const position: Record<string, number> = {};
+  body.forEach((st, i) => {
+    if (st.type === "FunctionDeclaration" && st.id) position[st.id.name] = i;
+  });
+  body.forEach((st, i) => {
+    if (st.type === "FunctionDeclaration" || st.type === "ClassDeclaration") return;
+    // identifiers evaluated now: skip the bodies of nested functions and classes
+    walk.recursive(st, null, {
+      Function() {},
+      Class() {},
+      Identifier(node: any) {
+        const at = position[node.name];
+        if (at !== undefined && at > i) out.push({ line: node.loc?.start.line ?? 0, what: `function ${node.name} used before its declaration (Espruino does not hoist it)` });
+      },
+    });
+  });
+  return out;
 }

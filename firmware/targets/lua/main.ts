@@ -1,0 +1,210 @@
+// The Lua target: the only code that knows Lua exists. It runs on a
+// NodeMCU-style HAL contract (the modules below, as on ESP8266/ESP32 NodeMCU
+// firmware); stdio-hal.lua implements the same contract on plain Lua 5.3/5.4
+// with stdin/stdout, for tests and Linux-class devices.
+//
+//   uart.setup(id, baud, 8, 0, 1, 0)        uart.on(id, "data", 0, fn(str), 0)   uart.write(id, str)
+//   file.open(name, mode) -> f | nil        f:read(n) f:write(str) f:close()       file.remove(name)
+//   tmr.create() -> t; t:alarm(ms, tmr.ALARM_SINGLE, fn); t:unregister()          tmr.now() (microseconds)
+//   gpio.mode(pin, gpio.OUTPUT)             gpio.write(pin, gpio.HIGH | gpio.LOW)
+//   rtctime.get() -> seconds                rtctime.set(seconds)
+//   node.random(lo, hi) -> integer (hardware RNG)
+// Strings on Lua are byte strings: s.charCodeAt(i) is a byte, String.fromCharCode(b) one byte.
+import type { Bytes } from "../../core/bytes";
+import { alloc } from "../../core/bytes";
+import type { Rtc } from "../../hal/clock";
+import type { Display, Screen } from "../../hal/display";
+import type { Indicator, Signal } from "../../hal/indicator";
+import type { Random } from "../../hal/random";
+import type { Serial } from "../../hal/serial";
+import type { Storage } from "../../hal/storage";
+import type { Timers } from "../../hal/timers";
+import { type BuildConfig, type Device, startDevice } from "../device";
+
+/** @noSelf */
+declare namespace uart {
+  function setup(id: number, baud: number, databits: number, parity: number, stopbits: number, echo: number): void;
+  function on(id: number, event: string, n: number, cb: (data: string) => void, runLua: number): void;
+  function write(id: number, data: string): void;
+}
+interface LuaFile {
+  read(n?: number): string | undefined;
+  write(s: string): boolean;
+  close(): void;
+}
+/** @noSelf */
+declare namespace file {
+  function open(name: string, mode: string): LuaFile | undefined;
+  function remove(name: string): void;
+}
+interface LuaTimer {
+  alarm(ms: number, mode: number, cb: () => void): boolean;
+  unregister(): void;
+}
+/** @noSelf */
+declare namespace tmr {
+  const ALARM_SINGLE: number;
+  function create(): LuaTimer;
+  function now(): number;
+}
+/** @noSelf */
+declare namespace gpio {
+  const OUTPUT: number;
+  const HIGH: number;
+  const LOW: number;
+  function mode(pin: number, mode: number): void;
+  function write(pin: number, level: number): void;
+}
+/** @noSelf */
+declare namespace rtctime {
+  function get(): number;
+  function set(s: number): void;
+}
+/** @noSelf */
+declare namespace node {
+  function random(lo: number, hi: number): number;
+}
+/** @noSelf */
+declare function print(...args: unknown[]): void;
+
+function toBytes(s: string): Bytes {
+  const b = alloc(s.length);
+  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
+  return b;
+}
+
+function toText(b: Bytes): string {
+  let s = "";
+  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
+  return s;
+}
+
+export interface UartOptions {
+  id: number;
+  baud: number;
+}
+
+export interface LuaOptions {
+  scanEngine?: UartOptions;
+  reader?: UartOptions;
+  ledGreen?: number;
+  ledRed?: number;
+}
+
+function luaUart(o: UartOptions): Serial {
+  uart.setup(o.id, o.baud, 8, 0, 1, 0);
+  return {
+    write: (d: Bytes) => uart.write(o.id, toText(d)),
+    onData: (h: (d: Bytes) => void) => uart.on(o.id, "data", 0, (s: string) => h(toBytes(s)), 0),
+    close: () => {},
+  };
+}
+
+const storage: Storage = {
+  read(name: string): Bytes | undefined {
+    const f = file.open(name, "rb");
+    if (f === undefined) return undefined;
+    let s = "";
+    for (;;) {
+      const part = f.read(1024);
+      if (part === undefined || part.length === 0) break;
+      s += part;
+    }
+    f.close();
+    return toBytes(s);
+  },
+  write(name: string, data: Bytes, offset: number): void {
+    const old = storage.read(name);
+    const oldLen = old === undefined ? 0 : old.length;
+    const out = alloc(oldLen > offset + data.length ? oldLen : offset + data.length);
+    if (old !== undefined) for (let i = 0; i < old.length; i++) out[i] = old[i];
+    for (let i = 0; i < data.length; i++) out[offset + i] = data[i];
+    const f = file.open(name, "wb");
+    if (f === undefined) return;
+    f.write(toText(out));
+    f.close();
+  },
+  erase(name: string): void {
+    file.remove(name);
+  },
+};
+
+// rtctime restarts at 0 after a power loss: a time before 2001 was never set.
+const rtc: Rtc = {
+  seconds: () => Math.floor(rtctime.get()),
+  set: (t: number) => rtctime.set(t),
+  wasSet: () => rtctime.get() > 1000000000,
+};
+
+const random: Random = {
+  bytes(n: number): Bytes {
+    const out = alloc(n);
+    for (let i = 0; i < n; i++) out[i] = node.random(0, 255);
+    return out;
+  },
+};
+
+function luaTimers(): Timers {
+  const live: LuaTimer[] = [];
+  const ids: number[] = [];
+  let next = 1;
+  return {
+    setTimeout(fn: () => void, ms: number): number {
+      const t = tmr.create();
+      const id = next++;
+      live.push(t);
+      ids.push(id);
+      t.alarm(ms < 1 ? 1 : Math.floor(ms), tmr.ALARM_SINGLE, () => {
+        for (let i = 0; i < ids.length; i++) {
+          if (ids[i] === id) {
+            ids.splice(i, 1);
+            live.splice(i, 1);
+            break;
+          }
+        }
+        fn();
+      });
+      return id;
+    },
+    clearTimeout(id: number): void {
+      for (let i = 0; i < ids.length; i++) {
+        if (ids[i] === id) {
+          live[i].unregister();
+          ids.splice(i, 1);
+          live.splice(i, 1);
+          return;
+        }
+      }
+    },
+    millis: () => Math.floor(tmr.now() / 1000),
+  };
+}
+
+const printDisplay: Display = {
+  show(s: Screen): void {
+    let t = "[" + s.color + "] " + s.title;
+    for (let i = 0; i < s.lines.length; i++) t += " | " + s.lines[i];
+    for (let i = 0; i < s.warnings.length; i++) t += " ! " + s.warnings[i];
+    print(t);
+  },
+};
+
+function indicator(o: LuaOptions): Indicator {
+  if (o.ledGreen !== undefined) gpio.mode(o.ledGreen, gpio.OUTPUT);
+  if (o.ledRed !== undefined) gpio.mode(o.ledRed, gpio.OUTPUT);
+  return {
+    signal(s: Signal): void {
+      if (o.ledGreen !== undefined) gpio.write(o.ledGreen, s === "ok" || s === "warn" ? gpio.HIGH : gpio.LOW);
+      if (o.ledRed !== undefined) gpio.write(o.ledRed, s === "fail" || s === "warn" ? gpio.HIGH : gpio.LOW);
+    },
+  };
+}
+
+export function start(cfg: BuildConfig, o: LuaOptions): Device {
+  return startDevice(
+    cfg,
+    { display: printDisplay, indicator: indicator(o), storage, rtc, timers: luaTimers(), random },
+    o.scanEngine === undefined ? undefined : luaUart(o.scanEngine),
+    o.reader === undefined ? undefined : luaUart(o.reader),
+  );
+}

@@ -1,0 +1,162 @@
+// npm run build's device images, run as devices: the Lua image on the stdio
+// implementation of its NodeMCU-style HAL under lua5.3 / lua5.4, and the
+// Espruino image in a sandbox that offers Espruino's globals and hardware
+// objects (Serial1/2, Storage, E, getTime/setTime, pins) and nothing else.
+import { beforeAll, describe, expect, it } from "vitest";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawn, spawnSync } from "node:child_process";
+import { SerialPort } from "serialport";
+import { openPtyPair } from "../sim/pty";
+import vm from "node:vm";
+import { build, type BuildResult } from "../host/build/build";
+import { checkEspruino } from "../host/build/espruino-check";
+import { issuePresentation } from "../host/src/issuer";
+import { HOLDER, makeWorld } from "../sim/world";
+import { haveTool } from "./support/tools";
+
+const NOW = Math.floor(Date.now() / 1000);
+const world = makeWorld(NOW, 2, "images");
+const rootHex = Buffer.from(world.roots[0].publicKey).toString("hex");
+const keysetHex = Buffer.from(world.keysetBytes).toString("hex");
+const code = issuePresentation(world.qrSigner, HOLDER, { iat: NOW });
+const out = mkdtempSync(join(tmpdir(), "pindai-build-"));
+let built: BuildResult;
+
+beforeAll(async () => {
+  process.env.SOURCE_DATE_EPOCH = String(NOW - 3600); // built an hour before the clock is set
+  built = await build({ roots: [rootHex], version: "test-image" }, out, () => {});
+  delete process.env.SOURCE_DATE_EPOCH;
+}, 120_000);
+
+describe("npm run build", () => {
+  it("writes both images with the root and the build time compiled in", () => {
+    const js = readFileSync(built.espruino, "utf8");
+    const lua = readFileSync(built.lua, "utf8");
+    const kid = Buffer.from(world.roots[0].kid).toString("hex");
+    expect(js).toContain(kid);
+    expect(lua).toContain(kid);
+    expect(built.config.buildTime).toBe(NOW - 3600);
+    expect(js).toContain(String(built.config.buildTime));
+    expect(checkEspruino(js)).toEqual([]);
+    expect(js).toMatch(/^[\x00-\x7f]*$/);
+    expect(built.sizes.espruino).toBeLessThan(80_000);
+  });
+
+  it("refuses a root that is neither hex nor a file", async () => {
+    await expect(build({ roots: ["nonsense"] }, out, () => {})).rejects.toThrow(/neither 64 hex/);
+  });
+});
+
+for (const bin of ["lua5.3", "lua5.4"]) {
+  describe(`the Lua image on ${bin} (stdio HAL)`, () => {
+    it("is provisioned over the service line, verifies a scan-engine line, logs it", (ctx) => {
+      if (!haveTool(bin)) return ctx.skip();
+      const dir = mkdtempSync(join(tmpdir(), "pindai-lua-dev-"));
+      const input = [
+        "A VERSION",
+        "U 1 " + code,
+        "W 11000",
+        `A TIME ${NOW}`,
+        "A KEYSET " + keysetHex,
+        "U 1 " + code,
+        "W 11000",
+        "U 1 " + code,
+        "A LOG",
+      ].join("\n") + "\n";
+      const r = spawnSync(bin, [join(process.cwd(), "firmware/targets/lua/stdio-hal.lua"), built.lua], { cwd: dir, input, encoding: "utf8" });
+      expect(r.status, r.stderr).toBe(0);
+      const lines = r.stdout.split("\n");
+      expect(lines).toContain("< OK pindai test-image");
+      expect(lines).toContain("< OK INSTALLED 1");
+      const screens = lines.filter((l) => l.startsWith("[") && !l.includes("SIAP"));
+      expect(screens[0]).toMatch(/^\[red\] DITOLAK \| Alat belum diisi kunci penerbit/);
+      expect(screens[1]).toBe("[green] SAH | Nama: Siti Aminah | Tgl lahir: 1990-12-05 | NIK: 320101******0001 | Penerbit: pindai demo issuer");
+      expect(screens[2]).toMatch(/^\[red\] DITOLAK \| Kode ini sudah dipakai/);
+      expect(lines.filter((l) => l.startsWith("< LOG "))).toHaveLength(3);
+      // the flash files are real files next to the image
+      expect(readFileSync(join(dir, "keyset.0")).length).toBeGreaterThan(100);
+    });
+  });
+}
+
+describe("the Espruino image in an Espruino-like sandbox", () => {
+  it("takes scan-engine bytes on Serial1 and the service line on the console", () => {
+    const files: Record<string, Uint8Array> = {};
+    const logs: string[] = [];
+    const serial = () => ({ handlers: [] as Array<(s: string) => void>, setup() {}, on(ev: string, fn: (s: string) => void) { if (ev === "data") this.handlers.push(fn); }, write() {} });
+    const Serial1 = serial();
+    let time = 0;
+    const pins: string[] = [];
+    const g: Record<string, unknown> = {
+      console: { log: (s: string) => logs.push(String(s)) },
+      Serial1,
+      Serial2: serial(),
+      E: {
+        toUint8Array: (s: string) => new Uint8Array([...s].map((c) => c.charCodeAt(0))),
+        hwRand: () => (Math.random() * 2 ** 32) >>> 0,
+      },
+      require: (m: string) => {
+        if (m !== "Storage") throw new Error("no module " + m);
+        return {
+          readArrayBuffer: (n: string) => (files[n] ? files[n].slice().buffer : undefined),
+          write: (n: string, d: Uint8Array) => (files[n] = new Uint8Array(d)),
+          erase: (n: string) => delete files[n],
+        };
+      },
+      getTime: () => time,
+      setTime: (t: number) => (time = t),
+      digitalWrite: (p: string, v: number) => pins.push(`${p}=${v}`),
+      analogWrite: () => {},
+      setTimeout: () => 0,
+      clearTimeout: () => {},
+    };
+    g.global = g;
+    const ctx = vm.createContext(g);
+    vm.runInContext(
+      `for (const n of ["Map","Set","WeakMap","Symbol","Proxy","Reflect","BigInt","TextDecoder","TextEncoder"]) delete globalThis[n];
+       delete Math.imul; delete Array.from; delete Number.isInteger; delete Object.freeze;`,
+      ctx,
+    );
+    vm.runInContext(readFileSync(built.espruino, "utf8"), ctx);
+    const admin = (line: string) => vm.runInContext(`pindai(${JSON.stringify(line)})`, ctx);
+    admin(`TIME ${NOW}`);
+    admin("KEYSET " + keysetHex);
+    expect(logs).toContain("OK INSTALLED 1");
+    for (const h of Serial1.handlers) h(code.slice(0, 100)), h(code.slice(100) + "\r\n");
+    expect(logs.some((l) => l.startsWith("[green] SAH") && l.includes("Siti Aminah"))).toBe(true);
+    expect(pins).toContain("LED2=1");
+    admin("LOG");
+    expect(logs.filter((l) => l.startsWith("LOG 1 "))).toHaveLength(1);
+  });
+});
+
+describe.skipIf(!process.env.ESPRUINO)("the Espruino image on a real Espruino (ESPRUINO names the binary)", () => {
+  it("boots, is provisioned on its console, and verifies a line from a scan engine on a pty (Serial1 path)", async (ctx) => {
+    if (!haveTool("socat")) return ctx.skip();
+    const link = await openPtyPair();
+    const dir = mkdtempSync(join(tmpdir(), "pindai-esp-"));
+    const img = await build(
+      { roots: [rootHex], version: "esp", espruino: { scanEngine: { port: "Serial1", baud: 9600, path: link.a } } },
+      join(dir, "dist"),
+      () => {},
+    );
+    const script = join(dir, "run.js");
+    writeFileSync(script, readFileSync(img.espruino, "utf8") + `\npindai("TIME ${NOW}");\npindai("KEYSET ${keysetHex}");\nsetTimeout(function(){pindai("LOG");quit();}, 4000);\n`);
+    const proc = spawn(process.env.ESPRUINO!, [script], { cwd: dir });
+    let stdout = "";
+    proc.stdout.on("data", (d) => (stdout += d.toString()));
+    const scanner = new SerialPort({ path: link.b, baudRate: 9600 });
+    await new Promise((r) => setTimeout(r, 1500)); // boot, and the 2.5 s boot-time key set check
+    scanner.write(code + "\r\n");
+    const killer = setTimeout(() => proc.kill(), 120_000); // never hang the suite
+    await new Promise((r) => proc.on("exit", r));
+    clearTimeout(killer);
+    scanner.close();
+    link.close();
+    expect(stdout).toContain("OK INSTALLED 1");
+    expect(stdout).toMatch(/\[green\] SAH/);
+    expect(stdout).toMatch(/LOG 1 \d+ OK qr/);
+  }, 180_000);
+});
