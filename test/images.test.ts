@@ -132,6 +132,10 @@ describe("the Espruino image in an Espruino-like sandbox", () => {
   });
 });
 
+if (!process.env.ESPRUINO) {
+  console.warn("\n*** SKIPPED: ESPRUINO is not set: the image was not run on a real Espruino (the sandbox run above still ran) ***\n");
+}
+
 describe.skipIf(!process.env.ESPRUINO)("the Espruino image on a real Espruino (ESPRUINO names the binary)", () => {
   it("boots, is provisioned on its console, and verifies a line from a scan engine on a pty (Serial1 path)", async (ctx) => {
     if (!haveTool("socat")) return ctx.skip();
