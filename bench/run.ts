@@ -2,7 +2,9 @@
 // reference libraries, in one run. BENCH_SECONDS sets the time per cell.
 import { benchEd25519 } from "./ed25519";
 import { benchCamera } from "./camera";
+import { benchRuntimes } from "./runtimes";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? "1");
 benchEd25519(seconds);
 benchCamera(Number(process.env.BENCH_FRAMES ?? "6"));
+await benchRuntimes(Number(process.env.BENCH_RUNTIME_CALLS ?? "5"));
