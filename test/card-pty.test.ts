@@ -8,7 +8,7 @@ import { attachPty, type PtyPair } from "../sim/pn532/attach";
 import { readCardOnPort } from "../host/src/card-read";
 import { readCardImage } from "../host/src/card-image";
 import { verifyCard } from "../firmware/core/card";
-import { main, type Io } from "../host/src/cli";
+import { runCli } from "./support/cli";
 import { haveTool } from "./support/tools";
 import { cardWorld } from "./support/cards";
 import { T0 } from "./support/fixtures";
@@ -17,13 +17,7 @@ const HAVE_SOCAT = haveTool("socat");
 const world = cardWorld();
 const fast = { ackTimeoutMs: 50, replyTimeoutMs: 300, detectTimeoutMs: 300 };
 
-async function run(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l), help: (t) => (out.push(t), 0) };
-  const code = await main(argv, io);
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+const run = runCli;
 
 describe.skipIf(!HAVE_SOCAT)("card reader over a real pty (socat)", () => {
   let pty: PtyPair;

@@ -4,15 +4,9 @@ import { mkdtempSync, statSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
-import { main, type Io } from "../host/src/cli";
+import { runCli } from "./support/cli";
 
-async function run(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l), help: (t) => (out.push(t), 0) };
-  const code = await main(argv, io);
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+const run = runCli;
 
 const dir = mkdtempSync(join(tmpdir(), "pindai-cli-"));
 const f = (name: string) => join(dir, name);

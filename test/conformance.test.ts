@@ -6,9 +6,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import * as entry from "./conformance/core-entry";
-import { buildLuaBundle, nativeRunner, wasmoonRunner, type LuaRunner } from "./support/lua";
-import { buildEspruinoBundle, sandboxRunner } from "./support/espruino";
-import { haveTool } from "./support/tools";
+import type { LuaRunner } from "./support/lua";
+import { runtimeRunners } from "./support/runtimes";
 import { ALICE, T0, makeKey, present, rootOf, signKeyset } from "./support/fixtures";
 import { base45Encode } from "../firmware/core/base45";
 import { cardAuthMessage } from "../firmware/core/card";
@@ -126,12 +125,7 @@ describe("Node reference answers", () => {
   });
 });
 
-const runners: Array<[string, () => Promise<LuaRunner | undefined>]> = [
-  ["Lua 5.4 in wasmoon", async () => wasmoonRunner(buildLuaBundle("test/conformance/core-entry.ts"))],
-  ["lua5.3", async () => (haveTool("lua5.3") ? nativeRunner("lua5.3", buildLuaBundle("test/conformance/core-entry.ts")) : undefined)],
-  ["lua5.4", async () => (haveTool("lua5.4") ? nativeRunner("lua5.4", buildLuaBundle("test/conformance/core-entry.ts", "5.4")) : undefined)],
-  ["Espruino image (globals sandbox)", async () => sandboxRunner(await buildEspruinoBundle("test/conformance/core-entry.ts"))],
-];
+const runners = runtimeRunners("test/conformance/core-entry.ts");
 
 for (const [runtime, make] of runners) {
   describe(`conformance on ${runtime}`, () => {

@@ -3,9 +3,8 @@
 // Espruino image: the transcripts must be identical.
 import { beforeAll, describe, expect, it } from "vitest";
 import { session, sessionWith } from "./conformance/session-entry";
-import { buildLuaBundle, nativeRunner, wasmoonRunner, type LuaRunner } from "./support/lua";
-import { buildEspruinoBundle, sandboxRunner } from "./support/espruino";
-import { haveTool } from "./support/tools";
+import type { LuaRunner } from "./support/lua";
+import { runtimeRunners } from "./support/runtimes";
 import { Pn532Emulator } from "../sim/pn532/emulator";
 import { HOLDER, makeWorld } from "../sim/world";
 import { issuePresentation } from "../host/src/issuer";
@@ -88,12 +87,7 @@ describe("scripted device session", () => {
   });
 });
 
-const runners: Array<[string, () => Promise<LuaRunner | undefined>]> = [
-  ["Lua 5.4 in wasmoon", async () => wasmoonRunner(buildLuaBundle("test/conformance/session-entry.ts"))],
-  ["lua5.3", async () => (haveTool("lua5.3") ? nativeRunner("lua5.3", buildLuaBundle("test/conformance/session-entry.ts")) : undefined)],
-  ["lua5.4", async () => (haveTool("lua5.4") ? nativeRunner("lua5.4", buildLuaBundle("test/conformance/session-entry.ts", "5.4")) : undefined)],
-  ["Espruino image (globals sandbox)", async () => sandboxRunner(await buildEspruinoBundle("test/conformance/session-entry.ts"))],
-];
+const runners = runtimeRunners("test/conformance/session-entry.ts");
 
 for (const [name, make] of runners) {
   describe(`the same session on ${name}`, () => {

@@ -54,6 +54,15 @@ export function concat(parts: Bytes[]): Bytes {
   return out;
 }
 
+/** `old` (or nothing) with `data` written at `offset`, grown as needed: a file after a write. */
+export function overlay(old: Bytes | undefined, data: Bytes, offset: number): Bytes {
+  const oldLen = old === undefined ? 0 : old.length;
+  const out = alloc(oldLen > offset + data.length ? oldLen : offset + data.length);
+  if (old !== undefined) copyInto(out, 0, old, 0, oldLen);
+  copyInto(out, offset, data, 0, data.length);
+  return out;
+}
+
 /** Constant-time for equal lengths (no early exit on the first difference). */
 export function equal(a: Bytes, b: Bytes): boolean {
   if (a.length !== b.length) return false;

@@ -7,9 +7,8 @@ import { decodeSign1 } from "./cose";
 import { parseCardClaims } from "./claims";
 import { ed25519Verify } from "./ed25519";
 import { type Keyset, UsageBits, isRevoked } from "./keyset";
-import { type Outcome, deviceWarnings, outcome } from "./presentation";
+import { type Outcome, accepted, deviceWarnings, outcome } from "./presentation";
 import { type TrustedTime, checkSigner, checkWindow } from "./trust";
-import { maskNik } from "./verdict";
 
 export const CARD_AUTH_PREFIX = "PD1-AA";
 export const CHALLENGE_LENGTH = 32;
@@ -53,16 +52,7 @@ export function verifyCard(read: CardRead, keyset: Keyset | undefined, time: Tru
     return outcome("CARD_AUTH_FAILED", warnings, s.kid);
   }
 
-  const o = outcome("OK", warnings, s.kid);
-  o.nik = c.idn.nik;
+  const o = accepted(warnings, s.kid, c.idn, c.iss);
   o.sub = c.sub;
-  o.display = {
-    name: c.idn.name,
-    dob: c.idn.dob,
-    nikMasked: maskNik(c.idn.nik),
-    sex: c.idn.sex,
-    issuer: c.iss,
-  };
-  if (c.idn.pob !== undefined) o.display.pob = c.idn.pob;
   return o;
 }

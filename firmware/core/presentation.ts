@@ -5,7 +5,7 @@
 import { type Bytes, toHex } from "./bytes";
 import { base45Decode } from "./base45";
 import { decodeSign1 } from "./cose";
-import { parsePresentationClaims } from "./claims";
+import { type Identity, parsePresentationClaims } from "./claims";
 import { type Keyset, REPLAY_OFF, REPLAY_REJECT, UsageBits, isRevoked, isStale } from "./keyset";
 import type { ReplayCache } from "./replay";
 import { type TrustedTime, checkSigner, checkWindow } from "./trust";
@@ -82,16 +82,16 @@ export function verifyPresentation(
     replay.remember(cti, c.exp + policy.skew);
   }
 
-  const o = outcome("OK", warnings, s.kid);
+  const o = accepted(warnings, s.kid, c.idn, c.iss);
   o.cti = cti;
-  o.nik = c.idn.nik;
-  o.display = {
-    name: c.idn.name,
-    dob: c.idn.dob,
-    nikMasked: maskNik(c.idn.nik),
-    sex: c.idn.sex,
-    issuer: c.iss,
-  };
-  if (c.idn.pob !== undefined) o.display.pob = c.idn.pob;
+  return o;
+}
+
+/** The OK outcome, once everything verified: what the guard sees, and the NIK for the audit log. */
+export function accepted(warnings: Warning[], kid: Bytes, idn: Identity, issuer: string): Outcome {
+  const o = outcome("OK", warnings, kid);
+  o.nik = idn.nik;
+  o.display = { name: idn.name, dob: idn.dob, nikMasked: maskNik(idn.nik), sex: idn.sex, issuer };
+  if (idn.pob !== undefined) o.display.pob = idn.pob;
   return o;
 }

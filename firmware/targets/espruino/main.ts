@@ -4,7 +4,7 @@
 // pty can stand in for a UART). Flash files through the Storage module.
 // The service line is the JS console: pindai("TIME 1795409907").
 import type { Bytes } from "../../core/bytes";
-import { alloc } from "../../core/bytes";
+import { alloc, overlay } from "../../core/bytes";
 import type { Rtc } from "../../hal/clock";
 import type { Display, Screen } from "../../hal/display";
 import type { Indicator, Signal } from "../../hal/indicator";
@@ -64,12 +64,7 @@ const storage: Storage = {
     return ab === undefined ? undefined : new Uint8Array(ab);
   },
   write(name: string, data: Bytes, offset: number): void {
-    const old = storage.read(name);
-    const oldLen = old === undefined ? 0 : old.length;
-    const f = alloc(oldLen > offset + data.length ? oldLen : offset + data.length);
-    if (old !== undefined) for (let i = 0; i < old.length; i++) f[i] = old[i];
-    for (let i = 0; i < data.length; i++) f[offset + i] = data[i];
-    require("Storage").write(name, f);
+    require("Storage").write(name, overlay(storage.read(name), data, offset));
   },
   erase(name: string): void {
     require("Storage").erase(name);

@@ -11,7 +11,7 @@
 //   node.random(lo, hi) -> integer (hardware RNG)
 // Strings on Lua are byte strings: s.charCodeAt(i) is a byte, String.fromCharCode(b) one byte.
 import type { Bytes } from "../../core/bytes";
-import { alloc } from "../../core/bytes";
+import { alloc, overlay } from "../../core/bytes";
 import type { Rtc } from "../../hal/clock";
 import type { Display, Screen } from "../../hal/display";
 import type { Indicator, Signal } from "../../hal/indicator";
@@ -114,11 +114,7 @@ const storage: Storage = {
     return toBytes(s);
   },
   write(name: string, data: Bytes, offset: number): void {
-    const old = storage.read(name);
-    const oldLen = old === undefined ? 0 : old.length;
-    const out = alloc(oldLen > offset + data.length ? oldLen : offset + data.length);
-    if (old !== undefined) for (let i = 0; i < old.length; i++) out[i] = old[i];
-    for (let i = 0; i < data.length; i++) out[offset + i] = data[i];
+    const out = overlay(storage.read(name), data, offset);
     const f = file.open(name, "wb");
     if (f === undefined) return;
     f.write(toText(out));

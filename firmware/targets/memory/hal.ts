@@ -1,7 +1,7 @@
 // In-memory HALs, portable to every runtime: the device session that the
 // conformance suite replays identically on Node, Lua and Espruino, and a
 // starting point for a new target. Time is virtual and only moves when told.
-import { type Bytes, alloc, copyInto } from "../../core/bytes";
+import { type Bytes, alloc, overlay } from "../../core/bytes";
 import type { Rtc } from "../../hal/clock";
 import type { Display, Screen } from "../../hal/display";
 import type { Indicator, Signal } from "../../hal/indicator";
@@ -77,12 +77,7 @@ export class MemoryStorage implements Storage {
       this.data.push(alloc(0));
       i = this.names.length - 1;
     }
-    const old = this.data[i];
-    const size = old.length > offset + bytes.length ? old.length : offset + bytes.length;
-    const f = alloc(size);
-    copyInto(f, 0, old, 0, old.length);
-    copyInto(f, offset, bytes, 0, bytes.length);
-    this.data[i] = f;
+    this.data[i] = overlay(this.data[i], bytes, offset);
   }
 
   erase(name: string): void {

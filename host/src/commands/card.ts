@@ -5,7 +5,7 @@ import { ed } from "../ed";
 import { readKeyFile, requireSecret, unhex } from "../keyfile";
 import { issueCardCredential } from "../issuer";
 import { writeCardImage } from "../card-image";
-import { identityFromOptions } from "./issue";
+import { IDENTITY_OPTIONS, identityFromOptions } from "./issue";
 import type { Io } from "../cli";
 
 export const cardHelp = `pindai card personalize --key ISSUERKEY --serial S --nik N --name S --dob YYYY-MM-DD --sex L|P
@@ -30,14 +30,8 @@ export async function card(argv: string[], io: Io): Promise<number> {
 
 function personalize(argv: string[], io: Io): number {
   const { values } = parse(argv, {
-    key: { type: "string" },
+    ...IDENTITY_OPTIONS,
     serial: { type: "string" },
-    nik: { type: "string" },
-    name: { type: "string" },
-    dob: { type: "string" },
-    sex: { type: "string" },
-    pob: { type: "string" },
-    iss: { type: "string" },
     iat: { type: "string" },
     exp: { type: "string" },
     years: { type: "string" },

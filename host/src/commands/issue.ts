@@ -1,6 +1,6 @@
 // pindai issue: a fresh 90-second QR presentation.
 import { writeFileSync } from "node:fs";
-import { parse, parseHex, parseInteger, parseTime, nowSeconds, required } from "../args";
+import { parse, parseHex, parseInteger, parseTime, nowSeconds, required, type Options } from "../args";
 import { CliError } from "../errors";
 import { readKeyFile, requireSecret, unhex } from "../keyfile";
 import { issuePresentation, DEFAULT_ISSUER } from "../issuer";
@@ -18,13 +18,7 @@ cti, issuer "${DEFAULT_ISSUER}".`;
 
 export async function issue(argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, {
-    key: { type: "string" },
-    nik: { type: "string" },
-    name: { type: "string" },
-    dob: { type: "string" },
-    sex: { type: "string" },
-    pob: { type: "string" },
-    iss: { type: "string" },
+    ...IDENTITY_OPTIONS,
     iat: { type: "string" },
     ttl: { type: "string" },
     cti: { type: "string" },
@@ -50,6 +44,17 @@ export async function issue(argv: string[], io: Io): Promise<number> {
   io.out(text);
   return 0;
 }
+
+/** The options that name a holder (and the key and issuer that sign for them). */
+export const IDENTITY_OPTIONS: Options = {
+  key: { type: "string" },
+  nik: { type: "string" },
+  name: { type: "string" },
+  dob: { type: "string" },
+  sex: { type: "string" },
+  pob: { type: "string" },
+  iss: { type: "string" },
+};
 
 /** --nik --name --dob --sex [--pob], checked as SPEC section 2 requires. */
 export function identityFromOptions(v: Record<string, string | boolean | undefined | string[]>): Identity {

@@ -1,0 +1,15 @@
+// The runtimes an entry file is run on by the conformance suites: Lua 5.4 in
+// wasmoon (always), Debian's lua5.3 and lua5.4 (when installed; required under
+// CI=true) and the minified Espruino image in a sandbox of Espruino's globals.
+import { buildLuaBundle, nativeRunner, wasmoonRunner, type LuaRunner } from "./lua";
+import { buildEspruinoBundle, sandboxRunner } from "./espruino";
+import { haveTool } from "./tools";
+
+export function runtimeRunners(entry: string): Array<[string, () => Promise<LuaRunner | undefined>]> {
+  return [
+    ["Lua 5.4 in wasmoon", async () => wasmoonRunner(buildLuaBundle(entry))],
+    ["lua5.3", async () => (haveTool("lua5.3") ? nativeRunner("lua5.3", buildLuaBundle(entry)) : undefined)],
+    ["lua5.4", async () => (haveTool("lua5.4") ? nativeRunner("lua5.4", buildLuaBundle(entry, "5.4")) : undefined)],
+    ["Espruino image (globals sandbox)", async () => sandboxRunner(await buildEspruinoBundle(entry))],
+  ];
+}
