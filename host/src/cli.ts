@@ -6,6 +6,7 @@ import { issue } from "./commands/issue";
 import { verify } from "./commands/verify";
 import { card } from "./commands/card";
 import { sim } from "./commands/sim";
+import { flashLuaCommand } from "./commands/flash-lua";
 
 export interface Io {
   out(line: string): void;
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, [Command, string]> = {
   verify: [verify, "verify a presentation (text or image) as a device would"],
   card: [card, "personalize a card image, or read a card through a PN532"],
   sim: [sim, "run the verifier on virtual hardware (interactive or --script)"],
+  "flash-lua": [flashLuaCommand, "write the Lua image through a NodeMCU-style Lua REPL"],
 };
 
 export function usage(): string {

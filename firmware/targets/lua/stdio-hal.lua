@@ -17,10 +17,7 @@ uart = {
   write = function(id, data) io.write(string.format("uart%d> %s\n", id, (data:gsub("[^%g ]", ".")))) end,
 }
 
-file = {
-  open = function(name, mode) return io.open(name, mode) end,
-  remove = function(name) os.remove(name) end,
-}
+dofile((arg[0]:match("(.*/)") or "./") .. "file-api.lua")
 
 tmr = {
   ALARM_SINGLE = 0,

@@ -1,0 +1,84 @@
+// pindai flash-lua against a real Lua 5.4 REPL on a pty (socat), with the
+// NodeMCU-style file API of firmware/targets/lua/file-api.lua.
+import { afterEach, describe, expect, it } from "vitest";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { flashLua, checksum, luaLiteral } from "../host/src/flash-lua";
+import { openPtyPair } from "../sim/pty";
+import { haveTool } from "./support/tools";
+import { runCli } from "./support/cli";
+
+const READY = haveTool("socat") && haveTool("lua5.4");
+const FILE_API = resolve("firmware/targets/lua/file-api.lua");
+const procs: ChildProcess[] = [];
+afterEach(() => {
+  while (procs.length) procs.pop()!.kill();
+});
+
+/** A Lua 5.4 REPL on a pty in `dir`; resolves with the pty path. */
+function luaRepl(dir: string): Promise<string> {
+  const socat = spawn("socat", ["-d", "-d", "pty,raw,echo=0", `EXEC:lua5.4 -i ${FILE_API},pty,raw,echo=0,setsid,ctty,stderr`], { cwd: dir });
+  procs.push(socat);
+  return new Promise((res, rej) => {
+    let text = "";
+    socat.stderr!.on("data", (d) => {
+      text += d.toString();
+      const m = /PTY is (\/dev\/pts\/\d+)/.exec(text);
+      if (m) res(m[1]);
+    });
+    setTimeout(() => rej(new Error("socat: " + text)), 5000);
+  });
+}
+
+describe("Lua string literals for the REPL", () => {
+  it("hold every byte value in ASCII", () => {
+    const all = new Uint8Array(256).map((_, i) => i);
+    const lit = luaLiteral(all);
+    expect(lit).toMatch(/^[\x20-\x7e]+$/);
+    expect(checksum(new Uint8Array([1, 2]))).toBe(33);
+  });
+});
+
+describe.skipIf(!READY)("pindai flash-lua on a Lua 5.4 REPL over a pty", () => {
+  it("writes an image holding every byte value and verifies its checksum", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pindai-flash-"));
+    const path = await luaRepl(dir);
+    const image = new Uint8Array(5000).map((_, i) => (i * 7 + (i >> 8)) & 255);
+    const seen: number[] = [];
+    const r = await flashLua(path, image, { name: "img.lua", chunk: 100, progress: (d) => seen.push(d) });
+    expect(r).toEqual({ bytes: 5000, checksum: checksum(image) });
+    expect(Buffer.from(readFileSync(join(dir, "img.lua")))).toEqual(Buffer.from(image));
+    expect(seen[seen.length - 1]).toBe(5000);
+    expect(seen.length).toBe(50);
+  });
+
+  it("the command reports progress, and a device error stops it (exit 1)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pindai-flash-"));
+    const path = await luaRepl(dir);
+    writeFileSync(join(dir, "image.lua"), "print('hello from the image')\n");
+    const ok = await runCli("flash-lua", "--port", path, "--image", join(dir, "image.lua"), "--name", "pindai.lua");
+    expect(ok.code, ok.err).toBe(0);
+    expect(ok.err).toContain("flash-lua: 100%");
+    expect(readFileSync(join(dir, "pindai.lua"), "utf8")).toBe("print('hello from the image')\n");
+    const bad = await runCli("flash-lua", "--port", path, "--image", join(dir, "image.lua"), "--name", "no/such/dir/x.lua");
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/cannot open|the device said/);
+  });
+
+  it("a port with no REPL behind it times out instead of hanging", async () => {
+    const link = await openPtyPair();
+    try {
+      await expect(flashLua(link.a, new Uint8Array(10), { timeoutMs: 300 })).rejects.toThrow(/no Lua prompt/);
+    } finally {
+      link.close();
+    }
+  });
+
+  it("a missing image is a usage error (exit 2)", async () => {
+    const r = await runCli("flash-lua", "--port", "/dev/null", "--image", "/nonexistent.lua");
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/cannot read image/);
+  });
+});
