@@ -41,13 +41,15 @@ export async function benchRuntimes(n = 5): Promise<void> {
   const rows: string[][] = [];
   for (const [name, r, count] of runners) {
     if (!r) {
-      rows.push([name, "not installed", "-"]);
+      rows.push([name, "not installed", "-", "-"]);
       continue;
     }
-    rows.push([name, (await perCall(r, verifyCall, count)).toFixed(1), (await perCall(r, qrCall, count)).toFixed(1)]);
+    const v = (await perCall(r, verifyCall, count)).toFixed(1);
+    const q = (await perCall(r, qrCall, count)).toFixed(1);
+    rows.push([name, v, q, r.peakMemory ?? "-"]);
   }
-  if (!esp) rows.push(["Espruino", "set ESPRUINO=/path/to/espruino", "-"]);
-  table("The portable core per runtime (ms; key set loading included in QR to verdict)", ["runtime", "Ed25519 verify", "QR to verdict"], rows);
+  if (!esp) rows.push(["Espruino", "set ESPRUINO=/path/to/espruino", "-", "-"]);
+  table("The portable core per runtime (ms; key set loading included in QR to verdict)", ["runtime", "Ed25519 verify", "QR to verdict", "peak memory"], rows);
   const sizes: string[][] = [];
   for (const [f, what] of [["dist/espruino/pindai.js", "Espruino image"], ["dist/lua/pindai.lua", "Lua image"]]) {
     try {

@@ -69,22 +69,28 @@ export function sandboxRunner(bundlePath: string): Runner {
 
 /** A real Espruino binary (the ESPRUINO environment variable names one). */
 export function espruinoRunner(bin: string, bundlePath: string, timeoutMs = 600_000): Runner {
-  return {
+  const runner: Runner = {
     name: "espruino " + bin,
     async callMany(calls) {
       const script = join(tmpdir(), "pindai-espruino", "run.js");
       const driver = `
 var calls = ${JSON.stringify(calls)};
+var peak = 0;
 for (var i = 0; i < calls.length; i++) {
   var c = calls[i];
   var r;
   try { r = "OK\\t" + conformance[c[0]].apply(undefined, c.slice(1)); } catch (e) { r = "ERR\\t" + e; }
   console.log("@@" + i + "\\t" + r);
+  var u = process.memory().usage;
+  if (!(u < peak)) peak = u;
 }
+console.log("@@MEM\\t" + peak + "\\t" + process.memory().total);
 `;
       writeFileSync(script, readFileSync(bundlePath, "utf8") + "\n" + driver);
       const r = spawnSync(bin, [script], { encoding: "utf8", timeout: timeoutMs, maxBuffer: 1 << 26 });
       const results: string[] = [];
+      const mem = /@@MEM\t(\d+)\t(\d+)/.exec(r.stdout);
+      if (mem) runner.peakMemory = `${mem[1]} of ${mem[2]} variables`;
       for (const line of r.stdout.split(/\r?\n/)) {
         const m = /^@@(\d+)\t(OK|ERR)\t(.*)$/.exec(line);
         if (!m) continue;
@@ -96,4 +102,5 @@ for (var i = 0; i < calls.length; i++) {
     },
     close() {},
   };
+  return runner;
 }

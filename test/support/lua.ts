@@ -49,6 +49,8 @@ export interface LuaRunner {
   /** Call exported functions in order; each result is the function's string result. */
   callMany(calls: Array<[string, ...string[]]>): Promise<string[]>;
   close(): void;
+  /** Peak memory seen during the last callMany, where the runtime reports it. */
+  peakMemory?: string;
 }
 
 /** Lua 5.4 inside Node (wasmoon). */
@@ -74,6 +76,7 @@ export async function wasmoonRunner(bundlePath: string): Promise<LuaRunner> {
 // Reads "fn<TAB>arg<TAB>arg" lines, writes "OK<TAB>result" or "ERR<TAB>message".
 const DRIVER = `
 local m = dofile(arg[1])
+local peak = collectgarbage("count")
 for line in io.lines() do
   local parts = {}
   for p in (line .. "\\t"):gmatch("([^\\t]*)\\t") do parts[#parts + 1] = p end
@@ -81,20 +84,26 @@ for line in io.lines() do
   local ok, res = pcall(m[fn], table.unpack(parts))
   local text = (tostring(res):gsub("[\\r\\n]", " "))
   io.write(ok and "OK\\t" or "ERR\\t", text, "\\n")
+  local kb = collectgarbage("count")
+  if kb > peak then peak = kb end
 end
+io.write("MEM\\t", string.format("%.0f", peak), "\\n")
 `;
 
 /** A system Lua interpreter (lua5.3 / lua5.4), one process per batch. */
 export function nativeRunner(luaBin: string, bundlePath: string): LuaRunner {
   const driver = join(tmpdir(), "pindai-lua", "driver.lua");
   writeFileSync(driver, DRIVER);
-  return {
+  const runner: LuaRunner = {
     name: luaBin,
     async callMany(calls) {
       const input = calls.map((c) => c.join("\t")).join("\n") + "\n";
       const r = spawnSync(luaBin, [driver, bundlePath], { input, encoding: "utf8", maxBuffer: 1 << 28 });
       if (r.status !== 0) throw new Error(`${luaBin} failed: ${r.stderr}`);
-      const lines = r.stdout.split("\n").slice(0, calls.length);
+      const all = r.stdout.split("\n");
+      const mem = all.find((l) => l.startsWith("MEM\t"));
+      if (mem) runner.peakMemory = `${mem.slice(4)} KB Lua heap (after each call)`;
+      const lines = all.slice(0, calls.length);
       return lines.map((l, i) => {
         const tab = l.indexOf("\t");
         if (l.slice(0, tab) !== "OK") throw new Error(`${luaBin}: ${calls[i][0]} raised ${l.slice(tab + 1)}`);
@@ -103,4 +112,5 @@ export function nativeRunner(luaBin: string, bundlePath: string): LuaRunner {
     },
     close() {},
   };
+  return runner;
 }
