@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { ed } from "../host/src/ed";
 import { CONSTANTS, ed25519Verify, reduce64 } from "../firmware/core/ed25519";
 import { sha512 } from "../firmware/core/sha512";
+import { prng } from "../sim/camera/synth";
 
 const hex = (s: string) => new Uint8Array(Buffer.from(s, "hex"));
 const P = (1n << 255n) - 19n;
@@ -19,16 +20,7 @@ const limbs = (fe: ArrayLike<number>) => {
 const mod = (n: bigint) => ((n % P) + P) % P;
 
 // A deterministic PRNG so failures reproduce.
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = prng;
 
 describe("curve constants", () => {
   it("match their definitions", () => {

@@ -50,8 +50,8 @@ export const SWEEPS: Record<string, Array<Partial<Distortion>>> = {
   moire: [{ moire: 10 }, { moire: 20 }, { moire: 35 }, { moire: 50 }],
 };
 
-/** mulberry32: small, fast, seedable. */
-function prng(seed: number): () => number {
+/** mulberry32: small, fast, seedable; numbers in [0, 1). */
+export function prng(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;
