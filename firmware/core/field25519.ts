@@ -61,9 +61,27 @@ for (let i = 0; i < 31; i++) T.push(0);
 /** r = a * b mod p. 256 limb products (schoolbook), fold, 2 carries. r may alias a or b. */
 export function mul(r: Fe, a: Fe, b: Fe): void {
   for (let i = 0; i < 31; i++) T[i] = 0;
+  // b's limbs in locals, the inner loop written out: a third fewer array reads.
+  const b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3], b4 = b[4], b5 = b[5], b6 = b[6], b7 = b[7];
+  const b8 = b[8], b9 = b[9], b10 = b[10], b11 = b[11], b12 = b[12], b13 = b[13], b14 = b[14], b15 = b[15];
   for (let i = 0; i < 16; i++) {
     const ai = a[i];
-    for (let j = 0; j < 16; j++) T[i + j] += ai * b[j];
+    T[i] += ai * b0;
+    T[i + 1] += ai * b1;
+    T[i + 2] += ai * b2;
+    T[i + 3] += ai * b3;
+    T[i + 4] += ai * b4;
+    T[i + 5] += ai * b5;
+    T[i + 6] += ai * b6;
+    T[i + 7] += ai * b7;
+    T[i + 8] += ai * b8;
+    T[i + 9] += ai * b9;
+    T[i + 10] += ai * b10;
+    T[i + 11] += ai * b11;
+    T[i + 12] += ai * b12;
+    T[i + 13] += ai * b13;
+    T[i + 14] += ai * b14;
+    T[i + 15] += ai * b15;
   }
   for (let i = 0; i < 15; i++) T[i] += 38 * T[i + 16];
   for (let i = 0; i < 16; i++) r[i] = T[i];
