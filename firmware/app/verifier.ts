@@ -7,9 +7,9 @@
 // all arrive as events. Every verdict is shown, signalled and logged; the
 // holder's data leaves the screen after clearAfterMs (privacy).
 import type { Bytes } from "../core/bytes";
-import { verifyPresentation, type Outcome } from "../core/presentation";
+import { deviceWarnings, verifyPresentation, type Outcome } from "../core/presentation";
 import { verifyCard } from "../core/card";
-import { type RootKey, isStale } from "../core/keyset";
+import type { RootKey } from "../core/keyset";
 import { ReplayCache } from "../core/replay";
 import type { Warning } from "../core/verdict";
 import type { CardSessionResult } from "../reader/card-session";
@@ -75,13 +75,7 @@ export class VerifierApp {
 
   /** Warnings that stand while idle: no key set, untrusted clock, stale key set. */
   deviceWarnings(): Warning[] {
-    const t = trustedTime(this.hw.rtc, this.config.buildTime);
-    const w: Warning[] = [];
-    const ks = this.keysets.current;
-    if (ks === undefined) w.push("NO_KEYSET");
-    if (!t.trusted) w.push("CLOCK_NOT_TRUSTED");
-    if (ks !== undefined && t.trusted && isStale(ks, t.now)) w.push("KEYSET_STALE");
-    return w;
+    return deviceWarnings(this.keysets.current, trustedTime(this.hw.rtc, this.config.buildTime));
   }
 
   private show(s: Screen): void {

@@ -80,6 +80,24 @@ export function mapGet(map: CborItem, key: number | string): CborItem | undefine
   return undefined;
 }
 
+/** A text value under an integer key, or undefined (absent or another kind). */
+export function mapText(map: CborItem, key: number): string | undefined {
+  const v = mapGet(map, key);
+  return v !== undefined && v.kind === CBOR.TEXT ? v.text : undefined;
+}
+
+/** An unsigned integer under an integer key, or undefined. */
+export function mapUint(map: CborItem, key: number): number | undefined {
+  const v = mapGet(map, key);
+  return v !== undefined && v.kind === CBOR.UINT ? v.int : undefined;
+}
+
+/** A byte string under an integer key, or undefined. */
+export function mapBytes(map: CborItem, key: number): Bytes | undefined {
+  const v = mapGet(map, key);
+  return v !== undefined && v.kind === CBOR.BYTES ? v.bytes : undefined;
+}
+
 // --- decoder -----------------------------------------------------------------
 
 const TWO_32 = 4294967296;

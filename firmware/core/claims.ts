@@ -2,7 +2,7 @@
 // after the signature has verified; any missing or ill-typed required claim
 // makes the whole credential MALFORMED.
 import { type Bytes, charCount } from "./bytes";
-import { type CborItem, cborDecode, mapGet, isKind, CBOR } from "./cbor";
+import { type CborItem, cborDecode, mapBytes, mapGet, mapText, mapUint, isKind, CBOR } from "./cbor";
 
 export const CLAIM_ISS = 1;
 export const CLAIM_SUB = 2;
@@ -38,21 +38,6 @@ export interface CardClaims {
   idn: Identity;
 }
 
-function text(m: CborItem, key: number): string | undefined {
-  const v = mapGet(m, key);
-  return v !== undefined && isKind(v, CBOR.TEXT) ? v.text : undefined;
-}
-
-function uint(m: CborItem, key: number): number | undefined {
-  const v = mapGet(m, key);
-  return v !== undefined && isKind(v, CBOR.UINT) ? v.int : undefined;
-}
-
-function bytes(m: CborItem, key: number): Bytes | undefined {
-  const v = mapGet(m, key);
-  return v !== undefined && isKind(v, CBOR.BYTES) ? v.bytes : undefined;
-}
-
 function isDigits(s: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
@@ -83,22 +68,22 @@ export function isDate(s: string): boolean {
 /** The idn map (SPEC 2): NIK 16 digits, name 1-100 characters, date, sex L/P. */
 export function parseIdentity(item: CborItem | undefined): Identity | undefined {
   if (item === undefined || !isKind(item, CBOR.MAP)) return undefined;
-  const nik = text(item, 1);
-  const name = text(item, 2);
-  const dob = text(item, 3);
-  const sex = text(item, 4);
+  const nik = mapText(item, 1);
+  const name = mapText(item, 2);
+  const dob = mapText(item, 3);
+  const sex = mapText(item, 4);
   if (nik === undefined || nik.length !== 16 || !isDigits(nik, 0, 16)) return undefined;
   if (name === undefined || charCount(name) < 1 || charCount(name) > 100) return undefined;
   if (dob === undefined || !isDate(dob)) return undefined;
   if (sex !== "L" && sex !== "P") return undefined;
   const id: Identity = { nik, name, dob, sex };
   if (mapGet(item, 5) !== undefined) {
-    const pob = text(item, 5);
+    const pob = mapText(item, 5);
     if (pob === undefined || charCount(pob) > 100) return undefined;
     id.pob = pob;
   }
   if (mapGet(item, 6) !== undefined) {
-    const photo = bytes(item, 6);
+    const photo = mapBytes(item, 6);
     if (photo === undefined || photo.length !== 32) return undefined;
     id.photoSha256 = photo;
   }
@@ -114,10 +99,10 @@ function payloadMap(payload: Bytes): CborItem | undefined {
 export function parsePresentationClaims(payload: Bytes): PresentationClaims | undefined {
   const m = payloadMap(payload);
   if (m === undefined) return undefined;
-  const iss = text(m, CLAIM_ISS);
-  const exp = uint(m, CLAIM_EXP);
-  const iat = uint(m, CLAIM_IAT);
-  const cti = bytes(m, CLAIM_CTI);
+  const iss = mapText(m, CLAIM_ISS);
+  const exp = mapUint(m, CLAIM_EXP);
+  const iat = mapUint(m, CLAIM_IAT);
+  const cti = mapBytes(m, CLAIM_CTI);
   const idn = parseIdentity(mapGet(m, CLAIM_IDN));
   if (iss === undefined || exp === undefined || iat === undefined || idn === undefined) return undefined;
   if (cti === undefined || cti.length < 8 || cti.length > 16) return undefined;
@@ -128,10 +113,10 @@ export function parsePresentationClaims(payload: Bytes): PresentationClaims | un
 export function parseCardClaims(payload: Bytes): CardClaims | undefined {
   const m = payloadMap(payload);
   if (m === undefined) return undefined;
-  const iss = text(m, CLAIM_ISS);
-  const sub = text(m, CLAIM_SUB);
-  const exp = uint(m, CLAIM_EXP);
-  const iat = uint(m, CLAIM_IAT);
+  const iss = mapText(m, CLAIM_ISS);
+  const sub = mapText(m, CLAIM_SUB);
+  const exp = mapUint(m, CLAIM_EXP);
+  const iat = mapUint(m, CLAIM_IAT);
   const idn = parseIdentity(mapGet(m, CLAIM_IDN));
   const cnf = mapGet(m, CLAIM_CNF);
   if (iss === undefined || sub === undefined || exp === undefined || iat === undefined || idn === undefined) {
@@ -140,9 +125,9 @@ export function parseCardClaims(payload: Bytes): CardClaims | undefined {
   if (sub.length < 1 || sub.length > 64 || cnf === undefined || !isKind(cnf, CBOR.MAP)) return undefined;
   const key = mapGet(cnf, 1);
   if (key === undefined || !isKind(key, CBOR.MAP)) return undefined;
-  const kty = uint(key, 1);
-  const crv = uint(key, -1);
-  const x = bytes(key, -2);
+  const kty = mapUint(key, 1);
+  const crv = mapUint(key, -1);
+  const x = mapBytes(key, -2);
   if (kty !== 1 || crv !== 6 || x === undefined || x.length !== 32) return undefined;
   return { iss, sub, exp, iat, cardKey: x, idn };
 }

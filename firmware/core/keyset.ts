@@ -2,7 +2,7 @@
 // root key compiled into the firmware, carrying the issuer keys, the
 // revocation list and the verification policy.
 import { type Bytes, equal } from "./bytes";
-import { type CborItem, cborDecode, mapGet, isKind, CBOR } from "./cbor";
+import { type CborItem, cborDecode, mapBytes, mapGet, mapUint, isKind, CBOR } from "./cbor";
 import { decodeSign1, verifySign1 } from "./cose";
 import type { Verdict } from "./verdict";
 
@@ -56,25 +56,18 @@ function bad(verdict: Verdict, reason: string): KeysetResult {
   return { ok: false, verdict, reason };
 }
 
-function uintAt(map: CborItem, key: number): number | undefined {
-  const v = mapGet(map, key);
-  return v !== undefined && isKind(v, CBOR.UINT) ? v.int : undefined;
-}
-
 function bytesAt(map: CborItem, key: number, len: number): Bytes | undefined {
-  const v = mapGet(map, key);
-  if (v === undefined || !isKind(v, CBOR.BYTES)) return undefined;
-  const b = v.bytes as Bytes;
-  return b.length === len ? b : undefined;
+  const b = mapBytes(map, key);
+  return b !== undefined && b.length === len ? b : undefined;
 }
 
 function parseKey(item: CborItem): KeyEntry | undefined {
   if (!isKind(item, CBOR.MAP)) return undefined;
   const kid = bytesAt(item, 1, 8);
   const publicKey = bytesAt(item, 2, 32);
-  const nbf = uintAt(item, 3);
-  const exp = uintAt(item, 4);
-  const usage = uintAt(item, 5);
+  const nbf = mapUint(item, 3);
+  const exp = mapUint(item, 4);
+  const usage = mapUint(item, 5);
   if (kid === undefined || publicKey === undefined || nbf === undefined || exp === undefined || usage === undefined) {
     return undefined;
   }
@@ -84,9 +77,9 @@ function parseKey(item: CborItem): KeyEntry | undefined {
 function parsePolicy(item: CborItem | undefined): Policy | undefined {
   if (item === undefined) return DEFAULT_POLICY;
   if (!isKind(item, CBOR.MAP)) return undefined;
-  const skew = mapGet(item, 1) === undefined ? DEFAULT_POLICY.skew : uintAt(item, 1);
-  const maxValidity = mapGet(item, 2) === undefined ? DEFAULT_POLICY.maxValidity : uintAt(item, 2);
-  const replay = mapGet(item, 3) === undefined ? DEFAULT_POLICY.replay : uintAt(item, 3);
+  const skew = mapGet(item, 1) === undefined ? DEFAULT_POLICY.skew : mapUint(item, 1);
+  const maxValidity = mapGet(item, 2) === undefined ? DEFAULT_POLICY.maxValidity : mapUint(item, 2);
+  const replay = mapGet(item, 3) === undefined ? DEFAULT_POLICY.replay : mapUint(item, 3);
   if (skew === undefined || skew > 300) return undefined;
   if (maxValidity === undefined || maxValidity < 1 || maxValidity > 300) return undefined;
   if (replay === undefined || replay > 2) return undefined;
@@ -98,9 +91,9 @@ function parsePayload(payload: Bytes, raw: Bytes): Keyset | undefined {
   const r = cborDecode(payload);
   if (!r.ok || !isKind(r.item, CBOR.MAP)) return undefined;
   const m = r.item;
-  const version = uintAt(m, 1);
-  const issued = uintAt(m, 2);
-  const nextUpdate = uintAt(m, 3);
+  const version = mapUint(m, 1);
+  const issued = mapUint(m, 2);
+  const nextUpdate = mapUint(m, 3);
   const keysItem = mapGet(m, 4);
   const revokedItem = mapGet(m, 5);
   const policy = parsePolicy(mapGet(m, 6));
