@@ -1,7 +1,6 @@
 // The simulator's command language, shared by `pindai sim` (interactive) and
 // `pindai sim --script FILE`. One command per line; `#` starts a comment.
 import { writeFileSync } from "node:fs";
-import { base45Decode, base45Encode } from "../firmware/core/base45";
 import { VERDICTS } from "../firmware/core/verdict";
 import { jsqrDecoder } from "../firmware/targets/node/jsqr-decoder";
 import { framesFrom } from "./camera/frames";
@@ -9,7 +8,7 @@ import { LEVELS, synthFrame } from "./camera/synth";
 import { SimDevice } from "./device";
 import { SimFlash } from "./flash";
 import { VirtualRtc } from "./rtc";
-import { Phone } from "./phone";
+import { Phone, tamper } from "./phone";
 import { renderPng, renderText, SIGNAL_TEXT } from "./screen";
 import { HOLDER, makeWorld, type World } from "./world";
 
@@ -108,13 +107,9 @@ export class SimConsole {
         return this.screen();
       case "refresh":
         return ["phone shows a new code: " + this.phone.refresh().slice(0, 40) + "..."];
-      case "tamper": {
-        const raw = base45Decode(this.phone.current().slice(4));
-        if (!raw.ok) return ["error: the phone's code did not decode"];
-        raw.bytes[raw.bytes.length - 1] ^= 1;
-        d.scan("PD1:" + base45Encode(raw.bytes));
+      case "tamper":
+        d.scan(tamper(this.phone.current()));
         return this.screen();
-      }
       case "scan":
         d.scan(arg);
         return this.screen();

@@ -1,5 +1,6 @@
 // The holder's phone: shows a presentation that it re-issues every
 // `refreshSeconds` (a new cti and iat), as the real app changes its code.
+import { base45Decode, base45Encode } from "../firmware/core/base45";
 import { issuePresentation, type Signer } from "../host/src/issuer";
 import type { Identity } from "../host/src/cose-sign";
 
@@ -30,4 +31,12 @@ export class Phone {
     this.issuedAt = -Infinity;
     return this.current();
   }
+}
+
+/** A forgery of a PD1: code: the same bytes with one bit of the signature changed. */
+export function tamper(code: string): string {
+  const raw = base45Decode(code.slice(4));
+  if (!raw.ok) throw new Error("not a Base45 PD1: code");
+  raw.bytes[raw.bytes.length - 1] ^= 1;
+  return "PD1:" + base45Encode(raw.bytes);
 }

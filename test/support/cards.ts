@@ -1,43 +1,21 @@
-// Virtual cards for the PN532 emulator, made with the host tools: a valid
-// card, a clone, an expired card and a revoked card, and the key set that
-// judges them.
-import { ed } from "../../host/src/ed";
-import { issueCardCredential } from "../../host/src/issuer";
+// Virtual cards for the PN532 emulator (genuine, clone, expired, revoked) and
+// the key set that judges them: the simulator's world at the tests' fixed time.
+import { loadKeyset, type Keyset } from "../../firmware/core/keyset";
 import type { VirtualCard } from "../../sim/pn532/emulator";
-import { ALICE, T0, keysetOf, makeKey, rootOf, signKeyset, type TestKey } from "./fixtures";
+import { makeWorld } from "../../sim/world";
+import { T0 } from "./fixtures";
 
 export interface CardWorld {
-  root: TestKey;
-  issuer: TestKey;
-  keysetBytes: Uint8Array;
-  keyset: ReturnType<typeof keysetOf>;
+  keyset: Keyset;
   valid: VirtualCard;
   clone: VirtualCard;
   expired: VirtualCard;
   revoked: VirtualCard;
 }
 
-function card(issuer: TestKey, serial: string, iat: number, exp: number): VirtualCard {
-  const secretKey = ed.utils.randomSecretKey();
-  const credential = issueCardCredential(issuer.signer, ALICE, { serial, iat, exp, cardPublicKey: ed.getPublicKey(secretKey) });
-  return { serial, credential, secretKey };
-}
-
 export function cardWorld(): CardWorld {
-  const root = makeKey(["root"]);
-  const issuer = makeKey(["card"]);
-  const valid = card(issuer, "KTP-0001", T0 - 86400, T0 + 5 * 365 * 86400);
-  return {
-    root,
-    issuer,
-    keysetBytes: signKeyset(root, [issuer], { revoked: [new Uint8Array(Buffer.from("KTP-0666"))] }),
-    keyset: keysetOf(root, [issuer], { revoked: [new Uint8Array(Buffer.from("KTP-0666"))] }),
-    valid,
-    // The same file on another chip: it cannot sign with the card's key.
-    clone: { ...valid, secretKey: ed.utils.randomSecretKey() },
-    expired: card(issuer, "KTP-0002", T0 - 10 * 365 * 86400, T0 - 86400),
-    revoked: card(issuer, "KTP-0666", T0 - 86400, T0 + 86400),
-  };
+  const w = makeWorld(T0);
+  const r = loadKeyset(w.keysetBytes, w.roots);
+  if (!r.ok) throw new Error("the test key set did not load: " + r.reason);
+  return { keyset: r.keyset, valid: w.cards.genuine, clone: w.cards.clone, expired: w.cards.expired, revoked: w.cards.revoked };
 }
-
-export { rootOf };
