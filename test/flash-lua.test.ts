@@ -1,7 +1,7 @@
 // pindai flash-lua against a real Lua 5.4 REPL on a pty (socat), with the
 // NodeMCU-style file API of firmware/targets/lua/file-api.lua.
 import { afterEach, describe, expect, it } from "vitest";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -9,6 +9,7 @@ import { flashLua, checksum, luaLiteral } from "../host/src/flash-lua";
 import { openPtyPair } from "../sim/pty";
 import { haveTool } from "./support/tools";
 import { runCli } from "./support/cli";
+import { ptyExec } from "./support/pty-exec";
 
 const READY = haveTool("socat") && haveTool("lua5.4");
 const FILE_API = resolve("firmware/targets/lua/file-api.lua");
@@ -18,18 +19,10 @@ afterEach(() => {
 });
 
 /** A Lua 5.4 REPL on a pty in `dir`; resolves with the pty path. */
-function luaRepl(dir: string): Promise<string> {
-  const socat = spawn("socat", ["-d", "-d", "pty,raw,echo=0", `EXEC:lua5.4 -i ${FILE_API},pty,raw,echo=0,setsid,ctty,stderr`], { cwd: dir });
-  procs.push(socat);
-  return new Promise((res, rej) => {
-    let text = "";
-    socat.stderr!.on("data", (d) => {
-      text += d.toString();
-      const m = /PTY is (\/dev\/pts\/\d+)/.exec(text);
-      if (m) res(m[1]);
-    });
-    setTimeout(() => rej(new Error("socat: " + text)), 5000);
-  });
+async function luaRepl(dir: string): Promise<string> {
+  const { path, proc } = await ptyExec(`lua5.4 -i ${FILE_API}`, dir);
+  procs.push(proc);
+  return path;
 }
 
 describe("Lua string literals for the REPL", () => {

@@ -7,6 +7,7 @@ import { verify } from "./commands/verify";
 import { card } from "./commands/card";
 import { sim } from "./commands/sim";
 import { flashLuaCommand } from "./commands/flash-lua";
+import { flashCommand } from "./commands/flash";
 
 export interface Io {
   out(line: string): void;
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, [Command, string]> = {
   verify: [verify, "verify a presentation (text or image) as a device would"],
   card: [card, "personalize a card image, or read a card through a PN532"],
   sim: [sim, "run the verifier on virtual hardware (interactive or --script)"],
+  flash: [flashCommand, "upload the Espruino image so it runs at boot, and check it"],
   "flash-lua": [flashLuaCommand, "write the Lua image through a NodeMCU-style Lua REPL"],
 };
 
@@ -65,11 +67,12 @@ export async function main(argv: string[], io: Io = consoleIo): Promise<number> 
   }
 }
 
+// Straight to the streams: espruino-tools reroutes console.* while it works.
 export const consoleIo: Io = {
-  out: (line) => console.log(line),
-  err: (line) => console.error(line),
+  out: (line) => void process.stdout.write(line + "\n"),
+  err: (line) => void process.stderr.write(line + "\n"),
   help: (text) => {
-    console.log(text);
+    process.stdout.write(text + "\n");
     return 0;
   },
 };

@@ -1,8 +1,7 @@
 // pindai flash-lua: write the Lua image through a NodeMCU-style Lua REPL.
-import { readFileSync } from "node:fs";
 import { parse, parseInteger, required } from "../args";
-import { CliError } from "../errors";
 import { flashLua } from "../flash-lua";
+import { progressLine, readImage } from "./upload";
 import type { Io } from "../cli";
 
 export const flashLuaHelp = `pindai flash-lua --port PATH [--image dist/lua/pindai.lua] [--name pindai.lua] [--baud 115200] [--chunk 128]
@@ -21,26 +20,13 @@ export async function flashLuaCommand(argv: string[], io: Io): Promise<number> {
   });
   if (values.help) return io.help(flashLuaHelp);
   const path = required(values.port, "port");
-  const imagePath = values.image ?? "dist/lua/pindai.lua";
-  let image: Uint8Array;
-  try {
-    image = new Uint8Array(readFileSync(imagePath));
-  } catch (e) {
-    throw new CliError(`cannot read image ${imagePath}: ${(e as Error).message} (run npm run build first)`);
-  }
-  let last = -1;
+  const image = new Uint8Array(readImage(values.image ?? "dist/lua/pindai.lua"));
   try {
     const r = await flashLua(path, image, {
       name: values.name,
       baud: values.baud ? parseInteger(values.baud, "baud", 300, 4000000) : undefined,
       chunk: values.chunk ? parseInteger(values.chunk, "chunk", 16, 1024) : undefined,
-      progress: (done, total) => {
-        const pct = Math.floor((100 * done) / total);
-        if (pct >= last + 10 || done === total) {
-          io.err(`flash-lua: ${pct}% (${done}/${total} bytes)`);
-          last = pct;
-        }
-      },
+      progress: progressLine(io, "flash-lua"),
     });
     io.out(`flashed ${r.bytes} bytes to ${values.name ?? "pindai.lua"}, checksum ${r.checksum} verified`);
     return 0;

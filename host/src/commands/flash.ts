@@ -1,0 +1,62 @@
+// pindai flash: upload the Espruino image so it runs at boot, and check it.
+import { parse, parseInteger, required } from "../args";
+import { flashEspruino, shippedBoards } from "../flash-espruino";
+import { progressLine, readImage } from "./upload";
+import type { Io } from "../cli";
+
+export const flashHelp = `pindai flash --port PATH|tcp://HOST:PORT [--board FILE] [--image dist/espruino/pindai.js]
+             [--baud 9600] [--timeout 10000] [--verbose] [--json]
+
+Uploads the Espruino image (npm run build makes it) with espruino-tools,
+offline: reads the board's process.env, checks the image fits (Storage module,
+free Storage) using the board JSON, writes the image to Storage as .bootcde so
+it starts at boot (progress on stderr), has the device checksum what it stored,
+starts it and asks it for its firmware version.
+
+  --port      a serial port (USB or UART console), or tcp://HOST:PORT for
+              Espruino's telnet console (the Linux build's --telnet: port 2323)
+  --board     a board JSON; default host/boards/<BOARD>.json for the BOARD the
+              device reports (shipped: ${shippedBoards().join(", ")})
+  --timeout   ms the device may take to answer each step (the upload itself
+              gets 60 s plus 1 ms per byte)
+  --verbose   show what espruino-tools and the device print
+
+Exit status 0 when the device runs exactly this image, 1 when flashing failed,
+2 on a usage error.`;
+
+export async function flashCommand(argv: string[], io: Io): Promise<number> {
+  const { values } = parse(argv, {
+    port: { type: "string" },
+    board: { type: "string" },
+    image: { type: "string" },
+    baud: { type: "string" },
+    timeout: { type: "string" },
+    verbose: { type: "boolean", short: "v" },
+    json: { type: "boolean" },
+  });
+  if (values.help) return io.help(flashHelp);
+  const port = required(values.port, "port");
+  const image = readImage(values.image ?? "dist/espruino/pindai.js").toString("latin1");
+  const baud = values.baud ? parseInteger(values.baud, "baud", 300, 4000000) : undefined;
+  const timeoutMs = values.timeout ? parseInteger(values.timeout, "timeout", 100, 600000) : undefined;
+  const started = Date.now();
+  try {
+    const r = await flashEspruino(port, image, {
+      board: values.board,
+      baud,
+      timeoutMs,
+      progress: progressLine(io, "flash"),
+      log: values.verbose ? (line) => io.err("  " + line) : undefined,
+    });
+    const seconds = (Date.now() - started) / 1000;
+    if (values.json) io.out(JSON.stringify({ ...r, seconds }));
+    else {
+      io.out(`flashed ${r.bytes} bytes to .bootcde on ${r.boardName} (Espruino ${r.firmware}), CRC-32 ${r.crc} verified, in ${seconds.toFixed(1)} s`);
+      io.out(`running: pindai ${r.version}`);
+    }
+    return 0;
+  } catch (e) {
+    io.err(`pindai flash: ${(e as Error).message}`);
+    return 1;
+  }
+}

@@ -1,0 +1,328 @@
+// Upload the Espruino image with espruino-tools used as a library, offline.
+// One connection does everything, so nothing is cut off while the device is
+// still reading: ask the board who it is (process.env), check the image fits
+// the board (its board JSON, shipped in host/boards or named with --board),
+// write it to Storage as .bootcde (the tools' SAVE_ON_SEND), then have the
+// device checksum what it stored, load() it and report the firmware version.
+import { createRequire } from "node:module";
+import { SerialPort } from "serialport";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { crc32 } from "../../firmware/app/crc32";
+
+const BOARDS = resolve(dirname(fileURLToPath(import.meta.url)), "../boards");
+const BOOT_FILE = ".bootcde";
+
+export interface BoardJson {
+  info?: { name?: string; builtin_modules?: string[] };
+  chip?: { flash?: number; ram?: number };
+  [key: string]: unknown;
+}
+
+export interface FlashOptions {
+  /** A board JSON file; default: host/boards/<BOARD>.json for the board the device names. */
+  board?: string;
+  /** Serial ports only (USB consoles ignore it); default 9600, Espruino's UART console rate. */
+  baud?: number;
+  /** The device must answer each step within this time. */
+  timeoutMs?: number;
+  progress?: (done: number, total: number) => void;
+  /** What espruino-tools prints (connection, upload notes), for --verbose. */
+  log?: (line: string) => void;
+}
+
+export interface FlashResult {
+  /** The board JSON used, and the name it gives the board. */
+  board: string;
+  boardName: string;
+  firmware: string;
+  bytes: number;
+  crc: number;
+  version: string;
+  storageFree: number;
+}
+
+export class FlashError extends Error {}
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+let tools: any;
+let toolLog: (line: string) => void = () => {};
+let boardFile: string | undefined;
+let serialPath: string | undefined;
+
+/** Load espruino-tools once, with every online feature off. */
+async function loadTools(): Promise<any> {
+  if (tools) return tools;
+  const req = createRequire(import.meta.url);
+  const esp = req("espruino");
+  // The tools print while they load (one line per file): keep that out of our output.
+  await quietly(() => new Promise<void>((done) => esp.init(done)));
+  const E = (globalThis as any).Espruino;
+  const c = E.Config;
+  c.set("MODULE_URL", ""); // never fetch modules: the image needs none
+  c.set("BOARD_JSON_URL", "pindai-boards:"); // answered by the getURL processor below
+  c.set("SAVE_ON_SEND", 1); // Storage .bootcde: runs at boot
+  c.set("LOAD_STORAGE_FILE", 0); // we load() after checking what was stored
+  c.set("MINIFICATION_LEVEL", ""); // the image is minified already
+  c.set("PRETOKENISE", 0);
+  c.set("SET_TIME_ON_WRITE", false); // the clock is set with the service line, deliberately
+  c.set("RESET_BEFORE_SEND", true);
+  c.set("STORE_LINE_NUMBERS", false);
+  for (const k of ["BLUETOOTH_LOW_ENERGY", "BLUETOOTH_LOW_ENERGY_DBUS", "WEB_BLUETOOTH", "SERIAL_AUDIO"]) c.set(k, false);
+  E.Core.Notifications = {
+    success: (m: string) => toolLog(String(m)),
+    info: (m: string) => toolLog(String(m)),
+    warning: (m: string) => toolLog("warning: " + m),
+    error: (m: string) => toolLog("error: " + m),
+  };
+  // The tools ask for BOARD_JSON_URL/<BOARD>.json after reading process.env: answer from disk.
+  E.addProcessor("getURL", (req: { url: string; data?: string }, next: (r: unknown) => void) => {
+    const m = /^pindai-boards:\/(.+)\.json$/.exec(req.url);
+    if (!m) return next(req);
+    try {
+      next({ ...req, data: JSON.stringify(loadBoard(m[1], boardFile).json) });
+    } catch {
+      next({ ...req, data: "{}" }); // flashEspruino reports the missing board itself
+    }
+  });
+  // Serial ports go through the project's node-serialport, so any path opens
+  // (the tools only open ports they can list, and a pty is never listed).
+  let conn: SerialPort | undefined;
+  E.Core.Serial.devices.push({
+    name: "pindai serialport",
+    getPorts: (cb: (ports: unknown[], instant: boolean) => void) =>
+      cb(serialPath && !serialPath.startsWith("tcp://") ? [{ path: serialPath, description: "pindai" }] : [], true),
+    open(path: string, opened: (info?: string) => void, received: (d: ArrayBuffer) => void, disconnected: () => void) {
+      const p = new SerialPort({ path, baudRate: Number(E.Config.BAUD_RATE) || 9600, autoOpen: false });
+      conn = p;
+      p.on("data", (d: Buffer) => received(new Uint8Array(d).slice().buffer));
+      p.on("close", () => disconnected());
+      p.on("error", (e: Error) => toolLog("serial error: " + e.message));
+      p.open((err) => {
+        if (err) {
+          toolLog(`cannot open ${path}: ${err.message}`);
+          opened(undefined);
+          disconnected();
+        } else opened("Ok");
+      });
+    },
+    write: (data: string, done: () => void) => conn?.write(Buffer.from(data, "latin1"), () => done()),
+    close: () => conn?.close(),
+  });
+  // A step the tools timed out may still have a timer that writes: never after the port closed.
+  const write = E.Core.Serial.write;
+  E.Core.Serial.write = (...a: unknown[]) => (E.Core.Serial.isConnected() ? write(...a) : toolLog("(a late write after closing was dropped)"));
+  tools = E;
+  return E;
+}
+
+async function quietly<T>(fn: () => Promise<T>): Promise<T> {
+  const saved = { log: console.log, warn: console.warn, error: console.error, info: console.info };
+  console.log = console.info = (...a: unknown[]) => toolLog(a.join(" "));
+  console.warn = console.error = (...a: unknown[]) => toolLog(a.join(" "));
+  try {
+    return await fn();
+  } finally {
+    Object.assign(console, saved);
+  }
+}
+
+function withTimeout<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new FlashError(`${what}: no answer within ${ms} ms`)), ms);
+    }),
+  ]);
+}
+
+/** The board JSON: the --board file, or the one shipped for the board the device names. */
+export function loadBoard(boardName: string, file?: string): { path: string; json: BoardJson } {
+  const path = file ? resolve(file) : join(BOARDS, boardName + ".json");
+  if (!existsSync(path)) {
+    throw new FlashError(
+      file
+        ? `no board file ${file}`
+        : `no board JSON shipped for ${boardName} (host/boards has ${shippedBoards().join(", ")}); pass --board FILE`,
+    );
+  }
+  let json: BoardJson;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new FlashError(`${path}: not JSON (${(e as Error).message})`);
+  }
+  if (typeof json !== "object" || json === null || typeof json.info !== "object") throw new FlashError(`${path}: not a board JSON (no "info")`);
+  return { path, json };
+}
+
+export function shippedBoards(): string[] {
+  return readdirSync(BOARDS).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5));
+}
+
+/** Reasons this image cannot work on this board, from the device's own env and the board JSON. */
+export function fitProblems(env: Record<string, unknown>, board: BoardJson, imageBytes: number, storageFree: number): string[] {
+  const problems: string[] = [];
+  const modules = typeof env.MODULES === "string" ? env.MODULES.split(",") : board.info?.builtin_modules ?? [];
+  if (modules.indexOf("Storage") < 0) problems.push(`the firmware has no Storage module (has: ${modules.join(", ") || "none"})`);
+  const m = /^(\d+)v(\d+)/.exec(String(env.VERSION ?? ""));
+  if (!m || (Number(m[1]) < 2 && Number(m[2]) < 96)) problems.push(`firmware ${String(env.VERSION)} is older than 1v96 (no Storage uploads)`);
+  if (storageFree < imageBytes) problems.push(`the image needs ${imageBytes} bytes of Storage, the board has ${storageFree} free`);
+  return problems;
+}
+
+export function flashEspruino(port: string, image: string, o: FlashOptions = {}): Promise<FlashResult> {
+  toolLog = o.log ?? (() => {});
+  // The tools print as they go (ports, throttling, progress): that goes to o.log, not our output.
+  return quietly(() => upload(port, image, o));
+}
+
+async function upload(port: string, image: string, o: FlashOptions): Promise<FlashResult> {
+  const timeoutMs = o.timeoutMs ?? 10_000;
+  const E = await loadTools();
+  if (port.startsWith("tcp://")) E.Config.SERIAL_TCPIP = [port];
+  serialPath = port;
+  E.Config.set("BAUD_RATE", o.baud ?? 9600);
+  if (/[^\x09\x0a\x0d\x20-\x7e]/.test(image)) throw new FlashError("the image is not plain ASCII: rebuild it with npm run build");
+
+  boardFile = o.board;
+
+  // The tools report every write's progress; only the upload's goes to o.progress.
+  let uploading = false;
+  let uploadTotal = 0;
+  const status = E.Core.Status;
+  E.Core.Status = {
+    total: 0,
+    done: 0,
+    setStatus(_text: string, total?: number) {
+      this.total = total ?? 0;
+      this.done = 0;
+    },
+    hasProgress() {
+      return this.total > 0;
+    },
+    incrementProgress(n: number) {
+      this.done += n;
+      if (uploading && this.total > 0) {
+        uploadTotal = this.total;
+        o.progress?.(Math.min(this.done, this.total), this.total);
+      }
+    },
+  };
+
+  const serial = E.Core.Serial;
+  let opened = false;
+  let closed = false;
+  let onClosed = () => {};
+  // The tools read process.env and the board JSON before they report the connection.
+  // (The tools time their own steps out and always call back: our limits are a last resort above theirs.)
+  const connected = withTimeout(
+    `connecting to ${port}`,
+    timeoutMs + 15_000,
+    new Promise<void>((ok, fail) => {
+      serial.startListening(() => {});
+      serial.open(
+        port,
+        (info: unknown) => {
+          opened = info !== undefined;
+          if (opened) ok();
+          else fail(new FlashError(`cannot open ${port}`));
+        },
+        () => {
+          closed = true;
+          onClosed();
+          if (!opened) fail(new FlashError(`cannot open ${port}`));
+        },
+      );
+    }),
+  );
+
+  // Send something, then collect the device's output until `re` matches it.
+  const untilOutput = (what: string, ms: number, re: RegExp, send: () => void): Promise<RegExpExecArray> =>
+    withTimeout(
+      what,
+      ms,
+      new Promise<RegExpExecArray>((res) => {
+        let seen = "";
+        const previous = serial.startListening((d: ArrayBuffer) => {
+          seen += Buffer.from(d).toString("latin1");
+          const m = re.exec(seen);
+          if (m) {
+            serial.startListening(previous);
+            res(m);
+          }
+        });
+        send();
+      }),
+    );
+
+  // An expression's value (or, with prints, what it printed); the tools send it once they see a prompt.
+  const expr = (what: string, code: string, ms = timeoutMs, prints = false): Promise<string> =>
+    withTimeout(
+      what,
+      ms + 5000,
+      new Promise<string>((res, rej) =>
+        E.Core.Utils.executeExpression(code, (r: string | undefined) => (r === undefined ? rej(new FlashError(`${what}: no answer`)) : res(r)), {
+          maxTimeout: Math.ceil(ms / 1000),
+          exprPrintsResult: prints,
+        }),
+      ),
+    );
+
+  try {
+    await connected;
+    const envData = E.Core.Env.getData() as Record<string, unknown>;
+    if (!envData.BOARD) throw new FlashError(`no Espruino answered on ${port} (process.env was empty)`);
+    const board = loadBoard(String(envData.BOARD), o.board);
+    const storageFree = Number(await expr("asking for free Storage", `require("Storage").getFree()+(require("Storage").read(${JSON.stringify(BOOT_FILE)})||"").length`));
+    const problems = fitProblems(envData, board.json, image.length, storageFree);
+    if (problems.length > 0) throw new FlashError(`${String(envData.BOARD)} cannot run this image: ` + problems.join("; "));
+
+    // Upload: the tools split the image into Storage.write() lines and report progress as they send.
+    // The last line has the device checksum what it stored. We wait for that line's answer rather
+    // than for a prompt: the tools send Ctrl-C when a prompt is slow, which would cut the upload.
+    const bytes = Buffer.from(image, "latin1");
+    const want = crc32(bytes, 0, bytes.length);
+    const code = await new Promise<string>((res) => E.callProcessor("transformForEspruino", image, res));
+    const check = `print("<pindai "+"stored "+E.CRC32(require("Storage").read(${JSON.stringify(BOOT_FILE)}))+">")\n`;
+    uploading = true;
+    const stored = await untilOutput("uploading", 60_000 + image.length, /<pindai stored (-?\d+)>/, () =>
+      E.Core.CodeWriter.writeToEspruino(code + check, () => {}),
+    );
+    uploading = false;
+    if (uploadTotal > 0) o.progress?.(uploadTotal, uploadTotal); // every line has run
+    if (Number(stored[1]) >>> 0 !== want) {
+      throw new FlashError(`the device stored something else (CRC-32 ${stored[1]}, expected ${want}): the upload was corrupted; try again`);
+    }
+    // Start it as a reset would (load() clears the interpreter and runs .bootcde), then ask it its version.
+    const started = await untilOutput("starting the image", 60_000, /\n>$/, () => serial.write("\x10load()\n", false));
+    toolLog("after load(): " + JSON.stringify(started.input));
+    // The service line answers "OK pindai <version>" once the image runs.
+    const reply = await expr("asking the image for its version", `typeof pindai=="function"?pindai("VERSION"):print("not running")`, timeoutMs, true);
+    const version = /OK pindai (\S+)/.exec(reply);
+    if (!version) throw new FlashError(`the image was stored but did not start (it said ${JSON.stringify(reply.trim())}; --verbose shows its output)`);
+    return {
+      board: board.path,
+      boardName: board.json.info?.name ?? String(envData.BOARD),
+      firmware: String(envData.VERSION),
+      bytes: image.length,
+      crc: want,
+      version: version[1],
+      storageFree,
+    };
+  } finally {
+    E.Core.Status = status;
+    if (!closed) {
+      await withTimeout(
+        "closing",
+        2000,
+        new Promise<void>((res) => {
+          onClosed = res;
+          serial.close();
+        }),
+      ).catch(() => {});
+    }
+  }
+}

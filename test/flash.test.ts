@@ -1,0 +1,137 @@
+// pindai flash: the Espruino image uploaded with espruino-tools. Without a
+// device: the options, the shipped board JSONs, the fit checks, and a port
+// where nothing answers. With ESPRUINO naming a real Espruino binary: the
+// upload over a pty console and over the telnet console, then a restart that
+// shows the image starts at boot.
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SerialPort } from "serialport";
+import { build, type BuildResult } from "../host/build/build";
+import { fitProblems, loadBoard, shippedBoards } from "../host/src/flash-espruino";
+import { crc32 } from "../firmware/app/crc32";
+import { openPtyPair } from "../sim/pty";
+import { runCli } from "./support/cli";
+import { haveTool } from "./support/tools";
+import { ptyExec } from "./support/pty-exec";
+
+const procs: ChildProcess[] = [];
+afterEach(() => {
+  while (procs.length) procs.pop()!.kill();
+});
+
+describe("pindai flash without a device", () => {
+  it("--help names the shipped boards", async () => {
+    const r = await runCli("flash", "--help");
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("tcp://HOST:PORT");
+    for (const b of ["LINUX", "PUCKJS", "PICO_R1_3"]) expect(r.out).toContain(b);
+  });
+
+  it("usage errors exit 2", async () => {
+    expect((await runCli("flash")).err).toMatch(/missing --port/);
+    const r = await runCli("flash", "--port", "/dev/null", "--image", "/nonexistent.js");
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/cannot read image .*npm run build/);
+    expect((await runCli("flash", "--port", "/dev/null", "--timeout", "x")).code).toBe(2);
+  });
+
+  it("every shipped board JSON loads, and a missing one is named", () => {
+    for (const b of shippedBoards()) expect(loadBoard(b).json.info?.name).toBeTruthy();
+    expect(loadBoard("PUCKJS").json.info?.builtin_modules).toContain("Storage");
+    expect(() => loadBoard("NO_SUCH_BOARD")).toThrow(/no board JSON shipped for NO_SUCH_BOARD .*--board/);
+    expect(() => loadBoard("LINUX", "/nonexistent.json")).toThrow(/no board file/);
+  });
+
+  it("refuses boards the image cannot run on, with the reason", () => {
+    const board = loadBoard("PUCKJS").json;
+    const env = { VERSION: "2v29", BOARD: "PUCKJS", MODULES: "Flash,Storage" };
+    expect(fitProblems(env, board, 58000, 100000)).toEqual([]);
+    expect(fitProblems(env, board, 58000, 40000)).toEqual(["the image needs 58000 bytes of Storage, the board has 40000 free"]);
+    expect(fitProblems({ ...env, MODULES: "Flash" }, board, 1, 10)[0]).toMatch(/no Storage module/);
+    expect(fitProblems({ ...env, VERSION: "1v95" }, board, 1, 10)[0]).toMatch(/older than 1v96/);
+    // Without MODULES from the device, the board JSON's list decides.
+    expect(fitProblems({ VERSION: "2v29" }, board, 1, 10)).toEqual([]);
+  });
+
+  it("a port where no Espruino answers fails (exit 1) instead of hanging", async (ctx) => {
+    if (!haveTool("socat")) return ctx.skip();
+    const link = await openPtyPair();
+    try {
+      const dir = mkdtempSync(join(tmpdir(), "pindai-flash-"));
+      const image = join(dir, "x.js");
+      writeFileSync(image, "print(1)\n");
+      const t0 = Date.now();
+      const r = await runCli("flash", "--port", link.a, "--image", image, "--timeout", "1000");
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/no Espruino answered/);
+      expect(Date.now() - t0).toBeLessThan(15_000);
+    } finally {
+      link.close();
+    }
+  }, 30_000);
+});
+
+if (!process.env.ESPRUINO) {
+  console.warn("\n*** SKIPPED: ESPRUINO is not set: pindai flash was not tried on a real Espruino ***\n");
+}
+
+describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUINO names the binary)", () => {
+  const bin = process.env.ESPRUINO!;
+  let img: BuildResult;
+  let want: number;
+  beforeAll(async () => {
+    img = await build({ version: "flash-test" }, mkdtempSync(join(tmpdir(), "pindai-flash-build-")), () => {});
+    const bytes = readFileSync(img.espruino);
+    want = crc32(bytes, 0, bytes.length);
+  }, 120_000);
+
+  /** Ask an Espruino console on a pty for the running image's version. */
+  async function versionOnConsole(path: string): Promise<string> {
+    const port = new SerialPort({ path, baudRate: 9600 });
+    let seen = "";
+    port.on("data", (d: Buffer) => (seen += d.toString("latin1")));
+    try {
+      for (let i = 0; i < 50 && !/OK pindai \S+/.test(seen); i++) {
+        port.write('\x10pindai("VERSION")\n');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      return /OK pindai (\S+)/.exec(seen)?.[1] ?? seen;
+    } finally {
+      await new Promise((r) => port.close(r));
+    }
+  }
+
+  it("over a pty console: uploads with progress, verifies the CRC, and the image starts at boot", async (ctx) => {
+    if (!haveTool("socat")) return ctx.skip();
+    const dir = mkdtempSync(join(tmpdir(), "pindai-espflash-")); // Espruino's flash file lives here
+    const first = await ptyExec(bin, dir);
+    procs.push(first.proc);
+    const r = await runCli("flash", "--port", first.path, "--image", img.espruino, "--json");
+    expect(r.code, r.err).toBe(0);
+    const result = JSON.parse(r.out);
+    expect(result).toMatchObject({ firmware: expect.stringMatching(/^2v/), bytes: img.sizes.espruino, crc: want, version: "flash-test", boardName: "Espruino for Linux" });
+    expect(r.err).toMatch(/flash: 0% /);
+    expect(r.err).toMatch(/flash: 100% /);
+    // Power off and on: a fresh interpreter on the same flash file runs .bootcde.
+    first.proc.kill();
+    await new Promise((res) => first.proc.on("exit", res));
+    const second = await ptyExec(bin, dir);
+    procs.push(second.proc);
+    expect(await versionOnConsole(second.path)).toBe("flash-test");
+  }, 180_000);
+
+  it("over the telnet console (tcp://)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pindai-espflash-"));
+    // Its stdin stays open (it exits at end of input); a closed socket must not kill it (SIGPIPE).
+    const esp = spawn("sh", ["-c", `trap "" PIPE; exec ${bin} --telnet`], { cwd: dir, stdio: ["pipe", "ignore", "ignore"] });
+    procs.push(esp);
+    await new Promise((r) => setTimeout(r, 1000));
+    const r = await runCli("flash", "--port", "tcp://localhost:2323", "--image", img.espruino);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(new RegExp(`CRC-32 ${want} verified`));
+    expect(r.out).toContain("running: pindai flash-test");
+  }, 180_000);
+});

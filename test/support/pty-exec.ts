@@ -1,0 +1,20 @@
+// A program whose console is a pty (socat EXEC), as a device's USB console
+// would be; resolves with the pty's path. Kill the returned process to stop it.
+import { spawn, type ChildProcess } from "node:child_process";
+
+export function ptyExec(command: string, cwd: string): Promise<{ path: string; proc: ChildProcess }> {
+  const socat = spawn("socat", ["-d", "-d", "pty,raw,echo=0", `EXEC:${command},pty,raw,echo=0,setsid,ctty,stderr`], { cwd });
+  return new Promise((res, rej) => {
+    let text = "";
+    const timer = setTimeout(() => rej(new Error("socat: " + text)), 5000);
+    socat.stderr!.on("data", (d) => {
+      text += d.toString();
+      const m = /PTY is (\/dev\/pts\/\d+)/.exec(text);
+      if (m) {
+        clearTimeout(timer);
+        res({ path: m[1], proc: socat });
+      }
+    });
+    socat.on("error", rej);
+  });
+}
