@@ -31,16 +31,25 @@ export function fe(limbs?: number[]): Fe {
   return r;
 }
 
+// set, add and sub are written out: Espruino interprets the source, so a
+// 16-step loop costs three times what 16 plain statements do.
 export function set(r: Fe, a: Fe): void {
-  for (let i = 0; i < 16; i++) r[i] = a[i];
+  r[0] = a[0]; r[1] = a[1]; r[2] = a[2]; r[3] = a[3]; r[4] = a[4]; r[5] = a[5]; r[6] = a[6]; r[7] = a[7];
+  r[8] = a[8]; r[9] = a[9]; r[10] = a[10]; r[11] = a[11]; r[12] = a[12]; r[13] = a[13]; r[14] = a[14]; r[15] = a[15];
 }
 
 export function add(r: Fe, a: Fe, b: Fe): void {
-  for (let i = 0; i < 16; i++) r[i] = a[i] + b[i];
+  r[0] = a[0] + b[0]; r[1] = a[1] + b[1]; r[2] = a[2] + b[2]; r[3] = a[3] + b[3];
+  r[4] = a[4] + b[4]; r[5] = a[5] + b[5]; r[6] = a[6] + b[6]; r[7] = a[7] + b[7];
+  r[8] = a[8] + b[8]; r[9] = a[9] + b[9]; r[10] = a[10] + b[10]; r[11] = a[11] + b[11];
+  r[12] = a[12] + b[12]; r[13] = a[13] + b[13]; r[14] = a[14] + b[14]; r[15] = a[15] + b[15];
 }
 
 export function sub(r: Fe, a: Fe, b: Fe): void {
-  for (let i = 0; i < 16; i++) r[i] = a[i] - b[i];
+  r[0] = a[0] - b[0]; r[1] = a[1] - b[1]; r[2] = a[2] - b[2]; r[3] = a[3] - b[3];
+  r[4] = a[4] - b[4]; r[5] = a[5] - b[5]; r[6] = a[6] - b[6]; r[7] = a[7] - b[7];
+  r[8] = a[8] - b[8]; r[9] = a[9] - b[9]; r[10] = a[10] - b[10]; r[11] = a[11] - b[11];
+  r[12] = a[12] - b[12]; r[13] = a[13] - b[13]; r[14] = a[14] - b[14]; r[15] = a[15] - b[15];
 }
 
 /** Propagate carries so every limb is in [0, 2^16); 2^256 folds back as 38 (= 2 * 19). */
@@ -58,8 +67,105 @@ function carry(o: Fe): void {
 const T: number[] = [];
 for (let i = 0; i < 31; i++) T.push(0);
 
-/** r = a * b mod p. 256 limb products (schoolbook), fold, 2 carries. r may alias a or b. */
+
+
+/**
+ * One carry pass, then the fold of limb 0's overflow into limb 1: limbs end
+ * in [0, 2^16) but limb 1, below 2^18. That is loose enough for the next
+ * product (columns stay below 2^46) and half the work of two full passes.
+ */
+function settle(o: Fe): void {
+  let c = 1;
+  for (let i = 0; i < 16; i++) {
+    const v = o[i] + c + 65535;
+    c = Math.floor(v / 65536);
+    o[i] = v - c * 65536;
+  }
+  const v0 = o[0] + 38 * (c - 1);
+  const c0 = Math.floor(v0 / 65536);
+  o[0] = v0 - c0 * 65536;
+  o[1] += c0;
+}
+
+// Espruino interprets source text, so a product is fastest as few native
+// calls: E.convolve(a, R2, j) = sum of a[i] * R2[(i + j) mod 32]. With R2
+// holding b reversed, then 38 * b reversed, call j = 15 - k gives column k of
+// the product already folded mod 2^256 - 38: 16 calls instead of 256 products.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+declare const E: any;
+const CONVOLVE = typeof E !== "undefined" && typeof E.convolve === "function";
+const R2 = CONVOLVE ? new Float64Array(32) : undefined;
+
+/** r = a * b mod p with E.convolve (Espruino). r may alias a or b. */
+function mulConvolve(r: Fe, a: Fe, b: Fe): void {
+  const R = R2 as Float64Array;
+  const c = E.convolve;
+  let v: number;
+  v = b[0]; R[15] = v; R[31] = 38 * v;
+  v = b[1]; R[14] = v; R[30] = 38 * v;
+  v = b[2]; R[13] = v; R[29] = 38 * v;
+  v = b[3]; R[12] = v; R[28] = 38 * v;
+  v = b[4]; R[11] = v; R[27] = 38 * v;
+  v = b[5]; R[10] = v; R[26] = 38 * v;
+  v = b[6]; R[9] = v; R[25] = 38 * v;
+  v = b[7]; R[8] = v; R[24] = 38 * v;
+  v = b[8]; R[7] = v; R[23] = 38 * v;
+  v = b[9]; R[6] = v; R[22] = 38 * v;
+  v = b[10]; R[5] = v; R[21] = 38 * v;
+  v = b[11]; R[4] = v; R[20] = 38 * v;
+  v = b[12]; R[3] = v; R[19] = 38 * v;
+  v = b[13]; R[2] = v; R[18] = 38 * v;
+  v = b[14]; R[1] = v; R[17] = 38 * v;
+  v = b[15]; R[0] = v; R[16] = 38 * v;
+  const t0 = c(a, R, 15),
+    t1 = c(a, R, 14),
+    t2 = c(a, R, 13),
+    t3 = c(a, R, 12),
+    t4 = c(a, R, 11),
+    t5 = c(a, R, 10),
+    t6 = c(a, R, 9),
+    t7 = c(a, R, 8),
+    t8 = c(a, R, 7),
+    t9 = c(a, R, 6),
+    t10 = c(a, R, 5),
+    t11 = c(a, R, 4),
+    t12 = c(a, R, 3),
+    t13 = c(a, R, 2),
+    t14 = c(a, R, 1),
+    t15 = c(a, R, 0);
+  // Floors without Math.floor (a name lookup through the whole bundle's scope on
+  // Espruino): x is biased by 2^51 to be positive, so q - q % 1 is its floor,
+  // and k carries 2^35 too much, which the next constant takes back:
+  // 2251765454012415 = 2^51 - 2^35 + 65535.
+  let x = t0 + 2251799813685248 + 65536;
+  let q = x / 65536;
+  let k = q - (q % 1);
+  r[0] = x - k * 65536;
+  x = t1 + k + 2251765454012415; q = x / 65536; k = q - (q % 1); r[1] = x - k * 65536;
+  x = t2 + k + 2251765454012415; q = x / 65536; k = q - (q % 1); r[2] = x - k * 65536;
+  x = t3 + k + 2251765454012415; q = x / 65536; k = q - (q % 1); r[3] = x - k * 65536;
+  x = t4 + k + 2251765454012415; q = x / 65536; k = q - (q % 1); r[4] = x - k * 65536;
+  x = t5 + k + 2251765454012415; q = x / 65536; k = q - (q % 1); r[5] = x - k * 65536;
+  x = t6 + k + 2251765454012415; q = x / 65536; k = q - (q % 1); r[6] = x - k * 65536;
+  x = t7 + k + 2251765454012415; q = x / 65536; k = q - (q % 1); r[7] = x - k * 65536;
+  x = t8 + k + 2251765454012415; q = x / 65536; k = q - (q % 1); r[8] = x - k * 65536;
+  x = t9 + k + 2251765454012415; q = x / 65536; k = q - (q % 1); r[9] = x - k * 65536;
+  x = t10 + k + 2251765454012415; q = x / 65536; k = q - (q % 1); r[10] = x - k * 65536;
+  x = t11 + k + 2251765454012415; q = x / 65536; k = q - (q % 1); r[11] = x - k * 65536;
+  x = t12 + k + 2251765454012415; q = x / 65536; k = q - (q % 1); r[12] = x - k * 65536;
+  x = t13 + k + 2251765454012415; q = x / 65536; k = q - (q % 1); r[13] = x - k * 65536;
+  x = t14 + k + 2251765454012415; q = x / 65536; k = q - (q % 1); r[14] = x - k * 65536;
+  x = t15 + k + 2251765454012415; q = x / 65536; k = q - (q % 1); r[15] = x - k * 65536;
+  x = r[0] + 38 * k + 2250494143627226; // r[0] + 38 * (carry - 1), biased
+  q = x / 65536;
+  k = q - (q % 1);
+  r[0] = x - k * 65536;
+  r[1] += k - 34359738368;
+}
+
+/** r = a * b mod p. 256 limb products (schoolbook), fold, one carry pass. r may alias a or b. */
 export function mul(r: Fe, a: Fe, b: Fe): void {
+  if (CONVOLVE) return mulConvolve(r, a, b);
   for (let i = 0; i < 31; i++) T[i] = 0;
   // b's limbs in locals, the inner loop written out: a third fewer array reads.
   const b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3], b4 = b[4], b5 = b[5], b6 = b[6], b7 = b[7];
@@ -85,8 +191,7 @@ export function mul(r: Fe, a: Fe, b: Fe): void {
   }
   for (let i = 0; i < 15; i++) T[i] += 38 * T[i + 16];
   for (let i = 0; i < 16; i++) r[i] = T[i];
-  carry(r);
-  carry(r);
+  settle(r);
 }
 
 export function sqr(r: Fe, a: Fe): void {

@@ -49,9 +49,24 @@ for (const t of [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Arr
 }
 `;
 
+/**
+ * Espruino's native E.convolve as its source defines it (jswrap_espruino.c:
+ * a double sum of arr1[i] * arr2[(i + offset) mod arr2.length]), so the
+ * sandbox takes the same E.convolve field product a device does. The real
+ * interpreter (ESPRUINO) checks this against the real thing.
+ */
+export function convolve(arr1: ArrayLike<number>, arr2: ArrayLike<number>, offset: number): number {
+  const l = arr2.length;
+  let o = (offset | 0) % l;
+  if (o < 0) o += l;
+  let v = 0;
+  for (let i = 0; i < arr1.length; i++) v += arr1[i] * arr2[(i + o) % l];
+  return v;
+}
+
 /** The bundle in a Node vm context with only Espruino's globals. */
 export function sandboxRunner(bundlePath: string): Runner {
-  const context = vm.createContext({});
+  const context = vm.createContext({ E: { convolve } });
   vm.runInContext(PRELUDE, context);
   vm.runInContext(readFileSync(bundlePath, "utf8"), context, { filename: bundlePath });
   const mod = vm.runInContext("conformance", context) as Record<string, (...a: string[]) => string>;

@@ -1,8 +1,9 @@
 // The runtimes an entry file is run on by the conformance suites: Lua 5.4 in
 // wasmoon (always), Debian's lua5.3 and lua5.4 (when installed; required under
-// CI=true) and the minified Espruino image in a sandbox of Espruino's globals.
+// CI=true), the minified Espruino image in a sandbox of Espruino's globals, and
+// in the real Espruino interpreter when ESPRUINO names its binary.
 import { buildLuaBundle, nativeRunner, wasmoonRunner, type LuaRunner } from "./lua";
-import { buildEspruinoBundle, sandboxRunner } from "./espruino";
+import { buildEspruinoBundle, espruinoRunner, sandboxRunner } from "./espruino";
 import { haveTool } from "./tools";
 
 export function runtimeRunners(entry: string): Array<[string, () => Promise<LuaRunner | undefined>]> {
@@ -11,5 +12,9 @@ export function runtimeRunners(entry: string): Array<[string, () => Promise<LuaR
     ["lua5.3", async () => (haveTool("lua5.3") ? nativeRunner("lua5.3", buildLuaBundle(entry)) : undefined)],
     ["lua5.4", async () => (haveTool("lua5.4") ? nativeRunner("lua5.4", buildLuaBundle(entry, "5.4")) : undefined)],
     ["Espruino image (globals sandbox)", async () => sandboxRunner(await buildEspruinoBundle(entry))],
+    // The real interpreter where ESPRUINO names one (it cannot be installed in CI: built from source).
+    ...(process.env.ESPRUINO
+      ? [["Espruino " + process.env.ESPRUINO, async () => espruinoRunner(process.env.ESPRUINO!, await buildEspruinoBundle(entry))] as [string, () => Promise<LuaRunner | undefined>]]
+      : []),
   ];
 }
