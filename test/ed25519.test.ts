@@ -3,7 +3,9 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { ed } from "../host/src/ed";
-import { CONSTANTS, ed25519Verify, reduce64 } from "../firmware/core/ed25519";
+import { ed25519Verify, makeBaseTable, makeKeyTable, reduce64, useBaseTable, useKeyTable } from "../firmware/core/ed25519";
+import { CONSTANTS } from "../firmware/core/ed25519-curve";
+import { TABLE_BYTES, digits } from "../firmware/core/ed25519-table";
 import { sha512 } from "../firmware/core/sha512";
 import { prng } from "../sim/camera/synth";
 
@@ -156,5 +158,77 @@ describe("strictness (SPEC section 2)", () => {
       const h = i === 0 ? new Uint8Array(64).fill(255) : sha512(new Uint8Array([i, Math.floor(rand() * 256)]));
       expect(toBig(reduce64(h))).toBe(toBig(h) % L);
     }
+  });
+});
+
+describe("precomputed tables (firmware/core/ed25519-table.ts)", () => {
+  const baseTable = makeBaseTable();
+
+  it("the base table holds j * 2^(16m) * B in y + x, y - x, 2dxy form", () => {
+    expect(baseTable).toHaveLength(TABLE_BYTES);
+    const d = limbs(CONSTANTS.D);
+    const inv = (n: bigint) => { let r = 1n, b = mod(n), e = P - 2n; while (e > 0n) { if (e & 1n) r = (r * b) % P; b = (b * b) % P; e >>= 1n; } return r; };
+    for (const [m, j] of [[0, 1], [0, 8], [5, 3], [15, 8]]) {
+      const at = (m * 8 + j - 1) * 96;
+      const ypx = toBig(baseTable.slice(at, at + 32));
+      const ymx = toBig(baseTable.slice(at + 32, at + 64));
+      const xy2d = toBig(baseTable.slice(at + 64, at + 96));
+      const x = mod((ypx - ymx) * inv(2n));
+      const y = mod((ypx + ymx) * inv(2n));
+      expect(xy2d).toBe(mod(2n * d * x * y));
+      const want = ed.Point.BASE.multiply(BigInt(j) << BigInt(16 * m)).toAffine();
+      expect([x, y]).toEqual([want.x, want.y]);
+    }
+  });
+
+  it("signed radix-16 digits add back up to the scalar", () => {
+    const rand = rng(7);
+    for (let n = 0; n < 200; n++) {
+      const s = new Uint8Array(32).map(() => Math.floor(rand() * 256));
+      s[31] &= 0x1f; // below 2^253, as S < L and k < L are
+      const e = digits(s);
+      expect(e.every((x) => x >= -8 && x <= 8)).toBe(true);
+      expect(e.reduceRight((acc, x) => acc * 16n + BigInt(x), 0n)).toBe(toBig(s));
+    }
+  });
+
+  it("verification with tables gives the same answer as without, Wycheproof and random", () => {
+    const file = JSON.parse(readFileSync(new URL("./vectors/wycheproof_ed25519_test.json", import.meta.url), "utf8"));
+    useBaseTable(baseTable);
+    let tabled = 0;
+    try {
+      for (const g of file.testGroups) {
+        const pk = hex(g.publicKey.pk);
+        const table = makeKeyTable(pk);
+        for (const t of g.tests) {
+          useKeyTable(pk, undefined);
+          const plain = ed25519Verify(pk, hex(t.msg), hex(t.sig));
+          useKeyTable(pk, table);
+          expect(ed25519Verify(pk, hex(t.msg), hex(t.sig)), `tcId ${t.tcId}`).toBe(plain);
+          if (table) tabled++;
+        }
+        useKeyTable(pk, undefined);
+      }
+      const rand = rng(99);
+      for (let i = 0; i < 100; i++) {
+        const secret = new Uint8Array(32).map(() => Math.floor(rand() * 256));
+        const pub = ed.getPublicKey(secret);
+        const msg = new Uint8Array(i).map(() => Math.floor(rand() * 256));
+        const sig = ed.sign(msg, secret);
+        if (i % 2 === 1) sig[Math.floor(rand() * 64)] ^= 1 << Math.floor(rand() * 8);
+        useKeyTable(pub, makeKeyTable(pub));
+        expect(ed25519Verify(pub, msg, sig) === "OK", `case ${i}`).toBe(ed.verify(sig, msg, pub, { zip215: false }));
+        useKeyTable(pub, undefined);
+      }
+    } finally {
+      useBaseTable(undefined);
+    }
+    expect(tabled).toBeGreaterThan(140);
+  });
+
+  it("no table for keys that verification refuses", () => {
+    expect(makeKeyTable(hex("0100000000000000000000000000000000000000000000000000000000000000"))).toBeUndefined();
+    expect(makeKeyTable(fromBig(2n))).toBeUndefined();
+    expect(makeKeyTable(new Uint8Array(31))).toBeUndefined();
   });
 });
