@@ -94,8 +94,24 @@ function pn532Calls(): Call[] {
   ];
 }
 
+/** The table path: the base table's bytes, then Wycheproof's first cases and one key's valid and bad signatures. */
+function tabledCalls(): Call[] {
+  const calls: Call[] = [["baseTableDigest"]];
+  for (const c of wycheproofCalls().slice(0, 10)) calls.push(["ed25519Tabled", c[1], c[2], c[3]]);
+  const secret = ed.utils.randomSecretKey();
+  const pub = hex(ed.getPublicKey(secret));
+  for (let i = 0; i < 4; i++) {
+    const msg = new Uint8Array(randomBytes(20 + i));
+    const sig = ed.sign(msg, secret);
+    if (i % 2 === 1) sig[i * 7] ^= 4;
+    calls.push(["ed25519Tabled", pub, hex(msg), hex(sig)]);
+  }
+  return calls;
+}
+
 const suites: Record<string, Call[]> = {
   "Wycheproof Ed25519 (151 cases)": wycheproofCalls(),
+  "Ed25519 with precomputed tables": tabledCalls(),
   "CBOR Appendix A and strict-profile errors": cborCalls(),
   "Base45": base45Calls(),
   "verdict table (QR and card)": verdictCalls(),
@@ -109,6 +125,9 @@ describe("Node reference answers", () => {
   it("are the expected ones", () => {
     const w = onNode["Wycheproof Ed25519 (151 cases)"];
     expect(w.filter((x) => x === "OK")).toHaveLength(88);
+    const t = onNode["Ed25519 with precomputed tables"];
+    expect(t.slice(1, 11)).toEqual(w.slice(0, 10)); // the table path answers as the plain one
+    expect(t.slice(11)).toEqual(["OK", "MISMATCH", "OK", "MISMATCH"]);
     const v = onNode["verdict table (QR and card)"].map((x) => x.split("|")[0]);
     expect(v).toEqual([
       "OK", "OK", "OK", "OK", "EXPIRED", "NOT_YET_VALID", "VALIDITY_TOO_LONG", "KEY_NOT_VALID", "UNKNOWN_KEY",

@@ -12,7 +12,7 @@ import { openPtyPair } from "../sim/pty";
 import vm from "node:vm";
 import { build, type BuildResult } from "../host/build/build";
 import { checkEspruino } from "../host/build/espruino-check";
-import { convolve } from "./support/espruino";
+import { ESPRUINO_E } from "./support/espruino";
 import { issuePresentation } from "../host/src/issuer";
 import { HOLDER, makeWorld } from "../sim/world";
 import { haveTool } from "./support/tools";
@@ -97,7 +97,7 @@ describe("the Espruino image in an Espruino-like sandbox", () => {
       E: {
         toUint8Array: (s: string) => new Uint8Array([...s].map((c) => c.charCodeAt(0))),
         hwRand: () => (Math.random() * 2 ** 32) >>> 0,
-        convolve,
+        ...ESPRUINO_E,
       },
       require: (m: string) => {
         if (m !== "Storage") throw new Error("no module " + m);

@@ -119,6 +119,9 @@ export function toAscii(b: Bytes): string {
 // On Lua, strings are byte strings and "\u00e9" is two bytes long; on the JS
 // runtimes it is one UTF-16 unit. Text is decoded to the runtime's own form.
 const STRINGS_ARE_BYTES = "\u00e9".length === 2;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+declare const E: any;
+const AS_UTF8 = typeof E !== "undefined" && typeof E.asUTF8 === "function";
 
 /**
  * Strict UTF-8 (RFC 3629) to a string; undefined when not valid UTF-8
@@ -127,6 +130,7 @@ const STRINGS_ARE_BYTES = "\u00e9".length === 2;
 export function utf8Decode(b: Bytes): string | undefined {
   let s = "";
   let i = 0;
+  let ascii = true;
   while (i < b.length) {
     const c = b[i];
     let cp: number;
@@ -155,6 +159,7 @@ export function utf8Decode(b: Bytes): string | undefined {
     // Overlong 3/4-byte forms, UTF-16 surrogates, and beyond U+10FFFF.
     if (n === 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) return undefined;
     if (n === 3 && (cp < 0x10000 || cp > 0x10ffff)) return undefined;
+    if (n > 0) ascii = false;
     if (STRINGS_ARE_BYTES) {
       for (let k = 0; k <= n; k++) s += String.fromCharCode(b[i + k]);
     } else if (cp < 0x10000) {
@@ -166,6 +171,9 @@ export function utf8Decode(b: Bytes): string | undefined {
     }
     i += n + 1;
   }
+  // Espruino's String.fromCharCode keeps only the low 8 bits of a code point;
+  // its own decoder makes the string (valid UTF-8, checked above).
+  if (!ascii && AS_UTF8) return E.asUTF8(toAscii(b));
   return s;
 }
 

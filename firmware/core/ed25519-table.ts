@@ -80,7 +80,7 @@ export function digits(s: Bytes): number[] {
   let carry = 0;
   for (let i = 0; i < 63; i++) {
     e[i] += carry;
-    carry = (e[i] + 8) >> 4;
+    carry = Math.floor((e[i] + 8) / 16); // e[i] + 8 >= 0
     e[i] -= carry * 16;
   }
   e[63] += carry;

@@ -64,9 +64,17 @@ export function convolve(arr1: ArrayLike<number>, arr2: ArrayLike<number>, offse
   return v;
 }
 
+/** E.asUTF8: a byte string read as UTF-8 (Espruino's String.fromCharCode keeps 8 bits). */
+export function asUTF8(s: string): string {
+  return Buffer.from(s, "latin1").toString("utf8");
+}
+
+/** The natives of Espruino's E that the firmware uses where they exist. */
+export const ESPRUINO_E = { convolve, asUTF8 };
+
 /** The bundle in a Node vm context with only Espruino's globals. */
 export function sandboxRunner(bundlePath: string): Runner {
-  const context = vm.createContext({ E: { convolve } });
+  const context = vm.createContext({ E: ESPRUINO_E });
   vm.runInContext(PRELUDE, context);
   vm.runInContext(readFileSync(bundlePath, "utf8"), context, { filename: bundlePath });
   const mod = vm.runInContext("conformance", context) as Record<string, (...a: string[]) => string>;
