@@ -9,60 +9,78 @@
 // doublings, against 256 doublings and ~192 additions without tables.
 //
 // Entry (m, j) is 96 bytes: y + x, y - x and 2d * x * y of the affine point,
-// each canonical little-endian. 16 * 8 entries: 12,288 bytes.
+// each canonical little-endian; subtable m holds j = 1..8: 768 bytes, and a
+// table is 16 subtables (12,288 bytes), kept as 16 flash files on a device.
 import { type Bytes, alloc } from "./bytes";
 import { type Fe, fe, set, add, sub, mul, inv, pack, unpack } from "./field25519";
 import { type Point, point, setPoint, addPoints, doublePoint, CONSTANTS, ONE } from "./ed25519-curve";
 
-export const TABLE_BYTES = 16 * 8 * 96;
+/** A table: 16 subtables (m = 0..15) of 8 entries (j = 1..8), 96 bytes each. */
+export type Table = Bytes[];
+export const SUBTABLE_BYTES = 8 * 96;
 
-/** The table of P: 128 points, then one batched inversion to make them affine. */
-export function buildTable(p: Point): Bytes {
-  const pts: Point[] = [];
+/**
+ * The table of P, one subtable at a time: 8 points, one batched inversion to
+ * make them affine, then emit(m, 768 bytes). Memory stays at one subtable, so
+ * a small device can write each to flash as it comes.
+ */
+export function buildTable(p: Point, emit: (m: number, subtable: Bytes) => void): void {
   const base = point();
   setPoint(base, p);
-  for (let m = 0; m < 16; m++) {
-    if (m > 0) for (let i = 0; i < 16; i++) doublePoint(base, base); // 2^16 times the last base
-    const first = point();
-    setPoint(first, base);
-    pts.push(first);
-    for (let j = 2; j <= 8; j++) {
-      const q = point();
-      addPoints(q, pts[pts.length - 1], base);
-      pts.push(q);
-    }
-  }
-  // Montgomery's trick: one inversion for all 128 Z.
-  const n = pts.length;
+  const pts: Point[] = [];
   const prefix: Fe[] = [];
-  const acc = fe([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-  for (let i = 0; i < n; i++) {
+  for (let j = 0; j < 8; j++) {
+    pts.push(point());
     prefix.push(fe());
-    set(prefix[i], acc);
-    mul(acc, acc, pts[i].z);
   }
+  const acc = fe();
   const accInv = fe();
-  inv(accInv, acc);
-  const out = alloc(TABLE_BYTES);
   const zi = fe();
   const x = fe();
   const y = fe();
   const t = fe();
   const buf = alloc(32);
-  for (let i = n - 1; i >= 0; i--) {
-    mul(zi, accInv, prefix[i]); // 1 / Z_i
-    mul(accInv, accInv, pts[i].z);
-    mul(x, pts[i].x, zi);
-    mul(y, pts[i].y, zi);
-    add(t, y, x);
-    put(out, i * 96, t, buf);
-    sub(t, y, x);
-    put(out, i * 96 + 32, t, buf);
-    mul(t, x, y);
-    mul(t, t, CONSTANTS.D2);
-    put(out, i * 96 + 64, t, buf);
+  for (let m = 0; m < 16; m++) {
+    if (m > 0) for (let i = 0; i < 16; i++) doublePoint(base, base); // 2^16 times the last base
+    setPoint(pts[0], base);
+    for (let j = 1; j < 8; j++) addPoints(pts[j], pts[j - 1], base);
+    // Montgomery's trick: one inversion for the 8 Z.
+    set(acc, ONE);
+    for (let j = 0; j < 8; j++) {
+      set(prefix[j], acc);
+      mul(acc, acc, pts[j].z);
+    }
+    inv(accInv, acc);
+    const out = alloc(SUBTABLE_BYTES);
+    for (let j = 7; j >= 0; j--) {
+      mul(zi, accInv, prefix[j]); // 1 / Z_j
+      mul(accInv, accInv, pts[j].z);
+      mul(x, pts[j].x, zi);
+      mul(y, pts[j].y, zi);
+      add(t, y, x);
+      put(out, j * 96, t, buf);
+      sub(t, y, x);
+      put(out, j * 96 + 32, t, buf);
+      mul(t, x, y);
+      mul(t, t, CONSTANTS.D2);
+      put(out, j * 96 + 64, t, buf);
+    }
+    emit(m, out);
   }
-  return out;
+}
+
+/** A whole table in memory (tests, and runtimes with RAM to spare). */
+export function collectTable(p: Point): Table {
+  const t: Table = [];
+  buildTable(p, (_m, sub) => t.push(sub));
+  return t;
+}
+
+/** 16 subtables of at least 768 bytes (flash files may carry more after them). */
+export function isTable(t: Table | undefined): boolean {
+  if (t === undefined || t.length !== 16) return false;
+  for (let m = 0; m < 16; m++) if (t[m].length < SUBTABLE_BYTES) return false;
+  return true;
 }
 
 function put(out: Bytes, at: number, v: Fe, buf: Bytes): void {
@@ -100,11 +118,12 @@ const td = fe();
  * r += sign(e) * entry (m, |e|) of table. madd-2008-hwcd-3 with Z2 = 1: 7M.
  * A negative digit swaps y + x with y - x and negates 2dxy.
  */
-function addEntry(r: Point, table: Bytes, m: number, e: number): void {
-  const at = (m * 8 + (e < 0 ? -e : e) - 1) * 96;
-  unpackAt(e < 0 ? ymx : ypx, table, at);
-  unpackAt(e < 0 ? ypx : ymx, table, at + 32);
-  unpackAt(xy2d, table, at + 64);
+function addEntry(r: Point, table: Table, m: number, e: number): void {
+  const sub_ = table[m];
+  const at = ((e < 0 ? -e : e) - 1) * 96;
+  unpackAt(e < 0 ? ymx : ypx, sub_, at);
+  unpackAt(e < 0 ? ypx : ymx, sub_, at + 32);
+  unpackAt(xy2d, sub_, at + 64);
   sub(ta, r.y, r.x);
   mul(ta, ta, ymx); // A = (Y1 - X1)(y2 - x2)
   add(tb, r.y, r.x);
@@ -133,7 +152,7 @@ function unpackAt(r: Fe, b: Bytes, at: number): void {
 }
 
 /** [s1]P1 - [s2]P2, with P1's and P2's tables: 128 table additions, 12 doublings. */
-export function tableMulSub(s1: Bytes, table1: Bytes, s2: Bytes, table2: Bytes): Point {
+export function tableMulSub(s1: Bytes, table1: Table, s2: Bytes, table2: Table): Point {
   const e1 = digits(s1);
   const e2 = digits(s2);
   const q = point();

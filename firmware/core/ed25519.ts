@@ -12,7 +12,7 @@ import { fe, mul, isNonCanonical } from "./field25519";
 import {
   type Point, CONSTANTS, point, addPoints, doublePoint, negate, setIdentity, encodePoint, decodePoint, isSmallOrder,
 } from "./ed25519-curve";
-import { TABLE_BYTES, buildTable, tableMulSub } from "./ed25519-table";
+import { type Table, buildTable, collectTable, isTable, tableMulSub } from "./ed25519-table";
 
 export type Ed25519Check =
   | "OK"
@@ -102,41 +102,55 @@ export function doubleScalarMul(s1: Bytes, p1: Point, s2: Bytes, p2: Point): Poi
 // Tables are pure functions of their point, so they are kept by public key:
 // the device registers the flash copies it made (app/key-tables.ts), and
 // verification uses them when both the base point's and the key's are there.
-let baseTable: Bytes | undefined;
-const keyTables: Array<{ publicKey: Bytes; table: Bytes }> = [];
+let baseTable: Table | undefined;
+const keyTables: Array<{ publicKey: Bytes; table: Table }> = [];
 
-/** The base point's table (12,288 bytes; about as much work as one verification without tables). */
-export function makeBaseTable(): Bytes {
-  return buildTable(BASE);
+/** The base point's table (about as much work as two verifications without tables). */
+export function makeBaseTable(): Table {
+  return collectTable(BASE);
 }
 
-/**
- * A public key's table, or undefined for a key that verification would
- * refuse anyway (not canonical, not on the curve, small order).
- */
-export function makeKeyTable(publicKey: Bytes): Bytes | undefined {
+/** The same, subtable by subtable, for a device to write to flash as they come. */
+export function emitBaseTable(emit: (m: number, subtable: Bytes) => void): void {
+  buildTable(BASE, emit);
+}
+
+/** A public key's table; undefined for a key verification refuses anyway (not canonical, not on the curve, small order). */
+export function makeKeyTable(publicKey: Bytes): Table | undefined {
+  const A = tablePoint(publicKey);
+  return A === undefined ? undefined : collectTable(A);
+}
+
+/** The same, subtable by subtable; false (and nothing emitted) for a refused key. */
+export function emitKeyTable(publicKey: Bytes, emit: (m: number, subtable: Bytes) => void): boolean {
+  const A = tablePoint(publicKey);
+  if (A === undefined) return false;
+  buildTable(A, emit);
+  return true;
+}
+
+function tablePoint(publicKey: Bytes): Point | undefined {
   if (publicKey.length !== 32) return undefined;
   const A = decodePoint(publicKey);
-  if (A === undefined || isSmallOrder(A)) return undefined;
-  return buildTable(A);
+  return A === undefined || isSmallOrder(A) ? undefined : A;
 }
 
-export function useBaseTable(table: Bytes | undefined): void {
-  baseTable = table !== undefined && table.length === TABLE_BYTES ? table : undefined;
+export function useBaseTable(table: Table | undefined): void {
+  baseTable = isTable(table) ? table : undefined;
 }
 
 /** Use this table for this key from now on (undefined: forget it). Tables of other keys stay. */
-export function useKeyTable(publicKey: Bytes, table: Bytes | undefined): void {
+export function useKeyTable(publicKey: Bytes, table: Table | undefined): void {
   for (let i = 0; i < keyTables.length; i++) {
     if (sameBytes(keyTables[i].publicKey, publicKey)) {
       keyTables.splice(i, 1);
       break;
     }
   }
-  if (table !== undefined && table.length === TABLE_BYTES) keyTables.push({ publicKey, table });
+  if (isTable(table)) keyTables.push({ publicKey, table: table as Table });
 }
 
-function tableOf(publicKey: Bytes): Bytes | undefined {
+function tableOf(publicKey: Bytes): Table | undefined {
   for (let i = 0; i < keyTables.length; i++) if (sameBytes(keyTables[i].publicKey, publicKey)) return keyTables[i].table;
   return undefined;
 }
@@ -175,7 +189,7 @@ export function ed25519Verify(publicKey: Bytes, message: Bytes, signature: Bytes
   }
   const k = reduce64(sha512(concat([r, publicKey, message]))); // k = H(R || A || M) mod L
   let rPoint: Point; // R' = [S]B - [k]A
-  if (table !== undefined) rPoint = tableMulSub(s, baseTable as Bytes, k, table);
+  if (table !== undefined) rPoint = tableMulSub(s, baseTable as Table, k, table);
   else {
     const minusA = point();
     negate(minusA, A as Point);

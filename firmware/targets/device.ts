@@ -38,8 +38,15 @@ export function parseRoots(cfg: BuildConfig): RootKey[] {
   return out;
 }
 
-export function startDevice(cfg: BuildConfig, hw: Hardware, scanEngine: Serial | undefined, reader: Serial | undefined): Device {
+export function startDevice(
+  cfg: BuildConfig,
+  hw: Hardware,
+  scanEngine: Serial | undefined,
+  reader: Serial | undefined,
+  tables = true,
+): Device {
   const app = new VerifierApp(hw, {
+    tables,
     roots: parseRoots(cfg),
     buildTime: cfg.buildTime,
     version: cfg.version,
