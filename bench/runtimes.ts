@@ -1,8 +1,14 @@
-// The portable core on each runtime: ms per Ed25519 verification and per
-// whole QR-text-to-verdict, measured as (time of 1 + N calls - time of 1 call) / N
-// in one process, so start-up and bundle loading are left out.
-import { statSync } from "node:fs";
+// The portable core on each runtime: ms per Ed25519 verification (without and
+// with the precomputed tables) and per whole QR-text-to-verdict, measured as
+// (time of 1 + N calls - time of 1 call) / N in one process, so start-up,
+// bundle loading and table making are left out. Beside them, on Espruino,
+// tweetnacl's nacl-fast.js run the same way, and a profile: field
+// multiplications per verification and ms per field multiplication.
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import vm from "node:vm";
 import { buildLuaBundle, nativeRunner, wasmoonRunner, type LuaRunner } from "../test/support/lua";
 import { buildEspruinoBundle, espruinoRunner } from "../test/support/espruino";
 import { HOLDER, makeWorld } from "../sim/world";
@@ -13,7 +19,19 @@ import { table } from "./measure";
 
 type Call = [string, ...string[]];
 
+/**
+ * ms per call. Espruino times each call itself (getTime around it, in one
+ * run): the median of n after a first call that makes the tables. Elsewhere
+ * the host times 1 + n calls against 1 call.
+ */
 async function perCall(r: LuaRunner, call: Call, n: number): Promise<number> {
+  if (r.name.startsWith("espruino")) {
+    await r.callMany(Array(n + 1).fill(call));
+    const ms = (r.callMs ?? []).slice(1).sort((x, y) => x - y);
+    if (ms.length !== n) throw new Error("bench: the Espruino runner gave no timings");
+    return ms[Math.floor(n / 2)];
+  }
+  await r.callMany([call]); // warm: a runner that keeps its state has its tables made now
   const t0 = performance.now();
   await r.callMany([call]);
   const one = performance.now() - t0;
@@ -22,34 +40,149 @@ async function perCall(r: LuaRunner, call: Call, n: number): Promise<number> {
   return (performance.now() - t1 - one) / n;
 }
 
+/** Field multiplications per verification, counted in the bundle itself (the count is the same on every runtime). */
+async function countMuls(verify: Call, tabled: Call): Promise<[number, number]> {
+  const src = readFileSync(await buildEspruinoBundle("test/conformance/core-entry.ts", false), "utf8");
+  const counted = src.replace("function mul(r, a, b) {", "function mul(r, a, b) {__muls++;");
+  if (counted === src) throw new Error("bench: the field product was not found in the bundle");
+  const ctx = vm.createContext({ __muls: 0 });
+  vm.runInContext(counted, ctx);
+  const run = (c: Call) => {
+    ctx.__muls = 0;
+    vm.runInContext(`conformance[${JSON.stringify(c[0])}].apply(undefined, ${JSON.stringify(c.slice(1))})`, ctx);
+    return ctx.__muls as number;
+  };
+  const plain = run(verify); // before any table is registered
+  run(tabled); // makes the tables
+  return [plain, run(tabled)];
+}
+
+/** tweetnacl's nacl-fast.js as a plain file for Espruino, behind the runner's call surface. */
+function naclForEspruino(): string {
+  const dir = join(tmpdir(), "pindai-espruino");
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, "nacl-fast-bench.js");
+  const nacl = readFileSync(new URL("../node_modules/tweetnacl/nacl-fast.js", import.meta.url), "utf8");
+  writeFileSync(
+    file,
+    "var self = {};\n" + nacl + "\nvar nacl = self.nacl;\n" +
+      "function unhex(s){var b=new Uint8Array(s.length/2);for(var i=0;i<b.length;i++)b[i]=parseInt(s.substr(2*i,2),16);return b;}\n" +
+      "var conformance = { ed25519: function(p, m, s) { return nacl.sign.detached.verify(unhex(m), unhex(s), unhex(p)) ? 'OK' : 'BAD'; } };\n",
+  );
+  return file;
+}
+
+/**
+ * Memory on a Puck.js-sized pool: ESPRUINO_POOL names an Espruino for Linux
+ * built with a fixed pool of 2,630 variables. The normal ESPRUINO binary puts
+ * the verifier (bench/pool-entry.ts) into Storage and makes the tables there;
+ * then the pool binary, on the same flash file, loads the code from Storage
+ * and verifies: code and tables stay in flash, only the working state is in
+ * variables. (Storage reads on Linux open a file each time: not a timing.)
+ */
+export async function poolCheck(big: string, pool: string, args: string[]): Promise<string[]> {
+  const dir = mkdtempSync(join(tmpdir(), "pindai-pool-"));
+  const code = readFileSync(await buildEspruinoBundle("bench/pool-entry.ts"), "utf8");
+  const lines = ['require("Storage").eraseAll();'];
+  for (let i = 0; i < code.length; i += 1024) {
+    lines.push(`require("Storage").write("pd.js", ${JSON.stringify(code.slice(i, i + 1024))}, ${i}, ${code.length});`);
+  }
+  const setup = join(dir, "setup.js");
+  writeFileSync(setup, lines.join("\n") + "\n" + code + `\nwhile (conformance.prepare(${JSON.stringify(args[0])}) === "more");\nprint("@@prepared");\nquit();\n`);
+  const s = spawnSync(big, [setup], { cwd: dir, encoding: "utf8", timeout: 600_000 });
+  if (!s.stdout.includes("@@prepared")) return ["setup failed: " + s.stdout.slice(-300)];
+  const run = join(dir, "run.js");
+  writeFileSync(
+    run,
+    `var A = ${JSON.stringify(args)};\n` +
+      `eval(require("Storage").read("pd.js"));\n` +
+      `var loaded = process.memory().usage;\n` +
+      `var r = conformance.verify(A[0], A[1], A[2]);\n` +
+      `var m = process.memory();\n` +
+      `print("@@R " + r + " " + loaded + " " + m.usage + " " + m.total + " " + JSON.stringify(E.getErrorFlags()));\nquit();\n`,
+  );
+  const r = spawnSync(pool, [run], { cwd: dir, encoding: "utf8", timeout: 600_000 });
+  const m = /@@R (\S+) (\d+) (\d+) (\d+) (\S+)/.exec(r.stdout);
+  if (!m) return ["did not finish: " + r.stdout.slice(-300).replace(/\s+/g, " ")];
+  return [m[1], `${m[2]} of ${m[4]} after loading from Storage, ${m[3]} after verifying`, m[5]];
+}
+
 export async function benchRuntimes(n = 5): Promise<void> {
   const now = 1_800_000_000;
   const w = makeWorld(now, 0, "bench");
   const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
   const secret = ed.utils.randomSecretKey();
   const msg = new Uint8Array(200).fill(7);
-  const verifyCall: Call = ["ed25519", hex(ed.getPublicKey(secret)), hex(msg), hex(ed.sign(msg, secret))];
+  const args = [hex(ed.getPublicKey(secret)), hex(msg), hex(ed.sign(msg, secret))];
+  const verifyCall: Call = ["ed25519", ...args];
+  const tabledCall: Call = ["ed25519Tabled", ...args];
   const code = issuePresentation(w.qrSigner, HOLDER, { iat: now });
   const qrCall: Call = ["presentation", code, hex(w.keysetBytes), hex(w.roots[0].kid), hex(w.roots[0].publicKey), String(now + 5), "1"];
+  const mulCall = (k: number): Call => ["fieldMuls", String(k)];
   const lua = buildLuaBundle("test/conformance/core-entry.ts", "5.4");
-  const runners: Array<[string, LuaRunner | undefined, number]> = [
-    ["lua5.4 (Debian)", spawnSync("sh", ["-c", "command -v lua5.4"]).status === 0 ? nativeRunner("lua5.4", lua) : undefined, n],
-    ["wasmoon (Lua 5.4 in WebAssembly)", await wasmoonRunner(lua), n],
+  const luaProfile = buildLuaBundle("bench/profile-entry.ts", "5.4");
+  const haveLua = spawnSync("sh", ["-c", "command -v lua5.4"]).status === 0;
+  const runners: Array<[string, LuaRunner | undefined, LuaRunner | undefined, number]> = [
+    ["lua5.4 (Debian)", haveLua ? nativeRunner("lua5.4", lua) : undefined, haveLua ? nativeRunner("lua5.4", luaProfile) : undefined, n],
+    ["wasmoon (Lua 5.4 in WebAssembly)", await wasmoonRunner(lua), await wasmoonRunner(luaProfile), n],
   ];
   const esp = process.env.ESPRUINO;
-  if (esp) runners.push([`Espruino (${esp})`, espruinoRunner(esp, await buildEspruinoBundle("test/conformance/core-entry.ts", false)), 2]);
+  if (esp) {
+    // Plain files, minified as the image is (Espruino reads the source as it runs it).
+    const bundle = await buildEspruinoBundle("test/conformance/core-entry.ts");
+    const profile = await buildEspruinoBundle("bench/profile-entry.ts");
+    runners.push([`Espruino (${esp})`, espruinoRunner(esp, bundle), espruinoRunner(esp, profile), 5]);
+  }
   const rows: string[][] = [];
-  for (const [name, r, count] of runners) {
-    if (!r) {
-      rows.push([name, "not installed", "-", "-"]);
+  const mulMs: string[][] = [];
+  let espVerify = 0;
+  let espTabled = 0;
+  for (const [name, r, prof, count] of runners) {
+    if (!r || !prof) {
+      rows.push([name, "not installed", "-", "-", "-"]);
       continue;
     }
-    const v = (await perCall(r, verifyCall, count)).toFixed(1);
-    const q = (await perCall(r, qrCall, count)).toFixed(1);
-    rows.push([name, v, q, r.peakMemory ?? "-"]);
+    const v = await perCall(r, verifyCall, count);
+    const t = await perCall(r, tabledCall, count);
+    const q = await perCall(r, qrCall, count);
+    rows.push([name, v.toFixed(1), t.toFixed(1), q.toFixed(1), r.peakMemory ?? "-"]);
+    const k = 1000;
+    const m = ((await perCall(prof, mulCall(k + 1), count)) - (await perCall(prof, mulCall(1), count))) / k;
+    mulMs.push([name, m.toFixed(4)]);
+    if (name.startsWith("Espruino")) {
+      espVerify = v;
+      espTabled = t;
+    }
   }
-  if (!esp) rows.push(["Espruino", "set ESPRUINO=/path/to/espruino", "-", "-"]);
-  table("The portable core per runtime (ms; key set loading included in QR to verdict)", ["runtime", "Ed25519 verify", "QR to verdict", "peak memory"], rows);
+  if (!esp) rows.push(["Espruino", "set ESPRUINO=/path/to/espruino", "-", "-", "-"]);
+  table(
+    "The portable core per runtime (ms; key set check included in QR to verdict; tables made before timing)",
+    ["runtime", "Ed25519 verify", "with tables", "QR to verdict", "peak memory"],
+    rows,
+  );
+  if (esp) {
+    const naclMs = await perCall(espruinoRunner(esp, naclForEspruino()), verifyCall, 3);
+    table("Espruino, the same verification as plain files in the same run", ["verifier", "ms", "tweetnacl / this"], [
+      ["tweetnacl 1.0.3 nacl-fast.js", naclMs.toFixed(0), "1.0x"],
+      ["pindai, no tables", espVerify.toFixed(0), (naclMs / espVerify).toFixed(1) + "x"],
+      ["pindai, tables", espTabled.toFixed(0), (naclMs / espTabled).toFixed(1) + "x"],
+    ]);
+  }
+  const poolBin = process.env.ESPRUINO_POOL;
+  if (esp && poolBin) {
+    const [verdict, vars, flags] = await poolCheck(esp, poolBin, args);
+    table("Espruino with a fixed 2,630-variable pool (Puck.js), code and tables in Storage", ["verdict", "variables", "error flags"], [
+      [verdict, vars ?? "-", flags ?? "-"],
+    ]);
+  } else if (esp) {
+    console.log("\n(set ESPRUINO_POOL to an Espruino built with 2,630 variables for the memory check from Storage)");
+  }
+  const [plainMuls, tabledMuls] = await countMuls(verifyCall, tabledCall);
+  table("Profile: field multiplications per verification (counted) and ms per multiplication (timed)", ["", "value"], [
+    ["field multiplications, no tables", String(plainMuls)],
+    ["field multiplications, tables", String(tabledMuls)],
+    ...mulMs.map(([name, ms]) => [`ms per multiplication, ${name}`, ms]),
+  ]);
   const sizes: string[][] = [];
   for (const [f, what] of [["dist/espruino/pindai.js", "Espruino image"], ["dist/lua/pindai.lua", "Lua image"]]) {
     try {

@@ -94,12 +94,15 @@ function settle(o: Fe): void {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 declare const E: any;
 const CONVOLVE = typeof E !== "undefined" && typeof E.convolve === "function";
+// Module-level: a global name costs Espruino a walk through every name of the bundle.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const CONV: any = CONVOLVE ? E.convolve : undefined;
 const R2 = CONVOLVE ? new Float64Array(32) : undefined;
 
 /** r = a * b mod p with E.convolve (Espruino). r may alias a or b. */
 function mulConvolve(r: Fe, a: Fe, b: Fe): void {
   const R = R2 as Float64Array;
-  const c = E.convolve;
+  const c = CONV;
   let v: number;
   v = b[0]; R[15] = v; R[31] = 38 * v;
   v = b[1]; R[14] = v; R[30] = 38 * v;
@@ -137,25 +140,26 @@ function mulConvolve(r: Fe, a: Fe, b: Fe): void {
   // Espruino): x is biased by 2^51 to be positive, so q - q % 1 is its floor,
   // and k carries 2^35 too much, which the next constant takes back:
   // 2251765454012415 = 2^51 - 2^35 + 65535.
+  const B = 2251765454012415; // parsed once a call, not 15 times
   let x = t0 + 2251799813685248 + 65536;
   let q = x / 65536;
   let k = q - (q % 1);
   r[0] = x - k * 65536;
-  x = t1 + k + 2251765454012415; q = x / 65536; k = q - (q % 1); r[1] = x - k * 65536;
-  x = t2 + k + 2251765454012415; q = x / 65536; k = q - (q % 1); r[2] = x - k * 65536;
-  x = t3 + k + 2251765454012415; q = x / 65536; k = q - (q % 1); r[3] = x - k * 65536;
-  x = t4 + k + 2251765454012415; q = x / 65536; k = q - (q % 1); r[4] = x - k * 65536;
-  x = t5 + k + 2251765454012415; q = x / 65536; k = q - (q % 1); r[5] = x - k * 65536;
-  x = t6 + k + 2251765454012415; q = x / 65536; k = q - (q % 1); r[6] = x - k * 65536;
-  x = t7 + k + 2251765454012415; q = x / 65536; k = q - (q % 1); r[7] = x - k * 65536;
-  x = t8 + k + 2251765454012415; q = x / 65536; k = q - (q % 1); r[8] = x - k * 65536;
-  x = t9 + k + 2251765454012415; q = x / 65536; k = q - (q % 1); r[9] = x - k * 65536;
-  x = t10 + k + 2251765454012415; q = x / 65536; k = q - (q % 1); r[10] = x - k * 65536;
-  x = t11 + k + 2251765454012415; q = x / 65536; k = q - (q % 1); r[11] = x - k * 65536;
-  x = t12 + k + 2251765454012415; q = x / 65536; k = q - (q % 1); r[12] = x - k * 65536;
-  x = t13 + k + 2251765454012415; q = x / 65536; k = q - (q % 1); r[13] = x - k * 65536;
-  x = t14 + k + 2251765454012415; q = x / 65536; k = q - (q % 1); r[14] = x - k * 65536;
-  x = t15 + k + 2251765454012415; q = x / 65536; k = q - (q % 1); r[15] = x - k * 65536;
+  x = t1 + k + B; q = x / 65536; k = q - (q % 1); r[1] = x - k * 65536;
+  x = t2 + k + B; q = x / 65536; k = q - (q % 1); r[2] = x - k * 65536;
+  x = t3 + k + B; q = x / 65536; k = q - (q % 1); r[3] = x - k * 65536;
+  x = t4 + k + B; q = x / 65536; k = q - (q % 1); r[4] = x - k * 65536;
+  x = t5 + k + B; q = x / 65536; k = q - (q % 1); r[5] = x - k * 65536;
+  x = t6 + k + B; q = x / 65536; k = q - (q % 1); r[6] = x - k * 65536;
+  x = t7 + k + B; q = x / 65536; k = q - (q % 1); r[7] = x - k * 65536;
+  x = t8 + k + B; q = x / 65536; k = q - (q % 1); r[8] = x - k * 65536;
+  x = t9 + k + B; q = x / 65536; k = q - (q % 1); r[9] = x - k * 65536;
+  x = t10 + k + B; q = x / 65536; k = q - (q % 1); r[10] = x - k * 65536;
+  x = t11 + k + B; q = x / 65536; k = q - (q % 1); r[11] = x - k * 65536;
+  x = t12 + k + B; q = x / 65536; k = q - (q % 1); r[12] = x - k * 65536;
+  x = t13 + k + B; q = x / 65536; k = q - (q % 1); r[13] = x - k * 65536;
+  x = t14 + k + B; q = x / 65536; k = q - (q % 1); r[14] = x - k * 65536;
+  x = t15 + k + B; q = x / 65536; k = q - (q % 1); r[15] = x - k * 65536;
   x = r[0] + 38 * k + 2250494143627226; // r[0] + 38 * (carry - 1), biased
   q = x / 65536;
   k = q - (q % 1);

@@ -106,7 +106,27 @@ function block(st: number[], m: Bytes, off: number): void {
   }
 }
 
+// Espruino boards built with SHA512 have it natively in require("crypto")
+// (the Linux build does; a Puck.js does not): far faster than the rounds below.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+declare const E: any;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+declare function require(name: string): any;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function nativeSha512(): ((m: Bytes) => any) | undefined {
+  if (typeof E === "undefined") return undefined;
+  try {
+    const name = ["crypto"][0]; // not a literal: the Lua bundler resolves literal requires at build time
+    const c = require(name);
+    return c !== undefined && typeof c.SHA512 === "function" ? c.SHA512 : undefined;
+  } catch (e) {
+    return undefined;
+  }
+}
+const NATIVE = nativeSha512();
+
 export function sha512(msg: Bytes): Bytes {
+  if (NATIVE !== undefined) return new Uint8Array(NATIVE(msg));
   const st: number[] = [];
   for (let i = 0; i < 16; i++) st.push(H0[i]);
   const n = msg.length;

@@ -102,8 +102,11 @@ var peak = 0;
 for (var i = 0; i < calls.length; i++) {
   var c = calls[i];
   var r;
+  var t0 = getTime();
   try { r = "OK\\t" + conformance[c[0]].apply(undefined, c.slice(1)); } catch (e) { r = "ERR\\t" + e; }
+  var ms = (getTime() - t0) * 1000;
   console.log("@@" + i + "\\t" + r);
+  console.log("@@T" + i + "\\t" + ms);
   var u = process.memory().usage;
   if (!(u < peak)) peak = u;
 }
@@ -112,6 +115,8 @@ console.log("@@MEM\\t" + peak + "\\t" + process.memory().total);
       writeFileSync(script, readFileSync(bundlePath, "utf8") + "\n" + driver);
       const r = spawnSync(bin, [script], { encoding: "utf8", timeout: timeoutMs, maxBuffer: 1 << 26 });
       const results: string[] = [];
+      runner.callMs = [];
+      for (const m of r.stdout.matchAll(/^@@T(\d+)\t([\d.]+)/gm)) runner.callMs[Number(m[1])] = Number(m[2]);
       const mem = /@@MEM\t(\d+)\t(\d+)/.exec(r.stdout);
       if (mem) runner.peakMemory = `${mem[1]} of ${mem[2]} variables`;
       for (const line of r.stdout.split(/\r?\n/)) {

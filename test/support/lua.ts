@@ -51,6 +51,8 @@ export interface LuaRunner {
   close(): void;
   /** Peak memory seen during the last callMany, where the runtime reports it. */
   peakMemory?: string;
+  /** ms each call of the last callMany took, timed inside the runtime (where the runner can). */
+  callMs?: number[];
 }
 
 /** Lua 5.4 inside Node (wasmoon). */

@@ -58,7 +58,7 @@ function uart(o: UartOptions): Serial {
 
 // Storage files are replaced whole: Espruino writes the new file before it
 // drops the old one, so each file changes atomically.
-const storage: Storage = {
+export const storage: Storage = {
   read(name: string): Bytes | undefined {
     const ab = require("Storage").readArrayBuffer(name);
     return ab === undefined ? undefined : new Uint8Array(ab);

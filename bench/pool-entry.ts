@@ -1,0 +1,26 @@
+// For the Espruino memory check of npm run bench: verification with the image
+// and the tables both in Storage (flash), inside a fixed 2,630-variable pool.
+import { fromHex } from "../firmware/core/bytes";
+import { ed25519Verify } from "../firmware/core/ed25519";
+import type { Keyset } from "../firmware/core/keyset";
+import { readTable, tablesStep } from "../firmware/app/key-tables";
+import { storage } from "../firmware/targets/espruino/main";
+
+function keysetWith(pub: string): Keyset {
+  const publicKey = fromHex(pub) as Uint8Array;
+  return { keys: [{ kid: fromHex("0102030405060708") as Uint8Array, publicKey, nbf: 0, exp: 0, usage: 1 }] } as unknown as Keyset;
+}
+
+/** Make the tables in Storage (one step per call; "more" while some remain). */
+export function prepare(pub: string): string {
+  return tablesStep(storage, keysetWith(pub)) ? "more" : "done";
+}
+
+/** Register the tables from Storage and verify: the verdict, and whether the tables were there. */
+export function verify(pub: string, msg: string, sig: string): string {
+  const ks = keysetWith(pub);
+  const more = tablesStep(storage, ks); // registers; makes nothing when all are stored
+  const stored = readTable(storage, ks.keys[0].kid, ks.keys[0].publicKey) !== undefined;
+  const verdict = ed25519Verify(fromHex(pub) as Uint8Array, fromHex(msg) as Uint8Array, fromHex(sig) as Uint8Array);
+  return verdict + (stored && !more ? "(tables)" : "(no tables)");
+}
