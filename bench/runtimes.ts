@@ -1,7 +1,7 @@
 // The portable core on each runtime: ms per Ed25519 verification (without and
-// with the precomputed tables) and per whole QR-text-to-verdict, measured as
-// (time of 1 + N calls - time of 1 call) / N in one process, so start-up,
-// bundle loading and table making are left out. Beside them, on Espruino,
+// with the precomputed tables) and per whole QR-text-to-verdict, each call
+// timed inside the runtime, so start-up, bundle loading and table making are
+// left out. Beside them, on Espruino,
 // tweetnacl's nacl-fast.js run the same way, and a profile: field
 // multiplications per verification and ms per field multiplication.
 import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -20,24 +20,15 @@ import { table } from "./measure";
 type Call = [string, ...string[]];
 
 /**
- * ms per call. Espruino times each call itself (getTime around it, in one
- * run): the median of n after a first call that makes the tables. Elsewhere
- * the host times 1 + n calls against 1 call.
+ * ms per call: each runtime times each call itself (getTime, os.clock or
+ * performance.now around it, in one run), and this is the median of n calls
+ * after a first one that loads the code and makes the tables.
  */
 async function perCall(r: LuaRunner, call: Call, n: number): Promise<number> {
-  if (r.name.startsWith("espruino")) {
-    await r.callMany(Array(n + 1).fill(call));
-    const ms = (r.callMs ?? []).slice(1).sort((x, y) => x - y);
-    if (ms.length !== n) throw new Error("bench: the Espruino runner gave no timings");
-    return ms[Math.floor(n / 2)];
-  }
-  await r.callMany([call]); // warm: a runner that keeps its state has its tables made now
-  const t0 = performance.now();
-  await r.callMany([call]);
-  const one = performance.now() - t0;
-  const t1 = performance.now();
   await r.callMany(Array(n + 1).fill(call));
-  return (performance.now() - t1 - one) / n;
+  const ms = (r.callMs ?? []).slice(1).sort((x, y) => x - y);
+  if (ms.length !== n) throw new Error(`bench: ${r.name} gave no timings`);
+  return ms[Math.floor(n / 2)];
 }
 
 /** Field multiplications per verification, counted in the bundle itself (the count is the same on every runtime). */

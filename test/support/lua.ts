@@ -59,37 +59,46 @@ export interface LuaRunner {
 export async function wasmoonRunner(bundlePath: string): Promise<LuaRunner> {
   const lua = await new LuaFactory().createEngine();
   const mod = await lua.doString(readFileSync(bundlePath, "utf8"));
-  return {
+  const runner: LuaRunner = {
     name: "wasmoon (Lua 5.4)",
     async callMany(calls) {
       const out: string[] = [];
+      const ms: number[] = [];
       for (const [fn, ...args] of calls) {
         if (typeof mod[fn] !== "function") throw new Error(`Lua bundle has no function ${fn}`);
+        const t0 = performance.now();
         out.push(String(mod[fn](...args)));
+        ms.push(performance.now() - t0);
       }
+      runner.callMs = ms;
       return out;
     },
     close() {
       lua.global.close();
     },
   };
+  return runner;
 }
 
 // Reads "fn<TAB>arg<TAB>arg" lines, writes "OK<TAB>result" or "ERR<TAB>message".
 const DRIVER = `
 local m = dofile(arg[1])
 local peak = collectgarbage("count")
+local times = {}
 for line in io.lines() do
   local parts = {}
   for p in (line .. "\\t"):gmatch("([^\\t]*)\\t") do parts[#parts + 1] = p end
   local fn = table.remove(parts, 1)
+  local t0 = os.clock()
   local ok, res = pcall(m[fn], table.unpack(parts))
+  times[#times + 1] = string.format("%.3f", (os.clock() - t0) * 1000)
   local text = (tostring(res):gsub("[\\r\\n]", " "))
   io.write(ok and "OK\\t" or "ERR\\t", text, "\\n")
   local kb = collectgarbage("count")
   if kb > peak then peak = kb end
 end
 io.write("MEM\\t", string.format("%.0f", peak), "\\n")
+io.write("TIMES\\t", table.concat(times, ","), "\\n")
 `;
 
 /** A system Lua interpreter (lua5.3 / lua5.4), one process per batch. */
@@ -105,6 +114,8 @@ export function nativeRunner(luaBin: string, bundlePath: string): LuaRunner {
       const all = r.stdout.split("\n");
       const mem = all.find((l) => l.startsWith("MEM\t"));
       if (mem) runner.peakMemory = `${mem.slice(4)} KB Lua heap (after each call)`;
+      const times = all.find((l) => l.startsWith("TIMES\t"));
+      runner.callMs = times ? times.slice(6).split(",").map(Number) : undefined;
       const lines = all.slice(0, calls.length);
       return lines.map((l, i) => {
         const tab = l.indexOf("\t");
