@@ -105,3 +105,22 @@ export function ed25519Tabled(pub: string, msg: string, sig: string): string {
 export function baseTableDigest(): string {
   return toHex(sha512(concat(makeBaseTable())));
 }
+
+// A device's scan: the key set was loaded (root signature checked) at boot and
+// the tables made then; a scan is the QR path alone.
+let deviceKeysetHex = "";
+let deviceKeyset: ReturnType<typeof keysetFrom>;
+
+export function presentationOnDevice(text: string, ksHex: string, rootKid: string, rootPub: string, now: string, trusted: string): string {
+  if (ksHex !== deviceKeysetHex) {
+    deviceKeyset = keysetFrom(ksHex, rootKid, rootPub);
+    deviceKeysetHex = ksHex;
+    if (!baseTableMade) {
+      useBaseTable(makeBaseTable());
+      baseTableMade = true;
+    }
+    if (deviceKeyset !== undefined) for (let i = 0; i < deviceKeyset.keys.length; i++) useKeyTable(deviceKeyset.keys[i].publicKey, makeKeyTable(deviceKeyset.keys[i].publicKey));
+  }
+  const r = verifyPresentation(text, deviceKeyset, { now: Math.floor(Number(now)), trusted: trusted === "1" }, new ReplayCache(8));
+  return r.verdict;
+}
