@@ -119,11 +119,11 @@ const td = fe();
  * A negative digit swaps y + x with y - x and negates 2dxy.
  */
 function addEntry(r: Point, table: Table, m: number, e: number): void {
-  const sub_ = table[m];
+  const entries = table[m];
   const at = ((e < 0 ? -e : e) - 1) * 96;
-  unpackAt(e < 0 ? ymx : ypx, sub_, at);
-  unpackAt(e < 0 ? ypx : ymx, sub_, at + 32);
-  unpackAt(xy2d, sub_, at + 64);
+  unpackAt(e < 0 ? ymx : ypx, entries, at);
+  unpackAt(e < 0 ? ypx : ymx, entries, at + 32);
+  unpackAt(xy2d, entries, at + 64);
   sub(ta, r.y, r.x);
   mul(ta, ta, ymx); // A = (Y1 - X1)(y2 - x2)
   add(tb, r.y, r.x);
