@@ -90,7 +90,13 @@ export class VerifierApp {
     if (this.config.tables === false || this.tablesTimer !== undefined) return;
     this.tablesTimer = this.hw.timers.setTimeout(() => {
       this.tablesTimer = undefined;
-      if (tablesStep(this.hw.storage, this.keysets.current)) this.scheduleTables();
+      let more = false;
+      try {
+        more = tablesStep(this.hw.storage, this.keysets.current);
+      } catch (e) {
+        // Flash full or failing: verification goes on without the missing tables.
+      }
+      if (more) this.scheduleTables();
     }, TABLE_STEP_MS);
   }
 
