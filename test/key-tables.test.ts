@@ -133,3 +133,27 @@ describe("tables when flash is full", () => {
     expect(d.scan(issuePresentation(world.qrSigner, HOLDER, { iat: T0 })).color).toBe("green");
   });
 });
+
+describe("the roots' tables", () => {
+  it("are made too, and registered at boot before the key set is checked", async () => {
+    const world = makeWorld(T0, 1, "root-tables");
+    const flash = new SimFlash();
+    forget();
+    const opts = { roots: world.roots, buildTime: T0 - 86400, version: "t", lang: "en" as const, flash };
+    const d = new SimDevice(opts);
+    d.admin(`TIME ${T0}`);
+    expect(d.admin("KEYSET " + Buffer.from(world.keysetBytes).toString("hex"))).toEqual(["OK INSTALLED 1"]);
+    const rootFile = tableFileName(world.roots[0].kid, 0);
+    for (let i = 0; i < 50 && !flash.files[rootFile]; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(readTable(flash, world.roots[0].kid, world.roots[0].publicKey)).toBeDefined();
+    // A reboot checks the key set with the root's table from flash: spoil that table and the check fails.
+    useKeyTable(world.roots[0].publicKey, undefined);
+    const good = flash.files[rootFile].slice();
+    flash.files[rootFile].fill(0, 0, SUBTABLE_BYTES);
+    expect(d.reboot(opts).admin("STATUS")[0]).toMatch(/^OK - /); // no key set
+    flash.files[rootFile] = good;
+    useKeyTable(world.roots[0].publicKey, undefined);
+    expect(d.reboot(opts).admin("STATUS")[0]).toMatch(/^OK 1 /);
+    useKeyTable(world.roots[0].publicKey, undefined);
+  });
+});

@@ -1,7 +1,9 @@
 // The precomputed Ed25519 tables (core/ed25519-table.ts) in flash: one for the
-// base point and one per QR or card key of the installed key set, made in the
-// background after boot and after each install, one table per step so scans
-// are served in between (a table is about two verifications' work).
+// base point, one per root and one per QR or card key of the installed key
+// set, made in the background after boot and after each install, one table
+// per step so scans are served in between (a table is about two
+// verifications' work). Stored tables are registered at boot before the key
+// set is checked, so that check uses the root's table.
 //
 // A table is 16 files, one per subtable: [768 bytes][public key 32]["PDT1"].
 // Each file is erased before it is written, so a power cut leaves it without
@@ -12,7 +14,7 @@
 import { type Bytes, alloc, copyInto, toHex } from "../core/bytes";
 import { SUBTABLE_BYTES, type Table } from "../core/ed25519-table";
 import { emitBaseTable, emitKeyTable, useBaseTable, useKeyTable } from "../core/ed25519";
-import { type Keyset, UsageBits } from "../core/keyset";
+import { type Keyset, type RootKey, UsageBits } from "../core/keyset";
 import type { Storage } from "../hal/storage";
 
 const MARKER = [0x50, 0x44, 0x54, 0x31]; // "PDT1"
@@ -49,31 +51,44 @@ function writer(storage: Storage, kid: Bytes | undefined, publicKey: Bytes): (m:
   };
 }
 
+/** The keys worth a table: the roots (they check each key set, at every boot) and the key set's QR and card keys. */
+function keysFor(keyset: Keyset | undefined, roots: RootKey[]): Array<{ kid: Bytes; publicKey: Bytes }> {
+  const out: Array<{ kid: Bytes; publicKey: Bytes }> = [];
+  for (let i = 0; i < roots.length; i++) out.push(roots[i]);
+  if (keyset !== undefined) {
+    for (let i = 0; i < keyset.keys.length; i++) {
+      const k = keyset.keys[i];
+      if ((k.usage & (UsageBits.QR | UsageBits.CARD)) !== 0) out.push(k);
+    }
+  }
+  return out;
+}
+
 /**
- * Register every stored table this key set can use, and make at most one
- * that is missing. True when it made one (call again), false when done.
+ * Register every stored table these keys can use and, when `make`, make at
+ * most one that is missing. True when it made one (call again), else false.
  */
-export function tablesStep(storage: Storage, keyset: Keyset | undefined): boolean {
+export function tablesStep(storage: Storage, keyset: Keyset | undefined, roots: RootKey[] = [], make = true): boolean {
   let base = readTable(storage, undefined, BASE_KEY);
   if (base === undefined) {
+    if (!make) return false;
     emitBaseTable(writer(storage, undefined, BASE_KEY));
     base = readTable(storage, undefined, BASE_KEY);
     useBaseTable(base);
     return true;
   }
   useBaseTable(base);
-  if (keyset === undefined) return false;
-  for (let i = 0; i < keyset.keys.length; i++) {
-    const k = keyset.keys[i];
-    if ((k.usage & (UsageBits.QR | UsageBits.CARD)) === 0) continue;
+  const keys = keysFor(keyset, roots);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
     let t = readTable(storage, k.kid, k.publicKey);
-    if (t === undefined) {
+    if (t === undefined && make) {
       if (!emitKeyTable(k.publicKey, writer(storage, k.kid, k.publicKey))) continue; // a refused key: nothing to speed up
       t = readTable(storage, k.kid, k.publicKey);
       useKeyTable(k.publicKey, t);
       return true;
     }
-    useKeyTable(k.publicKey, t);
+    if (t !== undefined) useKeyTable(k.publicKey, t);
   }
   return false;
 }

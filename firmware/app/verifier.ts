@@ -78,6 +78,8 @@ export class VerifierApp {
   ) {
     this.lang = config.lang === undefined ? "id" : config.lang;
     this.clearAfterMs = config.clearAfterMs === undefined ? 10000 : config.clearAfterMs;
+    // The tables already in flash serve the key set check below (the root's).
+    if (config.tables !== false) tablesStep(hw.storage, undefined, config.roots, false);
     this.keysets = new KeysetStore(hw.storage, config.roots);
     this.audit = new AuditLog(hw.storage, hw.random, config.auditCapacity === undefined ? 256 : config.auditCapacity, "audit.log");
     this.replay = new ReplayCache(config.replayCapacity === undefined ? 256 : config.replayCapacity);
@@ -92,7 +94,7 @@ export class VerifierApp {
       this.tablesTimer = undefined;
       let more = false;
       try {
-        more = tablesStep(this.hw.storage, this.keysets.current);
+        more = tablesStep(this.hw.storage, this.keysets.current, this.config.roots);
       } catch (e) {
         // Flash full or failing: verification goes on without the missing tables.
       }
