@@ -139,7 +139,7 @@ if (!process.env.ESPRUINO) {
 }
 
 describe.skipIf(!process.env.ESPRUINO)("the Espruino image on a real Espruino (ESPRUINO names the binary)", () => {
-  it("boots, is provisioned on its console, and verifies a line from a scan engine on a pty (Serial1 path)", async (ctx) => {
+  it("boots, is provisioned on its console, verifies lines from a scan engine on a pty (Serial1 path), and makes its Ed25519 tables in Storage", async (ctx) => {
     if (!haveTool("socat")) return ctx.skip();
     const link = await openPtyPair();
     const dir = mkdtempSync(join(tmpdir(), "pindai-esp-"));
@@ -149,13 +149,21 @@ describe.skipIf(!process.env.ESPRUINO)("the Espruino image on a real Espruino (E
       () => {},
     );
     const script = join(dir, "run.js");
-    writeFileSync(script, readFileSync(img.espruino, "utf8") + `\npindai("TIME ${NOW}");\npindai("KEYSET ${keysetHex}");\nsetTimeout(function(){pindai("LOG");quit();}, 4000);\n`);
+    writeFileSync(
+      script,
+      readFileSync(img.espruino, "utf8") +
+        `\npindai("TIME ${NOW}");\npindai("KEYSET ${keysetHex}");\n` +
+        // By 9 s the tables of the base point, the root and the key set's keys are made (about 1 s each here).
+        `setTimeout(function(){pindai("LOG");print("TABLES " + require("Storage").list(/^t/).length);quit();}, 9000);\n`,
+    );
     const proc = spawn(process.env.ESPRUINO!, [script], { cwd: dir });
     let stdout = "";
     proc.stdout.on("data", (d) => (stdout += d.toString()));
     const scanner = new SerialPort({ path: link.b, baudRate: 9600 });
-    await new Promise((r) => setTimeout(r, 1500)); // boot, and the 2.5 s boot-time key set check
+    await new Promise((r) => setTimeout(r, 1500)); // boot, while the first tables are being made
     scanner.write(code + "\r\n");
+    await new Promise((r) => setTimeout(r, 5500)); // the tables are made by now: this one verifies with them
+    scanner.write(issuePresentation(world.qrSigner, HOLDER, { iat: NOW + 7 }) + "\r\n");
     const killer = setTimeout(() => proc.kill(), 120_000); // never hang the suite
     await new Promise((r) => proc.on("exit", r));
     clearTimeout(killer);
@@ -164,5 +172,8 @@ describe.skipIf(!process.env.ESPRUINO)("the Espruino image on a real Espruino (E
     expect(stdout).toContain("OK INSTALLED 1");
     expect(stdout).toMatch(/\[green\] SAH/);
     expect(stdout).toMatch(/LOG 1 \d+ OK qr/);
+    expect(stdout).toMatch(/LOG 2 \d+ OK qr/);
+    const tables = Number(/TABLES (\d+)/.exec(stdout)?.[1]);
+    expect(tables).toBe(16 * 4); // the base point, the root, the QR key and the card key
   }, 180_000);
 });
