@@ -1,6 +1,7 @@
 // Ed25519 signature verification (RFC 8032, pure Ed25519), strict as SPEC
-// section 2 requires, without BigInt. Reads top to bottom: curve constants,
-// points, encoding, scalars, verify.
+// section 2 requires, without BigInt. Reads top to bottom: scalars, the
+// Straus double-scalar product, the registry of precomputed tables, verify.
+// The curve (points, encoding) is ed25519-curve.ts; the tables, ed25519-table.ts.
 //
 // Strictness: S < L (no malleable S); A and R canonical (y < p, and no
 // "negative zero" x); small-order A rejected; then the cofactorless equation
