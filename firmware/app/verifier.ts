@@ -90,16 +90,23 @@ export class VerifierApp {
   /** Make and register the Ed25519 tables in the background, one per step. */
   private scheduleTables(): void {
     if (this.config.tables === false || this.tablesTimer !== undefined) return;
-    this.tablesTimer = this.hw.timers.setTimeout(() => {
+    this.tablesTimer = this.hw.timers.setTimeout(() => this.tablesTick(), TABLE_STEP_MS);
+  }
+
+  private tablesTick(): void {
+    // Armed again before the work: a step cut short (Ctrl-C on Espruino's
+    // console, as the flashing tools send) is simply made again.
+    this.tablesTimer = this.hw.timers.setTimeout(() => this.tablesTick(), TABLE_STEP_MS);
+    let more = false;
+    try {
+      more = tablesStep(this.hw.storage, this.keysets.current, this.config.roots);
+    } catch (e) {
+      // Flash full or failing: verification goes on without the missing tables.
+    }
+    if (!more) {
+      this.hw.timers.clearTimeout(this.tablesTimer);
       this.tablesTimer = undefined;
-      let more = false;
-      try {
-        more = tablesStep(this.hw.storage, this.keysets.current, this.config.roots);
-      } catch (e) {
-        // Flash full or failing: verification goes on without the missing tables.
-      }
-      if (more) this.scheduleTables();
-    }, TABLE_STEP_MS);
+    }
   }
 
   /** Warnings that stand while idle: no key set, untrusted clock, stale key set. */
