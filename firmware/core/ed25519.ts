@@ -7,7 +7,7 @@
 // "negative zero" x); small-order A rejected; then the cofactorless equation
 // [S]B = R + [k]A, checked by encoding R' = [S]B - [k]A and comparing it with
 // R byte for byte. This agrees with every case of Wycheproof's ed25519_test.
-import { type Bytes, alloc, concat, slice } from "./bytes";
+import { type Bytes, alloc, concat, equal, slice } from "./bytes";
 import { sha512 } from "./sha512";
 import { fe, mul, isNonCanonical } from "./field25519";
 import {
@@ -143,7 +143,7 @@ export function useBaseTable(table: Table | undefined): void {
 /** Use this table for this key from now on (undefined: forget it). Tables of other keys stay. */
 export function useKeyTable(publicKey: Bytes, table: Table | undefined): void {
   for (let i = 0; i < keyTables.length; i++) {
-    if (sameBytes(keyTables[i].publicKey, publicKey)) {
+    if (equal(keyTables[i].publicKey, publicKey)) {
       keyTables.splice(i, 1);
       break;
     }
@@ -152,14 +152,8 @@ export function useKeyTable(publicKey: Bytes, table: Table | undefined): void {
 }
 
 function tableOf(publicKey: Bytes): Table | undefined {
-  for (let i = 0; i < keyTables.length; i++) if (sameBytes(keyTables[i].publicKey, publicKey)) return keyTables[i].table;
+  for (let i = 0; i < keyTables.length; i++) if (equal(keyTables[i].publicKey, publicKey)) return keyTables[i].table;
   return undefined;
-}
-
-function sameBytes(x: Bytes, y: Bytes): boolean {
-  if (x.length !== y.length) return false;
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
-  return true;
 }
 
 // --- Verify (RFC 8032 5.1.7) --------------------------------------------------

@@ -90,11 +90,15 @@ export function pn532Parse(chunks: string): string {
 let baseTableMade = false;
 const keyTablesMade: Record<string, boolean> = {};
 
-export function ed25519Tabled(pub: string, msg: string, sig: string): string {
+function ensureBaseTable(): void {
   if (!baseTableMade) {
     useBaseTable(makeBaseTable());
     baseTableMade = true;
   }
+}
+
+export function ed25519Tabled(pub: string, msg: string, sig: string): string {
+  ensureBaseTable();
   if (!keyTablesMade[pub]) {
     useKeyTable(hex(pub), makeKeyTable(hex(pub)));
     keyTablesMade[pub] = true;
@@ -115,10 +119,7 @@ export function presentationOnDevice(text: string, ksHex: string, rootKid: strin
   if (ksHex !== deviceKeysetHex) {
     deviceKeyset = keysetFrom(ksHex, rootKid, rootPub);
     deviceKeysetHex = ksHex;
-    if (!baseTableMade) {
-      useBaseTable(makeBaseTable());
-      baseTableMade = true;
-    }
+    ensureBaseTable();
     if (deviceKeyset !== undefined) for (let i = 0; i < deviceKeyset.keys.length; i++) useKeyTable(deviceKeyset.keys[i].publicKey, makeKeyTable(deviceKeyset.keys[i].publicKey));
   }
   const r = verifyPresentation(text, deviceKeyset, { now: Math.floor(Number(now)), trusted: trusted === "1" }, new ReplayCache(8));
