@@ -5,7 +5,8 @@ import { VERDICTS } from "../firmware/core/verdict";
 import { jsqrDecoder } from "../firmware/targets/node/jsqr-decoder";
 import { framesFrom } from "./camera/frames";
 import { LEVELS, synthFrame } from "./camera/synth";
-import { SimDevice } from "./device";
+import { SimDevice, type SimDeviceOptions } from "./device";
+import { DeviceClient, memoryLink } from "../host/src/device-client";
 import { SimFlash } from "./flash";
 import { VirtualRtc } from "./rtc";
 import { Phone, tamper } from "./phone";
@@ -22,11 +23,14 @@ export const SIM_HELP = `commands:
   image FILE|DIR        camera frames from PNG/JPEG files
   tap CARD              tap a card: genuine, clone, expired, revoked, pulled (removed mid-read)
   wait SECONDS          let the virtual clock run
-  clock unset|set [T]   the RTC loses power / is set (default: now)
+  clock unset|set [T]   the RTC loses power / the agency sets it, signed (default: now)
+  clock back SECONDS    the RTC is moved back behind the device's back (a glitch, an attacker at the board)
   keyset install        install the agency's signed key set
-  lang id|en            the display language
-  admin LINE            a service-port command (VERSION, TIME, KEYSET, LOG, LANG, STATUS)
-  log                   the audit log
+  lang id|en            the display language (a signed CONFIG)
+  admin LINE            a raw admin-line command, as anyone at the port could type it
+                        (VERSION, ID, NONCE, STATUS, KEYSET hex, ADMIN hex; TIME and LOG are refused unsigned)
+  log                   the audit log (a signed LOG, checked against the device's key)
+  reboot                a power cut of the main supply: flash and the RTC stay
   clear                 back to the idle screen
   png FILE              write the device screen as a PNG
   expect VERDICT        check the last verdict (a script fails when it does not match)
@@ -48,7 +52,8 @@ export interface ConsoleOptions {
 const BUILD_TIME = 1_767_225_600; // 2026-01-01
 
 export class SimConsole {
-  readonly device: SimDevice;
+  device: SimDevice;
+  private readonly deviceOptions: SimDeviceOptions;
   readonly world: World;
   readonly phone: Phone;
   failures = 0;
@@ -61,7 +66,7 @@ export class SimConsole {
     // A fixed seed: the same demo root of trust on every run, so a --flash file stays valid.
     this.world = makeWorld(now, o.replay ?? 1, "pindai-sim");
     this.color = o.color ?? false;
-    this.device = new SimDevice({
+    this.deviceOptions = {
       roots: this.world.roots,
       buildTime: BUILD_TIME,
       version: "sim",
@@ -69,10 +74,14 @@ export class SimConsole {
       clearAfterMs: 10_000,
       flash: new SimFlash(o.flashPath),
       rtc: new VirtualRtc(0, o.speed ?? 1),
-    });
-    this.device.rtc.set(now);
-    if (o.fresh) this.device.rtc.powerLoss();
-    else this.device.admin("KEYSET " + Buffer.from(this.world.keysetBytes).toString("hex"));
+    };
+    this.device = new SimDevice(this.deviceOptions);
+    if (!o.fresh) {
+      // Provisioned as an agency would: the key set, then a signed time.
+      this.device.rtc.set(now);
+      this.device.admin("KEYSET " + Buffer.from(this.world.keysetBytes).toString("hex"));
+      this.device.signed(this.world.adminKey, "TIME", now);
+    }
     this.device.clear();
     this.phone = new Phone(this.world.qrSigner, HOLDER, () => this.device.rtc.seconds());
   }
@@ -169,18 +178,38 @@ export class SimConsole {
         }
         if (arg.startsWith("set")) {
           const t = arg.slice(3).trim();
-          return d.admin("TIME " + (t === "" ? Math.floor(Date.now() / 1000) : t));
+          if (t !== "" && !/^\d+$/.test(t)) return ["error: clock set takes unix seconds"];
+          const r = d.signed(this.world.adminKey, "TIME", t === "" ? Math.floor(Date.now() / 1000) : Number(t));
+          d.clear();
+          return [r];
         }
-        return ["error: clock unset|set [T]"];
+        if (arg.startsWith("back")) {
+          const s = Number(arg.slice(4).trim());
+          if (!(s > 0)) return ["error: clock back takes seconds"];
+          d.rtc.set(d.rtc.seconds() - s);
+          d.clear();
+          return [`RTC moved back ${s} s without a signature`, ...this.screen()];
+        }
+        return ["error: clock unset|set [T]|back SECONDS"];
       case "keyset":
         if (arg !== "install") return ["error: keyset install"];
-        return d.admin("KEYSET " + Buffer.from(this.world.keysetBytes).toString("hex"));
+        return [d.admin("KEYSET " + Buffer.from(this.world.keysetBytes).toString("hex"))];
       case "lang":
-        return d.admin("LANG " + arg);
+        if (arg !== "id" && arg !== "en") return ["error: lang id|en"];
+        return [d.signed(this.world.adminKey, "CONFIG", new Map([[1, arg]]))];
       case "admin":
-        return d.admin(arg);
-      case "log":
-        return d.admin("LOG");
+        return [d.admin(arg)];
+      case "log": {
+        const client = new DeviceClient(memoryLink((l) => d.admin(l)), this.world.adminKey);
+        const records = await client.logs();
+        return [
+          ...records.map((r) => `LOG ${r.seq} ${r.time} ${r.verdict} ${r.source} ${r.kid} ${r.nikHash} ${r.warnings}`),
+          `(${records.length} records, signed by device ${Buffer.from(client.id).toString("hex")})`,
+        ];
+      }
+      case "reboot":
+        this.device = d.reboot(this.deviceOptions);
+        return ["(power cut and back: flash and the RTC kept)", ...this.screen()];
       case "clear":
         d.clear();
         return this.screen();

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { PNG } from "pngjs";
 import { decodeQr, qrPng } from "../host/src/qr-image";
 import { SimDevice } from "./device";
+import { DeviceClient, memoryLink } from "../host/src/device-client";
 import { Phone, tamper } from "./phone";
 import { renderPng, renderText, SIGNAL_TEXT } from "./screen";
 import { HOLDER, makeWorld } from "./world";
@@ -17,9 +18,9 @@ const say = (s = "") => console.log(s);
 async function main(): Promise<number> {
   mkdirSync(OUT, { recursive: true });
   const now = Math.floor(Date.now() / 1000);
-  const world = makeWorld(now);
+  const world = makeWorld(now, 2); // replay policy: reject (what pindai keyset makes by default)
   const config = { roots: world.roots, buildTime: BUILD_TIME, version: "demo", clearAfterMs: 10_000 };
-  const device = new SimDevice(config);
+  let device = new SimDevice(config);
   const phone = new Phone(world.qrSigner, HOLDER, () => device.rtc.seconds());
   let n = 0;
   const verdicts: string[] = [];
@@ -42,11 +43,15 @@ async function main(): Promise<number> {
   device.scan(phone.current());
   await show("It refuses any code: a device without keys or a clock never says OK");
 
-  say("\n   The agency provisions it over the service port:");
-  for (const line of [`TIME ${now}`, `KEYSET ${Buffer.from(world.keysetBytes).toString("hex")}`]) {
-    say(`   > ${line.length > 60 ? line.slice(0, 60) + "..." : line}`);
-    say(`   < ${device.admin(line).join(" ")}`);
-  }
+  say("\n   The agency provisions it over its admin port (pindai device / pindai fleet):");
+  const keysetLine = `KEYSET ${Buffer.from(world.keysetBytes).toString("hex")}`;
+  say(`   > ${keysetLine.slice(0, 60)}...`);
+  say(`   < ${device.admin(keysetLine)}`);
+  say(`   > ADMIN <TIME ${now}, signed by the agency's admin key for this device and a fresh nonce>`);
+  say(`   < ${device.signed(world.adminKey, "TIME", now)}`);
+  say("\n   Someone with ten seconds at the port tries to set the clock back an hour:");
+  say(`   > TIME ${now - 3600}`);
+  say(`   < ${device.admin(`TIME ${now - 3600}`)}`);
   device.clear();
 
   // The phone's code goes through a real QR image and the camera decoder.
@@ -60,7 +65,11 @@ async function main(): Promise<number> {
 
   device.clear();
   device.scan(code);
-  await show("The same code again: accepted, but flagged as already used (replay policy: warn)");
+  await show("The same code again (a screenshot): refused, ask for a fresh code");
+
+  device = device.reboot(config);
+  device.scan(code);
+  await show("Power cut and back on: still refused (the replay memory is kept in flash)");
 
   device.clear();
   device.rtc.advance(120);
@@ -84,11 +93,12 @@ async function main(): Promise<number> {
   device.scan(phone.refresh());
   await show("The clock battery died: the device refuses until its clock is set again");
 
-  say(`\nAudit log (no names, a salted hash of the NIK):`);
-  for (const l of device.admin("LOG")) say("   " + l);
+  say(`\nAudit log, exported with a signed LOG and checked against the device's own key (no names, a salted hash of the NIK):`);
+  const client = new DeviceClient(memoryLink((l) => device.admin(l)), world.adminKey);
+  for (const r of await client.logs()) say(`   ${r.seq} ${r.time} ${r.verdict} ${r.source} ${r.kid} ${r.nikHash}`);
   say(`\nScreens written to ${OUT}/`);
 
-  const want = ["-", "NO_KEYSET", "OK", "OK", "EXPIRED", "BAD_SIGNATURE", "OK", "CARD_AUTH_FAILED", "CLOCK_NOT_SET"];
+  const want = ["-", "NO_KEYSET", "OK", "REPLAYED", "REPLAYED", "EXPIRED", "BAD_SIGNATURE", "OK", "CARD_AUTH_FAILED", "CLOCK_NOT_SET"];
   const ok = JSON.stringify(verdicts) === JSON.stringify(want);
   say(ok ? "Demo complete." : `Demo FAILED: verdicts ${verdicts.join(",")}`);
   return ok ? 0 : 1;

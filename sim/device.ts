@@ -2,7 +2,8 @@
 // hardware: flash with power cuts, a virtual RTC, a screen in the terminal
 // and as PNG, LED/buzzer events, and a PN532 emulator with virtual cards.
 import { VerifierApp, type AppConfig } from "../firmware/app/verifier";
-import { adminCommand } from "../firmware/app/admin";
+import { AdminService } from "../firmware/app/admin";
+import { serveAdminLine } from "../firmware/app/admin-line";
 import { CardPoller } from "../firmware/app/card-poller";
 import type { Serial } from "../firmware/hal/serial";
 import { lineScanner } from "../firmware/hal/scan-engine";
@@ -15,6 +16,8 @@ import { Pn532Emulator, type VirtualCard } from "./pn532/emulator";
 import { SimFlash } from "./flash";
 import { VirtualRtc } from "./rtc";
 import { SimDisplay, SimIndicator } from "./screen";
+import { signedCommand, type AdminKey } from "../host/src/device-client";
+import type { World } from "./world";
 
 /** Longer lines than a QR code can hold are dropped by the scan engine reader. */
 export const MAX_SCAN_LINE = 4400;
@@ -49,6 +52,7 @@ export class SimDevice {
   readonly indicator = new SimIndicator();
   readonly emulator: Pn532Emulator;
   private readonly poller: CardPoller;
+  private readonly service: AdminService;
 
   constructor(opts: SimDeviceOptions) {
     this.flash = opts.flash ?? new SimFlash();
@@ -59,6 +63,7 @@ export class SimDevice {
       { display: this.display, indicator: this.indicator, storage: this.flash, rtc: this.rtc, timers, random: nodeRandom },
       opts,
     );
+    this.service = new AdminService(this.app);
     const link = pn532Link();
     this.emulator = link.emulator;
     const pn = new Pn532(link.serial, timers, { ackTimeoutMs: 50, replyTimeoutMs: 300 });
@@ -107,9 +112,28 @@ export class SimDevice {
     });
   }
 
-  /** A line on the service port (see firmware/app/admin.ts). */
-  admin(line: string): string[] {
-    return adminCommand(this.app, line);
+  /** A line on the admin port, as anyone at the port could type it (firmware/app/admin.ts). */
+  admin(line: string): string {
+    return this.service.handle(line);
+  }
+
+  /** A signed command as the agency's tool sends it: ID, NONCE, then ADMIN. */
+  signed(key: AdminKey, name: string, arg?: number | string | Map<number, number | string>): string {
+    const id = new Uint8Array(Buffer.from(this.admin("ID").split(" ")[1], "hex"));
+    const nonce = new Uint8Array(Buffer.from(this.admin("NONCE").slice(3), "hex"));
+    return this.admin(signedCommand(key, id, nonce, name, arg));
+  }
+
+  /** What an agency does on day one: install the key set, then set the clock with a signed TIME. */
+  provision(world: World, now: number): void {
+    const k = this.admin("KEYSET " + Buffer.from(world.keysetBytes).toString("hex"));
+    const t = this.signed(world.adminKey, "TIME", now);
+    if (!k.startsWith("OK") || !t.startsWith("OK")) throw new Error(`provisioning failed: ${k} / ${t}`);
+  }
+
+  /** Put the admin line on a serial port (a pty: `pindai sim --admin-port`). */
+  connectAdmin(serial: Serial): void {
+    serveAdminLine(serial, (line) => this.service.handle(line));
   }
 
   /** Back to the idle screen now (instead of waiting for the privacy timeout). */

@@ -8,12 +8,17 @@ import { keysetPayload, sign1, type Identity } from "../host/src/cose-sign";
 import { newKey, unhex, USAGE_BIT, type KeyFile } from "../host/src/keyfile";
 import type { RootKey } from "../firmware/core/keyset";
 import type { VirtualCard } from "./pn532/emulator";
+import type { AdminKey } from "../host/src/device-client";
 
 export const HOLDER: Identity = { nik: "3201014512900001", name: "Siti Aminah", dob: "1990-12-05", sex: "P", pob: "Bogor" };
 export const REVOKED_SERIAL = "KTP-0666";
 
 export interface World {
   roots: RootKey[];
+  /** The agency's device-administration key (usage 4 in the key set). */
+  adminKey: AdminKey;
+  /** The root's own key: bootstrap and recovery. */
+  rootKey: AdminKey;
   qrSigner: Signer;
   cardSigner: Signer;
   keysetBytes: Uint8Array;
@@ -38,6 +43,7 @@ export function makeWorld(now: number, replay = 1, seed?: string): World {
   const root = newKey(["root"], now - 86400, now + 365 * 86400, secret("root"));
   const qr = newKey(["qr"], now - 86400, now + 365 * 86400, secret("qr"));
   const cardKey = newKey(["card"], now - 86400, now + 365 * 86400, secret("card"));
+  const admin = newKey(["admin"], now - 86400, now + 365 * 86400, secret("admin"));
   const entry = (k: KeyFile, usage: number) => ({ kid: unhex(k.kid), publicKey: unhex(k.publicKey), nbf: k.nbf, exp: k.exp, usage });
   const keysetBytes = sign1(
     unhex(root.secretKey!),
@@ -46,7 +52,7 @@ export function makeWorld(now: number, replay = 1, seed?: string): World {
       version: 1,
       issued: now - 3600,
       nextUpdate: now + 30 * 86400,
-      keys: [entry(qr, USAGE_BIT.qr), entry(cardKey, USAGE_BIT.card)],
+      keys: [entry(qr, USAGE_BIT.qr), entry(cardKey, USAGE_BIT.card), entry(admin, USAGE_BIT.admin)],
       revoked: [new Uint8Array(Buffer.from(REVOKED_SERIAL))],
       policy: { skew: 30, maxValidity: 90, replay },
     }),
@@ -55,6 +61,8 @@ export function makeWorld(now: number, replay = 1, seed?: string): World {
   const genuine = card(cardSigner, "KTP-0001", now - 86400, now + 5 * 365 * 86400, HOLDER, secret("card-0001"));
   return {
     roots: [{ kid: unhex(root.kid), publicKey: unhex(root.publicKey) }],
+    adminKey: signerOf(admin),
+    rootKey: signerOf(root),
     qrSigner: signerOf(qr),
     cardSigner,
     keysetBytes,

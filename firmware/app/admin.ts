@@ -1,66 +1,239 @@
-// The agency's service line: a small text protocol on a serial port (one
-// command per line, one or more reply lines, the last starting OK or ERR).
-//   VERSION            -> OK pindai <version>
-//   TIME <unix>        -> OK            sets the RTC (the clock becomes trusted)
-//   KEYSET <hex>       -> OK INSTALLED <version> | OK SAME <version> | ERR <reason>
-//   LOG                -> LOG <seq> <time> <verdict> <source> <kid> <nikhash> <warnings> ... then OK <count>
-//   LANG id|en         -> OK
-//   STATUS             -> OK <keyset version or -> <clock trusted 0/1> <warnings>
-// Physical access to the service port is the authorisation.
-import { fromHex } from "../core/bytes";
+// The agency's admin line (docs/SPEC.md section 6): one command per line,
+// exactly one reply line, "OK ..." or "ERR <CODE> <words>".
+//
+//   VERSION | ID | NONCE | STATUS [challenge hex] | KEYSET <hex>   unsigned
+//   ADMIN <COSE_Sign1 hex>                                          signed
+//
+// Unsigned commands change nothing but the key set (which carries its own
+// root signature) and read nothing personal. Everything else is an ADMIN
+// command: a COSE_Sign1 by a root of this firmware or a key set key with
+// usage 4, naming this device's id and the nonce it handed out last (one use,
+// two minutes), so a recorded command works neither twice nor elsewhere.
+import { type Bytes, alloc, concat, equal, fromHex, toHex } from "../core/bytes";
+import { type CborItem, CBOR, cborDecode, encodeBytes, encodeHead, encodeInt, encodeText, isKind, mapBytes, mapGet, mapText, mapUint } from "../core/cbor";
+import { COSE_ALG_EDDSA, decodeSign1, sigStructure, verifySign1 } from "../core/cose";
+import { type RootKey, UsageBits, findKey, isRevoked } from "../core/keyset";
+import { VERDICTS } from "../core/verdict";
+import {
+  ANSWER, CMD, CONFIG, LOG, LOG_PAGE, MAX_DISPLAY_MS, MAX_TIME, MIN_DISPLAY_MS, MIN_TIME, NONCE_BYTES, NONCE_LIFETIME_MS, STATUS,
+} from "./admin-protocol";
 import type { VerifierApp } from "./verifier";
 
-export const MAX_ADMIN_LINE = 40000; // a key set in hex fits
-
-function isDigits(s: string): boolean {
-  if (s.length === 0 || s.length > 15) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
+/** What a target can add: UNLOCK (Espruino: the console back on the admin line until reboot). */
+export interface AdminHooks {
+  unlock?: () => void;
 }
 
-/** Handle one command line; returns the reply lines. */
-export function adminCommand(app: VerifierApp, line: string): string[] {
-  let cmd = line;
-  let arg = "";
-  const sp = line.indexOf(" ");
-  if (sp >= 0) {
-    cmd = line.substring(0, sp);
-    arg = line.substring(sp + 1);
+function err(code: string, words: string): string {
+  return "ERR " + code + " " + words;
+}
+
+/** CBOR map from alternating integer keys and encoded values. */
+function cborMap(keys: number[], values: Bytes[]): Bytes {
+  const parts: Bytes[] = [encodeHead(5, keys.length)];
+  for (let i = 0; i < keys.length; i++) {
+    parts.push(encodeInt(keys[i]));
+    parts.push(values[i]);
   }
-  if (cmd === "VERSION") return ["OK pindai " + app.config.version];
-  if (cmd === "TIME") {
-    if (!isDigits(arg)) return ["ERR TIME takes unix seconds"];
-    app.setTime(Math.floor(Number(arg)));
-    return ["OK"];
-  }
-  if (cmd === "KEYSET") {
-    const data = fromHex(arg);
-    if (data === undefined || data.length === 0) return ["ERR KEYSET takes the signed key set in hex"];
-    const r = app.installKeyset(data);
-    return r.ok ? ["OK " + r.outcome + " " + r.version] : ["ERR " + r.reason];
-  }
-  if (cmd === "LOG") {
-    const out: string[] = [];
-    const entries = app.audit.entries();
-    for (let i = 0; i < entries.length; i++) {
-      const e = entries[i];
-      out.push("LOG " + e.seq + " " + e.time + " " + e.verdict + " " + (e.source === 1 ? "card" : "qr") + " " + e.kid + " " + e.nikHash + " " + e.warnings);
+  return concat(parts);
+}
+
+function cborArray(items: Bytes[]): Bytes {
+  return concat([encodeHead(4, items.length), concat(items)]);
+}
+
+interface Signed {
+  name: string;
+  arg: CborItem | undefined;
+  kid: Bytes;
+  byRoot: boolean;
+  nonce: Bytes;
+}
+
+export class AdminService {
+  private nonce: Bytes | undefined = undefined;
+  private nonceAt = 0;
+
+  constructor(
+    private readonly app: VerifierApp,
+    private readonly hooks: AdminHooks = {},
+  ) {}
+
+  /** One line in, one line out. */
+  handle(line: string): string {
+    let cmd = line;
+    let arg = "";
+    const sp = line.indexOf(" ");
+    if (sp >= 0) {
+      cmd = line.substring(0, sp);
+      arg = line.substring(sp + 1);
     }
-    out.push("OK " + entries.length);
-    return out;
+    const app = this.app;
+    if (cmd === "VERSION") return "OK pindai " + app.config.version;
+    if (cmd === "ID") return "OK " + toHex(app.identity.id) + " " + toHex(app.identity.publicKey);
+    if (cmd === "NONCE") {
+      this.nonce = app.random.bytes(NONCE_BYTES);
+      this.nonceAt = app.timers.millis();
+      return "OK " + toHex(this.nonce);
+    }
+    if (cmd === "STATUS") return this.status(arg);
+    if (cmd === "KEYSET") {
+      const data = fromHex(arg);
+      if (data === undefined || data.length === 0) return err("BAD_ARGUMENT", "KEYSET takes the signed key set in hex");
+      const r = app.installKeyset(data);
+      return r.ok ? "OK " + r.outcome + " " + r.version : "ERR " + r.reason;
+    }
+    if (cmd === "ADMIN") {
+      const s = this.verify(arg);
+      if (typeof s === "string") return s;
+      return this.run(s);
+    }
+    if (cmd === "TIME" || cmd === "LANG" || cmd === "LOG" || cmd === "WIPE" || cmd === "CONFIG") {
+      return err("SIGNATURE_REQUIRED", cmd + " is an ADMIN command: sign it (pindai device)");
+    }
+    return err("UNKNOWN_COMMAND", "unknown command " + cmd);
   }
-  if (cmd === "LANG") {
-    if (arg !== "id" && arg !== "en") return ["ERR LANG takes id or en"];
-    app.setLang(arg);
-    return ["OK"];
-  }
-  if (cmd === "STATUS") {
+
+  /** STATUS: plain words, or with a challenge an answer signed by the device key. */
+  private status(challengeHex: string): string {
+    const app = this.app;
     const ks = app.keysets.current;
+    const t = app.time();
     const w = app.deviceWarnings();
-    return ["OK " + (ks === undefined ? "-" : String(ks.version)) + " " + (w.indexOf("CLOCK_NOT_TRUSTED") >= 0 ? "0" : "1") + " " + (w.length > 0 ? w.join(",") : "-")];
+    if (challengeHex === "") {
+      return "OK " + (ks === undefined ? "-" : String(ks.version)) + " " + (t.trusted ? "1" : "0") + " " + (w.length > 0 ? w.join(",") : "-") + " " + t.now + " " + app.floor();
+    }
+    const challenge = fromHex(challengeHex);
+    if (challenge === undefined || challenge.length < 8 || challenge.length > 64) return err("BAD_ARGUMENT", "STATUS takes a challenge of 8 to 64 bytes in hex");
+    const warnings: Bytes[] = [];
+    for (let i = 0; i < w.length; i++) warnings.push(encodeText(w[i]));
+    const last = app.audit.entries();
+    const body = cborMap(
+      [STATUS.VERSION, STATUS.KEYSET, STATUS.RTC, STATUS.TRUSTED, STATUS.FLOOR, STATUS.WARNINGS, STATUS.LOG_COUNT, STATUS.LOG_LAST, STATUS.LANG, STATUS.DISPLAY_MS],
+      [
+        encodeText(app.config.version),
+        encodeInt(ks === undefined ? 0 : ks.version),
+        encodeInt(t.now),
+        encodeInt(t.trusted ? 1 : 0),
+        encodeInt(app.floor()),
+        cborArray(warnings),
+        encodeInt(last.length),
+        encodeInt(last.length > 0 ? last[last.length - 1].seq : 0),
+        encodeText(app.lang),
+        encodeInt(app.displayMs()),
+      ],
+    );
+    return this.answer(challenge, "STATUS", body);
   }
-  return ["ERR unknown command " + cmd];
+
+  /** A COSE_Sign1 by the device key over {device, challenge, kind, body}. */
+  private answer(challenge: Bytes, kind: string, body: Bytes): string {
+    const id = this.app.identity;
+    const payload = cborMap([ANSWER.DEVICE, ANSWER.CHALLENGE, ANSWER.KIND, ANSWER.BODY], [encodeBytes(id.id), encodeBytes(challenge), encodeText(kind), body]);
+    const prot = cborMap([1, 4], [encodeInt(COSE_ALG_EDDSA), encodeBytes(id.id)]);
+    const sig = id.sign(sigStructure(prot, payload));
+    return "OK " + toHex(cborArray([encodeBytes(prot), encodeHead(5, 0), encodeBytes(payload), encodeBytes(sig)]));
+  }
+
+  /** The whole check of a signed command; a reply line when it fails. */
+  private verify(hex: string): Signed | string {
+    const app = this.app;
+    // The nonce serves one attempt, whatever becomes of it.
+    const nonce = this.nonce;
+    const fresh = nonce !== undefined && app.timers.millis() - this.nonceAt <= NONCE_LIFETIME_MS;
+    this.nonce = undefined;
+    const data = fromHex(hex);
+    if (data === undefined) return err("MALFORMED", "ADMIN takes a COSE_Sign1 in hex");
+    if (!fresh) return err("STALE_NONCE", "ask for a NONCE first (one use, two minutes)");
+    const d = decodeSign1(data);
+    if (!d.ok) return err("MALFORMED", "not a COSE_Sign1 (" + d.verdict + ")");
+    const s = d.sign1;
+    let publicKey: Bytes | undefined = undefined;
+    let byRoot = false;
+    const roots: RootKey[] = app.config.roots;
+    for (let i = 0; i < roots.length; i++) {
+      if (equal(roots[i].kid, s.kid)) {
+        publicKey = roots[i].publicKey;
+        byRoot = true;
+      }
+    }
+    const ks = app.keysets.current;
+    if (publicKey === undefined) {
+      const key = ks === undefined ? undefined : findKey(ks, s.kid);
+      if (ks === undefined || key === undefined) return err("UNKNOWN_KEY", "signed by a key that is neither a root nor in the key set");
+      if ((key.usage & UsageBits.ADMIN) === 0) return err("NOT_ADMIN", "the signing key may not administer devices (usage bit 4)");
+      // With an untrusted clock the floor stands in for now: a key that expired before it is refused.
+      const t = app.time();
+      const now = t.trusted ? t.now : app.floor();
+      if (isRevoked(ks, key.kid) || now > key.exp || (t.trusted && now < key.nbf)) return err("KEY_NOT_VALID", "the signing key is revoked or outside its validity");
+      publicKey = key.publicKey;
+    }
+    if (!verifySign1(s, publicKey)) return err("BAD_SIGNATURE", "the signature does not verify");
+    // Signature verified: the payload may now be read.
+    const p = cborDecode(s.payload);
+    if (!p.ok || !isKind(p.item, CBOR.MAP)) return err("MALFORMED", "the payload is not a map");
+    const device = mapBytes(p.item, CMD.DEVICE);
+    const n = mapBytes(p.item, CMD.NONCE);
+    const name = mapText(p.item, CMD.NAME);
+    if (device === undefined || n === undefined || name === undefined) return err("MALFORMED", "the payload lacks device, nonce or command");
+    if (!equal(device, app.identity.id)) return err("WRONG_DEVICE", "signed for device " + toHex(device));
+    if (!equal(n, nonce as Bytes)) return err("STALE_NONCE", "signed for another nonce");
+    return { name, arg: mapGet(p.item, CMD.ARG), kid: s.kid, byRoot, nonce: n };
+  }
+
+  private run(s: Signed): string {
+    const app = this.app;
+    const a = s.arg;
+    if (s.name === "TIME") {
+      const t = a !== undefined && isKind(a, CBOR.UINT) ? (a.int as number) : -1;
+      if (t < MIN_TIME || t > MAX_TIME) return err("BAD_ARGUMENT", "TIME takes unix seconds between " + MIN_TIME + " and " + MAX_TIME);
+      // Only a root (recovery) may set a time below the floor; it lowers the floor with it.
+      if (t < app.floor() && !s.byRoot) return err("BELOW_FLOOR", "the device's time floor is " + app.floor() + ": a time below it needs a root's signature");
+      app.setTime(t, s.kid, s.byRoot);
+      return "OK TIME " + t;
+    }
+    if (s.name === "CONFIG") {
+      if (a === undefined || !isKind(a, CBOR.MAP)) return err("BAD_ARGUMENT", "CONFIG takes a map");
+      const lang = mapText(a, CONFIG.LANG);
+      const ms = mapUint(a, CONFIG.DISPLAY_MS);
+      if (mapGet(a, CONFIG.LANG) !== undefined && lang !== "id" && lang !== "en") return err("BAD_ARGUMENT", "lang is id or en");
+      if (mapGet(a, CONFIG.DISPLAY_MS) !== undefined && (ms === undefined || ms < MIN_DISPLAY_MS || ms > MAX_DISPLAY_MS)) {
+        return err("BAD_ARGUMENT", "display time is " + MIN_DISPLAY_MS + " to " + MAX_DISPLAY_MS + " ms");
+      }
+      app.configure(lang === "id" || lang === "en" ? lang : app.lang, ms === undefined ? app.displayMs() : ms);
+      return "OK CONFIG " + app.lang + " " + app.displayMs();
+    }
+    if (s.name === "LOG") {
+      const from = a !== undefined && isKind(a, CBOR.UINT) ? (a.int as number) : 0;
+      const all = app.audit.entries();
+      const records: Bytes[] = [];
+      let more = 0;
+      for (let i = 0; i < all.length; i++) {
+        const e = all[i];
+        if (e.seq < from) continue;
+        if (records.length === LOG_PAGE) {
+          more = 1;
+          break;
+        }
+        let v = 0;
+        for (let k = 0; k < VERDICTS.length; k++) if (VERDICTS[k] === e.verdict) v = k;
+        const kid = fromHex(e.kid);
+        const nik = fromHex(e.nikHash);
+        records.push(cborArray([encodeInt(e.seq), encodeInt(e.time), encodeInt(v), encodeInt(e.source), encodeBytes(kid === undefined ? alloc(8) : kid), encodeBytes(nik === undefined ? alloc(8) : nik), encodeInt(e.warnings)]));
+      }
+      const last = all.length > 0 ? all[all.length - 1].seq : 0;
+      return this.answer(s.nonce, "LOG", cborMap([LOG.RECORDS, LOG.MORE, LOG.LAST], [cborArray(records), encodeInt(more), encodeInt(last)]));
+    }
+    if (s.name === "LOGCLEAR") return "OK LOGCLEAR " + app.clearLog(s.kid);
+    if (s.name === "WIPE") {
+      app.wipe(s.kid);
+      return "OK WIPE";
+    }
+    if (s.name === "UNLOCK") {
+      if (this.hooks.unlock === undefined) return err("UNSUPPORTED", "this target has nothing to unlock");
+      this.hooks.unlock();
+      return "OK UNLOCK";
+    }
+    return err("UNKNOWN_COMMAND", "unknown signed command " + s.name);
+  }
 }

@@ -20,6 +20,11 @@ const SALT_LENGTH = 16;
 
 export const SOURCE_QR = 0;
 export const SOURCE_CARD = 1;
+/** Admin events (verdict OK, kid = the signer, nik hash field = detail as u32 and 4 zero bytes). */
+export const SOURCE_TIME = 2; // detail: the RTC reading before the change
+export const SOURCE_LOG_CLEARED = 3; // detail: how many records were cleared
+export const SOURCE_WIPED = 4;
+export const SOURCE_NAMES = ["qr", "card", "time", "log-cleared", "wiped"];
 
 export interface AuditEntry {
   seq: number;
@@ -122,6 +127,21 @@ export class AuditLog {
     return toHex(slice(sha512(concat([this.salt, utf8Encode(nik)])), 0, 8));
   }
 
+  /** An admin event: who (the signer's kid) did what, when. */
+  appendEvent(time: number, source: number, kid: string, detail: number, warnings: Warning[]): AuditEntry {
+    const d = alloc(8);
+    putU32(d, 0, detail);
+    return this.write({ seq: this.nextSeq, time, verdict: "OK", source, kid, nikHash: toHex(d), warnings: warningBits(warnings) });
+  }
+
+  /** Erase every record (the salt stays); the next record starts a new sequence. */
+  clear(): number {
+    const n = this.entries().length;
+    this.storage.erase(this.file);
+    this.nextSeq = 1;
+    return n;
+  }
+
   append(time: number, source: number, o: Outcome): AuditEntry {
     const e: AuditEntry = {
       seq: this.nextSeq,
@@ -132,6 +152,10 @@ export class AuditLog {
       nikHash: o.nik !== undefined ? this.nikHash(o.nik) : "0000000000000000",
       warnings: warningBits(o.warnings),
     };
+    return this.write(e);
+  }
+
+  private write(e: AuditEntry): AuditEntry {
     const slot = (e.seq - 1) % this.capacity;
     this.storage.write(this.file, encode(e), slot * RECORD_SIZE);
     this.nextSeq++;

@@ -1,9 +1,71 @@
-// SPEC section 3: the clock is trusted only when the RTC has been set since
-// it last lost power and reads no earlier than the firmware's build time.
+// SPEC section 3 and docs/SPEC.md section 6: the RTC is trusted only when it
+// has been set since it last lost power and reads no earlier than the time
+// floor. The floor is the highest of: the firmware's build time, the
+// installed key set's `issued`, the last signed time, the time of the last
+// audit record made with a trusted clock, and the highest verified iat minus
+// the skew. A clock set back below it is CLOCK_NOT_TRUSTED, never green; only
+// a signed time at or above it restores trust (a root's may go lower: recovery).
+import type { Keyset } from "../core/keyset";
 import type { TrustedTime } from "../core/trust";
 import type { Rtc } from "../hal/clock";
+import type { Storage } from "../hal/storage";
+import { type AuditEntry, warningBits } from "./audit-log";
+import { FlashNumber } from "./flash-record";
 
-export function trustedTime(rtc: Rtc, buildTime: number): TrustedTime {
-  const now = rtc.seconds();
-  return { now, trusted: rtc.wasSet() && now >= buildTime };
+export const FLOOR_FILE = "clock.floor";
+const UNTRUSTED_BIT = warningBits(["CLOCK_NOT_TRUSTED"]);
+
+export class ClockFloor {
+  private readonly stored: FlashNumber;
+  /** The time of the newest audit record written with a trusted clock. */
+  private lastLogged = 0;
+
+  constructor(
+    storage: Storage,
+    private readonly rtc: Rtc,
+    private readonly buildTime: number,
+    log: AuditEntry[],
+  ) {
+    this.stored = new FlashNumber(storage, FLOOR_FILE);
+    for (let i = log.length - 1; i >= 0; i--) {
+      if ((log[i].warnings & UNTRUSTED_BIT) === 0) {
+        this.lastLogged = log[i].time;
+        break;
+      }
+    }
+  }
+
+  /** What even a root's signed time cannot go below. */
+  hardFloor(ks: Keyset | undefined): number {
+    return ks !== undefined && ks.issued > this.buildTime ? ks.issued : this.buildTime;
+  }
+
+  floor(ks: Keyset | undefined): number {
+    let f = this.hardFloor(ks);
+    const s = this.stored.get();
+    if (s > f) f = s;
+    if (this.lastLogged > f) f = this.lastLogged;
+    return f;
+  }
+
+  time(ks: Keyset | undefined): TrustedTime {
+    const now = this.rtc.seconds();
+    return { now, trusted: this.rtc.wasSet() && now >= this.floor(ks) };
+  }
+
+  /** Evidence that the time is at least t (a verified iat minus the skew). */
+  raise(t: number, ks: Keyset | undefined): void {
+    if (t > this.floor(ks)) this.stored.set(t);
+  }
+
+  /** A signed time was set; a root's may lower the floor (recovery from a clock run fast). */
+  signedTime(t: number, byRoot: boolean): void {
+    if (byRoot) this.stored.set(t);
+    else this.stored.raise(t);
+  }
+
+  /** An audit record was written (its time and warning bits). */
+  logged(time: number, warnings: number): void {
+    if ((warnings & UNTRUSTED_BIT) === 0) this.lastLogged = time;
+  }
 }

@@ -16,6 +16,7 @@ export interface Strings {
   nik: string;
   issuer: string;
   card: string;
+  clock: string;
   reasons: Record<Verdict, string>;
   /** Where a card needs other words than a QR code. */
   cardExpired: string;
@@ -34,6 +35,7 @@ const ID: Strings = {
   nik: "NIK",
   issuer: "Penerbit",
   card: "Kartu",
+  clock: "Jam alat",
   reasons: {
     OK: "Sah",
     NOT_A_CREDENTIAL: "Bukan kode identitas pindai",
@@ -46,7 +48,7 @@ const ID: Strings = {
     NOT_YET_VALID: "Kode belum berlaku (cek jam)",
     EXPIRED: "Kode kedaluwarsa, minta kode baru",
     REVOKED: "Identitas ini telah dicabut",
-    REPLAYED: "Kode ini sudah dipakai",
+    REPLAYED: "Kode ini sudah dipakai, minta kode baru",
     CLOCK_NOT_SET: "Jam alat belum diatur",
     NO_KEYSET: "Alat belum diisi kunci penerbit",
     CARD_ERROR: "Kartu tidak terbaca, tempel ulang",
@@ -73,6 +75,7 @@ const EN: Strings = {
   nik: "NIK",
   issuer: "Issuer",
   card: "Card",
+  clock: "Device time",
   reasons: {
     OK: "Valid",
     NOT_A_CREDENTIAL: "Not a pindai ID code",
@@ -85,7 +88,7 @@ const EN: Strings = {
     NOT_YET_VALID: "Code not yet valid (check clock)",
     EXPIRED: "Code expired, ask for a fresh one",
     REVOKED: "This identity has been revoked",
-    REPLAYED: "This code was already used",
+    REPLAYED: "Code already used: ask for a fresh code",
     CLOCK_NOT_SET: "Device clock not set",
     NO_KEYSET: "No issuer keys installed",
     CARD_ERROR: "Card not read, tap again",

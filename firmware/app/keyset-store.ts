@@ -4,11 +4,15 @@
 // any byte leaves that slot failing its length or CRC check, and the other
 // slot untouched; on boot the valid slot with the highest version wins. The
 // device therefore holds the old set or the new one, never a mix, never none.
+// Rollback: a version floor kept apart from the slots (and a minimum compiled
+// into the image) rises with each install; a slot below it is never loaded,
+// and the superseded slot is wiped once the new one is committed.
 import { type Bytes, alloc, concat, slice } from "../core/bytes";
 import { type Keyset, type RootKey, installDecision, loadKeyset } from "../core/keyset";
 import { MAX_KEYSET_BYTES } from "../core/keyset";
 import type { Storage } from "../hal/storage";
 import { crc32, getU32, putU32 } from "./crc32";
+import { FlashNumber } from "./flash-record";
 
 const SLOTS = ["keyset.0", "keyset.1"];
 
@@ -19,11 +23,26 @@ export type InstallResult =
 export class KeysetStore {
   current: Keyset | undefined = undefined;
   private slot = -1;
+  private readonly floor: FlashNumber;
 
   constructor(
     private readonly storage: Storage,
     private readonly roots: RootKey[],
+    private readonly minVersion = 0,
   ) {
+    this.floor = new FlashNumber(storage, "keyset.floor");
+    this.load();
+  }
+
+  /** The lowest version this device will load or install. */
+  versionFloor(): number {
+    const f = this.floor.get();
+    return f > this.minVersion ? f : this.minVersion;
+  }
+
+  /** Forget the installed key set (WIPE); the version floor stays. */
+  wipe(): void {
+    for (let i = 0; i < SLOTS.length; i++) this.storage.erase(SLOTS[i]);
     this.load();
   }
 
@@ -33,7 +52,7 @@ export class KeysetStore {
     this.slot = -1;
     for (let i = 0; i < SLOTS.length; i++) {
       const ks = this.readSlot(i);
-      if (ks !== undefined && (this.current === undefined || ks.version > this.current.version)) {
+      if (ks !== undefined && ks.version >= this.versionFloor() && (this.current === undefined || ks.version > this.current.version)) {
         this.current = ks;
         this.slot = i;
       }
@@ -57,6 +76,9 @@ export class KeysetStore {
     const decision = installDecision(this.current, r.keyset);
     if (decision === "SAME") return { ok: true, outcome: "SAME", version: r.keyset.version };
     if (decision === "OLDER") return { ok: false, reason: "OLDER: version " + r.keyset.version + " is not newer than the installed one" };
+    if (r.keyset.version < this.versionFloor()) {
+      return { ok: false, reason: "OLDER: version " + r.keyset.version + " is below this device's floor " + this.versionFloor() };
+    }
     const target = this.slot === 0 ? 1 : 0;
     const head = alloc(8);
     putU32(head, 0, data.length);
@@ -67,6 +89,10 @@ export class KeysetStore {
     if (this.current === undefined || this.current.version !== r.keyset.version) {
       return { ok: false, reason: "WRITE_FAILED: flash did not keep the new key set" };
     }
+    // Committed: raise the floor, then wipe the superseded slot (a power cut
+    // between the two leaves a slot the floor already excludes).
+    this.floor.raise(r.keyset.version);
+    this.storage.erase(SLOTS[target === 0 ? 1 : 0]);
     return { ok: true, outcome: "INSTALLED", version: r.keyset.version };
   }
 }

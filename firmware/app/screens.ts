@@ -12,9 +12,36 @@ function warningLines(lang: Lang, warnings: Warning[]): string[] {
   return out;
 }
 
-export function idleScreen(lang: Lang, warnings: Warning[]): Screen {
+function two(n: number): string {
+  return n < 10 ? "0" + n : String(n);
+}
+
+/** "2026-11-28 17:40 WIB": unix seconds in a fixed zone (civil-from-days, H. Hinnant). */
+export function formatClock(unix: number, offsetMin: number, zone: string): string {
+  const t = unix + offsetMin * 60;
+  const days = Math.floor(t / 86400);
+  const secs = t - days * 86400;
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  return y + "-" + two(m) + "-" + two(d) + " " + two(Math.floor(secs / 3600)) + ":" + two(Math.floor((secs % 3600) / 60)) + " " + zone;
+}
+
+/** Idle: the prompt and the device's own time, so a guard can see a wrong clock. */
+export function idleScreen(lang: Lang, warnings: Warning[], now: number, offsetMin: number, zone: string): Screen {
   const s = strings(lang);
-  return { color: warnings.length > 0 ? "amber" : "neutral", title: s.ready, lines: [s.scanPrompt], warnings: warningLines(lang, warnings) };
+  return {
+    color: warnings.length > 0 ? "amber" : "neutral",
+    title: s.ready,
+    lines: [s.scanPrompt, s.clock + ": " + formatClock(now, offsetMin, zone)],
+    warnings: warningLines(lang, warnings),
+  };
 }
 
 export function checkingScreen(lang: Lang): Screen {

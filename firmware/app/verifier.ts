@@ -6,11 +6,12 @@
 // It never blocks: scanned lines, decoded frames, card results and timers
 // all arrive as events. Every verdict is shown, signalled and logged; the
 // holder's data leaves the screen after clearAfterMs (privacy).
-import type { Bytes } from "../core/bytes";
+import { type Bytes, alloc } from "../core/bytes";
 import { deviceWarnings, verifyPresentation, type Outcome } from "../core/presentation";
 import { verifyCard } from "../core/card";
 import type { RootKey } from "../core/keyset";
-import { ReplayCache } from "../core/replay";
+import type { TrustedTime } from "../core/trust";
+import { toHex } from "../core/bytes";
 import type { Warning } from "../core/verdict";
 import type { CardSessionResult } from "../reader/card-session";
 import type { Rtc } from "../hal/clock";
@@ -19,11 +20,15 @@ import type { Indicator } from "../hal/indicator";
 import type { Random } from "../hal/random";
 import type { Storage } from "../hal/storage";
 import type { Timers, TimerHandle } from "../hal/timers";
-import { AuditLog, SOURCE_CARD, SOURCE_QR } from "./audit-log";
-import { trustedTime } from "./clock";
+import { AuditLog, SOURCE_CARD, SOURCE_LOG_CLEARED, SOURCE_QR, SOURCE_TIME, SOURCE_WIPED } from "./audit-log";
+import { ClockFloor } from "./clock";
+import { FlashRecord } from "./flash-record";
+import { getU32, putU32 } from "./crc32";
 import type { Lang } from "./i18n";
+import { DeviceIdentity } from "./identity";
 import { KeysetStore, type InstallResult } from "./keyset-store";
 import { tablesStep } from "./key-tables";
+import { ReplayStore } from "./replay-store";
 import { checkingScreen, idleScreen, verdictScreen } from "./screens";
 
 export interface Hardware {
@@ -45,6 +50,11 @@ export interface AppConfig {
   clearAfterMs?: number;
   auditCapacity?: number;
   replayCapacity?: number;
+  /** A key set below this version is never loaded or installed (compiled in). */
+  minKeysetVersion?: number;
+  /** The idle screen's clock: minutes east of UTC and the zone's name (default 420, WIB). */
+  tzOffsetMin?: number;
+  tzName?: string;
   /**
    * Keep precomputed Ed25519 tables in flash (app/key-tables.ts): about 3x
    * faster verification for 12 KB of flash per key. Default on; off where a
@@ -66,8 +76,13 @@ export class VerifierApp {
   /** The last verdict shown, for the simulator and the tests. */
   lastOutcome: Outcome | undefined = undefined;
   lastScreen: Screen | undefined = undefined;
-  private readonly replay: ReplayCache;
-  private readonly clearAfterMs: number;
+  readonly identity: DeviceIdentity;
+  readonly random: Random;
+  readonly timers: Timers;
+  private readonly replay: ReplayStore;
+  private readonly clock: ClockFloor;
+  private readonly settings: FlashRecord;
+  private clearAfterMs: number;
   private clearTimer: TimerHandle | undefined = undefined;
   private shownText = "";
   private tablesTimer: TimerHandle | undefined = undefined;
@@ -76,13 +91,17 @@ export class VerifierApp {
     private readonly hw: Hardware,
     readonly config: AppConfig,
   ) {
+    this.random = hw.random;
+    this.timers = hw.timers;
     this.lang = config.lang === undefined ? "id" : config.lang;
     this.clearAfterMs = config.clearAfterMs === undefined ? 10000 : config.clearAfterMs;
-    // The tables already in flash serve the key set check below (the root's).
-    if (config.tables !== false) tablesStep(hw.storage, undefined, config.roots, false);
-    this.keysets = new KeysetStore(hw.storage, config.roots);
+    this.identity = new DeviceIdentity(hw.storage, hw.random);
+    this.settings = new FlashRecord(hw.storage, "config", 5);
+    this.applySettings();
+    this.keysets = new KeysetStore(hw.storage, config.roots, config.minKeysetVersion === undefined ? 0 : config.minKeysetVersion);
     this.audit = new AuditLog(hw.storage, hw.random, config.auditCapacity === undefined ? 256 : config.auditCapacity, "audit.log");
-    this.replay = new ReplayCache(config.replayCapacity === undefined ? 256 : config.replayCapacity);
+    this.replay = new ReplayStore(hw.storage, config.replayCapacity);
+    this.clock = new ClockFloor(hw.storage, hw.rtc, config.buildTime, this.audit.entries());
     this.showIdle();
     this.scheduleTables();
   }
@@ -99,7 +118,7 @@ export class VerifierApp {
     this.tablesTimer = this.hw.timers.setTimeout(() => this.tablesTick(), TABLE_STEP_MS);
     let more = false;
     try {
-      more = tablesStep(this.hw.storage, this.keysets.current, this.config.roots);
+      more = tablesStep(this.hw.storage, this.keysets.current, this.identity.secret("tables"));
     } catch (e) {
       // Flash full or failing: verification goes on without the missing tables.
     }
@@ -111,7 +130,22 @@ export class VerifierApp {
 
   /** Warnings that stand while idle: no key set, untrusted clock, stale key set. */
   deviceWarnings(): Warning[] {
-    return deviceWarnings(this.keysets.current, trustedTime(this.hw.rtc, this.config.buildTime));
+    return deviceWarnings(this.keysets.current, this.time());
+  }
+
+  /** The RTC, trusted only when set since power loss and not below the floor. */
+  time(): TrustedTime {
+    return this.clock.time(this.keysets.current);
+  }
+
+  /** The time floor (app/clock.ts): the RTC below it is never trusted. */
+  floor(): number {
+    return this.clock.floor(this.keysets.current);
+  }
+
+  /** The floor that not even a root can go below: the build time and the key set's issue time. */
+  hardFloor(): number {
+    return this.clock.hardFloor(this.keysets.current);
   }
 
   private show(s: Screen): void {
@@ -122,7 +156,8 @@ export class VerifierApp {
   showIdle(): void {
     this.state = "idle";
     this.shownText = "";
-    this.show(idleScreen(this.lang, this.deviceWarnings()));
+    const t = this.time();
+    this.show(idleScreen(this.lang, this.deviceWarnings(), t.now, this.config.tzOffsetMin === undefined ? 420 : this.config.tzOffsetMin, this.config.tzName === undefined ? "WIB" : this.config.tzName));
     this.hw.indicator.signal("off");
   }
 
@@ -130,8 +165,11 @@ export class VerifierApp {
   scanText(text: string): void {
     // A camera sees the same code in many frames: one verdict per code on screen.
     if (this.state === "verdict" && text === this.shownText) return;
-    const t = trustedTime(this.hw.rtc, this.config.buildTime);
+    const t = this.time();
     const o = verifyPresentation(text, this.keysets.current, t, this.replay);
+    // A verified code proves the time is at least its iat minus the skew.
+    const ks = this.keysets.current;
+    if (o.iat !== undefined && ks !== undefined) this.clock.raise(o.iat - ks.policy.skew, ks);
     this.conclude(o, SOURCE_QR, t.now);
     this.shownText = text;
   }
@@ -149,7 +187,7 @@ export class VerifierApp {
       if (this.state === "scanning") this.showIdle();
       return;
     }
-    const t = trustedTime(this.hw.rtc, this.config.buildTime);
+    const t = this.time();
     let o: Outcome;
     if (r.ok) {
       o = verifyCard(r.read, this.keysets.current, t);
@@ -161,7 +199,8 @@ export class VerifierApp {
 
   private conclude(o: Outcome, source: number, now: number): void {
     this.lastOutcome = o;
-    this.audit.append(now, source, o);
+    const e = this.audit.append(now, source, o);
+    this.clock.logged(e.time, e.warnings);
     this.state = "verdict";
     this.show(verdictScreen(this.lang, o, source === SOURCE_CARD));
     // Never green without a key set and a trusted clock: verifyPresentation guarantees it.
@@ -173,13 +212,59 @@ export class VerifierApp {
     }, this.clearAfterMs);
   }
 
-  setTime(seconds: number): void {
+  /** A signed time (app/admin.ts checked it): set the RTC, move the floor, log who did it. */
+  setTime(seconds: number, signer: Bytes, byRoot: boolean): void {
+    const before = this.hw.rtc.seconds();
     this.hw.rtc.set(seconds);
+    this.clock.signedTime(seconds, byRoot);
+    const e = this.audit.appendEvent(seconds, SOURCE_TIME, toHex(signer), before, []);
+    this.clock.logged(e.time, e.warnings);
     if (this.state === "idle") this.showIdle();
   }
 
-  setLang(lang: Lang): void {
-    this.lang = lang;
+  displayMs(): number {
+    return this.clearAfterMs;
+  }
+
+  /** Language and display time, kept in flash as [lang][ms u32]. */
+  configure(lang: Lang, displayMs: number): void {
+    const b = alloc(5);
+    b[0] = lang === "en" ? 1 : 0;
+    putU32(b, 1, displayMs);
+    this.settings.write(b);
+    this.applySettings();
+    if (this.state === "idle") this.showIdle();
+  }
+
+  private applySettings(): void {
+    const v = this.settings.value;
+    if (v === undefined) return;
+    this.lang = v[0] === 1 ? "en" : "id";
+    this.clearAfterMs = getU32(v, 1);
+  }
+
+  private logEvent(source: number, signer: Bytes, detail: number): void {
+    const t = this.time();
+    const e = this.audit.appendEvent(t.now, source, toHex(signer), detail, t.trusted ? [] : ["CLOCK_NOT_TRUSTED"]);
+    this.clock.logged(e.time, e.warnings);
+  }
+
+  /** Erase the audit log, leaving one record of who cleared it. */
+  clearLog(signer: Bytes): number {
+    const n = this.audit.clear();
+    this.logEvent(SOURCE_LOG_CLEARED, signer, n);
+    return n;
+  }
+
+  /** Back to unprovisioned: no key set, log, replay memory or settings. The device key and the floors stay. */
+  wipe(signer: Bytes): void {
+    this.keysets.wipe();
+    this.audit.clear();
+    this.replay.erase();
+    this.settings.erase();
+    this.lang = this.config.lang === undefined ? "id" : this.config.lang;
+    this.clearAfterMs = this.config.clearAfterMs === undefined ? 10000 : this.config.clearAfterMs;
+    this.logEvent(SOURCE_WIPED, signer, 0);
     if (this.state === "idle") this.showIdle();
   }
 

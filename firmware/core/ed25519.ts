@@ -42,6 +42,19 @@ export function scalarIsCanonical(s: Bytes): boolean {
 export function reduce64(h: Bytes): Bytes {
   const x: number[] = [];
   for (let i = 0; i < 64; i++) x.push(h[i]);
+  return modL(x);
+}
+
+/** (a * b + c) mod L for 32-byte little-endian scalars: the S of a signature. */
+export function scalarMulAdd(a: Bytes, b: Bytes, c: Bytes): Bytes {
+  const x: number[] = [];
+  for (let i = 0; i < 64; i++) x.push(i < 32 ? c[i] : 0);
+  for (let i = 0; i < 32; i++) for (let j = 0; j < 32; j++) x[i + j] += a[i] * b[j];
+  return modL(x);
+}
+
+/** 64 little-endian digits of base 256 (each below 2^32) mod L; x is consumed. */
+function modL(x: number[]): Bytes {
   for (let i = 63; i >= 32; i--) {
     let carryV = 0;
     let j = i - 32;
@@ -75,7 +88,7 @@ function bit(s: Bytes, i: number): number {
 }
 
 const L = CONSTANTS.L;
-const BASE: Point = { x: CONSTANTS.BX, y: CONSTANTS.BY, z: fe([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), t: fe() };
+export const BASE: Point = { x: CONSTANTS.BX, y: CONSTANTS.BY, z: fe([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), t: fe() };
 mul(BASE.t, CONSTANTS.BX, CONSTANTS.BY);
 
 /**
@@ -154,6 +167,14 @@ export function useKeyTable(publicKey: Bytes, table: Table | undefined): void {
 function tableOf(publicKey: Bytes): Table | undefined {
   for (let i = 0; i < keyTables.length; i++) if (equal(keyTables[i].publicKey, publicKey)) return keyTables[i].table;
   return undefined;
+}
+
+const ZERO_SCALAR = alloc(32);
+
+/** [s]B: with the base point's table when one is registered, else one Straus chain. */
+export function scalarMulBase(s: Bytes): Point {
+  if (baseTable !== undefined) return tableMulSub(s, baseTable, ZERO_SCALAR, baseTable);
+  return doubleScalarMul(s, BASE, ZERO_SCALAR, BASE);
 }
 
 // --- Verify (RFC 8032 5.1.7) --------------------------------------------------

@@ -5,9 +5,9 @@
 import { type Bytes, toHex } from "./bytes";
 import { base45Decode } from "./base45";
 import { decodeSign1 } from "./cose";
-import { type Identity, parsePresentationClaims } from "./claims";
+import { type Identity, type PresentationClaims, parsePresentationClaims } from "./claims";
 import { type Keyset, REPLAY_OFF, REPLAY_REJECT, UsageBits, isRevoked, isStale } from "./keyset";
-import type { ReplayCache } from "./replay";
+import type { ReplayMemory } from "./replay";
 import { type TrustedTime, checkSigner, checkWindow } from "./trust";
 import { type Display, type Verdict, type Warning, maskNik } from "./verdict";
 
@@ -26,6 +26,8 @@ export interface Outcome {
   nik?: string;
   /** Presentation id (hex), only after the signature verified. */
   cti?: string;
+  /** The code's iat, once its signature verified: the device's time floor rises with it. */
+  iat?: number;
   /** Card serial, only for a verified card. */
   sub?: string;
 }
@@ -49,7 +51,7 @@ export function verifyPresentation(
   text: string,
   keyset: Keyset | undefined,
   time: TrustedTime,
-  replay: ReplayCache,
+  replay: ReplayMemory,
 ): Outcome {
   const warnings = deviceWarnings(keyset, time);
   if (text.substring(0, QR_PREFIX.length) !== QR_PREFIX) return outcome("NOT_A_CREDENTIAL", warnings);
@@ -68,21 +70,27 @@ export function verifyPresentation(
   // Signature verified: the claims may now be read.
   const c = parsePresentationClaims(s.payload);
   if (c === undefined) return outcome("MALFORMED", warnings, s.kid);
+  const o = signedOutcome(c, keyset, time, replay, warnings, s.kid);
+  o.iat = c.iat;
+  return o;
+}
+
+function signedOutcome(c: PresentationClaims, keyset: Keyset, time: TrustedTime, replay: ReplayMemory, warnings: Warning[], kid: Bytes): Outcome {
   const policy = keyset.policy;
-  if (!(c.iat < c.exp) || c.exp - c.iat > policy.maxValidity) return outcome("VALIDITY_TOO_LONG", warnings, s.kid);
+  if (!(c.iat < c.exp) || c.exp - c.iat > policy.maxValidity) return outcome("VALIDITY_TOO_LONG", warnings, kid);
   const window = checkWindow(c.iat, c.exp, time.now, policy.skew);
-  if (window !== "OK") return outcome(window, warnings, s.kid);
-  if (isRevoked(keyset, c.cti)) return outcome("REVOKED", warnings, s.kid);
+  if (window !== "OK") return outcome(window, warnings, kid);
+  if (isRevoked(keyset, c.cti)) return outcome("REVOKED", warnings, kid);
 
   const cti = toHex(c.cti);
   if (policy.replay !== REPLAY_OFF && replay.seen(cti, time.now)) {
-    if (policy.replay === REPLAY_REJECT) return outcome("REPLAYED", warnings, s.kid);
+    if (policy.replay === REPLAY_REJECT) return outcome("REPLAYED", warnings, kid);
     warnings.push("ALREADY_USED");
   } else if (policy.replay !== REPLAY_OFF) {
     replay.remember(cti, c.exp + policy.skew);
   }
 
-  const o = accepted(warnings, s.kid, c.idn, c.iss);
+  const o = accepted(warnings, kid, c.idn, c.iss);
   o.cti = cti;
   return o;
 }

@@ -1,8 +1,14 @@
 // Presentation ids (cti) accepted on this device, remembered until their
-// code could no longer be accepted anyway (exp + skew). Bounded: the oldest
-// entry gives way when full. Held in RAM: a power cut forgets it, and the
-// 90-second expiry bounds what that can let through.
-export class ReplayCache {
+// code could no longer be accepted anyway (exp + skew). The device keeps them
+// in flash (app/replay-store.ts); this RAM cache serves the host tools and
+// tests. Bounded: the oldest entry gives way when full.
+export interface ReplayMemory {
+  /** True when this id (hex) was remembered and is still within its window at `now`. */
+  seen(id: string, now: number): boolean;
+  remember(id: string, until: number): void;
+}
+
+export class ReplayCache implements ReplayMemory {
   private ids: string[] = [];
   private until: number[] = [];
 

@@ -4,7 +4,8 @@
 import type { RootKey } from "../core/keyset";
 import { fromHex } from "../core/bytes";
 import { VerifierApp, type Hardware } from "../app/verifier";
-import { adminCommand } from "../app/admin";
+import { AdminService, type AdminHooks } from "../app/admin";
+import { serveAdminLine } from "../app/admin-line";
 import { CardPoller } from "../app/card-poller";
 import type { Lang } from "../app/i18n";
 import { lineScanner } from "../hal/scan-engine";
@@ -20,12 +21,23 @@ export interface BuildConfig {
   lang: Lang;
   clearAfterMs: number;
   cardPollMs: number;
+  /** Key sets below this version are never loaded or installed. */
+  minKeysetVersion?: number;
+}
+
+/** The serial lines a target has, and what it adds to the admin protocol. */
+export interface DeviceLines {
+  scanEngine?: Serial;
+  reader?: Serial;
+  /** The admin line (docs/SPEC.md section 6); the only way in for an agency. */
+  admin?: Serial;
+  hooks?: AdminHooks;
 }
 
 export interface Device {
   app: VerifierApp;
-  /** One service-line command, its reply lines (a property, so Lua calls it as device.admin(line)). */
-  admin: (line: string) => string[];
+  /** One admin-line command, its reply line (a property, so Lua calls it as device.admin(line)). */
+  admin: (line: string) => string;
 }
 
 export function parseRoots(cfg: BuildConfig): RootKey[] {
@@ -38,13 +50,7 @@ export function parseRoots(cfg: BuildConfig): RootKey[] {
   return out;
 }
 
-export function startDevice(
-  cfg: BuildConfig,
-  hw: Hardware,
-  scanEngine: Serial | undefined,
-  reader: Serial | undefined,
-  tables = true,
-): Device {
+export function startDevice(cfg: BuildConfig, hw: Hardware, lines: DeviceLines, tables = true): Device {
   const app = new VerifierApp(hw, {
     tables,
     roots: parseRoots(cfg),
@@ -52,12 +58,15 @@ export function startDevice(
     version: cfg.version,
     lang: cfg.lang,
     clearAfterMs: cfg.clearAfterMs,
+    minKeysetVersion: cfg.minKeysetVersion,
   });
-  if (scanEngine !== undefined) lineScanner(scanEngine, 4400).onLine((t) => app.scanText(t));
-  if (reader !== undefined) {
-    const pn = new Pn532(reader, hw.timers);
+  if (lines.scanEngine !== undefined) lineScanner(lines.scanEngine, 4400).onLine((t) => app.scanText(t));
+  if (lines.reader !== undefined) {
+    const pn = new Pn532(lines.reader, hw.timers);
     const poller = new CardPoller(pn, hw.random, hw.timers, () => app.state === "idle", (r) => app.cardResult(r), cfg.cardPollMs, () => app.cardDetected());
     poller.start();
   }
-  return { app, admin: (line) => adminCommand(app, line) };
+  const service = new AdminService(app, lines.hooks === undefined ? {} : lines.hooks);
+  if (lines.admin !== undefined) serveAdminLine(lines.admin, (line) => service.handle(line));
+  return { app, admin: (line) => service.handle(line) };
 }

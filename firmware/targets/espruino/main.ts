@@ -2,7 +2,14 @@
 // UARTs: the scan engine and the PN532 on Serial1/Serial2 (pins and baud
 // rate from the options; on Espruino's Linux build `path` opens a tty, so a
 // pty can stand in for a UART). Flash files through the Storage module.
-// The service line is the JS console: pindai("TIME 1795409907").
+//
+// The locked console: at boot the JavaScript REPL is taken off every port
+// (E.setConsole(null, {force: true})) and the Bluetooth UART service is
+// switched off, so nothing typed on any line can run code, read or change
+// flash, the clock or the key sets. The port the console was on (or the one
+// the build config names) carries the admin protocol instead
+// (firmware/app/admin.ts). A signed UNLOCK puts the REPL back on that port
+// until the next boot, for `pindai flash`.
 import type { Bytes } from "../../core/bytes";
 import { alloc, overlay } from "../../core/bytes";
 import type { Rtc } from "../../hal/clock";
@@ -23,10 +30,13 @@ declare function getTime(): number;
 declare function setTime(t: number): void;
 declare function digitalWrite(pin: any, value: number): void;
 declare function analogWrite(pin: any, value: number, opts?: any): void;
-declare const global: any;
+declare const NRF: any;
+declare const USB: any;
+declare const Serial: any;
+declare const Telnet: any;
 
 export interface UartOptions {
-  port: "Serial1" | "Serial2";
+  port: "Serial1" | "Serial2" | "USB" | "Serial" | "Telnet";
   baud: number;
   rx?: string;
   tx?: string;
@@ -35,6 +45,8 @@ export interface UartOptions {
 }
 
 export interface EspruinoOptions {
+  /** The admin line; default: the port the console was on at boot (its baud rate is left as it is). */
+  admin?: UartOptions;
   scanEngine?: UartOptions;
   reader?: UartOptions;
   ledGreen?: string;
@@ -42,13 +54,23 @@ export interface EspruinoOptions {
   buzzer?: string;
 }
 
+function portObject(name: string): any {
+  if (name === "Serial2") return Serial2;
+  if (name === "Serial1") return Serial1;
+  // Only where the board has them.
+  if (name === "USB" && typeof USB !== "undefined") return USB;
+  if (name === "Telnet" && typeof Telnet !== "undefined") return Telnet;
+  if (name === "Serial" && typeof Serial !== "undefined") return Serial;
+  return Serial1;
+}
+
 function uart(o: UartOptions): Serial {
-  const port = o.port === "Serial2" ? Serial2 : Serial1;
+  const port = portObject(o.port);
   const setup: any = {};
   if (o.rx !== undefined) setup.rx = o.rx;
   if (o.tx !== undefined) setup.tx = o.tx;
   if (o.path !== undefined) setup.path = o.path;
-  port.setup(o.baud, setup);
+  if (o.port === "Serial1" || o.port === "Serial2") port.setup(o.baud, setup);
   return {
     write: (d: Bytes) => port.write(d),
     onData: (h: (d: Bytes) => void) => port.on("data", (s: string) => h(E.toUint8Array(s))),
@@ -132,17 +154,32 @@ function indicator(o: EspruinoOptions): Indicator {
   };
 }
 
+/** Take the REPL off every port; the admin line goes where it was. */
+function lockConsole(o: EspruinoOptions): { admin: UartOptions; unlock: () => void } {
+  let was = "";
+  try {
+    was = String(E.getConsole());
+  } catch (e) {
+    was = "";
+  }
+  const admin: UartOptions = o.admin !== undefined ? o.admin : { port: (was === "" ? "USB" : was) as UartOptions["port"], baud: 9600 };
+  E.setConsole(null, { force: true });
+  if (typeof NRF !== "undefined") {
+    try {
+      NRF.setServices({}, { uart: false });
+    } catch (e) {
+      // a board without the Nordic UART service
+    }
+  }
+  return { admin, unlock: () => E.setConsole(admin.port, { force: true }) };
+}
+
 export function start(cfg: BuildConfig, o: EspruinoOptions): Device {
-  const dev = startDevice(
-    cfg,
-    { display: consoleDisplay, indicator: indicator(o), storage, rtc, timers, random },
-    o.scanEngine === undefined ? undefined : uart(o.scanEngine),
-    o.reader === undefined ? undefined : uart(o.reader),
-  );
-  // The service line on the console: pindai("KEYSET d284...").
-  global.pindai = (line: string) => {
-    const r = dev.admin(line);
-    for (let i = 0; i < r.length; i++) console.log(r[i]);
-  };
-  return dev;
+  const lock = lockConsole(o);
+  return startDevice(cfg, { display: consoleDisplay, indicator: indicator(o), storage, rtc, timers, random }, {
+    scanEngine: o.scanEngine === undefined ? undefined : uart(o.scanEngine),
+    reader: o.reader === undefined ? undefined : uart(o.reader),
+    admin: uart(lock.admin),
+    hooks: { unlock: lock.unlock },
+  });
 }

@@ -85,6 +85,8 @@ export interface UartOptions {
 }
 
 export interface LuaOptions {
+  /** The admin line (default uart 0, NodeMCU's console: run_input 0 keeps what arrives away from the Lua REPL). */
+  admin?: UartOptions;
   scanEngine?: UartOptions;
   reader?: UartOptions;
   ledGreen?: number;
@@ -200,8 +202,11 @@ export function start(cfg: BuildConfig, o: LuaOptions): Device {
   return startDevice(
     cfg,
     { display: printDisplay, indicator: indicator(o), storage, rtc, timers: luaTimers(), random },
-    o.scanEngine === undefined ? undefined : luaUart(o.scanEngine),
-    o.reader === undefined ? undefined : luaUart(o.reader),
+    {
+      scanEngine: o.scanEngine === undefined ? undefined : luaUart(o.scanEngine),
+      reader: o.reader === undefined ? undefined : luaUart(o.reader),
+      admin: luaUart(o.admin === undefined ? { id: 0, baud: 115200 } : o.admin),
+    },
     // No Ed25519 tables: a file read here is a Lua table in RAM (16 bytes per byte), and
     // Lua 5.4 verifies in ~40 ms without them.
     false,

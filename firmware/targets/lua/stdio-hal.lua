@@ -1,23 +1,54 @@
 -- The NodeMCU-style HAL contract of firmware/targets/lua/main.ts, on plain
 -- Lua 5.3/5.4 with stdin/stdout, for tests and Linux-class devices.
--- Usage: lua5.4 stdio-hal.lua dist/lua/pindai.lua < commands
--- Commands, one per line:
---   U <id> <text>   bytes <text> then CR LF arrive on uart <id> (a scan engine line)
---   A <line>        a service-line command (VERSION, TIME, KEYSET, LOG, LANG, STATUS)
---   W <ms>          let <ms> milliseconds pass (timers fire, the RTC moves)
--- The device's screen lines come out on stdout, service replies as "< ...".
+--
+--   lua5.4 stdio-hal.lua [--flash DIR] IMAGE < commands
+--     commands, one per line:
+--       U <id> <text>   bytes <text> then CR LF arrive on uart <id> (1: the scan engine)
+--       A <line>        an admin-line command (VERSION, ID, NONCE, STATUS, KEYSET hex, ADMIN hex)
+--       W <ms>          let <ms> milliseconds pass (timers fire, the RTC moves)
+--     the device's screens come out on stdout, admin replies as "< ...".
+--
+--   lua5.4 stdio-hal.lua --admin-stdio [--flash DIR] IMAGE
+--     stdin and stdout ARE the admin line (uart 0), as on a device: put it on a
+--     pty with socat (socat PTY,link=/tmp/dev,raw,echo=0 EXEC:"lua5.4 stdio-hal.lua --admin-stdio IMAGE");
+--     screens go to stderr, timers run on wall time.
+--
+-- Flash files are kept in DIR (default: the working directory).
+local admin_stdio = false
+local flash_dir = nil
+local image_path = nil
+local i = 1
+while i <= #arg do
+  if arg[i] == "--admin-stdio" then admin_stdio = true
+  elseif arg[i] == "--flash" then i = i + 1; flash_dir = arg[i]
+  else image_path = arg[i] end
+  i = i + 1
+end
+if image_path == nil then
+  io.stderr:write("usage: lua stdio-hal.lua [--admin-stdio] [--flash DIR] IMAGE\n")
+  os.exit(2)
+end
 
 local now_us = 0
 local alarms = {}
 local handlers = {}
+local out = admin_stdio and io.stderr or io.stdout
 
 uart = {
   setup = function(id, baud, bits, parity, stop, echo) end,
   on = function(id, event, n, cb, run) if event == "data" then handlers[id] = cb end end,
-  write = function(id, data) io.write(string.format("uart%d> %s\n", id, (data:gsub("[^%g ]", ".")))) end,
+  write = function(id, data)
+    if admin_stdio and id == 0 then io.stdout:write(data); io.stdout:flush()
+    else out:write(string.format("uart%d> %s\n", id, (data:gsub("[^%g ]", ".")))) end
+  end,
 }
 
 dofile((arg[0]:match("(.*/)") or "./") .. "file-api.lua")
+if flash_dir ~= nil then
+  local open, remove = file.open, file.remove
+  file.open = function(name, mode) return open(flash_dir .. "/" .. name, mode) end
+  file.remove = function(name) return remove(flash_dir .. "/" .. name) end
+end
 
 tmr = {
   ALARM_SINGLE = 0,
@@ -25,7 +56,7 @@ tmr = {
   create = function()
     local t = {}
     function t:alarm(ms, mode, cb) self.at = now_us + ms * 1000; self.cb = cb; alarms[#alarms + 1] = self; return true end
-    function t:unregister() for i, a in ipairs(alarms) do if a == self then table.remove(alarms, i); return end end end
+    function t:unregister() for k, a in ipairs(alarms) do if a == self then table.remove(alarms, k); return end end end
     return t
   end,
 }
@@ -35,8 +66,15 @@ gpio = { OUTPUT = 1, HIGH = 1, LOW = 0, mode = function() end, write = function(
 local rtc = 0
 rtctime = { get = function() return rtc end, set = function(s) rtc = s end }
 
+-- The hardware random source: the OS's where there is one.
+local urandom = io.open("/dev/urandom", "rb")
 math.randomseed(os.time())
-node = { random = function(lo, hi) return math.random(lo, hi) end }
+node = {
+  random = function(lo, hi)
+    if urandom ~= nil then return lo + string.byte(urandom:read(1)) % (hi - lo + 1) end
+    return math.random(lo, hi)
+  end,
+}
 
 local function advance(ms)
   local stop = now_us + ms * 1000
@@ -52,7 +90,21 @@ local function advance(ms)
   now_us = stop
 end
 
-local image = dofile(arg[1])
+-- print() is the device's screen
+print = function(...) local t = {} for k = 1, select("#", ...) do t[#t + 1] = tostring(select(k, ...)) end out:write(table.concat(t, "\t") .. "\n") end
+
+local image = dofile(image_path)
+if admin_stdio then
+  local last = os.time()
+  for line in io.lines() do
+    local t = os.time()
+    advance((t - last) * 1000)
+    last = t
+    local h = handlers[0]
+    if h then h(line .. "\n") end
+  end
+  os.exit(0)
+end
 for line in io.lines() do
   local cmd, rest = line:match("^(%u) ?(.*)$")
   if cmd == "U" then
@@ -60,9 +112,10 @@ for line in io.lines() do
     local h = handlers[tonumber(id)]
     if h then h(text .. "\r\n") end
   elseif cmd == "A" then
-    local reply = image.admin(rest)
-    for i = 1, #reply do print("< " .. reply[i]) end
+    print("< " .. image.admin(rest))
   elseif cmd == "W" then
     advance(tonumber(rest))
+  elseif line ~= "" then
+    io.stderr:write("stdio-hal: ignored \"" .. line:sub(1, 40) .. "\": lines are U <id> <text>, A <admin line> or W <ms>\n")
   end
 end

@@ -1,0 +1,270 @@
+// The host side of the admin protocol (docs/SPEC.md section 6): a line link
+// to a device (serial port, tcp://, or a simulator in this process), signed
+// commands, and answers checked against the device's own key with the same
+// strict COSE code as the firmware. Every request has a timeout.
+import { createConnection, type Socket } from "node:net";
+import { SerialPort } from "serialport";
+import { cborDecode, CBOR, isKind, mapBytes, mapGet, mapText, mapUint, type CborItem } from "../../firmware/core/cbor";
+import { decodeSign1, verifySign1 } from "../../firmware/core/cose";
+import { keyId } from "../../firmware/core/sha256";
+import { VERDICTS } from "../../firmware/core/verdict";
+import { SOURCE_NAMES } from "../../firmware/app/audit-log";
+import { ANSWER, CMD, CONFIG, LOG, MAX_ADMIN_LINE, STATUS } from "../../firmware/app/admin-protocol";
+import { cborEncode, sign1 } from "./cose-sign";
+import { hex, unhex } from "./keyfile";
+
+/** One request line, one reply line. */
+export interface LineLink {
+  request(line: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** The device said ERR (wrong device, stale nonce, bad signature...) or did not answer: exit 1. */
+export class DeviceError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A link to a function that answers lines (the simulator in this process). */
+export function memoryLink(handle: (line: string) => string): LineLink {
+  return { request: async (line) => handle(line), close: async () => {} };
+}
+
+/** A byte stream split into lines, each request waiting at most timeoutMs for its reply. */
+function streamLink(write: (s: string) => void, onData: (fn: (b: Buffer) => void) => void, close: () => Promise<void>, timeoutMs: number, what: string): LineLink {
+  let buffer = "";
+  const lines: string[] = [];
+  let waiter: (() => void) | undefined;
+  onData((b) => {
+    buffer += b.toString("latin1");
+    if (buffer.length > 4 * MAX_ADMIN_LINE) buffer = buffer.slice(-MAX_ADMIN_LINE * 2); // a runaway device
+    let i: number;
+    while ((i = buffer.search(/\r?\n/)) >= 0) {
+      const line = buffer.slice(0, i).replace(/\r$/, "");
+      buffer = buffer.slice(buffer[i] === "\r" ? i + 2 : i + 1);
+      if (line.startsWith("OK") || line.startsWith("ERR")) lines.push(line); // other lines (a console's echo, screens) are not replies
+    }
+    waiter?.();
+  });
+  return {
+    async request(line) {
+      if (line.length > MAX_ADMIN_LINE) throw new DeviceError("LINE_TOO_LONG", `a line holds at most ${MAX_ADMIN_LINE} characters`);
+      lines.length = 0;
+      write(line + "\n");
+      const deadline = Date.now() + timeoutMs;
+      while (lines.length === 0) {
+        const left = deadline - Date.now();
+        if (left <= 0) throw new DeviceError("TIMEOUT", `no answer from ${what} within ${timeoutMs} ms to ${line.split(" ")[0]}`);
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, left);
+          waiter = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        waiter = undefined;
+      }
+      return lines.shift()!;
+    },
+    close,
+  };
+}
+
+/** A serial port path or tcp://HOST:PORT. */
+export async function openLink(port: string, o: { baud?: number; timeoutMs?: number } = {}): Promise<LineLink> {
+  const timeoutMs = o.timeoutMs ?? 5000;
+  const tcp = /^tcp:\/\/([^:/]+):(\d+)$/.exec(port);
+  if (tcp) {
+    const sock: Socket = await new Promise((resolve, reject) => {
+      const s = createConnection({ host: tcp[1], port: Number(tcp[2]) });
+      const t = setTimeout(() => (s.destroy(), reject(new DeviceError("TIMEOUT", `cannot connect to ${port} within ${timeoutMs} ms`))), timeoutMs);
+      s.once("connect", () => (clearTimeout(t), resolve(s)));
+      s.once("error", (e) => (clearTimeout(t), reject(new DeviceError("CONNECT", `cannot connect to ${port}: ${e.message}`))));
+    });
+    return streamLink((s) => sock.write(s, "latin1"), (fn) => sock.on("data", fn), async () => void sock.destroy(), timeoutMs, port);
+  }
+  const sp = new SerialPort({ path: port, baudRate: o.baud ?? 115200, autoOpen: false });
+  await new Promise<void>((resolve, reject) => sp.open((e) => (e ? reject(new DeviceError("CONNECT", `cannot open ${port}: ${e.message}`)) : resolve())));
+  return streamLink(
+    (s) => sp.write(Buffer.from(s, "latin1")),
+    (fn) => sp.on("data", fn),
+    () => new Promise<void>((resolve) => (sp.isOpen ? sp.close(() => resolve()) : resolve())),
+    timeoutMs,
+    port,
+  );
+}
+
+export interface AdminKey {
+  secretKey: Uint8Array;
+  kid: Uint8Array;
+}
+
+/** An ADMIN line: COSE_Sign1 over {device, nonce, command, argument}. */
+export function signedCommand(key: AdminKey, deviceId: Uint8Array, nonce: Uint8Array, name: string, arg?: number | string | Map<number, number | string>): string {
+  const m = new Map<number, unknown>([[CMD.DEVICE, deviceId], [CMD.NONCE, nonce], [CMD.NAME, name]]);
+  if (arg !== undefined) m.set(CMD.ARG, arg);
+  return "ADMIN " + hex(sign1(key.secretKey, key.kid, cborEncode(m as never), { tagged: false }));
+}
+
+function okText(reply: string): string {
+  if (reply.startsWith("OK")) return reply.slice(3);
+  const m = /^ERR (\S+) ?(.*)$/.exec(reply);
+  throw new DeviceError(m ? m[1] : "ERR", m ? `${m[1]}: ${m[2]}` : reply);
+}
+
+/** Check a signed answer: the device's key, its id, our challenge, the kind. Returns the body map. */
+export function checkAnswer(hexText: string, deviceId: Uint8Array, devicePub: Uint8Array, challenge: Uint8Array, kind: string): CborItem {
+  const bad = (why: string) => new DeviceError("BAD_ANSWER", `the device's answer ${why}`);
+  if (!/^([0-9a-f]{2})+$/.test(hexText)) throw bad("is not hex");
+  const d = decodeSign1(unhex(hexText));
+  if (!d.ok) throw bad(`is not a COSE_Sign1 (${d.verdict})`);
+  if (hex(d.sign1.kid) !== hex(deviceId)) throw bad(`is signed by ${hex(d.sign1.kid)}, not by device ${hex(deviceId)}`);
+  if (!verifySign1(d.sign1, devicePub)) throw bad("does not verify with the device's public key");
+  const p = cborDecode(d.sign1.payload);
+  if (!p.ok || !isKind(p.item, CBOR.MAP)) throw bad("payload is not a map");
+  const dev = mapBytes(p.item, ANSWER.DEVICE);
+  const ch = mapBytes(p.item, ANSWER.CHALLENGE);
+  if (dev === undefined || hex(dev) !== hex(deviceId)) throw bad("names another device");
+  if (ch === undefined || hex(ch) !== hex(challenge)) throw bad("answers another challenge (a replayed answer)");
+  if (mapText(p.item, ANSWER.KIND) !== kind) throw bad(`is not a ${kind} answer`);
+  const body = mapGet(p.item, ANSWER.BODY);
+  if (body === undefined || !isKind(body, CBOR.MAP)) throw bad("has no body");
+  return body;
+}
+
+export interface DeviceStatus {
+  device: string;
+  version: string;
+  keyset: number;
+  rtc: number;
+  trusted: boolean;
+  floor: number;
+  warnings: string[];
+  logCount: number;
+  logLast: number;
+  lang: string;
+  displayMs: number;
+}
+
+export interface LogRecord {
+  device: string;
+  seq: number;
+  time: number;
+  verdict: string;
+  source: string;
+  kid: string;
+  nikHash: string;
+  warnings: number;
+}
+
+export class DeviceClient {
+  id: Uint8Array = new Uint8Array(0);
+  publicKey: Uint8Array = new Uint8Array(0);
+
+  constructor(
+    readonly link: LineLink,
+    private readonly key?: AdminKey,
+  ) {}
+
+  /** ID: the device's id and public key; the id must be the kid of that key. */
+  async identify(): Promise<{ id: string; publicKey: string }> {
+    const [id, pub] = okText(await this.link.request("ID")).split(" ");
+    if (!/^[0-9a-f]{16}$/.test(id ?? "") || !/^[0-9a-f]{64}$/.test(pub ?? "")) throw new DeviceError("BAD_ANSWER", "ID answered something else than an id and a public key");
+    if (hex(keyId(unhex(pub))) !== id) throw new DeviceError("BAD_ANSWER", "the device id is not the kid of its public key");
+    this.id = unhex(id);
+    this.publicKey = unhex(pub);
+    return { id, publicKey: pub };
+  }
+
+  /** Pin the device to a known public key (from the fleet inventory). */
+  async expect(publicKeyHex: string): Promise<void> {
+    const r = await this.identify();
+    if (r.publicKey !== publicKeyHex) throw new DeviceError("WRONG_DEVICE", `the device on this port is ${r.id}, not the enrolled one`);
+  }
+
+  async version(): Promise<string> {
+    return okText(await this.link.request("VERSION"));
+  }
+
+  async status(): Promise<DeviceStatus> {
+    if (this.id.length === 0) await this.identify();
+    const challenge = crypto.getRandomValues(new Uint8Array(16));
+    const b = checkAnswer(okText(await this.link.request("STATUS " + hex(challenge))), this.id, this.publicKey, challenge, "STATUS");
+    const warnings = mapGet(b, STATUS.WARNINGS);
+    return {
+      device: hex(this.id),
+      version: mapText(b, STATUS.VERSION) ?? "",
+      keyset: mapUint(b, STATUS.KEYSET) ?? 0,
+      rtc: mapUint(b, STATUS.RTC) ?? 0,
+      trusted: mapUint(b, STATUS.TRUSTED) === 1,
+      floor: mapUint(b, STATUS.FLOOR) ?? 0,
+      warnings: warnings?.items?.map((w) => w.text ?? "") ?? [],
+      logCount: mapUint(b, STATUS.LOG_COUNT) ?? 0,
+      logLast: mapUint(b, STATUS.LOG_LAST) ?? 0,
+      lang: mapText(b, STATUS.LANG) ?? "",
+      displayMs: mapUint(b, STATUS.DISPLAY_MS) ?? 0,
+    };
+  }
+
+  async installKeyset(bytes: Uint8Array): Promise<string> {
+    return okText(await this.link.request("KEYSET " + hex(bytes)));
+  }
+
+  /** NONCE, then the signed command; the reply text after OK. */
+  async admin(name: string, arg?: number | string | Map<number, number | string>): Promise<{ text: string; nonce: Uint8Array }> {
+    if (this.key === undefined) throw new DeviceError("NO_KEY", "this command needs --admin-key");
+    if (this.id.length === 0) await this.identify();
+    const nonce = okText(await this.link.request("NONCE"));
+    if (!/^[0-9a-f]{32}$/.test(nonce)) throw new DeviceError("BAD_ANSWER", "NONCE answered something else than a nonce");
+    const n = unhex(nonce);
+    return { text: okText(await this.link.request(signedCommand(this.key, this.id, n, name, arg))), nonce: n };
+  }
+
+  async setTime(t: number): Promise<string> {
+    return (await this.admin("TIME", t)).text;
+  }
+
+  async configure(o: { lang?: string; displayMs?: number }): Promise<string> {
+    const m = new Map<number, number | string>();
+    if (o.lang !== undefined) m.set(CONFIG.LANG, o.lang);
+    if (o.displayMs !== undefined) m.set(CONFIG.DISPLAY_MS, o.displayMs);
+    return (await this.admin("CONFIG", m)).text;
+  }
+
+  /** Every audit record, page by page, each page checked against the device's signature. */
+  async logs(progress?: (got: number, last: number) => void): Promise<LogRecord[]> {
+    const out: LogRecord[] = [];
+    let from = 0;
+    for (let page = 0; page < 10000; page++) {
+      const r = await this.admin("LOG", from);
+      const b = checkAnswer(r.text, this.id, this.publicKey, r.nonce, "LOG");
+      const items = mapGet(b, LOG.RECORDS)?.items ?? [];
+      for (const it of items) {
+        const f = it.items ?? [];
+        const n = (i: number) => f[i]?.int ?? 0;
+        const by = (i: number) => hex(f[i]?.bytes ?? new Uint8Array(8));
+        out.push({ device: hex(this.id), seq: n(0), time: n(1), verdict: VERDICTS[n(2)] ?? "?", source: SOURCE_NAMES[n(3)] ?? String(n(3)), kid: by(4), nikHash: by(5), warnings: n(6) });
+        from = n(0) + 1;
+      }
+      progress?.(out.length, mapUint(b, LOG.LAST) ?? 0);
+      if (mapUint(b, LOG.MORE) !== 1 || items.length === 0) break;
+    }
+    return out;
+  }
+
+  async clearLog(): Promise<string> {
+    return (await this.admin("LOGCLEAR")).text;
+  }
+
+  async wipe(): Promise<string> {
+    return (await this.admin("WIPE")).text;
+  }
+
+  async unlock(): Promise<string> {
+    return (await this.admin("UNLOCK")).text;
+  }
+}
