@@ -6,6 +6,9 @@ import type { Keyset } from "../firmware/core/keyset";
 import { readTable, tablesStep } from "../firmware/app/key-tables";
 import { storage } from "../firmware/targets/espruino/main";
 
+// The MAC key of the table files (app/key-tables.ts); a device derives its own from its key.
+const SECRET = fromHex("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff") as Uint8Array;
+
 function keysetWith(pub: string): Keyset {
   const publicKey = fromHex(pub) as Uint8Array;
   return { keys: [{ kid: fromHex("0102030405060708") as Uint8Array, publicKey, nbf: 0, exp: 0, usage: 1 }] } as unknown as Keyset;
@@ -13,14 +16,14 @@ function keysetWith(pub: string): Keyset {
 
 /** Make the tables in Storage (one step per call; "more" while some remain). */
 export function prepare(pub: string): string {
-  return tablesStep(storage, keysetWith(pub)) ? "more" : "done";
+  return tablesStep(storage, keysetWith(pub), SECRET) ? "more" : "done";
 }
 
 /** Register the tables from Storage and verify: the verdict, and whether the tables were there. */
 export function verify(pub: string, msg: string, sig: string): string {
   const ks = keysetWith(pub);
-  const more = tablesStep(storage, ks); // registers; makes nothing when all are stored
-  const stored = readTable(storage, ks.keys[0].kid, ks.keys[0].publicKey) !== undefined;
+  const more = tablesStep(storage, ks, SECRET); // registers; makes nothing when all are stored
+  const stored = readTable(storage, ks.keys[0].kid, ks.keys[0].publicKey, SECRET) !== undefined;
   const verdict = ed25519Verify(fromHex(pub) as Uint8Array, fromHex(msg) as Uint8Array, fromHex(sig) as Uint8Array);
   return verdict + (stored && !more ? "(tables)" : "(no tables)");
 }

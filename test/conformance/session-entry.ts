@@ -80,7 +80,7 @@ export function sessionWith(rootKid: string, rootPub: string, script: string, re
     const cmd = sp < 0 ? ev : ev.substring(0, sp);
     const arg = sp < 0 ? "" : ev.substring(sp + 1);
     out.lines.push("> " + cmd);
-    if (cmd === "time") app.setTime(Math.floor(Number(arg)));
+    if (cmd === "time") app.setTime(Math.floor(Number(arg)), kid, true); // as a root-signed TIME would (app/admin.ts checks the signature)
     else if (cmd === "keyset") {
       const b = fromHex(arg);
       const r = b === undefined ? undefined : app.installKeyset(b);
@@ -91,7 +91,7 @@ export function sessionWith(rootKid: string, rootPub: string, script: string, re
       poller.poll();
       timers.advance(1000); // every exchange is bounded: a second covers all retries
     } else if (cmd === "wait") timers.advance(Math.floor(Number(arg)));
-    else if (cmd === "lang") app.setLang(arg === "id" ? "id" : "en");
+    else if (cmd === "lang") app.configure(arg === "id" ? "id" : "en", app.displayMs());
     else if (cmd === "log") {
       const entries = app.audit.entries();
       for (let i = 0; i < entries.length; i++) {
