@@ -13,8 +13,8 @@ function device(replay = 1, o: { provision?: boolean; clearAfterMs?: number; lan
   const world = makeWorld(T0, replay);
   const d = new SimDevice({ roots: world.roots, buildTime: BUILD, version: "test", clearAfterMs: o.clearAfterMs ?? 60_000, lang: o.lang ?? "en" });
   if (o.provision !== false) {
-    expect(d.admin(`TIME ${T0}`)).toEqual(["OK"]);
-    expect(d.admin("KEYSET " + Buffer.from(world.keysetBytes).toString("hex"))).toEqual(["OK INSTALLED 1"]);
+    expect(d.admin("KEYSET " + Buffer.from(world.keysetBytes).toString("hex"))).toBe("OK INSTALLED 1");
+    expect(d.signed(world.adminKey, "TIME", T0)).toBe(`OK TIME ${T0}`);
   }
   const code = (opts: { iat?: number; ttl?: number } = {}, idn = HOLDER) =>
     issuePresentation(world.qrSigner, idn, { iat: opts.iat ?? d.rtc.seconds(), ttl: opts.ttl });
@@ -32,18 +32,22 @@ describe("verdict screens", () => {
     expect(s.lines).toEqual(["Name: Siti Aminah", "Born: 1990-12-05", "NIK: 320101******0001", "Issuer: pindai demo issuer"]);
     expect(s.warnings).toEqual([]);
     expect(last(d)).toBe("ok");
+    d.clear();
+    expect(d.screen.lines).toEqual(["Show a QR code or tap an ID card", "Device time: 2027-01-15 15:00 WIB"]); // T0 is 2027-01-15 08:00 UTC
   });
 
   it("Bahasa Indonesia is the default", () => {
     const world = makeWorld(T0);
     const d = new SimDevice({ roots: world.roots, buildTime: BUILD, version: "t" });
     expect(d.screen.title).toBe("SIAP");
-    d.admin(`TIME ${T0}`);
-    d.admin("KEYSET " + Buffer.from(world.keysetBytes).toString("hex"));
+    d.provision(world, T0);
     expect(d.scan(issuePresentation(world.qrSigner, HOLDER, { iat: T0 })).title).toBe("SAH");
-    expect(d.admin("LANG en")).toEqual(["OK"]);
+    expect(d.admin("LANG en")).toMatch(/^ERR SIGNATURE_REQUIRED/);
+    expect(d.signed(world.adminKey, "CONFIG", new Map([[1, "en"]]))).toBe("OK CONFIG en 10000");
     d.clear();
     expect(d.screen.title).toBe("READY");
+    // kept in flash: a reboot comes back in English
+    expect(d.reboot({ roots: world.roots, buildTime: BUILD, version: "t" }).screen.title).toBe("READY");
   });
 
   it("each refusal is red with a long beep and only the reason in plain words", () => {
@@ -57,10 +61,10 @@ describe("verdict screens", () => {
     cases.push(["hello world", "Not a pindai ID code"]);
     cases.push(["PD1:ABC", "Damaged or incomplete code"]);
     cases.push([code({ ttl: 200 }), "Code validity too long"]);
-    cases.push([code({ iat: T0 + 3600 }), "Code not yet valid (check clock)"]);
     cases.push([code({ iat: T0 - 3600 }), "Code expired, ask for a fresh one"]);
     cases.push([issuePresentation(makeWorld(T0).qrSigner, HOLDER, { iat: T0 }), "Unknown issuer"]);
     cases.push([issuePresentation(world.cardSigner, HOLDER, { iat: T0 }), "Issuer key not valid"]);
+    cases.push([code({ iat: T0 + 3600 }), "Code not yet valid (check clock)"]); // last: its verified iat raises the floor (below)
     for (const [text, reason] of cases) {
       d.clear();
       const s = d.scan(text);
@@ -70,12 +74,17 @@ describe("verdict screens", () => {
       expect(s.lines.join(" ")).not.toContain("Siti");
       expect(last(d)).toBe("fail");
     }
+    // A verified code from an hour ahead proves the clock is behind: not trusted until a signed time.
+    d.clear();
+    expect(d.screen.warnings).toEqual(["Device clock not trusted"]);
+    expect(d.signed(world.adminKey, "TIME", T0 + 3600)).toBe(`OK TIME ${T0 + 3600}`);
     // replay reject: the second scan of an accepted code
+    const fresh = code();
     d.clear();
-    expect(d.scan(good).color).toBe("green");
+    expect(d.scan(fresh).color).toBe("green");
     d.clear();
-    const again = d.scan(good);
-    expect(again.lines).toEqual(["This code was already used"]);
+    const again = d.scan(fresh);
+    expect(again.lines).toEqual(["Code already used: ask for a fresh code"]);
     expect(d.app.lastOutcome?.verdict).toBe("REPLAYED");
   });
 
@@ -97,12 +106,15 @@ describe("verdict screens", () => {
     d.scan(c);
     d.scan(c);
     expect(d.screen.color).toBe("green");
-    expect(d.app.audit.entries()).toHaveLength(1);
+    expect(d.app.audit.entries().filter((e) => e.source === 0)).toHaveLength(1);
   });
 
   it("no key set: never green, with the warning on the idle screen", () => {
-    const { d, code } = device(1, { provision: false });
-    d.admin(`TIME ${T0}`);
+    const { d, code, world } = device(1, { provision: false });
+    d.rtc.set(T0); // an RTC that kept its time: still no keys
+    d.clear();
+    expect(d.screen.warnings).toEqual(["No issuer keys installed"]);
+    expect(d.signed(world.rootKey, "TIME", T0)).toBe(`OK TIME ${T0}`); // a root may set the time before any key set
     expect(d.screen.warnings).toEqual(["No issuer keys installed"]);
     const s = d.scan(code());
     expect(s.color).toBe("red");
@@ -115,11 +127,13 @@ describe("verdict screens", () => {
     expect(d.screen.warnings).toEqual(["Device clock not trusted"]);
     expect(d.scan(code({ iat: 0 })).lines).toEqual(["Device clock not set"]);
     d.clear();
-    d.admin(`TIME ${BUILD - 10}`);
+    expect(d.signed(world.rootKey, "TIME", BUILD - 10)).toMatch(/^ERR BELOW_FLOOR/); // not even a root goes below the build time
+    d.rtc.set(BUILD - 10); // an RTC that came up wrong
+    d.clear();
     expect(d.screen.warnings).toEqual(["Device clock not trusted"]);
     expect(d.scan(code({ iat: BUILD - 10 })).color).toBe("red");
     d.clear();
-    d.admin(`TIME ${T0}`);
+    expect(d.signed(world.adminKey, "TIME", T0)).toBe(`OK TIME ${T0}`);
     expect(d.screen.warnings).toEqual([]);
     expect(d.scan(code()).color).toBe("green");
   });
@@ -163,9 +177,8 @@ describe("verdict screens", () => {
     d.clear();
     s = await d.tap({ ...world.cards.genuine, removeAfterReads: 0 });
     expect(s.lines).toEqual(["Card not read, tap again"]);
-    const log = d.admin("LOG");
-    expect(log.filter((l) => l.includes(" card "))).toHaveLength(5);
-    expect(log[log.length - 1]).toBe("OK 5");
+    const log = d.app.audit.entries();
+    expect(log.filter((e) => e.source === 1)).toHaveLength(5);
   });
 });
 
@@ -175,14 +188,13 @@ describe("audit log and service line", () => {
     d.scan(code());
     d.clear();
     d.scan("junk");
-    const log = d.admin("LOG");
-    expect(log).toHaveLength(3);
-    const [seq, time, verdict, source, kid, nik] = log[0].split(" ").slice(1);
-    expect([seq, time, verdict, source]).toEqual(["1", String(T0), "OK", "qr"]);
-    expect(kid).toMatch(/^[0-9a-f]{16}$/);
-    expect(nik).toMatch(/^[0-9a-f]{16}$/);
-    expect(nik).not.toBe("0000000000000000");
-    expect(log[1].split(" ")[3]).toBe("NOT_A_CREDENTIAL");
+    const log = d.app.audit.entries();
+    expect(log.map((e) => [e.seq, e.verdict, e.source])).toEqual([[1, "OK", 2], [2, "OK", 0], [3, "NOT_A_CREDENTIAL", 0]]); // the signed TIME, then the scans
+    const e = log[1];
+    expect(e.time).toBe(T0);
+    expect(e.kid).toMatch(/^[0-9a-f]{16}$/);
+    expect(e.nikHash).toMatch(/^[0-9a-f]{16}$/);
+    expect(e.nikHash).not.toBe("0000000000000000");
     const raw = JSON.stringify(d.flash.files);
     expect(raw).not.toContain(Buffer.from("Siti").toString("hex"));
     expect(raw).not.toContain(Buffer.from("3201014512900001").toString("hex"));
@@ -192,16 +204,17 @@ describe("audit log and service line", () => {
     const { d, code, world } = device();
     d.scan(code());
     const d2 = d.reboot({ roots: world.roots, buildTime: BUILD, version: "test", lang: "en" });
-    expect(d2.admin("STATUS")).toEqual(["OK 1 1 -"]);
-    expect(d2.admin("LOG")).toHaveLength(2);
+    expect(d2.admin("STATUS")).toMatch(/^OK 1 1 - \d+ \d+$/);
+    expect(d2.app.audit.entries()).toHaveLength(2);
   });
 
   it("service line errors are clear", () => {
     const { d } = device();
-    expect(d.admin("TIME soon")[0]).toMatch(/^ERR/);
-    expect(d.admin("KEYSET zz")[0]).toMatch(/^ERR/);
-    expect(d.admin("KEYSET 00")[0]).toMatch(/^ERR MALFORMED/);
-    expect(d.admin("FLY")[0]).toBe("ERR unknown command FLY");
-    expect(d.admin("VERSION")).toEqual(["OK pindai test"]);
+    expect(d.admin("TIME soon")).toMatch(/^ERR SIGNATURE_REQUIRED/);
+    expect(d.admin("KEYSET zz")).toMatch(/^ERR BAD_ARGUMENT/);
+    expect(d.admin("KEYSET 00")).toMatch(/^ERR MALFORMED/);
+    expect(d.admin("FLY")).toBe("ERR UNKNOWN_COMMAND unknown command FLY");
+    expect(d.admin("VERSION")).toBe("OK pindai test");
+    expect(d.admin("ADMIN zz")).toMatch(/^ERR MALFORMED/);
   });
 });

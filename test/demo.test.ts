@@ -11,10 +11,10 @@ it("the demo walks a device through provisioning, QR and card verdicts, and writ
   expect(r.status, r.stdout + r.stderr).toBe(0);
   const text = r.stdout.replace(/\x1b\[[0-9;]*m/g, "");
   expect(text).toContain("Demo complete.");
-  for (const s of ["Alat belum diisi kunci penerbit", "Nama: Siti Aminah", "Kode ini sudah pernah dipakai", "Kode kedaluwarsa",
+  for (const s of ["Alat belum diisi kunci penerbit", "Nama: Siti Aminah", "Kode ini sudah dipakai, minta kode baru", "ERR SIGNATURE_REQUIRED", "Kode kedaluwarsa",
     "Tanda tangan palsu", "Kartu: KTP-0001", "Kartu tidak asli", "Jam alat belum diatur", "OK INSTALLED 1"]) {
     expect(text).toContain(s);
   }
   expect(text).not.toContain("3201014512900001"); // the whole NIK is never shown or logged
-  expect(readdirSync(out).filter((f) => f.startsWith("step-"))).toHaveLength(9);
+  expect(readdirSync(out).filter((f) => f.startsWith("step-"))).toHaveLength(10);
 });

@@ -83,9 +83,10 @@ describe("key set store: power cut at every byte of an install", () => {
     expect(store.install(v1)).toMatchObject({ ok: true, outcome: "INSTALLED", version: 1 });
     expect(store.install(v2)).toMatchObject({ ok: true, version: 2 }); // now both slots are in use
     const total = v3.length + 8;
+    const floorWrite = 12; // then the version floor rises (app/flash-record.ts)
     let sawOld = 0;
     let sawNew = 0;
-    for (let cut = 0; cut <= total; cut++) {
+    for (let cut = 0; cut <= total + floorWrite; cut++) {
       const flash = cloneFlash(base);
       const s = new KeysetStore(flash, [rootOf(root)]);
       flash.cutAfter = cut;
@@ -107,7 +108,7 @@ describe("key set store: power cut at every byte of an install", () => {
       }
     }
     expect(sawOld).toBe(total); // every cut before the last byte keeps the old set
-    expect(sawNew).toBe(1);
+    expect(sawNew).toBe(1 + floorWrite);
   });
 
   it("refuses older versions and treats the same bytes as a no-op", () => {
@@ -118,14 +119,27 @@ describe("key set store: power cut at every byte of an install", () => {
     expect(store.install(signKeyset(makeKey(["root"]), [issuer], { version: 9 }))).toMatchObject({ ok: false });
   });
 
-  it("a slot damaged in flash is ignored; the other one stays in force", () => {
+  it("a slot damaged in flash is ignored, and never brings back an older key set", () => {
     const flash = new SimFlash();
     const store = new KeysetStore(flash, [rootOf(root)]);
     store.install(v1);
+    const slot0 = flash.files["keyset.0"].slice();
     store.install(v2);
-    // v1 went into slot 0, v2 into slot 1: damage one byte of v2's slot.
+    // v1 went into slot 0 and was wiped once v2 (slot 1) was committed.
+    expect(flash.files["keyset.0"]).toBeUndefined();
     expect(new KeysetStore(flash, [rootOf(root)]).current!.version).toBe(2);
-    flash.files["keyset.1"][20] ^= 1;
-    expect(new KeysetStore(flash, [rootOf(root)]).current!.version).toBe(1);
+    // The old attack: erase the newer slot so the older set (with a key the newer one revoked) comes back.
+    flash.files["keyset.0"] = slot0;
+    delete flash.files["keyset.1"];
+    const after = new KeysetStore(flash, [rootOf(root)]);
+    expect(after.current).toBeUndefined(); // below the version floor: no key set, never v1
+    expect(after.install(v1)).toMatchObject({ ok: false, reason: expect.stringMatching(/below this device's floor 2/) });
+    expect(after.install(v2)).toMatchObject({ ok: true, outcome: "INSTALLED" });
+  });
+
+  it("a minimum version compiled into the image refuses older key sets", () => {
+    const store = new KeysetStore(new SimFlash(), [rootOf(root)], 2);
+    expect(store.install(v1)).toMatchObject({ ok: false });
+    expect(store.install(v2)).toMatchObject({ ok: true, outcome: "INSTALLED" });
   });
 });

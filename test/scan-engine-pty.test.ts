@@ -38,8 +38,7 @@ describe.skipIf(!HAVE_SOCAT)("scan engine over a real pty", () => {
     devicePort = await open(link.a);
     scanner = await open(link.b);
     device.connectScanEngine(nodeSerial(devicePort));
-    device.admin(`TIME ${T0}`);
-    device.admin("KEYSET " + Buffer.from(world.keysetBytes).toString("hex"));
+    device.provision(world, T0);
   });
   afterAll(async () => {
     await new Promise((r) => devicePort?.close(r));
@@ -57,12 +56,12 @@ describe.skipIf(!HAVE_SOCAT)("scan engine over a real pty", () => {
 
     device.clear();
     scanner.write(code + "\n");
-    await until(() => device.app.audit.entries().length === 2);
+    await until(() => device.app.audit.entries().filter((e) => e.source === 0).length === 2);
     expect(device.app.lastOutcome!.verdict).toBe("REPLAYED");
 
     device.clear();
     scanner.write("X".repeat(5000) + "\r" + "hello\r");
-    await until(() => device.app.audit.entries().length === 3);
+    await until(() => device.app.audit.entries().filter((e) => e.source === 0).length === 3);
     expect(device.app.lastOutcome!.verdict).toBe("NOT_A_CREDENTIAL"); // "hello"; the overlong line was dropped whole
   });
 });

@@ -71,14 +71,14 @@ describe("scripted device session", () => {
     expect(screens.map((l) => l.split(" | ")[0] + (l.includes("|") ? " | " + l.split(" | ")[1] : ""))).toEqual([
       "screen red REJECTED | No issuer keys installed ! Device clock not trusted",
       "screen green VALID | Name: Siti Aminah",
-      "screen red REJECTED | This code was already used",
+      "screen red REJECTED | Code already used: ask for a fresh code",
       "screen red REJECTED | Forged signature or altered code",
       "screen red REJECTED | Not a pindai ID code",
       "screen green VALID | Name: Siti Aminah",
       "screen red REJECTED | Card is not genuine (a copy)",
-      "screen red DITOLAK | Kode ini sudah dipakai",
+      "screen red DITOLAK | Kode ini sudah dipakai, minta kode baru",
     ]);
-    expect(lines.filter((l) => l.startsWith("log "))).toHaveLength(8);
+    expect(lines.filter((l) => l.startsWith("log "))).toHaveLength(9); // 8 verdicts and the time setting
     expect(lines).toContain("keyset INSTALLED 1");
   });
 

@@ -64,6 +64,7 @@ describe("pindai sim with a flash file", () => {
     writeFileSync(f, "admin STATUS\nlog\n");
     const r = pindai(["sim", "--flash", flash, "--fresh", "--script", f]);
     expect(r.stdout).toMatch(/OK 1 0 /); // key set version 1 still installed; --fresh: clock unset
-    expect(r.stdout).toMatch(/LOG 1 \d+ OK qr/);
+    expect(r.stdout).toMatch(/LOG 1 \d+ OK time/); // the signed TIME of the first run's provisioning
+    expect(r.stdout).toMatch(/LOG 2 \d+ OK qr/);
   });
 });

@@ -188,6 +188,7 @@ export class AdminService {
       const t = a !== undefined && isKind(a, CBOR.UINT) ? (a.int as number) : -1;
       if (t < MIN_TIME || t > MAX_TIME) return err("BAD_ARGUMENT", "TIME takes unix seconds between " + MIN_TIME + " and " + MAX_TIME);
       // Only a root (recovery) may set a time below the floor; it lowers the floor with it.
+      if (t < app.hardFloor()) return err("BELOW_FLOOR", "the build time or the key set's issue time is " + app.hardFloor() + ": the time cannot be below it");
       if (t < app.floor() && !s.byRoot) return err("BELOW_FLOOR", "the device's time floor is " + app.floor() + ": a time below it needs a root's signature");
       app.setTime(t, s.kid, s.byRoot);
       return "OK TIME " + t;
