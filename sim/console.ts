@@ -6,6 +6,8 @@ import { jsqrDecoder } from "../firmware/targets/node/jsqr-decoder";
 import { framesFrom } from "./camera/frames";
 import { LEVELS, synthFrame } from "./camera/synth";
 import { SimDevice, type SimDeviceOptions } from "./device";
+import { serveAdminLine } from "../firmware/app/admin-line";
+import type { Serial } from "../firmware/hal/serial";
 import { DeviceClient, memoryLink } from "../host/src/device-client";
 import { SimFlash } from "./flash";
 import { VirtualRtc } from "./rtc";
@@ -84,6 +86,11 @@ export class SimConsole {
     }
     this.device.clear();
     this.phone = new Phone(this.world.qrSigner, HOLDER, () => this.device.rtc.seconds());
+  }
+
+  /** The admin line on a serial port (a pty): it follows the device across reboots. */
+  connectAdmin(serial: Serial): void {
+    serveAdminLine(serial, (line) => this.device.admin(line));
   }
 
   screen(): string[] {

@@ -88,7 +88,7 @@ export class AdminService {
       if (typeof s === "string") return s;
       return this.run(s);
     }
-    if (cmd === "TIME" || cmd === "LANG" || cmd === "LOG" || cmd === "WIPE" || cmd === "CONFIG") {
+    if (cmd === "TIME" || cmd === "LANG" || cmd === "LOG" || cmd === "WIPE" || cmd === "CONFIG" || cmd === "LOGCLEAR" || cmd === "UNLOCK") {
       return err("SIGNATURE_REQUIRED", cmd + " is an ADMIN command: sign it (pindai device)");
     }
     return err("UNKNOWN_COMMAND", "unknown command " + cmd);

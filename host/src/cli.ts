@@ -8,6 +8,8 @@ import { card } from "./commands/card";
 import { sim } from "./commands/sim";
 import { flashLuaCommand } from "./commands/flash-lua";
 import { flashCommand } from "./commands/flash";
+import { device } from "./commands/device";
+import { fleet } from "./commands/fleet";
 
 export interface Io {
   out(line: string): void;
@@ -28,6 +30,8 @@ const COMMANDS: Record<string, [Command, string]> = {
   sim: [sim, "run the verifier on virtual hardware (interactive or --script)"],
   flash: [flashCommand, "upload the Espruino image so it runs at boot, and check it"],
   "flash-lua": [flashLuaCommand, "write the Lua image through a NodeMCU-style Lua REPL"],
+  device: [device, "one device's admin line: id, status, time, key set, logs, settings, wipe (signed)"],
+  fleet: [fleet, "many devices: enroll, pull and export logs, set time, push key sets"],
 };
 
 export function usage(): string {

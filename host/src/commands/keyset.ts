@@ -12,7 +12,8 @@ export const keysetHelp = `pindai keyset --root ROOTKEY --version N --key PUBFIL
 
 Signs a key set with a root key. Each --key file (a key file or a public key
 file) adds its public key with its usage and validity window. Defaults: skew
-30 s, max validity 90 s, replay warn, next update 30 days after issue.
+30 s, max validity 90 s, replay reject (a code is accepted once per device:
+the guard asks for a fresh one), next update 30 days after issue.
 --revoke takes a presentation id (cti) in hex; --revoke-card a card serial.`;
 
 const REPLAY: Record<string, number> = { off: 0, warn: 1, reject: 2 };
@@ -46,7 +47,7 @@ export function keyset(argv: string[], io: Io): number {
   const keys: KeyEntry[] = keyFiles.map((path) => entryOf(readKeyFile(path), path));
   const issued = values.issued ? parseTime(values.issued, "issued") : nowSeconds();
   const nextUpdate = values["next-update"] ? parseTime(values["next-update"], "next-update") : issued + 30 * 86400;
-  const replayName = values.replay ?? "warn";
+  const replayName = values.replay ?? "reject";
   if (!(replayName in REPLAY)) throw new CliError(`--replay: expected off, warn or reject, got "${replayName}"`);
   const revoked = [
     ...(values.revoke ?? []).map((h: string) => parseHex(h, "revoke")),

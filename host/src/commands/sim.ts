@@ -9,7 +9,7 @@ import { nodeSerial } from "../../../firmware/targets/node/serial";
 import type { Io } from "../cli";
 
 export const simHelp = `pindai sim [--script FILE] [--lang id|en] [--replay off|warn|reject] [--fresh]
-           [--flash FILE] [--speed N] [--scan-port PATH]
+           [--flash FILE] [--speed N] [--scan-port PATH] [--admin-port PATH]
 
 Runs the verifier firmware on virtual hardware: a screen, LED and buzzer, a
 virtual clock, flash, a camera, a card reader with virtual cards, and the
@@ -19,7 +19,9 @@ the file's commands and exits 1 if any "expect" line (or command) failed.
 --fresh starts like a new device: no key set, clock not set.
 --flash keeps the device's flash in FILE; --speed runs the virtual clock N
 times faster; --scan-port reads a scan engine (or its pty) on PATH: each
-line it sends is scanned.
+line it sends is scanned. --admin-port puts the device's admin line on PATH
+(one end of a pty pair: socat -d -d pty,raw,echo=0 pty,raw,echo=0), so
+pindai device and pindai fleet can drive it from the other end.
 
 ${SIM_HELP}`;
 
@@ -34,6 +36,7 @@ export async function sim(argv: string[], io: Io): Promise<number> {
     flash: { type: "string" },
     speed: { type: "string" },
     "scan-port": { type: "string" },
+    "admin-port": { type: "string" },
   });
   if (values.help) return io.help(simHelp);
   if (values.lang !== undefined && values.lang !== "id" && values.lang !== "en") throw new CliError("--lang: id or en");
@@ -55,15 +58,22 @@ export async function sim(argv: string[], io: Io): Promise<number> {
     speed: values.speed === undefined ? 1 : Number(values.speed),
   });
   if (values.speed !== undefined && !(Number(values.speed) >= 0)) throw new CliError("--speed: a number of virtual seconds per second");
-  if (values["scan-port"] !== undefined) {
-    const port = new SerialPort({ path: values["scan-port"], baudRate: 9600, autoOpen: false });
+  const openPort = async (path: string, baudRate: number, what: string) => {
+    const port = new SerialPort({ path, baudRate, autoOpen: false });
     try {
       await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
     } catch (e) {
-      throw new CliError(`cannot open scan port ${values["scan-port"]}: ${(e as Error).message}`);
+      throw new CliError(`cannot open ${what} ${path}: ${(e as Error).message}`);
     }
-    con.device.connectScanEngine(nodeSerial(port));
+    return port;
+  };
+  if (values["scan-port"] !== undefined) {
+    con.device.connectScanEngine(nodeSerial(await openPort(values["scan-port"], 9600, "scan port")));
     con.device.display.echoTo((t) => io.out(t));
+  }
+  if (values["admin-port"] !== undefined) {
+    con.connectAdmin(nodeSerial(await openPort(values["admin-port"], 115200, "admin port")));
+    io.out(`admin line on ${values["admin-port"]}`);
   }
 
   if (script !== undefined) {

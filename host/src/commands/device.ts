@@ -1,0 +1,162 @@
+// pindai device: one device's admin line (docs/SPEC.md section 6) over a
+// serial port or tcp://. Reads need no key; everything that changes the
+// device or reads its log is signed with --admin-key for this device and a
+// fresh nonce, and what matters comes back signed by the device's own key.
+import { readFileSync, writeFileSync } from "node:fs";
+import { parse, parseInteger, parseTime, nowSeconds, required } from "../args";
+import { CliError } from "../errors";
+import { readKeyFile, requireSecret, unhex } from "../keyfile";
+import { DeviceClient, DeviceError, openLink, type AdminKey, type LogRecord } from "../device-client";
+import type { Io } from "../cli";
+
+export const deviceHelp = `pindai device id|status|time|keyset|logs|lang|display|log-clear|wipe|unlock
+              --port PATH|tcp://HOST:PORT [--admin-key FILE] [--json] [--timeout MS] [--baud N]
+
+  id                     the device's id and public key (no key needed)
+  status                 its state, signed by the device's key and checked (no key needed)
+  time [--at T]          set its clock (default: this computer's time), signed
+  keyset --keyset FILE   install a signed key set (it carries its own root signature)
+  logs [--csv FILE]      export the audit log, page by page, each page checked against the device's signature
+  lang id|en             the display language, signed
+  display MS             how long a verdict stays on screen (1000-120000 ms), signed
+  log-clear              erase the audit log (one record of who cleared it stays), signed
+  wipe --yes             back to unprovisioned: key set, log, replay memory and settings erased, signed
+  unlock                 Espruino: put the JavaScript console back on the admin line until the next boot
+                         (what pindai flash needs to replace the image), signed
+
+--admin-key is a key file with usage admin (listed in the device's key set) or a
+root of the firmware. Exit 0 done, 1 the device refused or did not answer
+(wrong device, stale nonce, bad signature, timeout), 2 usage.`;
+
+export function csvOf(records: LogRecord[]): string {
+  const rows = records.map((r) => [r.device, r.seq, r.time, new Date(r.time * 1000).toISOString(), r.verdict, r.source, r.kid, r.nikHash, r.warnings].join(","));
+  return ["device,seq,time,time_utc,verdict,source,kid,nik_hash,warnings", ...rows].join("\n") + "\n";
+}
+
+export function adminKeyOf(path: string | undefined): AdminKey | undefined {
+  if (path === undefined) return undefined;
+  const k = readKeyFile(path);
+  if (!k.usage.includes("admin") && !k.usage.includes("root")) throw new CliError(`${path} is neither an admin nor a root key (usage ${k.usage.join(",")})`);
+  return { secretKey: requireSecret(k, path), kid: unhex(k.kid) };
+}
+
+/** Run fn on a connected client; device errors are exit 1 with one line. */
+export async function withDevice(port: string, o: { key?: AdminKey; timeoutMs: number; baud?: number }, io: Io, fn: (c: DeviceClient) => Promise<number>): Promise<number> {
+  let client: DeviceClient | undefined;
+  try {
+    client = new DeviceClient(await openLink(port, { timeoutMs: o.timeoutMs, baud: o.baud }), o.key);
+    return await fn(client);
+  } catch (e) {
+    if (e instanceof DeviceError) {
+      io.err(`pindai device: ${port}: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    await client?.link.close();
+  }
+}
+
+export async function device(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    {
+      port: { type: "string", short: "p" },
+      "admin-key": { type: "string" },
+      json: { type: "boolean" },
+      timeout: { type: "string" },
+      baud: { type: "string" },
+      at: { type: "string" },
+      keyset: { type: "string" },
+      csv: { type: "string" },
+      yes: { type: "boolean" },
+    },
+    true,
+  );
+  if (values.help) return io.help(deviceHelp);
+  const [sub, arg] = positionals;
+  const subs = ["id", "status", "time", "keyset", "logs", "lang", "display", "log-clear", "wipe", "unlock"];
+  if (sub === undefined || !subs.includes(sub)) throw new CliError(`${sub ? `unknown subcommand "${sub}"` : "missing subcommand"}: ${subs.join(", ")} (pindai device --help)`);
+  const port = required(values.port, "port");
+  const timeoutMs = values.timeout ? parseInteger(values.timeout, "timeout", 100, 600000) : 5000;
+  const baud = values.baud ? parseInteger(values.baud, "baud", 300, 4000000) : undefined;
+  const signed = ["time", "logs", "lang", "display", "log-clear", "wipe", "unlock"].includes(sub);
+  if (signed && values["admin-key"] === undefined) throw new CliError(`${sub} is signed: give --admin-key FILE`);
+  const key = adminKeyOf(values["admin-key"]);
+  // Check what can be checked before touching the device.
+  let keysetBytes: Uint8Array | undefined;
+  if (sub === "keyset") {
+    const path = required(values.keyset, "keyset");
+    try {
+      keysetBytes = new Uint8Array(readFileSync(path));
+    } catch (e) {
+      throw new CliError(`cannot read key set ${path}: ${(e as Error).message}`);
+    }
+  }
+  if (sub === "lang" && arg !== "id" && arg !== "en") throw new CliError("lang takes id or en");
+  const displayMs = sub === "display" ? parseInteger(arg ?? "", "display", 1000, 120000) : 0;
+  if (sub === "wipe" && !values.yes) throw new CliError("wipe erases the key set, the audit log and the settings: add --yes");
+  const at = sub === "time" ? (values.at ? parseTime(values.at, "at") : nowSeconds()) : 0;
+  const print = (text: string, json: unknown) => io.out(values.json ? JSON.stringify(json) : text);
+
+  return withDevice(port, { key, timeoutMs, baud }, io, async (c) => {
+    const id = await c.identify();
+    switch (sub) {
+      case "id":
+        print(`device ${id.id}\npublic key ${id.publicKey}`, id);
+        return 0;
+      case "status": {
+        const s = await c.status();
+        print(
+          [
+            `device ${s.device} (answer signed by the device, checked)`,
+            `firmware ${s.version}`,
+            `key set ${s.keyset === 0 ? "none" : `version ${s.keyset}`}`,
+            `clock ${new Date(s.rtc * 1000).toISOString()} ${s.trusted ? "trusted" : "NOT TRUSTED"} (floor ${new Date(s.floor * 1000).toISOString()})`,
+            `warnings ${s.warnings.length === 0 ? "none" : s.warnings.join(", ")}`,
+            `audit log ${s.logCount} records (last ${s.logLast})`,
+            `language ${s.lang}, verdicts shown ${s.displayMs} ms`,
+          ].join("\n"),
+          s,
+        );
+        return 0;
+      }
+      case "time":
+        print(`${id.id}: ${await c.setTime(at)}`, { device: id.id, time: at });
+        return 0;
+      case "keyset":
+        print(`${id.id}: ${await c.installKeyset(keysetBytes!)}`, { device: id.id, keyset: "installed" });
+        return 0;
+      case "logs": {
+        const records = await c.logs((got, last) => io.err(`  ${got} records (device's last: ${last})`));
+        if (values.csv) {
+          try {
+            writeFileSync(values.csv, csvOf(records));
+          } catch (e) {
+            throw new CliError(`cannot write ${values.csv}: ${(e as Error).message}`);
+          }
+          io.err(`wrote ${records.length} records to ${values.csv}`);
+        }
+        if (values.json) io.out(JSON.stringify(records));
+        else if (!values.csv) for (const r of records) io.out(`${r.seq} ${new Date(r.time * 1000).toISOString()} ${r.verdict} ${r.source} ${r.kid} ${r.nikHash} ${r.warnings}`);
+        return 0;
+      }
+      case "lang":
+        print(`${id.id}: ${await c.configure({ lang: arg })}`, { device: id.id, lang: arg });
+        return 0;
+      case "display":
+        print(`${id.id}: ${await c.configure({ displayMs })}`, { device: id.id, displayMs });
+        return 0;
+      case "log-clear":
+        print(`${id.id}: ${await c.clearLog()}`, { device: id.id, cleared: true });
+        return 0;
+      case "wipe":
+        print(`${id.id}: ${await c.wipe()}`, { device: id.id, wiped: true });
+        return 0;
+      case "unlock":
+        print(`${id.id}: ${await c.unlock()}`, { device: id.id, unlocked: true });
+        return 0;
+    }
+    return 2;
+  });
+}
