@@ -16,6 +16,8 @@ import { ESPRUINO_E } from "./support/espruino";
 import { issuePresentation } from "../host/src/issuer";
 import { HOLDER, makeWorld } from "../sim/world";
 import { haveTool } from "./support/tools";
+import { luaDevice } from "./support/lua-device";
+import { DeviceClient } from "../host/src/device-client";
 
 const NOW = Math.floor(Date.now() / 1000);
 const world = makeWorld(NOW, 2, "images");
@@ -42,7 +44,7 @@ describe("npm run build", () => {
     expect(js).toContain(String(built.config.buildTime));
     expect(checkEspruino(js)).toEqual([]);
     expect(js).toMatch(/^[\x00-\x7f]*$/);
-    expect(built.sizes.espruino).toBeLessThan(80_000);
+    expect(built.sizes.espruino).toBeLessThan(100_000); // 87 KB with the admin protocol and the device key
   });
 
   it("refuses a root that is neither hex nor a file", async () => {
@@ -52,52 +54,71 @@ describe("npm run build", () => {
 
 for (const bin of ["lua5.3", "lua5.4"]) {
   describe(`the Lua image on ${bin} (stdio HAL)`, () => {
-    it("is provisioned over the service line, verifies a scan-engine line, logs it", (ctx) => {
+    it("is provisioned with the host tool over its admin line, verifies a scan-engine line, exports a signed log", async (ctx) => {
       if (!haveTool(bin)) return ctx.skip();
       const dir = mkdtempSync(join(tmpdir(), "pindai-lua-dev-"));
-      const input = [
-        "A VERSION",
-        "U 1 " + code,
-        "W 11000",
-        `A TIME ${NOW}`,
-        "A KEYSET " + keysetHex,
-        "U 1 " + code,
-        "W 11000",
-        "U 1 " + code,
-        "A LOG",
-      ].join("\n") + "\n";
-      const r = spawnSync(bin, [join(process.cwd(), "firmware/targets/lua/stdio-hal.lua"), built.lua], { cwd: dir, input, encoding: "utf8" });
-      expect(r.status, r.stderr).toBe(0);
-      const lines = r.stdout.split("\n");
-      expect(lines).toContain("< OK pindai test-image");
-      expect(lines).toContain("< OK INSTALLED 1");
-      const screens = lines.filter((l) => l.startsWith("[") && !l.includes("SIAP"));
-      expect(screens[0]).toMatch(/^\[red\] DITOLAK \| Alat belum diisi kunci penerbit/);
-      expect(screens[1]).toBe("[green] SAH | Nama: Siti Aminah | Tgl lahir: 1990-12-05 | NIK: 320101******0001 | Penerbit: pindai demo issuer");
-      expect(screens[2]).toMatch(/^\[red\] DITOLAK \| Kode ini sudah dipakai/);
-      expect(lines.filter((l) => l.startsWith("< LOG "))).toHaveLength(3);
-      // the flash files are real files next to the image, and no Ed25519 tables (off on Lua) after 22 s of timers
-      expect(readFileSync(join(dir, "keyset.0")).length).toBeGreaterThan(100);
+      const dev = luaDevice(bin, built.lua, dir);
+      try {
+        const client = new DeviceClient(dev, world.adminKey);
+        expect(await client.version()).toBe("pindai test-image");
+        dev.send("U 1 " + code);
+        await dev.waitFor(/^\[red\] DITOLAK \| Alat belum diisi kunci penerbit/);
+        expect(await dev.request(`TIME ${NOW}`)).toMatch(/^ERR SIGNATURE_REQUIRED/); // unsigned: refused
+        expect(await client.installKeyset(world.keysetBytes)).toBe("INSTALLED 1");
+        expect(await client.setTime(NOW)).toBe(`TIME ${NOW}`);
+        dev.send("W 11000");
+        let from = dev.lines.length;
+        dev.send("U 1 " + code);
+        expect(await dev.waitFor(/^\[green\]/, from)).toBe("[green] SAH | Nama: Siti Aminah | Tgl lahir: 1990-12-05 | NIK: 320101******0001 | Penerbit: pindai demo issuer");
+        dev.send("W 11000");
+        from = dev.lines.length;
+        dev.send("U 1 " + code);
+        expect(await dev.waitFor(/^\[red\]/, from)).toMatch(/^\[red\] DITOLAK \| Kode ini sudah dipakai, minta kode baru/);
+        const logs = await client.logs();
+        expect(logs.map((r) => `${r.verdict} ${r.source}`)).toEqual(["NO_KEYSET qr", "OK time", "OK qr", "REPLAYED qr"]);
+        const status = await client.status();
+        expect(status).toMatchObject({ keyset: 1, trusted: true, version: "test-image" });
+      } finally {
+        await dev.close();
+      }
+      // the flash files are real files in the flash folder, and no Ed25519 tables (off on Lua)
+      expect(readFileSync(join(dir, "keyset.0")).length + (readdirSync(dir).includes("keyset.1") ? 1 : 0)).toBeGreaterThan(100);
+      expect(readdirSync(dir)).toEqual(expect.arrayContaining(["device.key", "replay.db", "clock.floor", "audit.log"]));
       expect(readdirSync(dir).filter((f) => /^t[0-9a-fB]/.test(f))).toEqual([]);
-    });
+    }, 60_000);
   });
 }
 
 describe("the Espruino image in an Espruino-like sandbox", () => {
-  it("takes scan-engine bytes on Serial1 and the service line on the console", () => {
+  it("locks the console at boot, serves the admin protocol on the console's port, takes scan-engine bytes on Serial1", async () => {
     const files: Record<string, Uint8Array> = {};
     const logs: string[] = [];
-    const serial = () => ({ handlers: [] as Array<(s: string) => void>, setup() {}, on(ev: string, fn: (s: string) => void) { if (ev === "data") this.handlers.push(fn); }, write() {} });
+    const serial = () => ({
+      handlers: [] as Array<(s: string) => void>,
+      written: "",
+      setup() {},
+      on(ev: string, fn: (s: string) => void) {
+        if (ev === "data") this.handlers.push(fn);
+      },
+      write(d: Uint8Array | string) {
+        this.written += typeof d === "string" ? d : Buffer.from(d).toString("latin1");
+      },
+    });
     const Serial1 = serial();
+    const USB = serial();
+    const consoleMoves: unknown[] = [];
     let time = 0;
     const pins: string[] = [];
     const g: Record<string, unknown> = {
       console: { log: (s: string) => logs.push(String(s)) },
       Serial1,
       Serial2: serial(),
+      USB,
       E: {
         toUint8Array: (s: string) => new Uint8Array([...s].map((c) => c.charCodeAt(0))),
         hwRand: () => (Math.random() * 2 ** 32) >>> 0,
+        getConsole: () => "USB",
+        setConsole: (dev: unknown, opts: unknown) => consoleMoves.push([dev, opts]),
         ...ESPRUINO_E,
       },
       require: (m: string) => {
@@ -123,15 +144,31 @@ describe("the Espruino image in an Espruino-like sandbox", () => {
       ctx,
     );
     vm.runInContext(readFileSync(built.espruino, "utf8"), ctx);
-    const admin = (line: string) => vm.runInContext(`pindai(${JSON.stringify(line)})`, ctx);
-    admin(`TIME ${NOW}`);
-    admin("KEYSET " + keysetHex);
-    expect(logs).toContain("OK INSTALLED 1");
+    // The REPL left every port at boot; no global hook into the image is left behind.
+    expect(consoleMoves).toEqual([[null, { force: true }]]);
+    expect(vm.runInContext("typeof pindai", ctx)).toBe("undefined");
+    // The admin line on the console's old port (USB), driven by the host tool.
+    const link = {
+      async request(line: string) {
+        const before = USB.written.length;
+        for (const h of USB.handlers) h(line + "\r\n");
+        return USB.written.slice(before).split("\r\n")[0];
+      },
+      async close() {},
+    };
+    const client = new DeviceClient(link, world.adminKey);
+    expect(await link.request(`TIME ${NOW}`)).toMatch(/^ERR SIGNATURE_REQUIRED/);
+    expect(await link.request(`require("Storage").read("device.key")`)).toMatch(/^ERR UNKNOWN_COMMAND/); // text, never code
+    expect(await client.installKeyset(world.keysetBytes)).toBe("INSTALLED 1");
+    expect(await client.setTime(NOW)).toBe(`TIME ${NOW}`);
     for (const h of Serial1.handlers) h(code.slice(0, 100)), h(code.slice(100) + "\r\n");
     expect(logs.some((l) => l.startsWith("[green] SAH") && l.includes("Siti Aminah"))).toBe(true);
     expect(pins).toContain("LED2=1");
-    admin("LOG");
-    expect(logs.filter((l) => l.startsWith("LOG 1 "))).toHaveLength(1);
+    const records = await client.logs();
+    expect(records.map((r) => r.verdict + " " + r.source)).toEqual(["OK time", "OK qr"]);
+    // A signed UNLOCK puts the REPL back on that port (for pindai flash) until the next boot.
+    expect(await client.unlock()).toBe("UNLOCK");
+    expect(consoleMoves[1]).toEqual(["USB", { force: true }]);
   });
 });
 

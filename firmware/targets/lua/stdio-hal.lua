@@ -29,6 +29,7 @@ if image_path == nil then
   os.exit(2)
 end
 
+io.stdout:setvbuf("line") -- a host on a pipe sees each line as it is printed
 local now_us = 0
 local alarms = {}
 local handlers = {}

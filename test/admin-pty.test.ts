@@ -1,0 +1,189 @@
+// The fleet tool against real devices on real ptys (socat): the simulator
+// with its admin line on a pty, and the Lua image whose stdin/stdout are its
+// admin line (stdio-hal.lua --admin-stdio). Everything goes through the real
+// `pindai device` and `pindai fleet` commands and node-serialport.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SerialPort } from "serialport";
+import { openPtyPair, type PtyLink } from "../sim/pty";
+import { SimConsole } from "../sim/console";
+import { nodeSerial } from "../firmware/targets/node/serial";
+import { build, type BuildResult } from "../host/build/build";
+import { signedCommand } from "../host/src/device-client";
+import { writeKeyFile, newKey, hex } from "../host/src/keyfile";
+import { runCli } from "./support/cli";
+import { haveTool } from "./support/tools";
+
+const HAVE = haveTool("socat") && haveTool("lua5.4");
+const dir = mkdtempSync(join(tmpdir(), "pindai-admin-pty-"));
+
+/** A raw line on a pty, as anyone at the port could type it; the reply line. */
+async function typeLine(path: string, line: string): Promise<string> {
+  const port = new SerialPort({ path, baudRate: 115200 });
+  await new Promise((r) => port.once("open", r));
+  let got = "";
+  const done = new Promise<string>((resolve) => {
+    const t = setTimeout(() => resolve("(no answer)"), 5000);
+    port.on("data", (d: Buffer) => {
+      got += d.toString();
+      const m = /^(OK|ERR)[^\r\n]*/m.exec(got);
+      if (m) {
+        clearTimeout(t);
+        resolve(m[0]);
+      }
+    });
+  });
+  port.write(line + "\n");
+  const r = await done;
+  await new Promise((res) => port.close(res));
+  return r;
+}
+
+/** The Lua image with its admin line on a pty (socat EXEC). */
+function luaOnPty(image: string, flashDir: string): Promise<{ path: string; proc: ChildProcess }> {
+  const hal = join(process.cwd(), "firmware/targets/lua/stdio-hal.lua");
+  const proc = spawn("socat", ["-d", "-d", "pty,raw,echo=0", `EXEC:lua5.4 ${hal} --admin-stdio --flash ${flashDir} ${image},pty,raw,echo=0`]);
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const t = setTimeout(() => reject(new Error("socat: " + text)), 5000);
+    proc.stderr!.on("data", (d) => {
+      text += d.toString();
+      const m = /PTY is (\/dev\/pts\/\d+)/.exec(text);
+      if (m) {
+        clearTimeout(t);
+        resolve({ path: m[1], proc });
+      }
+    });
+  });
+}
+
+describe.skipIf(!HAVE)("pindai device and pindai fleet over real ptys", () => {
+  let sim: SimConsole;
+  let simLink: PtyLink;
+  let simPort: SerialPort;
+  let lua: { path: string; proc: ChildProcess };
+  let image: BuildResult;
+  const adminKey = join(dir, "admin.json");
+  const qrKey = join(dir, "qr.json");
+  const keysetFile = join(dir, "keyset.cbor");
+  const inventory = join(dir, "fleet.json");
+
+  beforeAll(async () => {
+    const now = Math.floor(Date.now() / 1000);
+    sim = new SimConsole({ fresh: true, lang: "en", start: now });
+    // The sim's agency keys, as files an agency keeps.
+    writeKeyFile(adminKey, { ...newKey(["admin"], 0, 0), ...keyFileOf(sim.world.adminKey, ["admin"]) });
+    writeKeyFile(qrKey, { ...newKey(["qr"], 0, 0), ...keyFileOf(sim.world.qrSigner, ["qr"]) });
+    writeFileSync(keysetFile, sim.world.keysetBytes);
+    simLink = await openPtyPair();
+    simPort = new SerialPort({ path: simLink.a, baudRate: 115200 });
+    await new Promise((r) => simPort.once("open", r));
+    sim.connectAdmin(nodeSerial(simPort));
+    // The Lua image built with the same root as the simulator's world.
+    image = await build({ roots: [hex(sim.world.roots[0].publicKey)], version: "lua-pty" }, join(dir, "dist"), () => {});
+    const flash = mkdtempSync(join(dir, "lua-flash-"));
+    lua = await luaOnPty(image.lua, flash);
+  }, 120_000);
+
+  afterAll(async () => {
+    await new Promise((r) => (simPort?.isOpen ? simPort.close(r) : r(0)));
+    simLink?.close();
+    lua?.proc.kill();
+  });
+
+  it("an unsigned TIME typed on either admin line is refused", async () => {
+    expect(await typeLine(simLink.b, "TIME 1000000000")).toMatch(/^ERR SIGNATURE_REQUIRED/);
+    expect(await typeLine(lua.path, "TIME 1000000000")).toMatch(/^ERR SIGNATURE_REQUIRED/);
+    expect(await typeLine(lua.path, "VERSION")).toBe("OK pindai lua-pty");
+  });
+
+  it("pindai device: id, key set, signed time, signed status, language, logs as CSV (simulator)", async () => {
+    const id = await runCli("device", "id", "--port", simLink.b, "--json");
+    expect(id.code, id.err).toBe(0);
+    const { id: devId } = JSON.parse(id.out);
+    expect((await runCli("device", "keyset", "--port", simLink.b, "--keyset", keysetFile)).out).toMatch(/INSTALLED 1/);
+    expect((await runCli("device", "time", "--port", simLink.b)).code).toBe(2); // signed: needs --admin-key
+    const t = await runCli("device", "time", "--port", simLink.b, "--admin-key", adminKey);
+    expect(t.code, t.err).toBe(0);
+    const st = await runCli("device", "status", "--port", simLink.b, "--json");
+    expect(JSON.parse(st.out)).toMatchObject({ device: devId, keyset: 1, trusted: true });
+    expect((await runCli("device", "lang", "id", "--port", simLink.b, "--admin-key", adminKey)).code).toBe(0);
+    sim.device.clear();
+    expect(sim.device.screen.title).toBe("SIAP");
+    await sim.run("phone");
+    const csv = join(dir, "sim-log.csv");
+    const logs = await runCli("device", "logs", "--port", simLink.b, "--admin-key", adminKey, "--csv", csv);
+    expect(logs.code, logs.err).toBe(0);
+    const rows = readFileSync(csv, "utf8").trim().split("\n");
+    expect(rows[0]).toBe("device,seq,time,time_utc,verdict,source,kid,nik_hash,warnings");
+    expect(rows.slice(1).map((r) => r.split(",")[4] + " " + r.split(",")[5])).toEqual(["OK time", "OK qr"]);
+    expect(rows[2].startsWith(devId + ",")).toBe(true);
+  });
+
+  it("a signed command recorded on the line works neither twice nor on the other device; a QR key cannot administer", async () => {
+    const [, luaId] = (await typeLine(lua.path, "ID")).split(" ");
+    const nonce = (await typeLine(lua.path, "NONCE")).slice(3);
+    const line = signedCommand(sim.world.adminKey, Buffer.from(luaId, "hex"), Buffer.from(nonce, "hex"), "TIME", Math.floor(Date.now() / 1000));
+    // the key set first, so the admin key is known there
+    expect((await runCli("device", "keyset", "--port", lua.path, "--keyset", keysetFile)).out).toMatch(/INSTALLED 1/);
+    expect(await typeLine(lua.path, line)).toMatch(/^OK TIME/);
+    expect(await typeLine(lua.path, line)).toMatch(/^ERR STALE_NONCE/); // recorded and sent again
+    await typeLine(simLink.b, "NONCE");
+    expect(await typeLine(simLink.b, line)).toMatch(/^ERR (WRONG_DEVICE|STALE_NONCE)/); // sent to the other device
+    const byQr = await runCli("device", "time", "--port", lua.path, "--admin-key", qrKey);
+    expect(byQr.code).toBe(2); // the tool refuses a QR key file before sending
+    const n3 = (await typeLine(lua.path, "NONCE")).slice(3);
+    expect(await typeLine(lua.path, signedCommand(sim.world.qrSigner, Buffer.from(luaId, "hex"), Buffer.from(n3, "hex"), "TIME", 1))).toMatch(/^ERR NOT_ADMIN/);
+  });
+
+  it("pindai fleet: enroll both, push the key set, set the time, pull logs (checked), export CSV; an unknown device is refused", async () => {
+    const ports = `${simLink.b},${lua.path}`;
+    const en = await runCli("fleet", "enroll", "--ports", ports, "--inventory", inventory);
+    expect(en.code, en.err).toBe(0);
+    const inv = JSON.parse(readFileSync(inventory, "utf8"));
+    expect(Object.keys(inv.devices)).toHaveLength(2);
+    expect((await runCli("fleet", "push-keyset", "--ports", ports, "--inventory", inventory, "--keyset", keysetFile)).code).toBe(0);
+    const st = await runCli("fleet", "set-time", "--ports", ports, "--inventory", inventory, "--admin-key", adminKey);
+    expect(st.code, st.err).toBe(0);
+    expect(st.out).toMatch(/2 device\(s\) done/);
+    const csv = join(dir, "fleet.csv");
+    const pl = await runCli("fleet", "pull-logs", "--ports", ports, "--inventory", inventory, "--admin-key", adminKey, "--csv", csv);
+    expect(pl.code, pl.err).toBe(0);
+    const rows = readFileSync(csv, "utf8").trim().split("\n").slice(1);
+    expect(new Set(rows.map((r) => r.split(",")[0])).size).toBe(2);
+    // pulling again adds nothing twice
+    const again = await runCli("fleet", "pull-logs", "--ports", ports, "--inventory", inventory, "--admin-key", adminKey);
+    expect(again.out).toMatch(/0 new/);
+    // a device that is not enrolled (another simulator on another pty)
+    const stranger = new SimConsole({ fresh: true, lang: "en" });
+    const link = await openPtyPair();
+    const p = new SerialPort({ path: link.a, baudRate: 115200 });
+    await new Promise((r) => p.once("open", r));
+    stranger.connectAdmin(nodeSerial(p));
+    const r = await runCli("fleet", "set-time", "--ports", `${link.b}`, "--inventory", inventory, "--admin-key", adminKey);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/not enrolled/);
+    await new Promise((res) => p.close(res));
+    link.close();
+    const ex = await runCli("fleet", "export", "--inventory", inventory, "--csv", join(dir, "all.csv"));
+    expect(ex.code).toBe(0);
+  });
+
+  it("a silent port fails with exit 1 within the timeout, never a hang", async () => {
+    const link = await openPtyPair(); // nobody on the other end
+    const t0 = Date.now();
+    const r = await runCli("device", "status", "--port", link.b, "--timeout", "500");
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/no answer .* within 500 ms/);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    link.close();
+  });
+}, 180_000);
+
+function keyFileOf(k: { secretKey: Uint8Array; kid: Uint8Array }, usage: Array<"admin" | "qr">) {
+  const f = newKey(usage, 0, 2 ** 32, k.secretKey);
+  return { ...f, kid: hex(k.kid) };
+}
