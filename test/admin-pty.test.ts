@@ -184,6 +184,6 @@ describe.skipIf(!HAVE)("pindai device and pindai fleet over real ptys", () => {
 }, 180_000);
 
 function keyFileOf(k: { secretKey: Uint8Array; kid: Uint8Array }, usage: Array<"admin" | "qr">) {
-  const f = newKey(usage, 0, 2 ** 32, k.secretKey);
+  const f = newKey(usage, 0, 2 ** 32, new Uint8Array(k.secretKey));
   return { ...f, kid: hex(k.kid) };
 }
