@@ -66,7 +66,7 @@ export class SimDevice {
     this.service = new AdminService(this.app);
     const link = pn532Link();
     this.emulator = link.emulator;
-    const pn = new Pn532(link.serial, timers, { ackTimeoutMs: 50, replyTimeoutMs: 300 });
+    const pn = new Pn532(link.serial, timers, { ackTimeoutMs: 200, replyTimeoutMs: 1000 } // in-memory, but the host may be busy);
     this.poller = new CardPoller(
       pn,
       nodeRandom,

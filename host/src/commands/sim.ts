@@ -1,5 +1,7 @@
 // pindai sim: the virtual verifier, interactive or driven by a script file.
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { newKey, writeKeyFile, type Usage } from "../keyfile";
 import { createInterface } from "node:readline";
 import { parse } from "../args";
 import { CliError } from "../errors";
@@ -9,7 +11,7 @@ import { nodeSerial } from "../../../firmware/targets/node/serial";
 import type { Io } from "../cli";
 
 export const simHelp = `pindai sim [--script FILE] [--lang id|en] [--replay off|warn|reject] [--fresh]
-           [--flash FILE] [--speed N] [--scan-port PATH] [--admin-port PATH]
+           [--flash FILE] [--speed N] [--scan-port PATH] [--admin-port PATH] [--write-keys DIR]
 
 Runs the verifier firmware on virtual hardware: a screen, LED and buzzer, a
 virtual clock, flash, a camera, a card reader with virtual cards, and the
@@ -22,6 +24,8 @@ times faster; --scan-port reads a scan engine (or its pty) on PATH: each
 line it sends is scanned. --admin-port puts the device's admin line on PATH
 (one end of a pty pair: socat -d -d pty,raw,echo=0 pty,raw,echo=0), so
 pindai device and pindai fleet can drive it from the other end.
+--write-keys writes the simulated agency's keys to DIR (admin.json, qr.json,
+root.pub.json, keyset.cbor) for those tools: the simulated device trusts that root.
 
 ${SIM_HELP}`;
 
@@ -37,6 +41,7 @@ export async function sim(argv: string[], io: Io): Promise<number> {
     speed: { type: "string" },
     "scan-port": { type: "string" },
     "admin-port": { type: "string" },
+    "write-keys": { type: "string" },
   });
   if (values.help) return io.help(simHelp);
   if (values.lang !== undefined && values.lang !== "id" && values.lang !== "en") throw new CliError("--lang: id or en");
@@ -71,6 +76,7 @@ export async function sim(argv: string[], io: Io): Promise<number> {
     con.device.connectScanEngine(nodeSerial(await openPort(values["scan-port"], 9600, "scan port")));
     con.device.display.echoTo((t) => io.out(t));
   }
+  if (values["write-keys"] !== undefined) writeAgencyKeys(con, values["write-keys"], io);
   if (values["admin-port"] !== undefined) {
     con.connectAdmin(nodeSerial(await openPort(values["admin-port"], 115200, "admin port")));
     io.out(`admin line on ${values["admin-port"]}`);
@@ -103,4 +109,22 @@ export async function sim(argv: string[], io: Io): Promise<number> {
   }
   rl.close();
   return 0;
+}
+
+/** The simulated agency's keys as files, for pindai device / fleet against the simulator. */
+function writeAgencyKeys(con: SimConsole, dir: string, io: Io): void {
+  const now = Math.floor(Date.now() / 1000);
+  const file = (usage: Usage[], secret: Uint8Array) => newKey(usage, now - 86400, now + 365 * 86400, new Uint8Array(secret));
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeKeyFile(join(dir, "admin.json"), file(["admin"], con.world.adminKey.secretKey));
+    writeKeyFile(join(dir, "qr.json"), file(["qr"], con.world.qrSigner.secretKey));
+    const root = file(["root"], con.world.rootKey.secretKey);
+    delete root.secretKey;
+    writeFileSync(join(dir, "root.pub.json"), JSON.stringify(root, null, 2) + "\n");
+    writeFileSync(join(dir, "keyset.cbor"), con.world.keysetBytes);
+  } catch (e) {
+    throw new CliError(`cannot write keys to ${dir}: ${(e as Error).message}`);
+  }
+  io.out(`simulated agency keys in ${dir}: admin.json, qr.json, root.pub.json, keyset.cbor`);
 }
