@@ -66,7 +66,8 @@ export class SimDevice {
     this.service = new AdminService(this.app);
     const link = pn532Link();
     this.emulator = link.emulator;
-    const pn = new Pn532(link.serial, timers, { ackTimeoutMs: 200, replyTimeoutMs: 1000 } // in-memory, but the host may be busy);
+    // In memory, but the host may be busy (a test suite on two cores): generous timeouts.
+    const pn = new Pn532(link.serial, timers, { ackTimeoutMs: 200, replyTimeoutMs: 1000 });
     this.poller = new CardPoller(
       pn,
       nodeRandom,
