@@ -28,6 +28,8 @@ export interface BuildFile {
   lang?: "id" | "en";
   clearAfterMs?: number;
   cardPollMs?: number;
+  /** Key sets below this version are never loaded or installed (rollback floor compiled in). */
+  minKeysetVersion?: number;
   espruino?: EspruinoOptions;
   lua?: LuaOptions;
 }
@@ -64,6 +66,7 @@ export async function build(file: BuildFile, outDir: string, log: (s: string) =>
     lang: b.lang ?? "id",
     clearAfterMs: b.clearAfterMs ?? 10000,
     cardPollMs: b.cardPollMs ?? 500,
+    minKeysetVersion: b.minKeysetVersion ?? 0,
   };
   if (config.roots.length === 0) log("warning: no roots in the build config: these images can never install a key set, so they never say OK");
 
@@ -129,6 +132,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       process.exit(2);
     }
     file = JSON.parse(readFileSync(values.config, "utf8"));
+    // Key files named in the config are found beside it, as well as from here.
+    const base = dirname(resolve(values.config));
+    file.roots = (file.roots ?? []).map((r) => (/^[0-9a-fA-F]{64}$/.test(r) || existsSync(r) || !existsSync(join(base, r)) ? r : join(base, r)));
   }
   build(file, resolve(values.out ?? "dist")).catch((e) => {
     console.error("build failed: " + (e as Error).message);
