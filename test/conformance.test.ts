@@ -13,6 +13,7 @@ import { base45Encode } from "../firmware/core/base45";
 import { cardAuthMessage } from "../firmware/core/card";
 import { issueCardCredential } from "../host/src/issuer";
 import { ed } from "../host/src/ed";
+import { sha256 } from "@noble/hashes/sha2.js";
 
 type Call = [string, ...string[]];
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -109,7 +110,16 @@ function tabledCalls(): Call[] {
   return calls;
 }
 
+/** The device's own key (app/identity.ts): key pair, kid, signatures; SHA-256 on block boundaries. */
+function deviceKeyCalls(): Call[] {
+  const calls: Call[] = [];
+  for (let i = 0; i < 3; i++) calls.push(["deviceSign", hex(new Uint8Array(randomBytes(32))), hex(new Uint8Array(randomBytes(i * 40)))]);
+  for (const n of [0, 3, 55, 56, 64, 119, 200]) calls.push(["sha256Hex", hex(new Uint8Array(randomBytes(n)))]);
+  return calls;
+}
+
 const suites: Record<string, Call[]> = {
+  "device key: Ed25519 signing and SHA-256": deviceKeyCalls(),
   "Wycheproof Ed25519 (151 cases)": wycheproofCalls(),
   "Ed25519 with precomputed tables": tabledCalls(),
   "CBOR Appendix A and strict-profile errors": cborCalls(),
@@ -135,6 +145,15 @@ describe("Node reference answers", () => {
       "OK", "CARD_AUTH_FAILED", "REVOKED",
     ]);
     expect(onNode["verdict table (QR and card)"][14]).toContain("KEYSET_STALE");
+    const dk = suites["device key: Ed25519 signing and SHA-256"];
+    for (let i = 0; i < 3; i++) {
+      const [pub, kid, sig] = onNode["device key: Ed25519 signing and SHA-256"][i].split(" ");
+      const seed = Buffer.from(dk[i][1], "hex");
+      expect(pub).toBe(hex(ed.getPublicKey(seed)));
+      expect(kid).toBe(hex(sha256(Buffer.from(pub, "hex")).slice(0, 8)));
+      expect(sig).toBe(hex(ed.sign(Buffer.from(dk[i][2], "hex"), seed)));
+    }
+    for (let i = 3; i < dk.length; i++) expect(onNode["device key: Ed25519 signing and SHA-256"][i]).toBe(hex(sha256(Buffer.from(dk[i][1], "hex"))));
     expect(onNode["PN532 frames"].slice(4)).toEqual([
       "ack,frame:d50332010607",
       "frame:d50332010607",

@@ -6,6 +6,7 @@
 // device checksum what it stored, load() it and report the firmware version.
 import { createRequire } from "node:module";
 import { SerialPort } from "serialport";
+import { DeviceClient, DeviceError, openLink, type AdminKey } from "./device-client";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,6 +31,8 @@ export interface FlashOptions {
   progress?: (done: number, total: number) => void;
   /** What espruino-tools prints (connection, upload notes), for --verbose. */
   log?: (line: string) => void;
+  /** A device already running pindai has its REPL locked: a signed UNLOCK (this key) opens it until it reboots. */
+  adminKey?: AdminKey;
 }
 
 export interface FlashResult {
@@ -179,8 +182,22 @@ export function flashEspruino(port: string, image: string, o: FlashOptions = {})
   return quietly(() => upload(port, image, o));
 }
 
+/** A locked pindai image answers the admin protocol, not JavaScript: ask it to UNLOCK (signed). */
+async function unlock(port: string, o: FlashOptions): Promise<void> {
+  const link = await openLink(port, { timeoutMs: o.timeoutMs ?? 10_000, baud: o.baud });
+  try {
+    await new DeviceClient(link, o.adminKey).unlock();
+  } catch (e) {
+    // No pindai image answering (a fresh Espruino): its REPL is open anyway.
+    if (!(e instanceof DeviceError && e.code === "TIMEOUT")) throw new FlashError(`unlocking the device: ${(e as Error).message}`);
+  } finally {
+    await link.close();
+  }
+}
+
 async function upload(port: string, image: string, o: FlashOptions): Promise<FlashResult> {
   const timeoutMs = o.timeoutMs ?? 10_000;
+  if (o.adminKey !== undefined) await unlock(port, o);
   const E = await loadTools();
   if (port.startsWith("tcp://")) E.Config.SERIAL_TCPIP = [port];
   serialPath = port;
@@ -274,7 +291,11 @@ async function upload(port: string, image: string, o: FlashOptions): Promise<Fla
   try {
     await connected;
     const envData = E.Core.Env.getData() as Record<string, unknown>;
-    if (!envData.BOARD) throw new FlashError(`no Espruino answered on ${port} (process.env was empty)`);
+    if (!envData.BOARD) {
+      throw new FlashError(`no Espruino answered on ${port} (process.env was empty)${o.adminKey === undefined ? ": a device running pindai keeps its console locked; give --admin-key to unlock it" : ""}`);
+    }
+    // Nothing of the old Storage survives: no planted file (a table, a key set slot) outlives a re-flash.
+    await expr("erasing Storage", `require("Storage").eraseAll(),1`, 60_000);
     const board = loadBoard(String(envData.BOARD), o.board);
     const storageFree = Number(await expr("asking for free Storage", `require("Storage").getFree()+(require("Storage").read(${JSON.stringify(BOOT_FILE)})||"").length`));
     const problems = fitProblems(envData, board.json, image.length, storageFree);
@@ -296,13 +317,17 @@ async function upload(port: string, image: string, o: FlashOptions): Promise<Fla
     if (Number(stored[1]) >>> 0 !== want) {
       throw new FlashError(`the device stored something else (CRC-32 ${stored[1]}, expected ${want}): the upload was corrupted; try again`);
     }
-    // Start it as a reset would (load() clears the interpreter and runs .bootcde), then ask it its version.
-    const started = await untilOutput("starting the image", 60_000, /\n>$/, () => serial.write("\x10load()\n", false));
-    toolLog("after load(): " + JSON.stringify(started.input));
-    // The service line answers "OK pindai <version>" once the image runs.
-    const reply = await expr("asking the image for its version", `typeof pindai=="function"?pindai("VERSION"):print("not running")`, timeoutMs, true);
-    const version = /OK pindai (\S+)/.exec(reply);
-    if (!version) throw new FlashError(`the image was stored but did not start (it said ${JSON.stringify(reply.trim())}; --verbose shows its output)`);
+    // Start it as a reset would (load() clears the interpreter and runs .bootcde). The image takes
+    // the REPL off this line and answers the admin protocol on it: ask for VERSION until it does.
+    let asking: NodeJS.Timeout | undefined;
+    const version = await untilOutput("starting the image and asking its version", 60_000, /OK pindai (\S+)/, () => {
+      serial.write("\x10load()\n", false);
+      asking = setInterval(() => serial.write("VERSION\n", false), 1000);
+    })
+      .catch((e) => {
+        throw new FlashError(`the image was stored but did not answer VERSION on its admin line (${(e as Error).message}; --verbose shows its output)`);
+      })
+      .finally(() => clearInterval(asking));
     return {
       board: board.path,
       boardName: board.json.info?.name ?? String(envData.BOARD),

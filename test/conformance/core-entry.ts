@@ -10,6 +10,8 @@ import { loadKeyset } from "../../firmware/core/keyset";
 import { verifyPresentation } from "../../firmware/core/presentation";
 import { verifyCard } from "../../firmware/core/card";
 import { ReplayCache } from "../../firmware/core/replay";
+import { ed25519PublicKey, ed25519Sign } from "../../firmware/core/ed25519-sign";
+import { keyId, sha256 } from "../../firmware/core/sha256";
 
 function hex(s: string) {
   const b = fromHex(s);
@@ -19,6 +21,16 @@ function hex(s: string) {
 
 export function ed25519(pub: string, msg: string, sig: string): string {
   return ed25519Verify(hex(pub), hex(msg), hex(sig));
+}
+
+/** The device key: its public key, its kid, and a signature (RFC 8032, deterministic). */
+export function deviceSign(seed: string, msg: string): string {
+  const pub = ed25519PublicKey(hex(seed));
+  return toHex(pub) + " " + toHex(keyId(pub)) + " " + toHex(ed25519Sign(hex(seed), pub, hex(msg)));
+}
+
+export function sha256Hex(msg: string): string {
+  return toHex(sha256(hex(msg)));
 }
 
 export function sha512Hex(msg: string): string {

@@ -31,12 +31,10 @@ declare function setTime(t: number): void;
 declare function digitalWrite(pin: any, value: number): void;
 declare function analogWrite(pin: any, value: number, opts?: any): void;
 declare const NRF: any;
-declare const USB: any;
-declare const Serial: any;
-declare const Telnet: any;
+declare const global: any;
 
 export interface UartOptions {
-  port: "Serial1" | "Serial2" | "USB" | "Serial" | "Telnet";
+  port: "Serial1" | "Serial2" | "USB" | "Telnet" | "Terminal" | "Bluetooth";
   baud: number;
   rx?: string;
   tx?: string;
@@ -57,11 +55,9 @@ export interface EspruinoOptions {
 function portObject(name: string): any {
   if (name === "Serial2") return Serial2;
   if (name === "Serial1") return Serial1;
-  // Only where the board has them.
-  if (name === "USB" && typeof USB !== "undefined") return USB;
-  if (name === "Telnet" && typeof Telnet !== "undefined") return Telnet;
-  if (name === "Serial" && typeof Serial !== "undefined") return Serial;
-  return Serial1;
+  // USB, Telnet, Terminal (Espruino for Linux's stdin), Bluetooth: only where the board has them.
+  const port = global[name];
+  return port !== undefined ? port : Serial1;
 }
 
 function uart(o: UartOptions): Serial {

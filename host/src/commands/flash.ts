@@ -3,15 +3,18 @@ import { parse, parseInteger, required } from "../args";
 import { flashEspruino, shippedBoards } from "../flash-espruino";
 import { progressLine, readImage } from "./upload";
 import type { Io } from "../cli";
+import { adminKeyOf } from "./device";
 
 export const flashHelp = `pindai flash --port PATH|tcp://HOST:PORT [--board FILE] [--image dist/espruino/pindai.js]
-             [--baud 9600] [--timeout 10000] [--verbose] [--json]
+             [--admin-key FILE] [--baud 9600] [--timeout 10000] [--verbose] [--json]
 
 Uploads the Espruino image (npm run build makes it) with espruino-tools,
 offline: reads the board's process.env, checks the image fits (Storage module,
 free Storage) using the board JSON, writes the image to Storage as .bootcde so
 it starts at boot (progress on stderr), has the device checksum what it stored,
-starts it and asks it for its firmware version.
+starts it and asks it for its firmware version on its admin line. Storage is
+erased first: nothing of the old flash (key sets, tables, the device key)
+survives a re-flash, so enroll the device again afterwards.
 
   --port      a serial port (USB or UART console), or tcp://HOST:PORT for
               Espruino's telnet console (the Linux build's --telnet: port 2323)
@@ -19,6 +22,8 @@ starts it and asks it for its firmware version.
               device reports (shipped: ${shippedBoards().join(", ")})
   --timeout   ms the device may take to answer each step (the upload itself
               gets 60 s plus 1 ms per byte)
+  --admin-key a device already running pindai keeps its console locked: a
+              signed UNLOCK with this admin (or root) key opens it until reboot
   --verbose   show what espruino-tools and the device print
 
 Exit status 0 when the device runs exactly this image, 1 when flashing failed,
@@ -33,6 +38,7 @@ export async function flashCommand(argv: string[], io: Io): Promise<number> {
     timeout: { type: "string" },
     verbose: { type: "boolean", short: "v" },
     json: { type: "boolean" },
+    "admin-key": { type: "string" },
   });
   if (values.help) return io.help(flashHelp);
   const port = required(values.port, "port");
@@ -47,6 +53,7 @@ export async function flashCommand(argv: string[], io: Io): Promise<number> {
       timeoutMs,
       progress: progressLine(io, "flash"),
       log: values.verbose ? (line) => io.err("  " + line) : undefined,
+      adminKey: adminKeyOf(values["admin-key"]),
     });
     const seconds = (Date.now() - started) / 1000;
     if (values.json) io.out(JSON.stringify({ ...r, seconds }));
