@@ -17,7 +17,7 @@ import { issuePresentation } from "../host/src/issuer";
 import { HOLDER, makeWorld } from "../sim/world";
 import { haveTool } from "./support/tools";
 import { luaDevice } from "./support/lua-device";
-import { DeviceClient } from "../host/src/device-client";
+import { DeviceClient, streamLink } from "../host/src/device-client";
 
 const NOW = Math.floor(Date.now() / 1000);
 const world = makeWorld(NOW, 2, "images");
@@ -177,7 +177,7 @@ if (!process.env.ESPRUINO) {
 }
 
 describe.skipIf(!process.env.ESPRUINO)("the Espruino image on a real Espruino (ESPRUINO names the binary)", () => {
-  it("boots, is provisioned on its console, verifies lines from a scan engine on a pty (Serial1 path), and makes its Ed25519 tables in Storage", async (ctx) => {
+  it("locks its console: nothing typed on the admin line reaches the REPL; provisioned by the host tool; verifies from a scan engine on a pty; makes its tables", async (ctx) => {
     if (!haveTool("socat")) return ctx.skip();
     const link = await openPtyPair();
     const dir = mkdtempSync(join(tmpdir(), "pindai-esp-"));
@@ -186,32 +186,46 @@ describe.skipIf(!process.env.ESPRUINO)("the Espruino image on a real Espruino (E
       join(dir, "dist"),
       () => {},
     );
-    const script = join(dir, "run.js");
-    writeFileSync(
-      script,
-      readFileSync(img.espruino, "utf8") +
-        `\npindai("TIME ${NOW}");\npindai("KEYSET ${keysetHex}");\n` +
-        // By 9 s the tables of the base point, the root and the key set's keys are made (about 1 s each here).
-        `setTimeout(function(){pindai("LOG");print("TABLES " + require("Storage").list(/^t/).length);quit();}, 9000);\n`,
-    );
-    const proc = spawn(process.env.ESPRUINO!, [script], { cwd: dir });
+    // Espruino for Linux: the console (and so the admin line) is stdin/stdout ("USB").
+    const proc = spawn(process.env.ESPRUINO!, [img.espruino], { cwd: dir, stdio: ["pipe", "pipe", "ignore"] });
+    const killer = setTimeout(() => proc.kill("SIGKILL"), 170_000); // never hang the suite
     let stdout = "";
-    proc.stdout.on("data", (d) => (stdout += d.toString()));
+    proc.stdout!.on("data", (d: Buffer) => (stdout += d.toString("latin1")));
+    const dev = streamLink((t) => proc.stdin!.write(t), (fn) => proc.stdout!.on("data", fn), async () => {}, 60_000, "espruino"); // a busy host: the device makes its tables meanwhile
     const scanner = new SerialPort({ path: link.b, baudRate: 9600 });
-    await new Promise((r) => setTimeout(r, 1500)); // boot, while the first tables are being made
-    scanner.write(code + "\r\n");
-    await new Promise((r) => setTimeout(r, 5500)); // the tables are made by now: this one verifies with them
-    scanner.write(issuePresentation(world.qrSigner, HOLDER, { iat: NOW + 7 }) + "\r\n");
-    const killer = setTimeout(() => proc.kill(), 120_000); // never hang the suite
-    await new Promise((r) => proc.on("exit", r));
-    clearTimeout(killer);
-    scanner.close();
-    link.close();
-    expect(stdout).toContain("OK INSTALLED 1");
-    expect(stdout).toMatch(/\[green\] SAH/);
-    expect(stdout).toMatch(/LOG 1 \d+ OK qr/);
-    expect(stdout).toMatch(/LOG 2 \d+ OK qr/);
-    const tables = Number(/TABLES (\d+)/.exec(stdout)?.[1]);
-    expect(tables).toBe(16 * 4); // the base point, the root, the QR key and the card key
+    try {
+      await new Promise((r) => setTimeout(r, 1500)); // boot
+      expect(await dev.request("VERSION")).toBe("OK pindai esp");
+      // An attacker at the port types JavaScript: it is a line of text, never code.
+      for (const js of ['print("RE"+"PL")', 'require("Storage").erase("keyset.floor")', "setTime(0)", "reset()"]) {
+        expect(await dev.request(js)).toMatch(/^ERR UNKNOWN_COMMAND/);
+      }
+      expect(await dev.request("\x03\x10VERSION")).toBe("OK pindai esp"); // Ctrl-C and echo-off are just bytes here
+      expect(stdout).not.toContain("REPL");
+      expect(await dev.request(`TIME ${NOW}`)).toMatch(/^ERR SIGNATURE_REQUIRED/);
+      const client = new DeviceClient(dev, world.adminKey);
+      expect(await client.installKeyset(world.keysetBytes)).toBe("INSTALLED 1");
+      const now = Math.floor(Date.now() / 1000); // after the build time of this image
+      expect(await client.setTime(now)).toBe(`TIME ${now}`);
+      const fresh = issuePresentation(world.qrSigner, HOLDER, { iat: now });
+      await new Promise((r) => setTimeout(r, 6000)); // the tables of the base point and the keys are made (about 1 s each here)
+      scanner.write(fresh + "\r\n");
+      await new Promise((r) => setTimeout(r, 3000));
+      scanner.write("hello\r\n"); // another line first: the same code still on screen is one verdict
+      await new Promise((r) => setTimeout(r, 1000));
+      scanner.write(fresh + "\r\n");
+      await new Promise((r) => setTimeout(r, 3000));
+      const logs = await client.logs();
+      expect(logs.map((r) => r.verdict + " " + r.source)).toEqual(["OK time", "OK qr", "NOT_A_CREDENTIAL qr", "REPLAYED qr"]);
+      const files = await client.status();
+      expect(files).toMatchObject({ keyset: 1, trusted: true });
+    } catch (e) {
+      throw new Error(`${(e as Error).message}; Espruino printed: ${JSON.stringify(stdout.slice(-800))}`);
+    } finally {
+      clearTimeout(killer);
+      scanner.close();
+      link.close();
+      proc.kill("SIGKILL");
+    }
   }, 180_000);
 });

@@ -7,6 +7,15 @@ import { type Bytes, alloc } from "../core/bytes";
 import type { Serial } from "../hal/serial";
 import { MAX_ADMIN_LINE } from "./admin-protocol";
 
+/** A fault inside a command is still one reply line: the host never waits in vain. */
+function answer(handle: (line: string) => string, line: string): string {
+  try {
+    return handle(line);
+  } catch (e) {
+    return "ERR INTERNAL " + String(e);
+  }
+}
+
 export function serveAdminLine(serial: Serial, handle: (line: string) => string): void {
   let parts: string[] = [];
   let length = 0;
@@ -26,7 +35,7 @@ export function serveAdminLine(serial: Serial, handle: (line: string) => string)
         if (!overlong) parts.push(piece);
         const line = overlong ? "" : parts.join("");
         if (overlong) reply("ERR LINE_TOO_LONG a line holds at most " + MAX_ADMIN_LINE + " characters");
-        else if (line.length > 0) reply(handle(line));
+        else if (line.length > 0) reply(answer(handle, line));
         parts = [];
         piece = "";
         length = 0;

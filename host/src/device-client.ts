@@ -35,7 +35,7 @@ export function memoryLink(handle: (line: string) => string): LineLink {
 }
 
 /** A byte stream split into lines, each request waiting at most timeoutMs for its reply. */
-function streamLink(write: (s: string) => void, onData: (fn: (b: Buffer) => void) => void, close: () => Promise<void>, timeoutMs: number, what: string): LineLink {
+export function streamLink(write: (s: string) => void, onData: (fn: (b: Buffer) => void) => void, close: () => Promise<void>, timeoutMs: number, what: string): LineLink {
   let buffer = "";
   const lines: string[] = [];
   let waiter: (() => void) | undefined;

@@ -32,6 +32,7 @@ declare function digitalWrite(pin: any, value: number): void;
 declare function analogWrite(pin: any, value: number, opts?: any): void;
 declare const NRF: any;
 declare const global: any;
+declare const process: any;
 
 export interface UartOptions {
   port: "Serial1" | "Serial2" | "USB" | "Telnet" | "Terminal" | "Bluetooth";
@@ -172,6 +173,9 @@ function lockConsole(o: EspruinoOptions): { admin: UartOptions; unlock: () => vo
 
 export function start(cfg: BuildConfig, o: EspruinoOptions): Device {
   const lock = lockConsole(o);
+  // Espruino for Linux reads its console and ttys only while a timer is pending
+  // (a microcontroller's UART interrupt wakes it instead): keep one there.
+  if (typeof process !== "undefined" && process.env !== undefined && process.env.BOARD === "LINUX") setInterval(() => {}, 100);
   return startDevice(cfg, { display: consoleDisplay, indicator: indicator(o), storage, rtc, timers, random }, {
     scanEngine: o.scanEngine === undefined ? undefined : uart(o.scanEngine),
     reader: o.reader === undefined ? undefined : uart(o.reader),
