@@ -15,11 +15,15 @@ import { crc32 } from "../firmware/app/crc32";
 import { openPtyPair } from "../sim/pty";
 import { runCli } from "./support/cli";
 import { haveTool } from "./support/tools";
-import { ptyExec } from "./support/pty-exec";
+import { killTree, ptyExec } from "./support/pty-exec";
+import { makeWorld } from "../sim/world";
+import { hex, newKey, writeKeyFile } from "../host/src/keyfile";
+
+const world = makeWorld(Math.floor(Date.now() / 1000), 2, "flash");
 
 const procs: ChildProcess[] = [];
 afterEach(() => {
-  while (procs.length) procs.pop()!.kill();
+  while (procs.length) killTree(procs.pop()!); // Espruino for Linux ignores SIGTERM
 });
 
 describe("pindai flash without a device", () => {
@@ -83,19 +87,35 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
   let img: BuildResult;
   let want: number;
   beforeAll(async () => {
-    img = await build({ version: "flash-test" }, mkdtempSync(join(tmpdir(), "pindai-flash-build-")), () => {});
+    img = await build({ version: "flash-test", roots: [hex(world.roots[0].publicKey)] }, mkdtempSync(join(tmpdir(), "pindai-flash-build-")), () => {});
     const bytes = readFileSync(img.espruino);
     want = crc32(bytes, 0, bytes.length);
   }, 120_000);
 
-  /** Ask an Espruino console on a pty for the running image's version. */
+  /** One admin line, its reply. */
+  async function lineOn(path: string, line: string): Promise<string> {
+    const port = new SerialPort({ path, baudRate: 9600 });
+    let seen = "";
+    port.on("data", (d: Buffer) => (seen += d.toString("latin1")));
+    try {
+      for (let i = 0; i < 50 && !/(OK|ERR)[^\r\n]*\r?\n/.test(seen); i++) {
+        if (i % 10 === 0) port.write(line + "\n");
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      return /(OK|ERR)[^\r\n]*/.exec(seen)?.[0] ?? seen;
+    } finally {
+      await new Promise((r) => port.close(r));
+    }
+  }
+
+  /** Ask the running image for its version on its admin line (its console is locked). */
   async function versionOnConsole(path: string): Promise<string> {
     const port = new SerialPort({ path, baudRate: 9600 });
     let seen = "";
     port.on("data", (d: Buffer) => (seen += d.toString("latin1")));
     try {
       for (let i = 0; i < 50 && !/OK pindai \S+/.test(seen); i++) {
-        port.write('\x10pindai("VERSION")\n');
+        port.write("VERSION\n");
         await new Promise((r) => setTimeout(r, 200));
       }
       return /OK pindai (\S+)/.exec(seen)?.[1] ?? seen;
@@ -116,12 +136,22 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
     expect(r.err).toMatch(/flash: 0% /);
     expect(r.err).toMatch(/flash: 100% /);
     // Power off and on: a fresh interpreter on the same flash file runs .bootcde.
-    first.proc.kill();
+    killTree(first.proc);
     await new Promise((res) => first.proc.on("exit", res));
     const second = await ptyExec(bin, dir);
     procs.push(second.proc);
     expect(await versionOnConsole(second.path)).toBe("flash-test");
-  }, 180_000);
+    // Its console is locked now: a re-flash needs a signed UNLOCK, and erases Storage first.
+    const idBefore = await lineOn(second.path, "ID");
+    const locked = await runCli("flash", "--port", second.path, "--image", img.espruino, "--timeout", "3000");
+    expect(locked.code).toBe(1);
+    expect(locked.err).toMatch(/give --admin-key/);
+    const rootFile = join(dir, "root.json");
+    writeKeyFile(rootFile, newKey(["root"], 0, 2 ** 32, new Uint8Array(world.rootKey.secretKey)));
+    const again = await runCli("flash", "--port", second.path, "--image", img.espruino, "--admin-key", rootFile);
+    expect(again.code, again.err).toBe(0);
+    expect(await lineOn(second.path, "ID")).not.toBe(idBefore); // Storage was wiped: a new device key
+  }, 240_000);
 
   it("over the telnet console (tcp://)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "pindai-espflash-"));

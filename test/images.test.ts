@@ -103,6 +103,9 @@ describe("the Espruino image in an Espruino-like sandbox", () => {
       write(d: Uint8Array | string) {
         this.written += typeof d === "string" ? d : Buffer.from(d).toString("latin1");
       },
+      removeAllListeners(ev: string) {
+        if (ev === "data") this.handlers = [];
+      },
     });
     const Serial1 = serial();
     const USB = serial();
@@ -169,6 +172,7 @@ describe("the Espruino image in an Espruino-like sandbox", () => {
     // A signed UNLOCK puts the REPL back on that port (for pindai flash) until the next boot.
     expect(await client.unlock()).toBe("UNLOCK");
     expect(consoleMoves[1]).toEqual(["USB", { force: true }]);
+    expect(USB.handlers).toHaveLength(0); // the admin line let go of the port
   });
 });
 

@@ -1,7 +1,7 @@
 // The agency's admin line (docs/SPEC.md section 6): one command per line,
 // exactly one reply line, "OK ..." or "ERR <CODE> <words>".
 //
-//   VERSION | ID | NONCE | STATUS [challenge hex] | KEYSET <hex>   unsigned
+//   VERSION | PING token | ID | NONCE | STATUS [challenge hex] | KEYSET <hex>   unsigned
 //   ADMIN <COSE_Sign1 hex>                                          signed
 //
 // Unsigned commands change nothing but the key set (which carries its own
@@ -70,6 +70,8 @@ export class AdminService {
     }
     const app = this.app;
     if (cmd === "VERSION") return "OK pindai " + app.config.version;
+    // PING <token>: lets a host find where its own replies begin on a line with old output.
+    if (cmd === "PING") return "OK PONG " + arg.substring(0, 32);
     if (cmd === "ID") return "OK " + toHex(app.identity.id) + " " + toHex(app.identity.publicKey);
     if (cmd === "NONCE") {
       this.nonce = app.random.bytes(NONCE_BYTES);

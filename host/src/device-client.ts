@@ -39,6 +39,10 @@ export function streamLink(write: (s: string) => void, onData: (fn: (b: Buffer) 
   let buffer = "";
   const lines: string[] = [];
   let waiter: (() => void) | undefined;
+  // Whatever the device still says about an earlier session (late replies, an echo) is not
+  // ours: the first request is preceded by PING <token>, and lines up to its PONG are dropped.
+  let synced = false;
+  let pong = "";
   onData((b) => {
     buffer += b.toString("latin1");
     if (buffer.length > 4 * MAX_ADMIN_LINE) buffer = buffer.slice(-MAX_ADMIN_LINE * 2); // a runaway device
@@ -46,16 +50,23 @@ export function streamLink(write: (s: string) => void, onData: (fn: (b: Buffer) 
     while ((i = buffer.search(/\r?\n/)) >= 0) {
       const line = buffer.slice(0, i).replace(/\r$/, "");
       buffer = buffer.slice(buffer[i] === "\r" ? i + 2 : i + 1);
-      if (line.startsWith("OK") || line.startsWith("ERR")) lines.push(line); // other lines (a console's echo, screens) are not replies
+      if (!synced) {
+        if (line === pong) synced = true;
+      } else if (line.startsWith("OK") || line.startsWith("ERR")) lines.push(line); // other lines (a console's echo, screens) are not replies
     }
     waiter?.();
   });
   return {
     async request(line) {
       if (line.length > MAX_ADMIN_LINE) throw new DeviceError("LINE_TOO_LONG", `a line holds at most ${MAX_ADMIN_LINE} characters`);
+      const deadline = Date.now() + timeoutMs;
+      if (!synced && pong === "") {
+        const token = Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString("hex");
+        pong = "OK PONG " + token;
+        write("PING " + token + "\n");
+      }
       lines.length = 0;
       write(line + "\n");
-      const deadline = Date.now() + timeoutMs;
       while (lines.length === 0) {
         const left = deadline - Date.now();
         if (left <= 0) throw new DeviceError("TIMEOUT", `no answer from ${what} within ${timeoutMs} ms to ${line.split(" ")[0]}`);

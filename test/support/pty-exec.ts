@@ -3,7 +3,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 
 export function ptyExec(command: string, cwd: string): Promise<{ path: string; proc: ChildProcess }> {
-  const socat = spawn("socat", ["-d", "-d", "pty,raw,echo=0", `EXEC:${command},pty,raw,echo=0,setsid,ctty,stderr`], { cwd });
+  // Its own process group, so killTree() ends socat and the program together.
+  const socat = spawn("socat", ["-d", "-d", "pty,raw,echo=0", `EXEC:${command},pty,raw,echo=0,setsid,ctty,stderr`], { cwd, detached: true });
   return new Promise((res, rej) => {
     let text = "";
     const timer = setTimeout(() => rej(new Error("socat: " + text)), 5000);
@@ -17,4 +18,13 @@ export function ptyExec(command: string, cwd: string): Promise<{ path: string; p
     });
     socat.on("error", rej);
   });
+}
+
+/** Kill a ptyExec'd program and socat (SIGKILL: Espruino for Linux ignores SIGTERM and SIGHUP). */
+export function killTree(proc: ChildProcess): void {
+  try {
+    if (proc.pid !== undefined) process.kill(-proc.pid, "SIGKILL");
+  } catch {
+    proc.kill("SIGKILL");
+  }
 }

@@ -168,7 +168,14 @@ function lockConsole(o: EspruinoOptions): { admin: UartOptions; unlock: () => vo
       // a board without the Nordic UART service
     }
   }
-  return { admin, unlock: () => E.setConsole(admin.port, { force: true }) };
+  return {
+    admin,
+    // The REPL takes the port back only once our line handler has let go of it.
+    unlock: () => {
+      portObject(admin.port).removeAllListeners("data");
+      E.setConsole(admin.port, { force: true });
+    },
+  };
 }
 
 export function start(cfg: BuildConfig, o: EspruinoOptions): Device {
