@@ -1,6 +1,6 @@
 // A program whose console is a pty (socat EXEC), as a device's USB console
 // would be; resolves with the pty's path. Kill the returned process to stop it.
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 
 export function ptyExec(command: string, cwd: string): Promise<{ path: string; proc: ChildProcess }> {
   // Its own process group, so killTree() ends socat and the program together.
@@ -22,6 +22,8 @@ export function ptyExec(command: string, cwd: string): Promise<{ path: string; p
 
 /** Kill a ptyExec'd program and socat (SIGKILL: Espruino for Linux ignores SIGTERM and SIGHUP). */
 export function killTree(proc: ChildProcess): void {
+  // The program runs in its own session (setsid): end socat's children by parent id first.
+  if (proc.pid !== undefined) spawnSync("pkill", ["-9", "-P", String(proc.pid)]);
   try {
     if (proc.pid !== undefined) process.kill(-proc.pid, "SIGKILL");
   } catch {
