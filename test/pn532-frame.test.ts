@@ -102,6 +102,14 @@ describe("PN532 frame parsing", () => {
     expect(out[out.length - 1]).toBe("frame");
   });
 
+  it("the last byte of a frame is not also the start of the next (found by fuzzing)", () => {
+    // NACK 00 FF FF 00, then FF 70: the NACK's final 00 and the FF after it are no start code.
+    const bytes = hex("00ffff00ff7070");
+    const whole = parseAll([bytes]);
+    expect(whole).toEqual(["nack"]);
+    expect(parseAll([...bytes].map((b) => new Uint8Array([b])))).toEqual(whole);
+  });
+
   it("a handler that resets the parser mid-chunk stops that chunk's events", () => {
     const out: string[] = [];
     const p: FrameParser = new FrameParser((ev) => {

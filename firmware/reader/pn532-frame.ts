@@ -99,8 +99,8 @@ export class FrameParser {
       while (i + 1 < b.length && !(b[i] === 0x00 && b[i + 1] === 0xff)) i++;
       this.examined += i - from + 1;
       if (i + 1 >= b.length) {
-        // no start code: keep a trailing 00 that may begin one
-        this.pos = b.length > 0 && b[b.length - 1] === 0x00 ? b.length - 1 : b.length;
+        // no start code: keep a trailing 00 that may begin one (if no frame used it)
+        this.pos = i < b.length && b[b.length - 1] === 0x00 ? b.length - 1 : b.length;
         return;
       }
       this.pos = i; // from here on, an incomplete frame is kept whole
