@@ -249,10 +249,10 @@ function scanLines(d: Uint8Array, max: number, chunk: (k: number) => number): st
 }
 
 const scanLine: Target = {
-  maxLen: 3000, // past the longest line limit tried (1021) with room for several lines
+  maxLen: 1200, // past the longest line limit tried (256) with room for several lines
   run(d) {
     if (d.length === 0) return;
-    const max = 1 + d[0] * 4; // the line limit, 1..1021
+    const max = 1 + d[0]; // the line limit, 1..256
     const body = d.subarray(1);
     const whole = scanLines(body, max, () => body.length);
     for (const l of whole) check(l.length >= 1 && l.length <= max && !/[\r\n]/.test(l), "a line empty, too long or with CR/LF");

@@ -110,6 +110,10 @@ describe("PN532 frame parsing", () => {
     expect(parseAll([...bytes].map((b) => new Uint8Array([b])))).toEqual(whole);
   });
 
+  it("an extended frame of length 0 is a bad frame, not an empty body (found by fuzzing)", () => {
+    expect(parseAll([hex("0000ffffff000000" + "00"), ACK])).toEqual(["bad-checksum", "ack"]);
+  });
+
   it("a handler that resets the parser mid-chunk stops that chunk's events", () => {
     const out: string[] = [];
     const p: FrameParser = new FrameParser((ev) => {

@@ -122,7 +122,7 @@ export class FrameParser {
       if (len === 0xff && lcs === 0xff) {
         if (i + 7 > b.length) return;
         n = b[i + 4] * 256 + b[i + 5];
-        if (((b[i + 4] + b[i + 5] + b[i + 6]) & 0xff) !== 0 || n > MAX_FRAME_DATA) {
+        if (((b[i + 4] + b[i + 5] + b[i + 6]) & 0xff) !== 0 || n === 0 || n > MAX_FRAME_DATA) {
           // A bad frame: report it and look for the next start code after this one.
           if (!this.emit(b, i + 2, { type: "bad-checksum" })) return;
           i += 2;
