@@ -28,13 +28,21 @@ export interface Instrumented {
 
 export async function buildWorker(): Promise<Instrumented> {
   let next = 0;
+  let fileStart = 0;
+  const edges: Record<string, [number, number]> = {};
+  // Jazzer's EdgeIdStrategy: consecutive ids, and each file's range kept for the report.
   const idStrategy = {
     nextEdgeId(): number {
       if (next >= MAX_EDGES) throw new Error("more edges than fuzz/coverage.ts counts");
       return next++;
     },
+    startForSourceFile(): void {
+      fileStart = next;
+    },
+    commitIdCount(filename: string): void {
+      edges[relative(ROOT, filename)] = [fileStart, next];
+    },
   };
-  const edges: Record<string, [number, number]> = {};
   const dir = join(tmpdir(), "pindai-fuzz");
   mkdirSync(dir, { recursive: true });
   const bundle = join(dir, `worker-${process.pid}.cjs`);
@@ -56,7 +64,7 @@ export async function buildWorker(): Promise<Instrumented> {
             const js = (await transform(ts, { loader: "ts", format: "esm", target: "es2022", sourcefile: args.path })).code;
             if (NOT_INSTRUMENTED.test(args.path)) return { contents: js, loader: "js" };
             // Synchronous from here: loads run concurrently, and a file's edge ids must be consecutive.
-            const start = next;
+            idStrategy.startForSourceFile();
             const out = transformSync(js, {
               filename: args.path,
               babelrc: false,
@@ -64,7 +72,7 @@ export async function buildWorker(): Promise<Instrumented> {
               sourceType: "module",
               plugins: [codeCoverage(idStrategy), compareHooks],
             });
-            edges[relative(ROOT, args.path)] = [start, next];
+            idStrategy.commitIdCount(args.path);
             return { contents: out!.code!, loader: "js" };
           });
         },
