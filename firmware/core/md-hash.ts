@@ -31,7 +31,7 @@ export function nativeHash(name: string): ((m: Bytes) => Bytes) | undefined {
  * (from `full`), 0x80, zeros, and the length in bits big-endian in the last
  * `lengthBytes` bytes (8 for SHA-256, 16 for SHA-512); one or two blocks.
  */
-export function paddedTail(msg: Bytes, full: number, blockLen: number, lengthBytes: number): Bytes {
+function paddedTail(msg: Bytes, full: number, blockLen: number, lengthBytes: number): Bytes {
   const n = msg.length;
   const tailLen = n - full < blockLen - lengthBytes ? blockLen : 2 * blockLen;
   const tail = alloc(tailLen);
@@ -47,7 +47,7 @@ export function paddedTail(msg: Bytes, full: number, blockLen: number, lengthByt
 }
 
 /** The state words, big-endian, as the digest. */
-export function wordsToBytes(st: number[]): Bytes {
+function wordsToBytes(st: number[]): Bytes {
   const out = alloc(4 * st.length);
   for (let i = 0; i < st.length; i++) {
     const w = st[i];
@@ -57,4 +57,18 @@ export function wordsToBytes(st: number[]): Bytes {
     out[4 * i + 3] = w & 255;
   }
   return out;
+}
+
+/**
+ * The whole hash: the state from `h0`, every whole block of `msg`, then the
+ * padded tail (FIPS 180-4 6.2.2 / 6.4.2 around the `block` function).
+ */
+export function mdHash(msg: Bytes, h0: number[], blockLen: number, lengthBytes: number, block: (st: number[], m: Bytes, off: number) => void): Bytes {
+  const st: number[] = [];
+  for (let i = 0; i < h0.length; i++) st.push(h0[i]);
+  const full = msg.length - (msg.length % blockLen);
+  for (let off = 0; off < full; off += blockLen) block(st, msg, off);
+  const tail = paddedTail(msg, full, blockLen, lengthBytes);
+  for (let off = 0; off < tail.length; off += blockLen) block(st, tail, off);
+  return wordsToBytes(st);
 }

@@ -2,7 +2,7 @@
 // (SPEC section 4). 32-bit words kept unsigned with `>>> 0`.
 // Cost: 64 rounds per 64-byte block, ~15 32-bit operations a round.
 import { type Bytes, slice } from "./bytes";
-import { nativeHash, paddedTail, wordsToBytes } from "./md-hash";
+import { mdHash, nativeHash } from "./md-hash";
 
 // FIPS 180-4 4.2.2: the first 32 bits of the fractional parts of the cube
 // roots of the first 64 primes.
@@ -71,15 +71,7 @@ function block(st: number[], m: Bytes, off: number): void {
 const NATIVE = nativeHash("SHA256");
 
 export function sha256(msg: Bytes): Bytes {
-  if (NATIVE !== undefined) return NATIVE(msg);
-  const st: number[] = [];
-  for (let i = 0; i < 8; i++) st.push(H0[i]);
-  const n = msg.length;
-  const full = n - (n % 64);
-  for (let off = 0; off < full; off += 64) block(st, msg, off);
-  const tail = paddedTail(msg, full, 64, 8);
-  for (let off = 0; off < tail.length; off += 64) block(st, tail, off);
-  return wordsToBytes(st);
+  return NATIVE !== undefined ? NATIVE(msg) : mdHash(msg, H0, 64, 8, block);
 }
 
 /** SPEC 4: a key's id is the first 8 bytes of SHA-256 of its 32-byte public key. */

@@ -2,7 +2,7 @@
 // halves (hi, lo) held in two Int32-range numbers, added with explicit carries.
 // Cost: 80 rounds per 128-byte block, ~20 32-bit operations a round.
 import type { Bytes } from "./bytes";
-import { nativeHash, paddedTail, wordsToBytes } from "./md-hash";
+import { mdHash, nativeHash } from "./md-hash";
 
 // FIPS 180-4 4.2.3: the first 64 bits of the fractional parts of the cube
 // roots of the first 80 primes, as hi/lo halves.
@@ -110,13 +110,5 @@ function block(st: number[], m: Bytes, off: number): void {
 const NATIVE = nativeHash("SHA512");
 
 export function sha512(msg: Bytes): Bytes {
-  if (NATIVE !== undefined) return NATIVE(msg);
-  const st: number[] = [];
-  for (let i = 0; i < 16; i++) st.push(H0[i]);
-  const n = msg.length;
-  const full = n - (n % 128);
-  for (let off = 0; off < full; off += 128) block(st, msg, off);
-  const tail = paddedTail(msg, full, 128, 16);
-  for (let off = 0; off < tail.length; off += 128) block(st, tail, off);
-  return wordsToBytes(st);
+  return NATIVE !== undefined ? NATIVE(msg) : mdHash(msg, H0, 128, 16, block);
 }
