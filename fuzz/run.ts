@@ -19,6 +19,8 @@ export interface FuzzOptions {
   hangSeconds: number;
   save: boolean;
   seed: number;
+  /** A CommonJS module with more targets (tests); they have no source files to cover. */
+  module?: string;
   /** Where crash and hang inputs go (undefined: not written). */
   crashDir?: string;
   log?: (line: string) => void;
@@ -58,10 +60,11 @@ function runTarget(build: Instrumented, target: string, o: FuzzOptions): Promise
       edgeCount: build.edgeCount,
       corpusDir: join(CORPUS_DIR, target),
       save: o.save,
+      module: o.module,
       progress,
     },
   });
-  const files = TARGET_FILES[target];
+  const files = TARGET_FILES[target] ?? [];
   const own = (covered: Uint8Array | undefined) => {
     let hit = 0;
     let all = 0;

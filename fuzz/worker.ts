@@ -18,12 +18,16 @@ export interface WorkerJob {
   corpusDir: string;
   /** Write inputs that reach new coverage into corpusDir. */
   save: boolean;
+  /** A CommonJS module with more (uninstrumented) targets: the tests' planted bugs. */
+  module?: string;
   /** Int32 [execs, input length] then the current input's bytes. */
   progress: SharedArrayBuffer;
 }
 
 const job = workerData as WorkerJob;
-const target = TARGETS[job.target];
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const target = TARGETS[job.target] ?? (job.module ? require(job.module)[job.target] : undefined);
+if (target === undefined) throw new Error(`no fuzz target "${job.target}"`);
 const head = new Int32Array(job.progress, 0, 2);
 const current = new Uint8Array(job.progress, 8);
 

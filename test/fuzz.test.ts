@@ -2,7 +2,8 @@
 // itself: coverage feedback must lead it to a bug that random inputs would
 // not reach. `npm run fuzz` runs the long campaigns (README, "Fuzzing").
 import { describe, expect, it } from "vitest";
-import { readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { counters } from "../fuzz/coverage";
 import { Fuzzer } from "../fuzz/engine";
@@ -43,4 +44,16 @@ describe("fuzzing", () => {
     expect(r.crashes.map((c) => c.message)).toEqual(["Error: planted"]);
     expect(Array.from(r.crashes[0].input.subarray(0, 4))).toEqual([0x50, 0x44, 0x31, 0x3a]);
   });
+
+  it("a run that never returns is reported as a hang, with its input, and a throw as a crash", async () => {
+    const module = join(mkdtempSync(join(tmpdir(), "pindai-fuzz-test-")), "planted.cjs");
+    writeFileSync(
+      module,
+      `exports.hang = { maxLen: 8, run(d) { if (d.length === 3) for (;;) {} } };
+       exports.crash = { maxLen: 8, run(d) { if (d.length === 2) throw new RangeError("planted " + d.length); } };`,
+    );
+    const [hang, crash] = await fuzz({ targets: ["hang", "crash"], runs: 5000, seconds: 0, hangSeconds: 1, save: false, seed: 1, module });
+    expect(hang.findings.map((f) => [f.kind, f.input.length])).toEqual([["hang", 3]]);
+    expect(crash.findings.map((f) => [f.kind, f.message, f.input.length])).toEqual([["crash", "RangeError: planted 2", 2]]);
+  }, 60_000);
 });
