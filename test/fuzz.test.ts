@@ -13,12 +13,13 @@ import { TARGETS } from "../fuzz/targets";
 describe("fuzzing", () => {
   it("every target runs its corpus and a few seconds of mutations with no crash and no hang", async () => {
     const names = Object.keys(TARGETS);
+    const corpusSize = Object.fromEntries(names.map((t) => [t, readdirSync(join(CORPUS_DIR, t)).length]));
     const reports = await fuzz({ targets: names, runs: 0, seconds: 2.5, hangSeconds: 10, save: false, seed: Date.now() % 1e9 });
     const text = reports.map(formatReport).join("\n");
     console.log(text);
     for (const r of reports) {
       expect(r.findings, `${r.target}:\n${text}`).toEqual([]);
-      expect(r.seeds, `${r.target} has a corpus in fuzz/corpus`).toBe(readdirSync(join(CORPUS_DIR, r.target)).length);
+      expect(r.seeds, `${r.target} runs its whole corpus in fuzz/corpus`).toBeGreaterThanOrEqual(corpusSize[r.target]);
       expect(r.seeds).toBeGreaterThan(0);
       expect(r.execs).toBeGreaterThan(r.seeds + 500);
       expect(r.covered / r.edges, `${r.target} covers its parser`).toBeGreaterThan(0.5);
