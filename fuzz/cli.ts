@@ -1,17 +1,19 @@
-// npm run fuzz -- [TARGET ...] [--seconds S | --runs N] [--hang S] [--no-save] [--seed N]
+// npm run fuzz -- [TARGET ...] [--seconds S | --runs N] [--hang S] [--no-save] [--seed N] [--uncovered]
 // Exit 0: no crash and no hang; 1: something found (inputs in fuzz/crashes/);
 // 2: usage error.
 import { parseArgs } from "node:util";
 import { CRASH_DIR, fuzz } from "./run";
 import { TARGETS } from "./targets";
 
-const HELP = `npm run fuzz -- [TARGET ...] [--seconds S] [--runs N] [--hang S] [--no-save] [--seed N]
+const HELP = `npm run fuzz -- [TARGET ...] [--seconds S] [--runs N] [--hang S] [--no-save] [--seed N] [--uncovered]
 
 Coverage-guided fuzzing of every parser (fuzz/targets.ts): ${Object.keys(TARGETS).join(", ")}.
 Each target starts from its corpus in fuzz/corpus/TARGET/ and, unless
 --no-save, adds there every input that reaches new coverage. Stops per target
 after --runs executions or --seconds (default 10 s). A run longer than --hang
-seconds (default 5) is a hang. Crash and hang inputs go to fuzz/crashes/.`;
+seconds (default 5) is a hang. Crash and hang inputs go to fuzz/crashes/.
+--uncovered lists the code behind every edge of the target's parser that no
+run reached (with --runs 1: what the corpus alone reaches).`;
 
 function fail(msg: string): never {
   process.stderr.write(`fuzz: ${msg}\n`);
@@ -29,6 +31,7 @@ async function main(): Promise<number> {
         hang: { type: "string" },
         seed: { type: "string" },
         "no-save": { type: "boolean" },
+        uncovered: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -55,6 +58,7 @@ async function main(): Promise<number> {
     hangSeconds: num(values.hang, "hang", 5),
     save: !values["no-save"],
     seed: num(values.seed, "seed", Date.now() % 1e9),
+    showUncovered: values.uncovered,
     crashDir: CRASH_DIR,
     log: (l) => process.stdout.write(l + "\n"),
   });

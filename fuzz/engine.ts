@@ -8,13 +8,15 @@
 // input that reaches a new (edge, hit-count bucket) pair, mutate corpus
 // entries with libFuzzer's byte-level mutations plus the values the code was
 // seen comparing against, and report inputs that throw or break an invariant.
-import { cmpValues, counters } from "./coverage";
+import { counters, dictionaryEntry } from "./coverage";
 
 export interface Target {
   /** Run one input; throw (an Error) when the code under test misbehaves. */
   run(data: Uint8Array): void;
   /** Longest input worth trying. */
   maxLen: number;
+  /** A structure-aware mutation, tried for half the runs (undefined: it does not apply to this input). */
+  mutate?: (d: Uint8Array, rand: (n: number) => number) => Uint8Array | undefined;
 }
 
 export interface LoopOptions {
@@ -97,6 +99,10 @@ export class Fuzzer {
   }
 
   private mutate(input: Uint8Array): Uint8Array {
+    if (this.target.mutate && this.rand(2) === 0) {
+      const m = this.target.mutate(input, (n) => this.rand(n));
+      if (m !== undefined) return m.length > this.target.maxLen ? m.subarray(0, this.target.maxLen) : m;
+    }
     let d = Array.from(input);
     const maxLen = this.target.maxLen;
     const times = 1 + this.rand(4);
@@ -137,8 +143,9 @@ export class Fuzzer {
         }
         case 8: // insert a value the code compared against
         case 9: { // ... or overwrite with one
-          if (cmpValues.length === 0) break;
-          const v = Array.from(cmpValues[this.rand(cmpValues.length)]);
+          const entry = dictionaryEntry((n) => this.rand(n));
+          if (entry === undefined) break;
+          const v = Array.from(entry);
           if (t % 2 === 0) d.splice(pos, 0, ...v);
           else d.splice(pos, v.length, ...v);
           break;

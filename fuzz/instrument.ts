@@ -2,7 +2,7 @@
 // module, and only those, is instrumented with Jazzer.js's babel plugins
 // (edge counters and compare hooks). Returns the bundle's path and which edge
 // ids belong to which source file (for coverage per parser).
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,15 +21,15 @@ const NOT_INSTRUMENTED = /firmware\/core\/(sha256|sha512|field25519|ed25519[-\w]
 
 export interface Instrumented {
   bundle: string;
-  /** Source file (relative to the repository) -> [first edge id, last + 1). */
-  edges: Record<string, [number, number]>;
+  /** Source file (relative to the repository) -> the ids of its edges that are in the bundle. */
+  edges: Record<string, number[]>;
   edgeCount: number;
 }
 
 export async function buildWorker(): Promise<Instrumented> {
   let next = 0;
   let fileStart = 0;
-  const edges: Record<string, [number, number]> = {};
+  const ranges: Record<string, [number, number]> = {};
   // Jazzer's EdgeIdStrategy: consecutive ids, and each file's range kept for the report.
   const idStrategy = {
     nextEdgeId(): number {
@@ -40,7 +40,7 @@ export async function buildWorker(): Promise<Instrumented> {
       fileStart = next;
     },
     commitIdCount(filename: string): void {
-      edges[relative(ROOT, filename)] = [fileStart, next];
+      ranges[relative(ROOT, filename)] = [fileStart, next];
     },
   };
   const dir = join(tmpdir(), "pindai-fuzz");
@@ -79,5 +79,12 @@ export async function buildWorker(): Promise<Instrumented> {
       },
     ],
   });
+  // Code the bundler left out (functions no target calls) has no edges to reach.
+  const present = new Set(Array.from(readFileSync(bundle, "utf8").matchAll(/incrementCounter\((\d+)\)/g), (m) => Number(m[1])));
+  const edges: Record<string, number[]> = {};
+  for (const [file, [a, b]] of Object.entries(ranges)) {
+    edges[file] = [];
+    for (let id = a; id < b; id++) if (present.has(id)) edges[file].push(id);
+  }
   return { bundle, edges, edgeCount: next };
 }

@@ -2,7 +2,7 @@
 // watchdog, and report executions, coverage, crashes and hangs per target.
 // Used by `npm run fuzz` (fuzz/cli.ts) and by test/fuzz.test.ts.
 import { createHash } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { buildWorker, ROOT, type Instrumented } from "./instrument";
@@ -19,6 +19,8 @@ export interface FuzzOptions {
   hangSeconds: number;
   save: boolean;
   seed: number;
+  /** List the code behind each edge of the target's files that no run reached. */
+  showUncovered?: boolean;
   /** A CommonJS module with more targets (tests); they have no source files to cover. */
   module?: string;
   /** Where crash and hang inputs go (undefined: not written). */
@@ -43,6 +45,21 @@ export interface TargetReport {
   covered: number;
   edges: number;
   findings: Finding[];
+  /** With showUncovered: "file: code" for each edge not reached. */
+  uncovered?: string[];
+}
+
+/** The instrumented code right after edge `id`'s counter: enough to find the spot in the source. */
+function codeAt(bundleText: string, id: number): string {
+  const mark = `Fuzzer.coverageTracker.incrementCounter(${id})`;
+  const at = bundleText.indexOf(mark);
+  if (at < 0) return "?";
+  return bundleText
+    .slice(at + mark.length, at + mark.length + 400)
+    .replace(/Fuzzer\.coverageTracker\.incrementCounter\(\d+\)[;,]?\s*/g, "")
+    .replace(/Fuzzer\.tracer\.trace\w+\(([^,]+), ([^,]+), "([^"]+)", \d+\)/g, "$1 $3 $2")
+    .replace(/\s+/g, " ")
+    .slice(0, 110);
 }
 
 const MAX_INPUT = 1 << 16;
@@ -69,9 +86,9 @@ function runTarget(build: Instrumented, target: string, o: FuzzOptions): Promise
     let hit = 0;
     let all = 0;
     for (const f of files) {
-      const [a, b] = build.edges[f] ?? [0, 0];
-      all += b - a;
-      if (covered) for (let i = a; i < b; i++) hit += covered[i];
+      const ids = build.edges[f] ?? [];
+      all += ids.length;
+      if (covered) for (const i of ids) hit += covered[i];
     }
     return { hit, all };
   };
@@ -99,7 +116,13 @@ function runTarget(build: Instrumented, target: string, o: FuzzOptions): Promise
     worker.once("message", (m) => {
       clearInterval(watchdog);
       const { hit, all } = own(m.covered);
+      const uncovered: string[] = [];
+      if (o.showUncovered) {
+        const text = readFileSync(build.bundle, "utf8");
+        for (const f of files) for (const i of build.edges[f] ?? []) if (!m.covered[i]) uncovered.push(`${f}: ${codeAt(text, i)}`);
+      }
       resolve({
+        uncovered,
         target,
         execs: m.execs,
         seconds: m.ms / 1000,
@@ -146,5 +169,6 @@ export function formatReport(r: TargetReport): string {
       `crashes ${r.findings.filter((f) => f.kind === "crash").length}  hangs ${r.findings.filter((f) => f.kind === "hang").length}`,
   ];
   for (const f of r.findings) lines.push(`  ${f.kind}: ${f.message}${f.file ? ` (input: ${f.file})` : ""}`);
+  for (const u of r.uncovered ?? []) lines.push(`  not reached: ${u}`);
   return lines.join("\n");
 }

@@ -57,7 +57,14 @@ function cardScript(credential: Uint8Array, secretKey: Uint8Array): Uint8Array {
 const reply = u8([0x00, 0x00, 0xff, 0x06, 0xfa, 0xd5, 0x03, 0x32, 0x01, 0x06, 0x07, 0xe8, 0x00]);
 const seeds: Record<string, Uint8Array[]> = {
   base45: ["BB8", "%69 VD92EX0", "UJCLQE7W581", "QED8WEX0", "GGW", qrText.slice(4), untagged.slice(4), base45Encode(withCrit)].map(ascii),
-  cbor: [...cborVectors.map((v) => new Uint8Array(Buffer.from(v.hex, "hex"))), qrCose, card.credential, w.keysetBytes, ...keysetPayloads],
+  cbor: [
+    ...cborVectors.map((v) => new Uint8Array(Buffer.from(v.hex, "hex"))),
+    // The strict profile's edges (SPEC 1), as test/conformance.test.ts has them, and -2^53.
+    ...["1817", "5f4101ff", "a201010102", "62c328", "81".repeat(16) + "00", "1b0020000000000000", "3b001fffffffffffff", "0000"].map(
+      (h) => new Uint8Array(Buffer.from(h, "hex")),
+    ),
+    qrCose, card.credential, w.keysetBytes, ...keysetPayloads,
+  ],
   cose: [qrCose, (base45Decode(untagged.slice(4)) as { bytes: Uint8Array }).bytes, withCrit, card.credential, w.keysetBytes],
   keyset: [...keysetPayloads, w.keysetBytes],
   claims: [payloadOf(qrCose), payloadOf(card.credential), payloadOf(w.cards.expired.credential), cardPayload({ iss: "i", sub: "S", iat: 0, exp: 1, cardPublicKey: new Uint8Array(32), idn: HOLDER })],

@@ -3,6 +3,7 @@
 // promises: never throw, never loop without end, stay inside its limits, and
 // (where the format allows one) give a result that round-trips.
 import type { Target } from "./engine";
+import { mutateCbor } from "./cbor-mutator";
 import { base45Decode, base45Encode, BASE45_MAX_BYTES } from "../firmware/core/base45";
 import { type CborItem, CBOR, cborDecode, encodeHead, encodeBytes, encodeText } from "../firmware/core/cbor";
 import { concat, equal, slice } from "../firmware/core/bytes";
@@ -59,6 +60,7 @@ function reencode(it: CborItem): Uint8Array {
 }
 
 const cbor: Target = {
+  mutate: mutateCbor,
   maxLen: 4096,
   run(d) {
     const r = cborDecode(d);
@@ -73,6 +75,7 @@ const cbor: Target = {
 
 // --- COSE_Sign1 (SPEC 2) ------------------------------------------------------
 const cose: Target = {
+  mutate: mutateCbor,
   maxLen: 4096,
   run(d) {
     const r = decodeSign1(d);
@@ -88,6 +91,7 @@ const cose: Target = {
 
 // --- key set payload (SPEC 4), and the signed envelope before its signature ----
 const keyset: Target = {
+  mutate: mutateCbor,
   maxLen: 16384,
   run(d) {
     const env = loadKeyset(d, []); // no roots: must stop at "not a root", never OK
@@ -109,6 +113,7 @@ function checkIdentity(idn: Identity): void {
 }
 
 const claims: Target = {
+  mutate: mutateCbor,
   maxLen: 4096,
   run(d) {
     const qr = parsePresentationClaims(d);
