@@ -68,7 +68,15 @@ const seeds: Record<string, Uint8Array[]> = {
   cose: [qrCose, (base45Decode(untagged.slice(4)) as { bytes: Uint8Array }).bytes, withCrit, card.credential, w.keysetBytes],
   keyset: [...keysetPayloads, w.keysetBytes],
   claims: [payloadOf(qrCose), payloadOf(card.credential), payloadOf(w.cards.expired.credential), cardPayload({ iss: "i", sub: "S", iat: 0, exp: 1, cardPublicKey: new Uint8Array(32), idn: HOLDER })],
-  "card-session": [cardScript(card.credential, card.secretKey), cardScript(w.cards.expired.credential, card.secretKey), Uint8Array.of(1, 1, 0)],
+  "card-session": [
+    cardScript(card.credential, card.secretKey),
+    cardScript(w.cards.expired.credential, card.secretKey),
+    Uint8Array.of(1, 1, 0), // no card
+    u8([2, ERROR_FRAME.length], ERROR_FRAME), // the reader's error frame
+    u8([1, 10, 0x01, 0x01, 0x00, 0x04, 0x08, 0x04, 0x01, 0x02, 0x03, 0x04], [1, 3, 0x00, 0x6a, 0x82]), // no applet (6A 82)
+    u8([1, 10, 0x01, 0x01, 0x00, 0x04, 0x08, 0x04, 0x01, 0x02, 0x03, 0x04], [3, 0], [3, 0], [1, 3, 0x00, 0x6b, 0x00]), // read past the end
+    u8([1, 10, 0x01, 0x01, 0x00, 0x04, 0x08, 0x04, 0x01, 0x02, 0x03, 0x04], [1, 3, 0x01, 0x90, 0x00]), // card gone (status 01)
+  ],
   // First byte: how the target chunks the rest.
   "pn532-frames": [
     u8([0x00], ACK, reply),
@@ -76,6 +84,7 @@ const seeds: Record<string, Uint8Array[]> = {
     u8([0x35], [0x55, 0x55, 0xaa], reply.map((b, i) => (i === 8 ? b ^ 1 : b)), reply),
     u8([0x12], encodeFrame(new Uint8Array(262).map((_, i) => i & 255))),
     u8([0x07], commandFrame(0x40, u8([0x01, 0x00, 0xa4, 0x04, 0x00, 0x08], ascii("\xf0PINDAI\x01"), [0x00]))),
+    u8([0x01], [0x00, 0x00, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00], ACK), // an extended frame of length 0
   ],
   // First byte: the line limit (1 + byte).
   "scan-line": [
