@@ -14,7 +14,9 @@ describe("fuzzing", () => {
   it("every target runs its corpus and a few seconds of mutations with no crash and no hang", async () => {
     const names = Object.keys(TARGETS);
     const corpusSize = Object.fromEntries(names.map((t) => [t, readdirSync(join(CORPUS_DIR, t)).length]));
-    const reports = await fuzz({ targets: names, runs: 0, seconds: 2.5, hangSeconds: 10, save: false, seed: Date.now() % 1e9 });
+    // A failure names the input file (under the OS temp folder) to replay with npm run fuzz.
+    const crashDir = mkdtempSync(join(tmpdir(), "pindai-fuzz-crashes-"));
+    const reports = await fuzz({ targets: names, runs: 0, seconds: 2.5, hangSeconds: 10, save: false, seed: Date.now() % 1e9, crashDir });
     const text = reports.map(formatReport).join("\n");
     console.log(text);
     for (const r of reports) {
