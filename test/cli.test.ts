@@ -35,6 +35,16 @@ describe("pindai CLI", () => {
     expect(again.err).toMatch(/exists/);
   });
 
+  it("keyset refuses a key file whose kid is not SHA-256(public key)[0:8] (a device would refuse the set)", async () => {
+    const k = JSON.parse(readFileSync(f("issuer.pub.json"), "utf8"));
+    k.kid = (k.kid[0] === "0" ? "1" : "0") + k.kid.slice(1);
+    writeFileSync(f("badkid.pub.json"), JSON.stringify(k));
+    const r = await run("keyset", "--root", f("root.json"), "--version", "2", "--key", f("badkid.pub.json"), "--out", f("bad.cbor"));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/kid .* is not SHA-256\(public key\)\[0:8\]/);
+    expect(r.err.split("\n")).toHaveLength(1);
+  });
+
   it("pubkey prints 64 hex and the public file has no secret", async () => {
     const r = await run("pubkey", f("issuer.json"));
     expect(r.out).toMatch(/^[0-9a-f]{64}$/);

@@ -8,7 +8,8 @@ import { randomBytes } from "node:crypto";
 import * as entry from "./conformance/core-entry";
 import type { LuaRunner } from "./support/lua";
 import { runtimeRunners } from "./support/runtimes";
-import { ALICE, T0, makeKey, present, rootOf, signKeyset } from "./support/fixtures";
+import { ALICE, T0, entryOf, makeKey, present, rootOf, signKeyset } from "./support/fixtures";
+import { keysetPayload, sign1 } from "../host/src/cose-sign";
 import { base45Encode } from "../firmware/core/base45";
 import { cardAuthMessage } from "../firmware/core/card";
 import { issueCardCredential } from "../host/src/issuer";
@@ -95,6 +96,27 @@ function pn532Calls(): Call[] {
   ];
 }
 
+function sha256Nist(): Array<{ msg: string; digest: string }> {
+  return JSON.parse(readFileSync(new URL("./vectors/sha256_nist.json", import.meta.url), "utf8"));
+}
+
+/** SHA-256 (NIST examples, every padding case near a block), kids, and a key set with a kid that is not its key's. */
+function sha256Calls(): Call[] {
+  const calls: Call[] = sha256Nist().map((v) => ["sha256Hex", v.msg] as Call);
+  for (const n of [55, 56, 63, 64, 65, 119, 120, 200]) calls.push(["sha256Hex", hex(new Uint8Array(randomBytes(n)))]);
+  const root = makeKey(["root"]);
+  const a = makeKey(["qr"]);
+  const b = makeKey(["card"]);
+  calls.push(["kidHex", hex(a.publicKey)]);
+  const policy = { skew: 30, maxValidity: 90, replay: 1 };
+  const ks = (keys: ReturnType<typeof entryOf>[]) =>
+    hex(sign1(root.signer.secretKey, root.signer.kid, keysetPayload({ version: 1, issued: T0, nextUpdate: T0 + 1, keys, revoked: [], policy })));
+  const r = rootOf(root);
+  calls.push(["keysetLoad", ks([entryOf(a), entryOf(b)]), hex(r.kid), hex(r.publicKey)]);
+  calls.push(["keysetLoad", ks([entryOf(a), { ...entryOf(b), kid: a.signer.kid }]), hex(r.kid), hex(r.publicKey)]);
+  return calls;
+}
+
 /** The table path: the base table's bytes, then Wycheproof's first cases and one key's valid and bad signatures. */
 function tabledCalls(): Call[] {
   const calls: Call[] = [["baseTableDigest"]];
@@ -126,6 +148,7 @@ const suites: Record<string, Call[]> = {
   "Base45": base45Calls(),
   "verdict table (QR and card)": verdictCalls(),
   "PN532 frames": pn532Calls(),
+  "SHA-256 and key ids": sha256Calls(),
 };
 const fns = entry as unknown as Record<string, (...a: string[]) => string>;
 const onNode: Record<string, string[]> = {};
@@ -154,6 +177,9 @@ describe("Node reference answers", () => {
       expect(sig).toBe(hex(ed.sign(Buffer.from(dk[i][2], "hex"), seed)));
     }
     for (let i = 3; i < dk.length; i++) expect(onNode["device key: Ed25519 signing and SHA-256"][i]).toBe(hex(sha256(Buffer.from(dk[i][1], "hex"))));
+    const sha = onNode["SHA-256 and key ids"];
+    expect(sha.slice(0, 13)).toEqual(sha256Nist().map((v) => v.digest));
+    expect(sha.slice(-2)).toEqual(["ok", "MALFORMED: key entry 1: kid is not SHA-256(public key)[0:8]"]);
     expect(onNode["PN532 frames"].slice(4)).toEqual([
       "ack,frame:d50332010607",
       "frame:d50332010607",

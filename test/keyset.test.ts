@@ -49,6 +49,22 @@ describe("key set loading", () => {
     }
   });
 
+  it("a key entry whose kid is not SHA-256(public key)[0:8] makes the whole signed set MALFORMED", () => {
+    const other = makeKey(["qr"]);
+    const good = entryOf(issuer);
+    const entries = [
+      { ...good, kid: other.signer.kid }, // another key's id
+      { ...good, kid: good.kid.map((b, i) => (i === 7 ? b ^ 1 : b)) }, // one bit off
+    ];
+    for (const e of entries) {
+      const payload = keysetPayload({ version: 1, issued: T0, nextUpdate: T0 + 1, keys: [entryOf(other), e], revoked: [], policy: { skew: 30, maxValidity: 90, replay: 1 } });
+      const r = loadKeyset(sign1(root.signer.secretKey, root.signer.kid, payload), [rootOf(root)]);
+      expect(r.ok ? "OK" : r.verdict + ": " + r.reason).toBe("MALFORMED: key entry 1: kid is not SHA-256(public key)[0:8]");
+    }
+    const fine = keysetPayload({ version: 1, issued: T0, nextUpdate: T0 + 1, keys: [entryOf(other), good], revoked: [], policy: { skew: 30, maxValidity: 90, replay: 1 } });
+    expect(loadKeyset(sign1(root.signer.secretKey, root.signer.kid, fine), [rootOf(root)]).ok).toBe(true);
+  });
+
   it("policy values outside SPEC ranges are MALFORMED even when signed", () => {
     for (const policy of [
       { skew: 301, maxValidity: 90, replay: 1 },

@@ -64,6 +64,68 @@ describe("PN532 frame parsing", () => {
     expect(events).toContain("bad-checksum");
     expect(events.filter((e) => e === "frame:d50332010607").length).toBeGreaterThanOrEqual(1);
   });
+  it("linear in any input: 256 KB of bad start codes in one chunk or in small ones", () => {
+    // Each kind of bad start, repeated up to 256 KB, with the bytes looked at per
+    // input byte: a bad LEN/LCS; a 265-byte frame with a bad data checksum; and
+    // the costliest, a start code every 7 bytes each claiming 265 bytes whose
+    // checksum then fails (266 bytes summed per 7 bytes in).
+    const kinds: Array<[Uint8Array, number]> = [
+      [hex("00ff0200"), 4],
+      [hex("0000ffffff0109f6" + "00".repeat(265) + "0100"), 4],
+      [hex("00ffffff0109f6"), 48],
+    ];
+    for (const [unit, perByte] of kinds) {
+      const big = new Uint8Array(256 * 1024);
+      for (let i = 0; i + unit.length <= big.length; i += unit.length) big.set(unit, i);
+      for (const chunk of [big.length, 1000, 7]) {
+        const p = new FrameParser(() => {});
+        let events = 0;
+        const q = new FrameParser(() => events++);
+        for (let i = 0; i < big.length; i += chunk) {
+          p.push(big.subarray(i, i + chunk));
+          q.push(big.subarray(i, i + chunk));
+        }
+        // The old parser went back to the start of its buffer after each bad
+        // frame: ~n^2/8 bytes looked at (8.6e9 here, 8 s); this one a bounded number per byte.
+        expect(p.examined, `unit ${unit.length}, chunks of ${chunk}`).toBeLessThanOrEqual(perByte * big.length);
+        expect(events).toBeGreaterThan(big.length / 300);
+        q.push(hex("0000ff06fad50332010607e800"));
+      }
+    }
+  });
+
+  it("a frame still parses right after 256 KB of junk", () => {
+    const out: string[] = [];
+    const p = new FrameParser((ev) => out.push(ev.type));
+    p.push(new Uint8Array(256 * 1024).map((_, i) => (i % 2 === 0 ? 0x00 : 0xff)));
+    p.push(hex("0000ff06fad50332010607e800"));
+    expect(out[out.length - 1]).toBe("frame");
+  });
+
+  it("the last byte of a frame is not also the start of the next (found by fuzzing)", () => {
+    // NACK 00 FF FF 00, then FF 70: the NACK's final 00 and the FF after it are no start code.
+    const bytes = hex("00ffff00ff7070");
+    const whole = parseAll([bytes]);
+    expect(whole).toEqual(["nack"]);
+    expect(parseAll([...bytes].map((b) => new Uint8Array([b])))).toEqual(whole);
+  });
+
+  it("an extended frame of length 0 is a bad frame, not an empty body (found by fuzzing)", () => {
+    expect(parseAll([hex("0000ffffff000000" + "00"), ACK])).toEqual(["bad-checksum", "ack"]);
+  });
+
+  it("a handler that resets the parser mid-chunk stops that chunk's events", () => {
+    const out: string[] = [];
+    const p: FrameParser = new FrameParser((ev) => {
+      out.push(ev.type);
+      p.reset();
+    });
+    p.push(new Uint8Array([...ACK, ...ACK]));
+    expect(out).toEqual(["ack"]);
+    p.push(ACK);
+    expect(out).toEqual(["ack", "ack"]);
+  });
+
   it("random noise never throws and the buffer stays bounded", () => {
     const p = new FrameParser(() => {});
     let s = 3;

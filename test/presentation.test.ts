@@ -105,6 +105,15 @@ describe("QR presentation verdicts", () => {
     expect(check(t).verdict).toBe("UNSUPPORTED_ALG");
   });
 
+  it("MALFORMED for a crit header (RFC 9052 3.1, SPEC 2), even on a code whose signature verifies", () => {
+    expect(check(present(issuer, { protectedExtra: new Map() })).verdict).toBe("OK"); // the same code without crit
+    for (const crit of [[99], [-70000], ["x-ext"], [1], []]) {
+      expect(check(present(issuer, { protectedExtra: new Map([[2, crit]]) })).verdict, JSON.stringify(crit)).toBe("MALFORMED");
+    }
+    expect(check(present(issuer, { unprotected: new Map([[2, [99]]]) })).verdict).toBe("MALFORMED");
+    expect(check(present(issuer, { unprotected: new Map([[3, 0]]) })).verdict).toBe("OK"); // other unprotected labels are ignored
+  });
+
   it("UNKNOWN_KEY for a kid outside the key set", () => {
     const r = check(present(stranger));
     expect(r.verdict).toBe("UNKNOWN_KEY");

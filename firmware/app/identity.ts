@@ -6,7 +6,7 @@
 // (the device was not enrolled yet: the file is written once, on first boot).
 import { type Bytes, alloc, concat, copyInto, slice, utf8Encode } from "../core/bytes";
 import { ed25519PublicKey, ed25519Sign } from "../core/ed25519-sign";
-import { keyId } from "../core/sha256";
+import { kidOf } from "../core/sha256";
 import { sha512 } from "../core/sha512";
 import type { Random } from "../hal/random";
 import type { Storage } from "../hal/storage";
@@ -35,7 +35,7 @@ export class DeviceIdentity {
       storage.erase(IDENTITY_FILE);
       storage.write(IDENTITY_FILE, f, 0);
     }
-    this.id = keyId(this.publicKey);
+    this.id = kidOf(this.publicKey);
   }
 
   sign(message: Bytes): Bytes {

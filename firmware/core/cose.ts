@@ -9,6 +9,7 @@ import type { Verdict } from "./verdict";
 
 export const COSE_ALG_EDDSA = -8; // RFC 9053 section 2.2
 export const COSE_HEADER_ALG = 1;
+export const COSE_HEADER_CRIT = 2;
 export const COSE_HEADER_KID = 4;
 export const KID_LENGTH = 8;
 
@@ -45,6 +46,10 @@ export function decodeSign1(data: Bytes): Sign1Result {
   const protectedBytes = p.bytes as Bytes;
   const hdr = cborDecode(protectedBytes);
   if (!hdr.ok || !isKind(hdr.item, CBOR.MAP)) return fail("MALFORMED");
+  // RFC 9052 3.1: a recipient must refuse a message whose crit names a label
+  // it does not understand; pindai understands none (SPEC 2). crit outside the
+  // protected bucket is malformed in itself.
+  if (mapGet(hdr.item, COSE_HEADER_CRIT) !== undefined || mapGet(u, COSE_HEADER_CRIT) !== undefined) return fail("MALFORMED");
   const alg = mapGet(hdr.item, COSE_HEADER_ALG);
   if (alg === undefined) return fail("MALFORMED");
   if (!(isKind(alg, CBOR.NEGINT) || isKind(alg, CBOR.UINT)) || alg.int !== COSE_ALG_EDDSA) return fail("UNSUPPORTED_ALG");

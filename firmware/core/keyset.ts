@@ -4,6 +4,7 @@
 import { type Bytes, equal } from "./bytes";
 import { type CborItem, cborDecode, mapBytes, mapGet, mapUint, isKind, CBOR } from "./cbor";
 import { decodeSign1, verifySign1 } from "./cose";
+import { kidOf } from "./sha256";
 import type { Verdict } from "./verdict";
 
 /** Key entry usage bits (SPEC 4). */
@@ -86,10 +87,12 @@ function parsePolicy(item: CborItem | undefined): Policy | undefined {
   return { skew, maxValidity, replay };
 }
 
-/** The payload map of SPEC 4, once its signature has been checked. */
-function parsePayload(payload: Bytes, raw: Bytes): Keyset | undefined {
+const NOT_SPEC = "key set payload does not follow SPEC section 4";
+
+/** The payload map of SPEC 4, once its signature has been checked; a string says why it is not one. */
+export function parseKeysetPayload(payload: Bytes, raw: Bytes): Keyset | string {
   const r = cborDecode(payload);
-  if (!r.ok || !isKind(r.item, CBOR.MAP)) return undefined;
+  if (!r.ok || !isKind(r.item, CBOR.MAP)) return NOT_SPEC;
   const m = r.item;
   const version = mapUint(m, 1);
   const issued = mapUint(m, 2);
@@ -97,23 +100,26 @@ function parsePayload(payload: Bytes, raw: Bytes): Keyset | undefined {
   const keysItem = mapGet(m, 4);
   const revokedItem = mapGet(m, 5);
   const policy = parsePolicy(mapGet(m, 6));
-  if (version === undefined || issued === undefined || nextUpdate === undefined || policy === undefined) return undefined;
-  if (keysItem === undefined || !isKind(keysItem, CBOR.ARRAY)) return undefined;
+  if (version === undefined || issued === undefined || nextUpdate === undefined || policy === undefined) return NOT_SPEC;
+  if (keysItem === undefined || !isKind(keysItem, CBOR.ARRAY)) return NOT_SPEC;
   const keyItems = keysItem.items as CborItem[];
-  if (keyItems.length > MAX_KEYS) return undefined;
+  if (keyItems.length > MAX_KEYS) return NOT_SPEC;
   const keys: KeyEntry[] = [];
   for (let i = 0; i < keyItems.length; i++) {
     const k = parseKey(keyItems[i]);
-    if (k === undefined) return undefined;
+    if (k === undefined) return NOT_SPEC;
+    // SPEC 4: a kid that is not its key's hash makes the whole set invalid
+    // (else one entry could claim another key's id).
+    if (!equal(k.kid, kidOf(k.publicKey))) return "key entry " + i + ": kid is not SHA-256(public key)[0:8]";
     keys.push(k);
   }
   const revoked: Bytes[] = [];
   if (revokedItem !== undefined) {
-    if (!isKind(revokedItem, CBOR.ARRAY)) return undefined;
+    if (!isKind(revokedItem, CBOR.ARRAY)) return NOT_SPEC;
     const items = revokedItem.items as CborItem[];
-    if (items.length > MAX_REVOKED) return undefined;
+    if (items.length > MAX_REVOKED) return NOT_SPEC;
     for (let i = 0; i < items.length; i++) {
-      if (!isKind(items[i], CBOR.BYTES)) return undefined;
+      if (!isKind(items[i], CBOR.BYTES)) return NOT_SPEC;
       revoked.push(items[i].bytes as Bytes);
     }
   }
@@ -132,8 +138,8 @@ export function loadKeyset(data: Bytes, roots: RootKey[]): KeysetResult {
   for (let i = 0; i < roots.length; i++) if (equal(roots[i].kid, s.sign1.kid)) root = roots[i];
   if (root === undefined) return bad("UNKNOWN_KEY", "signed by a key that is not a root of this firmware");
   if (!verifySign1(s.sign1, root.publicKey)) return bad("BAD_SIGNATURE", "root signature does not verify");
-  const ks = parsePayload(s.sign1.payload, data);
-  if (ks === undefined) return bad("MALFORMED", "key set payload does not follow SPEC section 4");
+  const ks = parseKeysetPayload(s.sign1.payload, data);
+  if (typeof ks === "string") return bad("MALFORMED", ks);
   return { ok: true, keyset: ks };
 }
 

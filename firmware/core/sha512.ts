@@ -1,7 +1,8 @@
 // SHA-512 (FIPS 180-4), BigInt-free: each 64-bit word is a pair of 32-bit
 // halves (hi, lo) held in two Int32-range numbers, added with explicit carries.
 // Cost: 80 rounds per 128-byte block, ~20 32-bit operations a round.
-import { type Bytes, alloc } from "./bytes";
+import type { Bytes } from "./bytes";
+import { mdHash, nativeHash } from "./md-hash";
 
 // FIPS 180-4 4.2.3: the first 64 bits of the fractional parts of the cube
 // roots of the first 80 primes, as hi/lo halves.
@@ -106,51 +107,8 @@ function block(st: number[], m: Bytes, off: number): void {
   }
 }
 
-// Espruino boards built with SHA512 have it natively in require("crypto")
-// (the Linux build does; a Puck.js does not): far faster than the rounds below.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-declare const E: any;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-declare function require(name: string): any;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function nativeSha512(): ((m: Bytes) => any) | undefined {
-  if (typeof E === "undefined") return undefined;
-  try {
-    const name = ["crypto"][0]; // not a literal: the Lua bundler resolves literal requires at build time
-    const c = require(name);
-    return c !== undefined && typeof c.SHA512 === "function" ? c.SHA512 : undefined;
-  } catch (e) {
-    return undefined;
-  }
-}
-const NATIVE = nativeSha512();
+const NATIVE = nativeHash("SHA512");
 
 export function sha512(msg: Bytes): Bytes {
-  if (NATIVE !== undefined) return new Uint8Array(NATIVE(msg));
-  const st: number[] = [];
-  for (let i = 0; i < 16; i++) st.push(H0[i]);
-  const n = msg.length;
-  const full = n - (n % 128);
-  for (let off = 0; off < full; off += 128) block(st, msg, off);
-  // FIPS 180-4 5.1.2 padding: 0x80, zeros, then the bit length as 128 bits.
-  const tailLen = n - full < 112 ? 128 : 256;
-  const tail = alloc(tailLen);
-  for (let i = full; i < n; i++) tail[i - full] = msg[i];
-  tail[n - full] = 0x80;
-  const bitsHi = Math.floor(n / 536870912); // n * 8 / 2^32
-  const bitsLo = (n % 536870912) * 8;
-  for (let i = 0; i < 4; i++) {
-    tail[tailLen - 1 - i] = Math.floor(bitsLo / Math.pow(256, i)) % 256;
-    tail[tailLen - 5 - i] = Math.floor(bitsHi / Math.pow(256, i)) % 256;
-  }
-  for (let off = 0; off < tailLen; off += 128) block(st, tail, off);
-  const out = alloc(64);
-  for (let i = 0; i < 16; i++) {
-    const w = st[i];
-    out[4 * i] = w >>> 24;
-    out[4 * i + 1] = (w >>> 16) & 255;
-    out[4 * i + 2] = (w >>> 8) & 255;
-    out[4 * i + 3] = w & 255;
-  }
-  return out;
+  return NATIVE !== undefined ? NATIVE(msg) : mdHash(msg, H0, 128, 16, block);
 }

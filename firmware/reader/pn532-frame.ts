@@ -56,86 +56,101 @@ const MAX_BUFFER = 2 * (MAX_FRAME_DATA + 10);
 
 export class FrameParser {
   private buf: Bytes = alloc(0);
+  /** Bytes before `pos` in `buf` are done with. */
+  private pos = 0;
+  /**
+   * Bytes looked at so far (start code search and checksums): the parser's
+   * cost, linear in its input. A bad frame costs at most its own header and
+   * data (<= 275 bytes) and the search never goes back, so a chunk of n bytes
+   * costs O(n) whatever it holds.
+   */
+  examined = 0;
 
   constructor(private readonly onEvent: (ev: FrameEvent) => void) {}
 
   push(chunk: Bytes): void {
     this.buf = concat([this.buf, chunk]);
+    this.pos = 0;
     this.drain();
-    // Bound the buffer: a stream of garbage never grows it without limit.
-    if (this.buf.length > MAX_BUFFER) this.buf = slice(this.buf, this.buf.length - MAX_BUFFER, this.buf.length);
+    // Keep only what is not done with (an incomplete frame), and never more
+    // than MAX_BUFFER: a stream of garbage never grows it without limit.
+    const keep = this.buf.length - this.pos > MAX_BUFFER ? this.buf.length - MAX_BUFFER : this.pos;
+    this.buf = slice(this.buf, keep, this.buf.length);
+    this.pos = 0;
   }
 
   reset(): void {
     this.buf = alloc(0);
+    this.pos = 0;
+  }
+
+  /** Emit one event; false when the handler reset or fed the parser (then this drain stops). */
+  private emit(b: Bytes, next: number, ev: FrameEvent): boolean {
+    this.pos = next;
+    this.onEvent(ev);
+    return this.buf === b;
   }
 
   private drain(): void {
+    const b = this.buf;
+    let i = this.pos;
     for (;;) {
-      const b = this.buf;
-      let i = 0;
+      const from = i;
       while (i + 1 < b.length && !(b[i] === 0x00 && b[i + 1] === 0xff)) i++;
+      this.examined += i - from + 1;
       if (i + 1 >= b.length) {
-        // no start code: keep a trailing 00 that may begin one
-        this.buf = b.length > 0 && b[b.length - 1] === 0x00 ? slice(b, b.length - 1, b.length) : alloc(0);
+        // no start code: keep a trailing 00 that may begin one (if no frame used it)
+        this.pos = i < b.length && b[b.length - 1] === 0x00 ? b.length - 1 : b.length;
         return;
       }
-      if (i + 4 > b.length) return this.keepFrom(i);
+      this.pos = i; // from here on, an incomplete frame is kept whole
+      if (i + 4 > b.length) return;
       const len = b[i + 2];
       const lcs = b[i + 3];
       if (len === 0x00 && lcs === 0xff) {
-        this.consume(i + 4);
-        this.onEvent({ type: "ack" });
+        if (!this.emit(b, i + 4, { type: "ack" })) return;
+        i += 4;
         continue;
       }
       if (len === 0xff && lcs === 0x00) {
-        this.consume(i + 4);
-        this.onEvent({ type: "nack" });
+        if (!this.emit(b, i + 4, { type: "nack" })) return;
+        i += 4;
         continue;
       }
       let n: number;
       let start: number;
       if (len === 0xff && lcs === 0xff) {
-        if (i + 7 > b.length) return this.keepFrom(i);
+        if (i + 7 > b.length) return;
         n = b[i + 4] * 256 + b[i + 5];
-        if (((b[i + 4] + b[i + 5] + b[i + 6]) & 0xff) !== 0 || n > MAX_FRAME_DATA) {
-          this.badFrom(i);
+        if (((b[i + 4] + b[i + 5] + b[i + 6]) & 0xff) !== 0 || n === 0 || n > MAX_FRAME_DATA) {
+          // A bad frame: report it and look for the next start code after this one.
+          if (!this.emit(b, i + 2, { type: "bad-checksum" })) return;
+          i += 2;
           continue;
         }
         start = i + 7;
       } else {
         n = len;
         if (((len + lcs) & 0xff) !== 0 || n === 0) {
-          this.badFrom(i);
+          if (!this.emit(b, i + 2, { type: "bad-checksum" })) return;
+          i += 2;
           continue;
         }
         start = i + 4;
       }
-      if (start + n + 1 > b.length) return this.keepFrom(i);
+      if (start + n + 1 > b.length) return;
       let sum = 0;
       for (let k = start; k <= start + n; k++) sum += b[k];
+      this.examined += n + 1;
       if ((sum & 0xff) !== 0) {
-        this.badFrom(i);
+        if (!this.emit(b, i + 2, { type: "bad-checksum" })) return;
+        i += 2;
         continue;
       }
       const body = slice(b, start, start + n);
-      this.consume(start + n + 1);
-      if (n === 1 && body[0] === 0x7f) this.onEvent({ type: "error-frame" });
-      else this.onEvent({ type: "frame", body });
+      const ev: FrameEvent = n === 1 && body[0] === 0x7f ? { type: "error-frame" } : { type: "frame", body };
+      if (!this.emit(b, start + n + 1, ev)) return;
+      i = start + n + 1;
     }
-  }
-
-  private keepFrom(i: number): void {
-    if (i > 0) this.buf = slice(this.buf, i, this.buf.length);
-  }
-
-  private consume(n: number): void {
-    this.buf = slice(this.buf, n, this.buf.length);
-  }
-
-  /** A frame that failed its checksum: report it and look for the next start code after this one. */
-  private badFrom(i: number): void {
-    this.consume(i + 2);
-    this.onEvent({ type: "bad-checksum" });
   }
 }

@@ -25,14 +25,18 @@ export const ALG_EDDSA = -8;
 export interface Sign1Options {
   /** Wrap in tag 18 (SPEC 2: tagged or untagged are both valid). Default true. */
   tagged?: boolean;
+  /** More protected header parameters (tests: e.g. a `crit`, label 2). */
+  protectedExtra?: Map<number, Value>;
+  /** The unprotected header map. Default empty. */
+  unprotected?: Map<number, Value>;
 }
 
 /** COSE_Sign1 (RFC 9052 4.2) with protected {1: -8, 4: kid}, signed by `secretKey`. */
 export function sign1(secretKey: Uint8Array, kid: Uint8Array, payload: Uint8Array, opts: Sign1Options = {}): Uint8Array {
-  const protectedBytes = cborEncode(new Map<number, Value>([[1, ALG_EDDSA], [4, kid]]));
+  const protectedBytes = cborEncode(new Map<number, Value>([[1, ALG_EDDSA], [4, kid], ...(opts.protectedExtra ?? [])]));
   const toSign = cborEncode(["Signature1", protectedBytes, new Uint8Array(0), payload]); // RFC 9052 4.4
   const signature = ed.sign(toSign, secretKey);
-  const body: Value = [protectedBytes, new Map(), payload, signature];
+  const body: Value = [protectedBytes, opts.unprotected ?? new Map(), payload, signature];
   return cborEncode(opts.tagged === false ? body : new Tag(body, 18));
 }
 

@@ -6,7 +6,7 @@ import { createConnection, type Socket } from "node:net";
 import { SerialPort } from "serialport";
 import { cborDecode, CBOR, isKind, mapBytes, mapGet, mapText, mapUint, type CborItem } from "../../firmware/core/cbor";
 import { decodeSign1, verifySign1 } from "../../firmware/core/cose";
-import { keyId } from "../../firmware/core/sha256";
+import { kidOf } from "../../firmware/core/sha256";
 import { VERDICTS } from "../../firmware/core/verdict";
 import { SOURCE_NAMES } from "../../firmware/app/audit-log";
 import { ANSWER, CMD, CONFIG, LOG, MAX_ADMIN_LINE, STATUS } from "../../firmware/app/admin-protocol";
@@ -185,7 +185,7 @@ export class DeviceClient {
   async identify(): Promise<{ id: string; publicKey: string }> {
     const [id, pub] = okText(await this.link.request("ID")).split(" ");
     if (!/^[0-9a-f]{16}$/.test(id ?? "") || !/^[0-9a-f]{64}$/.test(pub ?? "")) throw new DeviceError("BAD_ANSWER", "ID answered something else than an id and a public key");
-    if (hex(keyId(unhex(pub))) !== id) throw new DeviceError("BAD_ANSWER", "the device id is not the kid of its public key");
+    if (hex(kidOf(unhex(pub))) !== id) throw new DeviceError("BAD_ANSWER", "the device id is not the kid of its public key");
     this.id = unhex(id);
     this.publicKey = unhex(pub);
     return { id, publicKey: pub };

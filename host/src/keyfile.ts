@@ -69,6 +69,9 @@ export function readKeyFile(path: string): KeyFile {
   ) {
     throw new CliError(`${path} is not a valid pindai key file`);
   }
+  if (hex(kidOf(unhex(k.publicKey))) !== k.kid) {
+    throw new CliError(`${path}: kid ${k.kid} is not SHA-256(public key)[0:8] (SPEC 4); a device refuses a key set holding it`);
+  }
   if (k.secretKey !== undefined && hex(ed.getPublicKey(unhex(k.secretKey))) !== k.publicKey) {
     throw new CliError(`${path}: secret key does not match its public key`);
   }

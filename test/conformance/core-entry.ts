@@ -4,6 +4,7 @@
 import { concat, fromHex, toHex } from "../../firmware/core/bytes";
 import { ed25519Verify, makeBaseTable, makeKeyTable, useBaseTable, useKeyTable } from "../../firmware/core/ed25519";
 import { sha512 } from "../../firmware/core/sha512";
+import { kidOf, sha256 } from "../../firmware/core/sha256";
 import { base45Decode } from "../../firmware/core/base45";
 import { cborDecode } from "../../firmware/core/cbor";
 import { loadKeyset } from "../../firmware/core/keyset";
@@ -11,7 +12,6 @@ import { verifyPresentation } from "../../firmware/core/presentation";
 import { verifyCard } from "../../firmware/core/card";
 import { ReplayCache } from "../../firmware/core/replay";
 import { ed25519PublicKey, ed25519Sign } from "../../firmware/core/ed25519-sign";
-import { keyId, sha256 } from "../../firmware/core/sha256";
 
 function hex(s: string) {
   const b = fromHex(s);
@@ -26,15 +26,25 @@ export function ed25519(pub: string, msg: string, sig: string): string {
 /** The device key: its public key, its kid, and a signature (RFC 8032, deterministic). */
 export function deviceSign(seed: string, msg: string): string {
   const pub = ed25519PublicKey(hex(seed));
-  return toHex(pub) + " " + toHex(keyId(pub)) + " " + toHex(ed25519Sign(hex(seed), pub, hex(msg)));
+  return toHex(pub) + " " + toHex(kidOf(pub)) + " " + toHex(ed25519Sign(hex(seed), pub, hex(msg)));
+}
+
+export function sha512Hex(msg: string): string {
+  return toHex(sha512(hex(msg)));
 }
 
 export function sha256Hex(msg: string): string {
   return toHex(sha256(hex(msg)));
 }
 
-export function sha512Hex(msg: string): string {
-  return toHex(sha512(hex(msg)));
+/** The kid of a public key (SPEC 4), and whether a key set loads: "ok" or its verdict and reason. */
+export function kidHex(pub: string): string {
+  return toHex(kidOf(hex(pub)));
+}
+
+export function keysetLoad(ksHex: string, rootKid: string, rootPub: string): string {
+  const r = loadKeyset(hex(ksHex), [{ kid: hex(rootKid), publicKey: hex(rootPub) }]);
+  return r.ok ? "ok" : r.verdict + ": " + r.reason;
 }
 
 export function base45(text: string): string {

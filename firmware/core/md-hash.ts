@@ -1,0 +1,74 @@
+// What SHA-256 and SHA-512 (FIPS 180-4 Merkle-Damgard hashes) share: the
+// padded tail of a message, and the board's native hash where there is one.
+import { type Bytes, alloc } from "./bytes";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+declare const E: any;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+declare function require(name: string): any;
+
+// Espruino boards built with the crypto module hash natively
+// (require("crypto").SHA256 / .SHA512: the Linux build has them, a Puck.js
+// does not), far faster than the portable rounds. Elsewhere: undefined.
+/** The board's native hash `name` ("SHA256", "SHA512") returning bytes, or undefined. */
+export function nativeHash(name: string): ((m: Bytes) => Bytes) | undefined {
+  if (typeof E === "undefined") return undefined;
+  try {
+    const lib = ["crypto"][0]; // not a literal: the Lua bundler resolves literal requires at build time
+    const c = require(lib);
+    if (c === undefined || typeof c[name] !== "function") return undefined;
+    const f = c[name];
+    return function (m: Bytes): Bytes {
+      return new Uint8Array(f(m));
+    };
+  } catch (e) {
+    return undefined;
+  }
+}
+
+/**
+ * FIPS 180-4 5.1 padding: the bytes of `msg` after its last whole block
+ * (from `full`), 0x80, zeros, and the length in bits big-endian in the last
+ * `lengthBytes` bytes (8 for SHA-256, 16 for SHA-512); one or two blocks.
+ */
+function paddedTail(msg: Bytes, full: number, blockLen: number, lengthBytes: number): Bytes {
+  const n = msg.length;
+  const tailLen = n - full < blockLen - lengthBytes ? blockLen : 2 * blockLen;
+  const tail = alloc(tailLen);
+  for (let i = full; i < n; i++) tail[i - full] = msg[i];
+  tail[n - full] = 0x80;
+  const bitsHi = Math.floor(n / 536870912); // n * 8 / 2^32
+  const bitsLo = (n % 536870912) * 8;
+  for (let i = 0; i < 4; i++) {
+    tail[tailLen - 1 - i] = Math.floor(bitsLo / Math.pow(256, i)) % 256;
+    tail[tailLen - 5 - i] = Math.floor(bitsHi / Math.pow(256, i)) % 256;
+  }
+  return tail;
+}
+
+/** The state words, big-endian, as the digest. */
+function wordsToBytes(st: number[]): Bytes {
+  const out = alloc(4 * st.length);
+  for (let i = 0; i < st.length; i++) {
+    const w = st[i];
+    out[4 * i] = w >>> 24;
+    out[4 * i + 1] = (w >>> 16) & 255;
+    out[4 * i + 2] = (w >>> 8) & 255;
+    out[4 * i + 3] = w & 255;
+  }
+  return out;
+}
+
+/**
+ * The whole hash: the state from `h0`, every whole block of `msg`, then the
+ * padded tail (FIPS 180-4 6.2.2 / 6.4.2 around the `block` function).
+ */
+export function mdHash(msg: Bytes, h0: number[], blockLen: number, lengthBytes: number, block: (st: number[], m: Bytes, off: number) => void): Bytes {
+  const st: number[] = [];
+  for (let i = 0; i < h0.length; i++) st.push(h0[i]);
+  const full = msg.length - (msg.length % blockLen);
+  for (let off = 0; off < full; off += blockLen) block(st, msg, off);
+  const tail = paddedTail(msg, full, blockLen, lengthBytes);
+  for (let off = 0; off < tail.length; off += blockLen) block(st, tail, off);
+  return wordsToBytes(st);
+}
