@@ -109,6 +109,17 @@ function tabledCalls(): Call[] {
   return calls;
 }
 
+function hmacCalls(): Call[] {
+  const j = JSON.parse(readFileSync(new URL("./vectors/rfc4231_hmac_sha512.json", import.meta.url), "utf8"));
+  return j.map((v: { key: string; data: string }) => ["hmacSha512Hex", v.key, v.data] as Call);
+}
+
+/** Names with a newline, ANSI escapes, bidi overrides, zero-width characters and astral characters. */
+const DISPLAY_CASES = ["Siti\nAminah", "\x1b[2J\x1b[42mSiti\u009b31m", "Siti \u202eharamA\u202c\u2067x\u2069\u200b\ufeffY", "\u00c9mile \u6c34" + "\u{1f600}".repeat(5)];
+function displayCalls(): Call[] {
+  return DISPLAY_CASES.flatMap((t) => ["100", "8"].map((n) => ["displayTextHex", Buffer.from(t, "utf8").toString("hex"), n] as Call));
+}
+
 const suites: Record<string, Call[]> = {
   "Wycheproof Ed25519 (151 cases)": wycheproofCalls(),
   "Ed25519 with precomputed tables": tabledCalls(),
@@ -116,6 +127,8 @@ const suites: Record<string, Call[]> = {
   "Base45": base45Calls(),
   "verdict table (QR and card)": verdictCalls(),
   "PN532 frames": pn532Calls(),
+  "HMAC-SHA-512 (RFC 4231)": hmacCalls(),
+  "display text": displayCalls(),
 };
 const fns = entry as unknown as Record<string, (...a: string[]) => string>;
 const onNode: Record<string, string[]> = {};
@@ -135,6 +148,10 @@ describe("Node reference answers", () => {
       "OK", "CARD_AUTH_FAILED", "REVOKED",
     ]);
     expect(onNode["verdict table (QR and card)"][14]).toContain("KEYSET_STALE");
+    const rfc = JSON.parse(readFileSync(new URL("./vectors/rfc4231_hmac_sha512.json", import.meta.url), "utf8"));
+    expect(onNode["HMAC-SHA-512 (RFC 4231)"].map((m, i) => m.slice(0, rfc[i].hmacSha512.length))).toEqual(rfc.map((v: { hmacSha512: string }) => v.hmacSha512));
+    const shown = onNode["display text"].map((h) => Buffer.from(h, "hex").toString("utf8"));
+    expect(shown).toEqual(["SitiAminah", "SitiAmin", "[2J[42mSiti31m", "[2J[42mS", "Siti haramAxY", "Siti har", "\u00c9mile \u6c34" + "\u{1f600}".repeat(5), "\u00c9mile \u6c34\u{1f600}"]);
     expect(onNode["PN532 frames"].slice(4)).toEqual([
       "ack,frame:d50332010607",
       "frame:d50332010607",

@@ -4,6 +4,9 @@
 import { concat, fromHex, toHex } from "../../firmware/core/bytes";
 import { ed25519Verify, makeBaseTable, makeKeyTable, useBaseTable, useKeyTable } from "../../firmware/core/ed25519";
 import { sha512 } from "../../firmware/core/sha512";
+import { hmacSha512 } from "../../firmware/core/hmac";
+import { utf8Decode, utf8Encode } from "../../firmware/core/bytes";
+import { displayText } from "../../firmware/app/display-text";
 import { base45Decode } from "../../firmware/core/base45";
 import { cborDecode } from "../../firmware/core/cbor";
 import { loadKeyset } from "../../firmware/core/keyset";
@@ -23,6 +26,16 @@ export function ed25519(pub: string, msg: string, sig: string): string {
 
 export function sha512Hex(msg: string): string {
   return toHex(sha512(hex(msg)));
+}
+
+export function hmacSha512Hex(key: string, msg: string): string {
+  return toHex(hmacSha512(hex(key), hex(msg)));
+}
+
+/** A credential's text as the screen shows it, in and out as UTF-8 hex (so every runtime sees the same bytes). */
+export function displayTextHex(utf8: string, maxChars: string): string {
+  const s = utf8Decode(hex(utf8));
+  return s === undefined ? "error" : toHex(utf8Encode(displayText(s, Math.floor(Number(maxChars)))));
 }
 
 export function base45(text: string): string {
