@@ -104,7 +104,13 @@ describe("the Espruino image in an Espruino-like sandbox", () => {
         if (m !== "Storage") throw new Error("no module " + m);
         return {
           readArrayBuffer: (n: string) => (files[n] ? files[n].slice().buffer : undefined),
-          write: (n: string, d: Uint8Array) => (files[n] = new Uint8Array(d)),
+          // As Espruino: a write past offset 0 goes in place into an existing file (its bytes must be erased).
+          write: (n: string, d: Uint8Array, offset?: number) => {
+            if (!offset) return (files[n] = new Uint8Array(d));
+            if (!files[n] || offset + d.length > files[n].length) throw new Error("Too much data for file size");
+            if (files[n].subarray(offset, offset + d.length).some((b) => b !== 0xff)) throw new Error("flash not erased");
+            files[n].set(d, offset);
+          },
           erase: (n: string) => delete files[n],
         };
       },

@@ -19,7 +19,7 @@ import type { Indicator } from "../hal/indicator";
 import type { Random } from "../hal/random";
 import type { Storage } from "../hal/storage";
 import type { Timers, TimerHandle } from "../hal/timers";
-import { AuditLog, SOURCE_CARD, SOURCE_QR } from "./audit-log";
+import { AuditLog, SOURCE_CARD, SOURCE_QR, type NikPolicy } from "./audit-log";
 import { trustedTime } from "./clock";
 import type { Lang } from "./i18n";
 import { KeysetStore, type InstallResult } from "./keyset-store";
@@ -44,6 +44,8 @@ export interface AppConfig {
   /** How long a verdict (and the holder's data) stays on screen. */
   clearAfterMs?: number;
   auditCapacity?: number;
+  /** What the audit log keeps of a NIK: "hmac" (default, keyed by a device secret) or "off" (no identity). */
+  auditNik?: NikPolicy;
   replayCapacity?: number;
   /**
    * Keep precomputed Ed25519 tables in flash (app/key-tables.ts): about 3x
@@ -81,7 +83,9 @@ export class VerifierApp {
     // The tables already in flash serve the key set check below (the root's).
     if (config.tables !== false) tablesStep(hw.storage, undefined, config.roots, false);
     this.keysets = new KeysetStore(hw.storage, config.roots);
-    this.audit = new AuditLog(hw.storage, hw.random, config.auditCapacity === undefined ? 256 : config.auditCapacity, "audit.log");
+    this.audit = new AuditLog(hw.storage, hw.random, config.auditCapacity === undefined ? 256 : config.auditCapacity, "audit", {
+      nik: config.auditNik,
+    });
     this.replay = new ReplayCache(config.replayCapacity === undefined ? 256 : config.replayCapacity);
     this.showIdle();
     this.scheduleTables();

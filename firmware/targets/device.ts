@@ -7,6 +7,7 @@ import { VerifierApp, type Hardware } from "../app/verifier";
 import { adminCommand } from "../app/admin";
 import { CardPoller } from "../app/card-poller";
 import type { Lang } from "../app/i18n";
+import type { NikPolicy } from "../app/audit-log";
 import { lineScanner } from "../hal/scan-engine";
 import type { Serial } from "../hal/serial";
 import { Pn532 } from "../reader/pn532";
@@ -20,6 +21,8 @@ export interface BuildConfig {
   lang: Lang;
   clearAfterMs: number;
   cardPollMs: number;
+  /** The audit log's NIK policy (app/audit-log.ts); absent = "hmac". */
+  auditNik?: NikPolicy;
 }
 
 export interface Device {
@@ -52,6 +55,7 @@ export function startDevice(
     version: cfg.version,
     lang: cfg.lang,
     clearAfterMs: cfg.clearAfterMs,
+    auditNik: cfg.auditNik,
   });
   if (scanEngine !== undefined) lineScanner(scanEngine, 4400).onLine((t) => app.scanText(t));
   if (reader !== undefined) {

@@ -28,6 +28,8 @@ export interface BuildFile {
   lang?: "id" | "en";
   clearAfterMs?: number;
   cardPollMs?: number;
+  /** What the audit log keeps of a NIK: "hmac" (default) or "off". */
+  auditNik?: "hmac" | "off";
   espruino?: EspruinoOptions;
   lua?: LuaOptions;
 }
@@ -52,6 +54,7 @@ let buildCount = 0;
 
 export async function build(file: BuildFile, outDir: string, log: (s: string) => void = console.log): Promise<BuildResult> {
   const b = { ...DEFAULT_BUILD, ...file };
+  if (b.auditNik !== undefined && b.auditNik !== "hmac" && b.auditNik !== "off") throw new Error(`auditNik must be "hmac" or "off", not ${JSON.stringify(b.auditNik)}`);
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
   const config: BuildConfig = {
     version: b.version ?? pkg.version,
@@ -64,6 +67,7 @@ export async function build(file: BuildFile, outDir: string, log: (s: string) =>
     lang: b.lang ?? "id",
     clearAfterMs: b.clearAfterMs ?? 10000,
     cardPollMs: b.cardPollMs ?? 500,
+    auditNik: b.auditNik ?? "hmac",
   };
   if (config.roots.length === 0) log("warning: no roots in the build config: these images can never install a key set, so they never say OK");
 
@@ -119,7 +123,7 @@ export async function build(file: BuildFile, outDir: string, log: (s: string) =>
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { values } = parseArgs({ options: { config: { type: "string" }, out: { type: "string" }, help: { type: "boolean", short: "h" } } });
   if (values.help) {
-    console.log("npm run build [-- --config FILE] [--out DIR]\n\nFILE is JSON: { roots: [hex | key file], version, lang, clearAfterMs, cardPollMs, espruino: {...}, lua: {...} }");
+    console.log("npm run build [-- --config FILE] [--out DIR]\n\nFILE is JSON: { roots: [hex | key file], version, lang, clearAfterMs, cardPollMs, auditNik (hmac|off), espruino: {...}, lua: {...} }");
     process.exit(0);
   }
   let file: BuildFile = {};
