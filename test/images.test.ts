@@ -106,7 +106,10 @@ describe("the Espruino image in an Espruino-like sandbox", () => {
           readArrayBuffer: (n: string) => (files[n] ? files[n].slice().buffer : undefined),
           // As Espruino: a write past offset 0 goes in place into an existing file (its bytes must be erased).
           write: (n: string, d: Uint8Array, offset?: number) => {
-            if (!offset) return (files[n] = new Uint8Array(d));
+            if (!offset) {
+              files[n] = new Uint8Array(d);
+              return;
+            }
             if (!files[n] || offset + d.length > files[n].length) throw new Error("Too much data for file size");
             if (files[n].subarray(offset, offset + d.length).some((b) => b !== 0xff)) throw new Error("flash not erased");
             files[n].set(d, offset);

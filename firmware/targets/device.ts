@@ -21,6 +21,8 @@ export interface BuildConfig {
   lang: Lang;
   clearAfterMs: number;
   cardPollMs: number;
+  /** How long a card may take to answer INTERNAL AUTHENTICATE (reader/card-session.ts); absent = 500 ms. */
+  cardAuthMs?: number;
   /** The audit log's NIK policy (app/audit-log.ts); absent = "hmac". */
   auditNik?: NikPolicy;
 }
@@ -60,7 +62,7 @@ export function startDevice(
   if (scanEngine !== undefined) lineScanner(scanEngine, 4400).onLine((t) => app.scanText(t));
   if (reader !== undefined) {
     const pn = new Pn532(reader, hw.timers);
-    const poller = new CardPoller(pn, hw.random, hw.timers, () => app.state === "idle", (r) => app.cardResult(r), cfg.cardPollMs, () => app.cardDetected());
+    const poller = new CardPoller(pn, hw.random, hw.timers, () => app.state === "idle", (r) => app.cardResult(r), cfg.cardPollMs, () => app.cardDetected(), cfg.cardAuthMs);
     poller.start();
   }
   return { app, admin: (line) => adminCommand(app, line) };
