@@ -64,6 +64,7 @@ for (const bin of ["lua5.3", "lua5.4"]) {
         "U 1 " + code,
         "W 11000",
         "U 1 " + code,
+        "W 10", // scanned lines are verified from a timer (app/scan-queue.ts)
         "A LOG",
       ].join("\n") + "\n";
       const r = spawnSync(bin, [join(process.cwd(), "firmware/targets/lua/stdio-hal.lua"), built.lua], { cwd: dir, input, encoding: "utf8" });
@@ -121,8 +122,20 @@ describe("the Espruino image in an Espruino-like sandbox", () => {
       setTime: (t: number) => (time = t),
       digitalWrite: (p: string, v: number) => pins.push(`${p}=${v}`),
       analogWrite: () => {},
-      setTimeout: () => 0,
-      clearTimeout: () => {},
+      // Timers run when the test says so (runSoon: the zero-delay ones, as the event loop would next).
+      setTimeout: (fn: () => void, ms: number) => (timers.push({ fn, ms }), timers.length),
+      clearTimeout: (id: number) => {
+        if (timers[id - 1]) timers[id - 1].fn = () => {};
+      },
+    };
+    const timers: Array<{ fn: () => void; ms: number; done?: boolean }> = [];
+    const runSoon = () => {
+      for (let i = 0; i < timers.length; i++) {
+        if (timers[i].ms === 0 && !timers[i].done) {
+          timers[i].done = true;
+          timers[i].fn();
+        }
+      }
     };
     g.global = g;
     const ctx = vm.createContext(g);
@@ -137,6 +150,7 @@ describe("the Espruino image in an Espruino-like sandbox", () => {
     admin("KEYSET " + keysetHex);
     expect(logs).toContain("OK INSTALLED 1");
     for (const h of Serial1.handlers) h(code.slice(0, 100)), h(code.slice(100) + "\r\n");
+    runSoon();
     expect(logs.some((l) => l.startsWith("[green] SAH") && l.includes("Siti Aminah"))).toBe(true);
     expect(pins).toContain("LED2=1");
     admin("LOG");

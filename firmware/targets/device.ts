@@ -6,9 +6,9 @@ import { fromHex } from "../core/bytes";
 import { VerifierApp, type Hardware } from "../app/verifier";
 import { adminCommand } from "../app/admin";
 import { CardPoller } from "../app/card-poller";
+import { scanInput } from "../app/scan-input";
 import type { Lang } from "../app/i18n";
 import type { NikPolicy } from "../app/audit-log";
-import { lineScanner } from "../hal/scan-engine";
 import type { Serial } from "../hal/serial";
 import { Pn532 } from "../reader/pn532";
 
@@ -59,7 +59,7 @@ export function startDevice(
     clearAfterMs: cfg.clearAfterMs,
     auditNik: cfg.auditNik,
   });
-  if (scanEngine !== undefined) lineScanner(scanEngine, 4400).onLine((t) => app.scanText(t));
+  if (scanEngine !== undefined) scanInput(scanEngine, hw.timers, hw.rtc, app);
   if (reader !== undefined) {
     const pn = new Pn532(reader, hw.timers);
     const poller = new CardPoller(pn, hw.random, hw.timers, () => app.state === "idle", (r) => app.cardResult(r), cfg.cardPollMs, () => app.cardDetected(), cfg.cardAuthMs);
