@@ -64,17 +64,7 @@ export class Pn532 {
 
   /** Send CMD with DATA; the callback gets the reply data after D5 CMD+1. */
   command(cmd: number, data: Bytes, cb: Callback, replyTimeoutMs?: number): void {
-    if (this.cb !== undefined) {
-      cb("BUSY", undefined);
-      return;
-    }
-    this.cmd = cmd;
-    this.frame = commandFrame(cmd, data);
-    this.cb = cb;
-    this.triesLeft = this.retries;
-    this.replyTimeout = replyTimeoutMs === undefined ? this.replyTimeoutMs : replyTimeoutMs;
-    this.deadlineAt = -1;
-    this.send();
+    this.start(cmd, data, cb, this.retries, replyTimeoutMs === undefined ? this.replyTimeoutMs : replyTimeoutMs, -1);
   }
 
   /**
@@ -84,6 +74,10 @@ export class Pn532 {
    * INTERNAL AUTHENTICATE: a relay adds latency).
    */
   commandOnce(cmd: number, data: Bytes, deadlineMs: number, cb: Callback): void {
+    this.start(cmd, data, cb, 0, deadlineMs, this.timers.millis() + deadlineMs);
+  }
+
+  private start(cmd: number, data: Bytes, cb: Callback, tries: number, replyTimeoutMs: number, deadlineAt: number): void {
     if (this.cb !== undefined) {
       cb("BUSY", undefined);
       return;
@@ -91,9 +85,9 @@ export class Pn532 {
     this.cmd = cmd;
     this.frame = commandFrame(cmd, data);
     this.cb = cb;
-    this.triesLeft = 0;
-    this.replyTimeout = deadlineMs;
-    this.deadlineAt = this.timers.millis() + deadlineMs;
+    this.triesLeft = tries;
+    this.replyTimeout = replyTimeoutMs;
+    this.deadlineAt = deadlineAt;
     this.send();
   }
 
