@@ -79,6 +79,10 @@ for (const bin of ["lua5.3", "lua5.4"]) {
       expect(lines.filter((l) => l.startsWith("< LOG "))).toHaveLength(3);
       // the flash files are real files next to the image, and no Ed25519 tables (off on Lua) after 22 s of timers
       expect(readFileSync(join(dir, "keyset.0")).length).toBeGreaterThan(100);
+      // The audit log's first page: 4 bytes of header and 16 slots, the 3 records written in place.
+      const page = readFileSync(join(dir, "audit.0"));
+      expect(page.length).toBe(4 + 16 * 32);
+      expect(page.subarray(4 + 3 * 32).every((b) => b === 0xff)).toBe(true);
       expect(readdirSync(dir).filter((f) => /^t[0-9a-fB]/.test(f))).toEqual([]);
     });
   });
