@@ -84,7 +84,7 @@ async function main(): Promise<number> {
   device.scan(phone.refresh());
   await show("The clock battery died: the device refuses until its clock is set again");
 
-  say(`\nAudit log (no names, a salted hash of the NIK):`);
+  say(`\nAudit log (no names, a keyed hash of the NIK):`);
   for (const l of device.admin("LOG")) say("   " + l);
   say(`\nScreens written to ${OUT}/`);
 

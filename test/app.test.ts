@@ -170,7 +170,7 @@ describe("verdict screens", () => {
 });
 
 describe("audit log and service line", () => {
-  it("logs time, verdict, kid and a salted NIK hash, never the name", () => {
+  it("logs time, verdict, kid and a keyed NIK hash, never the name", () => {
     const { d, code } = device();
     d.scan(code());
     d.clear();
