@@ -19,7 +19,7 @@ const built: Record<string, string> = {};
 export async function buildEspruinoBundle(entry: string, minify = true): Promise<string> {
   const key = entry + (minify ? ":min" : "");
   if (built[key]) return built[key];
-  const dir = join(tmpdir(), "pindai-espruino");
+  const dir = join(tmpdir(), "pindai-espruino", String(process.pid)); // per process: worktrees never share a bundle
   mkdirSync(dir, { recursive: true });
   const file = join(dir, entry.replace(/[^A-Za-z0-9]/g, "_") + (minify ? ".min" : "") + ".js");
   const config = espruinoConfig({ input: entry, file, name: "conformance", minify });
@@ -95,7 +95,7 @@ export function espruinoRunner(bin: string, bundlePath: string, timeoutMs = 600_
   const runner: Runner = {
     name: "espruino " + bin,
     async callMany(calls) {
-      const script = join(tmpdir(), "pindai-espruino", "run.js");
+      const script = join(tmpdir(), "pindai-espruino", String(process.pid), "run.js");
       const driver = `
 var calls = ${JSON.stringify(calls)};
 var peak = 0;

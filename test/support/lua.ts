@@ -22,7 +22,8 @@ export function buildLuaBundle(entry: string, luaTarget = "5.3"): string {
   if (built[key]) return built[key];
   const cfg = ts.readConfigFile(join(ROOT, "tsconfig.lua.json"), ts.sys.readFile).config;
   const options = ts.convertCompilerOptionsFromJson(cfg.compilerOptions, ROOT).options;
-  const dir = join(tmpdir(), "pindai-lua");
+  // One folder per test process: worktrees side by side (and parallel test files) never overwrite each other's bundles.
+  const dir = join(tmpdir(), "pindai-lua", String(process.pid));
   mkdirSync(dir, { recursive: true });
   const out = join(dir, entry.replace(/[^A-Za-z0-9]/g, "_") + "." + luaTarget + ".lua");
   const entryPath = join(ROOT, entry);
@@ -103,7 +104,8 @@ io.write("TIMES\\t", table.concat(times, ","), "\\n")
 
 /** A system Lua interpreter (lua5.3 / lua5.4), one process per batch. */
 export function nativeRunner(luaBin: string, bundlePath: string): LuaRunner {
-  const driver = join(tmpdir(), "pindai-lua", "driver.lua");
+  mkdirSync(join(tmpdir(), "pindai-lua", String(process.pid)), { recursive: true });
+  const driver = join(tmpdir(), "pindai-lua", String(process.pid), "driver.lua");
   writeFileSync(driver, DRIVER);
   const runner: LuaRunner = {
     name: luaBin,
