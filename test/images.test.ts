@@ -85,6 +85,28 @@ for (const bin of ["lua5.3", "lua5.4"]) {
       expect(page.subarray(4 + 3 * 32).every((b) => b === 0xff)).toBe(true);
       expect(readdirSync(dir).filter((f) => /^t[0-9a-fB]/.test(f))).toEqual([]);
     });
+
+    it("a fresh code sent after a flood of expired codes is the first one verified (queue of 4, excess dropped)", (ctx) => {
+      if (!haveTool(bin)) return ctx.skip();
+      const dir = mkdtempSync(join(tmpdir(), "pindai-lua-dev-"));
+      // Captured codes replayed after they expired: each one costs a signature check.
+      const flood = Array.from({ length: 12 }, (_, i) => issuePresentation(world.qrSigner, HOLDER, { iat: NOW - 600 - i }));
+      const fresh = issuePresentation(world.qrSigner, HOLDER, { iat: NOW });
+      const input = [
+        `A TIME ${NOW}`,
+        "A KEYSET " + keysetHex,
+        ...flood.slice(0, 9).map((c) => "U 1 " + c), // all arrive while the device is busy (no W between them)
+        "U 1 " + fresh,
+        ...flood.slice(9).map((c) => "U 1 " + c),
+        "W 10",
+        "A LOG",
+      ].join("\n") + "\n";
+      const r = spawnSync(bin, [join(process.cwd(), "firmware/targets/lua/stdio-hal.lua"), built.lua], { cwd: dir, input, encoding: "utf8" });
+      expect(r.status, r.stderr).toBe(0);
+      const verdicts = r.stdout.split("\n").filter((l) => l.startsWith("< LOG ")).map((l) => l.split(" ")[4]);
+      // 13 lines in, 4 kept: the fresh code first, then the 3 newest of the flood; 9 dropped, never verified.
+      expect(verdicts).toEqual(["OK", "EXPIRED", "EXPIRED", "EXPIRED"]);
+    });
   });
 }
 
