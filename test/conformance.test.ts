@@ -64,6 +64,8 @@ function verdictCalls(): Call[] {
     p(good, T0 + 10, "1", ""),
     p(present(qr, { iat: T0 + 40 * 86400 }), T0 + 40 * 86400 + 5), // key set past next_update: stale, still OK
   ];
+  // The scan queue's ranks for the same lines (core/triage.ts): 2 could be OK, 1 cannot, 0 junk.
+  for (const c of calls.slice()) if (c[0] === "presentation") calls.push(["triageRank", ...c.slice(1)] as Call);
   const cardSecret = ed.utils.randomSecretKey();
   const credential = issueCardCredential(cardKey.signer, ALICE, {
     serial: "KTP-1", iat: T0 - 86400, exp: T0 + 86400, cardPublicKey: ed.getPublicKey(cardSecret),
@@ -145,6 +147,7 @@ describe("Node reference answers", () => {
     expect(v).toEqual([
       "OK", "OK", "OK", "OK", "EXPIRED", "NOT_YET_VALID", "VALIDITY_TOO_LONG", "KEY_NOT_VALID", "UNKNOWN_KEY",
       expect.stringMatching(/BAD_SIGNATURE|MALFORMED/), "MALFORMED", "NOT_A_CREDENTIAL", "CLOCK_NOT_SET", "NO_KEYSET", "OK",
+      "2", "2", "2", "2", "1", "1", "1", "1", "1", expect.stringMatching(/^[12]$/), "1", "0", "1", "1", "2",
       "OK", "CARD_AUTH_FAILED", "REVOKED",
     ]);
     expect(onNode["verdict table (QR and card)"][14]).toContain("KEYSET_STALE");

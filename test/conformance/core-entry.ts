@@ -13,6 +13,7 @@ import { loadKeyset } from "../../firmware/core/keyset";
 import { verifyPresentation } from "../../firmware/core/presentation";
 import { verifyCard } from "../../firmware/core/card";
 import { ReplayCache } from "../../firmware/core/replay";
+import { triage } from "../../firmware/core/triage";
 
 function hex(s: string) {
   const b = fromHex(s);
@@ -52,6 +53,11 @@ function keysetFrom(ksHex: string, rootKid: string, rootPub: string) {
   if (ksHex === "") return undefined;
   const r = loadKeyset(hex(ksHex), [{ kid: hex(rootKid), publicKey: hex(rootPub) }]);
   return r.ok ? r.keyset : undefined;
+}
+
+/** The rank core/triage.ts gives a scanned line (the scan queue's order). */
+export function triageRank(text: string, ksHex: string, rootKid: string, rootPub: string, now: string, trusted: string): string {
+  return String(triage(text, keysetFrom(ksHex, rootKid, rootPub), { now: Math.floor(Number(now)), trusted: trusted === "1" }));
 }
 
 /** Verdict, warnings and display of a presentation (one device, fresh replay cache). */
