@@ -16,7 +16,6 @@ import { SimFlash } from "./flash";
 import { VirtualRtc } from "./rtc";
 import { SimDisplay, SimIndicator } from "./screen";
 
-
 export interface SimDeviceOptions extends AppConfig {
   flash?: SimFlash;
   rtc?: VirtualRtc;
