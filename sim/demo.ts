@@ -93,7 +93,7 @@ async function main(): Promise<number> {
   device.scan(phone.refresh());
   await show("The clock battery died: the device refuses until its clock is set again");
 
-  say(`\nAudit log, exported with a signed LOG and checked against the device's own key (no names, a salted hash of the NIK):`);
+  say(`\nAudit log, exported with a signed LOG and checked against the device's own key (no names; a keyed hash of the NIK):`);
   const client = new DeviceClient(memoryLink((l) => device.admin(l)), world.adminKey);
   for (const r of await client.logs()) say(`   ${r.seq} ${r.time} ${r.verdict} ${r.source} ${r.kid} ${r.nikHash}`);
   say(`\nScreens written to ${OUT}/`);

@@ -6,7 +6,7 @@ import { AdminService } from "../firmware/app/admin";
 import { serveAdminLine } from "../firmware/app/admin-line";
 import { CardPoller } from "../firmware/app/card-poller";
 import type { Serial } from "../firmware/hal/serial";
-import { lineScanner } from "../firmware/hal/scan-engine";
+import { type ScanInput, scanInput } from "../firmware/app/scan-input";
 import type { Screen } from "../firmware/hal/display";
 import type { FrameSource, QrFrameDecoder } from "../firmware/hal/frame-source";
 import { Pn532 } from "../firmware/reader/pn532";
@@ -18,9 +18,6 @@ import { VirtualRtc } from "./rtc";
 import { SimDisplay, SimIndicator } from "./screen";
 import { signedCommand, type AdminKey } from "../host/src/device-client";
 import type { World } from "./world";
-
-/** Longer lines than a QR code can hold are dropped by the scan engine reader. */
-export const MAX_SCAN_LINE = 4400;
 
 export interface SimDeviceOptions extends AppConfig {
   flash?: SimFlash;
@@ -53,12 +50,13 @@ export class SimDevice {
   readonly emulator: Pn532Emulator;
   private readonly poller: CardPoller;
   private readonly service: AdminService;
+  private readonly timers = nodeTimers();
 
   constructor(opts: SimDeviceOptions) {
     this.flash = opts.flash ?? new SimFlash();
     this.rtc = opts.rtc ?? new VirtualRtc(0, 0);
     this.display = new SimDisplay(opts.echo);
-    const timers = nodeTimers();
+    const timers = this.timers;
     this.app = new VerifierApp(
       { display: this.display, indicator: this.indicator, storage: this.flash, rtc: this.rtc, timers, random: nodeRandom },
       opts,
@@ -101,8 +99,8 @@ export class SimDevice {
   }
 
   /** Wire a scan engine (a UART QR module) on `serial`: each line it sends is scanned. */
-  connectScanEngine(serial: Serial): void {
-    lineScanner(serial, MAX_SCAN_LINE).onLine((text) => this.app.scanText(text));
+  connectScanEngine(serial: Serial): ScanInput {
+    return scanInput(serial, this.timers, this.app);
   }
 
   /** Wire a camera: each frame goes through the decoder; a code found is scanned. */

@@ -16,8 +16,11 @@ const COLORS: Record<Screen["color"], { bg: string; ansi: string }> = {
 
 const WIDTH = 40;
 
+/** The first n characters of t, never half of a surrogate pair. */
+const cut = (t: string, n: number) => Array.from(t).slice(0, n).join("");
+
 export function renderText(s: Screen, color = true): string {
-  const pad = (t: string) => (" " + t).slice(0, WIDTH).padEnd(WIDTH);
+  const pad = (t: string) => cut(" " + t, WIDTH).padEnd(WIDTH);
   const on = color ? COLORS[s.color].ansi : "";
   const warn = color ? "\x1b[43;30m" : "";
   const off = color ? "\x1b[0m" : "";
@@ -51,14 +54,14 @@ export async function renderPng(s: Screen): Promise<Buffer> {
   ctx.font = "13px PindaiRegular";
   let y = 60;
   for (const l of s.lines) {
-    ctx.fillText(l.slice(0, 34), 10, y);
+    ctx.fillText(cut(l, 34), 10, y);
     y += 17;
   }
   for (const w of s.warnings) {
     ctx.fillStyle = "#ffd24d";
     ctx.fillRect(0, y - 13, 240, 17);
     ctx.fillStyle = "#1a1a1a";
-    ctx.fillText("! " + w.slice(0, 32), 10, y);
+    ctx.fillText("! " + cut(w, 32), 10, y);
     y += 18;
   }
   const chunks: Buffer[] = [];

@@ -34,7 +34,7 @@ describe("card verdicts", () => {
     const r = verifyCard(tap(card()), ks, now);
     expect(r.verdict).toBe("OK");
     expect(r.sub).toBe("KTP-0001");
-    expect(r.display?.nikMasked).toBe("320101******0001");
+    expect(r.display?.nikMasked).toBe("************0001");
     expect(r.display?.name).toBe("Siti Aminah");
   });
 

@@ -58,7 +58,7 @@ describe("pindai CLI", () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain("OK");
     expect(r.out).toContain("Budi Santoso");
-    expect(r.out).toContain("320101******0001");
+    expect(r.out).toContain("************0001");
     expect(r.out).not.toContain("3201014512900001");
   });
 

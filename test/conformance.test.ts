@@ -66,6 +66,8 @@ function verdictCalls(): Call[] {
     p(good, T0 + 10, "1", ""),
     p(present(qr, { iat: T0 + 40 * 86400 }), T0 + 40 * 86400 + 5), // key set past next_update: stale, still OK
   ];
+  // The scan queue's ranks for the same lines (core/triage.ts): 2 could be OK, 1 cannot, 0 junk.
+  for (const c of calls.slice()) if (c[0] === "presentation") calls.push(["triageRank", ...c.slice(1)] as Call);
   const cardSecret = ed.utils.randomSecretKey();
   const credential = issueCardCredential(cardKey.signer, ALICE, {
     serial: "KTP-1", iat: T0 - 86400, exp: T0 + 86400, cardPublicKey: ed.getPublicKey(cardSecret),
@@ -140,6 +142,17 @@ function deviceKeyCalls(): Call[] {
   return calls;
 }
 
+function hmacCalls(): Call[] {
+  const j = JSON.parse(readFileSync(new URL("./vectors/rfc4231_hmac_sha512.json", import.meta.url), "utf8"));
+  return j.map((v: { key: string; data: string }) => ["hmacSha512Hex", v.key, v.data] as Call);
+}
+
+/** Names with a newline, ANSI escapes, bidi overrides, zero-width characters and astral characters. */
+const DISPLAY_CASES = ["Siti\nAminah", "\x1b[2J\x1b[42mSiti\u009b31m", "Siti \u202eharamA\u202c\u2067x\u2069\u200b\ufeffY", "\u00c9mile \u6c34" + "\u{1f600}".repeat(5)];
+function displayCalls(): Call[] {
+  return DISPLAY_CASES.flatMap((t) => ["100", "8"].map((n) => ["displayTextHex", Buffer.from(t, "utf8").toString("hex"), n] as Call));
+}
+
 const suites: Record<string, Call[]> = {
   "device key: Ed25519 signing and SHA-256": deviceKeyCalls(),
   "Wycheproof Ed25519 (151 cases)": wycheproofCalls(),
@@ -149,6 +162,8 @@ const suites: Record<string, Call[]> = {
   "verdict table (QR and card)": verdictCalls(),
   "PN532 frames": pn532Calls(),
   "SHA-256 and key ids": sha256Calls(),
+  "HMAC-SHA-512 (RFC 4231)": hmacCalls(),
+  "display text": displayCalls(),
 };
 const fns = entry as unknown as Record<string, (...a: string[]) => string>;
 const onNode: Record<string, string[]> = {};
@@ -165,6 +180,7 @@ describe("Node reference answers", () => {
     expect(v).toEqual([
       "OK", "OK", "OK", "OK", "EXPIRED", "NOT_YET_VALID", "VALIDITY_TOO_LONG", "KEY_NOT_VALID", "UNKNOWN_KEY",
       expect.stringMatching(/BAD_SIGNATURE|MALFORMED/), "MALFORMED", "NOT_A_CREDENTIAL", "CLOCK_NOT_SET", "NO_KEYSET", "OK",
+      "2", "2", "2", "2", "1", "1", "1", "1", "1", expect.stringMatching(/^[12]$/), "1", "0", "1", "1", "2",
       "OK", "CARD_AUTH_FAILED", "REVOKED",
     ]);
     expect(onNode["verdict table (QR and card)"][14]).toContain("KEYSET_STALE");
@@ -180,6 +196,10 @@ describe("Node reference answers", () => {
     const sha = onNode["SHA-256 and key ids"];
     expect(sha.slice(0, 13)).toEqual(sha256Nist().map((v) => v.digest));
     expect(sha.slice(-2)).toEqual(["ok", "MALFORMED: key entry 1: kid is not SHA-256(public key)[0:8]"]);
+    const rfc = JSON.parse(readFileSync(new URL("./vectors/rfc4231_hmac_sha512.json", import.meta.url), "utf8"));
+    expect(onNode["HMAC-SHA-512 (RFC 4231)"].map((m, i) => m.slice(0, rfc[i].hmacSha512.length))).toEqual(rfc.map((v: { hmacSha512: string }) => v.hmacSha512));
+    const shown = onNode["display text"].map((h) => Buffer.from(h, "hex").toString("utf8"));
+    expect(shown).toEqual(["SitiAminah", "SitiAmin", "[2J[42mSiti31m", "[2J[42mS", "Siti haramAxY", "Siti har", "\u00c9mile \u6c34" + "\u{1f600}".repeat(5), "\u00c9mile \u6c34\u{1f600}"]);
     expect(onNode["PN532 frames"].slice(4)).toEqual([
       "ack,frame:d50332010607",
       "frame:d50332010607",

@@ -1,22 +1,33 @@
-// The audit log: every verdict, in a bounded ring of fixed-size records in
-// one flash file. Survives a power cut at any byte:
-// - a record is written with one write at its own slot, never moving others;
-// - each record carries a sequence number and a CRC-32 over the rest, so a
-//   torn record (any prefix of the new bytes over the old) fails its CRC and
-//   is dropped on the next boot, never misread;
-// - the next slot and sequence number are derived from the valid records.
-// Personal data is not logged: only a salted hash of the NIK (never the name).
-import { type Bytes, alloc, concat, fromHex, slice, toHex, utf8Encode } from "../core/bytes";
-import { sha512 } from "../core/sha512";
+// The audit log: every verdict, as 32-byte records in two append-only rings
+// of page files (app/record-ring.ts: survives a power cut at any byte, and a
+// record costs its own bytes of flash, not a rewrite of the log):
+// - verdicts on credentials, `capacity` of them;
+// - runs of scans that are not credentials (a URL, a damaged code), one
+//   record per run with its count, in a ring of their own: junk is counted
+//   but never pushes a verdict on a credential out of the log.
+// A run is kept in RAM (and shown by entries()) until a credential's verdict
+// ends it; a power cut loses only the count of the run in progress.
+//
+// Personal data: never the name. The NIK is logged per the build's policy:
+// "hmac" (default) keeps 8 bytes of HMAC-SHA-512(device secret, NIK), which
+// links visits of one person on this device but cannot be computed without
+// the secret; "off" keeps no identity at all. The secret is made on first
+// boot from the random source, kept in flash and never exported.
+import { type Bytes, alloc, fromHex, slice, toHex, utf8Encode } from "../core/bytes";
+import { hmacSha512 } from "../core/hmac";
 import { VERDICTS, type Verdict, type Warning } from "../core/verdict";
 import type { Outcome } from "../core/presentation";
 import type { Random } from "../hal/random";
 import type { Storage } from "../hal/storage";
 import { crc32, getU32, putU32 } from "./crc32";
+import { RecordRing } from "./record-ring";
 
 export const RECORD_SIZE = 32;
-const SALT_FILE = "audit.salt";
-const SALT_LENGTH = 16;
+const SECRET_FILE = "audit.key";
+const SECRET_LENGTH = 32;
+/** Files of the log before the keyed hash (a ring and a readable salt): removed at boot. */
+const OLD_FILES = ["audit.salt", "audit.log"];
+const NO_ID = "0000000000000000";
 
 export const SOURCE_QR = 0;
 export const SOURCE_CARD = 1;
@@ -26,14 +37,25 @@ export const SOURCE_LOG_CLEARED = 3; // detail: how many records were cleared
 export const SOURCE_WIPED = 4;
 export const SOURCE_NAMES = ["qr", "card", "time", "log-cleared", "wiped"];
 
+/** What the log keeps of a NIK: a keyed hash (default), or nothing. */
+export type NikPolicy = "hmac" | "off";
+
+export interface AuditOptions {
+  nik?: NikPolicy;
+  /** Run records kept (default 32). */
+  runCapacity?: number;
+}
+
 export interface AuditEntry {
   seq: number;
   time: number;
   verdict: Verdict;
   source: number;
   kid: string; // 16 hex, zeros when unknown
-  nikHash: string; // 16 hex, zeros when no NIK was verified
+  nikHash: string; // 16 hex, zeros when no NIK was verified or the policy is "off"
   warnings: number; // bit set, see WARNING_BITS
+  /** Scans this record stands for: 1, or the length of a run of non-credentials. */
+  count: number;
 }
 
 const WARNING_ORDER: Warning[] = ["KEYSET_STALE", "CLOCK_NOT_TRUSTED", "ALREADY_USED", "NO_KEYSET"];
@@ -46,7 +68,16 @@ export function warningBits(w: Warning[]): number {
   return bits;
 }
 
-function encode(e: AuditEntry): Bytes {
+/** Not a credential: no signer was ever named, so nothing in it can be attributed (counted in runs). */
+export function isJunk(o: Outcome): boolean {
+  return o.kid === undefined && (o.verdict === "NOT_A_CREDENTIAL" || o.verdict === "MALFORMED");
+}
+
+// Record: seq u32 | time u32 | verdict u8 | source u8 | kid 8 | nik hash 8 (a run: count u32, 4 zeros) | warnings u8 | kind u8 | CRC-32
+const KIND_VERDICT = 0;
+const KIND_RUN = 1;
+
+function encode(e: AuditEntry, kind: number): Bytes {
   const r = alloc(RECORD_SIZE);
   putU32(r, 0, e.seq);
   putU32(r, 4, e.time);
@@ -60,105 +91,154 @@ function encode(e: AuditEntry): Bytes {
     r[10 + i] = kid !== undefined && kid.length === 8 ? kid[i] : 0;
     r[18 + i] = nik !== undefined && nik.length === 8 ? nik[i] : 0;
   }
+  if (kind === KIND_RUN) putU32(r, 18, e.count); // a run has no NIK
   r[26] = e.warnings & 255;
-  r[27] = 0;
+  r[27] = kind;
   putU32(r, 28, crc32(r, 0, 28));
   return r;
 }
 
-function decode(b: Bytes, off: number): AuditEntry | undefined {
+function seqOf(b: Bytes, off: number): number | undefined {
   if (off + RECORD_SIZE > b.length) return undefined;
   if (crc32(b, off, off + 28) !== getU32(b, off + 28)) return undefined;
-  if (b[off + 8] >= VERDICTS.length) return undefined;
+  if (b[off + 8] >= VERDICTS.length || b[off + 27] > KIND_RUN) return undefined;
+  return getU32(b, off);
+}
+
+function decode(b: Bytes, off: number): AuditEntry {
+  const run = b[off + 27] === KIND_RUN;
   return {
     seq: getU32(b, off),
     time: getU32(b, off + 4),
     verdict: VERDICTS[b[off + 8]],
     source: b[off + 9],
     kid: toHex(slice(b, off + 10, off + 18)),
-    nikHash: toHex(slice(b, off + 18, off + 26)),
+    nikHash: run ? NO_ID : toHex(slice(b, off + 18, off + 26)),
     warnings: b[off + 26],
+    count: run ? getU32(b, off + 18) : 1,
   };
 }
 
+const CODEC = { size: RECORD_SIZE, seqOf, decode };
+
 export class AuditLog {
   private nextSeq = 1;
-  private salt: Bytes = alloc(0);
+  private secret: Bytes = alloc(0);
+  private readonly verdicts: RecordRing<AuditEntry>;
+  private readonly runs: RecordRing<AuditEntry>;
+  /** The run of non-credentials in progress, not yet in flash. */
+  private run: AuditEntry | undefined = undefined;
+  readonly nikPolicy: NikPolicy;
 
   constructor(
     private readonly storage: Storage,
     private readonly random: Random,
     readonly capacity: number,
-    private readonly file: string,
+    file: string,
+    opts?: AuditOptions,
   ) {
+    const o = opts === undefined ? {} : opts;
+    this.nikPolicy = o.nik === "off" ? "off" : "hmac";
+    this.verdicts = new RecordRing(storage, file + ".", capacity, CODEC);
+    this.runs = new RecordRing(storage, file + ".run.", o.runCapacity === undefined ? 32 : o.runCapacity, CODEC);
     this.load();
   }
 
-  /** Re-read the ring and the salt from flash (what a boot does). */
+  /** Re-read the rings and the secret from flash (what a boot does). */
   load(): void {
-    const all = this.entries();
-    this.nextSeq = all.length > 0 ? all[all.length - 1].seq + 1 : 1;
-    const salt = this.storage.read(SALT_FILE);
-    if (salt !== undefined && salt.length === SALT_LENGTH) {
-      this.salt = salt;
+    this.verdicts.load();
+    this.runs.load();
+    this.run = undefined;
+    const last = this.verdicts.lastSeq() > this.runs.lastSeq() ? this.verdicts.lastSeq() : this.runs.lastSeq();
+    this.nextSeq = last + 1;
+    for (let i = 0; i < OLD_FILES.length; i++) if (this.storage.read(OLD_FILES[i]) !== undefined) this.storage.erase(OLD_FILES[i]);
+    if (this.nikPolicy === "off") {
+      this.secret = alloc(0);
+      return;
+    }
+    const secret = this.storage.read(SECRET_FILE);
+    if (secret !== undefined && secret.length === SECRET_LENGTH) {
+      this.secret = secret;
     } else {
-      // First boot (or a torn salt write): a new per-device salt.
-      this.salt = this.random.bytes(SALT_LENGTH);
-      this.storage.erase(SALT_FILE);
-      this.storage.write(SALT_FILE, this.salt, 0);
+      // First boot (or a torn first write, before any record used it): a new device secret.
+      this.secret = this.random.bytes(SECRET_LENGTH);
+      this.storage.erase(SECRET_FILE);
+      this.storage.write(SECRET_FILE, this.secret, 0);
     }
   }
 
-  /** Valid records, oldest first. */
+  /** Valid records of both rings and the run in progress, oldest first. */
   entries(): AuditEntry[] {
-    const b = this.storage.read(this.file);
+    const a = this.verdicts.entries();
+    const b = this.runs.entries();
+    if (this.run !== undefined) b.push(this.run);
     const out: AuditEntry[] = [];
-    if (b === undefined) return out;
-    for (let slot = 0; slot < this.capacity; slot++) {
-      const e = decode(b, slot * RECORD_SIZE);
-      if (e !== undefined) out.push(e);
+    let i = 0;
+    let j = 0;
+    while (i < a.length || j < b.length) {
+      if (j >= b.length || (i < a.length && a[i].seq < b[j].seq)) out.push(a[i++]);
+      else out.push(b[j++]);
     }
-    out.sort((a, c) => a.seq - c.seq);
     return out;
   }
 
-  /** The NIK as the log keeps it: 8 bytes of SHA-512(salt || NIK). */
+  /** The NIK as the log keeps it: 8 bytes of HMAC-SHA-512(device secret, NIK); zeros when the policy is "off". */
   nikHash(nik: string): string {
-    return toHex(slice(sha512(concat([this.salt, utf8Encode(nik)])), 0, 8));
+    if (this.nikPolicy === "off") return NO_ID;
+    return toHex(slice(hmacSha512(this.secret, utf8Encode(nik)), 0, 8));
+  }
+
+  append(time: number, source: number, o: Outcome): AuditEntry {
+    const warnings = warningBits(o.warnings);
+    if (isJunk(o)) {
+      const r = this.run;
+      if (r !== undefined && r.verdict === o.verdict && r.source === source) {
+        r.count++;
+        return r;
+      }
+      this.endRun();
+      this.run = { seq: this.nextSeq++, time, verdict: o.verdict, source, kid: NO_ID, nikHash: NO_ID, warnings, count: 1 };
+      return this.run;
+    }
+    this.endRun();
+    const e: AuditEntry = {
+      seq: this.nextSeq++,
+      time,
+      verdict: o.verdict,
+      source,
+      kid: o.kid !== undefined ? o.kid : NO_ID,
+      nikHash: o.nik !== undefined ? this.nikHash(o.nik) : NO_ID,
+      warnings,
+      count: 1,
+    };
+    this.verdicts.append(encode(e, KIND_VERDICT), e.seq);
+    return e;
   }
 
   /** An admin event: who (the signer's kid) did what, when. */
   appendEvent(time: number, source: number, kid: string, detail: number, warnings: Warning[]): AuditEntry {
+    this.endRun();
     const d = alloc(8);
     putU32(d, 0, detail);
-    return this.write({ seq: this.nextSeq, time, verdict: "OK", source, kid, nikHash: toHex(d), warnings: warningBits(warnings) });
+    const e: AuditEntry = { seq: this.nextSeq++, time, verdict: "OK", source, kid, nikHash: toHex(d), warnings: warningBits(warnings), count: 1 };
+    this.verdicts.append(encode(e, KIND_VERDICT), e.seq);
+    return e;
   }
 
-  /** Erase every record (the salt stays); the next record starts a new sequence. */
+  /** Erase every record (the secret stays); returns how many there were. */
   clear(): number {
     const n = this.entries().length;
-    this.storage.erase(this.file);
-    this.nextSeq = 1;
+    this.run = undefined;
+    this.verdicts.clear();
+    this.runs.clear();
     return n;
   }
 
-  append(time: number, source: number, o: Outcome): AuditEntry {
-    const e: AuditEntry = {
-      seq: this.nextSeq,
-      time,
-      verdict: o.verdict,
-      source,
-      kid: o.kid !== undefined ? o.kid : "0000000000000000",
-      nikHash: o.nik !== undefined ? this.nikHash(o.nik) : "0000000000000000",
-      warnings: warningBits(o.warnings),
-    };
-    return this.write(e);
-  }
-
-  private write(e: AuditEntry): AuditEntry {
-    const slot = (e.seq - 1) % this.capacity;
-    this.storage.write(this.file, encode(e), slot * RECORD_SIZE);
-    this.nextSeq++;
-    return e;
+  /** Write the run in progress (a credential's verdict ends it). */
+  endRun(): void {
+    const r = this.run;
+    if (r === undefined) return;
+    this.run = undefined;
+    this.runs.append(encode(r, KIND_RUN), r.seq);
   }
 }

@@ -19,6 +19,8 @@ export class CardPoller {
     private readonly onResult: (r: CardSessionResult) => void,
     private readonly intervalMs: number,
     private readonly onDetected?: () => void,
+    /** The card's INTERNAL AUTHENTICATE deadline (reader/card-session.ts; default 500 ms). */
+    private readonly authDeadlineMs?: number,
   ) {}
 
   start(): void {
@@ -45,7 +47,7 @@ export class CardPoller {
         this.onResult(r);
         if (done !== undefined) done();
       },
-      { onDetected: this.onDetected },
+      { onDetected: this.onDetected, authDeadlineMs: this.authDeadlineMs },
     );
   }
 

@@ -3,7 +3,12 @@
 import type { Outcome } from "../core/presentation";
 import type { Warning } from "../core/verdict";
 import type { Screen } from "../hal/display";
+import { displayText } from "./display-text";
 import { type Lang, strings } from "./i18n";
+
+/** Characters of a credential's text on one screen line (a 2.4" display holds about 40). */
+export const NAME_CHARS = 32;
+export const FIELD_CHARS = 24;
 
 function warningLines(lang: Lang, warnings: Warning[]): string[] {
   const s = strings(lang);
@@ -65,8 +70,14 @@ export function verdictScreen(lang: Lang, o: Outcome, isCard: boolean): Screen {
   const warnings = warningLines(lang, beyondVerdict(o));
   if (o.verdict === "OK" && o.display !== undefined) {
     const d = o.display;
-    const lines = [s.name + ": " + d.name, s.dob + ": " + d.dob, s.nik + ": " + d.nikMasked, s.issuer + ": " + d.issuer];
-    if (o.sub !== undefined) lines.push(s.card + ": " + o.sub);
+    // The issuer's text goes through displayText: no control, bidi or zero-width character reaches the screen.
+    const lines = [
+      s.name + ": " + displayText(d.name, NAME_CHARS),
+      s.dob + ": " + d.dob,
+      s.nik + ": " + d.nikMasked,
+      s.issuer + ": " + displayText(d.issuer, FIELD_CHARS),
+    ];
+    if (o.sub !== undefined) lines.push(s.card + ": " + displayText(o.sub, FIELD_CHARS));
     return { color: "green", title: s.ok, lines, warnings };
   }
   let reason = s.reasons[o.verdict];

@@ -20,7 +20,7 @@ import type { Indicator } from "../hal/indicator";
 import type { Random } from "../hal/random";
 import type { Storage } from "../hal/storage";
 import type { Timers, TimerHandle } from "../hal/timers";
-import { AuditLog, SOURCE_CARD, SOURCE_LOG_CLEARED, SOURCE_QR, SOURCE_TIME, SOURCE_WIPED } from "./audit-log";
+import { AuditLog, SOURCE_CARD, SOURCE_LOG_CLEARED, SOURCE_QR, SOURCE_TIME, SOURCE_WIPED, type NikPolicy } from "./audit-log";
 import { ClockFloor } from "./clock";
 import { FlashRecord } from "./flash-record";
 import { getU32, putU32 } from "./crc32";
@@ -49,6 +49,8 @@ export interface AppConfig {
   /** How long a verdict (and the holder's data) stays on screen. */
   clearAfterMs?: number;
   auditCapacity?: number;
+  /** What the audit log keeps of a NIK: "hmac" (default, keyed by a device secret) or "off" (no identity). */
+  auditNik?: NikPolicy;
   replayCapacity?: number;
   /** A key set below this version is never loaded or installed (compiled in). */
   minKeysetVersion?: number;
@@ -99,7 +101,9 @@ export class VerifierApp {
     this.settings = new FlashRecord(hw.storage, "config", 5);
     this.applySettings();
     this.keysets = new KeysetStore(hw.storage, config.roots, config.minKeysetVersion === undefined ? 0 : config.minKeysetVersion);
-    this.audit = new AuditLog(hw.storage, hw.random, config.auditCapacity === undefined ? 256 : config.auditCapacity, "audit.log");
+    this.audit = new AuditLog(hw.storage, hw.random, config.auditCapacity === undefined ? 256 : config.auditCapacity, "audit", {
+      nik: config.auditNik,
+    });
     this.replay = new ReplayStore(hw.storage, config.replayCapacity);
     this.clock = new ClockFloor(hw.storage, hw.rtc, config.buildTime, this.audit.entries());
     this.showIdle();

@@ -22,7 +22,7 @@ export interface Outcome {
   kid?: string;
   /** Only when verdict is OK. */
   display?: Display;
-  /** Only when verdict is OK: the NIK, for the audit log's salted hash. Never shown whole. */
+  /** Only when verdict is OK: the NIK, for the audit log's keyed hash (per its policy). Never shown whole. */
   nik?: string;
   /** Presentation id (hex), only after the signature verified. */
   cti?: string;

@@ -49,15 +49,19 @@ export type Warning =
 export interface Display {
   name: string;
   dob: string;
-  nikMasked: string; // first 6 and last 4 digits
+  nikMasked: string; // last 4 digits only
   sex: string;
   issuer: string;
   pob?: string;
 }
 
-/** NIK 3201011234560001 -> 320101******0001 (the guard sees enough to match, not the number). */
+/**
+ * NIK 3201014512900001 -> ************0001. Only the last 4 digits: digits
+ * 1-6 are the region and 7-12 the birth date (day + 40 for a woman), so any
+ * more, beside the date of birth on the same screen, gives the whole number.
+ */
 export function maskNik(nik: string): string {
   let stars = "";
-  for (let i = 6; i < nik.length - 4; i++) stars += "*";
-  return nik.substring(0, 6) + stars + nik.substring(nik.length - 4);
+  for (let i = 0; i < nik.length - 4; i++) stars += "*";
+  return stars + nik.substring(nik.length - 4);
 }

@@ -3,6 +3,11 @@
 // the whole COSE_Sign1 is read (its end found by the strict CBOR decoder),
 // then INTERNAL AUTHENTICATE with a fresh random challenge. Each step is a
 // bounded PN532 exchange; the session always ends with one callback.
+//
+// Relay window: the card's answer to INTERNAL AUTHENTICATE counts only if it
+// arrives within authDeadlineMs of the command (a relay to a card elsewhere
+// adds latency). A try that misses it is aborted and the next try sends a new
+// challenge, so a late answer to the old one can never verify.
 import { type Bytes, alloc, concat, slice } from "../core/bytes";
 import { cborDecode } from "../core/cbor";
 import { CHALLENGE_LENGTH, MAX_CREDENTIAL_BYTES, type CardRead } from "../core/card";
@@ -33,13 +38,23 @@ export interface CardSessionOptions {
   detectTimeoutMs?: number;
   /** Called once a card is in the field, before it is read (the app shows "checking"). */
   onDetected?: () => void;
+  /** How long the card may take to answer INTERNAL AUTHENTICATE, from the command (default 500). */
+  authDeadlineMs?: number;
+  /** INTERNAL AUTHENTICATE tries, each with a fresh challenge (default 2). */
+  authTries?: number;
 }
+
+export const AUTH_DEADLINE_MS = 500;
+export const AUTH_TRIES = 2;
 
 type Done = (r: CardSessionResult) => void;
 
 /** Read a card once: detect, select, read, authenticate, release. */
 export function readCard(pn: Pn532, random: Random, done: Done, opts?: CardSessionOptions): void {
-  const detectMs = opts === undefined || opts.detectTimeoutMs === undefined ? 1000 : opts.detectTimeoutMs;
+  const o = opts === undefined ? {} : opts;
+  const detectMs = o.detectTimeoutMs === undefined ? 1000 : o.detectTimeoutMs;
+  const authDeadlineMs = o.authDeadlineMs === undefined ? AUTH_DEADLINE_MS : o.authDeadlineMs;
+  let authTriesLeft = o.authTries === undefined ? AUTH_TRIES : o.authTries;
   let file = alloc(0);
   let challenge = alloc(0);
 
@@ -58,9 +73,19 @@ export function readCard(pn: Pn532, random: Random, done: Done, opts?: CardSessi
     });
   };
 
+  // INTERNAL AUTHENTICATE (SPEC 5 step 4): one strict exchange per try, a new challenge each time.
   const authenticate = () => {
+    authTriesLeft--;
     challenge = random.bytes(CHALLENGE_LENGTH);
-    exchange(apdu(0x00, 0x88, 0x00, 0x00, challenge, 0x40), (r) => {
+    const cmd = concat([bytesOf([0x01]), apdu(0x00, 0x88, 0x00, 0x00, challenge, 0x40)]);
+    pn.commandOnce(CMD_IN_DATA_EXCHANGE, cmd, authDeadlineMs, (err, reply) => {
+      if (err !== undefined || reply === undefined) {
+        if (authTriesLeft > 0) return authenticate();
+        return fail("AUTH_REFUSED", err === "TIMEOUT" ? "DEADLINE" : err === undefined ? "NO_REPLY" : err);
+      }
+      if (reply.length < 1) return fail("READER", "SHORT_REPLY");
+      if (reply[0] !== 0x00) return fail("CARD_GONE", "STATUS_" + reply[0]);
+      const r = parseResponse(slice(reply, 1, reply.length));
       if (!r.ok || r.data.length !== 64) return fail("AUTH_REFUSED", r.ok ? "LENGTH_" + r.data.length : r.error);
       const read: CardRead = { credential: file, challenge, signature: r.data };
       pn.command(CMD_IN_RELEASE, bytesOf([0x01]), () => done({ ok: true, read }));
@@ -106,7 +131,7 @@ export function readCard(pn: Pn532, random: Random, done: Done, opts?: CardSessi
         done({ ok: false, error: "NO_CARD", detail: "NO_TARGET" });
         return;
       }
-      if (opts !== undefined && opts.onDetected !== undefined) opts.onDetected();
+      if (o.onDetected !== undefined) o.onDetected();
       selectApplet();
     },
     detectMs,

@@ -42,6 +42,8 @@ export class Pn532 {
   private waitingFor = ""; // "ack" | "reply" | ""
   private triesLeft = 0;
   private replyTimeout = 0;
+  /** millis() by which a strict exchange must be over; -1 for a normal command. */
+  private deadlineAt = -1;
 
   constructor(
     private readonly serial: Serial,
@@ -62,6 +64,20 @@ export class Pn532 {
 
   /** Send CMD with DATA; the callback gets the reply data after D5 CMD+1. */
   command(cmd: number, data: Bytes, cb: Callback, replyTimeoutMs?: number): void {
+    this.start(cmd, data, cb, this.retries, replyTimeoutMs === undefined ? this.replyTimeoutMs : replyTimeoutMs, -1);
+  }
+
+  /**
+   * Send CMD once, strictly: ACK and reply must both arrive within deadlineMs
+   * of the write, nothing is resent, and a reply before our ACK (a late answer
+   * to an earlier command) is dropped. For answers whose age matters (a card's
+   * INTERNAL AUTHENTICATE: a relay adds latency).
+   */
+  commandOnce(cmd: number, data: Bytes, deadlineMs: number, cb: Callback): void {
+    this.start(cmd, data, cb, 0, deadlineMs, this.timers.millis() + deadlineMs);
+  }
+
+  private start(cmd: number, data: Bytes, cb: Callback, tries: number, replyTimeoutMs: number, deadlineAt: number): void {
     if (this.cb !== undefined) {
       cb("BUSY", undefined);
       return;
@@ -69,8 +85,9 @@ export class Pn532 {
     this.cmd = cmd;
     this.frame = commandFrame(cmd, data);
     this.cb = cb;
-    this.triesLeft = this.retries;
-    this.replyTimeout = replyTimeoutMs === undefined ? this.replyTimeoutMs : replyTimeoutMs;
+    this.triesLeft = tries;
+    this.replyTimeout = replyTimeoutMs;
+    this.deadlineAt = deadlineAt;
     this.send();
   }
 
@@ -96,6 +113,10 @@ export class Pn532 {
   private wait(what: string, ms: number): void {
     this.clearTimer();
     this.waitingFor = what;
+    if (this.deadlineAt >= 0) {
+      const left = this.deadlineAt - this.timers.millis();
+      if (left < ms) ms = left > 0 ? left : 0;
+    }
     this.timer = this.timers.setTimeout(() => this.onTimeout(), ms);
   }
 
@@ -140,7 +161,9 @@ export class Pn532 {
       if (this.waitingFor === "reply") this.finish("BAD_FRAME", undefined);
       return;
     }
-    // An information frame: must be D5 (CMD + 1). A reply may overtake a lost ACK.
+    // An information frame: must be D5 (CMD + 1). A reply may overtake a lost ACK,
+    // but not in a strict exchange: there it is a late answer to the command before.
+    if (this.deadlineAt >= 0 && this.waitingFor === "ack") return;
     const body = ev.body;
     if (body.length < 2 || body[0] !== TFI_PN532 || body[1] !== this.cmd + 1) return this.retryOr("BAD_FRAME");
     this.finish(undefined, slice(body, 2, body.length));

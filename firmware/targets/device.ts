@@ -7,8 +7,9 @@ import { VerifierApp, type Hardware } from "../app/verifier";
 import { AdminService, type AdminHooks } from "../app/admin";
 import { serveAdminLine } from "../app/admin-line";
 import { CardPoller } from "../app/card-poller";
+import { scanInput } from "../app/scan-input";
 import type { Lang } from "../app/i18n";
-import { lineScanner } from "../hal/scan-engine";
+import type { NikPolicy } from "../app/audit-log";
 import type { Serial } from "../hal/serial";
 import { Pn532 } from "../reader/pn532";
 
@@ -23,6 +24,10 @@ export interface BuildConfig {
   cardPollMs: number;
   /** Key sets below this version are never loaded or installed. */
   minKeysetVersion?: number;
+  /** How long a card may take to answer INTERNAL AUTHENTICATE (reader/card-session.ts); absent = 500 ms. */
+  cardAuthMs?: number;
+  /** The audit log's NIK policy (app/audit-log.ts); absent = "hmac". */
+  auditNik?: NikPolicy;
 }
 
 /** The serial lines a target has, and what it adds to the admin protocol. */
@@ -59,11 +64,12 @@ export function startDevice(cfg: BuildConfig, hw: Hardware, lines: DeviceLines, 
     lang: cfg.lang,
     clearAfterMs: cfg.clearAfterMs,
     minKeysetVersion: cfg.minKeysetVersion,
+    auditNik: cfg.auditNik,
   });
-  if (lines.scanEngine !== undefined) lineScanner(lines.scanEngine, 4400).onLine((t) => app.scanText(t));
+  if (lines.scanEngine !== undefined) scanInput(lines.scanEngine, hw.timers, app);
   if (lines.reader !== undefined) {
     const pn = new Pn532(lines.reader, hw.timers);
-    const poller = new CardPoller(pn, hw.random, hw.timers, () => app.state === "idle", (r) => app.cardResult(r), cfg.cardPollMs, () => app.cardDetected());
+    const poller = new CardPoller(pn, hw.random, hw.timers, () => app.state === "idle", (r) => app.cardResult(r), cfg.cardPollMs, () => app.cardDetected(), cfg.cardAuthMs);
     poller.start();
   }
   const service = new AdminService(app, lines.hooks === undefined ? {} : lines.hooks);

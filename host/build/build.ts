@@ -30,6 +30,10 @@ export interface BuildFile {
   cardPollMs?: number;
   /** Key sets below this version are never loaded or installed (rollback floor compiled in). */
   minKeysetVersion?: number;
+  /** What the audit log keeps of a NIK: "hmac" (default) or "off". */
+  auditNik?: "hmac" | "off";
+  /** How long a card may take to answer INTERNAL AUTHENTICATE, in ms (default 500). */
+  cardAuthMs?: number;
   espruino?: EspruinoOptions;
   lua?: LuaOptions;
 }
@@ -54,6 +58,8 @@ let buildCount = 0;
 
 export async function build(file: BuildFile, outDir: string, log: (s: string) => void = console.log): Promise<BuildResult> {
   const b = { ...DEFAULT_BUILD, ...file };
+  if (b.auditNik !== undefined && b.auditNik !== "hmac" && b.auditNik !== "off") throw new Error(`auditNik must be "hmac" or "off", not ${JSON.stringify(b.auditNik)}`);
+  if (b.cardAuthMs !== undefined && !(Number.isInteger(b.cardAuthMs) && b.cardAuthMs > 0 && b.cardAuthMs <= 2000)) throw new Error("cardAuthMs must be a whole number of ms, 1 to 2000");
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
   const config: BuildConfig = {
     version: b.version ?? pkg.version,
@@ -67,6 +73,8 @@ export async function build(file: BuildFile, outDir: string, log: (s: string) =>
     clearAfterMs: b.clearAfterMs ?? 10000,
     cardPollMs: b.cardPollMs ?? 500,
     minKeysetVersion: b.minKeysetVersion ?? 0,
+    auditNik: b.auditNik ?? "hmac",
+    cardAuthMs: b.cardAuthMs ?? 500,
   };
   if (config.roots.length === 0) log("warning: no roots in the build config: these images can never install a key set, so they never say OK");
 
@@ -122,7 +130,7 @@ export async function build(file: BuildFile, outDir: string, log: (s: string) =>
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { values } = parseArgs({ options: { config: { type: "string" }, out: { type: "string" }, help: { type: "boolean", short: "h" } } });
   if (values.help) {
-    console.log("npm run build [-- --config FILE] [--out DIR]\n\nFILE is JSON: { roots: [hex | key file], version, lang, clearAfterMs, cardPollMs, espruino: {...}, lua: {...} }");
+    console.log("npm run build [-- --config FILE] [--out DIR]\n\nFILE is JSON: { roots: [hex | key file], version, lang, clearAfterMs, cardPollMs, auditNik (hmac|off), cardAuthMs, espruino: {...}, lua: {...} }");
     process.exit(0);
   }
   let file: BuildFile = {};

@@ -15,6 +15,11 @@ export interface VirtualCard {
   secretKey: Uint8Array;
   /** Leaves the field after this many READ BINARY commands (a card pulled away mid-read). */
   removeAfterReads?: number;
+  /**
+   * A relay to a card elsewhere: the answer to each INTERNAL AUTHENTICATE
+   * comes this many ms late (one value per try, the last one repeats).
+   */
+  authDelaysMs?: number[];
 }
 
 export interface Faults {
@@ -28,6 +33,8 @@ export interface Faults {
   delayMs?: number;
   /** Send nothing at all (a dead or unplugged reader). */
   silent?: boolean;
+  /** Keep answering a command after the host's ACK (which should abort it, UM0701-02 6.2.1.3). */
+  ignoreAbort?: boolean;
 }
 
 const AID = [0xf0, 0x50, 0x49, 0x4e, 0x44, 0x41, 0x49, 0x01];
@@ -42,11 +49,21 @@ export class Pn532Emulator {
   private applet = false;
   private fileSelected = false;
   private reads = 0;
+  private auths = 0;
+  /** Cancels the delayed answer of the command in progress. */
+  private inProgress: (() => void) | undefined;
   private rand: () => number;
+  /** Every INTERNAL AUTHENTICATE challenge received, in order. */
+  readonly challenges: Uint8Array[] = [];
 
   constructor(
     private readonly sendRaw: (bytes: Uint8Array) => void,
     public faults: Faults = {},
+    /** How delays are waited for (virtual timers in tests); returns a cancel function. */
+    private readonly later: (fn: () => void, ms: number) => () => void = (fn, ms) => {
+      const t = setTimeout(fn, ms);
+      return () => clearTimeout(t);
+    },
   ) {
     let s = (faults.seed ?? 1) >>> 0;
     this.rand = () => {
@@ -57,7 +74,11 @@ export class Pn532Emulator {
       if (ev.type === "frame") this.onCommand(ev.body);
       else if (ev.type === "bad-checksum") this.send(NACK);
       else if (ev.type === "nack" && this.lastReply) this.send(this.lastReply);
-      // a host ACK aborts the command in progress: nothing is in progress here
+      else if (ev.type === "ack" && this.inProgress && !this.faults.ignoreAbort) {
+        // The host's ACK aborts the command in progress (a card answer still on its way).
+        this.inProgress();
+        this.inProgress = undefined;
+      }
     });
   }
 
@@ -66,6 +87,7 @@ export class Pn532Emulator {
     this.card = card;
     this.present = card !== undefined;
     this.reads = 0;
+    this.auths = 0;
     this.applet = false;
     this.fileSelected = false;
   }
@@ -88,7 +110,7 @@ export class Pn532Emulator {
       out.push(f.flip && this.rand() < f.flip ? b ^ (1 << Math.floor(this.rand() * 8)) : b);
     }
     const chunk = new Uint8Array(out);
-    if (f.delayMs) setTimeout(() => this.sendRaw(chunk), f.delayMs);
+    if (f.delayMs) void this.later(() => this.sendRaw(chunk), f.delayMs);
     else this.sendRaw(chunk);
   }
 
@@ -119,6 +141,15 @@ export class Pn532Emulator {
       case 0x40: {
         // InDataExchange to target 1: status 0x01 (timeout) once the card has left the field
         const answer = data[0] === 0x01 && this.present ? this.apdu(data.subarray(1)) : undefined;
+        const delays = this.card?.authDelaysMs;
+        if (data[2] === 0x88 && delays !== undefined && delays.length > 0) {
+          const ms = delays[Math.min(this.auths - 1, delays.length - 1)];
+          this.inProgress = this.later(() => {
+            this.inProgress = undefined;
+            this.reply(cmd, answer === undefined ? [0x01] : [0x00, ...answer]);
+          }, ms);
+          return;
+        }
         return this.reply(cmd, answer === undefined ? [0x01] : [0x00, ...answer]);
       }
       case 0x52: // InRelease
@@ -159,6 +190,8 @@ export class Pn532Emulator {
     if (ins === 0x88) {
       if (!this.applet) return [0x69, 0x85];
       if (c[4] !== 32 || c.length < 5 + 32) return [0x67, 0x00];
+      this.auths++;
+      this.challenges.push(c.slice(5, 37));
       const sig = ed.sign(cardAuthMessage(c.slice(5, 37)), card.secretKey);
       return [...sig, 0x90, 0x00];
     }

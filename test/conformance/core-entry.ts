@@ -5,6 +5,9 @@ import { concat, fromHex, toHex } from "../../firmware/core/bytes";
 import { ed25519Verify, makeBaseTable, makeKeyTable, useBaseTable, useKeyTable } from "../../firmware/core/ed25519";
 import { sha512 } from "../../firmware/core/sha512";
 import { kidOf, sha256 } from "../../firmware/core/sha256";
+import { hmacSha512 } from "../../firmware/core/hmac";
+import { utf8Decode, utf8Encode } from "../../firmware/core/bytes";
+import { displayText } from "../../firmware/app/display-text";
 import { base45Decode } from "../../firmware/core/base45";
 import { cborDecode } from "../../firmware/core/cbor";
 import { loadKeyset } from "../../firmware/core/keyset";
@@ -12,6 +15,7 @@ import { verifyPresentation } from "../../firmware/core/presentation";
 import { verifyCard } from "../../firmware/core/card";
 import { ReplayCache } from "../../firmware/core/replay";
 import { ed25519PublicKey, ed25519Sign } from "../../firmware/core/ed25519-sign";
+import { triage } from "../../firmware/core/triage";
 
 function hex(s: string) {
   const b = fromHex(s);
@@ -47,6 +51,16 @@ export function keysetLoad(ksHex: string, rootKid: string, rootPub: string): str
   return r.ok ? "ok" : r.verdict + ": " + r.reason;
 }
 
+export function hmacSha512Hex(key: string, msg: string): string {
+  return toHex(hmacSha512(hex(key), hex(msg)));
+}
+
+/** A credential's text as the screen shows it, in and out as UTF-8 hex (so every runtime sees the same bytes). */
+export function displayTextHex(utf8: string, maxChars: string): string {
+  const s = utf8Decode(hex(utf8));
+  return s === undefined ? "error" : toHex(utf8Encode(displayText(s, Math.floor(Number(maxChars)))));
+}
+
 export function base45(text: string): string {
   const r = base45Decode(text);
   return r.ok ? toHex(r.bytes) : "error:" + r.error;
@@ -61,6 +75,11 @@ function keysetFrom(ksHex: string, rootKid: string, rootPub: string) {
   if (ksHex === "") return undefined;
   const r = loadKeyset(hex(ksHex), [{ kid: hex(rootKid), publicKey: hex(rootPub) }]);
   return r.ok ? r.keyset : undefined;
+}
+
+/** The rank core/triage.ts gives a scanned line (the scan queue's order). */
+export function triageRank(text: string, ksHex: string, rootKid: string, rootPub: string, now: string, trusted: string): string {
+  return String(triage(text, keysetFrom(ksHex, rootKid, rootPub), { now: Math.floor(Number(now)), trusted: trusted === "1" }));
 }
 
 /** Verdict, warnings and display of a presentation (one device, fresh replay cache). */

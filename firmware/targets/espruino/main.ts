@@ -76,14 +76,20 @@ function uart(o: UartOptions): Serial {
 }
 
 // Storage files are replaced whole: Espruino writes the new file before it
-// drops the old one, so each file changes atomically.
+// drops the old one, so each file changes atomically. A write into bytes that
+// are still erased (0xFF, past offset 0) goes in place instead, costing only
+// those bytes: the audit log appends that way (app/record-ring.ts).
 export const storage: Storage = {
   read(name: string): Bytes | undefined {
     const ab = require("Storage").readArrayBuffer(name);
     return ab === undefined ? undefined : new Uint8Array(ab);
   },
   write(name: string, data: Bytes, offset: number): void {
-    require("Storage").write(name, overlay(storage.read(name), data, offset));
+    const old = storage.read(name);
+    let erased = offset > 0 && old !== undefined && offset + data.length <= old.length;
+    for (let i = 0; erased && i < data.length; i++) if (old![offset + i] !== 0xff) erased = false;
+    if (erased) require("Storage").write(name, data, offset);
+    else require("Storage").write(name, overlay(old, data, offset));
   },
   erase(name: string): void {
     require("Storage").erase(name);

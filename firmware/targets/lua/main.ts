@@ -4,7 +4,7 @@
 // with stdin/stdout, for tests and Linux-class devices.
 //
 //   uart.setup(id, baud, 8, 0, 1, 0)        uart.on(id, "data", 0, fn(str), 0)   uart.write(id, str)
-//   file.open(name, mode) -> f | nil        f:read(n) f:write(str) f:close()       file.remove(name)
+//   file.open(name, mode) -> f | nil        f:read(n) f:write(str) f:seek("set", n) f:close()   file.remove(name)
 //   tmr.create() -> t; t:alarm(ms, tmr.ALARM_SINGLE, fn); t:unregister()          tmr.now() (microseconds)
 //   gpio.mode(pin, gpio.OUTPUT)             gpio.write(pin, gpio.HIGH | gpio.LOW)
 //   rtctime.get() -> seconds                rtctime.set(seconds)
@@ -30,6 +30,7 @@ declare namespace uart {
 interface LuaFile {
   read(n?: number): string | undefined;
   write(s: string): boolean;
+  seek(whence: string, offset: number): number | undefined;
   close(): void;
 }
 /** @noSelf */
@@ -116,7 +117,18 @@ const storage: Storage = {
     return toBytes(s);
   },
   write(name: string, data: Bytes, offset: number): void {
-    const out = overlay(storage.read(name), data, offset);
+    const old = storage.read(name);
+    if (offset > 0 && old !== undefined && offset + data.length <= old.length) {
+      // In place: only these bytes change (the audit log appends this way, app/record-ring.ts).
+      const g = file.open(name, "r+b");
+      if (g !== undefined && g.seek("set", offset) === offset) {
+        g.write(toText(data));
+        g.close();
+        return;
+      }
+      if (g !== undefined) g.close();
+    }
+    const out = overlay(old, data, offset);
     const f = file.open(name, "wb");
     if (f === undefined) return;
     f.write(toText(out));

@@ -67,13 +67,15 @@ gpio = { OUTPUT = 1, HIGH = 1, LOW = 0, mode = function() end, write = function(
 local rtc = 0
 rtctime = { get = function() return rtc end, set = function(s) rtc = s end }
 
--- The hardware random source: the OS's where there is one.
+-- node.random is a hardware RNG on NodeMCU: here the kernel's (the device
+-- secret and card challenges come from it; a time-seeded PRNG is guessable).
 local urandom = io.open("/dev/urandom", "rb")
 math.randomseed(os.time())
 node = {
   random = function(lo, hi)
-    if urandom ~= nil then return lo + string.byte(urandom:read(1)) % (hi - lo + 1) end
-    return math.random(lo, hi)
+    if urandom == nil then return math.random(lo, hi) end
+    local b1, b2, b3 = urandom:read(3):byte(1, 3)
+    return lo + (b1 * 65536 + b2 * 256 + b3) % (hi - lo + 1)
   end,
 }
 

@@ -5,6 +5,7 @@ import { parseRoot, readKeysetFile } from "../trust";
 import { decodeQr, readImage } from "../qr-image";
 import { verifyPresentation, type Outcome } from "../../../firmware/core/presentation";
 import { ReplayCache } from "../../../firmware/core/replay";
+import { displayText } from "../../../firmware/app/display-text";
 import type { Io } from "../cli";
 
 export const verifyHelp = `pindai verify --root HEX|FILE --keyset FILE [--at UNIXTIME] [--json] (TEXT | --image FILE.png|.jpg)
@@ -60,8 +61,10 @@ export function toText(r: Outcome): string {
   const lines: string[] = [r.verdict];
   if (r.display) {
     const d = r.display;
-    lines.push(`name: ${d.name}`, `date of birth: ${d.dob}`, `NIK: ${d.nikMasked}`, `sex: ${d.sex}`, `issuer: ${d.issuer}`);
-    if (d.pob) lines.push(`place of birth: ${d.pob}`);
+    // The issuer's text reaches a terminal: no escape, newline or bidi override gets through.
+    const safe = (t: string) => displayText(t, 100);
+    lines.push(`name: ${safe(d.name)}`, `date of birth: ${d.dob}`, `NIK: ${d.nikMasked}`, `sex: ${d.sex}`, `issuer: ${safe(d.issuer)}`);
+    if (d.pob) lines.push(`place of birth: ${safe(d.pob)}`);
   }
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join("\n");
