@@ -12,7 +12,7 @@ export const verifyHelp = `pindai verify --root HEX|FILE --keyset FILE [--at UNI
 Verifies a PD1: presentation with the key set, as a device would, and prints
 the verdict (and on OK the name, date of birth, masked NIK and issuer).
 --root may be given more than once. Exit status: 0 OK, 1 any other verdict,
-2 usage errors or unreadable files.`;
+2 usage errors, unreadable files or a key set that the roots do not accept.`;
 
 export function verify(argv: string[], io: Io): number {
   const { values, positionals } = parse(
@@ -40,10 +40,9 @@ export function verify(argv: string[], io: Io): number {
     if (positionals.length !== 1) throw new CliError("expected the presentation TEXT (or --image FILE)");
     text = positionals[0];
   }
-  const loaded = readKeysetFile(values.keyset, roots);
-  if (loaded.keyset === undefined) io.err(`warning: key set not installed (${loaded.reason})`);
+  const keyset = readKeysetFile(values.keyset, roots);
   const now = values.at !== undefined ? parseTime(values.at, "at") : nowSeconds();
-  const result = verifyPresentation(text, loaded.keyset, { now, trusted: true }, new ReplayCache(1));
+  const result = verifyPresentation(text, keyset, { now, trusted: true }, new ReplayCache(1));
   io.out(values.json ? JSON.stringify(toJson(result)) : toText(result));
   return result.verdict === "OK" ? 0 : 1;
 }
