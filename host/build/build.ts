@@ -4,7 +4,7 @@
 //   dist/lua/pindai.lua      typescript-to-lua bundle (Lua 5.3 and 5.4)
 // The root public keys and the build time are compiled in. Without roots an
 // image can never install a key set, so it never says OK: the build says so.
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -15,22 +15,13 @@ import ts from "typescript";
 import { espruinoConfig } from "../../rollup.config.js";
 import { checkEspruino } from "./espruino-check";
 import type { BuildConfig } from "../../firmware/targets/device";
-import type { EspruinoOptions } from "../../firmware/targets/espruino/main";
-import type { LuaOptions } from "../../firmware/targets/lua/main";
 import { parseRoot } from "../src/trust";
+import { CliError } from "../src/errors";
+import { readBuildFile, type BuildFile } from "./config";
+
+export type { BuildFile };
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-
-export interface BuildFile {
-  version?: string;
-  /** Root public keys: 64 hex characters, or paths of key files / public key files. */
-  roots?: string[];
-  lang?: "id" | "en";
-  clearAfterMs?: number;
-  cardPollMs?: number;
-  espruino?: EspruinoOptions;
-  lua?: LuaOptions;
-}
 
 export const DEFAULT_BUILD: BuildFile = {
   roots: [],
@@ -50,6 +41,15 @@ export interface BuildResult {
 
 let buildCount = 0;
 
+/** A root of the config; its errors name the config key, not a command-line option. */
+function rootOf(spec: string, i: number) {
+  try {
+    return parseRoot(spec);
+  } catch (e) {
+    throw new CliError(`roots[${i}]: ${(e as Error).message.replace(/^--root: /, "")}`);
+  }
+}
+
 export async function build(file: BuildFile, outDir: string, log: (s: string) => void = console.log): Promise<BuildResult> {
   const b = { ...DEFAULT_BUILD, ...file };
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
@@ -57,8 +57,8 @@ export async function build(file: BuildFile, outDir: string, log: (s: string) =>
     version: b.version ?? pkg.version,
     // SOURCE_DATE_EPOCH makes builds reproducible; otherwise now.
     buildTime: Number(process.env.SOURCE_DATE_EPOCH ?? Math.floor(Date.now() / 1000)),
-    roots: (b.roots ?? []).map((r) => {
-      const k = parseRoot(r);
+    roots: (b.roots ?? []).map((r, i) => {
+      const k = rootOf(r, i);
       return { kid: Buffer.from(k.kid).toString("hex"), publicKey: Buffer.from(k.publicKey).toString("hex") };
     }),
     lang: b.lang ?? "id",
@@ -117,21 +117,25 @@ export async function build(file: BuildFile, outDir: string, log: (s: string) =>
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({ options: { config: { type: "string" }, out: { type: "string" }, help: { type: "boolean", short: "h" } } });
-  if (values.help) {
-    console.log("npm run build [-- --config FILE] [--out DIR]\n\nFILE is JSON: { roots: [hex | key file], version, lang, clearAfterMs, cardPollMs, espruino: {...}, lua: {...} }");
-    process.exit(0);
-  }
   let file: BuildFile = {};
-  if (values.config) {
-    if (!existsSync(values.config)) {
-      console.error(`build: no config file ${values.config}`);
-      process.exit(2);
+  let out = "dist";
+  try {
+    const { values } = parseArgs({ options: { config: { type: "string" }, out: { type: "string" }, help: { type: "boolean", short: "h" } } });
+    if (values.help) {
+      console.log(
+        "npm run build [-- --config FILE] [--out DIR]\n\nFILE is JSON: { roots: [hex | key file], version, lang, clearAfterMs, cardPollMs, espruino: {...}, lua: {...} };\n" +
+          "examples/agency-build.json has every key and README.md (Device images) says what each does.",
+      );
+      process.exit(0);
     }
-    file = JSON.parse(readFileSync(values.config, "utf8"));
+    if (values.config) file = readBuildFile(values.config);
+    out = values.out ?? out;
+  } catch (e) {
+    console.error("build: " + (e as Error).message.split("\n")[0]);
+    process.exit(2);
   }
-  build(file, resolve(values.out ?? "dist")).catch((e) => {
+  build(file, resolve(out)).catch((e) => {
     console.error("build failed: " + (e as Error).message);
-    process.exit(1);
+    process.exit(e instanceof CliError ? 2 : 1);
   });
 }

@@ -1,8 +1,9 @@
 // pindai sim: the virtual verifier, interactive or driven by a script file.
-import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
+import { Transform } from "node:stream";
 import { parse } from "../args";
 import { CliError } from "../errors";
+import { portReason, readBoundedText } from "../files";
 import { SimConsole, SIM_HELP } from "../../../sim/console";
 import { SerialPort } from "serialport";
 import { nodeSerial } from "../../../firmware/targets/node/serial";
@@ -38,14 +39,10 @@ export async function sim(argv: string[], io: Io): Promise<number> {
   if (values.help) return io.help(simHelp);
   if (values.lang !== undefined && values.lang !== "id" && values.lang !== "en") throw new CliError("--lang: id or en");
   if (values.replay !== undefined && !(values.replay in REPLAY)) throw new CliError("--replay: off, warn or reject");
-  let script: string | undefined;
-  if (values.script !== undefined) {
-    try {
-      script = readFileSync(values.script, "utf8");
-    } catch (e) {
-      throw new CliError(`cannot read script ${values.script}: ${(e as Error).message}`);
-    }
+  if (values.speed !== undefined && !(Number(values.speed) >= 0 && Number(values.speed) <= 1e6)) {
+    throw new CliError("--speed: virtual seconds per real second, 0 to 1000000");
   }
+  const script = values.script === undefined ? undefined : readBoundedText(values.script, "script", MAX_SCRIPT_BYTES);
   const con = new SimConsole({
     lang: values.lang,
     replay: values.replay === undefined ? 1 : REPLAY[values.replay],
@@ -54,13 +51,12 @@ export async function sim(argv: string[], io: Io): Promise<number> {
     flashPath: values.flash,
     speed: values.speed === undefined ? 1 : Number(values.speed),
   });
-  if (values.speed !== undefined && !(Number(values.speed) >= 0)) throw new CliError("--speed: a number of virtual seconds per second");
   if (values["scan-port"] !== undefined) {
     const port = new SerialPort({ path: values["scan-port"], baudRate: 9600, autoOpen: false });
     try {
       await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
     } catch (e) {
-      throw new CliError(`cannot open scan port ${values["scan-port"]}: ${(e as Error).message}`);
+      throw new CliError(`cannot open scan port ${values["scan-port"]}: ${portReason(e)}`);
     }
     con.device.connectScanEngine(nodeSerial(port));
     con.device.display.echoTo((t) => io.out(t));
@@ -84,13 +80,36 @@ export async function sim(argv: string[], io: Io): Promise<number> {
 
   io.out("pindai simulator - type help for commands, quit to leave");
   for (const l of con.screen()) io.out(l);
-  const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: "pindai> " });
+  // A terminal keeps readline's line editing; a pipe or file goes through a bound on line length.
+  const input = process.stdin.isTTY ? process.stdin : process.stdin.pipe(boundedLines(MAX_LINE));
+  const rl = createInterface({ input, output: process.stdout, prompt: "pindai> ", terminal: process.stdin.isTTY === true });
   rl.prompt();
-  for await (const line of rl) {
-    for (const l of await con.run(line)) io.out(l);
-    if (con.done) break;
-    rl.prompt();
+  try {
+    for await (const line of rl) {
+      for (const l of await con.run(line)) io.out(l);
+      if (con.done) break;
+      rl.prompt();
+    }
+  } finally {
+    rl.close();
   }
-  rl.close();
   return 0;
+}
+
+const MAX_SCRIPT_BYTES = 1024 * 1024;
+/** A command line is short; a key set line (admin KEYSET hex) is the longest, 2 x 16384 hex digits. */
+const MAX_LINE = 40_000;
+
+/** Passes text through, failing once a line grows past `max` characters (input like /dev/zero). */
+function boundedLines(max: number): Transform {
+  let run = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      for (const b of chunk) {
+        run = b === 10 ? 0 : run + 1;
+        if (run > max) return done(new CliError(`an input line is longer than ${max} characters`));
+      }
+      done(null, chunk);
+    },
+  });
 }
