@@ -8,12 +8,6 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { rollup } from "rollup";
-import * as tstl from "typescript-to-lua";
-import ts from "typescript";
-// @ts-expect-error plain JS config
-import { espruinoConfig } from "../../rollup.config.js";
-import { checkEspruino } from "./espruino-check";
 import type { BuildConfig } from "../../firmware/targets/device";
 import { parseRoot } from "../src/trust";
 import { CliError } from "../src/errors";
@@ -51,6 +45,13 @@ function rootOf(spec: string, i: number) {
 }
 
 export async function build(file: BuildFile, outDir: string, log: (s: string) => void = console.log): Promise<BuildResult> {
+  // The compilers load here, so a bad config is refused in a fraction of a second.
+  const { rollup } = await import("rollup");
+  const tstl = await import("typescript-to-lua");
+  const ts = (await import("typescript")).default;
+  // @ts-expect-error plain JS config
+  const { espruinoConfig } = await import("../../rollup.config.js");
+  const { checkEspruino } = await import("./espruino-check");
   const b = { ...DEFAULT_BUILD, ...file };
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
   const config: BuildConfig = {
@@ -104,7 +105,7 @@ export async function build(file: BuildFile, outDir: string, log: (s: string) =>
   mkdirSync(dirname(luaOut), { recursive: true });
   const cfg = ts.readConfigFile(join(ROOT, "tsconfig.lua.json"), ts.sys.readFile).config;
   const options = ts.convertCompilerOptionsFromJson(cfg.compilerOptions, ROOT).options;
-  const r = tstl.transpileFiles([luaEntry], { ...options, ...cfg.tstl, luaBundle: luaOut, luaBundleEntry: luaEntry } as tstl.CompilerOptions);
+  const r = tstl.transpileFiles([luaEntry], { ...options, ...cfg.tstl, luaBundle: luaOut, luaBundleEntry: luaEntry } as import("typescript-to-lua").CompilerOptions);
   if (r.diagnostics.length > 0) {
     throw new Error("typescript-to-lua: " + r.diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")).join("\n"));
   }

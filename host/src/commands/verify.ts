@@ -2,7 +2,6 @@
 import { parse, parseTime, nowSeconds } from "../args";
 import { CliError } from "../errors";
 import { parseRoot, readKeysetFile } from "../trust";
-import { decodeQr, readImage } from "../qr-image";
 import { verifyPresentation, type Outcome } from "../../../firmware/core/presentation";
 import { ReplayCache } from "../../../firmware/core/replay";
 import type { Io } from "../cli";
@@ -14,7 +13,7 @@ the verdict (and on OK the name, date of birth, masked NIK and issuer).
 --root may be given more than once. Exit status: 0 OK, 1 any other verdict,
 2 usage errors, unreadable files or a key set that the roots do not accept.`;
 
-export function verify(argv: string[], io: Io): number {
+export async function verify(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(
     argv,
     {
@@ -33,6 +32,7 @@ export function verify(argv: string[], io: Io): number {
   let text: string;
   if (values.image) {
     if (positionals.length > 0) throw new CliError("give either TEXT or --image, not both");
+    const { decodeQr, readImage } = await import("../qr-image"); // the image libraries, only when needed
     const found = decodeQr(readImage(values.image));
     if (found === undefined) throw new CliError(`${values.image}: no QR code found in the image`);
     text = found;
