@@ -108,6 +108,7 @@ describe("every command survives bad input (spawned, exit 2, one line, bounded)"
     ftruncateSync(big, 1.5 * 1024 ** 3);
     closeSync(big);
     writeFileSync(f("huge.png"), pngHeader(10000, 10000));
+    writeFileSync(f("cut.png"), Buffer.concat([pngHeader(100, 100), Buffer.from("IDAT")])); // cut short: pngjs's own words were "read requests waitng on finished stream"
     writeFileSync(f("bogus.json"), '{"bogus": true}');
     writeFileSync(f("notjson.json"), "{roots: [");
     writeFileSync(f("quit.txt"), "quit\n");
@@ -136,13 +137,13 @@ describe("every command survives bad input (spawned, exit 2, one line, bounded)"
       ["verify", "--root", "/dev/zero", "--keyset", ks, TEXT],
       ["verify", "--root", f("fifo"), "--keyset", ks, TEXT],
       ["verify", "--root", root, "--keyset", "/dev/zero", TEXT],
-      ["verify", "--root", root, "--keyset", f("fifo"), TEXT],
       ["verify", "--root", root, "--keyset", f("big.bin"), TEXT],
-      ["verify", "--root", root, "--keyset", f("folder"), TEXT],
       ["verify", "--root", root, "--keyset", ks, "--image", "/dev/zero"],
       ["verify", "--root", root, "--keyset", ks, "--image", f("big.bin")],
       ["verify", "--root", root, "--keyset", ks, "--image", f("huge.png")],
-      ["verify", "--root", root, "--keyset", ks, "--image", f("fifo")],
+      ["verify", "--root", root, "--keyset", ks, "--image", f("cut.png")],
+      ["flash-lua", "--port", "/nonexistent", "--image", "/dev/zero"],
+      ["flash", "--port", "/nonexistent", "--image", f("folder")],
       ["card", "read", "--port", "/nonexistent", "--root", f("folder"), "--keyset", ks],
       ["card", "read", "--port", "/nonexistent", "--root", root, "--keyset", ks],
       ["card", "read", "--port", f("folder")],
@@ -156,6 +157,25 @@ describe("every command survives bad input (spawned, exit 2, one line, bounded)"
       ["sim", "--flash", "/dev/null", "--script", f("quit.txt")],
       ["sim", "--flash", f("bogus.json"), "--script", f("quit.txt")],
       ["sim", "--flash", f("missing/flash.json"), "--script", f("quit.txt")],
+      // a value error, a usage error, through the real command too
+      ["issue", "--key", qr, ...ID, "--iat", "9".repeat(400)],
+      ["card"],
+    ];
+    const results = await pool(table, 3, (args) => pindai(args));
+    table.forEach((args, i) => expectContract(results[i], args.join(" ").slice(0, 160)));
+    // The refusals say what to do, in plain words.
+    const byArgs = (start: string) => results[table.findIndex((a) => a.join(" ").startsWith(start))].err;
+    expect(byArgs("verify --root " + root + " --keyset " + ks + " --image " + f("huge.png"))).toContain("100000000 pixels");
+    expect(byArgs("card read --port /nonexistent --root " + root)).toContain("no such port");
+    expect(byArgs("verify --root " + root + " --keyset " + ks + " --image " + f("cut.png"))).toContain("the PNG file is damaged or cut short");
+  }, 240_000);
+
+  it("values a device would refuse, bad times and usage errors: exit 2 with the limit or the fix (in-process: the same main())", async () => {
+    const root = f("root.json");
+    const ks = f("ks.cbor");
+    const qr = f("qr.json");
+    const TEXT = "PD1:XYZ";
+    const table: string[][] = [
       // what the verifier would refuse, refused by the issuer tools with the limit
       ["issue", "--key", qr, ...ID, "--pob", "x".repeat(101)],
       ["issue", "--key", qr, ...ID, "--name", "y".repeat(101)],
@@ -165,7 +185,6 @@ describe("every command survives bad input (spawned, exit 2, one line, bounded)"
       ["keyset", "--root", root, "--version", "1", "--key", qr, "--out", f("k2.cbor"), "--revoke", "00"],
       // times
       ["issue", "--key", qr, ...ID, "--iat", "0"],
-      ["issue", "--key", qr, ...ID, "--iat", "9".repeat(400)],
       ["issue", "--key", qr, ...ID, "--iat=-5"],
       ["verify", "--root", root, "--keyset", ks, "--at", "-5", TEXT],
       // usage
@@ -174,16 +193,28 @@ describe("every command survives bad input (spawned, exit 2, one line, bounded)"
       ["frobnicate"],
       ["verify", "--bogus"],
     ];
-    const results = await pool(table, 4, (args) => pindai(args));
-    table.forEach((args, i) => expectContract(results[i], args.join(" ").slice(0, 160)));
-    // The refusals say what to do, in plain words.
+    const results = await Promise.all(table.map((args) => runCli(...args)));
+    table.forEach((args, i) => {
+      const what = args.join(" ").slice(0, 160);
+      expect(results[i].code, `${what}: ${results[i].err}`).toBe(2);
+      expect(results[i].err.split("\n"), what).toEqual([expect.stringMatching(/^pindai( [a-z-]+)?: \S/)]);
+    });
     const byArgs = (start: string) => results[table.findIndex((a) => a.join(" ").startsWith(start))].err;
     expect(byArgs("verify --root " + root + " --keyset " + ks + " --at -5")).toContain("--at=-5");
     expect(byArgs("issue --key " + qr + " " + ID.join(" ") + " --pob")).toContain("at most 100 characters");
     expect(byArgs("keyset --root " + root + " --version 1 --key " + qr + " --out " + f("k2.cbor") + " --revoke=")).toContain("at most 1024");
-    expect(byArgs("verify --root " + root + " --keyset " + ks + " --image " + f("huge.png"))).toContain("100000000 pixels");
-    expect(byArgs("card read --port /nonexistent --root " + root)).toContain("no such port");
-  }, 240_000);
+    expect(byArgs("issue --key " + qr + " " + ID.join(" ") + " --iat 0")).toContain("outside the years 2000 to 2106");
+  });
+
+  it("the simulator's png FILE with a bad path is an error line in the script, and the simulator goes on", async () => {
+    writeFileSync(f("png.txt"), `png ${f("missing/s.png")}\npng ${f("folder")}\nphone\nexpect OK\npng ${f("ok.png")}\n`);
+    const r = await runCli("sim", "--script", f("png.txt"));
+    expect(r.code).toBe(1); // two failed commands, reported as such
+    expect(r.out).toContain(`error: cannot write screen PNG ${f("missing/s.png")}: no such file or folder`);
+    expect(r.out).toContain(`error: cannot write screen PNG ${f("folder")}: it is a folder, not a file`);
+    expect(r.out).toContain("ok: OK");
+    expect(readFileSync(f("ok.png")).subarray(1, 4).toString()).toBe("PNG");
+  });
 
   it("text lost to a full disk is not success: issue > /dev/full exits non-zero with one line", async () => {
     const r = await pindai(["issue", "--key", f("qr.json"), ...ID], { stdoutFile: "/dev/full" });

@@ -35,8 +35,10 @@ const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0
  */
 export function readImage(path: string): GrayImage {
   const data = readBounded(path, "image", MAX_IMAGE_BYTES);
+  let kind = "image";
   try {
     if (data.length >= 24 && data.subarray(0, 8).equals(PNG_SIGNATURE)) {
+      kind = "PNG";
       // RFC 2083 / PNG 11.2.2: IHDR is the first chunk; width and height at bytes 16 and 20.
       if (data.toString("latin1", 12, 16) !== "IHDR") throw new Error("no IHDR chunk first");
       const pixels = data.readUInt32BE(16) * data.readUInt32BE(20);
@@ -45,12 +47,15 @@ export function readImage(path: string): GrayImage {
       return { width: png.width, height: png.height, rgba: new Uint8ClampedArray(png.data) };
     }
     if (data[0] === 0xff && data[1] === 0xd8) {
+      kind = "JPEG";
       const img = jpeg.decode(data, { useTArray: true, maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6, maxMemoryUsageInMB: 256 });
       return { width: img.width, height: img.height, rgba: new Uint8ClampedArray(img.data) };
     }
   } catch (e) {
     if (e instanceof CliError) throw e;
-    throw new CliError(`${path}: cannot decode image (${(e as Error).message})`);
+    // The decoders' own words ("read requests waitng on finished stream") mean nothing to a user.
+    if (/maxResolutionInMP|maxMemoryUsageInMB/.test((e as Error).message)) throw new CliError(`${path}: image larger than ${MAX_IMAGE_PIXELS} pixels`);
+    throw new CliError(`${path}: the ${kind} file is damaged or cut short, it cannot be decoded`);
   }
   throw new CliError(`${path}: not a PNG or JPEG image`);
 }

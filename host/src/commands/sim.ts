@@ -4,9 +4,6 @@ import { Transform } from "node:stream";
 import { parse } from "../args";
 import { CliError } from "../errors";
 import { portReason, readBoundedText } from "../files";
-import { SimConsole, SIM_HELP } from "../../../sim/console";
-import { SerialPort } from "serialport";
-import { nodeSerial } from "../../../firmware/targets/node/serial";
 import type { Io } from "../cli";
 
 export const simHelp = `pindai sim [--script FILE] [--lang id|en] [--replay off|warn|reject] [--fresh]
@@ -20,9 +17,7 @@ the file's commands and exits 1 if any "expect" line (or command) failed.
 --fresh starts like a new device: no key set, clock not set.
 --flash keeps the device's flash in FILE; --speed runs the virtual clock N
 times faster; --scan-port reads a scan engine (or its pty) on PATH: each
-line it sends is scanned.
-
-${SIM_HELP}`;
+line it sends is scanned.`;
 
 const REPLAY: Record<string, number> = { off: 0, warn: 1, reject: 2 };
 
@@ -36,13 +31,15 @@ export async function sim(argv: string[], io: Io): Promise<number> {
     speed: { type: "string" },
     "scan-port": { type: "string" },
   });
-  if (values.help) return io.help(simHelp);
+  if (values.help) return io.help(simHelp + "\n\n" + (await import("../../../sim/console")).SIM_HELP);
   if (values.lang !== undefined && values.lang !== "id" && values.lang !== "en") throw new CliError("--lang: id or en");
   if (values.replay !== undefined && !(values.replay in REPLAY)) throw new CliError("--replay: off, warn or reject");
   if (values.speed !== undefined && !(Number(values.speed) >= 0 && Number(values.speed) <= 1e6)) {
     throw new CliError("--speed: virtual seconds per real second, 0 to 1000000");
   }
   const script = values.script === undefined ? undefined : readBoundedText(values.script, "script", MAX_SCRIPT_BYTES);
+  // The simulator (the firmware, the virtual hardware, the image libraries) loads once the inputs are checked.
+  const { SimConsole } = await import("../../../sim/console");
   const con = new SimConsole({
     lang: values.lang,
     replay: values.replay === undefined ? 1 : REPLAY[values.replay],
@@ -52,6 +49,8 @@ export async function sim(argv: string[], io: Io): Promise<number> {
     speed: values.speed === undefined ? 1 : Number(values.speed),
   });
   if (values["scan-port"] !== undefined) {
+    const { SerialPort } = await import("serialport");
+    const { nodeSerial } = await import("../../../firmware/targets/node/serial");
     const port = new SerialPort({ path: values["scan-port"], baudRate: 9600, autoOpen: false });
     try {
       await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
