@@ -206,6 +206,13 @@ describe("every command survives bad input (spawned, exit 2, one line, bounded)"
     expect(byArgs("issue --key " + qr + " " + ID.join(" ") + " --iat 0")).toContain("outside the years 2000 to 2106");
   });
 
+  it("a code signed outside its key's window is made, with a warning that devices will say KEY_NOT_VALID", async () => {
+    const r = await runCli("issue", "--key", f("qr.json"), ...ID, "--iat", "2001-01-01");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^PD1:/);
+    expect(r.err).toMatch(/^warning: --iat 2001-01-01T00:00:00Z is outside the validity window of .*qr\.json .*KEY_NOT_VALID$/);
+  });
+
   it("the simulator's png FILE with a bad path is an error line in the script, and the simulator goes on", async () => {
     writeFileSync(f("png.txt"), `png ${f("missing/s.png")}\npng ${f("folder")}\nphone\nexpect OK\npng ${f("ok.png")}\n`);
     const r = await runCli("sim", "--script", f("png.txt"));

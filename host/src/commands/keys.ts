@@ -1,5 +1,5 @@
 // pindai keygen / pindai pubkey
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { parse, parseTime, nowSeconds, required, MAX_TIME } from "../args";
 import { CliError } from "../errors";
 import { newKey, readKeyFile, writeKeyFile, USAGES, type Usage } from "../keyfile";
@@ -24,6 +24,7 @@ export function keygen(argv: string[], io: Io): number {
   const usage = required(values.usage, "usage").split(",") as Usage[];
   for (const u of usage) if (!USAGES.includes(u)) throw new CliError(`--usage: unknown usage "${u}" (qr, card, admin, root)`);
   const out = required(values.out, "out");
+  if (existsSync(out) && statSync(out).isDirectory()) throw new CliError(`--out: ${out} is a folder; give the key file's name`);
   if (existsSync(out) && !values.force) throw new CliError(`${out} exists; use --force to overwrite a key`);
   const nbf = values.nbf !== undefined ? parseTime(values.nbf, "nbf") : nowSeconds();
   const days = values.days !== undefined ? Number(values.days) : 365;
