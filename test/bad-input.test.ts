@@ -92,6 +92,14 @@ function expectContract(r: Run, what: string, code = 2): void {
   expect(r.ms, what).toBeLessThan(LIMIT_MS);
 }
 
+const root = f("root.json");
+const ks = f("ks.cbor");
+const qr = f("qr.json");
+const TEXT = "PD1:XYZ";
+/** The stderr of the table row that starts with `start`. */
+const errOf = (table: string[][], results: Array<{ err: string }>, start: string) =>
+  results[table.findIndex((a) => a.join(" ").startsWith(start))].err;
+
 const ID = ["--nik", "3201014512900001", "--name", "Siti Aminah", "--dob", "1990-12-05", "--sex", "P"];
 
 describe("every command survives bad input (spawned, exit 2, one line, bounded)", () => {
@@ -115,10 +123,6 @@ describe("every command survives bad input (spawned, exit 2, one line, bounded)"
   });
 
   it("the table: folders, missing folders, /dev/zero, /dev/full, FIFOs, huge files, bad values", async () => {
-    const root = f("root.json");
-    const ks = f("ks.cbor");
-    const qr = f("qr.json");
-    const TEXT = "PD1:XYZ";
     const table: string[][] = [
       // outputs that cannot be written
       ["keyset", "--root", root, "--version", "1", "--key", qr, "--out", f("folder")],
@@ -164,17 +168,13 @@ describe("every command survives bad input (spawned, exit 2, one line, bounded)"
     const results = await pool(table, 3, (args) => pindai(args));
     table.forEach((args, i) => expectContract(results[i], args.join(" ").slice(0, 160)));
     // The refusals say what to do, in plain words.
-    const byArgs = (start: string) => results[table.findIndex((a) => a.join(" ").startsWith(start))].err;
+    const byArgs = (start: string) => errOf(table, results, start);
     expect(byArgs("verify --root " + root + " --keyset " + ks + " --image " + f("huge.png"))).toContain("100000000 pixels");
     expect(byArgs("card read --port /nonexistent --root " + root)).toContain("no such port");
     expect(byArgs("verify --root " + root + " --keyset " + ks + " --image " + f("cut.png"))).toContain("the PNG file is damaged or cut short");
   }, 240_000);
 
   it("values a device would refuse, bad times and usage errors: exit 2 with the limit or the fix (in-process: the same main())", async () => {
-    const root = f("root.json");
-    const ks = f("ks.cbor");
-    const qr = f("qr.json");
-    const TEXT = "PD1:XYZ";
     const table: string[][] = [
       // what the verifier would refuse, refused by the issuer tools with the limit
       ["issue", "--key", qr, ...ID, "--pob", "x".repeat(101)],
@@ -199,7 +199,7 @@ describe("every command survives bad input (spawned, exit 2, one line, bounded)"
       expect(results[i].code, `${what}: ${results[i].err}`).toBe(2);
       expect(results[i].err.split("\n"), what).toEqual([expect.stringMatching(/^pindai( [a-z-]+)?: \S/)]);
     });
-    const byArgs = (start: string) => results[table.findIndex((a) => a.join(" ").startsWith(start))].err;
+    const byArgs = (start: string) => errOf(table, results, start);
     expect(byArgs("verify --root " + root + " --keyset " + ks + " --at -5")).toContain("--at=-5");
     expect(byArgs("issue --key " + qr + " " + ID.join(" ") + " --pob")).toContain("at most 100 characters");
     expect(byArgs("keyset --root " + root + " --version 1 --key " + qr + " --out " + f("k2.cbor") + " --revoke=")).toContain("at most 1024");
