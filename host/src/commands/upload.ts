@@ -9,9 +9,9 @@ const MAX_DEVICE_IMAGE_BYTES = 4 * 1024 * 1024;
 
 export function readImage(path: string): Buffer {
   try {
-    return readBounded(path, "device image", MAX_DEVICE_IMAGE_BYTES);
+    return readBounded(path, "image", MAX_DEVICE_IMAGE_BYTES);
   } catch (e) {
-    throw new CliError(`${(e as Error).message} (npm run build makes it)`);
+    throw new CliError(`${(e as Error).message} (run npm run build first)`);
   }
 }
 
