@@ -104,6 +104,9 @@ describe("README: the newcomer's path", () => {
       expect(r.out, c).toMatch(new RegExp(`^pindai ${c}`));
     }
     expect((await runCli("card")).code).toBe(2);
+    const bare = await runCli();
+    expect(bare.code).toBe(2);
+    expect(bare.err).toBe("pindai: expected a COMMAND (listed above)");
     const v = await runCli("--version");
     expect(v.code).toBe(0);
     expect(v.out).toBe(`pindai ${JSON.parse(readFileSync("package.json", "utf8")).version}`);

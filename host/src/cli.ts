@@ -52,7 +52,9 @@ export async function main(argv: string[], io: Io = consoleIo): Promise<number> 
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     io.out(usage());
-    return name === undefined ? 2 : 0;
+    if (name !== undefined) return 0;
+    io.err("pindai: expected a COMMAND (listed above)");
+    return 2;
   }
   if (name === "--version" || name === "-V" || name === "version") {
     io.out(`pindai ${version()}`);
