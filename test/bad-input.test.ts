@@ -120,6 +120,7 @@ describe("every command survives bad input (spawned, exit 2, one line, bounded)"
     writeFileSync(f("bogus.json"), '{"bogus": true}');
     writeFileSync(f("notjson.json"), "{roots: [");
     writeFileSync(f("quit.txt"), "quit\n");
+    expect((await runCli("pubkey", f("qr.json"), "--out", f("qr.pub.json"))).code).toBe(0);
   });
 
   it("the table: folders, missing folders, /dev/zero, /dev/full, FIFOs, huge files, bad values", async () => {
@@ -186,6 +187,8 @@ describe("every command survives bad input (spawned, exit 2, one line, bounded)"
       // times
       ["issue", "--key", qr, ...ID, "--iat", "0"],
       ["issue", "--key", qr, ...ID, "--iat=-5"],
+      ["keygen", "--usage", "qr", "--out", f("k3.json"), "--nbf", "2030-02-30"],
+      ["issue", "--key", f("qr.pub.json"), ...ID], // a public key file: no secret to sign with
       ["verify", "--root", root, "--keyset", ks, "--at", "-5", TEXT],
       // usage
       ["card"],
@@ -204,6 +207,7 @@ describe("every command survives bad input (spawned, exit 2, one line, bounded)"
     expect(byArgs("issue --key " + qr + " " + ID.join(" ") + " --pob")).toContain("at most 100 characters");
     expect(byArgs("keyset --root " + root + " --version 1 --key " + qr + " --out " + f("k2.cbor") + " --revoke=")).toContain("at most 1024");
     expect(byArgs("issue --key " + qr + " " + ID.join(" ") + " --iat 0")).toContain("outside the years 2000 to 2106");
+    expect(byArgs("issue --key " + f("qr.pub.json"))).toMatch(/holds no secret key/); // and no window warning before it
   });
 
   it("a code signed outside its key's window is made, with a warning that devices will say KEY_NOT_VALID", async () => {

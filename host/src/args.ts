@@ -2,6 +2,7 @@
 // CliError with a message that names the option.
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { CliError } from "./errors";
+import { isDate } from "../../firmware/core/claims";
 
 export type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -52,7 +53,7 @@ export const MAX_TIME = 4294967295;
 export function parseTime(text: string, name: string): number {
   let t: number;
   if (/^\d{1,20}$/.test(text)) t = Number(text);
-  else if (/^-\d+$/.test(text) || !/^\d{4}-\d\d/.test(text) || Number.isNaN(Date.parse(text))) {
+  else if (/^-\d+$/.test(text) || !isDate(text.slice(0, 10)) || Number.isNaN(Date.parse(text))) {
     throw new CliError(`--${name}: expected unix seconds or an ISO date (2026-11-23 or 2026-11-23T10:00:00Z), got "${clip(text)}"`);
   } else t = Math.floor(Date.parse(text) / 1000);
   if (!(t >= MIN_TIME && t <= MAX_TIME)) {

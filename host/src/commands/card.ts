@@ -44,6 +44,7 @@ function personalize(argv: string[], io: Io): number {
   const keyPath = required(values.key, "key");
   const key = readKeyFile(keyPath);
   if (!key.usage.includes("card")) throw new CliError(`${keyPath} is not a card issuing key (usage ${key.usage.join(",")})`);
+  const issuerSecret = requireSecret(key, keyPath);
   const serial = required(values.serial, "serial");
   if (serial.length > MAX_SERIAL_CHARS) throw new CliError(`--serial: at most ${MAX_SERIAL_CHARS} characters`);
   const out = required(values.out, "out");
@@ -57,7 +58,7 @@ function personalize(argv: string[], io: Io): number {
   warnOutsideWindow(io, key, keyPath, iat, "--iat");
   const secretKey = ed.utils.randomSecretKey();
   const publicKey = ed.getPublicKey(secretKey);
-  const credential = issueCardCredential({ secretKey: requireSecret(key, keyPath), kid: unhex(key.kid) }, idn, {
+  const credential = issueCardCredential({ secretKey: issuerSecret, kid: unhex(key.kid) }, idn, {
     iss: values.iss,
     serial,
     iat,

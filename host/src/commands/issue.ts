@@ -35,12 +35,13 @@ export async function issue(argv: string[], io: Io): Promise<number> {
   const keyPath = required(values.key, "key");
   const key = readKeyFile(keyPath);
   if (!key.usage.includes("qr")) throw new CliError(`${keyPath} is not a QR issuing key (usage ${key.usage.join(",")})`);
+  const secretKey = requireSecret(key, keyPath);
   const idn = identityFromOptions(values);
   const iat = values.iat ? parseTime(values.iat, "iat") : nowSeconds();
   const ttl = values.ttl ? parseInteger(values.ttl, "ttl", 1, MAX_VALIDITY) : 90;
   if (iat + ttl > MAX_TIME) throw new CliError("--iat: the code would expire after 2106");
   warnOutsideWindow(io, key, keyPath, iat, "--iat");
-  const text = issuePresentation({ secretKey: requireSecret(key, keyPath), kid: unhex(key.kid) }, idn, {
+  const text = issuePresentation({ secretKey, kid: unhex(key.kid) }, idn, {
     iss: values.iss,
     iat,
     ttl,
