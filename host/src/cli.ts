@@ -32,7 +32,7 @@ const COMMANDS: Record<string, [Loader, string]> = {
 export function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
   return [
-    "usage: pindai COMMAND [options]   (pindai COMMAND --help for its options)",
+    "usage: pindai COMMAND [options]   (pindai COMMAND --help for its options; pindai --version)",
     "",
     ...Object.entries(COMMANDS).map(([name, [, what]]) => `  ${name.padEnd(width)}  ${what}`),
     "",
