@@ -116,6 +116,8 @@ describe("every command survives bad input (spawned, exit 2, one line, bounded)"
     ftruncateSync(big, 1.5 * 1024 ** 3);
     closeSync(big);
     writeFileSync(f("huge.png"), pngHeader(10000, 10000));
+    // A JPEG start and a baseline frame header (SOF0) claiming 10000x10000, 3 components.
+    writeFileSync(f("huge.jpg"), Buffer.from("ffd8ffc0001108271027100301220002110103110100", "hex"));
     writeFileSync(f("cut.png"), Buffer.concat([pngHeader(100, 100), Buffer.from("IDAT")])); // cut short: pngjs's own words were "read requests waitng on finished stream"
     writeFileSync(f("bogus.json"), '{"bogus": true}');
     writeFileSync(f("notjson.json"), "{roots: [");
@@ -188,6 +190,7 @@ describe("every command survives bad input (spawned, exit 2, one line, bounded)"
       ["issue", "--key", qr, ...ID, "--iat", "0"],
       ["issue", "--key", qr, ...ID, "--iat=-5"],
       ["keygen", "--usage", "qr", "--out", f("k3.json"), "--nbf", "2030-02-30"],
+      ["verify", "--root", root, "--keyset", ks, "--image", f("huge.jpg")], // refused from the frame header, before decoding
       ["issue", "--key", f("qr.pub.json"), ...ID], // a public key file: no secret to sign with
       ["verify", "--root", root, "--keyset", ks, "--at", "-5", TEXT],
       // usage
@@ -208,6 +211,7 @@ describe("every command survives bad input (spawned, exit 2, one line, bounded)"
     expect(byArgs("keyset --root " + root + " --version 1 --key " + qr + " --out " + f("k2.cbor") + " --revoke=")).toContain("at most 1024");
     expect(byArgs("issue --key " + qr + " " + ID.join(" ") + " --iat 0")).toContain("outside the years 2000 to 2106");
     expect(byArgs("issue --key " + f("qr.pub.json"))).toMatch(/holds no secret key/); // and no window warning before it
+    expect(byArgs("verify --root " + root + " --keyset " + ks + " --image " + f("huge.jpg"))).toMatch(/larger than 16777216 pixels/);
   });
 
   it("a code signed outside its key's window is made, with a warning that devices will say KEY_NOT_VALID", async () => {
