@@ -190,6 +190,7 @@ describe("every command survives bad input (spawned, exit 2, one line, bounded)"
       ["issue", "--key", qr, ...ID, "--iat", "0"],
       ["issue", "--key", qr, ...ID, "--iat=-5"],
       ["keygen", "--usage", "qr", "--out", f("k3.json"), "--nbf", "2030-02-30"],
+      ["keyset", "--root", root, "--version", "1", "--key", qr, "--out", f("k2.cbor"), "--replay", "constructor"],
       ["verify", "--root", root, "--keyset", ks, "--image", f("huge.jpg")], // refused from the frame header, before decoding
       ["issue", "--key", f("qr.pub.json"), ...ID], // a public key file: no secret to sign with
       ["verify", "--root", root, "--keyset", ks, "--at", "-5", TEXT],

@@ -54,7 +54,7 @@ export function keyset(argv: string[], io: Io): number {
   const nextUpdate = values["next-update"] ? parseTime(values["next-update"], "next-update") : issued + 30 * 86400;
   if (nextUpdate <= issued) throw new CliError("--next-update must be after --issued");
   const replayName = values.replay ?? "warn";
-  if (!(replayName in REPLAY)) throw new CliError(`--replay: expected off, warn or reject, got "${replayName}"`);
+  if (!Object.hasOwn(REPLAY, replayName)) throw new CliError(`--replay: expected off, warn or reject, got "${replayName}"`);
   const revoked = [
     ...(values.revoke ?? []).map((h: string) => revokedCti(h)),
     ...(values["revoke-card"] ?? []).map((s: string) => revokedSerial(s)),

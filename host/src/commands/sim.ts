@@ -33,7 +33,7 @@ export async function sim(argv: string[], io: Io): Promise<number> {
   });
   if (values.help) return io.help(simHelp + "\n\n" + (await import("../../../sim/console")).SIM_HELP);
   if (values.lang !== undefined && values.lang !== "id" && values.lang !== "en") throw new CliError("--lang: id or en");
-  if (values.replay !== undefined && !(values.replay in REPLAY)) throw new CliError("--replay: off, warn or reject");
+  if (values.replay !== undefined && !Object.hasOwn(REPLAY, values.replay)) throw new CliError("--replay: off, warn or reject");
   if (values.speed !== undefined && !(Number(values.speed) >= 0 && Number(values.speed) <= 1e6)) {
     throw new CliError("--speed: virtual seconds per real second, 0 to 1000000");
   }
