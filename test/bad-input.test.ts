@@ -139,6 +139,7 @@ describe("every command survives bad input (spawned, exit 2, one line, bounded)"
       ["keygen", "--usage", "qr", "--out", f("folder"), "--force"],
       ["keygen", "--usage", "qr", "--out", f("missing/k.json")],
       ["pubkey", qr, "--out", f("folder")],
+      ["keyset", "--root", root, "--version", "1", "--key", qr, "--out", f("fifo")],
       // inputs that are not regular files, or too large, or not what they claim
       ["verify", "--root", f("folder"), "--keyset", ks, TEXT],
       ["verify", "--root", "/dev/zero", "--keyset", ks, TEXT],

@@ -3,7 +3,7 @@
 // a bound checked before the work (a FIFO, /dev/zero or a directory is
 // refused, never read); outputs fail with one plain sentence (a directory, a
 // missing folder, a full disk).
-import { closeSync, openSync, readSync, fstatSync, writeFileSync, chmodSync, constants, existsSync } from "node:fs";
+import { closeSync, openSync, readSync, fstatSync, statSync, writeFileSync, chmodSync, constants, existsSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { dirname, resolve } from "node:path";
 import { CliError } from "./errors";
@@ -79,6 +79,8 @@ export function readBoundedText(path: string, what: string, maxBytes: number): s
 
 /** Write an output file; any failure is one sentence naming the file. */
 export function writeOutput(path: string, data: string | Uint8Array, what: string, mode?: number): void {
+  // Opening a FIFO for writing waits for a reader, maybe for ever: refused.
+  if (existsSync(path) && statSync(path).isFIFO()) throw new CliError(`cannot write ${what} ${path}: it is a pipe (FIFO), not a file`);
   try {
     writeFileSync(path, data, mode === undefined ? undefined : { mode });
     if (mode !== undefined) chmodSync(path, mode); // also when the file already existed
