@@ -54,8 +54,8 @@ export function readBounded(path: string, what: string, maxBytes: number): Buffe
     if (st.isDirectory()) throw new CliError(`cannot read ${what} ${path}: it is a folder, not a file`);
     if (!st.isFile()) throw new CliError(`cannot read ${what} ${path}: not a regular file (a device, pipe or socket)`);
     if (st.size > maxBytes) throw new CliError(`${what} ${path} is larger than ${maxBytes} bytes`);
-    // The file may grow after the stat: read at most one byte past the bound.
-    const buf = Buffer.alloc(Math.min(st.size, maxBytes) + 1);
+    // The file may grow after the stat: read one byte past its size, and refuse it if that byte came.
+    const buf = Buffer.alloc(st.size + 1);
     let n = 0;
     for (;;) {
       const got = readSync(fd, buf, n, buf.length - n, null);
@@ -63,7 +63,7 @@ export function readBounded(path: string, what: string, maxBytes: number): Buffe
       n += got;
       if (n === buf.length) break;
     }
-    if (n > maxBytes) throw new CliError(`${what} ${path} is larger than ${maxBytes} bytes`);
+    if (n > st.size) throw new CliError(`${what} ${path} grew while it was read; try again when it is complete`);
     return buf.subarray(0, n);
   } catch (e) {
     if (e instanceof CliError) throw e;
