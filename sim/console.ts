@@ -1,6 +1,6 @@
 // The simulator's command language, shared by `pindai sim` (interactive) and
 // `pindai sim --script FILE`. One command per line; `#` starts a comment.
-import { writeFileSync } from "node:fs";
+import { writeOutput } from "../host/src/files";
 import { VERDICTS } from "../firmware/core/verdict";
 import { jsqrDecoder } from "../firmware/targets/node/jsqr-decoder";
 import { framesFrom } from "./camera/frames";
@@ -222,7 +222,11 @@ export class SimConsole {
         return this.screen();
       case "png": {
         if (!arg) return ["error: png FILE"];
-        writeFileSync(arg, await renderPng(d.screen));
+        try {
+          writeOutput(arg, await renderPng(d.screen), "screen PNG");
+        } catch (e) {
+          return ["error: " + (e as Error).message];
+        }
         return ["wrote " + arg];
       }
       case "expect": {

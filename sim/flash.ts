@@ -2,8 +2,13 @@
 // disk, with power-cut injection: after a budget of written bytes, a write
 // stops part-way (the bytes before the cut are kept) and PowerCut is thrown,
 // as if the device lost power there.
-import { existsSync, readFileSync, writeFileSync, renameSync } from "node:fs";
+import { existsSync, writeFileSync, renameSync } from "node:fs";
 import type { Storage } from "../firmware/hal/storage";
+import { CliError } from "../host/src/errors";
+import { fsReason, readBoundedText } from "../host/src/files";
+
+/** A flash file is a few hundred KB (key set, audit log, Ed25519 tables); far more is not one. */
+export const MAX_FLASH_FILE_BYTES = 16 * 1024 * 1024;
 
 export class PowerCut extends Error {
   constructor() {
@@ -17,10 +22,11 @@ export class SimFlash implements Storage {
   cutAfter: number | undefined = undefined;
   bytesWritten = 0;
 
+  /** With a path: loads the file if it exists and writes it once, so a path that cannot be kept fails here. */
   constructor(private readonly path?: string) {
-    if (path && existsSync(path)) {
-      const json = JSON.parse(readFileSync(path, "utf8")) as Record<string, string>;
-      for (const [k, v] of Object.entries(json)) this.files[k] = new Uint8Array(Buffer.from(v, "hex"));
+    if (path) {
+      if (existsSync(path)) this.files = parseFlashFile(path, readBoundedText(path, "flash file", MAX_FLASH_FILE_BYTES));
+      this.persist();
     }
   }
 
@@ -58,7 +64,28 @@ export class SimFlash implements Storage {
     if (!this.path) return;
     const json: Record<string, string> = {};
     for (const [k, v] of Object.entries(this.files)) json[k] = Buffer.from(v).toString("hex");
-    writeFileSync(this.path + ".tmp", JSON.stringify(json));
-    renameSync(this.path + ".tmp", this.path);
+    try {
+      writeFileSync(this.path + ".tmp", JSON.stringify(json));
+      renameSync(this.path + ".tmp", this.path);
+    } catch (e) {
+      throw new CliError(`cannot write flash file ${this.path}: ${fsReason(e)}`);
+    }
   }
+}
+
+/** {"name": "hex", ...} as persist() writes it; anything else is refused whole. */
+function parseFlashFile(path: string, text: string): Record<string, Uint8Array> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new CliError(`${path} is not a simulator flash file (not JSON)`);
+  }
+  if (json === null || typeof json !== "object" || Array.isArray(json)) throw new CliError(`${path} is not a simulator flash file`);
+  const files: Record<string, Uint8Array> = {};
+  for (const [k, v] of Object.entries(json)) {
+    if (typeof v !== "string" || !/^([0-9a-f]{2})*$/.test(v)) throw new CliError(`${path} is not a simulator flash file (file "${k}" is not hex)`);
+    files[k] = new Uint8Array(Buffer.from(v, "hex"));
+  }
+  return files;
 }

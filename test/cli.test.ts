@@ -77,12 +77,12 @@ describe("pindai CLI", () => {
     expect(JSON.parse(r.out)).toEqual({ verdict: "EXPIRED", kid: expect.any(String) });
   });
 
-  it("a key set from another root leaves the device with NO_KEYSET", async () => {
+  it("a key set from another root is an input error (exit 2), not a verdict", async () => {
     await run("keygen", "--usage", "root", "--out", f("root2.json"));
     const r = await run("verify", "--root", f("root2.json"), "--keyset", f("ks.cbor"), "--json", text);
-    expect(r.code).toBe(1);
-    expect(JSON.parse(r.out).verdict).toBe("NO_KEYSET");
-    expect(r.err).toMatch(/key set not installed/);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe("");
+    expect(r.err).toMatch(/^pindai verify: key set .* is not usable with the given --root: .*UNKNOWN_KEY/);
   });
 
   it("usage errors and unreadable files exit 2 with a one-line message", async () => {

@@ -9,10 +9,11 @@ import { ed25519Verify } from "./ed25519";
 import { type Keyset, UsageBits, isRevoked } from "./keyset";
 import { type Outcome, accepted, deviceWarnings, outcome } from "./presentation";
 import { type TrustedTime, checkSigner, checkWindow } from "./trust";
+import { MAX_CREDENTIAL_BYTES } from "./limits";
 
 export const CARD_AUTH_PREFIX = "PD1-AA";
 export const CHALLENGE_LENGTH = 32;
-export const MAX_CREDENTIAL_BYTES = 2048;
+export { MAX_CREDENTIAL_BYTES };
 
 /** What the reader brings back from a card: its file and its answer to our challenge. */
 export interface CardRead {

@@ -3,6 +3,7 @@
 // makes the whole credential MALFORMED.
 import { type Bytes, charCount } from "./bytes";
 import { type CborItem, cborDecode, mapBytes, mapGet, mapText, mapUint, isKind, CBOR } from "./cbor";
+import { NIK_DIGITS, MAX_NAME_CHARS, MAX_POB_CHARS, MIN_CTI_BYTES, MAX_CTI_BYTES, MAX_SERIAL_CHARS } from "./limits";
 
 export const CLAIM_ISS = 1;
 export const CLAIM_SUB = 2;
@@ -72,14 +73,14 @@ export function parseIdentity(item: CborItem | undefined): Identity | undefined 
   const name = mapText(item, 2);
   const dob = mapText(item, 3);
   const sex = mapText(item, 4);
-  if (nik === undefined || nik.length !== 16 || !isDigits(nik, 0, 16)) return undefined;
-  if (name === undefined || charCount(name) < 1 || charCount(name) > 100) return undefined;
+  if (nik === undefined || nik.length !== NIK_DIGITS || !isDigits(nik, 0, NIK_DIGITS)) return undefined;
+  if (name === undefined || charCount(name) < 1 || charCount(name) > MAX_NAME_CHARS) return undefined;
   if (dob === undefined || !isDate(dob)) return undefined;
   if (sex !== "L" && sex !== "P") return undefined;
   const id: Identity = { nik, name, dob, sex };
   if (mapGet(item, 5) !== undefined) {
     const pob = mapText(item, 5);
-    if (pob === undefined || charCount(pob) > 100) return undefined;
+    if (pob === undefined || charCount(pob) > MAX_POB_CHARS) return undefined;
     id.pob = pob;
   }
   if (mapGet(item, 6) !== undefined) {
@@ -105,7 +106,7 @@ export function parsePresentationClaims(payload: Bytes): PresentationClaims | un
   const cti = mapBytes(m, CLAIM_CTI);
   const idn = parseIdentity(mapGet(m, CLAIM_IDN));
   if (iss === undefined || exp === undefined || iat === undefined || idn === undefined) return undefined;
-  if (cti === undefined || cti.length < 8 || cti.length > 16) return undefined;
+  if (cti === undefined || cti.length < MIN_CTI_BYTES || cti.length > MAX_CTI_BYTES) return undefined;
   return { iss, exp, iat, cti, idn };
 }
 
@@ -122,7 +123,7 @@ export function parseCardClaims(payload: Bytes): CardClaims | undefined {
   if (iss === undefined || sub === undefined || exp === undefined || iat === undefined || idn === undefined) {
     return undefined;
   }
-  if (sub.length < 1 || sub.length > 64 || cnf === undefined || !isKind(cnf, CBOR.MAP)) return undefined;
+  if (sub.length < 1 || sub.length > MAX_SERIAL_CHARS || cnf === undefined || !isKind(cnf, CBOR.MAP)) return undefined;
   const key = mapGet(cnf, 1);
   if (key === undefined || !isKind(key, CBOR.MAP)) return undefined;
   const kty = mapUint(key, 1);

@@ -6,6 +6,7 @@ import { type CborItem, cborDecode, mapBytes, mapGet, mapUint, isKind, CBOR } fr
 import { decodeSign1, verifySign1 } from "./cose";
 import { kidOf } from "./sha256";
 import type { Verdict } from "./verdict";
+import { MAX_KEYSET_BYTES, MAX_KEYS, MAX_REVOKED, MAX_SKEW, MAX_VALIDITY } from "./limits";
 
 /** Key entry usage bits (SPEC 4). */
 export const UsageBits = { QR: 1, CARD: 2, ADMIN: 4 };
@@ -23,8 +24,8 @@ export interface KeyEntry {
 }
 
 export interface Policy {
-  skew: number; // seconds, 0-300
-  maxValidity: number; // seconds, 1-300
+  skew: number; // seconds, 0-MAX_SKEW
+  maxValidity: number; // seconds, 1-MAX_VALIDITY
   replay: number; // REPLAY_OFF | REPLAY_WARN | REPLAY_REJECT
 }
 
@@ -49,9 +50,7 @@ export interface RootKey {
 
 export type KeysetResult = { ok: true; keyset: Keyset } | { ok: false; verdict: Verdict; reason: string };
 
-export const MAX_KEYSET_BYTES = 16384;
-export const MAX_KEYS = 64;
-export const MAX_REVOKED = 1024;
+export { MAX_KEYSET_BYTES, MAX_KEYS, MAX_REVOKED };
 
 function bad(verdict: Verdict, reason: string): KeysetResult {
   return { ok: false, verdict, reason };
@@ -81,8 +80,8 @@ function parsePolicy(item: CborItem | undefined): Policy | undefined {
   const skew = mapGet(item, 1) === undefined ? DEFAULT_POLICY.skew : mapUint(item, 1);
   const maxValidity = mapGet(item, 2) === undefined ? DEFAULT_POLICY.maxValidity : mapUint(item, 2);
   const replay = mapGet(item, 3) === undefined ? DEFAULT_POLICY.replay : mapUint(item, 3);
-  if (skew === undefined || skew > 300) return undefined;
-  if (maxValidity === undefined || maxValidity < 1 || maxValidity > 300) return undefined;
+  if (skew === undefined || skew > MAX_SKEW) return undefined;
+  if (maxValidity === undefined || maxValidity < 1 || maxValidity > MAX_VALIDITY) return undefined;
   if (replay === undefined || replay > 2) return undefined;
   return { skew, maxValidity, replay };
 }

@@ -8,12 +8,12 @@ import { decodeSign1 } from "./cose";
 import { type Identity, type PresentationClaims, parsePresentationClaims } from "./claims";
 import { type Keyset, REPLAY_OFF, REPLAY_REJECT, UsageBits, isRevoked, isStale } from "./keyset";
 import type { ReplayMemory } from "./replay";
+import { MAX_QR_TEXT } from "./limits";
 import { type TrustedTime, checkSigner, checkWindow } from "./trust";
 import { type Display, type Verdict, type Warning, maskNik } from "./verdict";
 
 export const QR_PREFIX = "PD1:";
-/** The most characters a QR code can carry in alphanumeric mode (version 40-L). */
-export const MAX_QR_TEXT = 4296;
+export { MAX_QR_TEXT };
 
 export interface Outcome {
   verdict: Verdict;

@@ -8,35 +8,14 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { rollup } from "rollup";
-import * as tstl from "typescript-to-lua";
-import ts from "typescript";
-// @ts-expect-error plain JS config
-import { espruinoConfig } from "../../rollup.config.js";
-import { checkEspruino } from "./espruino-check";
 import type { BuildConfig } from "../../firmware/targets/device";
-import type { EspruinoOptions } from "../../firmware/targets/espruino/main";
-import type { LuaOptions } from "../../firmware/targets/lua/main";
 import { parseRoot } from "../src/trust";
+import { CliError } from "../src/errors";
+import { readBuildFile, type BuildFile } from "./config";
+
+export type { BuildFile };
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-
-export interface BuildFile {
-  version?: string;
-  /** Root public keys: 64 hex characters, or paths of key files / public key files. */
-  roots?: string[];
-  lang?: "id" | "en";
-  clearAfterMs?: number;
-  cardPollMs?: number;
-  /** Key sets below this version are never loaded or installed (rollback floor compiled in). */
-  minKeysetVersion?: number;
-  /** What the audit log keeps of a NIK: "hmac" (default) or "off". */
-  auditNik?: "hmac" | "off";
-  /** How long a card may take to answer INTERNAL AUTHENTICATE, in ms (default 500). */
-  cardAuthMs?: number;
-  espruino?: EspruinoOptions;
-  lua?: LuaOptions;
-}
 
 export const DEFAULT_BUILD: BuildFile = {
   roots: [],
@@ -56,7 +35,23 @@ export interface BuildResult {
 
 let buildCount = 0;
 
+/** A root of the config; its errors name the config key, not a command-line option. */
+function rootOf(spec: string, i: number) {
+  try {
+    return parseRoot(spec);
+  } catch (e) {
+    throw new CliError(`roots[${i}]: ${(e as Error).message.replace(/^--root: /, "")}`);
+  }
+}
+
 export async function build(file: BuildFile, outDir: string, log: (s: string) => void = console.log): Promise<BuildResult> {
+  // The compilers load here, so a bad config is refused in a fraction of a second.
+  const { rollup } = await import("rollup");
+  const tstl = await import("typescript-to-lua");
+  const ts = (await import("typescript")).default;
+  // @ts-expect-error plain JS config
+  const { espruinoConfig } = await import("../../rollup.config.js");
+  const { checkEspruino } = await import("./espruino-check");
   const b = { ...DEFAULT_BUILD, ...file };
   if (b.auditNik !== undefined && b.auditNik !== "hmac" && b.auditNik !== "off") throw new Error(`auditNik must be "hmac" or "off", not ${JSON.stringify(b.auditNik)}`);
   if (b.cardAuthMs !== undefined && !(Number.isInteger(b.cardAuthMs) && b.cardAuthMs > 0 && b.cardAuthMs <= 2000)) throw new Error("cardAuthMs must be a whole number of ms, 1 to 2000");
@@ -65,8 +60,8 @@ export async function build(file: BuildFile, outDir: string, log: (s: string) =>
     version: b.version ?? pkg.version,
     // SOURCE_DATE_EPOCH makes builds reproducible; otherwise now.
     buildTime: Number(process.env.SOURCE_DATE_EPOCH ?? Math.floor(Date.now() / 1000)),
-    roots: (b.roots ?? []).map((r) => {
-      const k = parseRoot(r);
+    roots: (b.roots ?? []).map((r, i) => {
+      const k = rootOf(r, i);
       return { kid: Buffer.from(k.kid).toString("hex"), publicKey: Buffer.from(k.publicKey).toString("hex") };
     }),
     lang: b.lang ?? "id",
@@ -115,7 +110,7 @@ export async function build(file: BuildFile, outDir: string, log: (s: string) =>
   mkdirSync(dirname(luaOut), { recursive: true });
   const cfg = ts.readConfigFile(join(ROOT, "tsconfig.lua.json"), ts.sys.readFile).config;
   const options = ts.convertCompilerOptionsFromJson(cfg.compilerOptions, ROOT).options;
-  const r = tstl.transpileFiles([luaEntry], { ...options, ...cfg.tstl, luaBundle: luaOut, luaBundleEntry: luaEntry } as tstl.CompilerOptions);
+  const r = tstl.transpileFiles([luaEntry], { ...options, ...cfg.tstl, luaBundle: luaOut, luaBundleEntry: luaEntry } as import("typescript-to-lua").CompilerOptions);
   if (r.diagnostics.length > 0) {
     throw new Error("typescript-to-lua: " + r.diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")).join("\n"));
   }
@@ -128,24 +123,30 @@ export async function build(file: BuildFile, outDir: string, log: (s: string) =>
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({ options: { config: { type: "string" }, out: { type: "string" }, help: { type: "boolean", short: "h" } } });
-  if (values.help) {
-    console.log("npm run build [-- --config FILE] [--out DIR]\n\nFILE is JSON: { roots: [hex | key file], version, lang, clearAfterMs, cardPollMs, auditNik (hmac|off), cardAuthMs, espruino: {...}, lua: {...} }");
-    process.exit(0);
-  }
   let file: BuildFile = {};
-  if (values.config) {
-    if (!existsSync(values.config)) {
-      console.error(`build: no config file ${values.config}`);
-      process.exit(2);
+  let out = "dist";
+  try {
+    const { values } = parseArgs({ options: { config: { type: "string" }, out: { type: "string" }, help: { type: "boolean", short: "h" } } });
+    if (values.help) {
+      console.log(
+        "npm run build [-- --config FILE] [--out DIR]\n\nFILE is JSON: { roots: [hex | key file], version, lang, clearAfterMs, cardPollMs, espruino: {...}, lua: {...} };\n" +
+          "examples/agency-build.json has every key and README.md (Device images) says what each does.",
+      );
+      process.exit(0);
     }
-    file = JSON.parse(readFileSync(values.config, "utf8"));
-    // Key files named in the config are found beside it, as well as from here.
-    const base = dirname(resolve(values.config));
-    file.roots = (file.roots ?? []).map((r) => (/^[0-9a-fA-F]{64}$/.test(r) || existsSync(r) || !existsSync(join(base, r)) ? r : join(base, r)));
+    if (values.config) {
+      file = readBuildFile(values.config);
+      // Key files named in the config are found beside it, as well as from here.
+      const base = dirname(resolve(values.config));
+      file.roots = (file.roots ?? []).map((r) => (/^[0-9a-fA-F]{64}$/.test(r) || existsSync(r) || !existsSync(join(base, r)) ? r : join(base, r)));
+    }
+    out = values.out ?? out;
+  } catch (e) {
+    console.error("build: " + (e as Error).message.split("\n")[0]);
+    process.exit(2);
   }
-  build(file, resolve(values.out ?? "dist")).catch((e) => {
+  build(file, resolve(out)).catch((e) => {
     console.error("build failed: " + (e as Error).message);
-    process.exit(1);
+    process.exit(e instanceof CliError ? 2 : 1);
   });
 }

@@ -1,9 +1,9 @@
 // A card image: what personalisation writes onto a card (the credential file
 // 00 01 and the card's own Ed25519 key pair). The PN532 emulator loads it;
 // agencies use it to test readers. Mode 0600: it holds the card's secret key.
-import { readFileSync, writeFileSync, chmodSync } from "node:fs";
 import { CliError } from "./errors";
-import { hex, unhex } from "./keyfile";
+import { hex, unhex, MAX_KEY_FILE_BYTES } from "./keyfile";
+import { readBoundedText, writeSecretFile } from "./files";
 
 export interface CardImage {
   type: "pindai-card";
@@ -13,20 +13,21 @@ export interface CardImage {
   secretKey: string; // hex, never leaves a real card
 }
 
-export function writeCardImage(path: string, serial: string, credential: Uint8Array, publicKey: Uint8Array, secretKey: Uint8Array) {
+/** Writes with mode 0600; returns a warning when the card's secret key lands where git would commit it. */
+export function writeCardImage(path: string, serial: string, credential: Uint8Array, publicKey: Uint8Array, secretKey: Uint8Array): string | undefined {
   const img: CardImage = { type: "pindai-card", serial, credential: hex(credential), publicKey: hex(publicKey), secretKey: hex(secretKey) };
-  writeFileSync(path, JSON.stringify(img, null, 2) + "\n", { mode: 0o600 });
-  chmodSync(path, 0o600);
+  return writeSecretFile(path, JSON.stringify(img, null, 2) + "\n", "card image");
 }
 
 export function readCardImage(path: string): { serial: string; credential: Uint8Array; secretKey: Uint8Array } {
+  const text = readBoundedText(path, "card image", MAX_KEY_FILE_BYTES);
   let img: CardImage;
   try {
-    img = JSON.parse(readFileSync(path, "utf8"));
-  } catch (e) {
-    throw new CliError(`cannot read card image ${path}: ${(e as Error).message}`);
+    img = JSON.parse(text);
+  } catch {
+    throw new CliError(`${path} is not a pindai card image (not JSON)`);
   }
-  if (img?.type !== "pindai-card" || typeof img.credential !== "string" || !/^[0-9a-f]{64}$/.test(img.secretKey ?? "")) {
+  if (img?.type !== "pindai-card" || typeof img.serial !== "string" || typeof img.credential !== "string" || !/^([0-9a-f]{2})+$/.test(img.credential) || !/^[0-9a-f]{64}$/.test(img.secretKey ?? "")) {
     throw new CliError(`${path} is not a pindai card image`);
   }
   return { serial: img.serial, credential: unhex(img.credential), secretKey: unhex(img.secretKey) };

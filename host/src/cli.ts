@@ -1,15 +1,9 @@
-// The `pindai` command: one tool for issuers and agencies.
+// The `pindai` command: one tool for issuers and agencies. Each command's
+// module is loaded only when it runs, so `--help` and the small commands
+// start fast (the image, serial and simulator libraries are large).
+import { createRequire } from "node:module";
 import { CliError } from "./errors";
-import { keygen, pubkey } from "./commands/keys";
-import { keyset } from "./commands/keyset";
-import { issue } from "./commands/issue";
-import { verify } from "./commands/verify";
-import { card } from "./commands/card";
-import { sim } from "./commands/sim";
-import { flashLuaCommand } from "./commands/flash-lua";
-import { flashCommand } from "./commands/flash";
-import { device } from "./commands/device";
-import { fleet } from "./commands/fleet";
+import { fsReason } from "./files";
 
 export interface Io {
   out(line: string): void;
@@ -19,25 +13,28 @@ export interface Io {
 }
 
 type Command = (argv: string[], io: Io) => number | Promise<number>;
+/** Loads a command's module and returns the command. */
+type Loader = () => Promise<Command>;
 
-const COMMANDS: Record<string, [Command, string]> = {
-  keygen: [keygen, "make an Ed25519 key file (issuer, card, admin or root)"],
-  pubkey: [pubkey, "print a key file's public key"],
-  keyset: [keyset, "build and sign an issuer key set with a root key"],
-  issue: [issue, "issue a 90-second QR presentation (text and PNG)"],
-  verify: [verify, "verify a presentation (text or image) as a device would"],
-  card: [card, "personalize a card image, or read a card through a PN532"],
-  sim: [sim, "run the verifier on virtual hardware (interactive or --script)"],
-  flash: [flashCommand, "upload the Espruino image so it runs at boot, and check it"],
-  "flash-lua": [flashLuaCommand, "write the Lua image through a NodeMCU-style Lua REPL"],
-  device: [device, "one device's admin line: id, status, time, key set, logs, settings, wipe (signed)"],
-  fleet: [fleet, "many devices: enroll, pull and export logs, set time, push key sets"],
+const COMMANDS: Record<string, [Loader, string]> = {
+  keygen: [async () => (await import("./commands/keys")).keygen, "make an Ed25519 key file (issuer, card, admin or root)"],
+  pubkey: [async () => (await import("./commands/keys")).pubkey, "print a key file's public key"],
+  keyset: [async () => (await import("./commands/keyset")).keyset, "build and sign an issuer key set with a root key"],
+  issue: [async () => (await import("./commands/issue")).issue, "issue a 90-second QR presentation (text and PNG)"],
+  verify: [async () => (await import("./commands/verify")).verify, "verify a presentation (text or image) as a device would"],
+  card: [async () => (await import("./commands/card")).card, "personalize a card image, or read a card through a PN532"],
+  emulate: [async () => (await import("./commands/emulate")).emulate, "run a PN532 reader emulator with a card on a pty (for card read)"],
+  sim: [async () => (await import("./commands/sim")).sim, "run the verifier on virtual hardware (interactive or --script)"],
+  flash: [async () => (await import("./commands/flash")).flashCommand, "upload the Espruino image so it runs at boot, and check it"],
+  "flash-lua": [async () => (await import("./commands/flash-lua")).flashLuaCommand, "write the Lua image through a NodeMCU-style Lua REPL"],
+  device: [async () => (await import("./commands/device")).device, "one device's admin line: id, status, time, key set, logs, settings, wipe (signed)"],
+  fleet: [async () => (await import("./commands/fleet")).fleet, "many devices: enroll, pull and export logs, set time, push key sets"],
 };
 
 export function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
   return [
-    "usage: pindai COMMAND [options]   (pindai COMMAND --help for its options)",
+    "usage: pindai COMMAND [options]   (pindai COMMAND --help for its options; pindai --version)",
     "",
     ...Object.entries(COMMANDS).map(([name, [, what]]) => `  ${name.padEnd(width)}  ${what}`),
     "",
@@ -46,29 +43,51 @@ export function usage(): string {
 }
 
 export function addCommand(name: string, fn: Command, what: string): void {
-  COMMANDS[name] = [fn, what];
+  COMMANDS[name] = [async () => fn, what];
+}
+
+export function version(): string {
+  return (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
 }
 
 export async function main(argv: string[], io: Io = consoleIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     io.out(usage());
-    return name === undefined ? 2 : 0;
+    if (name !== undefined) return 0;
+    io.err("pindai: expected a COMMAND (listed above)");
+    return 2;
+  }
+  if (name === "--version" || name === "-V" || name === "version") {
+    io.out(`pindai ${version()}`);
+    return 0;
   }
   const entry = COMMANDS[name];
   if (!entry) {
-    io.err(`pindai: unknown command "${name}"\n${usage()}`);
+    io.err(`pindai: unknown command "${name}" (pindai --help lists the commands)`);
     return 2;
   }
   try {
-    return await entry[0](rest, io);
+    return await (await entry[0]())(rest, io);
   } catch (e) {
-    if (e instanceof CliError) {
-      io.err(`pindai ${name}: ${e.message}`);
-      return 2;
-    }
-    throw e;
+    io.err(`pindai ${name}: ${errorSentence(e)}`);
+    return 2;
   }
+}
+
+/**
+ * One line for any error that reaches the top: a CliError's own message, a
+ * file-system error as a sentence, anything else by its first line (never a
+ * stack trace). PINDAI_DEBUG=1 prints the stack as well.
+ */
+export function errorSentence(e: unknown): string {
+  if (process.env.PINDAI_DEBUG) process.stderr.write(String((e as Error)?.stack ?? e) + "\n");
+  if (e instanceof CliError) return e.message;
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err.code === "string" && typeof err.syscall === "string") {
+    return `${err.path ? err.path + ": " : ""}${fsReason(err)}`;
+  }
+  return `unexpected error: ${String(err?.message ?? e).split("\n")[0]}`;
 }
 
 // Straight to the streams: espruino-tools reroutes console.* while it works.

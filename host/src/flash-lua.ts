@@ -4,6 +4,7 @@
 // checksum what it stored and compare with ours. Every line waits for the
 // REPL's "> " prompt, with a timeout; a Lua error stops the transfer.
 import { SerialPort } from "serialport";
+import { portReason } from "./files";
 
 export interface FlashLuaOptions {
   name?: string; // file name on the device
@@ -80,7 +81,7 @@ export async function flashLua(path: string, image: Uint8Array, o: FlashLuaOptio
   const name = o.name ?? "pindai.lua";
   const chunk = o.chunk ?? 128;
   const port = new SerialPort({ path, baudRate: o.baud ?? 115200, autoOpen: false });
-  await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
+  await new Promise<void>((res, rej) => port.open((e) => (e ? rej(new Error(`cannot open ${path}: ${portReason(e)}`)) : res())));
   try {
     const repl = new LuaRepl(port, o.timeoutMs ?? 5000);
     const first = repl.prompt();

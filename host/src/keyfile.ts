@@ -1,12 +1,16 @@
 // Key files: JSON with hex fields, written with mode 0600 because they hold a
 // secret key. A "public" file (from `pindai pubkey --out`) has no secretKey.
-import { readFileSync, writeFileSync, chmodSync } from "node:fs";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { ed } from "./ed";
 import { UsageBits } from "../../firmware/core/keyset";
 import { CliError } from "./errors";
+import { readBoundedText, writeOutput, writeSecretFile } from "./files";
+
+/** A key file is a few hundred bytes; anything far larger is not one. */
+export const MAX_KEY_FILE_BYTES = 65536;
 
 export type Usage = "qr" | "card" | "admin" | "root";
+export const USAGES: Usage[] = ["qr", "card", "admin", "root"];
 export const USAGE_BIT: Record<Exclude<Usage, "root">, number> = {
   qr: UsageBits.QR,
   card: UsageBits.CARD,
@@ -42,18 +46,16 @@ export function newKey(usage: Usage[], nbf: number, exp: number, secret = ed.uti
   };
 }
 
-export function writeKeyFile(path: string, key: KeyFile): void {
-  writeFileSync(path, JSON.stringify(key, null, 2) + "\n", { mode: 0o600 });
-  chmodSync(path, 0o600); // also when the file already existed
+/** Writes with mode 0600; returns a warning when a secret key lands where git would commit it. */
+export function writeKeyFile(path: string, key: KeyFile): string | undefined {
+  const text = JSON.stringify(key, null, 2) + "\n";
+  if (key.secretKey !== undefined) return writeSecretFile(path, text, "key file");
+  writeOutput(path, text, "key file", 0o600);
+  return undefined;
 }
 
 export function readKeyFile(path: string): KeyFile {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new CliError(`cannot read key file ${path}: ${(e as Error).message}`);
-  }
+  const text = readBoundedText(path, "key file", MAX_KEY_FILE_BYTES);
   let k: KeyFile;
   try {
     k = JSON.parse(text);
@@ -65,7 +67,12 @@ export function readKeyFile(path: string): KeyFile {
     !/^[0-9a-f]{64}$/.test(k.publicKey) ||
     !/^[0-9a-f]{16}$/.test(k.kid) ||
     (k.secretKey !== undefined && !/^[0-9a-f]{64}$/.test(k.secretKey)) ||
-    !Array.isArray(k.usage)
+    !Array.isArray(k.usage) ||
+    !k.usage.every((u) => USAGES.includes(u)) ||
+    !Number.isSafeInteger(k.nbf) ||
+    !Number.isSafeInteger(k.exp) ||
+    k.nbf < 0 ||
+    k.exp < 0
   ) {
     throw new CliError(`${path} is not a valid pindai key file`);
   }

@@ -4,6 +4,7 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Frame, FrameSource } from "../../firmware/hal/frame-source";
 import { readImage } from "../../host/src/qr-image";
+import { fsReason } from "../../host/src/files";
 
 /** Cheap camera modules give up to 640x480; a little headroom, no more. */
 export const MAX_FRAME_PIXELS = 1920 * 1080;
@@ -20,13 +21,21 @@ export function frameFromFile(path: string): Frame {
   return { width: img.width, height: img.height, luma };
 }
 
+/** A folder plays at most this many frames (30 s at 10 frames per second): memory stays bounded. */
+export const MAX_FRAMES = 300;
+
 /** A file, or every .png/.jpg/.jpeg in a folder (sorted by name). */
 export function framesFrom(path: string): Frame[] {
-  if (!statSync(path).isDirectory()) return [frameFromFile(path)];
-  return readdirSync(path)
-    .filter((f) => /\.(png|jpe?g)$/i.test(f))
-    .sort()
-    .map((f) => frameFromFile(join(path, f)));
+  let folder: boolean;
+  try {
+    folder = statSync(path).isDirectory();
+  } catch (e) {
+    throw new Error(`cannot read ${path}: ${fsReason(e)}`);
+  }
+  if (!folder) return [frameFromFile(path)];
+  const names = readdirSync(path).filter((f) => /\.(png|jpe?g)$/i.test(f));
+  if (names.length > MAX_FRAMES) throw new Error(`${path}: ${names.length} images, more than ${MAX_FRAMES} frames`);
+  return names.sort().map((f) => frameFromFile(join(path, f)));
 }
 
 /** Plays frames at `fps`, once, then stops. */

@@ -3,6 +3,7 @@ import { parse, parseInteger, nowSeconds, parseTime, required } from "../args";
 import { CliError } from "../errors";
 import { readCardOnPort } from "../card-read";
 import { parseRoot, readKeysetFile } from "../trust";
+import { portReason } from "../files";
 import { verifyCard } from "../../../firmware/core/card";
 import { toJson, toText } from "./verify";
 import { cardHelp } from "./card";
@@ -21,26 +22,26 @@ export async function cardRead(argv: string[], io: Io): Promise<number> {
   const path = required(values.port, "port");
   if ((values.root === undefined) !== (values.keyset === undefined)) throw new CliError("--root and --keyset go together");
   const timeout = values.timeout ? parseInteger(values.timeout, "timeout", 10, 60000) : 1000;
+  // Inputs are checked before the reader is touched.
+  const keyset = values.root === undefined ? undefined : readKeysetFile(values.keyset, values.root.map(parseRoot));
+  const now = values.at !== undefined ? parseTime(values.at, "at") : nowSeconds();
   let result;
   try {
     result = await readCardOnPort(path, { replyTimeoutMs: timeout, detectTimeoutMs: timeout });
   } catch (e) {
-    throw new CliError(`cannot open ${path}: ${(e as Error).message}`);
+    throw new CliError(`cannot open the reader port ${path}: ${portReason(e)}`);
   }
   if (!result.ok) {
     const detail = `${result.error} (${result.detail})`;
     io.out(values.json ? JSON.stringify({ verdict: "CARD_ERROR", error: result.error, detail: result.detail }) : `CARD_ERROR\nreader: ${detail}`);
     return 1;
   }
-  if (values.root === undefined) {
+  if (keyset === undefined) {
     const r = result.read;
     io.out(`card read: credential ${r.credential.length} bytes, challenge answered (give --root and --keyset for a verdict)`);
     return 0;
   }
-  const loaded = readKeysetFile(values.keyset, values.root.map(parseRoot));
-  if (loaded.keyset === undefined) io.err(`warning: key set not installed (${loaded.reason})`);
-  const now = values.at !== undefined ? parseTime(values.at, "at") : nowSeconds();
-  const outcome = verifyCard(result.read, loaded.keyset, { now, trusted: true });
+  const outcome = verifyCard(result.read, keyset, { now, trusted: true });
   const json = toJson(outcome);
   if (outcome.sub !== undefined) json.serial = outcome.sub;
   io.out(values.json ? JSON.stringify(json) : toText(outcome) + (outcome.sub ? `\ncard: ${outcome.sub}` : ""));

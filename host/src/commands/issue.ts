@@ -1,11 +1,14 @@
 // pindai issue: a fresh 90-second QR presentation.
-import { writeFileSync } from "node:fs";
-import { parse, parseHex, parseInteger, parseTime, nowSeconds, required, type Options } from "../args";
+import { parse, parseHex, parseInteger, parseTime, nowSeconds, required, clip, MAX_TIME, type Options } from "../args";
 import { CliError } from "../errors";
-import { readKeyFile, requireSecret, unhex } from "../keyfile";
+import { readKeyFile, requireSecret, unhex, type KeyFile } from "../keyfile";
 import { issuePresentation, DEFAULT_ISSUER } from "../issuer";
-import { qrPng } from "../qr-image";
+import { writeOutput } from "../files";
 import { isDate } from "../../../firmware/core/claims";
+import { charCount } from "../../../firmware/core/bytes";
+import {
+  NIK_DIGITS, MAX_NAME_CHARS, MAX_POB_CHARS, MIN_CTI_BYTES, MAX_CTI_BYTES, MAX_QR_TEXT, MAX_VALIDITY,
+} from "../../../firmware/core/limits";
 import type { Identity } from "../cose-sign";
 import type { Io } from "../cli";
 
@@ -13,8 +16,11 @@ export const issueHelp = `pindai issue --key FILE --nik N --name S --dob YYYY-MM
              [--pob S] [--iss NAME] [--iat T] [--ttl S] [--cti HEX] [--untagged] [--qr out.png]
 
 Prints the PD1: text of a presentation signed with a QR-usage key; with --qr
-also writes it as a QR code PNG. Defaults: iat now, ttl 90 s, random 16-byte
-cti, issuer "${DEFAULT_ISSUER}".`;
+also writes it as a QR code PNG. Defaults: iat now, ttl 90 s (at most
+${MAX_VALIDITY}; a device refuses more than its key set's max validity), random
+16-byte cti, issuer "${DEFAULT_ISSUER}" (give --iss with the agency's name).
+Limits (a device refuses more): --name and --pob ${MAX_NAME_CHARS} characters,
+--cti ${MIN_CTI_BYTES}-${MAX_CTI_BYTES} bytes, the whole text ${MAX_QR_TEXT} characters.`;
 
 export async function issue(argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, {
@@ -29,20 +35,43 @@ export async function issue(argv: string[], io: Io): Promise<number> {
   const keyPath = required(values.key, "key");
   const key = readKeyFile(keyPath);
   if (!key.usage.includes("qr")) throw new CliError(`${keyPath} is not a QR issuing key (usage ${key.usage.join(",")})`);
+  const secretKey = requireSecret(key, keyPath);
   const idn = identityFromOptions(values);
-  const text = issuePresentation({ secretKey: requireSecret(key, keyPath), kid: unhex(key.kid) }, idn, {
+  const iat = values.iat ? parseTime(values.iat, "iat") : nowSeconds();
+  const ttl = values.ttl ? parseInteger(values.ttl, "ttl", 1, MAX_VALIDITY) : 90;
+  if (iat + ttl > MAX_TIME) throw new CliError("--iat: the code would expire after 2106");
+  warnOutsideWindow(io, key, keyPath, iat, "--iat");
+  const text = issuePresentation({ secretKey, kid: unhex(key.kid) }, idn, {
     iss: values.iss,
-    iat: values.iat ? parseTime(values.iat, "iat") : nowSeconds(),
-    ttl: values.ttl ? parseInteger(values.ttl, "ttl", 1, 86400) : 90,
-    cti: values.cti ? parseHex(values.cti, "cti", [8, 9, 10, 11, 12, 13, 14, 15, 16]) : undefined,
+    iat,
+    ttl,
+    cti: values.cti ? parseHex(values.cti, "cti", ctiLengths()) : undefined,
     tagged: !values.untagged,
   });
+  if (text.length > MAX_QR_TEXT) {
+    throw new CliError(`the code would be ${text.length} characters, more than a QR code holds (${MAX_QR_TEXT}): shorten --iss, --name or --pob`);
+  }
   if (values.qr) {
-    writeFileSync(values.qr, await qrPng(text));
+    const { qrPng } = await import("../qr-image");
+    writeOutput(values.qr, await qrPng(text), "QR image");
     io.err(`wrote ${values.qr}`);
   }
   io.out(text);
   return 0;
+}
+
+function ctiLengths(): number[] {
+  const l: number[] = [];
+  for (let n = MIN_CTI_BYTES; n <= MAX_CTI_BYTES; n++) l.push(n);
+  return l;
+}
+
+/** A code or card signed outside its key's window is refused by devices (KEY_NOT_VALID): say so. */
+export function warnOutsideWindow(io: Io, key: KeyFile, keyPath: string, t: number, option: string): void {
+  if (t < key.nbf || t > key.exp) {
+    const iso = (s: number) => new Date(s * 1000).toISOString().replace(".000Z", "Z");
+    io.err(`warning: ${option} ${iso(t)} is outside the validity window of ${keyPath} (${iso(key.nbf)} to ${iso(key.exp)}); devices will say KEY_NOT_VALID`);
+  }
 }
 
 /** The options that name a holder (and the key and issuer that sign for them). */
@@ -56,17 +85,20 @@ export const IDENTITY_OPTIONS: Options = {
   iss: { type: "string" },
 };
 
-/** --nik --name --dob --sex [--pob], checked as SPEC section 2 requires. */
+/** --nik --name --dob --sex [--pob], checked with the limits the verifier applies (SPEC section 2). */
 export function identityFromOptions(v: Record<string, string | boolean | undefined | string[]>): Identity {
   const nik = required(v.nik as string | undefined, "nik");
-  if (!/^\d{16}$/.test(nik)) throw new CliError("--nik: expected exactly 16 digits");
+  if (nik.length !== NIK_DIGITS || !/^\d+$/.test(nik)) throw new CliError(`--nik: expected exactly ${NIK_DIGITS} digits`);
   const name = required(v.name as string | undefined, "name");
-  if ([...name].length > 100) throw new CliError("--name: at most 100 characters");
+  if (charCount(name) > MAX_NAME_CHARS) throw new CliError(`--name: at most ${MAX_NAME_CHARS} characters (got ${charCount(name)})`);
   const dob = required(v.dob as string | undefined, "dob");
-  if (!isDate(dob)) throw new CliError("--dob: expected a real date as YYYY-MM-DD");
+  if (!isDate(dob)) throw new CliError(`--dob: expected a real date as YYYY-MM-DD, got "${clip(dob)}"`);
   const sex = required(v.sex as string | undefined, "sex");
   if (sex !== "L" && sex !== "P") throw new CliError("--sex: expected L or P");
   const id: Identity = { nik, name, dob, sex };
-  if (typeof v.pob === "string") id.pob = v.pob;
+  if (typeof v.pob === "string") {
+    if (charCount(v.pob) > MAX_POB_CHARS) throw new CliError(`--pob: at most ${MAX_POB_CHARS} characters (got ${charCount(v.pob)})`);
+    id.pob = v.pob;
+  }
   return id;
 }

@@ -1,11 +1,9 @@
 // pindai keygen / pindai pubkey
-import { existsSync } from "node:fs";
-import { parse, parseTime, nowSeconds, required } from "../args";
+import { existsSync, statSync } from "node:fs";
+import { parse, parseTime, nowSeconds, required, MAX_TIME } from "../args";
 import { CliError } from "../errors";
-import { newKey, readKeyFile, writeKeyFile, type Usage } from "../keyfile";
+import { newKey, readKeyFile, writeKeyFile, USAGES, type Usage } from "../keyfile";
 import type { Io } from "../cli";
-
-const USAGES: Usage[] = ["qr", "card", "admin", "root"];
 
 export const keygenHelp = `pindai keygen --usage qr|card|admin|root[,..] --out FILE [--nbf T] [--exp T | --days N] [--force]
 
@@ -26,14 +24,17 @@ export function keygen(argv: string[], io: Io): number {
   const usage = required(values.usage, "usage").split(",") as Usage[];
   for (const u of usage) if (!USAGES.includes(u)) throw new CliError(`--usage: unknown usage "${u}" (qr, card, admin, root)`);
   const out = required(values.out, "out");
+  if (existsSync(out) && statSync(out).isDirectory()) throw new CliError(`--out: ${out} is a folder; give the key file's name`);
   if (existsSync(out) && !values.force) throw new CliError(`${out} exists; use --force to overwrite a key`);
   const nbf = values.nbf !== undefined ? parseTime(values.nbf, "nbf") : nowSeconds();
   const days = values.days !== undefined ? Number(values.days) : 365;
-  if (!(days > 0)) throw new CliError("--days: must be a positive number");
+  if (!(days > 0 && days <= 36500)) throw new CliError("--days: a number of days from 1 to 36500");
   const exp = values.exp !== undefined ? parseTime(values.exp, "exp") : nbf + Math.round(days * 86400);
   if (exp <= nbf) throw new CliError("--exp must be after --nbf");
+  if (exp > MAX_TIME) throw new CliError("--days: the key would expire after 2106");
   const key = newKey(usage, nbf, exp);
-  writeKeyFile(out, key);
+  const warning = writeKeyFile(out, key);
+  if (warning) io.err(warning);
   io.out(`wrote ${out}: ${usage.join(",")} key, kid ${key.kid}`);
   return 0;
 }
@@ -51,7 +52,7 @@ export function pubkey(argv: string[], io: Io): number {
   if (values.out) {
     const pub = { ...k };
     delete pub.secretKey;
-    writeKeyFile(values.out, pub);
+    writeKeyFile(values.out, pub); // no secret: no warning
   }
   io.out(k.publicKey);
   return 0;

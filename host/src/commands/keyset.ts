@@ -1,9 +1,12 @@
 // pindai keyset: build and sign an issuer key set (SPEC section 4).
-import { writeFileSync } from "node:fs";
 import { parse, parseHex, parseInteger, parseTime, nowSeconds, required } from "../args";
 import { CliError } from "../errors";
 import { readKeyFile, requireSecret, unhex, USAGE_BIT, type KeyFile } from "../keyfile";
 import { keysetPayload, sign1, type KeyEntry } from "../cose-sign";
+import { writeOutput } from "../files";
+import {
+  MAX_KEYSET_BYTES, MAX_KEYS, MAX_REVOKED, MAX_SKEW, MAX_VALIDITY, MIN_CTI_BYTES, MAX_CTI_BYTES, MAX_SERIAL_CHARS,
+} from "../../../firmware/core/limits";
 import type { Io } from "../cli";
 
 export const keysetHelp = `pindai keyset --root ROOTKEY --version N --key PUBFILE [--key PUBFILE ...] --out keyset.cbor
@@ -14,7 +17,9 @@ Signs a key set with a root key. Each --key file (a key file or a public key
 file) adds its public key with its usage and validity window. Defaults: skew
 30 s, max validity 90 s, replay reject (a code is accepted once per device:
 the guard asks for a fresh one), next update 30 days after issue.
---revoke takes a presentation id (cti) in hex; --revoke-card a card serial.`;
+--revoke takes a presentation id (cti) in hex; --revoke-card a card serial.
+Limits (a device refuses more): ${MAX_KEYS} keys, ${MAX_REVOKED} revocations,
+${MAX_KEYSET_BYTES} bytes signed, skew 0-${MAX_SKEW} s, max validity 1-${MAX_VALIDITY} s.`;
 
 const REPLAY: Record<string, number> = { off: 0, warn: 1, reject: 2 };
 
@@ -44,15 +49,18 @@ export function keyset(argv: string[], io: Io): number {
   const out = required(values.out, "out");
   const keyFiles = [...(values.key ?? []), ...positionals];
   if (keyFiles.length === 0) throw new CliError("missing --key: a key set needs at least one issuer key");
+  if (keyFiles.length > MAX_KEYS) throw new CliError(`${keyFiles.length} keys: a key set holds at most ${MAX_KEYS}`);
   const keys: KeyEntry[] = keyFiles.map((path) => entryOf(readKeyFile(path), path));
   const issued = values.issued ? parseTime(values.issued, "issued") : nowSeconds();
   const nextUpdate = values["next-update"] ? parseTime(values["next-update"], "next-update") : issued + 30 * 86400;
+  if (nextUpdate <= issued) throw new CliError("--next-update must be after --issued");
   const replayName = values.replay ?? "reject";
-  if (!(replayName in REPLAY)) throw new CliError(`--replay: expected off, warn or reject, got "${replayName}"`);
+  if (!Object.hasOwn(REPLAY, replayName)) throw new CliError(`--replay: expected off, warn or reject, got "${replayName}"`);
   const revoked = [
-    ...(values.revoke ?? []).map((h: string) => parseHex(h, "revoke")),
-    ...(values["revoke-card"] ?? []).map((s: string) => new Uint8Array(Buffer.from(s, "utf8"))),
+    ...(values.revoke ?? []).map((h: string) => revokedCti(h)),
+    ...(values["revoke-card"] ?? []).map((s: string) => revokedSerial(s)),
   ];
+  if (revoked.length > MAX_REVOKED) throw new CliError(`${revoked.length} revocations: a key set holds at most ${MAX_REVOKED}`);
   const payload = keysetPayload({
     version,
     issued,
@@ -60,15 +68,30 @@ export function keyset(argv: string[], io: Io): number {
     keys,
     revoked,
     policy: {
-      skew: values.skew ? parseInteger(values.skew, "skew", 0, 300) : 30,
-      maxValidity: values["max-validity"] ? parseInteger(values["max-validity"], "max-validity", 1, 300) : 90,
+      skew: values.skew ? parseInteger(values.skew, "skew", 0, MAX_SKEW) : 30,
+      maxValidity: values["max-validity"] ? parseInteger(values["max-validity"], "max-validity", 1, MAX_VALIDITY) : 90,
       replay: REPLAY[replayName],
     },
   });
   const signed = sign1(requireSecret(root, rootPath), unhex(root.kid), payload);
-  writeFileSync(out, signed);
+  if (signed.length > MAX_KEYSET_BYTES) {
+    throw new CliError(`the signed key set would be ${signed.length} bytes; a device loads at most ${MAX_KEYSET_BYTES} (fewer keys or revocations)`);
+  }
+  writeOutput(out, signed, "key set");
   io.out(`wrote ${out}: version ${version}, ${keys.length} key(s), ${revoked.length} revoked, ${signed.length} bytes`);
   return 0;
+}
+
+/** A presentation id as issue makes it (MIN_CTI_BYTES..MAX_CTI_BYTES): any other length could never match. */
+function revokedCti(h: string): Uint8Array {
+  const b = parseHex(h, "revoke");
+  if (b.length < MIN_CTI_BYTES || b.length > MAX_CTI_BYTES) throw new CliError(`--revoke: a presentation id is ${MIN_CTI_BYTES} to ${MAX_CTI_BYTES} bytes of hex, got ${b.length}`);
+  return b;
+}
+
+function revokedSerial(s: string): Uint8Array {
+  if (s.length < 1 || s.length > MAX_SERIAL_CHARS) throw new CliError(`--revoke-card: a card serial is 1 to ${MAX_SERIAL_CHARS} characters`);
+  return new Uint8Array(Buffer.from(s, "utf8"));
 }
 
 function entryOf(k: KeyFile, path: string): KeyEntry {

@@ -1,14 +1,14 @@
 // pindai sim: the virtual verifier, interactive or driven by a script file.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { newKey, writeKeyFile, type Usage } from "../keyfile";
 import { createInterface } from "node:readline";
+import { Transform } from "node:stream";
 import { parse } from "../args";
 import { CliError } from "../errors";
-import { SimConsole, SIM_HELP } from "../../../sim/console";
-import { SerialPort } from "serialport";
-import { nodeSerial } from "../../../firmware/targets/node/serial";
+import { portReason, readBoundedText } from "../files";
 import type { Io } from "../cli";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { newKey, writeKeyFile, type Usage } from "../keyfile";
+import type { SimConsole } from "../../../sim/console";
 
 export const simHelp = `pindai sim [--script FILE] [--lang id|en] [--replay off|warn|reject] [--fresh]
            [--flash FILE] [--speed N] [--scan-port PATH] [--admin-port PATH] [--write-keys DIR]
@@ -25,9 +25,7 @@ line it sends is scanned. --admin-port puts the device's admin line on PATH
 (one end of a pty pair: socat -d -d pty,raw,echo=0 pty,raw,echo=0), so
 pindai device and pindai fleet can drive it from the other end.
 --write-keys writes the simulated agency's keys to DIR (admin.json, qr.json,
-root.pub.json, keyset.cbor) for those tools: the simulated device trusts that root.
-
-${SIM_HELP}`;
+root.pub.json, keyset.cbor) for those tools: the simulated device trusts that root.`;
 
 const REPLAY: Record<string, number> = { off: 0, warn: 1, reject: 2 };
 
@@ -43,17 +41,15 @@ export async function sim(argv: string[], io: Io): Promise<number> {
     "admin-port": { type: "string" },
     "write-keys": { type: "string" },
   });
-  if (values.help) return io.help(simHelp);
+  if (values.help) return io.help(simHelp + "\n\n" + (await import("../../../sim/console")).SIM_HELP);
   if (values.lang !== undefined && values.lang !== "id" && values.lang !== "en") throw new CliError("--lang: id or en");
-  if (values.replay !== undefined && !(values.replay in REPLAY)) throw new CliError("--replay: off, warn or reject");
-  let script: string | undefined;
-  if (values.script !== undefined) {
-    try {
-      script = readFileSync(values.script, "utf8");
-    } catch (e) {
-      throw new CliError(`cannot read script ${values.script}: ${(e as Error).message}`);
-    }
+  if (values.replay !== undefined && !Object.hasOwn(REPLAY, values.replay)) throw new CliError("--replay: off, warn or reject");
+  if (values.speed !== undefined && !(Number(values.speed) >= 0 && Number(values.speed) <= 1e6)) {
+    throw new CliError("--speed: virtual seconds per real second, 0 to 1000000");
   }
+  const script = values.script === undefined ? undefined : readBoundedText(values.script, "script", MAX_SCRIPT_BYTES);
+  // The simulator (the firmware, the virtual hardware, the image libraries) loads once the inputs are checked.
+  const { SimConsole } = await import("../../../sim/console");
   const con = new SimConsole({
     lang: values.lang,
     replay: values.replay === undefined ? 1 : REPLAY[values.replay],
@@ -62,23 +58,24 @@ export async function sim(argv: string[], io: Io): Promise<number> {
     flashPath: values.flash,
     speed: values.speed === undefined ? 1 : Number(values.speed),
   });
-  if (values.speed !== undefined && !(Number(values.speed) >= 0)) throw new CliError("--speed: a number of virtual seconds per second");
+  const { SerialPort } = await import("serialport");
+  const { nodeSerial } = await import("../../../firmware/targets/node/serial");
   const openPort = async (path: string, baudRate: number, what: string) => {
     const port = new SerialPort({ path, baudRate, autoOpen: false });
     try {
       await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
     } catch (e) {
-      throw new CliError(`cannot open ${what} ${path}: ${(e as Error).message}`);
+      throw new CliError(`cannot open ${what} ${path}: ${portReason(e)}`);
     }
-    return port;
+    return nodeSerial(port);
   };
   if (values["scan-port"] !== undefined) {
-    con.device.connectScanEngine(nodeSerial(await openPort(values["scan-port"], 9600, "scan port")));
+    con.device.connectScanEngine(await openPort(values["scan-port"], 9600, "scan port"));
     con.device.display.echoTo((t) => io.out(t));
   }
   if (values["write-keys"] !== undefined) writeAgencyKeys(con, values["write-keys"], io);
   if (values["admin-port"] !== undefined) {
-    con.connectAdmin(nodeSerial(await openPort(values["admin-port"], 115200, "admin port")));
+    con.connectAdmin(await openPort(values["admin-port"], 115200, "admin port"));
     io.out(`admin line on ${values["admin-port"]}`);
   }
 
@@ -100,15 +97,38 @@ export async function sim(argv: string[], io: Io): Promise<number> {
 
   io.out("pindai simulator - type help for commands, quit to leave");
   for (const l of con.screen()) io.out(l);
-  const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: "pindai> " });
+  // A terminal keeps readline's line editing; a pipe or file goes through a bound on line length.
+  const input = process.stdin.isTTY ? process.stdin : process.stdin.pipe(boundedLines(MAX_LINE));
+  const rl = createInterface({ input, output: process.stdout, prompt: "pindai> ", terminal: process.stdin.isTTY === true });
   rl.prompt();
-  for await (const line of rl) {
-    for (const l of await con.run(line)) io.out(l);
-    if (con.done) break;
-    rl.prompt();
+  try {
+    for await (const line of rl) {
+      for (const l of await con.run(line)) io.out(l);
+      if (con.done) break;
+      rl.prompt();
+    }
+  } finally {
+    rl.close();
   }
-  rl.close();
   return 0;
+}
+
+const MAX_SCRIPT_BYTES = 1024 * 1024;
+/** A command line is short; a key set line (admin KEYSET hex) is the longest, 2 x 16384 hex digits. */
+const MAX_LINE = 40_000;
+
+/** Passes text through, failing once a line grows past `max` characters (input like /dev/zero). */
+function boundedLines(max: number): Transform {
+  let run = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      for (const b of chunk) {
+        run = b === 10 ? 0 : run + 1;
+        if (run > max) return done(new CliError(`an input line is longer than ${max} characters`));
+      }
+      done(null, chunk);
+    },
+  });
 }
 
 /** The simulated agency's keys as files, for pindai device / fleet against the simulator. */

@@ -1,14 +1,17 @@
 // What the two flashing commands share: reading the built image and a
 // progress line every 10 percent on stderr.
-import { readFileSync } from "node:fs";
 import { CliError } from "../errors";
+import { readBounded } from "../files";
 import type { Io } from "../cli";
+
+/** A device image is some 100 KB; a board's flash holds a few MB at most. */
+const MAX_DEVICE_IMAGE_BYTES = 4 * 1024 * 1024;
 
 export function readImage(path: string): Buffer {
   try {
-    return readFileSync(path);
+    return readBounded(path, "image", MAX_DEVICE_IMAGE_BYTES);
   } catch (e) {
-    throw new CliError(`cannot read image ${path}: ${(e as Error).message} (run npm run build first)`);
+    throw new CliError(`${(e as Error).message} (run npm run build first)`);
   }
 }
 

@@ -2,7 +2,6 @@
 import { parse, parseTime, nowSeconds } from "../args";
 import { CliError } from "../errors";
 import { parseRoot, readKeysetFile } from "../trust";
-import { decodeQr, readImage } from "../qr-image";
 import { verifyPresentation, type Outcome } from "../../../firmware/core/presentation";
 import { ReplayCache } from "../../../firmware/core/replay";
 import { displayText } from "../../../firmware/app/display-text";
@@ -13,9 +12,9 @@ export const verifyHelp = `pindai verify --root HEX|FILE --keyset FILE [--at UNI
 Verifies a PD1: presentation with the key set, as a device would, and prints
 the verdict (and on OK the name, date of birth, masked NIK and issuer).
 --root may be given more than once. Exit status: 0 OK, 1 any other verdict,
-2 usage errors or unreadable files.`;
+2 usage errors, unreadable files or a key set that the roots do not accept.`;
 
-export function verify(argv: string[], io: Io): number {
+export async function verify(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(
     argv,
     {
@@ -34,6 +33,7 @@ export function verify(argv: string[], io: Io): number {
   let text: string;
   if (values.image) {
     if (positionals.length > 0) throw new CliError("give either TEXT or --image, not both");
+    const { decodeQr, readImage } = await import("../qr-image"); // the image libraries, only when needed
     const found = decodeQr(readImage(values.image));
     if (found === undefined) throw new CliError(`${values.image}: no QR code found in the image`);
     text = found;
@@ -41,10 +41,9 @@ export function verify(argv: string[], io: Io): number {
     if (positionals.length !== 1) throw new CliError("expected the presentation TEXT (or --image FILE)");
     text = positionals[0];
   }
-  const loaded = readKeysetFile(values.keyset, roots);
-  if (loaded.keyset === undefined) io.err(`warning: key set not installed (${loaded.reason})`);
+  const keyset = readKeysetFile(values.keyset, roots);
   const now = values.at !== undefined ? parseTime(values.at, "at") : nowSeconds();
-  const result = verifyPresentation(text, loaded.keyset, { now, trusted: true }, new ReplayCache(1));
+  const result = verifyPresentation(text, keyset, { now, trusted: true }, new ReplayCache(1));
   io.out(values.json ? JSON.stringify(toJson(result)) : toText(result));
   return result.verdict === "OK" ? 0 : 1;
 }

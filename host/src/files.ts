@@ -1,0 +1,124 @@
+// Reading and writing the files a command is given, so that no path can
+// crash, hang or exhaust it: inputs must be regular files and are read with
+// a bound checked before the work (a FIFO, /dev/zero or a directory is
+// refused, never read); outputs fail with one plain sentence (a directory, a
+// missing folder, a full disk).
+import { closeSync, openSync, readSync, fstatSync, statSync, writeFileSync, chmodSync, constants, existsSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { dirname, resolve } from "node:path";
+import { CliError } from "./errors";
+
+/** A plain sentence for a Node file-system error (no "ENOENT, open ..."). */
+export function fsReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  switch (code) {
+    case "ENOENT":
+      return "no such file or folder";
+    case "EISDIR":
+      return "it is a folder, not a file";
+    case "ENOTDIR":
+      return "a part of the path is not a folder";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "ENOSPC":
+      return "no space left on the device";
+    case "EROFS":
+      return "the file system is read-only";
+    case "ENAMETOOLONG":
+      return "the name is too long";
+    case "ELOOP":
+      return "too many symbolic links";
+    case "EMFILE":
+    case "ENFILE":
+      return "too many open files";
+    default:
+      return (e as Error).message.split("\n")[0];
+  }
+}
+
+/**
+ * The bytes of a regular file of at most `maxBytes`; `what` names it in the
+ * error ("key set", "image"). Opened without blocking, so a FIFO without a
+ * writer is refused instead of waited for.
+ */
+export function readBounded(path: string, what: string, maxBytes: number): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw new CliError(`cannot read ${what} ${path}: ${fsReason(e)}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new CliError(`cannot read ${what} ${path}: it is a folder, not a file`);
+    if (!st.isFile()) throw new CliError(`cannot read ${what} ${path}: not a regular file (a device, pipe or socket)`);
+    if (st.size > maxBytes) throw new CliError(`${what} ${path} is larger than ${maxBytes} bytes`);
+    // The file may grow after the stat: read one byte past its size, and refuse it if that byte came.
+    const buf = Buffer.alloc(st.size + 1);
+    let n = 0;
+    for (;;) {
+      const got = readSync(fd, buf, n, buf.length - n, null);
+      if (got === 0) break;
+      n += got;
+      if (n === buf.length) break;
+    }
+    if (n > st.size) throw new CliError(`${what} ${path} grew while it was read; try again when it is complete`);
+    return buf.subarray(0, n);
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new CliError(`cannot read ${what} ${path}: ${fsReason(e)}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function readBoundedText(path: string, what: string, maxBytes: number): string {
+  return readBounded(path, what, maxBytes).toString("utf8");
+}
+
+/** Write an output file; any failure is one sentence naming the file. */
+export function writeOutput(path: string, data: string | Uint8Array, what: string, mode?: number): void {
+  // Opening a FIFO for writing waits for a reader, maybe for ever: refused.
+  if (existsSync(path) && statSync(path).isFIFO()) throw new CliError(`cannot write ${what} ${path}: it is a pipe (FIFO), not a file`);
+  try {
+    writeFileSync(path, data, mode === undefined ? undefined : { mode });
+    if (mode !== undefined) chmodSync(path, mode); // also when the file already existed
+  } catch (e) {
+    throw new CliError(`cannot write ${what} ${path}: ${fsReason(e)}`);
+  }
+}
+
+/**
+ * Write a file that holds a secret key (mode 0600) and return a warning when
+ * it lands inside a git work tree where git would not ignore it (a `git add
+ * -A` would publish it), or undefined.
+ */
+export function writeSecretFile(path: string, text: string, what: string): string | undefined {
+  writeOutput(path, text, what, 0o600);
+  return gitExposure(path);
+}
+
+function gitExposure(path: string): string | undefined {
+  let dir = dirname(resolve(path));
+  for (;;) {
+    if (existsSync(resolve(dir, ".git"))) break;
+    const up = dirname(dir);
+    if (up === dir) return undefined; // not in a work tree
+    dir = up;
+  }
+  const r = spawnSync("git", ["check-ignore", "-q", resolve(path)], { cwd: dirname(resolve(path)), stdio: "ignore", timeout: 5000 });
+  if (r.status === 0) return undefined; // ignored
+  return `warning: ${path} holds a secret key and is inside the git work tree ${dir}, not ignored by git; keep key files out of repositories`;
+}
+
+/** A plain sentence for node-serialport's "Error: No such file or directory, cannot open X". */
+export function portReason(e: unknown): string {
+  const m = (e as Error).message.replace(/^Error:\s*/, "");
+  if (/^No such file or directory/.test(m)) return "no such port";
+  if (/^Is a directory/.test(m)) return "it is a folder, not a serial port";
+  if (/^Permission denied/.test(m)) return "permission denied (is the user in the dialout group?)";
+  if (/Inappropriate ioctl/.test(m)) return "not a serial port (a terminal device)";
+  if (/Resource temporarily unavailable|Cannot lock port/.test(m)) return "the port is in use by another program";
+  return m.split(",")[0].toLowerCase();
+}

@@ -1,0 +1,256 @@
+// The contract of every command on bad input, through the real command (a
+// spawned `node host/bin/pindai.js`): exit 2, one line on stderr that names
+// the problem, no stack trace, no hang, memory bounded. Inputs that are not
+// regular files (a folder, /dev/zero, a FIFO without a writer, a 1.5 GB
+// sparse file, a PNG whose header claims 10000x10000 pixels) are refused
+// before any reading or decoding; outputs that cannot be written (a folder,
+// a missing folder, /dev/full) are one sentence.
+import { describe, expect, it, beforeAll } from "vitest";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync, openSync, closeSync, ftruncateSync, mkdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { crc32 } from "node:zlib";
+import { runCli } from "./support/cli";
+import { parseBuildFile } from "../host/build/config";
+
+const dir = mkdtempSync(join(tmpdir(), "pindai-bad-"));
+const f = (name: string) => join(dir, name);
+const BIN = join(process.cwd(), "host/bin/pindai.js");
+/** Far above a refusal's time (about 1 s on a loaded 2-core machine); a hang or a decode of 10^8 pixels crosses it. */
+const LIMIT_MS = 20_000;
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  out: string;
+  err: string;
+  ms: number;
+}
+
+/** The real command, in its own process, with a deadline; stdout may go to a file (/dev/full). */
+function pindai(args: string[], o: { input?: string; stdoutFile?: string; cmd?: string[] } = {}): Promise<Run> {
+  const t0 = Date.now();
+  const outFd = o.stdoutFile ? openSync(o.stdoutFile, "w") : undefined;
+  const argv = o.cmd ?? ["node", BIN];
+  const child = spawn(argv[0], [...argv.slice(1), ...args], {
+    cwd: dir,
+    stdio: ["pipe", outFd ?? "pipe", "pipe"],
+    env: { ...process.env, NODE_OPTIONS: "--max-old-space-size=512" },
+  });
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (err += d));
+  child.stdin!.end(o.input ?? "");
+  const timer = setTimeout(() => child.kill("SIGKILL"), LIMIT_MS);
+  return new Promise((resolve) => {
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      if (outFd !== undefined) closeSync(outFd);
+      resolve({ code, signal, out, err, ms: Date.now() - t0 });
+    });
+  });
+}
+
+/** Runs many at once, `n` at a time: the table costs a few spawns' time, not one per case. */
+async function pool<T, R>(items: T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await fn(items[i]);
+      }
+    }),
+  );
+  return results;
+}
+
+/** A PNG that is only a signature and an IHDR chunk claiming width x height. */
+function pngHeader(width: number, height: number): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 6, 0, 0, 0], 8);
+  const type = Buffer.from("IHDR");
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(13);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(Buffer.concat([type, ihdr])) >>> 0);
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), len, type, ihdr, crc]);
+}
+
+function expectContract(r: Run, what: string, code = 2): void {
+  const lines = r.err.split("\n").filter((l) => l !== "");
+  expect(r.signal, `${what}: killed after ${r.ms} ms (a hang or runaway memory)`).toBeNull();
+  expect(r.code, `${what}: ${r.err}`).toBe(code);
+  expect(lines.length, `${what}: stderr should be one line:\n${r.err}`).toBe(1);
+  expect(lines[0], what).toMatch(/^pindai( [a-z-]+)?: \S/);
+  expect(r.err, what).not.toMatch(/\n\s+at |Error: |ERR_|node:internal|undefined/);
+  expect(r.ms, what).toBeLessThan(LIMIT_MS);
+}
+
+const root = f("root.json");
+const ks = f("ks.cbor");
+const qr = f("qr.json");
+const TEXT = "PD1:XYZ";
+/** The stderr of the table row that starts with `start`. */
+const errOf = (table: string[][], results: Array<{ err: string }>, start: string) =>
+  results[table.findIndex((a) => a.join(" ").startsWith(start))].err;
+
+const ID = ["--nik", "3201014512900001", "--name", "Siti Aminah", "--dob", "1990-12-05", "--sex", "P"];
+
+describe("every command survives bad input (spawned, exit 2, one line, bounded)", () => {
+  beforeAll(async () => {
+    for (const [usage, name] of [["root", "root.json"], ["qr", "qr.json"], ["card", "card-key.json"]]) {
+      expect((await runCli("keygen", "--usage", usage, "--out", f(name))).code).toBe(0);
+    }
+    const ks = await runCli("keyset", "--root", f("root.json"), "--version", "1", "--key", f("qr.json"), "--key", f("card-key.json"), "--out", f("ks.cbor"));
+    expect(ks.code, ks.err).toBe(0);
+    expect((await runCli("card", "personalize", "--key", f("card-key.json"), "--serial", "KTP-1", ...ID, "--out", f("card.json"))).code).toBe(0);
+    mkdirSync(f("folder"));
+    expect(spawnSync("mkfifo", [f("fifo")]).status).toBe(0);
+    const big = openSync(f("big.bin"), "w"); // 1.5 GB, sparse: costs no disk, only a stat tells its size
+    ftruncateSync(big, 1.5 * 1024 ** 3);
+    closeSync(big);
+    writeFileSync(f("huge.png"), pngHeader(10000, 10000));
+    // A JPEG start and a baseline frame header (SOF0) claiming 10000x10000, 3 components.
+    writeFileSync(f("huge.jpg"), Buffer.from("ffd8ffc0001108271027100301220002110103110100", "hex"));
+    writeFileSync(f("cut.png"), Buffer.concat([pngHeader(100, 100), Buffer.from("IDAT")])); // cut short: pngjs's own words were "read requests waitng on finished stream"
+    writeFileSync(f("bogus.json"), '{"bogus": true}');
+    writeFileSync(f("notjson.json"), "{roots: [");
+    writeFileSync(f("quit.txt"), "quit\n");
+    expect((await runCli("pubkey", f("qr.json"), "--out", f("qr.pub.json"))).code).toBe(0);
+  });
+
+  it("the table: folders, missing folders, /dev/zero, /dev/full, FIFOs, huge files, bad values", async () => {
+    const table: string[][] = [
+      // outputs that cannot be written
+      ["keyset", "--root", root, "--version", "1", "--key", qr, "--out", f("folder")],
+      ["keyset", "--root", root, "--version", "1", "--key", qr, "--out", f("missing/ks.cbor")],
+      ["keyset", "--root", root, "--version", "1", "--key", qr, "--out", "/dev/full"],
+      ["issue", "--key", qr, ...ID, "--qr", f("folder")],
+      ["issue", "--key", qr, ...ID, "--qr", f("missing/qr.png")],
+      ["issue", "--key", qr, ...ID, "--qr", "/dev/full"],
+      ["card", "personalize", "--key", f("card-key.json"), "--serial", "S", ...ID, "--out", f("folder")],
+      ["card", "personalize", "--key", f("card-key.json"), "--serial", "S", ...ID, "--out", "/dev/full"],
+      ["keygen", "--usage", "qr", "--out", f("folder"), "--force"],
+      ["keygen", "--usage", "qr", "--out", f("missing/k.json")],
+      ["pubkey", qr, "--out", f("folder")],
+      ["keyset", "--root", root, "--version", "1", "--key", qr, "--out", f("fifo")],
+      // inputs that are not regular files, or too large, or not what they claim
+      ["verify", "--root", f("folder"), "--keyset", ks, TEXT],
+      ["verify", "--root", "/dev/zero", "--keyset", ks, TEXT],
+      ["verify", "--root", f("fifo"), "--keyset", ks, TEXT],
+      ["verify", "--root", root, "--keyset", "/dev/zero", TEXT],
+      ["verify", "--root", root, "--keyset", f("big.bin"), TEXT],
+      ["verify", "--root", root, "--keyset", ks, "--image", "/dev/zero"],
+      ["verify", "--root", root, "--keyset", ks, "--image", f("big.bin")],
+      ["verify", "--root", root, "--keyset", ks, "--image", f("huge.png")],
+      ["verify", "--root", root, "--keyset", ks, "--image", f("cut.png")],
+      ["flash-lua", "--port", "/nonexistent", "--image", "/dev/zero"],
+      ["flash", "--port", "/nonexistent", "--image", f("folder")],
+      ["card", "read", "--port", "/nonexistent", "--root", f("folder"), "--keyset", ks],
+      ["card", "read", "--port", "/nonexistent", "--root", root, "--keyset", ks],
+      ["card", "read", "--port", f("folder")],
+      ["issue", "--key", "/dev/zero", ...ID],
+      ["issue", "--key", f("big.bin"), ...ID],
+      ["emulate", "pn532", "--card", f("fifo")],
+      ["emulate", "pn532", "--card", f("bogus.json")],
+      ["sim", "--script", "/dev/zero"],
+      ["sim", "--script", f("fifo")],
+      ["sim", "--flash", f("folder"), "--script", f("quit.txt")],
+      ["sim", "--flash", "/dev/null", "--script", f("quit.txt")],
+      ["sim", "--flash", f("bogus.json"), "--script", f("quit.txt")],
+      ["sim", "--flash", f("missing/flash.json"), "--script", f("quit.txt")],
+      // a value error, a usage error, through the real command too
+      ["issue", "--key", qr, ...ID, "--iat", "9".repeat(400)],
+      ["card"],
+    ];
+    const results = await pool(table, 3, (args) => pindai(args));
+    table.forEach((args, i) => expectContract(results[i], args.join(" ").slice(0, 160)));
+    // The refusals say what to do, in plain words.
+    const byArgs = (start: string) => errOf(table, results, start);
+    expect(byArgs("verify --root " + root + " --keyset " + ks + " --image " + f("huge.png"))).toContain("100000000 pixels");
+    expect(byArgs("card read --port /nonexistent --root " + root)).toContain("no such port");
+    expect(byArgs("verify --root " + root + " --keyset " + ks + " --image " + f("cut.png"))).toContain("the PNG file is damaged or cut short");
+  }, 240_000);
+
+  it("values a device would refuse, bad times and usage errors: exit 2 with the limit or the fix (in-process: the same main())", async () => {
+    const table: string[][] = [
+      // what the verifier would refuse, refused by the issuer tools with the limit
+      ["issue", "--key", qr, ...ID, "--pob", "x".repeat(101)],
+      ["issue", "--key", qr, ...ID, "--name", "y".repeat(101)],
+      ["issue", "--key", qr, ...ID, "--ttl", "301"],
+      ["card", "personalize", "--key", f("card-key.json"), "--serial", "S", ...ID, "--pob", "x".repeat(101), "--out", f("c2.json")],
+      ["keyset", "--root", root, "--version", "1", "--key", qr, "--out", f("k2.cbor"), ...Array.from({ length: 1025 }, (_, i) => `--revoke=${i.toString(16).padStart(16, "0")}`)],
+      ["keyset", "--root", root, "--version", "1", "--key", qr, "--out", f("k2.cbor"), "--revoke", "00"],
+      // times
+      ["issue", "--key", qr, ...ID, "--iat", "0"],
+      ["issue", "--key", qr, ...ID, "--iat=-5"],
+      ["keygen", "--usage", "qr", "--out", f("k3.json"), "--nbf", "2030-02-30"],
+      ["keyset", "--root", root, "--version", "1", "--key", qr, "--out", f("k2.cbor"), "--replay", "constructor"],
+      ["verify", "--root", root, "--keyset", ks, "--image", f("huge.jpg")], // refused from the frame header, before decoding
+      ["issue", "--key", f("qr.pub.json"), ...ID], // a public key file: no secret to sign with
+      ["verify", "--root", root, "--keyset", ks, "--at", "-5", TEXT],
+      // usage
+      ["card"],
+      ["emulate"],
+      ["frobnicate"],
+      ["verify", "--bogus"],
+    ];
+    const results = await Promise.all(table.map((args) => runCli(...args)));
+    table.forEach((args, i) => {
+      const what = args.join(" ").slice(0, 160);
+      expect(results[i].code, `${what}: ${results[i].err}`).toBe(2);
+      expect(results[i].err.split("\n"), what).toEqual([expect.stringMatching(/^pindai( [a-z-]+)?: \S/)]);
+    });
+    const byArgs = (start: string) => errOf(table, results, start);
+    expect(byArgs("verify --root " + root + " --keyset " + ks + " --at -5")).toContain("--at=-5");
+    expect(byArgs("issue --key " + qr + " " + ID.join(" ") + " --pob")).toContain("at most 100 characters");
+    expect(byArgs("keyset --root " + root + " --version 1 --key " + qr + " --out " + f("k2.cbor") + " --revoke=")).toContain("at most 1024");
+    expect(byArgs("issue --key " + qr + " " + ID.join(" ") + " --iat 0")).toContain("outside the years 2000 to 2106");
+    expect(byArgs("issue --key " + f("qr.pub.json"))).toMatch(/holds no secret key/); // and no window warning before it
+    expect(byArgs("verify --root " + root + " --keyset " + ks + " --image " + f("huge.jpg"))).toMatch(/larger than 16777216 pixels/);
+  });
+
+  it("a code signed outside its key's window is made, with a warning that devices will say KEY_NOT_VALID", async () => {
+    const r = await runCli("issue", "--key", f("qr.json"), ...ID, "--iat", "2001-01-01");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^PD1:/);
+    expect(r.err).toMatch(/^warning: --iat 2001-01-01T00:00:00Z is outside the validity window of .*qr\.json .*KEY_NOT_VALID$/);
+  });
+
+  it("the simulator's png FILE with a bad path is an error line in the script, and the simulator goes on", async () => {
+    writeFileSync(f("png.txt"), `png ${f("missing/s.png")}\npng ${f("folder")}\nphone\nexpect OK\npng ${f("ok.png")}\n`);
+    const r = await runCli("sim", "--script", f("png.txt"));
+    expect(r.code).toBe(1); // two failed commands, reported as such
+    expect(r.out).toContain(`error: cannot write screen PNG ${f("missing/s.png")}: no such file or folder`);
+    expect(r.out).toContain(`error: cannot write screen PNG ${f("folder")}: it is a folder, not a file`);
+    expect(r.out).toContain("ok: OK");
+    expect(readFileSync(f("ok.png")).subarray(1, 4).toString()).toBe("PNG");
+  });
+
+  it("text lost to a full disk is not success: issue > /dev/full exits non-zero with one line", async () => {
+    const r = await pindai(["issue", "--key", f("qr.json"), ...ID], { stdoutFile: "/dev/full" });
+    expectContract(r, "issue > /dev/full");
+    expect(r.err).toContain("no space left");
+  });
+
+  it("a build config that is not JSON, or names an unknown key, is one line and exit 2 before any build", async () => {
+    const tsx = [join(process.cwd(), "node_modules/.bin/tsx"), join(process.cwd(), "host/build/build.ts")];
+    writeFileSync(f("typo.json"), JSON.stringify({ roots: [], langg: "id" }));
+    for (const [cfg, says] of [[f("notjson.json"), "is not JSON"], [f("typo.json"), "langg: unknown key"], [f("fifo"), "not a regular file"]]) {
+      const r = await pindai(["--config", cfg, "--out", f("dist")], { cmd: tsx });
+      expect(r.code, r.err).toBe(2);
+      expect(r.err.trim().split("\n")).toEqual([expect.stringContaining(says)]);
+    }
+  }, 60_000);
+
+  it("the example build config passes the config check and names every top-level key", () => {
+    const cfg = parseBuildFile(readFileSync("examples/agency-build.json", "utf8"), "examples/agency-build.json");
+    expect(Object.keys(cfg).sort()).toEqual(["cardPollMs", "clearAfterMs", "espruino", "lang", "lua", "roots", "version"]);
+  });
+});
