@@ -62,6 +62,7 @@ for (const bin of ["lua5.3", "lua5.4"]) {
         const client = new DeviceClient(dev, world.adminKey);
         expect(await client.version()).toBe("pindai test-image");
         dev.send("U 1 " + code);
+        dev.send("W 10"); // scanned lines are verified from a timer (app/scan-queue.ts)
         await dev.waitFor(/^\[red\] DITOLAK \| Alat belum diisi kunci penerbit/);
         expect(await dev.request(`TIME ${NOW}`)).toMatch(/^ERR SIGNATURE_REQUIRED/); // unsigned: refused
         expect(await client.installKeyset(world.keysetBytes)).toBe("INSTALLED 1");
@@ -69,10 +70,12 @@ for (const bin of ["lua5.3", "lua5.4"]) {
         dev.send("W 11000");
         let from = dev.lines.length;
         dev.send("U 1 " + code);
+        dev.send("W 10");
         expect(await dev.waitFor(/^\[green\]/, from)).toBe("[green] SAH | Nama: Siti Aminah | Tgl lahir: 1990-12-05 | NIK: ************0001 | Penerbit: pindai demo issuer");
         dev.send("W 11000");
         from = dev.lines.length;
         dev.send("U 1 " + code);
+        dev.send("W 10");
         expect(await dev.waitFor(/^\[red\]/, from)).toMatch(/^\[red\] DITOLAK \| Kode ini sudah dipakai, minta kode baru/);
         const logs = await client.logs();
         expect(logs.map((r) => `${r.verdict} ${r.source}`)).toEqual(["NO_KEYSET qr", "OK time", "OK qr", "REPLAYED qr"]);

@@ -12,8 +12,7 @@ import { T0 } from "./support/fixtures";
 function device() {
   const world = makeWorld(T0);
   const d = new SimDevice({ roots: world.roots, buildTime: T0 - 86400, version: "t", lang: "en", clearAfterMs: 60_000 });
-  d.admin(`TIME ${T0}`);
-  d.admin("KEYSET " + Buffer.from(world.keysetBytes).toString("hex"));
+  d.provision(world, T0);
   const show = (name: string) => {
     d.clear();
     return d.scan(issuePresentation(world.qrSigner, { ...HOLDER, name }, { iat: d.rtc.seconds() }));
