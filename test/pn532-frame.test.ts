@@ -114,6 +114,20 @@ describe("PN532 frame parsing", () => {
     expect(parseAll([hex("0000ffffff000000" + "00"), ACK])).toEqual(["bad-checksum", "ack"]);
   });
 
+  it("a handler that pushes while a chunk is being parsed sees each frame once (a reply within write())", () => {
+    const out: string[] = [];
+    let fed = false;
+    const p: FrameParser = new FrameParser((ev) => {
+      out.push(ev.type);
+      if (!fed) {
+        fed = true;
+        p.push(NACK); // re-entrant
+      }
+    });
+    p.push(new Uint8Array([...ACK, ...ERROR_FRAME]));
+    expect(out).toEqual(["ack", "error-frame", "nack"]); // stream order, each frame once
+  });
+
   it("a handler that resets the parser mid-chunk stops that chunk's events", () => {
     const out: string[] = [];
     const p: FrameParser = new FrameParser((ev) => {

@@ -69,7 +69,9 @@ export class FrameParser {
   constructor(private readonly onEvent: (ev: FrameEvent) => void) {}
 
   push(chunk: Bytes): void {
-    this.buf = concat([this.buf, chunk]);
+    // From `pos`: a handler may push while a drain is under way (a reply that
+    // arrives within write()), and what that drain consumed must not come back.
+    this.buf = concat([slice(this.buf, this.pos, this.buf.length), chunk]);
     this.pos = 0;
     this.drain();
     // Keep only what is not done with (an incomplete frame), and never more
