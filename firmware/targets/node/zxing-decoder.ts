@@ -1,0 +1,131 @@
+// QrFrameDecoder on Node (the simulator, `pindai verify --image`, Linux-class
+// devices) with zxing-cpp compiled to WebAssembly (the zxing-wasm package).
+// The .wasm ships inside the package and is read from node_modules: nothing
+// is fetched (the package's default would load it from a CDN).
+//
+// A frame is tried in passes, cheapest first, until one finds a code or the
+// frame's time budget is spent (see PASSES: each earns its place in the
+// camera bench, `npm run bench`).
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { prepareZXingModule, readBarcodes, type ReaderOptions, type ReadResult } from "zxing-wasm/reader";
+import type { Frame, QrFrameDecoder } from "../../hal/frame-source";
+import { doubleFrame, halveFrame, padFrame } from "./frame-prep";
+
+export interface Pass {
+  name: string;
+  /** Where the pass can help at all (a halved 320x240 frame has modules under a pixel). */
+  applies?: (f: Frame) => boolean;
+  prep?: (f: Frame) => Frame;
+  options?: ReaderOptions;
+}
+
+// Inverted codes (a phone in dark mode) cost a second search: the first pass
+// leaves it out, every later pass has it.
+const BASE: ReaderOptions = { formats: ["QRCode"], tryHarder: true, tryRotate: false, tryInvert: true, tryDownscale: true, maxNumberOfSymbols: 4 };
+
+/** The passes, cheapest first, each added where the bench showed it reads frames the earlier ones miss. */
+export const PASSES: Pass[] = [
+  { name: "plain", options: { tryInvert: false } },
+  // Low contrast at 640x480: the mean of 2x2 lifts the module edges over the local binariser's threshold.
+  { name: "halved", applies: (f) => Math.min(f.width, f.height) >= 400, prep: halveFrame },
+  // Glare and washed-out screens: one threshold for the whole frame instead of 8x8 blocks.
+  { name: "global-histogram", options: { binarizer: "GlobalHistogram" } },
+  // Small or noisy modules (under ~3 pixels): more pixels per module for the local binariser.
+  { name: "doubled", prep: doubleFrame },
+];
+
+/** Measured but not in PASSES: the frame inside a grey border (it added no decode on the bench's frames). */
+export const PADDED: Pass = { name: "padded", prep: (f) => padFrame(f, Math.round(0.1 * Math.min(f.width, f.height))) };
+
+/**
+ * Per frame: a pass starts only if it should end within this many ms (the
+ * estimate is its last ms per pixel on this machine), so a slow device skips
+ * the expensive passes by itself. A camera gives a frame every 100 ms at 10 fps.
+ */
+export const FRAME_BUDGET_MS = 80;
+
+let loading: Promise<void> | undefined;
+
+/** Loads the WebAssembly module once, from the package's own file. Rejects where WebAssembly does not run. */
+export function loadZxing(): Promise<void> {
+  if (loading === undefined) {
+    loading = (async () => {
+      if (typeof (globalThis as { WebAssembly?: unknown }).WebAssembly !== "object") throw new Error("no WebAssembly in this runtime");
+      const file = createRequire(import.meta.url).resolve("zxing-wasm/reader/zxing_reader.wasm");
+      const bin = readFileSync(file);
+      const wasmBinary = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer;
+      await prepareZXingModule({ overrides: { wasmBinary }, fireImmediately: true });
+    })();
+    loading.catch(() => {}); // the caller sees the rejection; no unhandled one here
+  }
+  return loading;
+}
+
+/** A QR code's text, or undefined for a result that is not a readable text code. */
+function textOf(r: ReadResult): string | undefined {
+  if (!r.isValid || r.format !== "QRCode" || r.contentType === "Binary") return undefined;
+  return r.text;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+const GREY = LITTLE_ENDIAN ? 0x010101 : 0x01010100;
+const ALPHA = LITTLE_ENDIAN ? 0xff000000 : 0xff;
+
+async function readFrame(f: Frame, options: ReaderOptions): Promise<string[]> {
+  const n = f.width * f.height;
+  const data = new Uint8ClampedArray(4 * n);
+  const px = new Uint32Array(data.buffer); // one write per pixel: grey in R, G, B, opaque
+  for (let i = 0; i < n; i++) px[i] = (ALPHA | (f.luma[i] * GREY)) >>> 0;
+  // zxing-wasm takes anything shaped like a DOM ImageData.
+  const image = { width: f.width, height: f.height, data, colorSpace: "srgb" } as unknown as Parameters<typeof readBarcodes>[0];
+  const results = await readBarcodes(image, { ...BASE, ...options });
+  const texts: string[] = [];
+  for (const r of results) {
+    const t = textOf(r);
+    if (t !== undefined) texts.push(t);
+  }
+  return texts;
+}
+
+export interface ZxingAnswer {
+  texts: string[];
+  /** The pass that found them (undefined: none did). */
+  pass?: string;
+  passesTried: number;
+}
+
+/** ms per pixel each pass took last time (keyed by name), for the budget. */
+const cost: Record<string, number> = {};
+
+/** Every QR text zxing finds in `frame`, trying `passes` in order within `budgetMs`. */
+export async function zxingRead(frame: Frame, passes: Pass[] = PASSES, budgetMs = FRAME_BUDGET_MS): Promise<ZxingAnswer> {
+  const n = frame.width * frame.height;
+  if (!(n > 0) || frame.luma.length < n) return { texts: [], passesTried: 0 };
+  await loadZxing();
+  const start = performance.now();
+  let tried = 0;
+  for (const p of passes) {
+    if (p.applies && !p.applies(frame)) continue;
+    const t = performance.now();
+    if (tried > 0 && t - start + (cost[p.name] ?? 0) * n > budgetMs) continue;
+    tried++;
+    const texts = await readFrame(p.prep ? p.prep(frame) : frame, p.options ?? {});
+    const ms = performance.now() - t;
+    cost[p.name] = cost[p.name] === undefined ? ms / n : 0.7 * cost[p.name] + (0.3 * ms) / n;
+    if (texts.length > 0) return { texts, pass: p.name, passesTried: tried };
+  }
+  return { texts: [], passesTried: tried };
+}
+
+export function zxingDecoder(passes: Pass[] = PASSES, budgetMs = FRAME_BUDGET_MS): QrFrameDecoder {
+  return {
+    name: "zxing",
+    decode(frame, done) {
+      zxingRead(frame, passes, budgetMs).then(
+        (a) => done(a.texts),
+        () => done([]),
+      );
+    },
+  };
+}
