@@ -28,6 +28,7 @@ const COMMANDS: Record<string, [Command, string]> = {
   sim: [sim, "run the verifier on virtual hardware (interactive or --script)"],
   flash: [flashCommand, "upload the Espruino image so it runs at boot, and check it"],
   "flash-lua": [flashLuaCommand, "write the Lua image through a NodeMCU-style Lua REPL"],
+  scan: [async (a, io) => (await import("./commands/scan")).scan(a, io), "print the text of each QR code in an image or folder, and the decoder that read it"],
 };
 
 export function usage(): string {

@@ -1,11 +1,15 @@
-// QR images on the host: written with the qrcode package, read back with jsqr
-// (the same decoder the camera path of the device uses).
-import { readFileSync } from "node:fs";
+// QR images on the host: written with the qrcode package, read back with the
+// camera path's decoders (zxing, jsQR as the fallback).
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 import QRCode from "qrcode";
 import { PNG } from "pngjs";
 import jpeg from "jpeg-js";
 import jsQR from "jsqr";
 import { CliError } from "./errors";
+import type { Frame } from "../../firmware/hal/frame-source";
+import { pickCode } from "../../firmware/app/camera-reader";
+import { cameraDecoder, decodeFrame } from "../../firmware/targets/node/camera-decoder";
 
 export interface GrayImage {
   width: number;
@@ -51,7 +55,36 @@ export function readImage(path: string): GrayImage {
   throw new CliError(`${path}: not a PNG or JPEG image`);
 }
 
-/** The text of the first QR code found, or undefined. */
+/** The image as a camera frame: Rec. 601 luma, one byte per pixel. */
+export function lumaFrame(img: GrayImage): Frame {
+  const luma = new Uint8Array(img.width * img.height);
+  for (let i = 0; i < luma.length; i++) {
+    luma[i] = Math.round(0.299 * img.rgba[4 * i] + 0.587 * img.rgba[4 * i + 1] + 0.114 * img.rgba[4 * i + 2]);
+  }
+  return { width: img.width, height: img.height, luma };
+}
+
+/** `path` itself, or every .png/.jpg/.jpeg in the folder `path` (sorted by name). */
+export function imageFiles(path: string): string[] {
+  let dir: boolean;
+  try {
+    dir = statSync(path).isDirectory();
+  } catch (e) {
+    throw new CliError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (!dir) return [path];
+  return readdirSync(path)
+    .filter((f) => /\.(png|jpe?g)$/i.test(f))
+    .sort()
+    .map((f) => join(path, f));
+}
+
+/** The code a device would take from the image (the pindai one first), read as a camera frame; undefined when none. */
+export async function codeInImage(path: string): Promise<string | undefined> {
+  return pickCode(await decodeFrame(cameraDecoder(), lumaFrame(readImage(path))));
+}
+
+/** The text of the first QR code jsQR finds, or undefined (synchronous: the demo's quick check). */
 export function decodeQr(img: GrayImage): string | undefined {
   const r = jsQR(img.rgba, img.width, img.height, { inversionAttempts: "attemptBoth" });
   return r ? r.data : undefined;

@@ -2,7 +2,8 @@
 // more than one code: the bench's false-verdict count and the tests' "take the
 // pindai code" case. Seeded like synth.ts, so every frame is reproducible.
 import type { Frame } from "../../firmware/hal/frame-source";
-import { LEVELS, blur, prng, synthFrame, type Distortion } from "./synth";
+import QRCode from "qrcode";
+import { CLEAN, LEVELS, blur, prng, synthFrame, type Distortion } from "./synth";
 
 export const NO_CODE_KINDS = ["blank", "hand", "noise", "screen"] as const;
 export type NoCodeKind = (typeof NO_CODE_KINDS)[number];
@@ -86,4 +87,28 @@ export function twoCodesFrame(left: string, right: string, d: Distortion, seed: 
     for (let x = 0; x < width; x++) luma[y * width + x] = x < half ? a.luma[y * half + x] : b.luma[y * (width - half) + x - half];
   }
   return { width, height, luma };
+}
+
+/**
+ * The camera targets (issue 11): the code at 30-50 % of the frame height (so
+ * the module pitch is never a whole number of pixels), one degradation per
+ * row.
+ */
+export const TARGET_ROWS: Record<string, Partial<Distortion>> = {
+  "pitch only": {},
+  "noise 8": { noise: 8 },
+  "noise 16": { noise: 16 },
+  "blur sigma 1": { blurSigma: 1 },
+  "tilt 20 deg": { tiltDeg: 20 },
+  "rotation 15": { rotation: 15 },
+  "rotation 45": { rotation: 45 },
+  "glare 0.5": { glare: 0.5 },
+  "tilt 20, 1 module from the edge": { tiltDeg: 20, edgeModules: 1 },
+};
+
+/** The row's distortion for frame `seed`: the code's share of the frame height drawn from 30-50 %. */
+export function targetDistortion(text: string, row: Partial<Distortion>, seed: number): Distortion {
+  const size = QRCode.create(text, { errorCorrectionLevel: "M" }).modules.size;
+  const share = 0.3 + 0.2 * prng(seed * 104729)();
+  return { ...CLEAN, scale: (share * (size + 8)) / size, ...row };
 }

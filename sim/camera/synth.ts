@@ -23,6 +23,8 @@ export interface Distortion {
   bytes?: Uint8Array;
   /** Box blur radius in pixels (applied twice: close to a gaussian). */
   blur: number;
+  /** A true gaussian blur of this sigma in pixels (after `blur`), for figures quoted as a sigma. */
+  blurSigma?: number;
   /** Gaussian sensor noise, standard deviation in grey levels. */
   noise: number;
   /** Peak brightness added by a reflected light, 0..1 of full scale. */
@@ -120,6 +122,33 @@ export function blur(src: Float32Array, w: number, h: number, radius: number): F
   const hi = run(r0 + 1);
   const out = new Float32Array(src.length);
   for (let i = 0; i < out.length; i++) out[i] = lo[i] * (1 - frac) + hi[i] * frac;
+  return out;
+}
+
+/** Separable gaussian blur of standard deviation `sigma` pixels (kernel to 3 sigma, edges clamped). */
+export function gaussian(src: Float32Array, w: number, h: number, sigma: number): Float32Array {
+  if (sigma <= 0) return src;
+  const r = Math.ceil(3 * sigma);
+  const k: number[] = [];
+  for (let i = -r; i <= r; i++) k.push(Math.exp(-(i * i) / (2 * sigma * sigma)));
+  const sum = k.reduce((a, b) => a + b, 0);
+  const kernel = k.map((v) => v / sum);
+  const tmp = new Float32Array(src.length);
+  const out = new Float32Array(src.length);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let acc = 0;
+      for (let i = -r; i <= r; i++) acc += kernel[i + r] * src[y * w + Math.min(w - 1, Math.max(0, x + i))];
+      tmp[y * w + x] = acc;
+    }
+  }
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let acc = 0;
+      for (let i = -r; i <= r; i++) acc += kernel[i + r] * tmp[Math.min(h - 1, Math.max(0, y + i)) * w + x];
+      out[y * w + x] = acc;
+    }
+  }
   return out;
 }
 
@@ -238,7 +267,7 @@ export function synthFrame(text: string, d: Distortion, o: SynthOptions = {}): F
       img[i] += 255 * d.glare * Math.exp(-q);
     }
   }
-  const blurred = blur(img, W, H, d.blur);
+  const blurred = gaussian(blur(img, W, H, d.blur), W, H, d.blurSigma ?? 0);
   const luma = new Uint8Array(W * H);
   for (let i = 0; i < luma.length; i++) {
     let v = blurred[i];

@@ -24,19 +24,19 @@ export interface Pass {
 // leaves it out, every later pass has it.
 const BASE: ReaderOptions = { formats: ["QRCode"], tryHarder: true, tryRotate: false, tryInvert: true, tryDownscale: true, maxNumberOfSymbols: 4 };
 
-/** The passes, cheapest first, each added where the bench showed it reads frames the earlier ones miss. */
+/** The passes, cheapest first, each kept because the bench showed it reads frames the plain one misses. */
 export const PASSES: Pass[] = [
   { name: "plain", options: { tryInvert: false } },
-  // Low contrast at 640x480: the mean of 2x2 lifts the module edges over the local binariser's threshold.
-  { name: "halved", applies: (f) => Math.min(f.width, f.height) >= 400, prep: halveFrame },
-  // Glare and washed-out screens: one threshold for the whole frame instead of 8x8 blocks.
-  { name: "global-histogram", options: { binarizer: "GlobalHistogram" } },
-  // Small or noisy modules (under ~3 pixels): more pixels per module for the local binariser.
+  // Modules under ~2.5 pixels (320x240 frames, low contrast): room for the local binariser's 8x8 blocks.
   { name: "doubled", prep: doubleFrame },
 ];
 
-/** Measured but not in PASSES: the frame inside a grey border (it added no decode on the bench's frames). */
-export const PADDED: Pass = { name: "padded", prep: (f) => padFrame(f, Math.round(0.1 * Math.min(f.width, f.height))) };
+/** Measured in the bench but not used: on the project's frames none read a code the passes above miss. */
+export const UNUSED_PASSES: Pass[] = [
+  { name: "padded", prep: (f) => padFrame(f, Math.round(0.1 * Math.min(f.width, f.height))) },
+  { name: "halved", applies: (f) => Math.min(f.width, f.height) >= 400, prep: halveFrame },
+  { name: "global-histogram", options: { binarizer: "GlobalHistogram" } },
+];
 
 /**
  * Per frame: a pass starts only if it should end within this many ms (the

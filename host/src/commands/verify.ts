@@ -2,7 +2,7 @@
 import { parse, parseTime, nowSeconds } from "../args";
 import { CliError } from "../errors";
 import { parseRoot, readKeysetFile } from "../trust";
-import { decodeQr, readImage } from "../qr-image";
+import { codeInImage } from "../qr-image";
 import { verifyPresentation, type Outcome } from "../../../firmware/core/presentation";
 import { ReplayCache } from "../../../firmware/core/replay";
 import type { Io } from "../cli";
@@ -12,9 +12,10 @@ export const verifyHelp = `pindai verify --root HEX|FILE --keyset FILE [--at UNI
 Verifies a PD1: presentation with the key set, as a device would, and prints
 the verdict (and on OK the name, date of birth, masked NIK and issuer).
 --root may be given more than once. Exit status: 0 OK, 1 any other verdict,
-2 usage errors or unreadable files.`;
+2 usage errors or unreadable files. An image is read as a camera frame (zxing,
+jsQR where WebAssembly does not run); of several codes the PD1: one is taken.`;
 
-export function verify(argv: string[], io: Io): number {
+export async function verify(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(
     argv,
     {
@@ -33,7 +34,7 @@ export function verify(argv: string[], io: Io): number {
   let text: string;
   if (values.image) {
     if (positionals.length > 0) throw new CliError("give either TEXT or --image, not both");
-    const found = decodeQr(readImage(values.image));
+    const found = await codeInImage(values.image);
     if (found === undefined) throw new CliError(`${values.image}: no QR code found in the image`);
     text = found;
   } else {

@@ -1,0 +1,53 @@
+// The committed camera frames (test/vectors/camera, made by
+// sim/camera/make-vectors.ts): what the device's decoder takes from each one,
+// the pindai code out of two, and nothing from a frame without a text code.
+import { describe, expect, it } from "vitest";
+import { readFileSync, readdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pickCode } from "../firmware/app/camera-reader";
+import { cameraDecoder, decodeFrame } from "../firmware/targets/node/camera-decoder";
+import { jsqrDecoder } from "../firmware/targets/node/jsqr-decoder";
+import { frameFromFile } from "../sim/camera/frames";
+import { makeVectors, type VectorEntry } from "../sim/camera/make-vectors";
+
+const DIR = join(__dirname, "vectors/camera");
+const manifest: VectorEntry[] = JSON.parse(readFileSync(join(DIR, "manifest.json"), "utf8"));
+
+describe("committed camera frames", () => {
+  it("the set has codes at 640x480 and 320x240, two codes, a binary code and frames without a code", () => {
+    expect(manifest.length).toBe(17);
+    expect(manifest.filter((e) => e.expect?.startsWith("PD1:")).length).toBe(11);
+    expect(manifest.filter((e) => e.expect === null).length).toBe(5);
+  });
+
+  for (const e of manifest) {
+    it(`zxing (the default): ${e.file}: ${e.what}`, async () => {
+      const got = pickCode(await decodeFrame(cameraDecoder(), frameFromFile(join(DIR, e.file))));
+      expect(got ?? null).toBe(e.expect);
+    });
+  }
+
+  it("jsQR (the fallback) reads the plain ones and never gives a wrong text", async () => {
+    const jsqr = jsqrDecoder();
+    const read: string[] = [];
+    for (const e of manifest) {
+      const got = pickCode(await decodeFrame(jsqr, frameFromFile(join(DIR, e.file))));
+      if (got !== undefined) {
+        expect(got, e.file).toBe(e.expect);
+        read.push(e.file);
+      }
+    }
+    expect(read).toEqual(expect.arrayContaining(["code-640-pitch-only.png", "code-640-tilt-20-deg.png", "url-code.png"]));
+  });
+
+  it("make-vectors makes the same files with the same expectations (frames without a code byte for byte)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "pindai-vectors-"));
+    const made = makeVectors(dir);
+    expect(made.map((e) => [e.file, e.expect === null, e.what])).toEqual(manifest.map((e) => [e.file, e.expect === null, e.what]));
+    expect(readdirSync(dir).sort()).toEqual(readdirSync(DIR).sort());
+    for (const f of manifest.filter((e) => e.file.startsWith("none-"))) {
+      expect(readFileSync(join(dir, f.file)).equals(readFileSync(join(DIR, f.file))), f.file).toBe(true);
+    }
+  });
+});
