@@ -15,9 +15,9 @@ const DIR = join(__dirname, "vectors/camera");
 const manifest: VectorEntry[] = JSON.parse(readFileSync(join(DIR, "manifest.json"), "utf8"));
 
 describe("committed camera frames", () => {
-  it("the set has codes at 640x480 and 320x240, two codes, a binary code and frames without a code", () => {
-    expect(manifest.length).toBe(17);
-    expect(manifest.filter((e) => e.expect?.startsWith("PD1:")).length).toBe(11);
+  it("the set has codes at 640x480 (one in dark mode) and 320x240, two codes, a binary code and frames without a code", () => {
+    expect(manifest.length).toBe(18);
+    expect(manifest.filter((e) => e.expect?.startsWith("PD1:")).length).toBe(12);
     expect(manifest.filter((e) => e.expect === null).length).toBe(5);
   });
 

@@ -5,7 +5,6 @@ import { join } from "node:path";
 import QRCode from "qrcode";
 import { PNG } from "pngjs";
 import jpeg from "jpeg-js";
-import jsQR from "jsqr";
 import { CliError } from "./errors";
 import type { Frame } from "../../firmware/hal/frame-source";
 import { pickCode } from "../../firmware/app/camera-reader";
@@ -79,13 +78,12 @@ export function imageFiles(path: string): string[] {
     .map((f) => join(path, f));
 }
 
-/** The code a device would take from the image (the pindai one first), read as a camera frame; undefined when none. */
-export async function codeInImage(path: string): Promise<string | undefined> {
-  return pickCode(await decodeFrame(cameraDecoder(), lumaFrame(readImage(path))));
+/** The code a device would take from the picture (the pindai one first), read as a camera frame; undefined when none. */
+export async function codeInPicture(img: GrayImage): Promise<string | undefined> {
+  return pickCode(await decodeFrame(cameraDecoder(), lumaFrame(img)));
 }
 
-/** The text of the first QR code jsQR finds, or undefined (synchronous: the demo's quick check). */
-export function decodeQr(img: GrayImage): string | undefined {
-  const r = jsQR(img.rgba, img.width, img.height, { inversionAttempts: "attemptBoth" });
-  return r ? r.data : undefined;
+/** codeInPicture of an image file. */
+export function codeInImage(path: string): Promise<string | undefined> {
+  return codeInPicture(readImage(path));
 }

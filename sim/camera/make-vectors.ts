@@ -39,6 +39,7 @@ export function makeVectors(dir: string): VectorEntry[] {
     const slug = row.replace(/[^a-z0-9]+/gi, "-").replace(/-$/, "");
     add(`code-640-${slug}.png`, synthFrame(text, targetDistortion(text, d, seed), { seed, width: 640, height: 480 }), text, `640x480, ${row}`);
   });
+  add("code-640-dark-mode.png", synthFrame(text, targetDistortion(text, { inverted: true, noise: 4 }, 8), { seed: 8, width: 640, height: 480 }), text, "640x480, light modules on a dark screen");
   add("code-320-pitch-only.png", synthFrame(text, targetDistortion(text, {}, 7), { seed: 7, width: 320, height: 240 }), text, "320x240, code at 30-50 % of the height");
   add("two-codes.png", twoCodesFrame(URL, text, { ...CLEAN, scale: 0.5, tiltDeg: 10 }, 3), text, "a URL code beside the pindai code: the pindai one");
   add("url-code.png", synthFrame(URL, { ...CLEAN, scale: 0.5, rotation: 10 }, { seed: 5, width: 640, height: 480 }), URL, "another code: its text (a device shows NOT_A_CREDENTIAL)");

@@ -19,6 +19,8 @@ export interface Distortion {
   tiltDeg?: number;
   /** The phone moved towards one edge of the frame until the code is this many modules from it (under 4: the quiet zone is cut). */
   edgeModules?: number;
+  /** Light modules on a dark screen (a phone in dark mode). */
+  inverted?: boolean;
   /** Byte-mode QR of these bytes instead of `text` (a code that is not text). */
   bytes?: Uint8Array;
   /** Box blur radius in pixels (applied twice: close to a gaussian). */
@@ -240,7 +242,7 @@ export function synthFrame(text: string, d: Distortion, o: SynthOptions = {}): F
         const c = Math.floor(u * cells) - quiet;
         const r = Math.floor(v * cells) - quiet;
         const dark = qr !== undefined && c >= 0 && r >= 0 && c < size && r < size && qr.modules.get(r, c) === 1;
-        value = dark ? black : white;
+        value = dark !== (d.inverted === true) ? black : white;
       } else if (u >= -bodyMargin && u < 1 + bodyMargin && v >= -bodyMargin * 1.6 && v < 1 + bodyMargin * 1.6) {
         value = 25; // the phone's bezel
       } else {

@@ -27,6 +27,8 @@ const BASE: ReaderOptions = { formats: ["QRCode"], tryHarder: true, tryRotate: f
 /** The passes, cheapest first, each kept because the bench showed it reads frames the plain one misses. */
 export const PASSES: Pass[] = [
   { name: "plain", options: { tryInvert: false } },
+  // Low contrast with small modules: one threshold for the whole frame instead of one per 8x8 block.
+  { name: "global-histogram", options: { binarizer: "GlobalHistogram" } },
   // Modules under ~2.5 pixels (320x240 frames, low contrast): room for the local binariser's 8x8 blocks.
   { name: "doubled", prep: doubleFrame },
 ];
@@ -35,7 +37,6 @@ export const PASSES: Pass[] = [
 export const UNUSED_PASSES: Pass[] = [
   { name: "padded", prep: (f) => padFrame(f, Math.round(0.1 * Math.min(f.width, f.height))) },
   { name: "halved", applies: (f) => Math.min(f.width, f.height) >= 400, prep: halveFrame },
-  { name: "global-histogram", options: { binarizer: "GlobalHistogram" } },
 ];
 
 /**
