@@ -1,7 +1,11 @@
 // The portable camera reader (firmware/app/camera-reader.ts) between frames
 // and the app: the pindai code out of several, no verdict from an empty or
-// non-text result, one frame at a time, and a decoder that never answers.
-import { describe, expect, it } from "vitest";
+// non-text result, one frame at a time, and a decoder that never answers;
+// the same calls on Node, Lua and the Espruino image (portable code).
+import { beforeAll, describe, expect, it } from "vitest";
+import * as entry from "./conformance/camera-entry";
+import { runtimeRunners } from "./support/runtimes";
+import type { LuaRunner } from "./support/lua";
 import type { Frame, FrameSource, QrFrameDecoder } from "../firmware/hal/frame-source";
 import { cameraReader, isShowableText, pickCode } from "../firmware/app/camera-reader";
 import { cameraDecoder } from "../firmware/targets/node/camera-decoder";
@@ -115,4 +119,43 @@ describe("the device with a camera", () => {
     expect(d.screen.color).toBe("green");
     expect(d.app.audit.entries()).toHaveLength(1);
   });
+});
+
+const hex = (...t: string[]) => t.map((x) => Buffer.from(x, "utf8").toString("hex")).join(",");
+const calls: Array<[string, string]> = [
+  ["pick", hex("HTTPS://X", "PD1:A", "PD1:B")],
+  ["pick", hex("", "\u0001", "HTTPS://X")],
+  ["pick", hex("", "PD1:\u0000")],
+  ["pick", ""],
+  ["pick", hex("Caf\u00e9 \u4e2d")],
+  ["readerTrace", `f f a0=${hex("HTTPS://X", "PD1:Q")} f a1=`],
+  ["readerTrace", `f t f a0=${hex("PD1:LATE")} a1=${hex("PD1:OK")} a1=${hex("PD1:TWICE")}`],
+  ["readerTrace", `f a0=${hex("")} f a1=${hex("\u0000")} f c a2=${hex("PD1:X")} f`],
+];
+const fns = entry as unknown as Record<string, (a: string) => string>;
+const onNode = calls.map(([fn, a]) => fns[fn](a));
+
+describe("camera reader on every runtime", () => {
+  it("Node answers", () => {
+    const h = (t: string) => Buffer.from(t, "utf8").toString("hex");
+    expect(onNode).toEqual([
+      h("PD1:A"), h("HTTPS://X"), "none", "none", h("Caf\u00e9 \u4e2d"),
+      `${h("PD1:Q")}|3/1/0`,
+      `${h("PD1:OK")}|2/0/1`,
+      "|4/0/0",
+    ]);
+  });
+  for (const [runtime, make] of runtimeRunners("test/conformance/camera-entry.ts")) {
+    describe(runtime, () => {
+      let runner: LuaRunner | undefined;
+      beforeAll(async () => {
+        runner = await make();
+      }, 120_000);
+      it("answers as Node", async (ctx) => {
+        if (runner === undefined) return ctx.skip();
+        expect(await runner.callMany(calls)).toEqual(onNode);
+        runner.close();
+      }, 300_000);
+    });
+  }
 });
