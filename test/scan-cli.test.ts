@@ -2,6 +2,7 @@
 // with two codes: exit codes, one-line errors, --json, --decoder.
 import { describe, expect, it } from "vitest";
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli as run } from "./support/cli";
@@ -49,6 +50,14 @@ describe("pindai scan", () => {
     expect(r.out.split("\n")).toEqual([`${join(DIR, "binary-code.png")}: [zxing] no code`, `${join(DIR, "binary-code.png")}: [jsqr] ""  (not shown by a device)`]);
     const j = await run("scan", "--image", join(DIR, "code-640-pitch-only.png"), "--decoder", "jsqr", "--json");
     expect(JSON.parse(j.out)).toMatchObject({ decoder: "jsqr", codes: [{ shown: true }] });
+  });
+
+  it("where WebAssembly does not run, jsQR reads the code and one warning says so", () => {
+    const file = join(DIR, "code-640-pitch-only.png");
+    const r = spawnSync(process.execPath, ["--no-expose-wasm", join(__dirname, "../host/bin/pindai.js"), "scan", "--image", file], { encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`${file}: [jsqr] ${manifest.find((e) => e.file === "code-640-pitch-only.png")!.expect}\n`);
+    expect(r.stderr).toBe("warning: zxing unavailable (no WebAssembly in this runtime), using jsqr\n");
   });
 
   it("usage errors and unreadable images exit 2 with one line; the other images are still read", async () => {

@@ -30,7 +30,8 @@ export const PASSES: Pass[] = [
   // Low contrast with small modules: one threshold for the whole frame instead of one per 8x8 block.
   { name: "global-histogram", options: { binarizer: "GlobalHistogram" } },
   // Modules under ~2.5 pixels (320x240 frames, low contrast): room for the local binariser's 8x8 blocks.
-  { name: "doubled", prep: doubleFrame },
+  // Not for photos: a large frame's codes are large enough, and four times its pixels cost too much.
+  { name: "doubled", applies: (f) => f.width * f.height <= 1024 * 768, prep: doubleFrame },
 ];
 
 /** Measured in the bench but not used: on the project's frames none read a code the passes above miss. */
