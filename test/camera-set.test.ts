@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { pickCode } from "../firmware/app/camera-reader";
 import { cameraDecoder, decodeFrame } from "../firmware/targets/node/camera-decoder";
 import { jsqrDecoder } from "../firmware/targets/node/jsqr-decoder";
+import { PASSES, zxingRead } from "../firmware/targets/node/zxing-decoder";
 import { frameFromFile } from "../sim/camera/frames";
 import { makeVectors, type VectorEntry } from "../sim/camera/make-vectors";
 
@@ -39,6 +40,16 @@ describe("committed camera frames", () => {
       }
     }
     expect(read).toEqual(expect.arrayContaining(["code-640-pitch-only.png", "code-640-tilt-20-deg.png", "url-code.png"]));
+  });
+
+  it("zxing tries its passes in order within the frame's budget: all of them given time, only the first given none", async () => {
+    const none = frameFromFile(join(DIR, "none-screen.png"));
+    expect(await zxingRead(none, PASSES, 1e9)).toEqual({ texts: [], passesTried: PASSES.length });
+    expect(await zxingRead(none, PASSES, 0)).toEqual({ texts: [], passesTried: 1 });
+    const small = frameFromFile(join(DIR, "code-320-pitch-only.png"));
+    const a = await zxingRead(small, PASSES, 1e9);
+    expect(a.texts).toEqual([manifest.find((e) => e.file === "code-320-pitch-only.png")!.expect]);
+    expect(a.pass).toBeDefined();
   });
 
   it("make-vectors makes the same files with the same expectations (frames without a code byte for byte)", () => {
