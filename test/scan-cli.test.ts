@@ -58,6 +58,9 @@ describe("pindai scan", () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe(`${file}: [jsqr] ${manifest.find((e) => e.file === "code-640-pitch-only.png")!.expect}\n`);
     expect(r.stderr).toBe("warning: zxing unavailable (no WebAssembly in this runtime), using jsqr\n");
+    const all = spawnSync(process.execPath, ["--no-expose-wasm", join(__dirname, "../host/bin/pindai.js"), "scan", "--image", file, "--decoder", "all"], { encoding: "utf8" });
+    expect(all.status).toBe(2);
+    expect(all.stderr).toBe("pindai scan: --decoder all: zxing cannot run here (no WebAssembly in this runtime)\n");
   });
 
   it("usage errors and unreadable images exit 2 with one line; the other images are still read", async () => {

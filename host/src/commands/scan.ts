@@ -6,6 +6,7 @@ import { CliError } from "../errors";
 import { imageFiles, lumaFrame, readImage } from "../qr-image";
 import { isShowableText } from "../../../firmware/app/camera-reader";
 import { DECODER_NAMES, cameraDecoder, decodeFrame, decoderNamed, type DecoderName } from "../../../firmware/targets/node/camera-decoder";
+import { loadZxing } from "../../../firmware/targets/node/zxing-decoder";
 import type { QrFrameDecoder } from "../../../firmware/hal/frame-source";
 import type { Io } from "../cli";
 
@@ -29,8 +30,15 @@ export async function scan(argv: string[], io: Io): Promise<number> {
   if (choice !== "default" && choice !== "all" && !DECODER_NAMES.includes(choice as DecoderName)) {
     throw new CliError(`--decoder: expected ${DECODER_NAMES.join(", ")} or all, got "${choice}"`);
   }
-  const decoders: QrFrameDecoder[] =
-    choice === "all" ? DECODER_NAMES.map(decoderNamed) : choice === "default" ? [cameraDecoder((why) => io.err(`warning: zxing unavailable (${why}), using jsqr`))] : [decoderNamed(choice as DecoderName)];
+  let decoders: QrFrameDecoder[];
+  if (choice === "all") decoders = DECODER_NAMES.map(decoderNamed);
+  else if (choice !== "default") decoders = [decoderNamed(choice as DecoderName)];
+  else decoders = [cameraDecoder((why) => io.err(`warning: zxing unavailable (${why}), using jsqr`))];
+  if (choice === "all" || choice === "zxing") {
+    await loadZxing().catch((e: Error) => {
+      throw new CliError(`--decoder ${choice}: zxing cannot run here (${e.message})`);
+    });
+  }
   const files = imageFiles(values.image);
   if (files.length === 0) throw new CliError(`${values.image}: no PNG or JPEG images in the folder`);
 
