@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync, readdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { pickCode } from "../firmware/app/camera-reader";
 import { cameraDecoder, decodeFrame } from "../firmware/targets/node/camera-decoder";
@@ -40,6 +41,18 @@ describe("committed camera frames", () => {
       }
     }
     expect(read).toEqual(expect.arrayContaining(["code-640-pitch-only.png", "code-640-tilt-20-deg.png", "url-code.png"]));
+  });
+
+  it("zxing loads its WebAssembly from the package, without the network", () => {
+    const script = [
+      "globalThis.fetch = () => { throw new Error('the network was used'); };",
+      "const m = await import('./firmware/targets/node/zxing-decoder.ts');",
+      "const { frameFromFile } = await import('./sim/camera/frames.ts');",
+      "console.log(JSON.stringify((await m.zxingRead(frameFromFile('test/vectors/camera/url-code.png'))).texts));",
+    ].join("\n");
+    const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: join(__dirname, ".."), encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe('["HTTPS://EXAMPLE.ORG/PINDAI"]\n');
   });
 
   it("zxing tries its passes in order within the frame's budget: all of them given time, only the first given none", async () => {
