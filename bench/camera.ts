@@ -16,18 +16,23 @@ import { table } from "./measure";
 interface Tally {
   ok: number;
   wrong: number;
+  /** Wall time per frame, and this process's CPU time (steadier on a shared machine). */
   ms: number[];
+  cpuMs: number[];
 }
 
 const median = (a: number[]) => (a.length === 0 ? 0 : [...a].sort((x, y) => x - y)[a.length >> 1]);
 const pct = (n: number, of: number) => `${Math.round((100 * n) / of)}%`;
 
 async function tally(decoder: QrFrameDecoder, text: string, frames: Frame[]): Promise<Tally> {
-  const t: Tally = { ok: 0, wrong: 0, ms: [] };
+  const t: Tally = { ok: 0, wrong: 0, ms: [], cpuMs: [] };
   for (const f of frames) {
     const start = performance.now();
+    const cpu = process.cpuUsage();
     const got = pickCode(await decodeFrame(decoder, f));
     t.ms.push(performance.now() - start);
+    const used = process.cpuUsage(cpu);
+    t.cpuMs.push((used.user + used.system) / 1000);
     if (got === text) t.ok++;
     else if (got !== undefined) t.wrong++;
   }
@@ -55,13 +60,13 @@ export async function benchCamera(framesPerCell = 6, targetFrames = 20, noCodeFr
       const cells: string[] = [];
       for (const d of decoders) {
         const t = await tally(d, text, set);
-        cells.push(pct(t.ok, set.length), String(t.wrong), median(t.ms).toFixed(1));
+        cells.push(pct(t.ok, set.length), String(t.wrong), median(t.ms).toFixed(1), median(t.cpuMs).toFixed(1));
       }
       rows.push([name, ...cells]);
     }
     table(
-      `Camera targets at ${w}x${h}: a ${text.length}-character PD1: code at 30-50 % of the frame height (${(0.3 * h / 57).toFixed(1)}-${(0.5 * h / 57).toFixed(1)} px per module), ${targetFrames} frames per row (decoded, wrong, median ms per frame)`,
-      ["row", ...decoders.flatMap((d) => [d.name, "wrong", "ms"])],
+      `Camera targets at ${w}x${h}: a ${text.length}-character PD1: code at 30-50 % of the frame height (${(0.3 * h / 57).toFixed(1)}-${(0.5 * h / 57).toFixed(1)} px per module), ${targetFrames} frames per row (decoded, wrong, median ms per frame: wall, CPU)`,
+      ["row", ...decoders.flatMap((d) => [d.name, "wrong", "ms", "cpu"])],
       rows,
     );
   }
@@ -159,23 +164,26 @@ export async function benchNoCode(decoders: QrFrameDecoder[], n: number): Promis
   const rows: string[][] = [];
   for (const d of decoders) {
     let raw = 0, shown = 0, count = 0;
-    const ms: number[] = [];
+    const ms: number[] = [], cpuMs: number[] = [];
     const frames = d.name === "jsqr" ? Math.ceil(n / 5) : n; // jsQR spends ~300 ms on a frame of noise
     for (let i = 0; i < frames; i++) {
       const kind = NO_CODE_KINDS[i % NO_CODE_KINDS.length];
       const f = noCodeFrame(kind, 1 + Math.floor(i / NO_CODE_KINDS.length));
       const t = performance.now();
+      const cpu = process.cpuUsage();
       const texts = await decodeFrame(d, f);
       ms.push(performance.now() - t);
+      const used = process.cpuUsage(cpu);
+      cpuMs.push((used.user + used.system) / 1000);
       count++;
       if (texts.length > 0) raw++;
       if (pickCode(texts) !== undefined) shown++;
     }
-    rows.push([d.name, String(count), String(raw), String(shown), median(ms).toFixed(1), Math.max(...ms).toFixed(0)]);
+    rows.push([d.name, String(count), String(raw), String(shown), median(ms).toFixed(1), median(cpuMs).toFixed(1), Math.max(...ms).toFixed(0)]);
   }
   table(
     `Frames without a code at 640x480 (${NO_CODE_KINDS.join(", ")}, in turn; jsQR on the first fifth)`,
-    ["decoder", "frames", "any result", "false verdicts", "median ms", "max ms"],
+    ["decoder", "frames", "any result", "false verdicts", "median ms", "cpu", "max ms"],
     rows,
   );
 }
