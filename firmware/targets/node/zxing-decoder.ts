@@ -43,9 +43,9 @@ export const UNUSED_PASSES: Pass[] = [
 /**
  * Per frame: a pass starts only if it should end within this many ms (the
  * estimate is its last ms per pixel on this machine), so a slow device skips
- * the expensive passes by itself. A camera gives a frame every 100 ms at 10 fps.
+ * the expensive passes by itself: the frame period of a 10 fps camera.
  */
-export const FRAME_BUDGET_MS = 80;
+export const FRAME_BUDGET_MS = 100;
 
 let loading: Promise<void> | undefined;
 
