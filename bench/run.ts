@@ -6,5 +6,5 @@ import { benchRuntimes } from "./runtimes";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? "1");
 benchEd25519(seconds);
-benchCamera(Number(process.env.BENCH_FRAMES ?? "6"));
+await benchCamera(Number(process.env.BENCH_FRAMES ?? "6"), Number(process.env.BENCH_CAMERA_TARGET_FRAMES ?? "20"), Number(process.env.BENCH_NO_CODE_FRAMES ?? "1000"));
 await benchRuntimes(Number(process.env.BENCH_RUNTIME_CALLS ?? "5"));

@@ -2,7 +2,8 @@
 // `pindai sim --script FILE`. One command per line; `#` starts a comment.
 import { writeOutput } from "../host/src/files";
 import { VERDICTS } from "../firmware/core/verdict";
-import { jsqrDecoder } from "../firmware/targets/node/jsqr-decoder";
+import { cameraDecoder, decodeFrame } from "../firmware/targets/node/camera-decoder";
+import { pickCode } from "../firmware/app/camera-reader";
 import { framesFrom } from "./camera/frames";
 import { LEVELS, synthFrame } from "./camera/synth";
 import { SimDevice, type SimDeviceOptions } from "./device";
@@ -133,10 +134,10 @@ export class SimConsole {
         const level = Number(arg);
         if (!(level >= 0 && level < LEVELS.length)) return [`error: frame takes a level 0-${LEVELS.length - 1}`];
         // The camera looks for half a second: up to five frames at 10 fps, each a little different.
-        const dec = jsqrDecoder();
+        const dec = cameraDecoder();
         const code = this.phone.current();
         for (let k = 1; k <= 5; k++) {
-          const text = dec.decode(synthFrame(code, LEVELS[level], { seed: k, width: 640, height: 480 }));
+          const text = pickCode(await decodeFrame(dec, synthFrame(code, LEVELS[level], { seed: k, width: 640, height: 480 })));
           if (text !== undefined) {
             d.scan(text);
             return [`(camera read the code in frame ${k})`, ...this.screen()];
@@ -151,8 +152,12 @@ export class SimConsole {
         } catch (e) {
           return ["error: " + (e as Error).message];
         }
-        const dec = jsqrDecoder();
-        const found = frames.map((f) => dec.decode(f)).filter((t): t is string => t !== undefined);
+        const dec = cameraDecoder();
+        const found: string[] = [];
+        for (const f of frames) {
+          const t = pickCode(await decodeFrame(dec, f));
+          if (t !== undefined) found.push(t);
+        }
         if (found.length === 0) return [`camera: no QR code in ${frames.length} frame(s)`];
         for (const t of found) d.scan(t);
         return this.screen();

@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PNG } from "pngjs";
-import { decodeQr, qrPng } from "../host/src/qr-image";
+import { codeInPicture, qrPng } from "../host/src/qr-image";
 import { SimDevice } from "./device";
 import { DeviceClient, memoryLink } from "../host/src/device-client";
 import { Phone, tamper } from "./phone";
@@ -58,7 +58,7 @@ async function main(): Promise<number> {
   const code = phone.current();
   const png = PNG.sync.read(await qrPng(code));
   writeFileSync(join(OUT, "phone-qr.png"), PNG.sync.write(png));
-  const seen = decodeQr({ width: png.width, height: png.height, rgba: new Uint8ClampedArray(png.data) });
+  const seen = await codeInPicture({ width: png.width, height: png.height, rgba: new Uint8ClampedArray(png.data) });
   if (seen !== code) throw new Error("the camera could not read the phone's QR");
   device.scan(seen);
   await show("The holder shows a fresh 90-second code: green, name and date of birth to match");

@@ -9,6 +9,7 @@ import type { Serial } from "../firmware/hal/serial";
 import { type ScanInput, scanInput } from "../firmware/app/scan-input";
 import type { Screen } from "../firmware/hal/display";
 import type { FrameSource, QrFrameDecoder } from "../firmware/hal/frame-source";
+import { cameraReader, type CameraReader } from "../firmware/app/camera-reader";
 import { Pn532 } from "../firmware/reader/pn532";
 import { nodeTimers } from "../firmware/targets/node/timers";
 import { nodeRandom } from "../firmware/targets/node/random";
@@ -103,12 +104,9 @@ export class SimDevice {
     return scanInput(serial, this.timers, this.app);
   }
 
-  /** Wire a camera: each frame goes through the decoder; a code found is scanned. */
-  connectCamera(source: FrameSource, decoder: QrFrameDecoder): void {
-    source.onFrame((frame) => {
-      const text = decoder.decode(frame);
-      if (text !== undefined) this.app.scanText(text);
-    });
+  /** Wire a camera: frames go through the decoder (one at a time, 2 s at most); the code it picks is scanned. */
+  connectCamera(source: FrameSource, decoder: QrFrameDecoder): CameraReader {
+    return cameraReader(source, decoder, nodeTimers(), (text) => this.app.scanText(text), 2000);
   }
 
   /** A line on the admin port, as anyone at the port could type it (firmware/app/admin.ts). */

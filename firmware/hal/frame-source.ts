@@ -15,7 +15,14 @@ export interface FrameSource {
   close(): void;
 }
 
-/** Finds and decodes a QR code in a frame (jsqr on Node); undefined when none. */
+/**
+ * Finds and decodes the QR codes in a frame. `done` is called exactly once,
+ * at once or later (decoders in WebAssembly answer asynchronously), with the
+ * text of each code found: an empty list when there is none. A decoder never
+ * throws; the texts are unfiltered (see app/camera-reader.ts).
+ */
 export interface QrFrameDecoder {
-  decode(frame: Frame): string | undefined;
+  /** Which decoder (for logs and the scan tool): "zxing", "jsqr". */
+  name: string;
+  decode(frame: Frame, done: (texts: string[]) => void): void;
 }

@@ -29,6 +29,7 @@ const COMMANDS: Record<string, [Loader, string]> = {
   "flash-lua": [async () => (await import("./commands/flash-lua")).flashLuaCommand, "write the Lua image through a NodeMCU-style Lua REPL"],
   device: [async () => (await import("./commands/device")).device, "one device's admin line: id, status, time, key set, logs, settings, wipe (signed)"],
   fleet: [async () => (await import("./commands/fleet")).fleet, "many devices: enroll, pull and export logs, set time, push key sets"],
+  scan: [async () => (await import("./commands/scan")).scan, "print the text of each QR code in an image or folder, and the decoder that read it"],
 };
 
 export function usage(): string {

@@ -1,11 +1,15 @@
-// QR images on the host: written with the qrcode package, read back with jsqr
-// (the same decoder the camera path of the device uses).
+// QR images on the host: written with the qrcode package, read back with the
+// camera path's decoders (zxing, jsQR as the fallback).
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 import QRCode from "qrcode";
 import { PNG } from "pngjs";
 import jpeg from "jpeg-js";
-import jsQR from "jsqr";
 import { CliError } from "./errors";
-import { readBounded } from "./files";
+import { fsReason, readBounded } from "./files";
+import type { Frame } from "../../firmware/hal/frame-source";
+import { pickCode } from "../../firmware/app/camera-reader";
+import { cameraDecoder, decodeFrame } from "../../firmware/targets/node/camera-decoder";
 
 export interface GrayImage {
   width: number;
@@ -64,8 +68,36 @@ function tooManyPixels(path: string, pixels: number): never {
   throw new CliError(`${path}: image of ${pixels} pixels, more than ${MAX_IMAGE_PIXELS}`);
 }
 
-/** The text of the first QR code found, or undefined. */
-export function decodeQr(img: GrayImage): string | undefined {
-  const r = jsQR(img.rgba, img.width, img.height, { inversionAttempts: "attemptBoth" });
-  return r ? r.data : undefined;
+/** The image as a camera frame: Rec. 601 luma, one byte per pixel. */
+export function lumaFrame(img: GrayImage): Frame {
+  const luma = new Uint8Array(img.width * img.height);
+  for (let i = 0; i < luma.length; i++) {
+    luma[i] = Math.round(0.299 * img.rgba[4 * i] + 0.587 * img.rgba[4 * i + 1] + 0.114 * img.rgba[4 * i + 2]);
+  }
+  return { width: img.width, height: img.height, luma };
+}
+
+/** `path` itself, or every .png/.jpg/.jpeg in the folder `path` (sorted by name). */
+export function imageFiles(path: string): string[] {
+  let dir: boolean;
+  try {
+    dir = statSync(path).isDirectory();
+  } catch (e) {
+    throw new CliError(`cannot read ${path}: ${fsReason(e)}`);
+  }
+  if (!dir) return [path];
+  return readdirSync(path)
+    .filter((f) => /\.(png|jpe?g)$/i.test(f))
+    .sort()
+    .map((f) => join(path, f));
+}
+
+/** The code a device would take from the picture (the pindai one first), read as a camera frame; undefined when none. */
+export async function codeInPicture(img: GrayImage): Promise<string | undefined> {
+  return pickCode(await decodeFrame(cameraDecoder(), lumaFrame(img)));
+}
+
+/** codeInPicture of an image file. */
+export function codeInImage(path: string): Promise<string | undefined> {
+  return codeInPicture(readImage(path));
 }

@@ -15,8 +15,18 @@ export interface Distortion {
   rotation: number;
   /** Perspective tilt 0..1 (how far one edge of the phone recedes). */
   tilt: number;
+  /** The phone turned away from the camera by this many degrees (pinhole projection, 60-degree lens). */
+  tiltDeg?: number;
+  /** The phone moved towards one edge of the frame until the code is this many modules from it (under 4: the quiet zone is cut). */
+  edgeModules?: number;
+  /** Light modules on a dark screen (a phone in dark mode). */
+  inverted?: boolean;
+  /** Byte-mode QR of these bytes instead of `text` (a code that is not text). */
+  bytes?: Uint8Array;
   /** Box blur radius in pixels (applied twice: close to a gaussian). */
   blur: number;
+  /** A true gaussian blur of this sigma in pixels (after `blur`), for figures quoted as a sigma. */
+  blurSigma?: number;
   /** Gaussian sensor noise, standard deviation in grey levels. */
   noise: number;
   /** Peak brightness added by a reflected light, 0..1 of full scale. */
@@ -84,7 +94,7 @@ function invert(m: number[]): number[] {
 }
 
 /** Two passes of a box blur of radius r (fractional radii blend r and r+1). */
-function blur(src: Float32Array, w: number, h: number, radius: number): Float32Array {
+export function blur(src: Float32Array, w: number, h: number, radius: number): Float32Array {
   if (radius <= 0) return src;
   const r0 = Math.floor(radius);
   const frac = radius - r0;
@@ -117,6 +127,33 @@ function blur(src: Float32Array, w: number, h: number, radius: number): Float32A
   return out;
 }
 
+/** Separable gaussian blur of standard deviation `sigma` pixels (kernel to 3 sigma, edges clamped). */
+export function gaussian(src: Float32Array, w: number, h: number, sigma: number): Float32Array {
+  if (sigma <= 0) return src;
+  const r = Math.ceil(3 * sigma);
+  const k: number[] = [];
+  for (let i = -r; i <= r; i++) k.push(Math.exp(-(i * i) / (2 * sigma * sigma)));
+  const sum = k.reduce((a, b) => a + b, 0);
+  const kernel = k.map((v) => v / sum);
+  const tmp = new Float32Array(src.length);
+  const out = new Float32Array(src.length);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let acc = 0;
+      for (let i = -r; i <= r; i++) acc += kernel[i + r] * src[y * w + Math.min(w - 1, Math.max(0, x + i))];
+      tmp[y * w + x] = acc;
+    }
+  }
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let acc = 0;
+      for (let i = -r; i <= r; i++) acc += kernel[i + r] * tmp[Math.min(h - 1, Math.max(0, y + i)) * w + x];
+      out[y * w + x] = acc;
+    }
+  }
+  return out;
+}
+
 export interface SynthOptions {
   width?: number;
   height?: number;
@@ -128,25 +165,63 @@ export function synthFrame(text: string, d: Distortion, o: SynthOptions = {}): F
   const W = o.width ?? 320;
   const H = o.height ?? 240;
   const rand = prng(o.seed ?? 1);
-  const qr = text === "" ? undefined : QRCode.create(text, { errorCorrectionLevel: "M" });
+  const qr = d.bytes !== undefined
+    ? QRCode.create([{ data: d.bytes, mode: "byte" }], { errorCorrectionLevel: "M" })
+    : text === "" ? undefined : QRCode.create(text, { errorCorrectionLevel: "M" });
   const size = qr === undefined ? 21 : qr.modules.size;
   const quiet = 4;
   const cells = size + 2 * quiet;
 
   // Geometry: the phone screen (square, QR with its quiet zone) centred with a little jitter.
   const side = d.scale * H;
-  const cx = W / 2 + (rand() - 0.5) * 0.1 * W;
-  const cy = H / 2 + (rand() - 0.5) * 0.1 * H;
+  let cx = W / 2 + (rand() - 0.5) * 0.1 * W;
+  let cy = H / 2 + (rand() - 0.5) * 0.1 * H;
   const rot = ((d.rotation * (rand() < 0.5 ? -1 : 1)) * Math.PI) / 180;
   const tiltSide = Math.floor(rand() * 4); // which edge recedes
+  const focal = (0.5 * W) / Math.tan(Math.PI / 6); // a 60-degree lens, in pixels
+  const turn = ((d.tiltDeg ?? 0) * Math.PI) / 180;
   const corners: Pt[] = [[-0.5, -0.5], [0.5, -0.5], [0.5, 0.5], [-0.5, 0.5]].map(([x, y], k) => {
     // The receding edge shrinks towards the centre line: a keystone.
     const onEdge = k === tiltSide || k === (tiltSide + 1) % 4;
     const s = onEdge ? 1 - d.tilt : 1;
-    const px = x * side * (tiltSide % 2 === 0 ? s : 1);
-    const py = y * side * (tiltSide % 2 === 1 ? s : 1);
-    return [cx + px * Math.cos(rot) - py * Math.sin(rot), cy + px * Math.sin(rot) + py * Math.cos(rot)] as Pt;
+    let px = x * side * (tiltSide % 2 === 0 ? s : 1);
+    let py = y * side * (tiltSide % 2 === 1 ? s : 1);
+    if (turn !== 0) {
+      // Turned about the axis parallel to the receding edge, then seen through the lens.
+      const across = tiltSide % 2 === 0 ? py : px;
+      const z = across * Math.sin(turn) * (tiltSide === 0 || tiltSide === 3 ? -1 : 1); // that edge is farther
+      const k2 = focal / (focal + z);
+      if (tiltSide % 2 === 0) {
+        py *= Math.cos(turn) * k2;
+        px *= k2;
+      } else {
+        px *= Math.cos(turn) * k2;
+        py *= k2;
+      }
+    }
+    return [px * Math.cos(rot) - py * Math.sin(rot), px * Math.sin(rot) + py * Math.cos(rot)] as Pt;
   });
+  if (d.edgeModules !== undefined) {
+    // Moved towards one edge until the code's outermost corner is that many modules from it (the quiet zone cut).
+    const edge = Math.floor(rand() * 4);
+    const horizontal = edge % 2 === 0;
+    const dir = edge < 2 ? -1 : 1;
+    const h = squareToQuad(corners);
+    const q = quiet / cells;
+    const reach = Math.max(
+      ...[[q, q], [1 - q, q], [1 - q, 1 - q], [q, 1 - q]].map(([u, v]) => {
+        const z = h[6] * u + h[7] * v + h[8];
+        return (dir * (horizontal ? h[0] * u + h[1] * v + h[2] : h[3] * u + h[4] * v + h[5])) / z;
+      }),
+    );
+    const gap = reach + d.edgeModules * (side / cells);
+    if (horizontal) cx = dir < 0 ? gap : W - gap;
+    else cy = dir < 0 ? gap : H - gap;
+  }
+  for (const c of corners) {
+    c[0] += cx;
+    c[1] += cy;
+  }
   const toScreen = invert(squareToQuad(corners));
   // The phone body: a dark border around the screen, same homography, wider square.
   const bodyMargin = 0.12;
@@ -167,7 +242,7 @@ export function synthFrame(text: string, d: Distortion, o: SynthOptions = {}): F
         const c = Math.floor(u * cells) - quiet;
         const r = Math.floor(v * cells) - quiet;
         const dark = qr !== undefined && c >= 0 && r >= 0 && c < size && r < size && qr.modules.get(r, c) === 1;
-        value = dark ? black : white;
+        value = dark !== (d.inverted === true) ? black : white;
       } else if (u >= -bodyMargin && u < 1 + bodyMargin && v >= -bodyMargin * 1.6 && v < 1 + bodyMargin * 1.6) {
         value = 25; // the phone's bezel
       } else {
@@ -194,7 +269,7 @@ export function synthFrame(text: string, d: Distortion, o: SynthOptions = {}): F
       img[i] += 255 * d.glare * Math.exp(-q);
     }
   }
-  const blurred = blur(img, W, H, d.blur);
+  const blurred = gaussian(blur(img, W, H, d.blur), W, H, d.blurSigma ?? 0);
   const luma = new Uint8Array(W * H);
   for (let i = 0; i < luma.length; i++) {
     let v = blurred[i];

@@ -12,7 +12,8 @@ export const verifyHelp = `pindai verify --root HEX|FILE --keyset FILE [--at UNI
 Verifies a PD1: presentation with the key set, as a device would, and prints
 the verdict (and on OK the name, date of birth, masked NIK and issuer).
 --root may be given more than once. Exit status: 0 OK, 1 any other verdict,
-2 usage errors, unreadable files or a key set that the roots do not accept.`;
+2 usage errors or unreadable files. An image is read as a camera frame (zxing,
+jsQR where WebAssembly does not run); of several codes the PD1: one is taken.`;
 
 export async function verify(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(
@@ -33,8 +34,7 @@ export async function verify(argv: string[], io: Io): Promise<number> {
   let text: string;
   if (values.image) {
     if (positionals.length > 0) throw new CliError("give either TEXT or --image, not both");
-    const { decodeQr, readImage } = await import("../qr-image"); // the image libraries, only when needed
-    const found = decodeQr(readImage(values.image));
+    const found = await codeInImage(values.image);
     if (found === undefined) throw new CliError(`${values.image}: no QR code found in the image`);
     text = found;
   } else {
