@@ -5,7 +5,7 @@
 // come from Debian's source package (apt-get source, needs a deb-src entry)
 // and, like the build, are cached in the temp dir, never in the repository.
 // Used by npm run bench and test/cortex-m.test.ts.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -85,13 +85,26 @@ export function buildLuaM4(version: LuaVersion): string {
   return elf;
 }
 
-// Runs on the M4: loads the bundle (counting it), then each line of calls.txt
-// ("fn<TAB>arg..."), printing instructions and the peak Lua heap of each.
+// Runs on the M4. With DUMP it first compiles the source to stripped bytecode
+// in the VM (what NodeMCU's node.compile does on a device), then loads the
+// bundle counting it, then makes each call of calls.txt ("fn<TAB>arg...").
 const DRIVER = `
-local c = m4.count()
+if DUMP then
+  local f = assert(loadfile(SOURCE))
+  local out = assert(io.open(BUNDLE, "wb"))
+  out:write(string.dump(f, true))
+  out:close()
+  f = nil
+end
+collectgarbage()
+if GCPAUSE then collectgarbage("setpause", GCPAUSE) end
 m4.resetpeak()
+local c = m4.count()
 local m = dofile(BUNDLE)
-print("LOAD\\t" .. (m4.count() - c) .. "\\t" .. m4.peak() .. "\\t" .. m4.heap())
+c = m4.count() - c
+local peak = m4.peak()
+collectgarbage()
+print("LOAD\\t" .. c .. "\\t" .. peak .. "\\t" .. m4.heap())
 for line in io.lines("calls.txt") do
   local parts = {}
   for p in (line .. "\\t"):gmatch("([^\\t]*)\\t") do parts[#parts + 1] = p end
@@ -100,16 +113,29 @@ for line in io.lines("calls.txt") do
   c = m4.count()
   local ok, res = pcall(m[fn], table.unpack(parts))
   c = m4.count() - c
-  local peak = m4.peak()
+  peak = m4.peak()
   collectgarbage()
   print((ok and "OK" or "ERR") .. "\\t" .. c .. "\\t" .. peak .. "\\t" .. m4.heap() .. "\\t" .. (tostring(res):gsub("[\\r\\n\\t]", " ")))
 end
 `;
 
 /** Run the ELF on the model with `dir` as the semihosting working directory; its stdout. */
-function qemu(elf: string, dir: string): string {
+function qemu(elf: string, dir: string): Promise<string> {
   const args = ["-M", "mps2-an386", "-cpu", "cortex-m4", "-icount", "shift=0", "-semihosting-config", "enable=on,target=native"];
-  return run("qemu-system-arm", [...args, "-nographic", "-monitor", "none", "-serial", "none", "-kernel", elf], dir, 600_000);
+  return new Promise((resolve, reject) => {
+    const p = spawn("qemu-system-arm", [...args, "-nographic", "-monitor", "none", "-serial", "none", "-kernel", elf], { cwd: dir });
+    let out = "";
+    let err = "";
+    p.stdout.on("data", (d) => (out += d));
+    p.stderr.on("data", (d) => (err += d));
+    const timer = setTimeout(() => p.kill(), 600_000); // a hung model must not hang the bench or the test
+    p.on("error", reject);
+    p.on("close", (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`Lua on the M4 model failed (${code ?? signal}): ${(err + out).slice(-600)}`));
+    });
+  });
 }
 
 export interface M4Call {
@@ -126,14 +152,24 @@ export interface M4Run {
   calls: M4Call[];
 }
 
-/** One QEMU run: load `bundle` (Lua source or bytecode) and make the calls. */
-export function runOnM4(elf: string, bundle: string, calls: Call[], driver = DRIVER): M4Run {
+/** How the bundle is loaded and collected on the model. */
+export interface LoadOptions {
+  /** Compile the source to stripped bytecode in the VM first and load that. */
+  bytecode?: boolean;
+  /** Lua's GC pause in percent (default 200: collect when the heap has doubled). */
+  gcPause?: number;
+}
+
+/** One QEMU run: load `bundle` and make the calls. */
+export async function runOnM4(elf: string, bundle: string, calls: Call[], o: LoadOptions = {}): Promise<M4Run> {
   const dir = mkdtempSync(join(tmpdir(), "pindai-m4-run-"));
   try {
-    copyFileSync(bundle, join(dir, "bundle"));
-    writeFileSync(join(dir, "driver.lua"), 'BUNDLE = "bundle"\n' + driver);
+    copyFileSync(bundle, join(dir, "bundle.lua"));
+    let head = o.bytecode ? 'DUMP = true\nSOURCE = "bundle.lua"\nBUNDLE = "bundle.luac"\n' : 'BUNDLE = "bundle.lua"\n';
+    if (o.gcPause !== undefined) head += `GCPAUSE = ${Math.floor(o.gcPause)}\n`;
+    writeFileSync(join(dir, "driver.lua"), head + DRIVER);
     writeFileSync(join(dir, "calls.txt"), calls.map((c) => c.join("\t")).join("\n") + "\n");
-    const stdout = qemu(elf, dir);
+    const stdout = await qemu(elf, dir);
     const lines = stdout.split("\n");
     const load = lines.find((l) => l.startsWith("LOAD\t"));
     if (load === undefined) throw new Error("the M4 run printed no LOAD line: " + stdout.slice(-300));
@@ -153,12 +189,11 @@ export function runOnM4(elf: string, bundle: string, calls: Call[], driver = DRI
 }
 
 /** Instructions the model counts for `m4.spin(n)`: 2n and the call around it (checks -icount shift=0). */
-export function calibrate(elf: string, n: number): number {
-  const driver = `local c = m4.count() m4.spin(${n}) print("SPIN\\t" .. (m4.count() - c))`;
+export async function calibrate(elf: string, n: number): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), "pindai-m4-run-"));
   try {
-    writeFileSync(join(dir, "driver.lua"), driver);
-    const out = qemu(elf, dir);
+    writeFileSync(join(dir, "driver.lua"), `local c = m4.count() m4.spin(${n}) print("SPIN\\t" .. (m4.count() - c))`);
+    const out = await qemu(elf, dir);
     const m = /SPIN\t(\d+)/.exec(out);
     if (!m) throw new Error("no SPIN line: " + out);
     return Number(m[1]);
@@ -182,9 +217,10 @@ export function modelCalls(): { verify: Call; tabled: Call; qr: Call; device: Ca
 
 /** The figures of the model for one bundle of test/conformance/core-entry.ts. */
 export interface M4Figures {
-  /** Instructions to load the bundle (parse and run its top level) and the peak heap then. */
+  /** Instructions to load the bundle (parse or undump, run its top level), the peak heap then, the heap it keeps. */
   load: number;
   loadPeak: number;
+  loadHeld: number;
   /** Instructions per Ed25519 verification, without and with the tables. */
   verify: number;
   tabled: number;
@@ -192,7 +228,7 @@ export interface M4Figures {
   qr: number;
   /** A device's scan: key set and tables made at boot, the QR path alone. */
   device: number;
-  /** Peak Lua heap (bytes) over the run without tables and over the run with them. */
+  /** Peak Lua heap (bytes) over the run without tables (loading included) and over the run with them. */
   peakPlain: number;
   peakTables: number;
   /** Bytes a device holds between scans: the bundle, its state and the tables of the base point and the keys. */
@@ -204,16 +240,19 @@ export interface M4Figures {
  * a QR) and with them (the first calls make the tables, the second ones are
  * counted). Every result must be OK: a count of a failing path means nothing.
  */
-export function measureM4(elf: string, bundle: string): M4Figures {
+export async function measureM4(elf: string, bundle: string, o: LoadOptions = {}): Promise<M4Figures> {
   const c = modelCalls();
-  const plain = runOnM4(elf, bundle, [c.verify, c.verify, c.qr]);
-  const tables = runOnM4(elf, bundle, [c.tabled, c.tabled, c.device, c.device]);
+  const [plain, tables] = await Promise.all([
+    runOnM4(elf, bundle, [c.verify, c.verify, c.qr], o),
+    runOnM4(elf, bundle, [c.tabled, c.tabled, c.device, c.device], o),
+  ]);
   for (const x of [...plain.calls, ...tables.calls]) {
     if (!x.result.startsWith("OK")) throw new Error("a cost model call did not verify: " + x.result);
   }
   return {
     load: plain.load.instructions,
     loadPeak: plain.load.peakHeap,
+    loadHeld: plain.load.heapAfter,
     verify: plain.calls[1].instructions,
     tabled: tables.calls[1].instructions,
     qr: plain.calls[2].instructions,
@@ -224,16 +263,38 @@ export function measureM4(elf: string, bundle: string): M4Figures {
   };
 }
 
-// --- Baseline and bench rows ---------------------------------------------------
+// --- Configurations, baseline and bench rows ----------------------------------
 
 export const BUNDLE_ENTRY = "test/conformance/core-entry.ts";
 export const BASELINE_FILE = fileURLToPath(new URL("./cortex-m-baseline.json", import.meta.url));
 export const VERSIONS: LuaVersion[] = ["5.4", "5.3"];
 
-/** The model's figures for each Lua version (builds what is not cached). */
-export function measureAllM4(): Record<LuaVersion, M4Figures> {
-  const out = {} as Record<LuaVersion, M4Figures>;
-  for (const v of VERSIONS) out[v] = measureM4(buildLuaM4(v), buildLuaBundle(BUNDLE_ENTRY, v));
+export interface M4Config extends LoadOptions {
+  name: string;
+  lua: LuaVersion;
+  /** The Lua natives in front of the bundle, as in the image (firmware/targets/lua/natives.lua). */
+  natives: boolean;
+}
+
+/**
+ * The image's path (natives) loaded as a small device loads it (bytecode
+ * compiled on the device, as NodeMCU's node.compile does) on both Lua
+ * versions, once more with the GC collecting as soon as the heap grows (pause
+ * 100: less memory, more instructions), from source as lua5.4 runs it, and the
+ * portable path (what the Lua image ran before the natives).
+ */
+export const CONFIGS: M4Config[] = [
+  { name: "Lua 5.4, natives, bytecode", lua: "5.4", natives: true, bytecode: true },
+  { name: "Lua 5.4, natives, bytecode, GC pause 100", lua: "5.4", natives: true, bytecode: true, gcPause: 100 },
+  { name: "Lua 5.3, natives, bytecode", lua: "5.3", natives: true, bytecode: true },
+  { name: "Lua 5.4, natives, source", lua: "5.4", natives: true },
+  { name: "Lua 5.4, portable, source", lua: "5.4", natives: false },
+];
+
+/** The model's figures for each configuration (builds what is not cached), one configuration at a time. */
+export async function measureAllM4(): Promise<Record<string, M4Figures>> {
+  const out: Record<string, M4Figures> = {};
+  for (const c of CONFIGS) out[c.name] = await measureM4(buildLuaM4(c.lua), buildLuaBundle(BUNDLE_ENTRY, c.lua, c.natives), c);
   return out;
 }
 
@@ -241,25 +302,24 @@ export function measureAllM4(): Record<LuaVersion, M4Figures> {
 export const CPI = 1.25;
 const seconds = (instructions: number, mhz: number) => ((instructions * CPI) / (mhz * 1e6)).toFixed(2);
 
-/** npm run bench: the model's rows, beside lua5.4's x86 ms where the caller has them. */
-export function benchCortexM(x86?: { verify: number; tabled: number; qr: number; device: number }): void {
+/** npm run bench: the model's rows, beside lua5.4's x86 ms (portable bundle) where the caller has them. */
+export async function benchCortexM(x86?: { verify: number; tabled: number; qr: number; device: number }): Promise<void> {
   const missing = CORTEX_M_TOOLS.filter((t) => spawnSync("sh", ["-c", "command -v " + t]).status !== 0);
   if (missing.length > 0) {
     console.log(`\n(Cortex-M4 cost model: install gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm; missing ${missing.join(", ")})`);
     return;
   }
-  const all = measureAllM4();
+  const all = await measureAllM4();
   const rows: string[][] = [];
-  for (const v of VERSIONS) {
-    const f = all[v];
-    const row = (what: string, n: number, ms?: number) => [
-      `Lua ${v}, ${what}`, (n / 1e6).toFixed(1), seconds(n, 64), seconds(n, 240), ms === undefined || v !== "5.4" ? "-" : ms.toFixed(1),
-    ];
+  for (const c of CONFIGS) {
+    const f = all[c.name];
+    const x86ms = !c.natives && c.lua === "5.4" ? x86 : undefined;
+    const row = (what: string, n: number, ms?: number) => [`${c.name}: ${what}`, (n / 1e6).toFixed(1), seconds(n, 64), seconds(n, 240), ms === undefined ? "-" : ms.toFixed(1)];
     rows.push(row("load the bundle", f.load));
-    rows.push(row("Ed25519 verify, no tables", f.verify, x86?.verify));
-    rows.push(row("Ed25519 verify, tables", f.tabled, x86?.tabled));
-    rows.push(row("QR to verdict (key set loaded)", f.qr, x86?.qr));
-    rows.push(row("on a device (QR path alone)", f.device, x86?.device));
+    rows.push(row("Ed25519 verify, no tables", f.verify, x86ms?.verify));
+    rows.push(row("Ed25519 verify, tables", f.tabled, x86ms?.tabled));
+    rows.push(row("QR to verdict (key set loaded)", f.qr, x86ms?.qr));
+    rows.push(row("on a device (QR path alone)", f.device, x86ms?.device));
   }
   table(
     `Cortex-M4 cost model: Lua bare-metal under qemu-system-arm -M mps2-an386 -icount shift=0 (1 instruction = 1 ns), s = instructions x ${CPI} CPI / MHz`,
@@ -267,15 +327,19 @@ export function benchCortexM(x86?: { verify: number; tabled: number; qr: number;
     rows,
   );
   const kb = (b: number) => (b / 1024).toFixed(0);
-  table("Cortex-M4 cost model: Lua heap, KB (exact, counted in Lua's allocator)", ["Lua", "peak loading", "peak, no tables", "peak, tables", "held between scans, tables"], VERSIONS.map((v) => {
-    const f = all[v];
-    return [`Lua ${v}`, kb(f.loadPeak), kb(f.peakPlain), kb(f.peakTables), kb(f.heldTables)];
-  }));
+  table(
+    "Cortex-M4 cost model: Lua heap, KB (exact, counted in Lua's allocator; tables are Lua tables of bytes)",
+    ["Lua", "peak loading", "held after loading", "peak, no tables", "peak, tables", "held between scans, tables"],
+    CONFIGS.map((c) => {
+      const f = all[c.name];
+      return [c.name, kb(f.loadPeak), kb(f.loadHeld), kb(f.peakPlain), kb(f.peakTables), kb(f.heldTables)];
+    }),
+  );
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   if (process.argv[2] === "--write-baseline") {
-    writeFileSync(BASELINE_FILE, JSON.stringify(measureAllM4(), null, 2) + "\n");
+    writeFileSync(BASELINE_FILE, JSON.stringify(await measureAllM4(), null, 2) + "\n");
     console.log("wrote " + BASELINE_FILE);
-  } else benchCortexM();
+  } else await benchCortexM();
 }

@@ -8,4 +8,4 @@ import { benchCortexM } from "./cortex-m";
 const seconds = Number(process.env.BENCH_SECONDS ?? "1");
 benchEd25519(seconds);
 benchCamera(Number(process.env.BENCH_FRAMES ?? "6"));
-benchCortexM(await benchRuntimes(Number(process.env.BENCH_RUNTIME_CALLS ?? "5")));
+await benchCortexM(await benchRuntimes(Number(process.env.BENCH_RUNTIME_CALLS ?? "5")));

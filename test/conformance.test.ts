@@ -109,7 +109,35 @@ function tabledCalls(): Call[] {
   return calls;
 }
 
+const P = 2n ** 255n - 19n;
+const toLe = (n: bigint) => {
+  const b = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) b[i] = Number((n >> BigInt(8 * i)) & 255n);
+  return hex(b);
+};
+const fromLe = (h: string) => BigInt("0x" + (Buffer.from(h, "hex").reverse().toString("hex") || "0"));
+
+/** Field operands at the edges (0, 1, p - 1, p, 2^255 - 1, all limbs full) and at random. */
+function fieldCalls(): Call[] {
+  const edges = [0n, 1n, 2n, P - 1n, P, P + 1n, 2n ** 255n - 1n, 2n ** 254n, (2n ** 255n - 1n) / 3n];
+  const calls: Call[] = [];
+  for (const a of edges) for (const b of [edges[0], edges[3], edges[6], edges[8]]) calls.push(["fieldOps", toLe(a), toLe(b)]);
+  for (let i = 0; i < 24; i++) calls.push(["fieldOps", hex(randomBytes(32)), hex(randomBytes(32))]);
+  return calls;
+}
+
+/** fieldOps' answer computed with BigInt. */
+function fieldExpected(aHex: string, bHex: string): string {
+  const mod = (n: bigint) => ((n % P) + P) % P;
+  const a = fromLe(aHex) & (2n ** 255n - 1n);
+  const b = fromLe(bHex) & (2n ** 255n - 1n);
+  let inv = 1n;
+  for (let e = P - 2n, x = mod(a); e > 0n; e >>= 1n, x = (x * x) % P) if (e & 1n) inv = (inv * x) % P;
+  return [a * b, a * a, a + b, a - b, inv, (2n * a + 2n * b) * (a - 3n * b)].map((n) => toLe(mod(n))).join("|");
+}
+
 const suites: Record<string, Call[]> = {
+  "field arithmetic (edges and random)": fieldCalls(),
   "Wycheproof Ed25519 (151 cases)": wycheproofCalls(),
   "Ed25519 with precomputed tables": tabledCalls(),
   "CBOR Appendix A and strict-profile errors": cborCalls(),
@@ -135,6 +163,8 @@ describe("Node reference answers", () => {
       "OK", "CARD_AUTH_FAILED", "REVOKED",
     ]);
     expect(onNode["verdict table (QR and card)"][14]).toContain("KEYSET_STALE");
+    const f = suites["field arithmetic (edges and random)"];
+    expect(onNode["field arithmetic (edges and random)"]).toEqual(f.map((c) => fieldExpected(c[1], c[2])));
     expect(onNode["PN532 frames"].slice(4)).toEqual([
       "ack,frame:d50332010607",
       "frame:d50332010607",

@@ -14,6 +14,7 @@ import ts from "typescript";
 // @ts-expect-error plain JS config
 import { espruinoConfig } from "../../rollup.config.js";
 import { checkEspruino } from "./espruino-check";
+import { withLuaNatives } from "./lua-natives";
 import type { BuildConfig } from "../../firmware/targets/device";
 import type { EspruinoOptions } from "../../firmware/targets/espruino/main";
 import type { LuaOptions } from "../../firmware/targets/lua/main";
@@ -108,10 +109,12 @@ export async function build(file: BuildFile, outDir: string, log: (s: string) =>
   if (r.diagnostics.length > 0) {
     throw new Error("typescript-to-lua: " + r.diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")).join("\n"));
   }
+  // The field arithmetic on Lua's 64-bit integers: about 8x fewer bytecodes per verification.
+  writeFileSync(luaOut, withLuaNatives(readFileSync(luaOut, "utf8")));
 
   const sizes = { espruino: statSync(espOut).size, lua: statSync(luaOut).size };
   log(`${relative(process.cwd(), espOut)}  ${sizes.espruino} bytes (Espruino, minified, checked)`);
-  log(`${relative(process.cwd(), luaOut)}  ${sizes.lua} bytes (Lua 5.3/5.4)`);
+  log(`${relative(process.cwd(), luaOut)}  ${sizes.lua} bytes (Lua 5.3/5.4, Lua natives in front)`);
   log(`version ${config.version}, built ${new Date(config.buildTime * 1000).toISOString()}, ${config.roots.length} root(s)`);
   return { espruino: espOut, lua: luaOut, sizes, config };
 }

@@ -12,19 +12,24 @@ import { fileURLToPath } from "node:url";
 import * as tstl from "typescript-to-lua";
 import ts from "typescript";
 import { LuaFactory } from "wasmoon";
+import { withLuaNatives } from "../../host/build/lua-natives";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const built: Record<string, string> = {};
 
-/** Compile `entry` (a .ts path relative to the repo root) into one Lua file; returns its path. */
-export function buildLuaBundle(entry: string, luaTarget = "5.3"): string {
-  const key = entry + "@" + luaTarget;
+/**
+ * Compile `entry` (a .ts path relative to the repo root) into one Lua file;
+ * returns its path. With `natives`, the Lua natives come first (as in the
+ * image); without, the core runs its portable path.
+ */
+export function buildLuaBundle(entry: string, luaTarget = "5.3", natives = false): string {
+  const key = entry + "@" + luaTarget + (natives ? "+natives" : "");
   if (built[key]) return built[key];
   const cfg = ts.readConfigFile(join(ROOT, "tsconfig.lua.json"), ts.sys.readFile).config;
   const options = ts.convertCompilerOptionsFromJson(cfg.compilerOptions, ROOT).options;
   const dir = join(tmpdir(), "pindai-lua");
   mkdirSync(dir, { recursive: true });
-  const out = join(dir, entry.replace(/[^A-Za-z0-9]/g, "_") + "." + luaTarget + ".lua");
+  const out = join(dir, entry.replace(/[^A-Za-z0-9]/g, "_") + "." + luaTarget + (natives ? ".natives" : "") + ".lua");
   const entryPath = join(ROOT, entry);
   const result = tstl.transpileFiles([entryPath], {
     ...options,
@@ -40,6 +45,7 @@ export function buildLuaBundle(entry: string, luaTarget = "5.3"): string {
     throw new Error("typescript-to-lua failed:\n" + text);
   }
   if (!existsSync(out)) throw new Error("typescript-to-lua wrote no bundle for " + entry);
+  if (natives) writeFileSync(out, withLuaNatives(readFileSync(out, "utf8")));
   built[key] = out;
   return out;
 }
