@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { buildLuaBundle } from "../test/support/lua";
 import { table } from "./measure";
+import { build } from "../host/build/build";
 import { HOLDER, makeWorld } from "../sim/world";
 import { issuePresentation } from "../host/src/issuer";
 import { ed } from "../host/src/ed";
@@ -188,6 +189,43 @@ export async function runOnM4(elf: string, bundle: string, calls: Call[], o: Loa
   }
 }
 
+// The device image booting on the stdio HAL (firmware/targets/lua/stdio-hal.lua)
+// with no commands: compiled to bytecode on the device first, then loaded.
+const BOOT_DRIVER = `
+local f = assert(loadfile("pindai.lua"))
+local out = assert(io.open("pindai.luac", "wb"))
+out:write(string.dump(f, true))
+out:close()
+f = nil
+io.input("commands.txt")
+arg = { [0] = "stdio-hal.lua", "pindai.luac" }
+collectgarbage()
+m4.resetpeak()
+local c = m4.count()
+dofile("stdio-hal.lua")
+c = m4.count() - c
+local peak = m4.peak()
+collectgarbage()
+print("BOOT\\t" .. c .. "\\t" .. peak .. "\\t" .. m4.heap())
+`;
+
+/** The Lua image's boot: instructions, peak heap, heap held after it (bytes). */
+export async function imageBootOnM4(elf: string, image: string): Promise<{ instructions: number; peakHeap: number; held: number }> {
+  const dir = mkdtempSync(join(tmpdir(), "pindai-m4-run-"));
+  try {
+    copyFileSync(image, join(dir, "pindai.lua"));
+    for (const f of ["stdio-hal.lua", "file-api.lua"]) copyFileSync(fileURLToPath(new URL("../firmware/targets/lua/" + f, import.meta.url)), join(dir, f));
+    writeFileSync(join(dir, "commands.txt"), "");
+    writeFileSync(join(dir, "driver.lua"), BOOT_DRIVER);
+    const out = await qemu(elf, dir);
+    const m = /BOOT\t(\d+)\t(\d+)\t(\d+)/.exec(out);
+    if (!m) throw new Error("the image did not boot on the M4 model: " + out.slice(-300));
+    return { instructions: Number(m[1]), peakHeap: Number(m[2]), held: Number(m[3]) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Instructions the model counts for `m4.spin(n)`: 2n and the call around it (checks -icount shift=0). */
 export async function calibrate(elf: string, n: number): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), "pindai-m4-run-"));
@@ -203,7 +241,7 @@ export async function calibrate(elf: string, n: number): Promise<number> {
 }
 
 /** The fixed inputs of the cost model (seeded keys, fixed message and cti): the same calls on every run. */
-export function modelCalls(): { verify: Call; tabled: Call; qr: Call; device: Call } {
+export function modelCalls(): { verify: Call; tabled: Call; qr: Call; scan: Call; device: Call } {
   const now = 1_800_000_000;
   const w = makeWorld(now, 0, "bench");
   const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -212,7 +250,13 @@ export function modelCalls(): { verify: Call; tabled: Call; qr: Call; device: Ca
   const sig = [hex(ed.getPublicKey(secret)), hex(msg), hex(ed.sign(msg, secret))];
   const code = issuePresentation(w.qrSigner, HOLDER, { iat: now, cti: new Uint8Array(16).fill(9) });
   const qr = [code, hex(w.keysetBytes), hex(w.roots[0].kid), hex(w.roots[0].publicKey), String(now + 5), "1"];
-  return { verify: ["ed25519", ...sig], tabled: ["ed25519Tabled", ...sig], qr: ["presentation", ...qr], device: ["presentationOnDevice", ...qr] };
+  return {
+    verify: ["ed25519", ...sig],
+    tabled: ["ed25519Tabled", ...sig],
+    qr: ["presentation", ...qr],
+    scan: ["presentationScan", ...qr],
+    device: ["presentationOnDevice", ...qr],
+  };
 }
 
 /** The figures of the model for one bundle of test/conformance/core-entry.ts. */
@@ -226,7 +270,9 @@ export interface M4Figures {
   tabled: number;
   /** Whole QR text to verdict, key set loaded (root signature checked) in the call. */
   qr: number;
-  /** A device's scan: key set and tables made at boot, the QR path alone. */
+  /** A device's scan: key set loaded at boot, the QR path alone, no tables (the Lua image makes none). */
+  scan: number;
+  /** The same on a device that made the tables at boot. */
   device: number;
   /** Peak Lua heap (bytes) over the run without tables (loading included) and over the run with them. */
   peakPlain: number;
@@ -236,14 +282,14 @@ export interface M4Figures {
 }
 
 /**
- * Two runs: without tables (a verification to warm up, then one counted, then
- * a QR) and with them (the first calls make the tables, the second ones are
+ * Two runs: without tables (a verification to warm up, then one counted, a
+ * QR, then two scans of which the second is counted) and with them (the first calls make the tables, the second ones are
  * counted). Every result must be OK: a count of a failing path means nothing.
  */
 export async function measureM4(elf: string, bundle: string, o: LoadOptions = {}): Promise<M4Figures> {
   const c = modelCalls();
   const [plain, tables] = await Promise.all([
-    runOnM4(elf, bundle, [c.verify, c.verify, c.qr], o),
+    runOnM4(elf, bundle, [c.verify, c.verify, c.qr, c.scan, c.scan], o),
     runOnM4(elf, bundle, [c.tabled, c.tabled, c.device, c.device], o),
   ]);
   for (const x of [...plain.calls, ...tables.calls]) {
@@ -256,6 +302,7 @@ export async function measureM4(elf: string, bundle: string, o: LoadOptions = {}
     verify: plain.calls[1].instructions,
     tabled: tables.calls[1].instructions,
     qr: plain.calls[2].instructions,
+    scan: plain.calls[4].instructions,
     device: tables.calls[3].instructions,
     peakPlain: Math.max(plain.load.peakHeap, ...plain.calls.map((x) => x.peakHeap)),
     peakTables: Math.max(tables.load.peakHeap, ...tables.calls.map((x) => x.peakHeap)),
@@ -319,7 +366,8 @@ export async function benchCortexM(x86?: { verify: number; tabled: number; qr: n
     rows.push(row("Ed25519 verify, no tables", f.verify, x86ms?.verify));
     rows.push(row("Ed25519 verify, tables", f.tabled, x86ms?.tabled));
     rows.push(row("QR to verdict (key set loaded)", f.qr, x86ms?.qr));
-    rows.push(row("on a device (QR path alone)", f.device, x86ms?.device));
+    rows.push(row("a scan, key set loaded at boot, no tables", f.scan));
+    rows.push(row("a scan, key set and tables made at boot", f.device, x86ms?.device));
   }
   table(
     `Cortex-M4 cost model: Lua bare-metal under qemu-system-arm -M mps2-an386 -icount shift=0 (1 instruction = 1 ns), s = instructions x ${CPI} CPI / MHz`,
@@ -327,6 +375,17 @@ export async function benchCortexM(x86?: { verify: number; tabled: number; qr: n
     rows,
   );
   const kb = (b: number) => (b / 1024).toFixed(0);
+  const imageDir = mkdtempSync(join(tmpdir(), "pindai-m4-image-"));
+  const image = await build({ roots: [Buffer.from(makeWorld(1_800_000_000, 0, "bench").roots[0].publicKey).toString("hex")], version: "bench" }, imageDir, () => {});
+  const boots: string[][] = [];
+  for (const v of VERSIONS) {
+    const b = await imageBootOnM4(buildLuaM4(v), image.lua);
+    boots.push([`Lua ${v}`, String(image.sizes.lua), (b.instructions / 1e6).toFixed(1), kb(b.peakHeap), kb(b.held)]);
+  }
+  rmSync(imageDir, { recursive: true, force: true });
+  table("Cortex-M4 cost model: the Lua device image booting (stdio HAL, no key set yet), compiled to bytecode on the device", [
+    "Lua", "image bytes", "M instructions", "peak heap KB", "held after boot KB",
+  ], boots);
   table(
     "Cortex-M4 cost model: Lua heap, KB (exact, counted in Lua's allocator; tables are Lua tables of bytes)",
     ["Lua", "peak loading", "held after loading", "peak, no tables", "peak, tables", "held between scans, tables"],

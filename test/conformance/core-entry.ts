@@ -110,20 +110,35 @@ export function baseTableDigest(): string {
   return toHex(sha512(concat(makeBaseTable())));
 }
 
-// A device's scan: the key set was loaded (root signature checked) at boot and
-// the tables made then; a scan is the QR path alone.
+// A device's scan: the key set was loaded (root signature checked) at boot and,
+// on a device that makes them, the tables made then; a scan is the QR path alone.
 let deviceKeysetHex = "";
 let deviceKeyset: ReturnType<typeof keysetFrom>;
+let deviceTables = false;
 
-export function presentationOnDevice(text: string, ksHex: string, rootKid: string, rootPub: string, now: string, trusted: string): string {
+function deviceScan(tables: boolean, text: string, ksHex: string, rootKid: string, rootPub: string, now: string, trusted: string): string {
   if (ksHex !== deviceKeysetHex) {
     deviceKeyset = keysetFrom(ksHex, rootKid, rootPub);
     deviceKeysetHex = ksHex;
+    deviceTables = false;
+  }
+  if (tables && !deviceTables) {
     ensureBaseTable();
     if (deviceKeyset !== undefined) for (let i = 0; i < deviceKeyset.keys.length; i++) useKeyTable(deviceKeyset.keys[i].publicKey, makeKeyTable(deviceKeyset.keys[i].publicKey));
+    deviceTables = true;
   }
   const r = verifyPresentation(text, deviceKeyset, { now: Math.floor(Number(now)), trusted: trusted === "1" }, new ReplayCache(8));
   return r.verdict;
+}
+
+/** A scan on a device that made the tables at boot. */
+export function presentationOnDevice(text: string, ksHex: string, rootKid: string, rootPub: string, now: string, trusted: string): string {
+  return deviceScan(true, text, ksHex, rootKid, rootPub, now, trusted);
+}
+
+/** A scan on a device without tables (the Lua image makes none): call it before any table exists. */
+export function presentationScan(text: string, ksHex: string, rootKid: string, rootPub: string, now: string, trusted: string): string {
+  return deviceScan(false, text, ksHex, rootKid, rootPub, now, trusted);
 }
 
 // --- GF(2^255 - 19) (firmware/core/field25519.ts, or a target's natives) ----
