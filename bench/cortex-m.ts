@@ -1,13 +1,8 @@
-// The Cortex-M4 cost model: Lua 5.3 / 5.4 built bare-metal with Debian's
-// gcc-arm-none-eabi and newlib, run under qemu-system-arm -M mps2-an386
-// -icount shift=0 -semihosting, where one instruction is one nanosecond of
-// virtual time, so counts are exact and the same on every run. Lua's sources
-// come from Debian's source package (apt-get source, needs a deb-src entry)
-// and, like the build, are cached in the temp dir, never in the repository.
-// Used by npm run bench and test/cortex-m.test.ts.
-import { spawn, spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+// The Cortex-M4 cost model: the project's Lua bundle on the bare-metal Lua of
+// bench/lua-m4 under QEMU, counted in instructions (exact, the same on every
+// run) and bytes of Lua heap. Used by npm run bench and test/cortex-m.test.ts.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -18,227 +13,13 @@ import { HOLDER, makeWorld } from "../sim/world";
 import { issuePresentation } from "../host/src/issuer";
 import { ed } from "../host/src/ed";
 import { sha256 } from "@noble/hashes/sha2.js";
+import { CORTEX_M_TOOLS, buildLuaM4, type LuaVersion } from "./lua-m4/build";
+import { imageBootOnM4, runOnM4, type LoadOptions } from "./lua-m4/run";
 
-export type LuaVersion = "5.3" | "5.4";
+export { CORTEX_M_TOOLS, buildLuaM4, luaSources } from "./lua-m4/build";
+export { calibrate } from "./lua-m4/run";
+
 type Call = [string, ...string[]];
-
-const HERE = fileURLToPath(new URL("./lua-m4/", import.meta.url));
-const CACHE = join(tmpdir(), "pindai-cortex-m");
-const SOURCES = ["lua-m4.c", "startup.c", "m4.ld"];
-/** -O2 as Lua's own Makefile; soft float: the M4 has no double-precision FPU. */
-const CFLAGS = ["-O2", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=soft", "-ffunction-sections", "-fdata-sections"];
-// Lua's Makefile flags per version, and a fixed string-hash seed (Lua seeds it
-// from time(), which would make counts differ from run to run).
-const LUA_FLAGS: Record<LuaVersion, string[]> = {
-  "5.3": ["-DLUA_COMPAT_5_2", "-Dluai_makeseed()=0u"],
-  "5.4": ["-DLUA_COMPAT_5_3", "-Dluai_makeseed(L)=0u"],
-};
-
-/** The tools the model needs (the Lua sources are fetched on first use). */
-export const CORTEX_M_TOOLS = ["arm-none-eabi-gcc", "qemu-system-arm", "apt-get"];
-
-function run(cmd: string, args: string[], cwd: string, timeout = 300_000): string {
-  const r = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout, maxBuffer: 1 << 26 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.slice(0, 3).join(" ")} ... failed (${r.status ?? r.signal}): ${(r.stderr || r.stdout || String(r.error)).slice(-600)}`);
-  return r.stdout;
-}
-
-/** Lua's src/ directory from Debian's source package, unpacked once. */
-export function luaSources(version: LuaVersion): string {
-  const dir = join(CACHE, "src-" + version);
-  if (existsSync(join(dir, "done"))) return readFileSync(join(dir, "done"), "utf8");
-  mkdirSync(dir, { recursive: true });
-  const r = spawnSync("apt-get", ["source", "--download-only", "-qq", "lua" + version], { cwd: dir, encoding: "utf8" });
-  const orig = readdirSync(dir).find((f) => /^lua5\.\d_.*\.orig\.tar\.gz$/.test(f));
-  if (orig === undefined) {
-    throw new Error(
-      `cannot fetch Lua ${version}'s sources with apt-get source (add a deb-src entry and run apt-get update, as .ci/run does): ${(r.stderr || "").trim().slice(-300)}`,
-    );
-  }
-  run("tar", ["xzf", orig], dir);
-  const top = readdirSync(dir).find((f) => f.startsWith("lua-") && existsSync(join(dir, f, "src", "lua.h")));
-  if (top === undefined) throw new Error(`${orig} holds no src/lua.h`);
-  const src = join(dir, top, "src");
-  writeFileSync(join(dir, "done"), src);
-  return src;
-}
-
-/** The bare-metal ELF for this Lua version, built once per source, flag and compiler change. */
-export function buildLuaM4(version: LuaVersion): string {
-  const src = luaSources(version);
-  const gcc = run("arm-none-eabi-gcc", ["--version"], CACHE).split("\n")[0];
-  const h = createHash("sha256").update([src, gcc, ...CFLAGS, ...LUA_FLAGS[version]].join("\n"));
-  for (const f of SOURCES) h.update(readFileSync(join(HERE, f)));
-  const elf = join(CACHE, `lua${version}-m4-${h.digest("hex").slice(0, 16)}.elf`);
-  if (existsSync(elf)) return elf;
-  const obj = mkdtempSync(join(CACHE, "build-"));
-  try {
-    const lua = readdirSync(src).filter((f) => f.endsWith(".c") && f !== "lua.c" && f !== "luac.c").map((f) => join(src, f));
-    const flags = [...CFLAGS, ...LUA_FLAGS[version], "-I" + src];
-    run("arm-none-eabi-gcc", [...flags, "-c", ...lua, join(HERE, "lua-m4.c"), join(HERE, "startup.c")], obj);
-    const objects = readdirSync(obj).filter((f) => f.endsWith(".o"));
-    const out = join(obj, "lua.elf");
-    run("arm-none-eabi-gcc", [...CFLAGS, "-nostartfiles", "-T", join(HERE, "m4.ld"), "-Wl,--gc-sections", ...objects, "--specs=rdimon.specs", "-lm", "-o", out], obj);
-    renameSync(out, elf); // atomic: a concurrent build finds a whole file or none
-  } finally {
-    rmSync(obj, { recursive: true, force: true });
-  }
-  return elf;
-}
-
-// Runs on the M4. With DUMP it first compiles the source to stripped bytecode
-// in the VM (what NodeMCU's node.compile does on a device), then loads the
-// bundle counting it, then makes each call of calls.txt ("fn<TAB>arg...").
-const DRIVER = `
-if DUMP then
-  local f = assert(loadfile(SOURCE))
-  local out = assert(io.open(BUNDLE, "wb"))
-  out:write(string.dump(f, true))
-  out:close()
-  f = nil
-end
-collectgarbage()
-if GCPAUSE then collectgarbage("setpause", GCPAUSE) end
-m4.resetpeak()
-local c = m4.count()
-local m = dofile(BUNDLE)
-c = m4.count() - c
-local peak = m4.peak()
-collectgarbage()
-print("LOAD\\t" .. c .. "\\t" .. peak .. "\\t" .. m4.heap())
-for line in io.lines("calls.txt") do
-  local parts = {}
-  for p in (line .. "\\t"):gmatch("([^\\t]*)\\t") do parts[#parts + 1] = p end
-  local fn = table.remove(parts, 1)
-  m4.resetpeak()
-  c = m4.count()
-  local ok, res = pcall(m[fn], table.unpack(parts))
-  c = m4.count() - c
-  peak = m4.peak()
-  collectgarbage()
-  print((ok and "OK" or "ERR") .. "\\t" .. c .. "\\t" .. peak .. "\\t" .. m4.heap() .. "\\t" .. (tostring(res):gsub("[\\r\\n\\t]", " ")))
-end
-`;
-
-/** Run the ELF on the model with `dir` as the semihosting working directory; its stdout. */
-function qemu(elf: string, dir: string): Promise<string> {
-  const args = ["-M", "mps2-an386", "-cpu", "cortex-m4", "-icount", "shift=0", "-semihosting-config", "enable=on,target=native"];
-  return new Promise((resolve, reject) => {
-    const p = spawn("qemu-system-arm", [...args, "-nographic", "-monitor", "none", "-serial", "none", "-kernel", elf], { cwd: dir });
-    let out = "";
-    let err = "";
-    p.stdout.on("data", (d) => (out += d));
-    p.stderr.on("data", (d) => (err += d));
-    const timer = setTimeout(() => p.kill(), 600_000); // a hung model must not hang the bench or the test
-    p.on("error", reject);
-    p.on("close", (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out);
-      else reject(new Error(`Lua on the M4 model failed (${code ?? signal}): ${(err + out).slice(-600)}`));
-    });
-  });
-}
-
-export interface M4Call {
-  result: string;
-  instructions: number;
-  /** Most bytes the Lua allocator held during the call (everything loaded included). */
-  peakHeap: number;
-  /** Bytes held after the call and a full collection: what stays. */
-  heapAfter: number;
-}
-
-export interface M4Run {
-  load: { instructions: number; peakHeap: number; heapAfter: number };
-  calls: M4Call[];
-}
-
-/** How the bundle is loaded and collected on the model. */
-export interface LoadOptions {
-  /** Compile the source to stripped bytecode in the VM first and load that. */
-  bytecode?: boolean;
-  /** Lua's GC pause in percent (default 200: collect when the heap has doubled). */
-  gcPause?: number;
-}
-
-/** One QEMU run: load `bundle` and make the calls. */
-export async function runOnM4(elf: string, bundle: string, calls: Call[], o: LoadOptions = {}): Promise<M4Run> {
-  const dir = mkdtempSync(join(tmpdir(), "pindai-m4-run-"));
-  try {
-    copyFileSync(bundle, join(dir, "bundle.lua"));
-    let head = o.bytecode ? 'DUMP = true\nSOURCE = "bundle.lua"\nBUNDLE = "bundle.luac"\n' : 'BUNDLE = "bundle.lua"\n';
-    if (o.gcPause !== undefined) head += `GCPAUSE = ${Math.floor(o.gcPause)}\n`;
-    writeFileSync(join(dir, "driver.lua"), head + DRIVER);
-    writeFileSync(join(dir, "calls.txt"), calls.map((c) => c.join("\t")).join("\n") + "\n");
-    const stdout = await qemu(elf, dir);
-    const lines = stdout.split("\n");
-    const load = lines.find((l) => l.startsWith("LOAD\t"));
-    if (load === undefined) throw new Error("the M4 run printed no LOAD line: " + stdout.slice(-300));
-    const [, li, lp, lh] = load.split("\t").map(Number);
-    const out: M4Call[] = [];
-    for (const l of lines) {
-      const [status, n, peak, after, ...rest] = l.split("\t");
-      if (status !== "OK" && status !== "ERR") continue;
-      if (status === "ERR") throw new Error(`on the M4: ${calls[out.length][0]} raised ${rest.join(" ")}`);
-      out.push({ result: rest.join("\t"), instructions: Number(n), peakHeap: Number(peak), heapAfter: Number(after) });
-    }
-    if (out.length !== calls.length) throw new Error(`the M4 run answered ${out.length} of ${calls.length} calls`);
-    return { load: { instructions: li, peakHeap: lp, heapAfter: lh }, calls: out };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-// The device image booting on the stdio HAL (firmware/targets/lua/stdio-hal.lua)
-// with no commands: compiled to bytecode on the device first, then loaded.
-const BOOT_DRIVER = `
-local f = assert(loadfile("pindai.lua"))
-local out = assert(io.open("pindai.luac", "wb"))
-out:write(string.dump(f, true))
-out:close()
-f = nil
-io.input("commands.txt")
-arg = { [0] = "stdio-hal.lua", "pindai.luac" }
-collectgarbage()
-m4.resetpeak()
-local c = m4.count()
-dofile("stdio-hal.lua")
-c = m4.count() - c
-local peak = m4.peak()
-collectgarbage()
-print("BOOT\\t" .. c .. "\\t" .. peak .. "\\t" .. m4.heap())
-`;
-
-/** The Lua image's boot: instructions, peak heap, heap held after it (bytes). */
-export async function imageBootOnM4(elf: string, image: string): Promise<{ instructions: number; peakHeap: number; held: number }> {
-  const dir = mkdtempSync(join(tmpdir(), "pindai-m4-run-"));
-  try {
-    copyFileSync(image, join(dir, "pindai.lua"));
-    for (const f of ["stdio-hal.lua", "file-api.lua"]) copyFileSync(fileURLToPath(new URL("../firmware/targets/lua/" + f, import.meta.url)), join(dir, f));
-    writeFileSync(join(dir, "commands.txt"), "");
-    writeFileSync(join(dir, "driver.lua"), BOOT_DRIVER);
-    const out = await qemu(elf, dir);
-    const m = /BOOT\t(\d+)\t(\d+)\t(\d+)/.exec(out);
-    if (!m) throw new Error("the image did not boot on the M4 model: " + out.slice(-300));
-    return { instructions: Number(m[1]), peakHeap: Number(m[2]), held: Number(m[3]) };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** Instructions the model counts for `m4.spin(n)`: 2n and the call around it (checks -icount shift=0). */
-export async function calibrate(elf: string, n: number): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), "pindai-m4-run-"));
-  try {
-    writeFileSync(join(dir, "driver.lua"), `local c = m4.count() m4.spin(${n}) print("SPIN\\t" .. (m4.count() - c))`);
-    const out = await qemu(elf, dir);
-    const m = /SPIN\t(\d+)/.exec(out);
-    if (!m) throw new Error("no SPIN line: " + out);
-    return Number(m[1]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** The fixed inputs of the cost model (seeded keys, fixed message and cti): the same calls on every run. */
 export function modelCalls(): { verify: Call; tabled: Call; qr: Call; scan: Call; device: Call } {
@@ -402,3 +183,4 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     console.log("wrote " + BASELINE_FILE);
   } else await benchCortexM();
 }
+
