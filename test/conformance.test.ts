@@ -4,7 +4,7 @@
 // image (minified rollup bundle in an Espruino-globals sandbox).
 import { beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import * as entry from "./conformance/core-entry";
 import type { LuaRunner } from "./support/lua";
 import { runtimeRunners } from "./support/runtimes";
@@ -136,8 +136,14 @@ function fieldExpected(aHex: string, bHex: string): string {
   return [a * b, a * a, a + b, a - b, inv, (2n * a + 2n * b) * (a - 3n * b)].map((n) => toLe(mod(n))).join("|");
 }
 
+/** SHA-512 at every padding boundary (111/112, 127/128/129, 239/240) and beyond a block. */
+function sha512Calls(): Call[] {
+  return [0, 1, 3, 55, 111, 112, 113, 127, 128, 129, 200, 239, 240, 255, 256, 264, 1000].map((n) => ["sha512Hex", hex(randomBytes(n))] as Call);
+}
+
 const suites: Record<string, Call[]> = {
   "field arithmetic (edges and random)": fieldCalls(),
+  "SHA-512 (padding boundaries)": sha512Calls(),
   "Wycheproof Ed25519 (151 cases)": wycheproofCalls(),
   "Ed25519 with precomputed tables": tabledCalls(),
   "CBOR Appendix A and strict-profile errors": cborCalls(),
@@ -163,6 +169,8 @@ describe("Node reference answers", () => {
       "OK", "CARD_AUTH_FAILED", "REVOKED",
     ]);
     expect(onNode["verdict table (QR and card)"][14]).toContain("KEYSET_STALE");
+    const sha = suites["SHA-512 (padding boundaries)"];
+    expect(onNode["SHA-512 (padding boundaries)"]).toEqual(sha.map((c) => createHash("sha512").update(Buffer.from(c[1], "hex")).digest("hex")));
     const f = suites["field arithmetic (edges and random)"];
     expect(onNode["field arithmetic (edges and random)"]).toEqual(f.map((c) => fieldExpected(c[1], c[2])));
     expect(onNode["PN532 frames"].slice(4)).toEqual([

@@ -23,6 +23,8 @@ export interface FieldNatives {
 
 export interface Natives {
   field?: FieldNatives;
+  /** SHA-512 of a Bytes value, as a new Bytes value of 64. */
+  sha512?: (this: void, m: Bytes) => Bytes;
 }
 
 declare const PINDAI_NATIVES: Natives | undefined;

@@ -2,6 +2,7 @@
 // halves (hi, lo) held in two Int32-range numbers, added with explicit carries.
 // Cost: 80 rounds per 128-byte block, ~20 32-bit operations a round.
 import { type Bytes, alloc } from "./bytes";
+import { NATIVES } from "./natives";
 
 // FIPS 180-4 4.2.3: the first 64 bits of the fractional parts of the cube
 // roots of the first 80 primes, as hi/lo halves.
@@ -124,8 +125,11 @@ function nativeSha512(): ((m: Bytes) => any) | undefined {
   }
 }
 const NATIVE = nativeSha512();
+// A target's own (firmware/core/natives.ts): Lua's works on 64-bit words.
+const HANDED = NATIVES.sha512;
 
 export function sha512(msg: Bytes): Bytes {
+  if (HANDED !== undefined) return HANDED(msg);
   if (NATIVE !== undefined) return new Uint8Array(NATIVE(msg));
   const st: number[] = [];
   for (let i = 0; i < 16; i++) st.push(H0[i]);
