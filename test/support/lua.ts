@@ -5,7 +5,8 @@
 // Entry files export functions that take and return strings (hex for bytes),
 // so the same call runs unchanged on every runtime.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,13 +30,17 @@ export function buildLuaBundle(entry: string, luaTarget = "5.3", natives = false
   const options = ts.convertCompilerOptionsFromJson(cfg.compilerOptions, ROOT).options;
   const dir = join(tmpdir(), "pindai-lua");
   mkdirSync(dir, { recursive: true });
-  const out = join(dir, entry.replace(/[^A-Za-z0-9]/g, "_") + "." + luaTarget + (natives ? ".natives" : "") + ".lua");
+  // Named by checkout too (other worktrees share the temp dir), written under a
+  // name of this process and renamed: test workers build the same bundles at once.
+  const checkout = createHash("sha256").update(ROOT).digest("hex").slice(0, 8);
+  const out = join(dir, entry.replace(/[^A-Za-z0-9]/g, "_") + "." + luaTarget + (natives ? ".natives" : "") + "." + checkout + ".lua");
+  const partial = out + "." + process.pid + ".tmp";
   const entryPath = join(ROOT, entry);
   const result = tstl.transpileFiles([entryPath], {
     ...options,
     ...cfg.tstl,
     luaTarget,
-    luaBundle: out,
+    luaBundle: partial,
     luaBundleEntry: entryPath,
   } as tstl.CompilerOptions);
   if (result.diagnostics.length > 0) {
@@ -44,8 +49,9 @@ export function buildLuaBundle(entry: string, luaTarget = "5.3", natives = false
       .join("\n");
     throw new Error("typescript-to-lua failed:\n" + text);
   }
-  if (!existsSync(out)) throw new Error("typescript-to-lua wrote no bundle for " + entry);
-  if (natives) writeFileSync(out, withLuaNatives(readFileSync(out, "utf8")));
+  if (!existsSync(partial)) throw new Error("typescript-to-lua wrote no bundle for " + entry);
+  if (natives) writeFileSync(partial, withLuaNatives(readFileSync(partial, "utf8")));
+  renameSync(partial, out);
   built[key] = out;
   return out;
 }
