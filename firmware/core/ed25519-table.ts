@@ -14,6 +14,7 @@
 import { type Bytes, alloc } from "./bytes";
 import { type Fe, fe, set, add, sub, mul, inv, pack, unpackAt } from "./field25519";
 import { type Point, point, setPoint, addPoints, doublePoint, CONSTANTS, ONE } from "./ed25519-curve";
+import { NATIVES } from "./natives";
 
 /** A table: 16 subtables (m = 0..15) of 8 entries (j = 1..8), 96 bytes each. */
 export type Table = Bytes[];
@@ -69,10 +70,12 @@ export function buildTable(p: Point, emit: (m: number, subtable: Bytes) => void)
   }
 }
 
-/** A whole table in memory (tests, and runtimes with RAM to spare). */
+const COMPACT = NATIVES.compactBytes;
+
+/** A whole table in memory (tests, and runtimes with RAM to spare), compact where the target can hold it so. */
 export function collectTable(p: Point): Table {
   const t: Table = [];
-  buildTable(p, (_m, sub) => t.push(sub));
+  buildTable(p, (_m, sub) => t.push(COMPACT !== undefined ? COMPACT(sub) : sub));
   return t;
 }
 

@@ -25,6 +25,8 @@ export interface Natives {
   field?: FieldNatives;
   /** SHA-512 of a Bytes value, as a new Bytes value of 64. */
   sha512?: (this: void, m: Bytes) => Bytes;
+  /** The same bytes, read-only, in less memory (b[i] and length as before): for data kept long, as the tables. */
+  compactBytes?: (this: void, b: Bytes) => Bytes;
 }
 
 declare const PINDAI_NATIVES: Natives | undefined;
