@@ -34,7 +34,7 @@ async function perCall(r: LuaRunner, call: Call, n: number): Promise<number> {
 /** Field multiplications per verification, counted in the bundle itself (the count is the same on every runtime). */
 async function countMuls(verify: Call, tabled: Call): Promise<[number, number]> {
   const src = readFileSync(await buildEspruinoBundle("test/conformance/core-entry.ts", false), "utf8");
-  const counted = src.replace("function mul(r, a, b) {", "function mul(r, a, b) {__muls++;");
+  const counted = src.replace("function mulPortable(r, a, b) {", "function mulPortable(r, a, b) {__muls++;");
   if (counted === src) throw new Error("bench: the field product was not found in the bundle");
   const ctx = vm.createContext({ __muls: 0 });
   vm.runInContext(counted, ctx);
@@ -98,7 +98,15 @@ export async function poolCheck(big: string, pool: string, args: string[]): Prom
   return [m[1], `${m[2]} of ${m[4]} after loading from Storage, ${m[3]} after verifying`, m[5]];
 }
 
-export async function benchRuntimes(n = 5): Promise<void> {
+/** ms per call of Debian's lua5.4, for the Cortex-M4 rows beside it. */
+export interface LuaX86Ms {
+  verify: number;
+  tabled: number;
+  qr: number;
+  device: number;
+}
+
+export async function benchRuntimes(n = 5): Promise<LuaX86Ms | undefined> {
   const now = 1_800_000_000;
   const w = makeWorld(now, 0, "bench");
   const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -113,8 +121,11 @@ export async function benchRuntimes(n = 5): Promise<void> {
   const lua = buildLuaBundle("test/conformance/core-entry.ts", "5.4");
   const luaProfile = buildLuaBundle("bench/profile-entry.ts", "5.4");
   const haveLua = spawnSync("sh", ["-c", "command -v lua5.4"]).status === 0;
+  const luaNatives = buildLuaBundle("test/conformance/core-entry.ts", "5.4", true);
+  const luaNativesProfile = buildLuaBundle("bench/profile-entry.ts", "5.4", true);
   const runners: Array<[string, LuaRunner | undefined, LuaRunner | undefined, number]> = [
     ["lua5.4 (Debian)", haveLua ? nativeRunner("lua5.4", lua) : undefined, haveLua ? nativeRunner("lua5.4", luaProfile) : undefined, n],
+    ["lua5.4, Lua natives (the image)", haveLua ? nativeRunner("lua5.4", luaNatives) : undefined, haveLua ? nativeRunner("lua5.4", luaNativesProfile) : undefined, n],
     ["wasmoon (Lua 5.4 in WebAssembly)", await wasmoonRunner(lua), await wasmoonRunner(luaProfile), n],
   ];
   const esp = process.env.ESPRUINO;
@@ -128,6 +139,7 @@ export async function benchRuntimes(n = 5): Promise<void> {
   const mulMs: string[][] = [];
   let espVerify = 0;
   let espTabled = 0;
+  let luaMs: LuaX86Ms | undefined;
   for (const [name, r, prof, count] of runners) {
     if (!r || !prof) {
       rows.push([name, "not installed", "-", "-", "-", "-"]);
@@ -141,6 +153,7 @@ export async function benchRuntimes(n = 5): Promise<void> {
     const k = 1000;
     const m = ((await perCall(prof, mulCall(k + 1), count)) - (await perCall(prof, mulCall(1), count))) / k;
     mulMs.push([name, m.toFixed(4)]);
+    if (name === "lua5.4 (Debian)") luaMs = { verify: v, tabled: t, qr: q, device: d };
     if (name.startsWith("Espruino")) {
       espVerify = v;
       espTabled = t;
@@ -184,6 +197,7 @@ export async function benchRuntimes(n = 5): Promise<void> {
     }
   }
   table("Image sizes (bytes)", ["image", "file", "bytes"], sizes);
+  return luaMs;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) await benchRuntimes(Number(process.argv[2] ?? 5));

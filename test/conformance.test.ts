@@ -4,7 +4,7 @@
 // image (minified rollup bundle in an Espruino-globals sandbox).
 import { beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import * as entry from "./conformance/core-entry";
 import type { LuaRunner } from "./support/lua";
 import { runtimeRunners } from "./support/runtimes";
@@ -153,8 +153,42 @@ function displayCalls(): Call[] {
   return DISPLAY_CASES.flatMap((t) => ["100", "8"].map((n) => ["displayTextHex", Buffer.from(t, "utf8").toString("hex"), n] as Call));
 }
 
+const P = 2n ** 255n - 19n;
+const toLe = (n: bigint) => {
+  const b = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) b[i] = Number((n >> BigInt(8 * i)) & 255n);
+  return hex(b);
+};
+const fromLe = (h: string) => BigInt("0x" + (Buffer.from(h, "hex").reverse().toString("hex") || "0"));
+
+/** Field operands at the edges (0, 1, p - 1, p, 2^255 - 1, all limbs full) and at random. */
+function fieldCalls(): Call[] {
+  const edges = [0n, 1n, 2n, P - 1n, P, P + 1n, 2n ** 255n - 1n, 2n ** 254n, (2n ** 255n - 1n) / 3n];
+  const calls: Call[] = [];
+  for (const a of edges) for (const b of [edges[0], edges[3], edges[6], edges[8]]) calls.push(["fieldOps", toLe(a), toLe(b)]);
+  for (let i = 0; i < 24; i++) calls.push(["fieldOps", hex(randomBytes(32)), hex(randomBytes(32))]);
+  return calls;
+}
+
+/** fieldOps' answer computed with BigInt. */
+function fieldExpected(aHex: string, bHex: string): string {
+  const mod = (n: bigint) => ((n % P) + P) % P;
+  const a = fromLe(aHex) & (2n ** 255n - 1n);
+  const b = fromLe(bHex) & (2n ** 255n - 1n);
+  let inv = 1n;
+  for (let e = P - 2n, x = mod(a); e > 0n; e >>= 1n, x = (x * x) % P) if (e & 1n) inv = (inv * x) % P;
+  return [a * b, a * a, a + b, a - b, inv, (2n * a + 2n * b) * (a - 3n * b)].map((n) => toLe(mod(n))).join("|");
+}
+
+/** SHA-512 at every padding boundary (111/112, 127/128/129, 239/240) and beyond a block. */
+function sha512Calls(): Call[] {
+  return [0, 1, 3, 55, 111, 112, 113, 127, 128, 129, 200, 239, 240, 255, 256, 264, 1000].map((n) => ["sha512Hex", hex(randomBytes(n))] as Call);
+}
+
 const suites: Record<string, Call[]> = {
   "device key: Ed25519 signing and SHA-256": deviceKeyCalls(),
+  "field arithmetic (edges and random)": fieldCalls(),
+  "SHA-512 (padding boundaries)": sha512Calls(),
   "Wycheproof Ed25519 (151 cases)": wycheproofCalls(),
   "Ed25519 with precomputed tables": tabledCalls(),
   "CBOR Appendix A and strict-profile errors": cborCalls(),
@@ -200,6 +234,10 @@ describe("Node reference answers", () => {
     expect(onNode["HMAC-SHA-512 (RFC 4231)"].map((m, i) => m.slice(0, rfc[i].hmacSha512.length))).toEqual(rfc.map((v: { hmacSha512: string }) => v.hmacSha512));
     const shown = onNode["display text"].map((h) => Buffer.from(h, "hex").toString("utf8"));
     expect(shown).toEqual(["SitiAminah", "SitiAmin", "[2J[42mSiti31m", "[2J[42mS", "Siti haramAxY", "Siti har", "\u00c9mile \u6c34" + "\u{1f600}".repeat(5), "\u00c9mile \u6c34\u{1f600}"]);
+    const sha5 = suites["SHA-512 (padding boundaries)"];
+    expect(onNode["SHA-512 (padding boundaries)"]).toEqual(sha5.map((c) => createHash("sha512").update(Buffer.from(c[1], "hex")).digest("hex")));
+    const f = suites["field arithmetic (edges and random)"];
+    expect(onNode["field arithmetic (edges and random)"]).toEqual(f.map((c) => fieldExpected(c[1], c[2])));
     expect(onNode["PN532 frames"].slice(4)).toEqual([
       "ack,frame:d50332010607",
       "frame:d50332010607",

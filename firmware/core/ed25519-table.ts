@@ -12,8 +12,9 @@
 // each canonical little-endian; subtable m holds j = 1..8: 768 bytes, and a
 // table is 16 subtables (12,288 bytes), kept as 16 flash files on a device.
 import { type Bytes, alloc } from "./bytes";
-import { type Fe, fe, set, add, sub, mul, inv, pack } from "./field25519";
+import { type Fe, fe, set, add, sub, mul, inv, pack, unpackAt } from "./field25519";
 import { type Point, point, setPoint, addPoints, doublePoint, CONSTANTS, ONE } from "./ed25519-curve";
+import { NATIVES } from "./natives";
 
 /** A table: 16 subtables (m = 0..15) of 8 entries (j = 1..8), 96 bytes each. */
 export type Table = Bytes[];
@@ -69,10 +70,12 @@ export function buildTable(p: Point, emit: (m: number, subtable: Bytes) => void)
   }
 }
 
-/** A whole table in memory (tests, and runtimes with RAM to spare). */
+const COMPACT = NATIVES.compactBytes;
+
+/** A whole table in memory (tests, and runtimes with RAM to spare), compact where the target can hold it so. */
 export function collectTable(p: Point): Table {
   const t: Table = [];
-  buildTable(p, (_m, sub) => t.push(sub));
+  buildTable(p, (_m, sub) => t.push(COMPACT !== undefined ? COMPACT(sub) : sub));
   return t;
 }
 
@@ -143,18 +146,6 @@ function addEntry(r: Point, table: Table, m: number, e: number): void {
   mul(r.x, r.x, ta); // X3 = E F
   mul(r.y, tb, r.y); // Y3 = G H
   mul(r.z, ta, tb); // Z3 = F G
-}
-
-/** r = the canonical element at b[at..at + 32) (written out: this runs 384 times a verification). */
-function unpackAt(r: Fe, b: Bytes, at: number): void {
-  r[0] = b[at] + b[at + 1] * 256; r[1] = b[at + 2] + b[at + 3] * 256;
-  r[2] = b[at + 4] + b[at + 5] * 256; r[3] = b[at + 6] + b[at + 7] * 256;
-  r[4] = b[at + 8] + b[at + 9] * 256; r[5] = b[at + 10] + b[at + 11] * 256;
-  r[6] = b[at + 12] + b[at + 13] * 256; r[7] = b[at + 14] + b[at + 15] * 256;
-  r[8] = b[at + 16] + b[at + 17] * 256; r[9] = b[at + 18] + b[at + 19] * 256;
-  r[10] = b[at + 20] + b[at + 21] * 256; r[11] = b[at + 22] + b[at + 23] * 256;
-  r[12] = b[at + 24] + b[at + 25] * 256; r[13] = b[at + 26] + b[at + 27] * 256;
-  r[14] = b[at + 28] + b[at + 29] * 256; r[15] = b[at + 30] + b[at + 31] * 256;
 }
 
 /** [s1]P1 - [s2]P2, with P1's and P2's tables: 128 table additions, 12 doublings. */

@@ -8,7 +8,15 @@
 // on Espruino); it dominates verification, so the point formulas count their
 // cost in mul (M) and sqr (S). npm run bench prints the count per
 // verification and the ms per mul on each runtime.
+//
+// A target may hand in its own representation (firmware/core/natives.ts; the
+// Lua image's is 10 limbs on 64-bit integers): then the exported set, add,
+// sub, mul, sqr, pack, unpack and unpackAt are its, and everything built on
+// them here (inversion, square root power, comparisons) runs unchanged.
 import { type Bytes, alloc } from "./bytes";
+import { NATIVES } from "./natives";
+
+const NATIVE = NATIVES.field;
 
 export type Fe = Float64Array;
 
@@ -19,8 +27,24 @@ interface LuaLimbs {
 
 const HAS_FLOAT64 = typeof Float64Array !== "undefined";
 
-/** A new element, zero, or the given 16 limbs. */
+/** A new element, zero, or the given 16 limbs of 16 bits (as constants are written). */
 export function fe(limbs?: number[]): Fe {
+  if (NATIVE === undefined) return fePortable(limbs);
+  const r = NATIVE.fe();
+  if (limbs !== undefined) {
+    const b = alloc(32);
+    for (let i = 0; i < 16; i++) {
+      b[2 * i] = limbs[i] & 0xff;
+      b[2 * i + 1] = (limbs[i] >>> 8) & 0xff;
+    }
+    NATIVE.unpack(r, b);
+  }
+  return r;
+}
+
+// --- The portable representation: 16 limbs of 16 bits -------------------------
+
+function fePortable(limbs?: number[]): Fe {
   let r: Fe;
   if (HAS_FLOAT64) {
     r = new Float64Array(16);
@@ -35,19 +59,19 @@ export function fe(limbs?: number[]): Fe {
 
 // set, add and sub are written out: Espruino interprets the source, so a
 // 16-step loop costs three times what 16 plain statements do.
-export function set(r: Fe, a: Fe): void {
+function setPortable(r: Fe, a: Fe): void {
   r[0] = a[0]; r[1] = a[1]; r[2] = a[2]; r[3] = a[3]; r[4] = a[4]; r[5] = a[5]; r[6] = a[6]; r[7] = a[7];
   r[8] = a[8]; r[9] = a[9]; r[10] = a[10]; r[11] = a[11]; r[12] = a[12]; r[13] = a[13]; r[14] = a[14]; r[15] = a[15];
 }
 
-export function add(r: Fe, a: Fe, b: Fe): void {
+function addPortable(r: Fe, a: Fe, b: Fe): void {
   r[0] = a[0] + b[0]; r[1] = a[1] + b[1]; r[2] = a[2] + b[2]; r[3] = a[3] + b[3];
   r[4] = a[4] + b[4]; r[5] = a[5] + b[5]; r[6] = a[6] + b[6]; r[7] = a[7] + b[7];
   r[8] = a[8] + b[8]; r[9] = a[9] + b[9]; r[10] = a[10] + b[10]; r[11] = a[11] + b[11];
   r[12] = a[12] + b[12]; r[13] = a[13] + b[13]; r[14] = a[14] + b[14]; r[15] = a[15] + b[15];
 }
 
-export function sub(r: Fe, a: Fe, b: Fe): void {
+function subPortable(r: Fe, a: Fe, b: Fe): void {
   r[0] = a[0] - b[0]; r[1] = a[1] - b[1]; r[2] = a[2] - b[2]; r[3] = a[3] - b[3];
   r[4] = a[4] - b[4]; r[5] = a[5] - b[5]; r[6] = a[6] - b[6]; r[7] = a[7] - b[7];
   r[8] = a[8] - b[8]; r[9] = a[9] - b[9]; r[10] = a[10] - b[10]; r[11] = a[11] - b[11];
@@ -164,7 +188,7 @@ function mulConvolve(r: Fe, a: Fe, b: Fe): void {
 }
 
 /** r = a * b mod p. 256 limb products (schoolbook), fold, one carry pass. r may alias a or b. */
-export function mul(r: Fe, a: Fe, b: Fe): void {
+function mulPortable(r: Fe, a: Fe, b: Fe): void {
   if (CONVOLVE) return mulConvolve(r, a, b);
   for (let i = 0; i < 31; i++) T[i] = 0;
   // b's limbs in locals, the inner loop written out: a third fewer array reads.
@@ -194,9 +218,67 @@ export function mul(r: Fe, a: Fe, b: Fe): void {
   settle(r);
 }
 
-export function sqr(r: Fe, a: Fe): void {
-  mul(r, a, a);
+function sqrPortable(r: Fe, a: Fe): void {
+  mulPortable(r, a, a);
 }
+
+/** The canonical 32-byte little-endian encoding (fully reduced below p). */
+function packPortable(o: Bytes, n: Fe): void {
+  const t = fePortable();
+  const m = fePortable();
+  setPortable(t, n);
+  carry(t);
+  carry(t);
+  carry(t);
+  for (let j = 0; j < 2; j++) {
+    // m = t - p; keep it when it did not borrow
+    m[0] = t[0] - 0xffed;
+    for (let i = 1; i < 15; i++) {
+      m[i] = t[i] - 0xffff - ((m[i - 1] >>> 16) & 1);
+      m[i - 1] = m[i - 1] & 0xffff;
+    }
+    m[15] = t[15] - 0x7fff - ((m[14] >>> 16) & 1);
+    const borrow = (m[15] >>> 16) & 1;
+    m[14] = m[14] & 0xffff;
+    if (borrow === 0) setPortable(t, m);
+  }
+  for (let i = 0; i < 16; i++) {
+    o[2 * i] = t[i] & 0xff;
+    o[2 * i + 1] = (t[i] >>> 8) & 0xff;
+  }
+}
+
+function unpackPortable(r: Fe, b: Bytes): void {
+  for (let i = 0; i < 16; i++) r[i] = b[2 * i] + b[2 * i + 1] * 256;
+  r[15] = r[15] & 0x7fff;
+}
+
+/** Written out: the table path runs this 384 times a verification. */
+function unpackAtPortable(r: Fe, b: Bytes, at: number): void {
+  r[0] = b[at] + b[at + 1] * 256; r[1] = b[at + 2] + b[at + 3] * 256;
+  r[2] = b[at + 4] + b[at + 5] * 256; r[3] = b[at + 6] + b[at + 7] * 256;
+  r[4] = b[at + 8] + b[at + 9] * 256; r[5] = b[at + 10] + b[at + 11] * 256;
+  r[6] = b[at + 12] + b[at + 13] * 256; r[7] = b[at + 14] + b[at + 15] * 256;
+  r[8] = b[at + 16] + b[at + 17] * 256; r[9] = b[at + 18] + b[at + 19] * 256;
+  r[10] = b[at + 20] + b[at + 21] * 256; r[11] = b[at + 22] + b[at + 23] * 256;
+  r[12] = b[at + 24] + b[at + 25] * 256; r[13] = b[at + 26] + b[at + 27] * 256;
+  r[14] = b[at + 28] + b[at + 29] * 256; r[15] = b[at + 30] + b[at + 31] * 256;
+}
+
+// --- The operations: the target's natives where it handed them in ------------
+
+export const set: (r: Fe, a: Fe) => void = NATIVE !== undefined ? NATIVE.set : setPortable;
+export const add: (r: Fe, a: Fe, b: Fe) => void = NATIVE !== undefined ? NATIVE.add : addPortable;
+export const sub: (r: Fe, a: Fe, b: Fe) => void = NATIVE !== undefined ? NATIVE.sub : subPortable;
+/** r = a * b mod p. r may alias a or b. */
+export const mul: (r: Fe, a: Fe, b: Fe) => void = NATIVE !== undefined ? NATIVE.mul : mulPortable;
+export const sqr: (r: Fe, a: Fe) => void = NATIVE !== undefined ? NATIVE.sqr : sqrPortable;
+/** The canonical 32-byte little-endian encoding (fully reduced below p). */
+export const pack: (o: Bytes, n: Fe) => void = NATIVE !== undefined ? NATIVE.pack : packPortable;
+/** From 32 little-endian bytes; the top bit (a sign bit in point encodings) is ignored. */
+export const unpack: (r: Fe, b: Bytes) => void = NATIVE !== undefined ? NATIVE.unpack : unpackPortable;
+/** r = the canonical element at b[at..at + 32) (table entries). */
+export const unpackAt: (r: Fe, b: Bytes, at: number) => void = NATIVE !== undefined ? NATIVE.unpackAt : unpackAtPortable;
 
 /** r = a^(2^n) by n squarings. */
 function sqrN(r: Fe, a: Fe, n: number): void {
@@ -251,38 +333,6 @@ export function pow2523(r: Fe, z: Fe): void {
   chain250(z);
   sqrN(t0, t250, 2); // z^(2^252 - 4)
   mul(r, t0, z); // z^(2^252 - 3)
-}
-
-/** The canonical 32-byte little-endian encoding (fully reduced below p). */
-export function pack(o: Bytes, n: Fe): void {
-  const t = fe();
-  const m = fe();
-  set(t, n);
-  carry(t);
-  carry(t);
-  carry(t);
-  for (let j = 0; j < 2; j++) {
-    // m = t - p; keep it when it did not borrow
-    m[0] = t[0] - 0xffed;
-    for (let i = 1; i < 15; i++) {
-      m[i] = t[i] - 0xffff - ((m[i - 1] >>> 16) & 1);
-      m[i - 1] = m[i - 1] & 0xffff;
-    }
-    m[15] = t[15] - 0x7fff - ((m[14] >>> 16) & 1);
-    const borrow = (m[15] >>> 16) & 1;
-    m[14] = m[14] & 0xffff;
-    if (borrow === 0) set(t, m);
-  }
-  for (let i = 0; i < 16; i++) {
-    o[2 * i] = t[i] & 0xff;
-    o[2 * i + 1] = (t[i] >>> 8) & 0xff;
-  }
-}
-
-/** From 32 little-endian bytes; the top bit (a sign bit in point encodings) is ignored. */
-export function unpack(r: Fe, b: Bytes): void {
-  for (let i = 0; i < 16; i++) r[i] = b[2 * i] + b[2 * i + 1] * 256;
-  r[15] = r[15] & 0x7fff;
 }
 
 /** True when the 32 bytes (top bit ignored) encode a number >= p: not canonical. */

@@ -3,6 +3,7 @@
 // Cost: 80 rounds per 128-byte block, ~20 32-bit operations a round.
 import type { Bytes } from "./bytes";
 import { mdHash, nativeHash } from "./md-hash";
+import { NATIVES } from "./natives";
 
 // FIPS 180-4 4.2.3: the first 64 bits of the fractional parts of the cube
 // roots of the first 80 primes, as hi/lo halves.
@@ -107,8 +108,11 @@ function block(st: number[], m: Bytes, off: number): void {
   }
 }
 
+// A board's own SHA-512 (Espruino's crypto module), or a target's (firmware/core/natives.ts: Lua's on 64-bit words).
 const NATIVE = nativeHash("SHA512");
+const HANDED = NATIVES.sha512;
 
 export function sha512(msg: Bytes): Bytes {
+  if (HANDED !== undefined) return HANDED(msg);
   return NATIVE !== undefined ? NATIVE(msg) : mdHash(msg, H0, 128, 16, block);
 }

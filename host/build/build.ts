@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { withLuaNatives } from "./lua-natives";
 import type { BuildConfig } from "../../firmware/targets/device";
 import { parseRoot } from "../src/trust";
 import { CliError } from "../src/errors";
@@ -114,10 +115,12 @@ export async function build(file: BuildFile, outDir: string, log: (s: string) =>
   if (r.diagnostics.length > 0) {
     throw new Error("typescript-to-lua: " + r.diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")).join("\n"));
   }
+  // The field arithmetic on Lua's 64-bit integers: about 8x fewer bytecodes per verification.
+  writeFileSync(luaOut, withLuaNatives(readFileSync(luaOut, "utf8")));
 
   const sizes = { espruino: statSync(espOut).size, lua: statSync(luaOut).size };
   log(`${relative(process.cwd(), espOut)}  ${sizes.espruino} bytes (Espruino, minified, checked)`);
-  log(`${relative(process.cwd(), luaOut)}  ${sizes.lua} bytes (Lua 5.3/5.4)`);
+  log(`${relative(process.cwd(), luaOut)}  ${sizes.lua} bytes (Lua 5.3/5.4, Lua natives in front)`);
   log(`version ${config.version}, built ${new Date(config.buildTime * 1000).toISOString()}, ${config.roots.length} root(s)`);
   return { espruino: espOut, lua: luaOut, sizes, config };
 }

@@ -1,7 +1,7 @@
 // The verification core behind a string-in, string-out surface, compiled to
 // Lua by test/core-lua.test.ts so the same vectors run on Node and in the
 // Lua VM and must give the same answers.
-import { concat, fromHex, toHex } from "../../firmware/core/bytes";
+import { alloc, concat, fromHex, toHex } from "../../firmware/core/bytes";
 import { ed25519Verify, makeBaseTable, makeKeyTable, useBaseTable, useKeyTable } from "../../firmware/core/ed25519";
 import { sha512 } from "../../firmware/core/sha512";
 import { kidOf, sha256 } from "../../firmware/core/sha256";
@@ -151,18 +151,75 @@ export function baseTableDigest(): string {
   return toHex(sha512(concat(makeBaseTable())));
 }
 
-// A device's scan: the key set was loaded (root signature checked) at boot and
-// the tables made then; a scan is the QR path alone.
+// A device's scan: the key set was loaded (root signature checked) at boot and,
+// on a device that makes them, the tables made then; a scan is the QR path alone.
 let deviceKeysetHex = "";
 let deviceKeyset: ReturnType<typeof keysetFrom>;
+let deviceTables = false;
 
-export function presentationOnDevice(text: string, ksHex: string, rootKid: string, rootPub: string, now: string, trusted: string): string {
+function deviceScan(tables: boolean, text: string, ksHex: string, rootKid: string, rootPub: string, now: string, trusted: string): string {
   if (ksHex !== deviceKeysetHex) {
     deviceKeyset = keysetFrom(ksHex, rootKid, rootPub);
     deviceKeysetHex = ksHex;
+    deviceTables = false;
+  }
+  if (tables && !deviceTables) {
     ensureBaseTable();
     if (deviceKeyset !== undefined) for (let i = 0; i < deviceKeyset.keys.length; i++) useKeyTable(deviceKeyset.keys[i].publicKey, makeKeyTable(deviceKeyset.keys[i].publicKey));
+    deviceTables = true;
   }
   const r = verifyPresentation(text, deviceKeyset, { now: Math.floor(Number(now)), trusted: trusted === "1" }, new ReplayCache(8));
   return r.verdict;
+}
+
+/** A scan on a device that made the tables at boot. */
+export function presentationOnDevice(text: string, ksHex: string, rootKid: string, rootPub: string, now: string, trusted: string): string {
+  return deviceScan(true, text, ksHex, rootKid, rootPub, now, trusted);
+}
+
+/** A scan on a device without tables (the Lua image makes none): call it before any table exists. */
+export function presentationScan(text: string, ksHex: string, rootKid: string, rootPub: string, now: string, trusted: string): string {
+  return deviceScan(false, text, ksHex, rootKid, rootPub, now, trusted);
+}
+
+// --- GF(2^255 - 19) (firmware/core/field25519.ts, or a target's natives) ----
+import { fe, add, sub, mul, sqr, inv, pack, unpack } from "../../firmware/core/field25519";
+
+/**
+ * For 32-byte a and b (top bit ignored): a*b, a^2, a+b, a-b, 1/a and
+ * (a + a + b + b)(a - b - b - b), the widest sums the curve formulas feed a
+ * product, each as canonical bytes joined by "|".
+ */
+export function fieldOps(aHex: string, bHex: string): string {
+  const a = fe();
+  const b = fe();
+  unpack(a, hex(aHex));
+  unpack(b, hex(bHex));
+  const r = fe();
+  const s = fe();
+  const o = alloc(32);
+  const out: string[] = [];
+  const put = (x: typeof r) => {
+    pack(o, x);
+    out.push(toHex(o));
+  };
+  mul(r, a, b);
+  put(r);
+  sqr(r, a);
+  put(r);
+  add(r, a, b);
+  put(r);
+  sub(r, a, b);
+  put(r);
+  inv(r, a);
+  put(r);
+  add(r, a, a);
+  add(r, r, b);
+  add(r, r, b);
+  sub(s, a, b);
+  sub(s, s, b);
+  sub(s, s, b);
+  mul(r, r, s);
+  put(r);
+  return out.join("|");
 }

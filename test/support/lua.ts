@@ -5,20 +5,26 @@
 // Entry files export functions that take and return strings (hex for bytes),
 // so the same call runs unchanged on every runtime.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tstl from "typescript-to-lua";
 import ts from "typescript";
 import { LuaFactory } from "wasmoon";
+import { withLuaNatives } from "../../host/build/lua-natives";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const built: Record<string, string> = {};
 
-/** Compile `entry` (a .ts path relative to the repo root) into one Lua file; returns its path. */
-export function buildLuaBundle(entry: string, luaTarget = "5.3"): string {
-  const key = entry + "@" + luaTarget;
+/**
+ * Compile `entry` (a .ts path relative to the repo root) into one Lua file;
+ * returns its path. With `natives`, the Lua natives come first (as in the
+ * image); without, the core runs its portable path.
+ */
+export function buildLuaBundle(entry: string, luaTarget = "5.3", natives = false): string {
+  const key = entry + "@" + luaTarget + (natives ? "+natives" : "");
   if (built[key]) return built[key];
   const cfg = ts.readConfigFile(join(ROOT, "tsconfig.lua.json"), ts.sys.readFile).config;
   const options = ts.convertCompilerOptionsFromJson(cfg.compilerOptions, ROOT).options;
@@ -26,13 +32,17 @@ export function buildLuaBundle(entry: string, luaTarget = "5.3"): string {
   // same machine, build the same entry names (a shared file was overwritten mid-run).
   const dir = join(tmpdir(), "pindai-lua", String(process.pid));
   mkdirSync(dir, { recursive: true });
-  const out = join(dir, entry.replace(/[^A-Za-z0-9]/g, "_") + "." + luaTarget + ".lua");
+  // Named by checkout too (other worktrees share the temp dir), written under a
+  // name of this process and renamed: test workers build the same bundles at once.
+  const checkout = createHash("sha256").update(ROOT).digest("hex").slice(0, 8);
+  const out = join(dir, entry.replace(/[^A-Za-z0-9]/g, "_") + "." + luaTarget + (natives ? ".natives" : "") + "." + checkout + ".lua");
+  const partial = out + "." + process.pid + ".tmp";
   const entryPath = join(ROOT, entry);
   const result = tstl.transpileFiles([entryPath], {
     ...options,
     ...cfg.tstl,
     luaTarget,
-    luaBundle: out,
+    luaBundle: partial,
     luaBundleEntry: entryPath,
   } as tstl.CompilerOptions);
   if (result.diagnostics.length > 0) {
@@ -41,7 +51,9 @@ export function buildLuaBundle(entry: string, luaTarget = "5.3"): string {
       .join("\n");
     throw new Error("typescript-to-lua failed:\n" + text);
   }
-  if (!existsSync(out)) throw new Error("typescript-to-lua wrote no bundle for " + entry);
+  if (!existsSync(partial)) throw new Error("typescript-to-lua wrote no bundle for " + entry);
+  if (natives) writeFileSync(partial, withLuaNatives(readFileSync(partial, "utf8")));
+  renameSync(partial, out);
   built[key] = out;
   return out;
 }

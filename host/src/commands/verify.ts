@@ -34,6 +34,7 @@ export async function verify(argv: string[], io: Io): Promise<number> {
   let text: string;
   if (values.image) {
     if (positionals.length > 0) throw new CliError("give either TEXT or --image, not both");
+    const { codeInImage } = await import("../qr-image"); // the image libraries, only when needed
     const found = await codeInImage(values.image);
     if (found === undefined) throw new CliError(`${values.image}: no QR code found in the image`);
     text = found;

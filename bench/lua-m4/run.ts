@@ -1,0 +1,165 @@
+// Running the bare-metal Lua (build.ts) on qemu-system-arm -M mps2-an386
+// -icount shift=0 -semihosting: one instruction is one nanosecond of virtual
+// time, files are the host's (the working directory of each run), and what
+// the driver prints is the answer.
+import { spawn } from "node:child_process";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+type Call = [string, ...string[]];
+
+// Runs on the M4. With DUMP it first compiles the source to stripped bytecode
+// in the VM (what NodeMCU's node.compile does on a device), then loads the
+// bundle counting it, then makes each call of calls.txt ("fn<TAB>arg...").
+const DRIVER = `
+if DUMP then
+  local f = assert(loadfile(SOURCE))
+  local out = assert(io.open(BUNDLE, "wb"))
+  out:write(string.dump(f, true))
+  out:close()
+  f = nil
+end
+collectgarbage()
+if GCPAUSE then collectgarbage("setpause", GCPAUSE) end
+m4.resetpeak()
+local c = m4.count()
+local m = dofile(BUNDLE)
+c = m4.count() - c
+local peak = m4.peak()
+collectgarbage()
+print("LOAD\\t" .. c .. "\\t" .. peak .. "\\t" .. m4.heap())
+for line in io.lines("calls.txt") do
+  local parts = {}
+  for p in (line .. "\\t"):gmatch("([^\\t]*)\\t") do parts[#parts + 1] = p end
+  local fn = table.remove(parts, 1)
+  m4.resetpeak()
+  c = m4.count()
+  local ok, res = pcall(m[fn], table.unpack(parts))
+  c = m4.count() - c
+  peak = m4.peak()
+  collectgarbage()
+  print((ok and "OK" or "ERR") .. "\\t" .. c .. "\\t" .. peak .. "\\t" .. m4.heap() .. "\\t" .. (tostring(res):gsub("[\\r\\n\\t]", " ")))
+end
+`;
+
+/** Run the ELF on the model with `dir` as the semihosting working directory; its stdout. */
+function qemu(elf: string, dir: string): Promise<string> {
+  const args = ["-M", "mps2-an386", "-cpu", "cortex-m4", "-icount", "shift=0", "-semihosting-config", "enable=on,target=native"];
+  return new Promise((resolve, reject) => {
+    const p = spawn("qemu-system-arm", [...args, "-nographic", "-monitor", "none", "-serial", "none", "-kernel", elf], { cwd: dir });
+    let out = "";
+    let err = "";
+    p.stdout.on("data", (d) => (out += d));
+    p.stderr.on("data", (d) => (err += d));
+    const timer = setTimeout(() => p.kill(), 600_000); // a hung model must not hang the bench or the test
+    p.on("error", reject);
+    p.on("close", (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`Lua on the M4 model failed (${code ?? signal}): ${(err + out).slice(-600)}`));
+    });
+  });
+}
+
+export interface M4Call {
+  result: string;
+  instructions: number;
+  /** Most bytes the Lua allocator held during the call (everything loaded included). */
+  peakHeap: number;
+  /** Bytes held after the call and a full collection: what stays. */
+  heapAfter: number;
+}
+
+export interface M4Run {
+  load: { instructions: number; peakHeap: number; heapAfter: number };
+  calls: M4Call[];
+}
+
+/** How the bundle is loaded and collected on the model. */
+export interface LoadOptions {
+  /** Compile the source to stripped bytecode in the VM first and load that. */
+  bytecode?: boolean;
+  /** Lua's GC pause in percent (default 200: collect when the heap has doubled). */
+  gcPause?: number;
+}
+
+/** One QEMU run: load `bundle` and make the calls. */
+export async function runOnM4(elf: string, bundle: string, calls: Call[], o: LoadOptions = {}): Promise<M4Run> {
+  const dir = mkdtempSync(join(tmpdir(), "pindai-m4-run-"));
+  try {
+    copyFileSync(bundle, join(dir, "bundle.lua"));
+    let head = o.bytecode ? 'DUMP = true\nSOURCE = "bundle.lua"\nBUNDLE = "bundle.luac"\n' : 'BUNDLE = "bundle.lua"\n';
+    if (o.gcPause !== undefined) head += `GCPAUSE = ${Math.floor(o.gcPause)}\n`;
+    writeFileSync(join(dir, "driver.lua"), head + DRIVER);
+    writeFileSync(join(dir, "calls.txt"), calls.map((c) => c.join("\t")).join("\n") + "\n");
+    const stdout = await qemu(elf, dir);
+    const lines = stdout.split("\n");
+    const load = lines.find((l) => l.startsWith("LOAD\t"));
+    if (load === undefined) throw new Error("the M4 run printed no LOAD line: " + stdout.slice(-300));
+    const [, li, lp, lh] = load.split("\t").map(Number);
+    const out: M4Call[] = [];
+    for (const l of lines) {
+      const [status, n, peak, after, ...rest] = l.split("\t");
+      if (status !== "OK" && status !== "ERR") continue;
+      if (status === "ERR") throw new Error(`on the M4: ${calls[out.length][0]} raised ${rest.join(" ")}`);
+      out.push({ result: rest.join("\t"), instructions: Number(n), peakHeap: Number(peak), heapAfter: Number(after) });
+    }
+    if (out.length !== calls.length) throw new Error(`the M4 run answered ${out.length} of ${calls.length} calls`);
+    return { load: { instructions: li, peakHeap: lp, heapAfter: lh }, calls: out };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// The device image booting on the stdio HAL (firmware/targets/lua/stdio-hal.lua)
+// with no commands: compiled to bytecode on the device first, then loaded.
+const BOOT_DRIVER = `
+local f = assert(loadfile("pindai.lua"))
+local out = assert(io.open("pindai.luac", "wb"))
+out:write(string.dump(f, true))
+out:close()
+f = nil
+io.input("commands.txt")
+arg = { [0] = "stdio-hal.lua", "pindai.luac" }
+collectgarbage()
+m4.resetpeak()
+local c = m4.count()
+dofile("stdio-hal.lua")
+c = m4.count() - c
+local peak = m4.peak()
+collectgarbage()
+print("BOOT\\t" .. c .. "\\t" .. peak .. "\\t" .. m4.heap())
+`;
+
+/** The Lua image's boot: instructions, peak heap, heap held after it (bytes). */
+export async function imageBootOnM4(elf: string, image: string): Promise<{ instructions: number; peakHeap: number; held: number }> {
+  const dir = mkdtempSync(join(tmpdir(), "pindai-m4-run-"));
+  try {
+    copyFileSync(image, join(dir, "pindai.lua"));
+    for (const f of ["stdio-hal.lua", "file-api.lua"]) copyFileSync(fileURLToPath(new URL("../../firmware/targets/lua/" + f, import.meta.url)), join(dir, f));
+    writeFileSync(join(dir, "commands.txt"), "");
+    writeFileSync(join(dir, "driver.lua"), BOOT_DRIVER);
+    const out = await qemu(elf, dir);
+    const m = /BOOT\t(\d+)\t(\d+)\t(\d+)/.exec(out);
+    if (!m) throw new Error("the image did not boot on the M4 model: " + out.slice(-300));
+    return { instructions: Number(m[1]), peakHeap: Number(m[2]), held: Number(m[3]) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Instructions the model counts for `m4.spin(n)`: 2n and the call around it (checks -icount shift=0). */
+export async function calibrate(elf: string, n: number): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), "pindai-m4-run-"));
+  try {
+    writeFileSync(join(dir, "driver.lua"), `local c = m4.count() m4.spin(${n}) print("SPIN\\t" .. (m4.count() - c))`);
+    const out = await qemu(elf, dir);
+    const m = /SPIN\t(\d+)/.exec(out);
+    if (!m) throw new Error("no SPIN line: " + out);
+    return Number(m[1]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,295 @@
+-- Native helpers for the pindai core on Lua 5.3/5.4, handed in before the
+-- bundle loads (firmware/core/natives.ts is the one place that takes them).
+-- Evaluated as a chunk, it returns { field, sha512, compactBytes }: arithmetic in
+-- GF(2^255 - 19) on Lua's 64-bit integers, with the same operations and the
+-- same results as the portable 16-limb code in firmware/core/field25519.ts,
+-- SHA-512 on 64-bit words (firmware/core/sha512.ts works on 32-bit halves),
+-- and read-only bytes in strings for the precomputed tables.
+--
+-- Why: on a microcontroller 87 % of a verification is the Lua interpreter
+-- loop, so the lever is bytecodes. An element here is 10 integer limbs of
+-- 26, 25, 26, ... bits (radix 2^25.5, ref10's layout, array part 1..10): a
+-- product is 100 limb products (55 for a square) held in locals, about 310
+-- bytecodes against about 3,000 for 256 products over a 0-based table.
+--
+-- Limb i weighs 2^ceil(25.5 i). f_i g_j lands in limb (i + j) mod 10, times 2
+-- when i and j are both odd (two half bits) and times 19 when i + j >= 10
+-- (2^255 = 19 mod p); mul and sqr spell that out term by term.
+--
+-- Bounds: after mul or sqr every limb is within 2^25 (even) or 2^24 (odd) in
+-- absolute value (rounded carries). add and sub do not carry: the curve
+-- formulas feed mul sums of at most 4 such elements (a canonical unpacked
+-- element counts as 2), so every column stays below 2^61 < 2^63.
+--
+-- Carries need an arithmetic shift and Lua's >> is logical: adding 2^63
+-- (math.mininteger, with wrap-around) maps a signed h to the unsigned
+-- h + 2^63, whose logical shift is floor(h / 2^n) + 2^(63 - n). So, rounded:
+--   c = ((h + 2^(n-1) + mininteger) >> n) - 2^(63 - n)
+-- one add, one shift, one subtract, exact for any |h| < 2^63 - 2^(n-1).
+
+local MININT = math.mininteger
+
+--- floor(x / 2^n) for any integer x (an arithmetic shift).
+local function sar(x, n)
+  return ((x + MININT) >> n) - (1 << (63 - n))
+end
+
+local WIDTH = { 26, 25, 26, 25, 26, 25, 26, 25, 26, 25 }
+
+local function fe()
+  return { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+end
+
+local function set(r, a)
+  r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10] = a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10]
+end
+
+local function add(r, a, b)
+  r[1], r[2], r[3], r[4], r[5] = a[1] + b[1], a[2] + b[2], a[3] + b[3], a[4] + b[4], a[5] + b[5]
+  r[6], r[7], r[8], r[9], r[10] = a[6] + b[6], a[7] + b[7], a[8] + b[8], a[9] + b[9], a[10] + b[10]
+end
+
+local function sub(r, a, b)
+  r[1], r[2], r[3], r[4], r[5] = a[1] - b[1], a[2] - b[2], a[3] - b[3], a[4] - b[4], a[5] - b[5]
+  r[6], r[7], r[8], r[9], r[10] = a[6] - b[6], a[7] - b[7], a[8] - b[8], a[9] - b[9], a[10] - b[10]
+end
+
+--- r = the columns h0..h9 of a product, carried: 12 rounded carries in
+--- ref10's order (two chains interleaved), 2^255 folded back as 19. One copy
+--- for mul and sqr, reached by a tail call (about 3 % of a verification).
+local function carryInto(r, h0, h1, h2, h3, h4, h5, h6, h7, h8, h9)
+  local c
+  c = ((h0 + -9223372036821221376) >> 26) - 137438953472
+  h1 = h1 + c
+  h0 = h0 - (c << 26)
+  c = ((h4 + -9223372036821221376) >> 26) - 137438953472
+  h5 = h5 + c
+  h4 = h4 - (c << 26)
+  c = ((h1 + -9223372036837998592) >> 25) - 274877906944
+  h2 = h2 + c
+  h1 = h1 - (c << 25)
+  c = ((h5 + -9223372036837998592) >> 25) - 274877906944
+  h6 = h6 + c
+  h5 = h5 - (c << 25)
+  c = ((h2 + -9223372036821221376) >> 26) - 137438953472
+  h3 = h3 + c
+  h2 = h2 - (c << 26)
+  c = ((h6 + -9223372036821221376) >> 26) - 137438953472
+  h7 = h7 + c
+  h6 = h6 - (c << 26)
+  c = ((h3 + -9223372036837998592) >> 25) - 274877906944
+  h4 = h4 + c
+  h3 = h3 - (c << 25)
+  c = ((h7 + -9223372036837998592) >> 25) - 274877906944
+  h8 = h8 + c
+  h7 = h7 - (c << 25)
+  c = ((h4 + -9223372036821221376) >> 26) - 137438953472
+  h5 = h5 + c
+  h4 = h4 - (c << 26)
+  c = ((h8 + -9223372036821221376) >> 26) - 137438953472
+  h9 = h9 + c
+  h8 = h8 - (c << 26)
+  c = ((h9 + -9223372036837998592) >> 25) - 274877906944
+  h0 = h0 + 19 * c
+  h9 = h9 - (c << 25)
+  c = ((h0 + -9223372036821221376) >> 26) - 137438953472
+  h1 = h1 + c
+  h0 = h0 - (c << 26)
+  r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10] = h0, h1, h2, h3, h4, h5, h6, h7, h8, h9
+end
+
+--- r = f * g mod p (r may alias f or g). 100 products, 12 rounded carries.
+local function mul(r, f, g)
+  local f0, f1, f2, f3, f4, f5, f6, f7, f8, f9 = f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10]
+  local g0, g1, g2, g3, g4, g5, g6, g7, g8, g9 = g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10]
+  local g1_19, g2_19, g3_19, g4_19, g5_19 = 19 * g1, 19 * g2, 19 * g3, 19 * g4, 19 * g5
+  local g6_19, g7_19, g8_19, g9_19 = 19 * g6, 19 * g7, 19 * g8, 19 * g9
+  local f1_2, f3_2, f5_2, f7_2, f9_2 = 2 * f1, 2 * f3, 2 * f5, 2 * f7, 2 * f9
+  local h0 = f0 * g0 + f1_2 * g9_19 + f2 * g8_19 + f3_2 * g7_19 + f4 * g6_19 + f5_2 * g5_19 + f6 * g4_19 + f7_2 * g3_19 + f8 * g2_19 + f9_2 * g1_19
+  local h1 = f0 * g1 + f1 * g0 + f2 * g9_19 + f3 * g8_19 + f4 * g7_19 + f5 * g6_19 + f6 * g5_19 + f7 * g4_19 + f8 * g3_19 + f9 * g2_19
+  local h2 = f0 * g2 + f1_2 * g1 + f2 * g0 + f3_2 * g9_19 + f4 * g8_19 + f5_2 * g7_19 + f6 * g6_19 + f7_2 * g5_19 + f8 * g4_19 + f9_2 * g3_19
+  local h3 = f0 * g3 + f1 * g2 + f2 * g1 + f3 * g0 + f4 * g9_19 + f5 * g8_19 + f6 * g7_19 + f7 * g6_19 + f8 * g5_19 + f9 * g4_19
+  local h4 = f0 * g4 + f1_2 * g3 + f2 * g2 + f3_2 * g1 + f4 * g0 + f5_2 * g9_19 + f6 * g8_19 + f7_2 * g7_19 + f8 * g6_19 + f9_2 * g5_19
+  local h5 = f0 * g5 + f1 * g4 + f2 * g3 + f3 * g2 + f4 * g1 + f5 * g0 + f6 * g9_19 + f7 * g8_19 + f8 * g7_19 + f9 * g6_19
+  local h6 = f0 * g6 + f1_2 * g5 + f2 * g4 + f3_2 * g3 + f4 * g2 + f5_2 * g1 + f6 * g0 + f7_2 * g9_19 + f8 * g8_19 + f9_2 * g7_19
+  local h7 = f0 * g7 + f1 * g6 + f2 * g5 + f3 * g4 + f4 * g3 + f5 * g2 + f6 * g1 + f7 * g0 + f8 * g9_19 + f9 * g8_19
+  local h8 = f0 * g8 + f1_2 * g7 + f2 * g6 + f3_2 * g5 + f4 * g4 + f5_2 * g3 + f6 * g2 + f7_2 * g1 + f8 * g0 + f9_2 * g9_19
+  local h9 = f0 * g9 + f1 * g8 + f2 * g7 + f3 * g6 + f4 * g5 + f5 * g4 + f6 * g3 + f7 * g2 + f8 * g1 + f9 * g0
+  return carryInto(r, h0, h1, h2, h3, h4, h5, h6, h7, h8, h9)
+end
+
+--- r = f^2 mod p: the 45 cross products of mul appear twice, so 55 products.
+local function sqr(r, f)
+  local f0, f1, f2, f3, f4, f5, f6, f7, f8, f9 = f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10]
+  local f0_2, f1_2, f2_2, f3_2, f4_2 = 2 * f0, 2 * f1, 2 * f2, 2 * f3, 2 * f4
+  local f1_4, f3_4 = 4 * f1, 4 * f3
+  local f6_19, f8_19 = 19 * f6, 19 * f8
+  local f2_38, f3_38, f4_38, f5_38, f6_38, f7_38, f8_38, f9_38 = 38 * f2, 38 * f3, 38 * f4, 38 * f5, 38 * f6, 38 * f7, 38 * f8, 38 * f9
+  local f1_76, f3_76, f5_76, f7_76 = 76 * f1, 76 * f3, 76 * f5, 76 * f7
+  local h0 = f0 * f0 + f1_76 * f9 + f2_38 * f8 + f3_76 * f7 + f4_38 * f6 + f5_38 * f5
+  local h1 = f0_2 * f1 + f2_38 * f9 + f3_38 * f8 + f4_38 * f7 + f5_38 * f6
+  local h2 = f0_2 * f2 + f1_2 * f1 + f3_76 * f9 + f4_38 * f8 + f5_76 * f7 + f6_19 * f6
+  local h3 = f0_2 * f3 + f1_2 * f2 + f4_38 * f9 + f5_38 * f8 + f6_38 * f7
+  local h4 = f0_2 * f4 + f1_4 * f3 + f2 * f2 + f5_76 * f9 + f6_38 * f8 + f7_38 * f7
+  local h5 = f0_2 * f5 + f1_2 * f4 + f2_2 * f3 + f6_38 * f9 + f7_38 * f8
+  local h6 = f0_2 * f6 + f1_4 * f5 + f2_2 * f4 + f3_2 * f3 + f7_76 * f9 + f8_19 * f8
+  local h7 = f0_2 * f7 + f1_2 * f6 + f2_2 * f5 + f3_2 * f4 + f8_38 * f9
+  local h8 = f0_2 * f8 + f1_4 * f7 + f2_2 * f6 + f3_4 * f5 + f4 * f4 + f9_38 * f9
+  local h9 = f0_2 * f9 + f1_2 * f8 + f2_2 * f7 + f3_2 * f6 + f4_2 * f5
+  return carryInto(r, h0, h1, h2, h3, h4, h5, h6, h7, h8, h9)
+end
+
+--- r = the 255 low bits of 32 little-endian byte values: limb i is 4 bytes
+--- read from bit ceil(25.5 i).
+local function limbs(r, b0, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11, b12, b13, b14, b15, b16, b17, b18, b19, b20, b21, b22, b23, b24, b25, b26, b27, b28, b29, b30, b31)
+  r[1] = (b0 | (b1 << 8) | (b2 << 16) | (b3 << 24)) & 0x3ffffff
+  r[2] = ((b3 | (b4 << 8) | (b5 << 16) | (b6 << 24)) >> 2) & 0x1ffffff
+  r[3] = ((b6 | (b7 << 8) | (b8 << 16) | (b9 << 24)) >> 3) & 0x3ffffff
+  r[4] = ((b9 | (b10 << 8) | (b11 << 16) | (b12 << 24)) >> 5) & 0x1ffffff
+  r[5] = ((b12 | (b13 << 8) | (b14 << 16) | (b15 << 24)) >> 6) & 0x3ffffff
+  r[6] = (b16 | (b17 << 8) | (b18 << 16) | (b19 << 24)) & 0x1ffffff
+  r[7] = ((b19 | (b20 << 8) | (b21 << 16) | (b22 << 24)) >> 1) & 0x3ffffff
+  r[8] = ((b22 | (b23 << 8) | (b24 << 16) | (b25 << 24)) >> 3) & 0x1ffffff
+  r[9] = ((b25 | (b26 << 8) | (b27 << 16) | (b28 << 24)) >> 4) & 0x3ffffff
+  r[10] = ((b28 | (b29 << 8) | (b30 << 16) | (b31 << 24)) >> 6) & 0x1ffffff
+end
+
+local sbyte = string.byte
+
+--- r = the element at b[at .. at + 31], b a Bytes table or compact (below).
+local function unpackAt(r, b, at)
+  local s = b.s
+  if s then return limbs(r, sbyte(s, at + 1, at + 32)) end
+  return limbs(r,
+    b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5], b[at + 6], b[at + 7],
+    b[at + 8], b[at + 9], b[at + 10], b[at + 11], b[at + 12], b[at + 13], b[at + 14], b[at + 15],
+    b[at + 16], b[at + 17], b[at + 18], b[at + 19], b[at + 20], b[at + 21], b[at + 22], b[at + 23],
+    b[at + 24], b[at + 25], b[at + 26], b[at + 27], b[at + 28], b[at + 29], b[at + 30], b[at + 31])
+end
+
+-- Compact Bytes: read-only bytes held in a string, 1 byte per byte where a
+-- Bytes table costs 16 (a precomputed table: 12 KB instead of 196 KB). b[i]
+-- and b.length read as from any Bytes; unpackAt reads the string directly.
+local STRING_BYTES = { __index = function(t, i) return sbyte(t.s, i + 1) end }
+
+--- The same bytes as b, compact.
+local function compact(b)
+  local n, parts = b.length, {}
+  for i = 0, n - 1, 256 do
+    parts[#parts + 1] = string.char(table.unpack(b, i, math.min(i + 255, n - 1)))
+  end
+  return setmetatable({ length = n, s = table.concat(parts) }, STRING_BYTES)
+end
+
+--- From 32 little-endian bytes; the top bit (a sign bit in point encodings) is ignored.
+local function unpack(r, b)
+  unpackAt(r, b, 0)
+end
+
+--- o[0..31] = the canonical little-endian encoding (fully reduced below p).
+local function pack(o, a)
+  local h = { a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10] }
+  -- Two rounded carry passes bring any sum the core makes within 2^25 / 2^24 per limb.
+  for _ = 1, 2 do
+    for i = 1, 10 do
+      local w = WIDTH[i]
+      local c = sar(h[i] + (1 << (w - 1)), w)
+      h[i] = h[i] - (c << w)
+      if i == 10 then h[1] = h[1] + 19 * c else h[i + 1] = h[i + 1] + c end
+    end
+  end
+  -- q = floor(h / p), in -1..1 (ref10's fe_tobytes): then h - q p is h + 19 q
+  -- with bit 255 dropped, carried so every limb is in [0, 2^width).
+  local q = sar(19 * h[10] + (1 << 24), 25)
+  for i = 1, 10 do q = sar(h[i] + q, WIDTH[i]) end
+  h[1] = h[1] + 19 * q
+  for i = 1, 9 do
+    local c = sar(h[i], WIDTH[i])
+    h[i + 1] = h[i + 1] + c
+    h[i] = h[i] - (c << WIDTH[i])
+  end
+  h[10] = h[10] & 0x1ffffff
+  local acc, bits, n = 0, 0, 0
+  for i = 1, 10 do
+    acc = acc | (h[i] << bits)
+    bits = bits + WIDTH[i]
+    while bits >= 8 do
+      o[n] = acc & 255
+      acc, bits, n = acc >> 8, bits - 8, n + 1
+    end
+  end
+  o[31] = acc & 255
+end
+
+-- SHA-512 (FIPS 180-4) on 64-bit integers: a word is one Lua integer (the
+-- portable code holds two 32-bit halves). Additions wrap mod 2^64 as Lua's
+-- integers do; hexadecimal constants above 2^63 wrap to the same bits.
+local K512 = {
+  0x428a2f98d728ae22, 0x7137449123ef65cd, 0xb5c0fbcfec4d3b2f, 0xe9b5dba58189dbbc,
+  0x3956c25bf348b538, 0x59f111f1b605d019, 0x923f82a4af194f9b, 0xab1c5ed5da6d8118,
+  0xd807aa98a3030242, 0x12835b0145706fbe, 0x243185be4ee4b28c, 0x550c7dc3d5ffb4e2,
+  0x72be5d74f27b896f, 0x80deb1fe3b1696b1, 0x9bdc06a725c71235, 0xc19bf174cf692694,
+  0xe49b69c19ef14ad2, 0xefbe4786384f25e3, 0x0fc19dc68b8cd5b5, 0x240ca1cc77ac9c65,
+  0x2de92c6f592b0275, 0x4a7484aa6ea6e483, 0x5cb0a9dcbd41fbd4, 0x76f988da831153b5,
+  0x983e5152ee66dfab, 0xa831c66d2db43210, 0xb00327c898fb213f, 0xbf597fc7beef0ee4,
+  0xc6e00bf33da88fc2, 0xd5a79147930aa725, 0x06ca6351e003826f, 0x142929670a0e6e70,
+  0x27b70a8546d22ffc, 0x2e1b21385c26c926, 0x4d2c6dfc5ac42aed, 0x53380d139d95b3df,
+  0x650a73548baf63de, 0x766a0abb3c77b2a8, 0x81c2c92e47edaee6, 0x92722c851482353b,
+  0xa2bfe8a14cf10364, 0xa81a664bbc423001, 0xc24b8b70d0f89791, 0xc76c51a30654be30,
+  0xd192e819d6ef5218, 0xd69906245565a910, 0xf40e35855771202a, 0x106aa07032bbd1b8,
+  0x19a4c116b8d2d0c8, 0x1e376c085141ab53, 0x2748774cdf8eeb99, 0x34b0bcb5e19b48a8,
+  0x391c0cb3c5c95a63, 0x4ed8aa4ae3418acb, 0x5b9cca4f7763e373, 0x682e6ff3d6b2b8a3,
+  0x748f82ee5defb2fc, 0x78a5636f43172f60, 0x84c87814a1f0ab72, 0x8cc702081a6439ec,
+  0x90befffa23631e28, 0xa4506cebde82bde9, 0xbef9a3f7b2c67915, 0xc67178f2e372532b,
+  0xca273eceea26619c, 0xd186b8c721c0c207, 0xeada7dd6cde0eb1e, 0xf57d4f7fee6ed178,
+  0x06f067aa72176fba, 0x0a637dc5a2c898a6, 0x113f9804bef90dae, 0x1b710b35131c471b,
+  0x28db77f523047d84, 0x32caab7b40c72493, 0x3c9ebe0a15c9bebc, 0x431d67c49c100d4c,
+  0x4cc5d4becb3e42b6, 0x597f299cfc657e2a, 0x5fcb6fab3ad6faec, 0x6c44198c4a475817,
+}
+local W = {} -- the message schedule, reused (nothing here is re-entered)
+
+--- One 128-byte block of the 0-based Bytes table b at off into the state st[1..8].
+local function block(st, b, off)
+  for t = 1, 16 do
+    local i = off + 8 * t - 8
+    W[t] = b[i] << 56 | b[i + 1] << 48 | b[i + 2] << 40 | b[i + 3] << 32 | b[i + 4] << 24 | b[i + 5] << 16 | b[i + 6] << 8 | b[i + 7]
+  end
+  for t = 17, 80 do
+    local x, y = W[t - 15], W[t - 2]
+    W[t] = W[t - 16] + W[t - 7] + ((x >> 1 | x << 63) ~ (x >> 8 | x << 56) ~ (x >> 7)) + ((y >> 19 | y << 45) ~ (y >> 61 | y << 3) ~ (y >> 6))
+  end
+  local a, bb, c, d, e, f, g, h = st[1], st[2], st[3], st[4], st[5], st[6], st[7], st[8]
+  for t = 1, 80 do
+    local t1 = h + ((e >> 14 | e << 50) ~ (e >> 18 | e << 46) ~ (e >> 41 | e << 23)) + (e & f ~ ~e & g) + K512[t] + W[t]
+    local t2 = ((a >> 28 | a << 36) ~ (a >> 34 | a << 30) ~ (a >> 39 | a << 25)) + (a & bb ~ a & c ~ bb & c)
+    h, g, f, e, d, c, bb, a = g, f, e, d + t1, c, bb, a, t1 + t2
+  end
+  st[1], st[2], st[3], st[4] = st[1] + a, st[2] + bb, st[3] + c, st[4] + d
+  st[5], st[6], st[7], st[8] = st[5] + e, st[6] + f, st[7] + g, st[8] + h
+end
+
+--- The 64-byte digest of a 0-based Bytes table, as one.
+local function sha512(m)
+  local st = { 0x6a09e667f3bcc908, 0xbb67ae8584caa73b, 0x3c6ef372fe94f82b, 0xa54ff53a5f1d36f1,
+    0x510e527fade682d1, 0x9b05688c2b3e6c1f, 0x1f83d9abfb41bd6b, 0x5be0cd19137e2179 }
+  local n = m.length
+  local full = n - n % 128
+  for off = 0, full - 1, 128 do block(st, m, off) end
+  -- FIPS 180-4 5.1.2 padding: 0x80, zeros, the length in bits as 128 bits.
+  local tailLen = n - full < 112 and 128 or 256
+  local tail = {}
+  for i = 0, tailLen - 1 do tail[i] = 0 end
+  for i = full, n - 1 do tail[i - full] = m[i] end
+  tail[n - full] = 0x80
+  for i = 0, 7 do tail[tailLen - 1 - i] = (n * 8) >> (8 * i) & 255 end
+  for off = 0, tailLen - 1, 128 do block(st, tail, off) end
+  local out = { length = 64 }
+  for i = 0, 63 do out[i] = st[(i >> 3) + 1] >> (56 - 8 * (i & 7)) & 255 end
+  return out
+end
+
+return {
+  field = { fe = fe, set = set, add = add, sub = sub, mul = mul, sqr = sqr, pack = pack, unpack = unpack, unpackAt = unpackAt },
+  sha512 = sha512,
+  compactBytes = compact,
+}

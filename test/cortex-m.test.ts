@@ -1,0 +1,51 @@
+// The Cortex-M4 cost model as a regression check: instruction counts and heap
+// under QEMU are exact and the same on every run, so a figure more than 5 %
+// above bench/cortex-m-baseline.json fails (a cost check, not a timed test).
+// After a change that makes things cheaper, write the new baseline with
+// `npx tsx bench/cortex-m.ts --write-baseline` and commit it.
+import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { BASELINE_FILE, CONFIGS, CORTEX_M_TOOLS, VERSIONS, buildLuaM4, calibrate, luaSources, measureAllM4, type M4Figures } from "../bench/cortex-m";
+import { haveTool } from "./support/tools";
+
+const tools = CORTEX_M_TOOLS.every((t) => haveTool(t));
+
+/** Lua's sources come from apt-get source: without a deb-src entry, a loud skip (a failure under CI=true). */
+function sourcesReady(): boolean {
+  if (!tools) return false;
+  try {
+    for (const v of VERSIONS) luaSources(v);
+    return true;
+  } catch (e) {
+    if (process.env.CI === "true") throw e;
+    console.warn(`\n*** SKIPPED: the Cortex-M4 cost model: ${(e as Error).message} ***\n`);
+    return false;
+  }
+}
+
+const ready = sourcesReady();
+
+describe.skipIf(!ready)("Cortex-M4 cost model (Lua bare-metal under qemu-system-arm -icount shift=0)", () => {
+  it("counts one instruction per nanosecond: a 2-instruction loop of 10 M turns is 20 M", async () => {
+    const n = await calibrate(buildLuaM4("5.4"), 10_000_000);
+    expect(n).toBeGreaterThanOrEqual(20_000_000);
+    expect(n).toBeLessThan(20_002_000); // the Lua call around it and the 40-instruction tick
+  }, 120_000);
+
+  it("no count or heap figure grows more than 5 % over the committed baseline", async () => {
+    const baseline = JSON.parse(readFileSync(BASELINE_FILE, "utf8")) as Record<string, M4Figures>;
+    const now = await measureAllM4();
+    const grown: string[] = [];
+    for (const c of CONFIGS) {
+      expect(baseline[c.name], `${c.name} is in the baseline`).toBeDefined();
+      for (const k of Object.keys(baseline[c.name]) as Array<keyof M4Figures>) {
+        const was = baseline[c.name][k];
+        const is = now[c.name][k];
+        expect(is, `${c.name} ${k}`).toBeGreaterThan(0);
+        if (is > was * 1.05) grown.push(`${c.name} ${k}: ${is} > ${was} + 5 %`);
+        else if (is < was * 0.9) console.log(`Cortex-M4 model: ${c.name} ${k} is ${is}, ${((1 - is / was) * 100).toFixed(0)} % below the baseline: write a new one (npx tsx bench/cortex-m.ts --write-baseline)`);
+      }
+    }
+    expect(grown).toEqual([]);
+  }, 600_000);
+});
