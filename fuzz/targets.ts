@@ -18,6 +18,10 @@ import { readCard, READ_CHUNK, type CardSessionResult } from "../firmware/reader
 import { lineScanner } from "../firmware/hal/scan-engine";
 import type { Serial } from "../firmware/hal/serial";
 import type { Timers } from "../firmware/hal/timers";
+import { VerifierApp } from "../firmware/app/verifier";
+import { AdminService } from "../firmware/app/admin";
+import { serveAdminLine } from "../firmware/app/admin-line";
+import { ManualRtc, MemoryStorage, SeededRandom, Transcript, VirtualTimers as MemoryTimers } from "../firmware/targets/memory/hal";
 
 function check(cond: boolean, what: string): void {
   if (!cond) throw new Error("invariant: " + what);
@@ -278,10 +282,45 @@ const scanLine: Target = {
   },
 };
 
-/**
- * The targets, by name. The admin (service) line target joins them with the
- * signed administration of issue 10: `admin: { maxLen, run(d) { ... } }`.
- */
+// --- the admin line (docs/SPEC.md section 6) ---------------------------------
+// One device on in-memory hardware for the whole run (a boot makes a key).
+let adminDevice: { feed: (d: Uint8Array) => void; replies: string[]; rtc: ManualRtc; app: VerifierApp } | undefined;
+
+function admin(): NonNullable<typeof adminDevice> {
+  if (adminDevice !== undefined) return adminDevice;
+  const rtc = new ManualRtc();
+  const out = new Transcript();
+  const root = new Uint8Array(32).fill(9);
+  const app = new VerifierApp(
+    { display: out, indicator: out, storage: new MemoryStorage(), rtc, timers: new MemoryTimers(), random: new SeededRandom(3) },
+    { roots: [{ kid: kidOf(root), publicKey: root }], buildTime: 1_700_000_000, version: "fuzz", tables: false },
+  );
+  const service = new AdminService(app);
+  const replies: string[] = [];
+  let handler: (data: Uint8Array) => void = () => {};
+  serveAdminLine({ write: (b) => void replies.push(latin1(b)), close() {}, onData: (h) => void (handler = h) }, (l) => service.handle(l));
+  adminDevice = { feed: (d) => handler(d), replies, rtc, app };
+  return adminDevice;
+}
+
+const adminLine: Target = {
+  maxLen: 4096,
+  run(d) {
+    const dev = admin();
+    dev.replies.length = 0;
+    const before = dev.rtc.seconds();
+    dev.feed(d);
+    dev.feed(new Uint8Array([10])); // end whatever line is open
+    for (const r of dev.replies) {
+      check(/^(OK|ERR) [\x20-\x7e]*\r\n$/.test(r) || r === "OK\r\n", "a reply that is not one OK/ERR line");
+    }
+    // Nothing unsigned moves the clock or leaves an admin record (no input here can be signed for this device's nonce).
+    check(dev.rtc.seconds() === before, "the clock moved");
+    check(dev.app.audit.entries().every((e) => e.source < 2), "an admin event from unsigned input");
+  },
+};
+
+/** The targets, by name. */
 export const TARGETS: Record<string, Target> = {
   base45,
   cbor,
@@ -291,6 +330,7 @@ export const TARGETS: Record<string, Target> = {
   "card-session": cardSession,
   "pn532-frames": pn532Frames,
   "scan-line": scanLine,
+  "admin-line": adminLine,
 };
 
 /** The source files whose edges each target is there to cover (for the report). */
@@ -303,4 +343,5 @@ export const TARGET_FILES: Record<string, string[]> = {
   "card-session": ["firmware/reader/card-session.ts", "firmware/reader/pn532.ts", "firmware/reader/apdu.ts"],
   "pn532-frames": ["firmware/reader/pn532-frame.ts"],
   "scan-line": ["firmware/hal/scan-engine.ts"],
+  "admin-line": ["firmware/app/admin-line.ts"], // admin.ts past the signature check needs valid signatures: test/trusted-device.test.ts
 };

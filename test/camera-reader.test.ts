@@ -93,8 +93,7 @@ describe("the device with a camera", () => {
   const world = makeWorld(T0);
   const device = () => {
     const d = new SimDevice({ roots: world.roots, buildTime: T0 - 86400, version: "t", lang: "en", clearAfterMs: 60_000 });
-    d.admin(`TIME ${T0}`);
-    d.admin("KEYSET " + Buffer.from(world.keysetBytes).toString("hex"));
+    d.provision(world, T0);
     return d;
   };
 

@@ -11,7 +11,7 @@ it("the demo walks a device through provisioning, QR and card verdicts, and writ
   expect(r.status, r.stdout + r.stderr).toBe(0);
   const text = r.stdout.replace(/\x1b\[[0-9;]*m/g, "");
   expect(text).toContain("Demo complete.");
-  for (const s of ["Alat belum diisi kunci penerbit", "Nama: Siti Aminah", "Kode ini sudah dipakai, minta kode baru", "ERR SIGNATURE_REQUIRED", "Kode kedaluwarsa",
+  for (const s of ["Alat belum diisi kunci penerbit", "Nama: Siti Aminah", "Kode ini sudah dipakai", "ERR SIGNATURE_REQUIRED", "Kode kedaluwarsa",
     "Tanda tangan palsu", "Kartu: KTP-0001", "Kartu tidak asli", "Jam alat belum diatur", "OK INSTALLED 1"]) {
     expect(text).toContain(s);
   }
