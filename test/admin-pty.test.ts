@@ -3,7 +3,8 @@
 // admin line (stdio-hal.lua --admin-stdio). Everything goes through the real
 // `pindai device` and `pindai fleet` commands and node-serialport.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { killTree, ptyExec } from "./support/pty-exec";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -42,22 +43,9 @@ async function typeLine(path: string, line: string): Promise<string> {
   return r;
 }
 
-/** The Lua image with its admin line on a pty (socat EXEC). */
+/** The Lua image with its admin line on a pty (socat EXEC): its stdin and stdout are uart 0. */
 function luaOnPty(image: string, flashDir: string): Promise<{ path: string; proc: ChildProcess }> {
-  const hal = join(process.cwd(), "firmware/targets/lua/stdio-hal.lua");
-  const proc = spawn("socat", ["-d", "-d", "pty,raw,echo=0", `EXEC:lua5.4 ${hal} --admin-stdio --flash ${flashDir} ${image},pty,raw,echo=0`]);
-  return new Promise((resolve, reject) => {
-    let text = "";
-    const t = setTimeout(() => reject(new Error("socat: " + text)), 5000);
-    proc.stderr!.on("data", (d) => {
-      text += d.toString();
-      const m = /PTY is (\/dev\/pts\/\d+)/.exec(text);
-      if (m) {
-        clearTimeout(t);
-        resolve({ path: m[1], proc });
-      }
-    });
-  });
+  return ptyExec(`lua5.4 ${join(process.cwd(), "firmware/targets/lua/stdio-hal.lua")} --admin-stdio --flash ${flashDir} ${image}`, dir);
 }
 
 describe.skipIf(!HAVE)("pindai device and pindai fleet over real ptys", () => {
@@ -91,7 +79,7 @@ describe.skipIf(!HAVE)("pindai device and pindai fleet over real ptys", () => {
   afterAll(async () => {
     await new Promise((r) => (simPort?.isOpen ? simPort.close(r) : r(0)));
     simLink?.close();
-    lua?.proc.kill();
+    if (lua) killTree(lua.proc);
   });
 
   it("an unsigned TIME typed on either admin line is refused", async () => {

@@ -4,8 +4,8 @@
 // codes (each one signature-verified, so junk never fills it). A torn record
 // fails its CRC and is ignored; the next sequence number comes from the
 // newest intact record. Live entries (until >= now) are also held in RAM.
-import { type Bytes, alloc, concat, copyInto, equal, fromHex, slice } from "../core/bytes";
-import type { ReplayMemory } from "../core/replay";
+import { type Bytes, alloc, copyInto, fromHex, slice, toHex } from "../core/bytes";
+import { ReplayCache, type ReplayMemory } from "../core/replay";
 import { sha512 } from "../core/sha512";
 import type { Storage } from "../hal/storage";
 import { crc32, getU32, putU32 } from "./crc32";
@@ -22,53 +22,36 @@ function shortId(ctiHex: string): Bytes {
 
 export class ReplayStore implements ReplayMemory {
   private nextSeq = 1;
-  private ids: Bytes[] = [];
-  private until: number[] = [];
+  /** The live entries (by the 8-byte id in hex), as the RAM cache keeps them. */
+  private cache: ReplayCache;
 
   constructor(
     private readonly storage: Storage,
     private readonly capacity: number = REPLAY_CAPACITY,
   ) {
+    this.cache = new ReplayCache(capacity);
     this.load();
   }
 
   load(): void {
-    this.ids = [];
-    this.until = [];
-    let maxSeq = 0;
+    this.cache = new ReplayCache(this.capacity);
+    const found: Array<{ seq: number; id: string; until: number }> = [];
     const b = this.storage.read(REPLAY_FILE);
     if (b !== undefined) {
       for (let slot = 0; slot < this.capacity; slot++) {
         const off = slot * RECORD;
         if (off + RECORD > b.length) break;
         if (crc32(b, off, off + 16) !== getU32(b, off + 16)) continue;
-        const seq = getU32(b, off);
-        if (seq > maxSeq) maxSeq = seq;
-        this.ids.push(slice(b, off + 8, off + 16));
-        this.until.push(getU32(b, off + 4));
+        found.push({ seq: getU32(b, off), id: toHex(slice(b, off + 8, off + 16)), until: getU32(b, off + 4) });
       }
     }
-    this.nextSeq = maxSeq + 1;
-  }
-
-  private prune(now: number): void {
-    const ids: Bytes[] = [];
-    const until: number[] = [];
-    for (let i = 0; i < this.ids.length; i++) {
-      if (this.until[i] >= now) {
-        ids.push(this.ids[i]);
-        until.push(this.until[i]);
-      }
-    }
-    this.ids = ids;
-    this.until = until;
+    found.sort((x, y) => x.seq - y.seq);
+    for (let i = 0; i < found.length; i++) this.cache.remember(found[i].id, found[i].until);
+    this.nextSeq = found.length > 0 ? found[found.length - 1].seq + 1 : 1;
   }
 
   seen(ctiHex: string, now: number): boolean {
-    this.prune(now);
-    const id = shortId(ctiHex);
-    for (let i = 0; i < this.ids.length; i++) if (equal(this.ids[i], id)) return true;
-    return false;
+    return this.cache.seen(toHex(shortId(ctiHex)), now);
   }
 
   remember(ctiHex: string, until: number): void {
@@ -80,12 +63,7 @@ export class ReplayStore implements ReplayMemory {
     putU32(r, 16, crc32(r, 0, 16));
     this.storage.write(REPLAY_FILE, r, ((this.nextSeq - 1) % this.capacity) * RECORD);
     this.nextSeq++;
-    this.ids.push(id);
-    this.until.push(until);
-    if (this.ids.length > this.capacity) {
-      this.ids.splice(0, 1);
-      this.until.splice(0, 1);
-    }
+    this.cache.remember(toHex(id), until);
   }
 
   erase(): void {
