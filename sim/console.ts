@@ -178,7 +178,7 @@ export class SimConsole {
       }
       case "wait": {
         const s = Number(arg);
-        if (!(s >= 0)) return ["error: wait takes seconds"];
+        if (!(s >= 0 && s <= 100 * 365 * 86400)) return ["error: wait takes seconds, at most a hundred years"];
         d.rtc.advance(s);
         return [`(${s} s later)`];
       }
