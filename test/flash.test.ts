@@ -153,6 +153,42 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
     expect(await lineOn(second.path, "ID")).not.toBe(idBefore); // Storage was wiped: a new device key
   }, 240_000);
 
+  it("over a lossy link: a damaged chunk is sent again, and only a whole image boots", async (ctx) => {
+    if (!haveTool("socat")) return ctx.skip();
+    const dir = mkdtempSync(join(tmpdir(), "pindai-espflash-"));
+    const esp = await ptyExec(bin, dir);
+    procs.push(esp.proc);
+    // A relay between the host's pty and Espruino's that damages one character of one chunk, once.
+    const link = await openPtyPair();
+    const devicePort = new SerialPort({ path: esp.path, baudRate: 9600 });
+    const relayPort = new SerialPort({ path: link.b, baudRate: 9600 });
+    await Promise.all([new Promise((r) => devicePort.once("open", r)), new Promise((r) => relayPort.once("open", r))]);
+    let seen = 0;
+    let damaged = 0;
+    relayPort.on("data", (d: Buffer) => {
+      seen += d.length;
+      const at = d.indexOf("atob(");
+      if (damaged === 0 && seen > 20_000 && at >= 0 && at + 10 < d.length) {
+        d = Buffer.from(d);
+        d[at + 10] = d[at + 10] === 0x41 ? 0x42 : 0x41; // one base64 character: other bytes, a wrong CRC
+        damaged++;
+      }
+      if (devicePort.isOpen) devicePort.write(d);
+    });
+    devicePort.on("data", (d: Buffer) => relayPort.isOpen && relayPort.write(d));
+    try {
+      const r = await runCli("flash", "--port", link.a, "--image", img.espruino, "--verbose");
+      expect(r.code, r.err).toBe(0);
+      expect(damaged).toBe(1);
+      expect(r.err).toMatch(/upload attempt 2/);
+      expect(r.out).toContain("running: pindai flash-test");
+    } finally {
+      await new Promise((res) => relayPort.close(res));
+      await new Promise((res) => devicePort.close(res));
+      link.close();
+    }
+  }, 240_000);
+
   it("over the telnet console (tcp://)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "pindai-espflash-"));
     // Its stdin stays open (it exits at end of input); a closed socket must not kill it (SIGPIPE).

@@ -14,6 +14,11 @@ import { crc32 } from "../../firmware/app/crc32";
 
 const BOARDS = resolve(dirname(fileURLToPath(import.meta.url)), "../boards");
 const BOOT_FILE = ".bootcde";
+/** The image itself; .bootcde only loads it, and is written once it checks. */
+const IMAGE_FILE = "pindai.img";
+/** Image bytes per Storage.write line (1,024 base64 characters). */
+const CHUNK = 768;
+const UPLOAD_TRIES = 3;
 
 export interface BoardJson {
   info?: { name?: string; builtin_modules?: string[] };
@@ -206,9 +211,7 @@ async function upload(port: string, image: string, o: FlashOptions): Promise<Fla
 
   boardFile = o.board;
 
-  // The tools report every write's progress; only the upload's goes to o.progress.
-  let uploading = false;
-  let uploadTotal = 0;
+  // The tools report every write's progress: kept quiet (the upload reports its own, per acknowledged chunk).
   const status = E.Core.Status;
   E.Core.Status = {
     total: 0,
@@ -222,10 +225,6 @@ async function upload(port: string, image: string, o: FlashOptions): Promise<Fla
     },
     incrementProgress(n: number) {
       this.done += n;
-      if (uploading && this.total > 0) {
-        uploadTotal = this.total;
-        o.progress?.(Math.min(this.done, this.total), this.total);
-      }
     },
   };
 
@@ -301,22 +300,43 @@ async function upload(port: string, image: string, o: FlashOptions): Promise<Fla
     const problems = fitProblems(envData, board.json, image.length, storageFree);
     if (problems.length > 0) throw new FlashError(`${String(envData.BOARD)} cannot run this image: ` + problems.join("; "));
 
-    // Upload: the tools split the image into Storage.write() lines and report progress as they send.
-    // The last line has the device checksum what it stored. We wait for that line's answer rather
-    // than for a prompt: the tools send Ctrl-C when a prompt is slow, which would cut the upload.
+    // Upload, paced by the device's acknowledgements: one Storage.write() line per chunk, each
+    // answered with the CRC-32 of what landed. A chunk lost or damaged on the way (a slow or
+    // lossy link) starts the image file again, at most UPLOAD_TRIES times. The image goes to
+    // IMAGE_FILE; only once all of it checks does the one-line boot loader go to .bootcde, so
+    // a half-written image never boots.
     const bytes = Buffer.from(image, "latin1");
     const want = crc32(bytes, 0, bytes.length);
-    const code = await new Promise<string>((res) => E.callProcessor("transformForEspruino", image, res));
-    const check = `print("<pindai "+"stored "+E.CRC32(require("Storage").read(${JSON.stringify(BOOT_FILE)}))+">")\n`;
-    uploading = true;
-    const stored = await untilOutput("uploading", 60_000 + image.length, /<pindai stored (-?\d+)>/, () =>
-      E.Core.CodeWriter.writeToEspruino(code + check, () => {}),
-    );
-    uploading = false;
-    if (uploadTotal > 0) o.progress?.(uploadTotal, uploadTotal); // every line has run
+    let landed = false;
+    for (let attempt = 1; attempt <= UPLOAD_TRIES && !landed; attempt++) {
+      if (attempt > 1) toolLog(`upload attempt ${attempt}: a chunk did not land whole`);
+      // An erased file keeps its room until Storage is compacted: a retry compacts, or a third try
+      // finds no room (seconds on a real board's flash). The first try follows eraseAll: nothing to compact.
+      const compact = attempt > 1 ? `require("Storage").compact(),` : "";
+      await expr("erasing the image file", `require("Storage").erase(${JSON.stringify(IMAGE_FILE)}),${compact}1`, 60_000);
+      landed = true;
+      for (let off = 0; off < bytes.length; off += CHUNK) {
+        const piece = bytes.subarray(off, off + CHUNK);
+        const size = off === 0 ? `,${bytes.length}` : "";
+        const line =
+          `\x10require("Storage").write(${JSON.stringify(IMAGE_FILE)},atob("${piece.toString("base64")}"),${off}${size}),` +
+          `print("<pindai "+${off}+" "+E.CRC32(require("Storage").read(${JSON.stringify(IMAGE_FILE)},${off},${piece.length}))+">")\n`;
+        const got = await untilOutput(`chunk at ${off}`, timeoutMs + 30_000, new RegExp(`<pindai ${off} (-?\\d+)>`), () => serial.write(line, false)).catch(() => undefined);
+        if (got === undefined || Number(got[1]) >>> 0 !== crc32(piece, 0, piece.length)) {
+          landed = false;
+          break;
+        }
+        o.progress?.(off + piece.length, bytes.length);
+      }
+    }
+    if (!landed) throw new FlashError(`the image did not land whole in ${UPLOAD_TRIES} tries: the link loses data; try a slower --baud`);
+    const check = `\x10print("<pindai "+"stored "+E.CRC32(require("Storage").read(${JSON.stringify(IMAGE_FILE)}))+">")\n`;
+    const stored = await untilOutput("checking the stored image", timeoutMs, /<pindai stored (-?\d+)>/, () => serial.write(check, false));
     if (Number(stored[1]) >>> 0 !== want) {
       throw new FlashError(`the device stored something else (CRC-32 ${stored[1]}, expected ${want}): the upload was corrupted; try again`);
     }
+    const loader = `eval(require("Storage").read(${JSON.stringify(IMAGE_FILE)}));`;
+    await expr("writing the boot loader", `require("Storage").write(${JSON.stringify(BOOT_FILE)},${JSON.stringify(loader)}),require("Storage").read(${JSON.stringify(BOOT_FILE)}).length`);
     // Start it as a reset would (load() clears the interpreter and runs .bootcde). The image takes
     // the REPL off this line and answers the admin protocol on it: ask for VERSION until it does.
     let asking: NodeJS.Timeout | undefined;
