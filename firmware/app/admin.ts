@@ -13,7 +13,8 @@ import { type Bytes, alloc, concat, equal, fromHex, toHex } from "../core/bytes"
 import { type CborItem, CBOR, cborDecode, encodeBytes, encodeHead, encodeInt, encodeText, isKind, mapBytes, mapGet, mapText, mapUint } from "../core/cbor";
 import { COSE_ALG_EDDSA, decodeSign1, sigStructure, verifySign1 } from "../core/cose";
 import { type RootKey, UsageBits, findKey, isRevoked } from "../core/keyset";
-import { VERDICTS } from "../core/verdict";
+import { verdictIndex } from "../core/verdict";
+import { deviceWarnings } from "../core/presentation";
 import {
   ANSWER, CMD, CONFIG, LOG, LOG_PAGE, MAX_DISPLAY_MS, MAX_TIME, MIN_DISPLAY_MS, MIN_TIME, NONCE_BYTES, NONCE_LIFETIME_MS, STATUS,
 } from "./admin-protocol";
@@ -101,9 +102,10 @@ export class AdminService {
     const app = this.app;
     const ks = app.keysets.current;
     const t = app.time();
-    const w = app.deviceWarnings();
+    const w = deviceWarnings(ks, t);
+    const floor = app.floor();
     if (challengeHex === "") {
-      return "OK " + (ks === undefined ? "-" : String(ks.version)) + " " + (t.trusted ? "1" : "0") + " " + (w.length > 0 ? w.join(",") : "-") + " " + t.now + " " + app.floor();
+      return "OK " + (ks === undefined ? "-" : String(ks.version)) + " " + (t.trusted ? "1" : "0") + " " + (w.length > 0 ? w.join(",") : "-") + " " + t.now + " " + floor;
     }
     const challenge = fromHex(challengeHex);
     if (challenge === undefined || challenge.length < 8 || challenge.length > 64) return err("BAD_ARGUMENT", "STATUS takes a challenge of 8 to 64 bytes in hex");
@@ -117,7 +119,7 @@ export class AdminService {
         encodeInt(ks === undefined ? 0 : ks.version),
         encodeInt(t.now),
         encodeInt(t.trusted ? 1 : 0),
-        encodeInt(app.floor()),
+        encodeInt(floor),
         cborArray(warnings),
         encodeInt(last.length),
         encodeInt(last.length > 0 ? last[last.length - 1].seq : 0),
@@ -191,7 +193,8 @@ export class AdminService {
       if (t < MIN_TIME || t > MAX_TIME) return err("BAD_ARGUMENT", "TIME takes unix seconds between " + MIN_TIME + " and " + MAX_TIME);
       // Only a root (recovery) may set a time below the floor; it lowers the floor with it.
       if (t < app.hardFloor()) return err("BELOW_FLOOR", "the build time or the key set's issue time is " + app.hardFloor() + ": the time cannot be below it");
-      if (t < app.floor() && !s.byRoot) return err("BELOW_FLOOR", "the device's time floor is " + app.floor() + ": a time below it needs a root's signature");
+      const floor = app.floor();
+      if (t < floor && !s.byRoot) return err("BELOW_FLOOR", "the device's time floor is " + floor + ": a time below it needs a root's signature");
       app.setTime(t, s.kid, s.byRoot);
       return "OK TIME " + t;
     }
@@ -218,11 +221,9 @@ export class AdminService {
           more = 1;
           break;
         }
-        let v = 0;
-        for (let k = 0; k < VERDICTS.length; k++) if (VERDICTS[k] === e.verdict) v = k;
         const kid = fromHex(e.kid);
         const nik = fromHex(e.nikHash);
-        records.push(cborArray([encodeInt(e.seq), encodeInt(e.time), encodeInt(v), encodeInt(e.source), encodeBytes(kid === undefined ? alloc(8) : kid), encodeBytes(nik === undefined ? alloc(8) : nik), encodeInt(e.warnings)]));
+        records.push(cborArray([encodeInt(e.seq), encodeInt(e.time), encodeInt(verdictIndex(e.verdict)), encodeInt(e.source), encodeBytes(kid === undefined ? alloc(8) : kid), encodeBytes(nik === undefined ? alloc(8) : nik), encodeInt(e.warnings)]));
       }
       const last = all.length > 0 ? all[all.length - 1].seq : 0;
       return this.answer(s.nonce, "LOG", cborMap([LOG.RECORDS, LOG.MORE, LOG.LAST], [cborArray(records), encodeInt(more), encodeInt(last)]));

@@ -15,7 +15,7 @@
 // boot from the random source, kept in flash and never exported.
 import { type Bytes, alloc, fromHex, slice, toHex, utf8Encode } from "../core/bytes";
 import { hmacSha512 } from "../core/hmac";
-import { VERDICTS, type Verdict, type Warning } from "../core/verdict";
+import { VERDICTS, verdictIndex, type Verdict, type Warning } from "../core/verdict";
 import type { Outcome } from "../core/presentation";
 import type { Random } from "../hal/random";
 import type { Storage } from "../hal/storage";
@@ -81,9 +81,7 @@ function encode(e: AuditEntry, kind: number): Bytes {
   const r = alloc(RECORD_SIZE);
   putU32(r, 0, e.seq);
   putU32(r, 4, e.time);
-  let v = 0;
-  for (let i = 0; i < VERDICTS.length; i++) if (VERDICTS[i] === e.verdict) v = i;
-  r[8] = v;
+  r[8] = verdictIndex(e.verdict);
   r[9] = e.source;
   const kid = fromHex(e.kid);
   const nik = fromHex(e.nikHash);

@@ -6,12 +6,11 @@
 // It never blocks: scanned lines, decoded frames, card results and timers
 // all arrive as events. Every verdict is shown, signalled and logged; the
 // holder's data leaves the screen after clearAfterMs (privacy).
-import { type Bytes, alloc } from "../core/bytes";
+import { type Bytes, alloc, toHex } from "../core/bytes";
 import { deviceWarnings, verifyPresentation, type Outcome } from "../core/presentation";
 import { verifyCard } from "../core/card";
 import type { RootKey } from "../core/keyset";
 import type { TrustedTime } from "../core/trust";
-import { toHex } from "../core/bytes";
 import type { Warning } from "../core/verdict";
 import type { CardSessionResult } from "../reader/card-session";
 import type { Rtc } from "../hal/clock";
@@ -72,7 +71,7 @@ export type AppState = "idle" | "scanning" | "verdict";
 
 export class VerifierApp {
   state: AppState = "idle";
-  lang: Lang;
+  lang: Lang = "id";
   readonly keysets: KeysetStore;
   readonly audit: AuditLog;
   /** The last verdict shown, for the simulator and the tests. */
@@ -84,7 +83,9 @@ export class VerifierApp {
   private readonly replay: ReplayStore;
   private readonly clock: ClockFloor;
   private readonly settings: FlashRecord;
-  private clearAfterMs: number;
+  /** The MAC key of the table files, derived once from the device key. */
+  private readonly tableSecret: Bytes;
+  private clearAfterMs = 10000;
   private clearTimer: TimerHandle | undefined = undefined;
   private shownText = "";
   private tablesTimer: TimerHandle | undefined = undefined;
@@ -95,9 +96,9 @@ export class VerifierApp {
   ) {
     this.random = hw.random;
     this.timers = hw.timers;
-    this.lang = config.lang === undefined ? "id" : config.lang;
-    this.clearAfterMs = config.clearAfterMs === undefined ? 10000 : config.clearAfterMs;
+    this.defaultSettings();
     this.identity = new DeviceIdentity(hw.storage, hw.random);
+    this.tableSecret = this.identity.secret("tables");
     this.settings = new FlashRecord(hw.storage, "config", 5);
     this.applySettings();
     this.keysets = new KeysetStore(hw.storage, config.roots, config.minKeysetVersion === undefined ? 0 : config.minKeysetVersion);
@@ -122,7 +123,7 @@ export class VerifierApp {
     this.tablesTimer = this.hw.timers.setTimeout(() => this.tablesTick(), TABLE_STEP_MS);
     let more = false;
     try {
-      more = tablesStep(this.hw.storage, this.keysets.current, this.identity.secret("tables"));
+      more = tablesStep(this.hw.storage, this.keysets.current, this.tableSecret);
     } catch (e) {
       // Flash full or failing: verification goes on without the missing tables.
     }
@@ -161,7 +162,7 @@ export class VerifierApp {
     this.state = "idle";
     this.shownText = "";
     const t = this.time();
-    this.show(idleScreen(this.lang, this.deviceWarnings(), t.now, this.config.tzOffsetMin === undefined ? 420 : this.config.tzOffsetMin, this.config.tzName === undefined ? "WIB" : this.config.tzName));
+    this.show(idleScreen(this.lang, deviceWarnings(this.keysets.current, t), t.now, this.config.tzOffsetMin === undefined ? 420 : this.config.tzOffsetMin, this.config.tzName === undefined ? "WIB" : this.config.tzName));
     this.hw.indicator.signal("off");
   }
 
@@ -240,6 +241,12 @@ export class VerifierApp {
     if (this.state === "idle") this.showIdle();
   }
 
+  /** The build's language and display time (before any CONFIG, and after WIPE). */
+  private defaultSettings(): void {
+    this.lang = this.config.lang === undefined ? "id" : this.config.lang;
+    this.clearAfterMs = this.config.clearAfterMs === undefined ? 10000 : this.config.clearAfterMs;
+  }
+
   private applySettings(): void {
     const v = this.settings.value;
     if (v === undefined) return;
@@ -266,8 +273,7 @@ export class VerifierApp {
     this.audit.clear();
     this.replay.erase();
     this.settings.erase();
-    this.lang = this.config.lang === undefined ? "id" : this.config.lang;
-    this.clearAfterMs = this.config.clearAfterMs === undefined ? 10000 : this.config.clearAfterMs;
+    this.defaultSettings();
     this.logEvent(SOURCE_WIPED, signer, 0);
     if (this.state === "idle") this.showIdle();
   }

@@ -38,6 +38,12 @@ export const VERDICTS: Verdict[] = [
   "CARD_AUTH_FAILED",
 ];
 
+/** A verdict's index in VERDICTS: the byte the audit log and its export carry. */
+export function verdictIndex(v: Verdict): number {
+  for (let i = 0; i < VERDICTS.length; i++) if (VERDICTS[i] === v) return i;
+  return 0;
+}
+
 /** Warnings shown beside a verdict, never instead of one. */
 export type Warning =
   | "KEYSET_STALE" // past next_update: still verifies (SPEC 3)

@@ -215,17 +215,13 @@ async function upload(port: string, image: string, o: FlashOptions): Promise<Fla
   const status = E.Core.Status;
   E.Core.Status = {
     total: 0,
-    done: 0,
     setStatus(_text: string, total?: number) {
       this.total = total ?? 0;
-      this.done = 0;
     },
     hasProgress() {
       return this.total > 0;
     },
-    incrementProgress(n: number) {
-      this.done += n;
-    },
+    incrementProgress() {},
   };
 
   const serial = E.Core.Serial;

@@ -2,7 +2,8 @@
 // serial port or tcp://. Reads need no key; everything that changes the
 // device or reads its log is signed with --admin-key for this device and a
 // fresh nonce, and what matters comes back signed by the device's own key.
-import { readFileSync, writeFileSync } from "node:fs";
+import { MAX_KEYSET_BYTES } from "../../../firmware/core/keyset";
+import { readBounded, writeOutput } from "../files";
 import { parse, parseInteger, parseTime, nowSeconds, required } from "../args";
 import { CliError } from "../errors";
 import { readKeyFile, requireSecret, unhex } from "../keyfile";
@@ -86,12 +87,7 @@ export async function device(argv: string[], io: Io): Promise<number> {
   // Check what can be checked before touching the device.
   let keysetBytes: Uint8Array | undefined;
   if (sub === "keyset") {
-    const path = required(values.keyset, "keyset");
-    try {
-      keysetBytes = new Uint8Array(readFileSync(path));
-    } catch (e) {
-      throw new CliError(`cannot read key set ${path}: ${(e as Error).message}`);
-    }
+    keysetBytes = new Uint8Array(readBounded(required(values.keyset, "keyset"), "key set", MAX_KEYSET_BYTES));
   }
   if (sub === "lang" && arg !== "id" && arg !== "en") throw new CliError("lang takes id or en");
   const displayMs = sub === "display" ? parseInteger(arg ?? "", "display", 1000, 120000) : 0;
@@ -130,11 +126,7 @@ export async function device(argv: string[], io: Io): Promise<number> {
       case "logs": {
         const records = await c.logs((got, last) => io.err(`  ${got} records (device's last: ${last})`));
         if (values.csv) {
-          try {
-            writeFileSync(values.csv, csvOf(records));
-          } catch (e) {
-            throw new CliError(`cannot write ${values.csv}: ${(e as Error).message}`);
-          }
+          writeOutput(values.csv, csvOf(records), "log");
           io.err(`wrote ${records.length} records to ${values.csv}`);
         }
         if (values.json) io.out(JSON.stringify(records));

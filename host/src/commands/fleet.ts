@@ -7,6 +7,8 @@ import { parse, parseInteger, parseTime, nowSeconds, required } from "../args";
 import { CliError } from "../errors";
 import { DeviceError, type LogRecord } from "../device-client";
 import { adminKeyOf, csvOf, withDevice } from "./device";
+import { MAX_KEYSET_BYTES } from "../../../firmware/core/keyset";
+import { fsReason, readBounded, writeOutput } from "../files";
 import type { Io } from "../cli";
 
 export const fleetHelp = `pindai fleet enroll|pull-logs|set-time|push-keyset|export
@@ -48,7 +50,7 @@ function writeInventory(path: string, inv: Inventory): void {
     writeFileSync(path + ".tmp", JSON.stringify(inv, null, 1) + "\n");
     renameSync(path + ".tmp", path); // never a half-written inventory
   } catch (e) {
-    throw new CliError(`cannot write ${path}: ${(e as Error).message}`);
+    throw new CliError(`cannot write ${path}: ${fsReason(e)}`);
   }
 }
 
@@ -60,11 +62,7 @@ function mergeLogs(have: LogRecord[], got: LogRecord[]): LogRecord[] {
 
 function writeCsv(path: string, inv: Inventory): number {
   const all = Object.values(inv.logs).flat();
-  try {
-    writeFileSync(path, csvOf(all));
-  } catch (e) {
-    throw new CliError(`cannot write ${path}: ${(e as Error).message}`);
-  }
+  writeOutput(path, csvOf(all), "log export");
   return all.length;
 }
 
@@ -100,12 +98,7 @@ export async function fleet(argv: string[], io: Io): Promise<number> {
   const key = adminKeyOf(values["admin-key"]);
   let keysetBytes: Uint8Array | undefined;
   if (sub === "push-keyset") {
-    const path = required(values.keyset, "keyset");
-    try {
-      keysetBytes = new Uint8Array(readFileSync(path));
-    } catch (e) {
-      throw new CliError(`cannot read key set ${path}: ${(e as Error).message}`);
-    }
+    keysetBytes = new Uint8Array(readBounded(required(values.keyset, "keyset"), "key set", MAX_KEYSET_BYTES));
   }
   const at = values.at ? parseTime(values.at, "at") : undefined;
 
