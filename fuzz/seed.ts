@@ -12,7 +12,7 @@ import { cardPayload, keysetPayload, presentationPayload, sign1 } from "../host/
 import { base45Decode, base45Encode } from "../firmware/core/base45";
 import { decodeSign1 } from "../firmware/core/cose";
 import { cardAuthMessage } from "../firmware/core/card";
-import { ACK, ERROR_FRAME, NACK, commandFrame, encodeFrame } from "../firmware/reader/pn532-frame";
+import { ACK, ERROR_FRAME, NACK, commandFrame, encodeFrame } from "../firmware/reader/pn532/frame";
 import { HOLDER, makeWorld } from "../sim/world";
 import { CORPUS_DIR } from "./run";
 

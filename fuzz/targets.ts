@@ -12,8 +12,8 @@ import { loadKeyset, parseKeysetPayload, MAX_KEYS, MAX_REVOKED } from "../firmwa
 import { kidOf } from "../firmware/core/sha256";
 import { isDate, parseCardClaims, parsePresentationClaims, type Identity } from "../firmware/core/claims";
 import { MAX_CREDENTIAL_BYTES } from "../firmware/core/card";
-import { FrameParser, MAX_FRAME_DATA, encodeFrame, ACK, type FrameEvent } from "../firmware/reader/pn532-frame";
-import { Pn532 } from "../firmware/reader/pn532";
+import { FrameParser, MAX_FRAME_DATA, encodeFrame, ACK, type FrameEvent } from "../firmware/reader/pn532/frame";
+import { Pn532 } from "../firmware/reader/pn532/pn532";
 import { readCard, READ_CHUNK, type CardSessionResult } from "../firmware/reader/card-session";
 import { lineScanner } from "../firmware/hal/scan-engine";
 import type { Serial } from "../firmware/hal/serial";
@@ -340,8 +340,8 @@ export const TARGET_FILES: Record<string, string[]> = {
   cose: ["firmware/core/cose.ts"],
   keyset: ["firmware/core/keyset.ts"],
   claims: ["firmware/core/claims.ts"],
-  "card-session": ["firmware/reader/card-session.ts", "firmware/reader/pn532.ts", "firmware/reader/apdu.ts"],
-  "pn532-frames": ["firmware/reader/pn532-frame.ts"],
+  "card-session": ["firmware/reader/card-session.ts", "firmware/reader/pn532/pn532.ts", "firmware/reader/apdu.ts"],
+  "pn532-frames": ["firmware/reader/pn532/frame.ts"],
   "scan-line": ["firmware/hal/scan-engine.ts"],
   "admin-line": ["firmware/app/admin-line.ts"], // admin.ts past the signature check needs valid signatures: test/trusted-device.test.ts
 };

@@ -10,7 +10,7 @@ import { type ScanInput, scanInput } from "../firmware/app/scan-input";
 import type { Screen } from "../firmware/hal/display";
 import type { FrameSource, QrFrameDecoder } from "../firmware/hal/frame-source";
 import { cameraReader, type CameraReader } from "../firmware/app/camera-reader";
-import { Pn532 } from "../firmware/reader/pn532";
+import { Pn532 } from "../firmware/reader/pn532/pn532";
 import { nodeTimers } from "../firmware/targets/node/timers";
 import { nodeRandom } from "../firmware/targets/node/random";
 import { Pn532Emulator, type VirtualCard } from "./pn532/emulator";

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { verifyCard } from "../firmware/core/card";
 import { type CardSessionOptions, type CardSessionResult, readCard } from "../firmware/reader/card-session";
-import { Pn532 } from "../firmware/reader/pn532";
+import { Pn532 } from "../firmware/reader/pn532/pn532";
 import { VirtualTimers } from "../firmware/targets/memory/hal";
 import { nodeRandom } from "../firmware/targets/node/random";
 import type { Serial } from "../firmware/hal/serial";

@@ -1,7 +1,7 @@
 // PN532 frame codec (UM0701-02 6.2.1): encoding against the manual's bytes,
 // decoding in any chunking, malformed frames and resynchronisation.
 import { describe, expect, it } from "vitest";
-import { ACK, ERROR_FRAME, FrameParser, NACK, commandFrame, encodeFrame, type FrameEvent } from "../firmware/reader/pn532-frame";
+import { ACK, ERROR_FRAME, FrameParser, NACK, commandFrame, encodeFrame, type FrameEvent } from "../firmware/reader/pn532/frame";
 
 const hex = (s: string) => new Uint8Array(Buffer.from(s.replace(/\s/g, ""), "hex"));
 const str = (b: Uint8Array) => Buffer.from(b).toString("hex");

@@ -1,9 +1,9 @@
 // Looks for a card every intervalMs while the app is idle, and hands each
 // finished read to the app. One read at a time; the reader's own timeouts
 // bound every read, so polling never stalls.
+import type { CardReader } from "../hal/card-reader";
 import type { Random } from "../hal/random";
 import type { Timers } from "../hal/timers";
-import type { Pn532 } from "../reader/pn532";
 import { readCard, type CardSessionResult } from "../reader/card-session";
 
 export class CardPoller {
@@ -12,7 +12,7 @@ export class CardPoller {
   private stopped = true;
 
   constructor(
-    private readonly pn: Pn532,
+    private readonly reader: CardReader,
     private readonly random: Random,
     private readonly timers: Timers,
     private readonly isIdle: () => boolean,
@@ -27,7 +27,7 @@ export class CardPoller {
     if (this.running) return;
     this.running = true;
     this.stopped = false;
-    this.pn.wake(() => this.schedule());
+    this.reader.wake(() => this.schedule());
   }
 
   stop(): void {
@@ -40,7 +40,7 @@ export class CardPoller {
     if (this.reading) return;
     this.reading = true;
     readCard(
-      this.pn,
+      this.reader,
       this.random,
       (r) => {
         this.reading = false;

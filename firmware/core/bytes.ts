@@ -210,3 +210,10 @@ export function charCount(s: string): number {
   }
   return n;
 }
+
+/** Bytes from a list of numbers 0..255 (for constants: command headers, frames). */
+export function bytesOf(list: number[]): Bytes {
+  const b = alloc(list.length);
+  for (let i = 0; i < list.length; i++) b[i] = list[i];
+  return b;
+}

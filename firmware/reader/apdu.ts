@@ -1,7 +1,6 @@
 // ISO/IEC 7816-4 short APDUs: command = CLA INS P1 P2 [Lc data] [Le],
 // response = data SW1 SW2 (section 5.1). Status words become named errors.
-import { type Bytes, alloc, concat, slice } from "../core/bytes";
-import { bytesOf } from "./pn532-frame";
+import { type Bytes, alloc, bytesOf, concat, slice } from "../core/bytes";
 
 export function apdu(cla: number, ins: number, p1: number, p2: number, data: Bytes | undefined, le: number | undefined): Bytes {
   const head = bytesOf([cla, ins, p1, p2]);

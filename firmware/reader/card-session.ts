@@ -1,20 +1,20 @@
-// The pindai card application (SPEC section 5) over a PN532: detect a card,
+// The pindai card application (SPEC section 5) over any ISO/IEC 14443-4
+// reader (hal/card-reader.ts): detect a card,
 // SELECT the applet and the credential file, READ BINARY it in chunks until
 // the whole COSE_Sign1 is read (its end found by the strict CBOR decoder),
 // then INTERNAL AUTHENTICATE with a fresh random challenge. Each step is a
-// bounded PN532 exchange; the session always ends with one callback.
+// bounded reader exchange; the session always ends with one callback.
 //
 // Relay window: the card's answer to INTERNAL AUTHENTICATE counts only if it
 // arrives within authDeadlineMs of the command (a relay to a card elsewhere
 // adds latency). A try that misses it is aborted and the next try sends a new
 // challenge, so a late answer to the old one can never verify.
-import { type Bytes, alloc, concat, slice } from "../core/bytes";
+import { type Bytes, alloc, bytesOf, concat } from "../core/bytes";
 import { cborDecode } from "../core/cbor";
 import { CHALLENGE_LENGTH, MAX_CREDENTIAL_BYTES, type CardRead } from "../core/card";
+import type { CardReader, CardReaderFault } from "../hal/card-reader";
 import type { Random } from "../hal/random";
 import { type ApduResult, apdu, parseResponse } from "./apdu";
-import { CMD_IN_DATA_EXCHANGE, CMD_IN_LIST_PASSIVE_TARGET, CMD_IN_RELEASE, type Pn532, type Pn532Error } from "./pn532";
-import { bytesOf } from "./pn532-frame";
 
 /** SELECT by AID F0 50 49 4E 44 41 49 01 ("pindai" applet, proprietary RID F0). */
 export const PINDAI_AID: Bytes = bytesOf([0xf0, 0x50, 0x49, 0x4e, 0x44, 0x41, 0x49, 0x01]);
@@ -23,8 +23,8 @@ export const READ_CHUNK = 0xf0;
 
 export type CardSessionError =
   | "NO_CARD"
-  | "READER" // the PN532 exchange failed (detail says how)
-  | "CARD_GONE" // InDataExchange status not 00: the card left the field
+  | "READER" // the reader exchange failed (detail says how)
+  | "CARD_GONE" // the reader got no answer from the card: it left the field
   | "NO_APPLET"
   | "NO_FILE"
   | "BAD_FILE" // not a well-formed CBOR item, or larger than allowed
@@ -34,7 +34,7 @@ export type CardSessionError =
 export type CardSessionResult = { ok: true; read: CardRead } | { ok: false; error: CardSessionError; detail: string };
 
 export interface CardSessionOptions {
-  /** How long InListPassiveTarget may wait for a card. */
+  /** How long the reader may wait for a card (default 1000). */
   detectTimeoutMs?: number;
   /** Called once a card is in the field, before it is read (the app shows "checking"). */
   onDetected?: () => void;
@@ -50,7 +50,7 @@ export const AUTH_TRIES = 2;
 type Done = (r: CardSessionResult) => void;
 
 /** Read a card once: detect, select, read, authenticate, release. */
-export function readCard(pn: Pn532, random: Random, done: Done, opts?: CardSessionOptions): void {
+export function readCard(reader: CardReader, random: Random, done: Done, opts?: CardSessionOptions): void {
   const o = opts === undefined ? {} : opts;
   const detectMs = o.detectTimeoutMs === undefined ? 1000 : o.detectTimeoutMs;
   const authDeadlineMs = o.authDeadlineMs === undefined ? AUTH_DEADLINE_MS : o.authDeadlineMs;
@@ -60,35 +60,36 @@ export function readCard(pn: Pn532, random: Random, done: Done, opts?: CardSessi
 
   const fail = (error: CardSessionError, detail: string) => {
     // Release the target whatever happened; its outcome does not change ours.
-    pn.command(CMD_IN_RELEASE, bytesOf([0x01]), () => done({ ok: false, error, detail }));
+    reader.release(() => done({ ok: false, error, detail }));
   };
 
-  // One APDU through InDataExchange to target 1 (UM0701-02 7.3.8).
+  // A card that stopped answering is gone; anything else is the reader's failure.
+  const failExchange = (fault: CardReaderFault | undefined) =>
+    fault !== undefined && fault.error === "CARD_GONE" ? fail("CARD_GONE", fault.detail) : fail("READER", fault === undefined ? "NO_REPLY" : fault.detail);
+
+  // One APDU with the reader's own timeouts and retries.
   const exchange = (cmd: Bytes, next: (r: ApduResult) => void) => {
-    pn.command(CMD_IN_DATA_EXCHANGE, concat([bytesOf([0x01]), cmd]), (err: Pn532Error | undefined, reply: Bytes | undefined) => {
-      if (err !== undefined || reply === undefined) return fail("READER", err === undefined ? "NO_REPLY" : err);
-      if (reply.length < 1) return fail("READER", "SHORT_REPLY");
-      if (reply[0] !== 0x00) return fail("CARD_GONE", "STATUS_" + reply[0]);
-      next(parseResponse(slice(reply, 1, reply.length)));
+    reader.transceive(cmd, undefined, (fault, response) => {
+      if (fault !== undefined || response === undefined) return failExchange(fault);
+      next(parseResponse(response));
     });
   };
 
-  // INTERNAL AUTHENTICATE (SPEC 5 step 4): one strict exchange per try, a new challenge each time.
+  // INTERNAL AUTHENTICATE (SPEC 5 step 4): one exchange within the deadline per try, a new challenge each time.
+  // A late or garbled answer is tried again; a bad reply or a card gone ends the session.
   const authenticate = () => {
     authTriesLeft--;
     challenge = random.bytes(CHALLENGE_LENGTH);
-    const cmd = concat([bytesOf([0x01]), apdu(0x00, 0x88, 0x00, 0x00, challenge, 0x40)]);
-    pn.commandOnce(CMD_IN_DATA_EXCHANGE, cmd, authDeadlineMs, (err, reply) => {
-      if (err !== undefined || reply === undefined) {
+    reader.transceive(apdu(0x00, 0x88, 0x00, 0x00, challenge, 0x40), authDeadlineMs, (fault, response) => {
+      if (fault !== undefined && (fault.error === "TIMEOUT" || fault.error === "LINK")) {
         if (authTriesLeft > 0) return authenticate();
-        return fail("AUTH_REFUSED", err === "TIMEOUT" ? "DEADLINE" : err === undefined ? "NO_REPLY" : err);
+        return fail("AUTH_REFUSED", fault.error === "TIMEOUT" ? "DEADLINE" : fault.detail);
       }
-      if (reply.length < 1) return fail("READER", "SHORT_REPLY");
-      if (reply[0] !== 0x00) return fail("CARD_GONE", "STATUS_" + reply[0]);
-      const r = parseResponse(slice(reply, 1, reply.length));
+      if (fault !== undefined || response === undefined) return failExchange(fault);
+      const r = parseResponse(response);
       if (!r.ok || r.data.length !== 64) return fail("AUTH_REFUSED", r.ok ? "LENGTH_" + r.data.length : r.error);
       const read: CardRead = { credential: file, challenge, signature: r.data };
-      pn.command(CMD_IN_RELEASE, bytesOf([0x01]), () => done({ ok: true, read }));
+      reader.release(() => done({ ok: true, read }));
     });
   };
 
@@ -118,22 +119,16 @@ export function readCard(pn: Pn532, random: Random, done: Done, opts?: CardSessi
       selectFile();
     });
 
-  // InListPassiveTarget: 1 target, 106 kbps type A (7.3.5).
-  pn.command(
-    CMD_IN_LIST_PASSIVE_TARGET,
-    bytesOf([0x01, 0x00]),
-    (err, reply) => {
-      if (err !== undefined || reply === undefined) {
-        done({ ok: false, error: err === "TIMEOUT" ? "NO_CARD" : "READER", detail: err === undefined ? "NO_REPLY" : err });
-        return;
-      }
-      if (reply.length < 1 || reply[0] === 0) {
-        done({ ok: false, error: "NO_CARD", detail: "NO_TARGET" });
-        return;
-      }
-      if (o.onDetected !== undefined) o.onDetected();
-      selectApplet();
-    },
-    detectMs,
-  );
+  reader.detect(detectMs, (fault, card) => {
+    if (fault !== undefined) {
+      done({ ok: false, error: fault.error === "TIMEOUT" ? "NO_CARD" : "READER", detail: fault.detail });
+      return;
+    }
+    if (card === undefined) {
+      done({ ok: false, error: "NO_CARD", detail: "NO_TARGET" });
+      return;
+    }
+    if (o.onDetected !== undefined) o.onDetected();
+    selectApplet();
+  });
 }

@@ -11,7 +11,7 @@ import { scanInput } from "../app/scan-input";
 import type { Lang } from "../app/i18n";
 import type { NikPolicy } from "../app/audit-log";
 import type { Serial } from "../hal/serial";
-import { Pn532 } from "../reader/pn532";
+import { Pn532 } from "../reader/pn532/pn532";
 
 /** Compiled into each image by `npm run build` from a build config. */
 export interface BuildConfig {

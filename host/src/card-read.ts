@@ -1,7 +1,8 @@
 // Read a card through a PN532 on a serial port, with the same firmware driver
 // the devices run (firmware/reader) on Node's serial, timer and random HALs.
 import { SerialPort } from "serialport";
-import { Pn532, type Pn532Options } from "../../firmware/reader/pn532";
+import type { CardReader } from "../../firmware/hal/card-reader";
+import { Pn532, type Pn532Options } from "../../firmware/reader/pn532/pn532";
 import { readCard, type CardSessionResult } from "../../firmware/reader/card-session";
 import { nodeSerial, type NodePort } from "../../firmware/targets/node/serial";
 import { nodeTimers } from "../../firmware/targets/node/timers";
@@ -13,11 +14,11 @@ export interface CardReadOptions extends Pn532Options {
 
 /** Wake the PN532 and read one card over an already open port. */
 export function readCardWith(port: NodePort, opts: CardReadOptions = {}): Promise<CardSessionResult> {
-  const pn = new Pn532(nodeSerial(port), nodeTimers(), opts);
+  const reader: CardReader = new Pn532(nodeSerial(port), nodeTimers(), opts);
   return new Promise((resolve) => {
-    pn.wake((err) => {
-      if (err !== undefined) return resolve({ ok: false, error: "READER", detail: "WAKE_" + err });
-      readCard(pn, nodeRandom, resolve, { detectTimeoutMs: opts.detectTimeoutMs });
+    reader.wake((fault) => {
+      if (fault !== undefined) return resolve({ ok: false, error: "READER", detail: "WAKE_" + fault.detail });
+      readCard(reader, nodeRandom, resolve, { detectTimeoutMs: opts.detectTimeoutMs });
     });
   });
 }

@@ -4,7 +4,7 @@
 // the last reply again on the host's NACK). Faults can be injected on
 // everything it sends, from a seeded PRNG, so failures reproduce.
 import { ed } from "../../host/src/ed";
-import { ACK, ERROR_FRAME, FrameParser, NACK, TFI_HOST, TFI_PN532, encodeFrame } from "../../firmware/reader/pn532-frame";
+import { ACK, ERROR_FRAME, FrameParser, NACK, TFI_HOST, TFI_PN532, encodeFrame } from "../../firmware/reader/pn532/frame";
 import { cardAuthMessage } from "../../firmware/core/card";
 
 export interface VirtualCard {

@@ -103,7 +103,7 @@ export function card(cred: string, challenge: string, sig: string, ksHex: string
 }
 
 // --- PN532 frames (firmware/reader) ---------------------------------------
-import { FrameParser, commandFrame } from "../../firmware/reader/pn532-frame";
+import { FrameParser, commandFrame } from "../../firmware/reader/pn532/frame";
 
 export function pn532Command(cmd: string, data: string): string {
   return toHex(commandFrame(Math.floor(Number(cmd)), hex(data)));

@@ -9,7 +9,7 @@ import { type Bytes, fromAscii, fromHex, toHex } from "../../firmware/core/bytes
 import { VerifierApp } from "../../firmware/app/verifier";
 import { CardPoller } from "../../firmware/app/card-poller";
 import { lineScanner } from "../../firmware/hal/scan-engine";
-import { Pn532 } from "../../firmware/reader/pn532";
+import { Pn532 } from "../../firmware/reader/pn532/pn532";
 import { ManualRtc, MemoryStorage, ScriptedSerial, SeededRandom, Transcript, VirtualTimers } from "../../firmware/targets/memory/hal";
 
 function split(s: string, sep: number): string[] {

@@ -3,10 +3,12 @@
 // ackTimeoutMs and the reply within the command's reply timeout, each retried
 // a bounded number of times (resend on NACK, bad checksum or silence). The
 // driver never blocks and never waits forever: the callback always fires.
-import { type Bytes, alloc, slice } from "../core/bytes";
-import type { Serial } from "../hal/serial";
-import type { Timers, TimerHandle } from "../hal/timers";
-import { ACK, FrameParser, NACK, TFI_PN532, bytesOf, commandFrame, type FrameEvent } from "./pn532-frame";
+// As a CardReader (hal/card-reader.ts) it talks to one ISO-DEP target, number 1.
+import { type Bytes, alloc, bytesOf, concat, slice } from "../../core/bytes";
+import type { CardReader, CardReaderFault, DetectedCard } from "../../hal/card-reader";
+import type { Serial } from "../../hal/serial";
+import type { Timers, TimerHandle } from "../../hal/timers";
+import { ACK, FrameParser, NACK, TFI_PN532, commandFrame, type FrameEvent } from "./frame";
 
 // Command codes (UM0701-02 section 7).
 export const CMD_GET_FIRMWARE_VERSION = 0x02;
@@ -30,7 +32,14 @@ export interface Pn532Options {
 
 type Callback = (err: Pn532Error | undefined, reply: Bytes | undefined) => void;
 
-export class Pn532 {
+/** A driver error as the card reader interface names it (the PN532's own name is the detail). */
+function fault(err: Pn532Error): CardReaderFault {
+  return { error: err === "TIMEOUT" ? "TIMEOUT" : "LINK", detail: err };
+}
+
+const TARGET_1: Bytes = bytesOf([0x01]);
+
+export class Pn532 implements CardReader {
   private readonly parser: FrameParser;
   private readonly ackTimeoutMs: number;
   private readonly replyTimeoutMs: number;
@@ -95,12 +104,47 @@ export class Pn532 {
    * Wake-up from power-down (UM0701-02 6.2.2 HSU wake-up): a long preamble of
    * 0x55 and zeros, then SAMConfiguration normal mode (7.2.10), no IRQ.
    */
-  wake(cb: (err: Pn532Error | undefined) => void): void {
+  wake(done: (fault: CardReaderFault | undefined) => void): void {
     const w = alloc(16);
     w[0] = 0x55;
     w[1] = 0x55;
     this.serial.write(w);
-    this.command(CMD_SAM_CONFIGURATION, bytesOf([0x01, 0x14, 0x00]), (err) => cb(err));
+    this.command(CMD_SAM_CONFIGURATION, bytesOf([0x01, 0x14, 0x00]), (err) => done(err === undefined ? undefined : fault(err)));
+  }
+
+  /** InListPassiveTarget: 1 target, 106 kbps type A (7.3.5); timeoutMs is the reply timeout of each try. */
+  detect(timeoutMs: number, done: (fault: CardReaderFault | undefined, card: DetectedCard | undefined) => void): void {
+    this.command(
+      CMD_IN_LIST_PASSIVE_TARGET,
+      bytesOf([0x01, 0x00]),
+      (err, reply) => {
+        if (err !== undefined) return done(fault(err), undefined);
+        if (reply === undefined || reply.length < 1 || reply[0] === 0) return done(undefined, undefined);
+        // NbTg Tg SENS_RES(2) SEL_RES NFCIDLength NFCID1... (7.3.5, type A); a short reply gives no UID.
+        const n = reply.length > 5 ? reply[5] : 0;
+        done(undefined, { uid: 6 + n <= reply.length ? slice(reply, 6, 6 + n) : alloc(0) });
+      },
+      timeoutMs,
+    );
+  }
+
+  /** InDataExchange to target 1 (7.3.8): status 00, then the card's response APDU. */
+  transceive(command: Bytes, deadlineMs: number | undefined, done: (fault: CardReaderFault | undefined, response: Bytes | undefined) => void): void {
+    const cb: Callback = (err, reply) => {
+      if (err !== undefined) return done(fault(err), undefined);
+      if (reply === undefined || reply.length < 1) return done({ error: "BAD_REPLY", detail: "SHORT_REPLY" }, undefined);
+      // A status other than 00 (01: the card did not answer in time) means the card is gone (7.1).
+      if (reply[0] !== 0x00) return done({ error: "CARD_GONE", detail: "STATUS_" + reply[0] }, undefined);
+      done(undefined, slice(reply, 1, reply.length));
+    };
+    const data = concat([TARGET_1, command]);
+    if (deadlineMs === undefined) this.command(CMD_IN_DATA_EXCHANGE, data, cb);
+    else this.commandOnce(CMD_IN_DATA_EXCHANGE, data, deadlineMs, cb);
+  }
+
+  /** InRelease of target 1 (7.3.11). */
+  release(done: () => void): void {
+    this.command(CMD_IN_RELEASE, TARGET_1, () => done());
   }
 
   private send(): void {

@@ -5,15 +5,7 @@
 //   error frame 00 00 FF 01 FF 7F 81 00    (application-level error, 6.2.1.5)
 // The parser takes bytes in any chunks, skips garbage, resynchronises on the
 // next 00 FF start code after a bad checksum, and bounds its buffer.
-import { type Bytes, alloc, concat, slice } from "../core/bytes";
-
-// Declared before its first use: Espruino does not hoist function declarations
-// inside the image's wrapper function (host/build/espruino-check.ts refuses it).
-export function bytesOf(list: number[]): Bytes {
-  const b = alloc(list.length);
-  for (let i = 0; i < list.length; i++) b[i] = list[i];
-  return b;
-}
+import { type Bytes, alloc, bytesOf, concat, slice } from "../../core/bytes";
 
 export const TFI_HOST = 0xd4; // host -> PN532
 export const TFI_PN532 = 0xd5; // PN532 -> host
