@@ -1,26 +1,12 @@
-// A PN532 on the far end of a serial line, with virtual ISO 14443-4 cards
-// that run the pindai card application (SPEC section 5). Replies follow the
+// A PN532 on the far end of a serial line, carrying APDUs to a virtual card
+// (sim/virtual-card.ts: the pindai card application). Replies follow the
 // NXP UM0701-02 frame rules (ACK, then the D5 reply; NACK on a bad checksum;
 // the last reply again on the host's NACK). Faults can be injected on
 // everything it sends, from a seeded PRNG, so failures reproduce.
-import { ed } from "../../host/src/ed";
 import { ACK, ERROR_FRAME, FrameParser, NACK, TFI_HOST, TFI_PN532, encodeFrame } from "../../firmware/reader/pn532/frame";
-import { cardAuthMessage } from "../../firmware/core/card";
+import { CardInField, type VirtualCard } from "../virtual-card";
 
-export interface VirtualCard {
-  serial: string;
-  /** The credential file 00 01 (a COSE_Sign1). */
-  credential: Uint8Array;
-  /** The card's Ed25519 key: it answers INTERNAL AUTHENTICATE with it. */
-  secretKey: Uint8Array;
-  /** Leaves the field after this many READ BINARY commands (a card pulled away mid-read). */
-  removeAfterReads?: number;
-  /**
-   * A relay to a card elsewhere: the answer to each INTERNAL AUTHENTICATE
-   * comes this many ms late (one value per try, the last one repeats).
-   */
-  authDelaysMs?: number[];
-}
+export type { VirtualCard };
 
 export interface Faults {
   seed?: number;
@@ -37,19 +23,13 @@ export interface Faults {
   ignoreAbort?: boolean;
 }
 
-const AID = [0xf0, 0x50, 0x49, 0x4e, 0x44, 0x41, 0x49, 0x01];
-
 export class Pn532Emulator {
-  card: VirtualCard | undefined = undefined;
+  /** The card on the reader, if any. */
+  private inField: CardInField | undefined = undefined;
   /** Commands received, by code, for tests and the simulator's log. */
   readonly log: number[] = [];
   private readonly parser: FrameParser;
   private lastReply: Uint8Array | undefined;
-  private present = false;
-  private applet = false;
-  private fileSelected = false;
-  private reads = 0;
-  private auths = 0;
   /** Cancels the delayed answer of the command in progress. */
   private inProgress: (() => void) | undefined;
   private rand: () => number;
@@ -84,12 +64,7 @@ export class Pn532Emulator {
 
   /** Put a card on the reader (or take it away with undefined). */
   tap(card: VirtualCard | undefined): void {
-    this.card = card;
-    this.present = card !== undefined;
-    this.reads = 0;
-    this.auths = 0;
-    this.applet = false;
-    this.fileSelected = false;
+    this.inField = card === undefined ? undefined : new CardInField(card, this.challenges);
   }
 
   /** Bytes from the host. */
@@ -133,17 +108,16 @@ export class Pn532Emulator {
         return this.reply(cmd, []);
       case 0x4a: {
         // InListPassiveTarget: one ISO-DEP type A target
-        if (!this.present || !this.card) return this.reply(cmd, [0x00]);
-        this.applet = false;
-        this.fileSelected = false;
+        if (this.inField === undefined || !this.inField.present) return this.reply(cmd, [0x00]);
+        this.inField.activate();
         return this.reply(cmd, [0x01, 0x01, 0x00, 0x04, 0x20, 0x04, 0x08, 0x50, 0x44, 0x31]);
       }
       case 0x40: {
         // InDataExchange to target 1: status 0x01 (timeout) once the card has left the field
-        const answer = data[0] === 0x01 && this.present ? this.apdu(data.subarray(1)) : undefined;
-        const delays = this.card?.authDelaysMs;
-        if (data[2] === 0x88 && delays !== undefined && delays.length > 0) {
-          const ms = delays[Math.min(this.auths - 1, delays.length - 1)];
+        const card = this.inField;
+        const answer = data[0] === 0x01 && card !== undefined ? card.answer(data.subarray(1)) : undefined;
+        const ms = data[2] === 0x88 && card !== undefined ? card.authDelayMs() : undefined;
+        if (ms !== undefined) {
           this.inProgress = this.later(() => {
             this.inProgress = undefined;
             this.reply(cmd, answer === undefined ? [0x01] : [0x00, ...answer]);
@@ -157,44 +131,5 @@ export class Pn532Emulator {
       default:
         return this.send(ERROR_FRAME);
     }
-  }
-
-  /** The pindai card application: SELECT, READ BINARY, INTERNAL AUTHENTICATE. */
-  /** The card's answer, or undefined when it has left the field. */
-  private apdu(c: Uint8Array): number[] | undefined {
-    const card = this.card!;
-    if (c.length < 4) return [0x67, 0x00];
-    const [cla, ins, p1, p2] = c;
-    if (cla !== 0x00) return [0x6e, 0x00];
-    if (ins === 0xa4 && p1 === 0x04) {
-      const aid = [...c.subarray(5, 5 + c[4])];
-      this.applet = aid.length === AID.length && aid.every((b, i) => b === AID[i]);
-      return this.applet ? [0x90, 0x00] : [0x6a, 0x82];
-    }
-    if (ins === 0xa4 && p1 === 0x02 && p2 === 0x0c) {
-      this.fileSelected = this.applet && c[4] === 2 && c[5] === 0x00 && c[6] === 0x01;
-      return this.fileSelected ? [0x90, 0x00] : [0x6a, 0x82];
-    }
-    if (ins === 0xb0) {
-      if (!this.fileSelected) return [0x69, 0x86];
-      this.reads++;
-      if (card.removeAfterReads !== undefined && this.reads > card.removeAfterReads) {
-        this.present = false; // pulled away: the PN532 reports a timeout instead of an answer
-        return undefined;
-      }
-      const off = p1 * 256 + p2;
-      const le = c.length > 4 ? c[4] || 256 : 256;
-      if (off >= card.credential.length) return [0x6b, 0x00];
-      return [...card.credential.subarray(off, Math.min(off + le, card.credential.length)), 0x90, 0x00];
-    }
-    if (ins === 0x88) {
-      if (!this.applet) return [0x69, 0x85];
-      if (c[4] !== 32 || c.length < 5 + 32) return [0x67, 0x00];
-      this.auths++;
-      this.challenges.push(c.slice(5, 37));
-      const sig = ed.sign(cardAuthMessage(c.slice(5, 37)), card.secretKey);
-      return [...sig, 0x90, 0x00];
-    }
-    return [0x6d, 0x00];
   }
 }
