@@ -10,14 +10,12 @@ import { SOURCE_CARD } from "../firmware/app/audit-log";
 import { CardPoller } from "../firmware/app/card-poller";
 import { VerifierApp } from "../firmware/app/verifier";
 import type { CardReader } from "../firmware/hal/card-reader";
-import type { Serial } from "../firmware/hal/serial";
 import { type CardSessionResult, readCard } from "../firmware/reader/card-session";
-import { Pn532 } from "../firmware/reader/pn532/pn532";
 import { ManualRtc, MemoryStorage, SeededRandom, Transcript, VirtualTimers } from "../firmware/targets/memory/hal";
 import { MemoryCardReader } from "../sim/memory-reader";
-import { Pn532Emulator } from "../sim/pn532/emulator";
 import type { VirtualCard } from "../sim/virtual-card";
 import { makeWorld } from "../sim/world";
+import { emulatedPn532 } from "./support/cards";
 import { T0 } from "./support/fixtures";
 
 const world = makeWorld(T0);
@@ -59,24 +57,12 @@ function throughMemory(card: VirtualCard | undefined) {
   return { ...session(reader, timers), challenges: reader.challenges.length };
 }
 
-/** The PN532 driver over the PN532 emulator, 1 ms of line each way (as test/card-relay.test.ts). */
+/** The PN532 driver over the PN532 emulator, with the driver's default timeouts. */
 function throughPn532(card: VirtualCard | undefined) {
   const timers = new VirtualTimers();
-  let toHost: ((d: Uint8Array) => void) | undefined;
-  const emulator = new Pn532Emulator((b) => timers.setTimeout(() => toHost?.(b), 1), {}, (fn, ms) => {
-    const id = timers.setTimeout(fn, ms);
-    return () => timers.clearTimeout(id);
-  });
-  const serial: Serial = {
-    write: (d) => {
-      const copy = d.slice();
-      timers.setTimeout(() => emulator.receive(copy), 1);
-    },
-    onData: (h) => (toHost = h),
-    close: () => {},
-  };
+  const { pn, emulator } = emulatedPn532(timers);
   emulator.tap(card);
-  return { ...session(new Pn532(serial, timers), timers), challenges: emulator.challenges.length };
+  return { ...session(pn, timers), challenges: emulator.challenges.length };
 }
 
 /** What must not depend on the reader chip: the outcome, the verdict, the bytes read, the tries. */

@@ -6,33 +6,18 @@
 import { describe, expect, it } from "vitest";
 import { verifyCard } from "../firmware/core/card";
 import { type CardSessionOptions, type CardSessionResult, readCard } from "../firmware/reader/card-session";
-import { Pn532 } from "../firmware/reader/pn532/pn532";
 import { VirtualTimers } from "../firmware/targets/memory/hal";
 import { nodeRandom } from "../firmware/targets/node/random";
-import type { Serial } from "../firmware/hal/serial";
-import { Pn532Emulator, type Faults, type VirtualCard } from "../sim/pn532/emulator";
-import { cardWorld } from "./support/cards";
+import type { Faults, VirtualCard } from "../sim/pn532/emulator";
+import { cardWorld, emulatedPn532 } from "./support/cards";
 import { T0 } from "./support/fixtures";
 
 const world = cardWorld();
 
 function read(card: VirtualCard, opts?: CardSessionOptions, faults: Faults = {}) {
   const timers = new VirtualTimers();
-  let toHost: ((d: Uint8Array) => void) | undefined;
-  const emulator = new Pn532Emulator((b) => timers.setTimeout(() => toHost?.(b), 1), faults, (fn, ms) => {
-    const id = timers.setTimeout(fn, ms);
-    return () => timers.clearTimeout(id);
-  });
-  const serial: Serial = {
-    write: (d) => {
-      const copy = d.slice();
-      timers.setTimeout(() => emulator.receive(copy), 1);
-    },
-    onData: (h) => (toHost = h),
-    close: () => {},
-  };
   // The driver's own timeouts are generous (a second per reply, 2 resends): the deadline is the session's.
-  const pn = new Pn532(serial, timers, { ackTimeoutMs: 50, replyTimeoutMs: 1000, retries: 2 });
+  const { pn, emulator } = emulatedPn532(timers, faults, { ackTimeoutMs: 50, replyTimeoutMs: 1000, retries: 2 });
   emulator.tap(card);
   let result: CardSessionResult | undefined;
   let at = -1;
