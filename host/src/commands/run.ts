@@ -6,6 +6,7 @@ import { parse } from "../args";
 import { CliError } from "../errors";
 import { fsReason } from "../files";
 import { openPort } from "../open-port";
+import { parseRoot } from "../trust";
 import type { Io } from "../cli";
 
 export const runHelp = `pindai run [--scan-port PATH] [--reader-port PATH] [--admin-port PATH]
@@ -66,6 +67,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (screen === "terminal" && positionals.length > 0) throw new CliError(`unexpected argument "${positionals[0]}" (--help lists the options)`);
   if (values.config !== undefined && values.root !== undefined) throw new CliError("--config or --root, not both (the config lists the roots)");
   if (values.camera !== undefined) checkCamera(values.camera);
+  for (const r of values.root ?? []) parseRoot(r); // its errors name --root
   const { deviceConfig } = await import("../../build/build");
   const { readBuildFile } = await import("../../build/config");
   const file = values.config !== undefined ? readBuildFile(values.config) : { roots: values.root ?? [] };
@@ -106,7 +108,7 @@ function checkCamera(path: string): void {
     throw new CliError(`--camera ${path}: ${fsReason(e)}`);
   }
   if (st.isCharacterDevice()) {
-    throw new CliError(`--camera ${path}: a video device is not read directly; run a capture tool into a folder and give the folder (pindai run --help)`);
+    throw new CliError(`--camera ${path}: a device file (a camera's /dev/video*) is not read directly; run a capture tool into a folder and give the folder (pindai run --help)`);
   }
   if (!st.isFile() && !st.isDirectory()) throw new CliError(`--camera ${path}: expected an image file or a folder`);
 }
@@ -118,10 +120,10 @@ function buildTime(): number {
 }
 
 function describe(v: Record<string, string | undefined>): string {
-  const parts = ["stdin"];
+  const parts = ["scans from stdin"];
   if (v["scan-port"]) parts.push(`scan engine ${v["scan-port"]}`);
   if (v["reader-port"]) parts.push(`card reader ${v["reader-port"]}`);
   if (v["admin-port"]) parts.push(`admin line ${v["admin-port"]}`);
   if (v.camera) parts.push(`camera ${v.camera}`);
-  return "scans from " + parts.join(", ");
+  return parts.join(", ");
 }
