@@ -4,7 +4,7 @@
 // keyboard-wedge scanner on standard input.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SerialPort } from "serialport";
@@ -14,6 +14,8 @@ import { HOLDER, makeWorld } from "../sim/world";
 import { issuePresentation } from "../host/src/issuer";
 import { newKey, writeKeyFile } from "../host/src/keyfile";
 import { qrPng } from "../host/src/qr-image";
+import { dirStorage } from "../firmware/targets/node/dir-storage";
+import { systemRtc } from "../firmware/targets/node/system-rtc";
 import { runCli } from "./support/cli";
 import { haveTool } from "./support/tools";
 
@@ -24,6 +26,39 @@ const world = makeWorld(now, 2);
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const pindai = (args: string[]) => spawnSync(process.execPath, ["host/bin/pindai.js", ...args], { encoding: "utf8", timeout: 60_000 });
 const fresh = (n: number) => issuePresentation(world.qrSigner, HOLDER, { iat: Math.floor(Date.now() / 1000), cti: new Uint8Array(16).fill(n) });
+
+describe("the Node target's flash and clock", () => {
+  it("flash files live in one folder, written whole: a write cut before its rename leaves the old file; a restart reads them back", () => {
+    const flash = join(dir, "flash-unit");
+    const a = dirStorage(flash);
+    a.write("audit", new Uint8Array([1, 2, 3]), 0);
+    a.write("audit", new Uint8Array([9]), 5);
+    expect([...a.read("audit")!]).toEqual([1, 2, 3, 0, 0, 9]);
+    a.write("../escape/x", new Uint8Array([7]), 0);
+    expect(readdirSync(flash).sort()).toEqual(["%2e.%2fescape%2fx", "audit"]); // never outside the folder
+    writeFileSync(join(flash, "~audit"), "torn"); // the power went between the new file and its rename
+    const b = dirStorage(flash);
+    expect([...b.read("audit")!]).toEqual([1, 2, 3, 0, 0, 9]);
+    expect([...b.read("../escape/x")!]).toEqual([7]);
+    b.erase("audit");
+    expect(b.read("audit")).toBeUndefined();
+  });
+
+  it("the system clock: set by a signed TIME through an offset, still set after a restart in the same boot, not after a reboot", () => {
+    const path = join(dir, "rtc-unit");
+    let ms = 2_000_000_000_000;
+    const rtc = systemRtc(path, () => ms);
+    expect(rtc.wasSet()).toBe(false);
+    expect(rtc.seconds()).toBe(2_000_000_000);
+    rtc.set(1_900_000_000);
+    ms += 5000;
+    expect(rtc.seconds()).toBe(1_900_000_005);
+    const again = systemRtc(path, () => ms);
+    expect([again.wasSet(), again.seconds()]).toEqual([true, 1_900_000_005]);
+    writeFileSync(path, JSON.stringify({ boot: "another-boot", offset: -100_000_000 }));
+    expect(systemRtc(path, () => ms).wasSet()).toBe(false);
+  });
+});
 
 describe("pindai run: usage", () => {
   it("--help says what it runs on and how to provision it", () => {
