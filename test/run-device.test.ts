@@ -66,7 +66,7 @@ describe("pindai run: usage", () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("--reader-port");
     expect(r.stdout).toContain("/dev/video0");
-    expect(r.stdout).toContain("pindai device --port PATH");
+    expect(r.stdout).toContain("pindai device time --port PATH --admin-key FILE");
   });
 
   it("bad flags, no root, a missing port or a video device: one line, exit 2, nothing runs", () => {
@@ -132,7 +132,7 @@ describe.skipIf(!HAVE)("pindai run on real ptys", () => {
     await seen(/running: scans from stdin, scan engine/, 0, 60_000);
     // Provisioned as an agency does it, through the admin port: the key set, then a signed time.
     const adminKey = join(dir, "admin.json");
-    writeKeyFile(adminKey, newKey(["admin"], now - 86400, now + 86400, world.adminKey.secretKey));
+    writeKeyFile(adminKey, newKey(["admin"], now - 86400, now + 86400, new Uint8Array(world.adminKey.secretKey)));
     const keyset = join(dir, "keyset.cbor");
     writeFileSync(keyset, world.keysetBytes);
     const k = await runCli("device", "--port", admin.b, "keyset", "--keyset", keyset);

@@ -36,11 +36,12 @@ Standard input is a scanner too: a USB scanner that types like a keyboard
 sends each code as a line. LED and buzzer are printed as lines.
 The clock is the system clock, moved by the agency's signed TIME; after each
 reboot of the computer the device waits for a new signed TIME (as a
-microcontroller after a power loss). Provisioning goes over the admin port:
-  pindai device --port PATH keyset FILE ... / pindai device --port PATH time ...
-  pindai fleet ... (many devices)
-(one end of a pty pair from socat, or a USB-serial cable). Runs until Ctrl-C
-or SIGTERM.`;
+microcontroller after a power loss). The agency provisions it over the
+admin port (a USB-serial cable, or one end of a socat pty pair):
+  pindai device keyset --port PATH --keyset FILE
+  pindai device time --port PATH --admin-key FILE
+  pindai fleet ...   (many devices)
+Runs until Ctrl-C or SIGTERM.`;
 
 const SCAN_BAUD = 9600;
 const LINE_BAUD = 115200;
