@@ -1,16 +1,15 @@
-// A whole verifier on Node: the same firmware app (firmware/app) on virtual
-// hardware: flash with power cuts, a virtual RTC, a screen in the terminal
-// and as PNG, LED/buzzer events, and a PN532 emulator with virtual cards.
-import { VerifierApp, type AppConfig } from "../firmware/app/verifier";
-import { AdminService } from "../firmware/app/admin";
-import { serveAdminLine } from "../firmware/app/admin-line";
-import { CardPoller } from "../firmware/app/card-poller";
+// A whole verifier on Node: the device assembly every image uses
+// (firmware/targets/device.ts) on virtual hardware: flash with power cuts, a
+// virtual RTC, a screen in the terminal and as PNG, LED/buzzer events, and a
+// PN532 emulator with virtual cards.
+import type { AppConfig, VerifierApp } from "../firmware/app/verifier";
 import type { Serial } from "../firmware/hal/serial";
-import { type ScanInput, scanInput } from "../firmware/app/scan-input";
+import type { ScanInput } from "../firmware/app/scan-input";
 import type { Screen } from "../firmware/hal/display";
 import type { FrameSource, QrFrameDecoder } from "../firmware/hal/frame-source";
-import { cameraReader, type CameraReader } from "../firmware/app/camera-reader";
-import { Pn532 } from "../firmware/reader/pn532/pn532";
+import type { CameraReader } from "../firmware/app/camera-reader";
+import type { CardPoller } from "../firmware/app/card-poller";
+import { type Device, attachCamera, startDevice } from "../firmware/targets/device";
 import { nodeTimers } from "../firmware/targets/node/timers";
 import { nodeRandom } from "../firmware/targets/node/random";
 import { Pn532Emulator, type VirtualCard } from "./pn532/emulator";
@@ -49,33 +48,23 @@ export class SimDevice {
   readonly display: SimDisplay;
   readonly indicator = new SimIndicator();
   readonly emulator: Pn532Emulator;
+  private readonly device: Device;
   private readonly poller: CardPoller;
-  private readonly service: AdminService;
-  private readonly timers = nodeTimers();
 
   constructor(opts: SimDeviceOptions) {
     this.flash = opts.flash ?? new SimFlash();
     this.rtc = opts.rtc ?? new VirtualRtc(0, 0);
     this.display = new SimDisplay(opts.echo);
-    const timers = this.timers;
-    this.app = new VerifierApp(
-      { display: this.display, indicator: this.indicator, storage: this.flash, rtc: this.rtc, timers, random: nodeRandom },
-      opts,
-    );
-    this.service = new AdminService(this.app);
     const link = pn532Link();
     this.emulator = link.emulator;
-    // In memory, but the host may be busy (a test suite on two cores): generous timeouts.
-    const pn = new Pn532(link.serial, timers, { ackTimeoutMs: 200, replyTimeoutMs: 1000 });
-    this.poller = new CardPoller(
-      pn,
-      nodeRandom,
-      timers,
-      () => this.app.state === "idle",
-      (r) => this.app.cardResult(r),
-      500,
-      () => this.app.cardDetected(),
+    // No cardPollMs: a card is read when tapped. The PN532 is in memory, but the
+    // host may be busy (a test suite on two cores): generous timeouts.
+    this.device = startDevice(
+      { display: this.display, indicator: this.indicator, storage: this.flash, rtc: this.rtc, timers: nodeTimers(), random: nodeRandom, reader: link.serial },
+      { app: opts, readerTiming: { ackTimeoutMs: 200, replyTimeoutMs: 1000 } },
     );
+    this.app = this.device.app;
+    this.poller = this.device.poller!;
   }
 
   get screen(): Screen {
@@ -101,17 +90,17 @@ export class SimDevice {
 
   /** Wire a scan engine (a UART QR module) on `serial`: each line it sends is scanned. */
   connectScanEngine(serial: Serial): ScanInput {
-    return scanInput(serial, this.timers, this.app);
+    return this.device.connectScanEngine(serial);
   }
 
   /** Wire a camera: frames go through the decoder (one at a time, 2 s at most); the code it picks is scanned. */
   connectCamera(source: FrameSource, decoder: QrFrameDecoder): CameraReader {
-    return cameraReader(source, decoder, nodeTimers(), (text) => this.app.scanText(text), 2000);
+    return attachCamera(this.device, { frames: source, decoder });
   }
 
   /** A line on the admin port, as anyone at the port could type it (firmware/app/admin.ts). */
   admin(line: string): string {
-    return this.service.handle(line);
+    return this.device.admin(line);
   }
 
   /** A signed command as the agency's tool sends it: ID, NONCE, then ADMIN. */
@@ -130,7 +119,7 @@ export class SimDevice {
 
   /** Put the admin line on a serial port (a pty: `pindai sim --admin-port`). */
   connectAdmin(serial: Serial): void {
-    serveAdminLine(serial, (line) => this.service.handle(line));
+    this.device.connectAdmin(serial);
   }
 
   /** Back to the idle screen now (instead of waiting for the privacy timeout). */

@@ -10,7 +10,7 @@ import { issuePresentation } from "../host/src/issuer";
 import { scanInput } from "../firmware/app/scan-input";
 import { ScanQueue } from "../firmware/app/scan-queue";
 import { VerifierApp } from "../firmware/app/verifier";
-import { lineScanner } from "../firmware/hal/scan-engine";
+import { MAX_SCAN_LINE, lineScanner } from "../firmware/hal/scan-engine";
 import { TRIAGE_CANDIDATE, TRIAGE_DOOMED, TRIAGE_JUNK, triage } from "../firmware/core/triage";
 import { loadKeyset } from "../firmware/core/keyset";
 import { ManualRtc, MemoryStorage, ScriptedSerial, SeededRandom, Transcript, VirtualTimers } from "../firmware/targets/memory/hal";
@@ -28,7 +28,7 @@ describe("scan line: an overlong line and the next genuine one", () => {
   it("without an idle gap rule, 5,000 bytes without a newline swallow the next line (the finding)", () => {
     const serial = new ScriptedSerial(() => undefined);
     const got: string[] = [];
-    lineScanner(serial, 4400).onLine((t) => got.push(t));
+    lineScanner(serial, MAX_SCAN_LINE).onLine((t) => got.push(t));
     serial.feed(bytes("A".repeat(5000)));
     serial.feed(bytes(genuine() + "\r\n"));
     expect(got).toEqual([]);
@@ -38,7 +38,7 @@ describe("scan line: an overlong line and the next genuine one", () => {
     const timers = new VirtualTimers();
     const serial = new ScriptedSerial(() => undefined);
     const got: string[] = [];
-    const engine = lineScanner(serial, 4400, timers);
+    const engine = lineScanner(serial, MAX_SCAN_LINE, timers);
     engine.onLine((t) => got.push(t));
     for (let i = 0; i < 50; i++) serial.feed(bytes("A".repeat(100))); // 5,000 bytes in chunks
     timers.advance(600);
@@ -52,7 +52,7 @@ describe("scan line: an overlong line and the next genuine one", () => {
     const timers = new VirtualTimers();
     const serial = new ScriptedSerial(() => undefined);
     const got: string[] = [];
-    lineScanner(serial, 4400, timers).onLine((t) => got.push(t));
+    lineScanner(serial, MAX_SCAN_LINE, timers).onLine((t) => got.push(t));
     serial.feed(bytes("https://example.com/?x=" + "B".repeat(3000)));
     timers.advance(600);
     serial.feed(bytes("PD1:ABC\r\n"));
@@ -63,7 +63,7 @@ describe("scan line: an overlong line and the next genuine one", () => {
     const timers = new VirtualTimers();
     const serial = new ScriptedSerial(() => undefined);
     const got: string[] = [];
-    lineScanner(serial, 4400, timers).onLine((t) => got.push(t));
+    lineScanner(serial, MAX_SCAN_LINE, timers).onLine((t) => got.push(t));
     const code = genuine();
     for (let i = 0; i < code.length; i += 40) {
       serial.feed(bytes(code.slice(i, i + 40)));

@@ -10,13 +10,11 @@
 import type { Frame, FrameSource, QrFrameDecoder } from "../hal/frame-source";
 import type { TimerHandle, Timers } from "../hal/timers";
 import { QR_PREFIX } from "../core/presentation";
-
-/** Longer texts than a QR code can hold are not codes (version 40: 4,296 alphanumeric characters). */
-export const MAX_CODE_TEXT = 4400;
+import { MAX_SCAN_LINE } from "../hal/scan-engine";
 
 /** Non-empty, not overlong, and only printable characters (no controls, no U+FFFD from a failed transcoding). */
 export function isShowableText(t: string): boolean {
-  if (t.length === 0 || t.length > MAX_CODE_TEXT) return false;
+  if (t.length === 0 || t.length > MAX_SCAN_LINE) return false;
   for (let i = 0; i < t.length; i++) {
     const c = t.charCodeAt(i);
     if (c < 32 || c === 127 || c === 0xfffd) return false;

@@ -3,14 +3,11 @@
 // core/triage.ts (app/scan-queue.ts) -> VerifierApp.scanText, one line per
 // turn of the event loop. Every target wires its scan engine through here.
 import { triage } from "../core/triage";
-import { type ScanEngine, lineScanner } from "../hal/scan-engine";
+import { MAX_SCAN_LINE, type ScanEngine, lineScanner } from "../hal/scan-engine";
 import type { Serial } from "../hal/serial";
 import type { Timers } from "../hal/timers";
 import { SCAN_QUEUE_CAPACITY, ScanQueue } from "./scan-queue";
 import type { VerifierApp } from "./verifier";
-
-/** Longer lines than a QR code can hold (4,296 alphanumeric characters) are dropped. */
-export const MAX_SCAN_LINE = 4400;
 
 export interface ScanInput {
   engine: ScanEngine;

@@ -18,6 +18,9 @@ export interface ScanEngine {
   dropped(): number;
 }
 
+/** Longer lines than a QR code can hold (4,296 alphanumeric characters) are dropped; a camera's codes too (app/camera-reader.ts). */
+export const MAX_SCAN_LINE = 4400;
+
 /** Idle check period: an unfinished line is dropped after 1-2 of these without a byte. */
 export const SCAN_IDLE_MS = 250;
 

@@ -45,22 +45,13 @@ function rootOf(spec: string, i: number) {
   }
 }
 
-export async function build(file: BuildFile, outDir: string, log: (s: string) => void = console.log): Promise<BuildResult> {
-  // The compilers load here, so a bad config is refused in a fraction of a second.
-  const { rollup } = await import("rollup");
-  const tstl = await import("typescript-to-lua");
-  const ts = (await import("typescript")).default;
-  // @ts-expect-error plain JS config
-  const { espruinoConfig } = await import("../../rollup.config.js");
-  const { checkEspruino } = await import("./espruino-check");
+/** What an image compiles in from a build config (also what `pindai run` starts the Node target with). */
+export function deviceConfig(file: BuildFile, buildTime: number): BuildConfig {
   const b = { ...DEFAULT_BUILD, ...file };
-  if (b.auditNik !== undefined && b.auditNik !== "hmac" && b.auditNik !== "off") throw new Error(`auditNik must be "hmac" or "off", not ${JSON.stringify(b.auditNik)}`);
-  if (b.cardAuthMs !== undefined && !(Number.isInteger(b.cardAuthMs) && b.cardAuthMs > 0 && b.cardAuthMs <= 2000)) throw new Error("cardAuthMs must be a whole number of ms, 1 to 2000");
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
-  const config: BuildConfig = {
+  return {
     version: b.version ?? pkg.version,
-    // SOURCE_DATE_EPOCH makes builds reproducible; otherwise now.
-    buildTime: Number(process.env.SOURCE_DATE_EPOCH ?? Math.floor(Date.now() / 1000)),
+    buildTime,
     roots: (b.roots ?? []).map((r, i) => {
       const k = rootOf(r, i);
       return { kid: Buffer.from(k.kid).toString("hex"), publicKey: Buffer.from(k.publicKey).toString("hex") };
@@ -72,6 +63,21 @@ export async function build(file: BuildFile, outDir: string, log: (s: string) =>
     auditNik: b.auditNik ?? "hmac",
     cardAuthMs: b.cardAuthMs ?? 500,
   };
+}
+
+export async function build(file: BuildFile, outDir: string, log: (s: string) => void = console.log): Promise<BuildResult> {
+  // The compilers load here, so a bad config is refused in a fraction of a second.
+  const { rollup } = await import("rollup");
+  const tstl = await import("typescript-to-lua");
+  const ts = (await import("typescript")).default;
+  // @ts-expect-error plain JS config
+  const { espruinoConfig } = await import("../../rollup.config.js");
+  const { checkEspruino } = await import("./espruino-check");
+  const b = { ...DEFAULT_BUILD, ...file };
+  if (b.auditNik !== undefined && b.auditNik !== "hmac" && b.auditNik !== "off") throw new Error(`auditNik must be "hmac" or "off", not ${JSON.stringify(b.auditNik)}`);
+  if (b.cardAuthMs !== undefined && !(Number.isInteger(b.cardAuthMs) && b.cardAuthMs > 0 && b.cardAuthMs <= 2000)) throw new Error("cardAuthMs must be a whole number of ms, 1 to 2000");
+  // SOURCE_DATE_EPOCH makes builds reproducible; otherwise now.
+  const config = deviceConfig(b, Number(process.env.SOURCE_DATE_EPOCH ?? Math.floor(Date.now() / 1000)));
   if (config.roots.length === 0) log("warning: no roots in the build config: these images can never install a key set, so they never say OK");
 
   // Generated entries live inside the repository (typescript-to-lua needs its sources under rootDir).

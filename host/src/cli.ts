@@ -25,6 +25,7 @@ const COMMANDS: Record<string, [Loader, string]> = {
   card: [async () => (await import("./commands/card")).card, "personalize a card image, or read a card through a PN532"],
   emulate: [async () => (await import("./commands/emulate")).emulate, "run a PN532 reader emulator with a card on a pty (for card read)"],
   sim: [async () => (await import("./commands/sim")).sim, "run the verifier on virtual hardware (interactive or --script)"],
+  run: [async () => (await import("./commands/run")).run, "run the verifier firmware on this computer's serial ports (a Linux-class device)"],
   flash: [async () => (await import("./commands/flash")).flashCommand, "upload the Espruino image so it runs at boot, and check it"],
   "flash-lua": [async () => (await import("./commands/flash-lua")).flashLuaCommand, "write the Lua image through a NodeMCU-style Lua REPL"],
   device: [async () => (await import("./commands/device")).device, "one device's admin line: id, status, time, key set, logs, settings, wipe (signed)"],

@@ -1,4 +1,5 @@
-// A scripted device session for the conformance suite: the whole app on
+// A scripted device session for the conformance suite: the device assembly
+// (firmware/targets/device.ts: app, scan queue, card poller) on
 // in-memory HALs. Scan-engine lines and PN532 replies go in; the screens,
 // the LED/buzzer signals and the audit log come out as a transcript that
 // must be identical on Node, Lua and Espruino.
@@ -6,10 +7,7 @@
 // script: events separated by ";"   time T | keyset HEX | scan TEXT | card | wait MS | lang id|en | log
 // pn532:  "hostFrameHex=replyHex" pairs separated by ";" (recorded from the emulator on Node)
 import { type Bytes, fromAscii, fromHex, toHex } from "../../firmware/core/bytes";
-import { VerifierApp } from "../../firmware/app/verifier";
-import { CardPoller } from "../../firmware/app/card-poller";
-import { lineScanner } from "../../firmware/hal/scan-engine";
-import { Pn532 } from "../../firmware/reader/pn532/pn532";
+import { startDevice } from "../../firmware/targets/device";
 import { ManualRtc, MemoryStorage, ScriptedSerial, SeededRandom, Transcript, VirtualTimers } from "../../firmware/targets/memory/hal";
 
 function split(s: string, sep: number): string[] {
@@ -64,15 +62,17 @@ export function sessionWith(rootKid: string, rootPub: string, script: string, re
   const kid = fromHex(rootKid);
   const pub = fromHex(rootPub);
   if (kid === undefined || pub === undefined) return "bad root";
-  const app = new VerifierApp(
-    { display: out, indicator: out, storage: new MemoryStorage(), rtc, timers, random },
-    { roots: [{ kid, publicKey: pub }], buildTime: 1767225600, version: "session", lang: "en", clearAfterMs: 5000 },
-  );
   const scanner = new ScriptedSerial(() => undefined);
-  lineScanner(scanner, 4400).onLine((t) => app.scanText(t));
-  const reader = new ScriptedSerial(respond);
-  const pn = new Pn532(reader, timers, { ackTimeoutMs: 20, replyTimeoutMs: 50, retries: 1 });
-  const poller = new CardPoller(pn, random, timers, () => app.state === "idle", (r) => app.cardResult(r), 500, () => app.cardDetected());
+  // The card is read when the script says (no cardPollMs: no polling of its own).
+  const device = startDevice(
+    { display: out, indicator: out, storage: new MemoryStorage(), rtc, timers, random, scanEngine: scanner, reader: new ScriptedSerial(respond) },
+    {
+      app: { roots: [{ kid, publicKey: pub }], buildTime: 1767225600, version: "session", lang: "en", clearAfterMs: 5000 },
+      readerTiming: { ackTimeoutMs: 20, replyTimeoutMs: 50, retries: 1 },
+    },
+  );
+  const app = device.app;
+  const poller = device.poller!;
   const events = split(script, 59);
   for (let e = 0; e < events.length; e++) {
     const ev = events[e];
@@ -87,6 +87,7 @@ export function sessionWith(rootKid: string, rootPub: string, script: string, re
       out.lines.push(r === undefined ? "keyset bad hex" : r.ok ? "keyset " + r.outcome + " " + r.version : "keyset " + r.reason);
     } else if (cmd === "scan") {
       scanner.feed(fromAscii(arg + "\r\n"));
+      timers.advance(0); // the scan queue verifies on the next turn of the event loop
     } else if (cmd === "card") {
       poller.poll();
       timers.advance(1000); // every exchange is bounded: a second covers all retries

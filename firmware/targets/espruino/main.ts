@@ -19,7 +19,7 @@ import type { Random } from "../../hal/random";
 import type { Serial } from "../../hal/serial";
 import type { Storage } from "../../hal/storage";
 import type { Timers } from "../../hal/timers";
-import { type BuildConfig, type Device, startDevice } from "../device";
+import { type BuildConfig, type Device, buildOptions, startDevice } from "../device";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const E: any;
@@ -189,10 +189,14 @@ export function start(cfg: BuildConfig, o: EspruinoOptions): Device {
   // Espruino for Linux reads its console and ttys only while a timer is pending
   // (a microcontroller's UART interrupt wakes it instead): keep one there.
   if (typeof process !== "undefined" && process.env !== undefined && process.env.BOARD === "LINUX") setInterval(() => {}, 100);
-  return startDevice(cfg, { display: consoleDisplay, indicator: indicator(o), storage, rtc, timers, random }, {
-    scanEngine: o.scanEngine === undefined ? undefined : uart(o.scanEngine),
-    reader: o.reader === undefined ? undefined : uart(o.reader),
-    admin: uart(lock.admin),
-    hooks: { unlock: lock.unlock },
-  });
+  return startDevice(
+    {
+      display: consoleDisplay, indicator: indicator(o), storage, rtc, timers, random,
+      scanEngine: o.scanEngine === undefined ? undefined : uart(o.scanEngine),
+      reader: o.reader === undefined ? undefined : uart(o.reader),
+      admin: uart(lock.admin),
+      hooks: { unlock: lock.unlock },
+    },
+    buildOptions(cfg, true),
+  );
 }

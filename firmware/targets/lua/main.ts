@@ -19,7 +19,7 @@ import type { Random } from "../../hal/random";
 import type { Serial } from "../../hal/serial";
 import type { Storage } from "../../hal/storage";
 import type { Timers } from "../../hal/timers";
-import { type BuildConfig, type Device, startDevice } from "../device";
+import { type BuildConfig, type Device, buildOptions, startDevice } from "../device";
 
 /** @noSelf */
 declare namespace uart {
@@ -212,15 +212,14 @@ function indicator(o: LuaOptions): Indicator {
 
 export function start(cfg: BuildConfig, o: LuaOptions): Device {
   return startDevice(
-    cfg,
-    { display: printDisplay, indicator: indicator(o), storage, rtc, timers: luaTimers(), random },
     {
+      display: printDisplay, indicator: indicator(o), storage, rtc, timers: luaTimers(), random,
       scanEngine: o.scanEngine === undefined ? undefined : luaUart(o.scanEngine),
       reader: o.reader === undefined ? undefined : luaUart(o.reader),
       admin: luaUart(o.admin === undefined ? { id: 0, baud: 115200 } : o.admin),
     },
     // No Ed25519 tables: a file read here is a Lua table in RAM (16 bytes per byte), and
     // Lua 5.4 verifies in ~40 ms without them.
-    false,
+    buildOptions(cfg, false),
   );
 }

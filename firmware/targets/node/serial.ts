@@ -23,3 +23,24 @@ export function nodeSerial(port: NodePort): Serial {
     },
   };
 }
+
+/** Opens a serial port (a UART, a USB-serial adapter, a pty) for the Serial HAL; rejects with node-serialport's error. */
+export async function openSerial(path: string, baudRate: number): Promise<Serial> {
+  const { SerialPort } = await import("serialport");
+  const port = new SerialPort({ path, baudRate, autoOpen: false });
+  await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
+  return nodeSerial(port);
+}
+
+/** A byte stream as a receive-only line (standard input: a keyboard-wedge scanner types there). */
+export function inputSerial(stream: NodeJS.ReadableStream & { pause(): unknown }): Serial {
+  return {
+    write() {},
+    onData(handler) {
+      stream.on("data", (chunk: Buffer | string) => handler(new Uint8Array(typeof chunk === "string" ? Buffer.from(chunk) : chunk)));
+    },
+    close() {
+      stream.pause();
+    },
+  };
+}

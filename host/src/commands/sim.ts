@@ -3,7 +3,8 @@ import { createInterface } from "node:readline";
 import { Transform } from "node:stream";
 import { parse } from "../args";
 import { CliError } from "../errors";
-import { portReason, readBoundedText } from "../files";
+import { readBoundedText } from "../files";
+import { openPort } from "../open-port";
 import type { Io } from "../cli";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -58,17 +59,6 @@ export async function sim(argv: string[], io: Io): Promise<number> {
     flashPath: values.flash,
     speed: values.speed === undefined ? 1 : Number(values.speed),
   });
-  const { SerialPort } = await import("serialport");
-  const { nodeSerial } = await import("../../../firmware/targets/node/serial");
-  const openPort = async (path: string, baudRate: number, what: string) => {
-    const port = new SerialPort({ path, baudRate, autoOpen: false });
-    try {
-      await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
-    } catch (e) {
-      throw new CliError(`cannot open ${what} ${path}: ${portReason(e)}`);
-    }
-    return nodeSerial(port);
-  };
   if (values["scan-port"] !== undefined) {
     con.device.connectScanEngine(await openPort(values["scan-port"], 9600, "scan port"));
     con.device.display.echoTo((t) => io.out(t));

@@ -1,0 +1,85 @@
+// The Node target: the real firmware on a Linux-class board (a Raspberry
+// Pi-class computer with a USB scanner, a PN532 on a USB-serial adapter and a
+// small screen). The only code that knows it runs on Node and Linux. The
+// device is the same assembly as every image (../device.ts); here are its HALs:
+// flash files in a folder (dir-storage.ts), the system clock as RTC
+// (system-rtc.ts), the screen in the terminal or as a PNG file (the
+// simulator's renderers), LED and buzzer as terminal lines, serial ports
+// through node-serialport (serial.ts), stdin as a keyboard-wedge scanner, and
+// camera frames from files a capture tool writes (file-camera.ts), decoded
+// by zxing (jsQR where WebAssembly does not run).
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Display, Screen } from "../../hal/display";
+import type { Indicator } from "../../hal/indicator";
+import type { Serial } from "../../hal/serial";
+import { type BuildConfig, type Device, attachCamera, buildOptions, startDevice } from "../device";
+import { renderPng, renderText, SIGNAL_TEXT } from "../../../sim/screen";
+import { cameraDecoder } from "./camera-decoder";
+import { dirStorage } from "./dir-storage";
+import { FileCamera } from "./file-camera";
+import { nodeRandom } from "./random";
+import { systemRtc } from "./system-rtc";
+import { nodeTimers } from "./timers";
+
+export interface NodeOptions {
+  /** The flash: a folder of files (made if missing). */
+  flashDir: string;
+  scanEngine?: Serial;
+  reader?: Serial;
+  admin?: Serial;
+  /** A keyboard-wedge scanner's bytes (standard input): each line is scanned, as from the scan engine. */
+  keyboard?: Serial;
+  /** A PNG or JPEG file, or a folder, that a capture tool keeps writing frames to. */
+  camera?: string;
+  /** "terminal", or a folder where the screen is kept as screen.png. */
+  screen: { kind: "terminal"; color: boolean } | { kind: "png"; dir: string };
+  /** Where the terminal lines go (screens, LED/buzzer, notes). */
+  out: (line: string) => void;
+}
+
+export interface NodeDevice {
+  device: Device;
+  close(): void;
+}
+
+/** The screen as a PNG file, replaced whole (a viewer never reads half of one); one line per screen to `out`. */
+function pngDisplay(dir: string, out: (line: string) => void): Display {
+  mkdirSync(dir, { recursive: true });
+  let chain = Promise.resolve();
+  return {
+    show(s: Screen) {
+      out("screen: [" + s.color + "] " + s.title);
+      chain = chain
+        .then(() => renderPng(s))
+        .then((png) => {
+          writeFileSync(join(dir, "screen.png.new"), png);
+          renameSync(join(dir, "screen.png.new"), join(dir, "screen.png"));
+        })
+        .catch((e: Error) => out("screen: cannot write " + join(dir, "screen.png") + ": " + e.message));
+    },
+  };
+}
+
+export function start(cfg: BuildConfig, o: NodeOptions): NodeDevice {
+  const display: Display = o.screen.kind === "png" ? pngDisplay(o.screen.dir, o.out) : { show: (s) => o.out(renderText(s, o.screen.kind === "terminal" && o.screen.color)) };
+  const indicator: Indicator = { signal: (s) => o.out(SIGNAL_TEXT[s]) };
+  const storage = dirStorage(o.flashDir);
+  // Stored names never start with "." (dir-storage.ts): the RTC's offset cannot collide with one.
+  const rtc = systemRtc(join(o.flashDir, ".rtc"));
+  const device = startDevice(
+    { display, indicator, storage, rtc, timers: nodeTimers(), random: nodeRandom, scanEngine: o.scanEngine, reader: o.reader, admin: o.admin },
+    buildOptions(cfg, true),
+  );
+  if (o.keyboard !== undefined) device.connectScanEngine(o.keyboard);
+  const camera = o.camera === undefined ? undefined : new FileCamera(o.camera);
+  if (camera !== undefined) attachCamera(device, { frames: camera, decoder: cameraDecoder((why) => o.out(`camera: zxing unavailable (${why}), using jsqr`)) });
+  return {
+    device,
+    close() {
+      camera?.close();
+      device.poller?.stop();
+      for (const s of [o.scanEngine, o.reader, o.admin, o.keyboard]) s?.close();
+    },
+  };
+}

@@ -1,0 +1,130 @@
+// pindai run: the real firmware on a Linux-class board (Raspberry Pi-class:
+// a USB scanner, a PN532 on a USB-serial adapter, a small screen), on its
+// real serial ports. The firmware's Node target is firmware/targets/node/main.ts.
+import { statSync } from "node:fs";
+import { parse } from "../args";
+import { CliError } from "../errors";
+import { fsReason } from "../files";
+import { openPort } from "../open-port";
+import { parseRoot } from "../trust";
+import type { Io } from "../cli";
+
+export const runHelp = `pindai run [--scan-port PATH] [--reader-port PATH] [--admin-port PATH]
+           [--camera FILE|DIR] [--screen terminal|png DIR] [--flash DIR]
+           (--config FILE | --root KEY ...)
+
+Runs the verifier firmware on this computer, as a device: the same firmware
+as the Espruino and Lua images, on real serial ports.
+  --scan-port    a QR scan engine on a UART (9600 baud): each line is scanned
+  --reader-port  a PN532 card reader in HSU mode (115200 baud), e.g. on a
+                 USB-serial adapter: cards are looked for every 500 ms
+  --admin-port   the admin line (115200 baud) for the agency's tools
+  --camera       PNG/JPEG frames that a capture tool writes: a file it keeps
+                 rewriting, or a folder (the newest image is read). A video
+                 device (/dev/video0) is not read directly; run a capture tool
+                 into a folder, e.g.
+                   ffmpeg -f v4l2 -i /dev/video0 -vf fps=5 -update 1 DIR/frame.png
+                 Frames are decoded by zxing (jsQR where WebAssembly does not run).
+  --screen       terminal (default): each screen drawn in the terminal;
+                 png DIR: the screen kept as DIR/screen.png (240x160)
+  --flash        the device's flash, a folder (default ./pindai-flash): key
+                 set, audit log, device key, settings
+  --config       the agency's build config (as for npm run build: roots,
+                 language, timings); or --root KEY (64 hex or a key file),
+                 repeatable, with the defaults for the rest
+Standard input is a scanner too: a USB scanner that types like a keyboard
+sends each code as a line. LED and buzzer are printed as lines.
+The clock is the system clock, moved by the agency's signed TIME; after each
+reboot of the computer the device waits for a new signed TIME (as a
+microcontroller after a power loss). The agency provisions it over the
+admin port (a USB-serial cable, or one end of a socat pty pair):
+  pindai device keyset --port PATH --keyset FILE
+  pindai device time --port PATH --admin-key FILE
+  pindai fleet ...   (many devices)
+Runs until Ctrl-C or SIGTERM.`;
+
+const SCAN_BAUD = 9600;
+const LINE_BAUD = 115200;
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    {
+      "scan-port": { type: "string" },
+      "reader-port": { type: "string" },
+      "admin-port": { type: "string" },
+      camera: { type: "string" },
+      screen: { type: "string" },
+      flash: { type: "string" },
+      config: { type: "string" },
+      root: { type: "string", multiple: true },
+    },
+    true,
+  );
+  if (values.help) return io.help(runHelp);
+  const screen = values.screen ?? "terminal";
+  if (screen !== "terminal" && screen !== "png") throw new CliError(`--screen: terminal or png DIR, got "${screen}"`);
+  if (screen === "png" && positionals.length !== 1) throw new CliError("--screen png: give the folder for screen.png (--screen png DIR)");
+  if (screen === "terminal" && positionals.length > 0) throw new CliError(`unexpected argument "${positionals[0]}" (--help lists the options)`);
+  if (values.config !== undefined && values.root !== undefined) throw new CliError("--config or --root, not both (the config lists the roots)");
+  if (values.camera !== undefined) checkCamera(values.camera);
+  for (const r of values.root ?? []) parseRoot(r); // its errors name --root
+  const { deviceConfig } = await import("../../build/build");
+  const { readBuildFile } = await import("../../build/config");
+  const file = values.config !== undefined ? readBuildFile(values.config) : { roots: values.root ?? [] };
+  const cfg = deviceConfig(file, buildTime());
+  if (cfg.roots.length === 0) throw new CliError("no root of trust: give --root KEY or a --config with roots (without one the device never says OK)");
+
+  // Ports open before anything starts: a wrong path is one line, and nothing runs.
+  const scanEngine = values["scan-port"] !== undefined ? await openPort(values["scan-port"], SCAN_BAUD, "scan port") : undefined;
+  const reader = values["reader-port"] !== undefined ? await openPort(values["reader-port"], LINE_BAUD, "reader port") : undefined;
+  const admin = values["admin-port"] !== undefined ? await openPort(values["admin-port"], LINE_BAUD, "admin port") : undefined;
+  const { start } = await import("../../../firmware/targets/node/main");
+  const { inputSerial } = await import("../../../firmware/targets/node/serial");
+  const node = start(cfg, {
+    flashDir: values.flash ?? "pindai-flash",
+    scanEngine,
+    reader,
+    admin,
+    keyboard: inputSerial(process.stdin),
+    camera: values.camera,
+    screen: screen === "png" ? { kind: "png", dir: positionals[0] } : { kind: "terminal", color: process.stdout.isTTY === true },
+    out: (line) => io.out(line),
+  });
+  io.err(`pindai ${cfg.version} running: ${describe(values)}; Ctrl-C stops it`);
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+  node.close();
+  return 0;
+}
+
+/** A camera path that exists and is an image file or a folder (not a video device: see --help). */
+function checkCamera(path: string): void {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    throw new CliError(`--camera ${path}: ${fsReason(e)}`);
+  }
+  if (st.isCharacterDevice()) {
+    throw new CliError(`--camera ${path}: a device file (a camera's /dev/video*) is not read directly; run a capture tool into a folder and give the folder (pindai run --help)`);
+  }
+  if (!st.isFile() && !st.isDirectory()) throw new CliError(`--camera ${path}: expected an image file or a folder`);
+}
+
+/** The firmware's build time, a floor for the clock (app/clock.ts): SOURCE_DATE_EPOCH, else when this copy of pindai was installed. */
+function buildTime(): number {
+  if (process.env.SOURCE_DATE_EPOCH !== undefined) return Number(process.env.SOURCE_DATE_EPOCH);
+  return Math.floor(statSync(new URL("../../../package.json", import.meta.url)).mtimeMs / 1000);
+}
+
+function describe(v: Record<string, string | undefined>): string {
+  const parts = ["scans from stdin"];
+  if (v["scan-port"]) parts.push(`scan engine ${v["scan-port"]}`);
+  if (v["reader-port"]) parts.push(`card reader ${v["reader-port"]}`);
+  if (v["admin-port"]) parts.push(`admin line ${v["admin-port"]}`);
+  if (v.camera) parts.push(`camera ${v.camera}`);
+  return parts.join(", ");
+}
