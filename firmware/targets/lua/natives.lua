@@ -1,6 +1,6 @@
 -- Native helpers for the pindai core on Lua 5.3/5.4, handed in before the
 -- bundle loads (firmware/core/natives.ts is the one place that takes them).
--- Evaluated as a chunk, it returns { field, sha512, compactBytes }: arithmetic in
+-- Evaluated as a chunk, it returns { field, sha512, compactBytes, stringBytes }: arithmetic in
 -- GF(2^255 - 19) on Lua's 64-bit integers, with the same operations and the
 -- same results as the portable 16-limb code in firmware/core/field25519.ts,
 -- SHA-512 on 64-bit words (firmware/core/sha512.ts works on 32-bit halves),
@@ -193,6 +193,12 @@ local function compact(b)
   return setmetatable({ length = n, s = table.concat(parts) }, STRING_BYTES)
 end
 
+--- The bytes of the string s as compact Bytes (a flash file read: 1 byte per
+--- byte in RAM where a Bytes table costs 16; writes to it land in the table).
+local function stringBytes(s)
+  return setmetatable({ length = #s, s = s }, STRING_BYTES)
+end
+
 --- From 32 little-endian bytes; the top bit (a sign bit in point encodings) is ignored.
 local function unpack(r, b)
   unpackAt(r, b, 0)
@@ -322,4 +328,5 @@ return {
   field = { fe = fe, set = set, add = add, sub = sub, mul = mul, sqr = sqr, pack = pack, unpack = unpack, unpackAt = unpackAt },
   sha512 = sha512,
   compactBytes = compact,
+  stringBytes = stringBytes,
 }
