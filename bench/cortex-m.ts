@@ -58,6 +58,11 @@ export interface M4Figures {
   /** Peak Lua heap (bytes) over the run without tables (loading included) and over the run with them. */
   peakPlain: number;
   peakTables: number;
+  /** Peak Lua heap (bytes, everything loaded included) during the counted verification, scan, and the same with tables. */
+  peakVerify: number;
+  peakScan: number;
+  peakTabled: number;
+  peakDevice: number;
   /** Bytes a device holds between scans: the bundle, its state and the tables of the base point and the keys. */
   heldTables: number;
 }
@@ -88,6 +93,10 @@ export async function measureM4(elf: string, bundle: string, o: LoadOptions = {}
     peakPlain: Math.max(plain.load.peakHeap, ...plain.calls.map((x) => x.peakHeap)),
     peakTables: Math.max(tables.load.peakHeap, ...tables.calls.map((x) => x.peakHeap)),
     heldTables: tables.calls[3].heapAfter,
+    peakVerify: plain.calls[1].peakHeap,
+    peakScan: plain.calls[4].peakHeap,
+    peakTabled: tables.calls[1].peakHeap,
+    peakDevice: tables.calls[3].peakHeap,
   };
 }
 
@@ -102,27 +111,55 @@ export interface M4Config extends LoadOptions {
   lua: LuaVersion;
   /** The Lua natives in front of the bundle, as in the image (firmware/targets/lua/natives.lua). */
   natives: boolean;
+  /** The entry bundled (default BUNDLE_ENTRY, the whole conformance surface). */
+  entry?: string;
 }
+
+/** The verifier's calls alone (no other conformance calls in the bundle): the core a verifier holds. */
+export const VERIFIER_ENTRY = "test/conformance/verifier-entry.ts";
 
 /**
  * The image's path (natives) loaded as a small device loads it (bytecode
  * compiled on the device, as NodeMCU's node.compile does) on both Lua
- * versions, once more with the GC collecting as soon as the heap grows (pause
- * 100: less memory, more instructions), from source as lua5.4 runs it, and the
- * portable path (what the Lua image ran before the natives).
+ * versions, once more with the verifier's calls alone in the bundle (the
+ * heap a verifier needs), from source as lua5.4 runs it, and the portable
+ * path (what the Lua image ran before the natives).
  */
 export const CONFIGS: M4Config[] = [
   { name: "Lua 5.4, natives, bytecode", lua: "5.4", natives: true, bytecode: true },
-  { name: "Lua 5.4, natives, bytecode, GC pause 100", lua: "5.4", natives: true, bytecode: true, gcPause: 100 },
+  { name: "Lua 5.4, natives, bytecode, verifier alone", lua: "5.4", natives: true, bytecode: true, entry: VERIFIER_ENTRY },
   { name: "Lua 5.3, natives, bytecode", lua: "5.3", natives: true, bytecode: true },
   { name: "Lua 5.4, natives, source", lua: "5.4", natives: true },
   { name: "Lua 5.4, portable, source", lua: "5.4", natives: false },
 ];
 
-/** The model's figures for each configuration (builds what is not cached), one configuration at a time. */
-export async function measureAllM4(): Promise<Record<string, M4Figures>> {
-  const out: Record<string, M4Figures> = {};
-  for (const c of CONFIGS) out[c.name] = await measureM4(buildLuaM4(c.lua), buildLuaBundle(BUNDLE_ENTRY, c.lua, c.natives), c);
+/** The Lua device image booting on the model (stdio HAL, no key set yet): instructions, peak heap and heap held after boot. */
+export interface M4Boot {
+  boot: number;
+  bootPeak: number;
+  bootHeld: number;
+}
+
+export const IMAGE_BOOT = "Lua 5.4, device image boot";
+
+/** The device image (npm run build's pindai.lua) booting on Lua `v`. */
+export async function measureImageBoot(v: LuaVersion): Promise<M4Boot & { bytes: number }> {
+  const imageDir = mkdtempSync(join(tmpdir(), "pindai-m4-image-"));
+  try {
+    const image = await build({ roots: [Buffer.from(makeWorld(1_800_000_000, 0, "bench").roots[0].publicKey).toString("hex")], version: "bench" }, imageDir, () => {});
+    const b = await imageBootOnM4(buildLuaM4(v), image.lua);
+    return { boot: b.instructions, bootPeak: b.peakHeap, bootHeld: b.held, bytes: image.sizes.lua };
+  } finally {
+    rmSync(imageDir, { recursive: true, force: true });
+  }
+}
+
+/** The model's figures for each configuration (builds what is not cached), one configuration at a time, and the image's boot on 5.4. */
+export async function measureAllM4(): Promise<Record<string, Record<string, number>>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const c of CONFIGS) out[c.name] = { ...(await measureM4(buildLuaM4(c.lua), buildLuaBundle(c.entry ?? BUNDLE_ENTRY, c.lua, c.natives), c)) };
+  const { bytes: _, ...boot } = await measureImageBoot("5.4");
+  out[IMAGE_BOOT] = boot;
   return out;
 }
 
@@ -156,23 +193,20 @@ export async function benchCortexM(x86?: { verify: number; tabled: number; qr: n
     rows,
   );
   const kb = (b: number) => (b / 1024).toFixed(0);
-  const imageDir = mkdtempSync(join(tmpdir(), "pindai-m4-image-"));
-  const image = await build({ roots: [Buffer.from(makeWorld(1_800_000_000, 0, "bench").roots[0].publicKey).toString("hex")], version: "bench" }, imageDir, () => {});
   const boots: string[][] = [];
   for (const v of VERSIONS) {
-    const b = await imageBootOnM4(buildLuaM4(v), image.lua);
-    boots.push([`Lua ${v}`, String(image.sizes.lua), (b.instructions / 1e6).toFixed(1), kb(b.peakHeap), kb(b.held)]);
+    const b = await measureImageBoot(v);
+    boots.push([`Lua ${v}`, String(b.bytes), (b.boot / 1e6).toFixed(1), kb(b.bootPeak), kb(b.bootHeld)]);
   }
-  rmSync(imageDir, { recursive: true, force: true });
   table("Cortex-M4 cost model: the Lua device image booting (stdio HAL, no key set yet), compiled to bytecode on the device", [
     "Lua", "image bytes", "M instructions", "peak heap KB", "held after boot KB",
   ], boots);
   table(
     "Cortex-M4 cost model: Lua heap, KB (exact, counted in Lua's allocator; tables are Lua tables of bytes)",
-    ["Lua", "peak loading", "held after loading", "peak, no tables", "peak, tables", "held between scans, tables"],
+    ["Lua", "peak loading", "held after loading", "peak, verify", "peak, a scan", "peak, verify with tables", "peak, a scan with tables", "held between scans, tables"],
     CONFIGS.map((c) => {
       const f = all[c.name];
-      return [c.name, kb(f.loadPeak), kb(f.loadHeld), kb(f.peakPlain), kb(f.peakTables), kb(f.heldTables)];
+      return [c.name, kb(f.loadPeak), kb(f.loadHeld), kb(f.peakVerify), kb(f.peakScan), kb(f.peakTabled), kb(f.peakDevice), kb(f.heldTables)];
     }),
   );
 }

@@ -7,6 +7,7 @@ import { decodeSign1, verifySign1 } from "./cose";
 import { kidOf } from "./sha256";
 import type { Verdict } from "./verdict";
 import { MAX_KEYSET_BYTES, MAX_KEYS, MAX_REVOKED, MAX_SKEW, MAX_VALIDITY } from "./limits";
+import { NATIVES } from "./natives";
 
 /** Key entry usage bits (SPEC 4). */
 export const UsageBits = { QR: 1, CARD: 2, ADMIN: 4 };
@@ -122,7 +123,9 @@ export function parseKeysetPayload(payload: Bytes, raw: Bytes): Keyset | string 
       revoked.push(items[i].bytes as Bytes);
     }
   }
-  return { version, issued, nextUpdate, keys, revoked, policy, raw };
+  // raw is only compared, so a target may hold it compact (Lua: a string, not 16 bytes per byte).
+  const compact = NATIVES.compactBytes;
+  return { version, issued, nextUpdate, keys, revoked, policy, raw: compact !== undefined ? compact(raw) : raw };
 }
 
 /**

@@ -1,8 +1,8 @@
 // The verification core behind a string-in, string-out surface, compiled to
 // Lua by test/core-lua.test.ts so the same vectors run on Node and in the
 // Lua VM and must give the same answers.
-import { alloc, concat, fromHex, toHex } from "../../firmware/core/bytes";
-import { ed25519Verify, makeBaseTable, makeKeyTable, useBaseTable, useKeyTable } from "../../firmware/core/ed25519";
+import { alloc, concat, toHex } from "../../firmware/core/bytes";
+import { makeBaseTable } from "../../firmware/core/ed25519";
 import { sha512 } from "../../firmware/core/sha512";
 import { kidOf, sha256 } from "../../firmware/core/sha256";
 import { hmacSha512 } from "../../firmware/core/hmac";
@@ -11,21 +11,12 @@ import { displayText } from "../../firmware/app/display-text";
 import { base45Decode } from "../../firmware/core/base45";
 import { cborDecode } from "../../firmware/core/cbor";
 import { loadKeyset } from "../../firmware/core/keyset";
-import { verifyPresentation } from "../../firmware/core/presentation";
 import { verifyCard } from "../../firmware/core/card";
-import { ReplayCache } from "../../firmware/core/replay";
 import { ed25519PublicKey, ed25519Sign } from "../../firmware/core/ed25519-sign";
 import { triage } from "../../firmware/core/triage";
+import { ensureBaseTable, hex, keysetFrom } from "./verifier-entry";
 
-function hex(s: string) {
-  const b = fromHex(s);
-  if (b === undefined) throw "bad hex in test call";
-  return b;
-}
-
-export function ed25519(pub: string, msg: string, sig: string): string {
-  return ed25519Verify(hex(pub), hex(msg), hex(sig));
-}
+export { ed25519, ed25519Tabled, presentation, presentationOnDevice, presentationScan } from "./verifier-entry";
 
 /** The device key: its public key, its kid, and a signature (RFC 8032, deterministic). */
 export function deviceSign(seed: string, msg: string): string {
@@ -71,26 +62,9 @@ export function cbor(data: string): string {
   return r.ok ? "ok" : "error:" + r.error;
 }
 
-function keysetFrom(ksHex: string, rootKid: string, rootPub: string) {
-  if (ksHex === "") return undefined;
-  const r = loadKeyset(hex(ksHex), [{ kid: hex(rootKid), publicKey: hex(rootPub) }]);
-  return r.ok ? r.keyset : undefined;
-}
-
 /** The rank core/triage.ts gives a scanned line (the scan queue's order). */
 export function triageRank(text: string, ksHex: string, rootKid: string, rootPub: string, now: string, trusted: string): string {
   return String(triage(text, keysetFrom(ksHex, rootKid, rootPub), { now: Math.floor(Number(now)), trusted: trusted === "1" }));
-}
-
-/** Verdict, warnings and display of a presentation (one device, fresh replay cache). */
-export function presentation(text: string, ksHex: string, rootKid: string, rootPub: string, now: string, trusted: string): string {
-  const ks = keysetFrom(ksHex, rootKid, rootPub);
-  const r = verifyPresentation(text, ks, { now: Math.floor(Number(now)), trusted: trusted === "1" }, new ReplayCache(8));
-  let s = r.verdict + "|" + r.warnings.join(",");
-  if (r.display !== undefined) {
-    s += "|" + r.display.name + "|" + r.display.dob + "|" + r.display.nikMasked + "|" + r.display.issuer;
-  }
-  return s;
 }
 
 export function card(cred: string, challenge: string, sig: string, ksHex: string, rootKid: string, rootPub: string, now: string): string {
@@ -125,61 +99,8 @@ export function pn532Parse(chunks: string): string {
   return out;
 }
 
-// The precomputed-table path: the base table made once per runtime, each
-// key's table made on first use. baseTableDigest shows the tables come out
-// byte for byte the same on every runtime.
-let baseTableMade = false;
-const keyTablesMade: Record<string, boolean> = {};
-
-function ensureBaseTable(): void {
-  if (!baseTableMade) {
-    useBaseTable(makeBaseTable());
-    baseTableMade = true;
-  }
-}
-
-export function ed25519Tabled(pub: string, msg: string, sig: string): string {
-  ensureBaseTable();
-  if (!keyTablesMade[pub]) {
-    useKeyTable(hex(pub), makeKeyTable(hex(pub)));
-    keyTablesMade[pub] = true;
-  }
-  return ed25519Verify(hex(pub), hex(msg), hex(sig));
-}
-
 export function baseTableDigest(): string {
   return toHex(sha512(concat(makeBaseTable())));
-}
-
-// A device's scan: the key set was loaded (root signature checked) at boot and,
-// on a device that makes them, the tables made then; a scan is the QR path alone.
-let deviceKeysetHex = "";
-let deviceKeyset: ReturnType<typeof keysetFrom>;
-let deviceTables = false;
-
-function deviceScan(tables: boolean, text: string, ksHex: string, rootKid: string, rootPub: string, now: string, trusted: string): string {
-  if (ksHex !== deviceKeysetHex) {
-    deviceKeyset = keysetFrom(ksHex, rootKid, rootPub);
-    deviceKeysetHex = ksHex;
-    deviceTables = false;
-  }
-  if (tables && !deviceTables) {
-    ensureBaseTable();
-    if (deviceKeyset !== undefined) for (let i = 0; i < deviceKeyset.keys.length; i++) useKeyTable(deviceKeyset.keys[i].publicKey, makeKeyTable(deviceKeyset.keys[i].publicKey));
-    deviceTables = true;
-  }
-  const r = verifyPresentation(text, deviceKeyset, { now: Math.floor(Number(now)), trusted: trusted === "1" }, new ReplayCache(8));
-  return r.verdict;
-}
-
-/** A scan on a device that made the tables at boot. */
-export function presentationOnDevice(text: string, ksHex: string, rootKid: string, rootPub: string, now: string, trusted: string): string {
-  return deviceScan(true, text, ksHex, rootKid, rootPub, now, trusted);
-}
-
-/** A scan on a device without tables (the Lua image makes none): call it before any table exists. */
-export function presentationScan(text: string, ksHex: string, rootKid: string, rootPub: string, now: string, trusted: string): string {
-  return deviceScan(false, text, ksHex, rootKid, rootPub, now, trusted);
 }
 
 // --- GF(2^255 - 19) (firmware/core/field25519.ts, or a target's natives) ----

@@ -68,6 +68,12 @@ declare namespace node {
 /** @noSelf */
 declare function print(...args: unknown[]): void;
 
+// The Lua natives (natives.lua, in front of the image) also turn a string into
+// compact Bytes: a flash file read costs its length in RAM, not 16 bytes per
+// byte (an audit page rewritten on every scan is read first: 16 KB as a table).
+declare const PINDAI_NATIVES: { stringBytes?: (this: void, s: string) => Bytes } | undefined;
+const stringBytes = typeof PINDAI_NATIVES !== "undefined" && PINDAI_NATIVES !== undefined ? PINDAI_NATIVES.stringBytes : undefined;
+
 function toBytes(s: string): Bytes {
   const b = alloc(s.length);
   for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
@@ -114,7 +120,7 @@ const storage: Storage = {
       s += part;
     }
     f.close();
-    return toBytes(s);
+    return stringBytes !== undefined ? stringBytes(s) : toBytes(s);
   },
   write(name: string, data: Bytes, offset: number): void {
     const old = storage.read(name);

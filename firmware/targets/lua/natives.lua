@@ -1,6 +1,6 @@
 -- Native helpers for the pindai core on Lua 5.3/5.4, handed in before the
 -- bundle loads (firmware/core/natives.ts is the one place that takes them).
--- Evaluated as a chunk, it returns { field, sha512, compactBytes }: arithmetic in
+-- Evaluated as a chunk, it returns { field, sha512, compactBytes, stringBytes }: arithmetic in
 -- GF(2^255 - 19) on Lua's 64-bit integers, with the same operations and the
 -- same results as the portable 16-limb code in firmware/core/field25519.ts,
 -- SHA-512 on 64-bit words (firmware/core/sha512.ts works on 32-bit halves),
@@ -26,6 +26,18 @@
 -- h + 2^63, whose logical shift is floor(h / 2^n) + 2^(63 - n). So, rounded:
 --   c = ((h + 2^(n-1) + mininteger) >> n) - 2^(63 - n)
 -- one add, one shift, one subtract, exact for any |h| < 2^63 - 2^(n-1).
+
+-- The GC: Lua's default (pause 200) starts a cycle when the heap has doubled
+-- since the last one, so a verification peaked at the live heap plus as much
+-- garbage (245 KB on a Cortex-M4). Pause 105 with a fast step (stepmul 1000)
+-- starts a cycle at 5 % growth and finishes it soon: a verification or a scan
+-- peaks at the live heap plus about 26 KB, for 1 % more instructions (pause
+-- 100 costs 11 % per verification and 65 % per scan: every cycle marks the
+-- whole bundle's code; generational mode and a smaller step size gave no
+-- lower peak). Measured with bench/cortex-m.ts; setpause and setstepmul work
+-- on 5.3 and 5.4.
+collectgarbage("setpause", 105)
+collectgarbage("setstepmul", 1000)
 
 local MININT = math.mininteger
 
@@ -181,6 +193,12 @@ local function compact(b)
   return setmetatable({ length = n, s = table.concat(parts) }, STRING_BYTES)
 end
 
+--- The bytes of the string s as compact Bytes (a flash file read: 1 byte per
+--- byte in RAM where a Bytes table costs 16; writes to it land in the table).
+local function stringBytes(s)
+  return setmetatable({ length = #s, s = s }, STRING_BYTES)
+end
+
 --- From 32 little-endian bytes; the top bit (a sign bit in point encodings) is ignored.
 local function unpack(r, b)
   unpackAt(r, b, 0)
@@ -248,12 +266,8 @@ local K512 = {
 }
 local W = {} -- the message schedule, reused (nothing here is re-entered)
 
---- One 128-byte block of the 0-based Bytes table b at off into the state st[1..8].
-local function block(st, b, off)
-  for t = 1, 16 do
-    local i = off + 8 * t - 8
-    W[t] = b[i] << 56 | b[i + 1] << 48 | b[i + 2] << 40 | b[i + 3] << 32 | b[i + 4] << 24 | b[i + 5] << 16 | b[i + 6] << 8 | b[i + 7]
-  end
+--- The block whose 16 words are in W[1..16] into the state st[1..8].
+local function compress(st)
   for t = 17, 80 do
     local x, y = W[t - 15], W[t - 2]
     W[t] = W[t - 16] + W[t - 7] + ((x >> 1 | x << 63) ~ (x >> 8 | x << 56) ~ (x >> 7)) + ((y >> 19 | y << 45) ~ (y >> 61 | y << 3) ~ (y >> 6))
@@ -268,6 +282,25 @@ local function block(st, b, off)
   st[5], st[6], st[7], st[8] = st[5] + e, st[6] + f, st[7] + g, st[8] + h
 end
 
+--- One 128-byte block of the 0-based Bytes table b at off into the state st[1..8].
+local function block(st, b, off)
+  for t = 1, 16 do
+    local i = off + 8 * t - 8
+    W[t] = b[i] << 56 | b[i + 1] << 48 | b[i + 2] << 40 | b[i + 3] << 32 | b[i + 4] << 24 | b[i + 5] << 16 | b[i + 6] << 8 | b[i + 7]
+  end
+  compress(st)
+end
+
+--- Byte i of the padded tail (FIPS 180-4 5.1.2: the bytes of m from full on,
+--- 0x80, zeros, the length in bits as 128 bits) of tailLen bytes.
+local function tailByte(m, n, full, tailLen, i)
+  local j = full + i
+  if j < n then return m[j] end
+  if j == n then return 0x80 end
+  if i >= tailLen - 8 then return (n * 8) >> (8 * (tailLen - 1 - i)) & 255 end
+  return 0
+end
+
 --- The 64-byte digest of a 0-based Bytes table, as one.
 local function sha512(m)
   local st = { 0x6a09e667f3bcc908, 0xbb67ae8584caa73b, 0x3c6ef372fe94f82b, 0xa54ff53a5f1d36f1,
@@ -275,14 +308,17 @@ local function sha512(m)
   local n = m.length
   local full = n - n % 128
   for off = 0, full - 1, 128 do block(st, m, off) end
-  -- FIPS 180-4 5.1.2 padding: 0x80, zeros, the length in bits as 128 bits.
+  -- The padded tail read byte by byte into W: no Bytes table of it (4 KB
+  -- of garbage per hash on 32-bit Lua).
   local tailLen = n - full < 112 and 128 or 256
-  local tail = {}
-  for i = 0, tailLen - 1 do tail[i] = 0 end
-  for i = full, n - 1 do tail[i - full] = m[i] end
-  tail[n - full] = 0x80
-  for i = 0, 7 do tail[tailLen - 1 - i] = (n * 8) >> (8 * i) & 255 end
-  for off = 0, tailLen - 1, 128 do block(st, tail, off) end
+  for off = 0, tailLen - 1, 128 do
+    for t = 1, 16 do
+      local w = 0
+      for k = off + 8 * t - 8, off + 8 * t - 1 do w = w << 8 | tailByte(m, n, full, tailLen, k) end
+      W[t] = w
+    end
+    compress(st)
+  end
   local out = { length = 64 }
   for i = 0, 63 do out[i] = st[(i >> 3) + 1] >> (56 - 8 * (i & 7)) & 255 end
   return out
@@ -292,4 +328,5 @@ return {
   field = { fe = fe, set = set, add = add, sub = sub, mul = mul, sqr = sqr, pack = pack, unpack = unpack, unpackAt = unpackAt },
   sha512 = sha512,
   compactBytes = compact,
+  stringBytes = stringBytes,
 }
