@@ -12,8 +12,8 @@ import vm from "node:vm";
 import { buildLuaBundle, nativeRunner, wasmoonRunner, type LuaRunner } from "../test/support/lua";
 import { buildEspruinoBundle, espruinoRunner } from "../test/support/espruino";
 import { HOLDER, makeWorld } from "../sim/world";
-import { issuePresentation } from "../host/src/issuer";
-import { ed } from "../host/src/ed";
+import { issuePresentation } from "../host/issuer/issuer";
+import { ed } from "../host/issuer/ed";
 import { spawnSync } from "node:child_process";
 import { table } from "./measure";
 

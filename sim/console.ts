@@ -1,6 +1,6 @@
 // The simulator's command language, shared by `pindai sim` (interactive) and
 // `pindai sim --script FILE`. One command per line; `#` starts a comment.
-import { writeOutput } from "../host/src/files";
+import { writeOutput } from "../host/issuer/files";
 import { VERDICTS } from "../firmware/core/verdict";
 import { cameraDecoder, decodeFrame } from "../firmware/targets/node/camera-decoder";
 import { pickCode } from "../firmware/app/camera-reader";
@@ -9,7 +9,7 @@ import { LEVELS, synthFrame } from "./camera/synth";
 import { SimDevice, type SimDeviceOptions } from "./device";
 import { serveAdminLine } from "../firmware/app/admin-line";
 import type { Serial } from "../firmware/hal/serial";
-import { DeviceClient, memoryLink } from "../host/src/device-client";
+import { DeviceClient, memoryLink } from "../host/issuer/device-client";
 import { SimFlash } from "./flash";
 import { VirtualRtc } from "./rtc";
 import { Phone, tamper } from "./phone";

@@ -4,9 +4,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PNG } from "pngjs";
-import { codeInPicture, qrPng } from "../host/src/qr-image";
+import { codeInPicture, qrPng } from "../host/issuer/qr-image";
 import { SimDevice } from "./device";
-import { DeviceClient, memoryLink } from "../host/src/device-client";
+import { DeviceClient, memoryLink } from "../host/issuer/device-client";
 import { Phone, tamper } from "./phone";
 import { renderPng, renderText, SIGNAL_TEXT } from "./screen";
 import { HOLDER, makeWorld } from "./world";

@@ -1,8 +1,8 @@
 // The holder's phone: shows a presentation that it re-issues every
 // `refreshSeconds` (a new cti and iat), as the real app changes its code.
 import { base45Decode, base45Encode } from "../firmware/core/base45";
-import { issuePresentation, type Signer } from "../host/src/issuer";
-import type { Identity } from "../host/src/cose-sign";
+import { issuePresentation, type Signer } from "../host/issuer/issuer";
+import type { Identity } from "../host/issuer/cose-sign";
 
 export class Phone {
   private text = "";

@@ -2,13 +2,13 @@
 // issuer and a card issuer, the signed key set, a holder with a phone, and
 // virtual cards (genuine, clone, expired, revoked).
 import { sha256 } from "@noble/hashes/sha2.js";
-import { ed } from "../host/src/ed";
-import { issueCardCredential, type Signer } from "../host/src/issuer";
-import { keysetPayload, sign1, type Identity } from "../host/src/cose-sign";
-import { newKey, unhex, USAGE_BIT, type KeyFile } from "../host/src/keyfile";
+import { ed } from "../host/issuer/ed";
+import { issueCardCredential, type Signer } from "../host/issuer/issuer";
+import { keysetPayload, sign1, type Identity } from "../host/issuer/cose-sign";
+import { newKey, unhex, USAGE_BIT, type KeyFile } from "../host/issuer/keyfile";
 import type { RootKey } from "../firmware/core/keyset";
 import type { VirtualCard } from "./pn532/emulator";
-import type { AdminKey } from "../host/src/device-client";
+import type { AdminKey } from "../host/issuer/device-client";
 
 export const HOLDER: Identity = { nik: "3201014512900001", name: "Siti Aminah", dob: "1990-12-05", sex: "P", pob: "Bogor" };
 export const REVOKED_SERIAL = "KTP-0666";

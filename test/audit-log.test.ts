@@ -7,7 +7,7 @@ import { AuditLog, RECORD_SIZE } from "../firmware/app/audit-log";
 import { PAGE_RECORDS } from "../firmware/app/record-ring";
 import type { Outcome } from "../firmware/core/presentation";
 import { nodeRandom } from "../firmware/targets/node/random";
-import { issuePresentation } from "../host/src/issuer";
+import { issuePresentation } from "../host/issuer/issuer";
 import { SimDevice } from "../sim/device";
 import { SimFlash } from "../sim/flash";
 import { HOLDER, makeWorld } from "../sim/world";

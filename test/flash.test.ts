@@ -11,13 +11,13 @@ import { join } from "node:path";
 import { SerialPort } from "serialport";
 import { build, type BuildResult } from "../host/build/build";
 import { fitProblems, loadBoard, shippedBoards } from "../host/src/flash-espruino";
-import { crc32 } from "../firmware/app/crc32";
+import { crc32 } from "../firmware/core/crc32";
 import { openPtyPair } from "../sim/pty";
 import { runCli } from "./support/cli";
 import { haveTool } from "./support/tools";
 import { killTree, ptyExec } from "./support/pty-exec";
 import { makeWorld } from "../sim/world";
-import { hex, newKey, writeKeyFile } from "../host/src/keyfile";
+import { hex, newKey, writeKeyFile } from "../host/issuer/keyfile";
 
 const world = makeWorld(Math.floor(Date.now() / 1000), 2, "flash");
 

@@ -13,11 +13,11 @@ import vm from "node:vm";
 import { build, type BuildResult } from "../host/build/build";
 import { checkEspruino } from "../host/build/espruino-check";
 import { ESPRUINO_E } from "./support/espruino";
-import { issuePresentation } from "../host/src/issuer";
+import { issuePresentation } from "../host/issuer/issuer";
 import { HOLDER, makeWorld } from "../sim/world";
 import { haveTool } from "./support/tools";
 import { luaDevice } from "./support/lua-device";
-import { DeviceClient, streamLink } from "../host/src/device-client";
+import { DeviceClient, streamLink } from "../host/issuer/device-client";
 
 const NOW = Math.floor(Date.now() / 1000);
 const world = makeWorld(NOW, 2, "images");

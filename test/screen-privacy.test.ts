@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { displayText } from "../firmware/app/display-text";
 import { maskNik } from "../firmware/core/verdict";
-import { issuePresentation } from "../host/src/issuer";
+import { issuePresentation } from "../host/issuer/issuer";
 import { SimDevice } from "../sim/device";
 import { renderText } from "../sim/screen";
 import { HOLDER, makeWorld } from "../sim/world";

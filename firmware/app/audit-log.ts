@@ -19,7 +19,7 @@ import { VERDICTS, verdictIndex, type Verdict, type Warning } from "../core/verd
 import type { Outcome } from "../core/presentation";
 import type { Random } from "../hal/random";
 import type { Storage } from "../hal/storage";
-import { crc32, getU32, putU32 } from "./crc32";
+import { crc32, getU32, putU32 } from "../core/crc32";
 import { RecordRing } from "./record-ring";
 
 export const RECORD_SIZE = 32;

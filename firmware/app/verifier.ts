@@ -22,7 +22,7 @@ import type { Timers, TimerHandle } from "../hal/timers";
 import { AuditLog, SOURCE_CARD, SOURCE_LOG_CLEARED, SOURCE_QR, SOURCE_TIME, SOURCE_WIPED, type NikPolicy } from "./audit-log";
 import { ClockFloor } from "./clock";
 import { FlashRecord } from "./flash-record";
-import { getU32, putU32 } from "./crc32";
+import { getU32, putU32 } from "../core/crc32";
 import type { Lang } from "./i18n";
 import { DeviceIdentity } from "./identity";
 import { KeysetStore, type InstallResult } from "./keyset-store";

@@ -10,8 +10,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { withLuaNatives } from "./lua-natives";
 import type { BuildConfig } from "../../firmware/targets/device";
-import { parseRoot } from "../src/trust";
-import { CliError } from "../src/errors";
+import { parseRoot } from "../issuer/trust";
+import { CliError } from "../issuer/errors";
 import { readBuildFile, type BuildFile } from "./config";
 
 export type { BuildFile };

@@ -1,8 +1,8 @@
 // The build config (JSON), checked before any work: every mistake is one
 // sentence that names the key, so a typo never becomes a device that
 // silently uses a default. `examples/agency-build.json` shows every key.
-import { CliError } from "../src/errors";
-import { readBoundedText } from "../src/files";
+import { CliError } from "../issuer/errors";
+import { readBoundedText } from "../issuer/files";
 import type { EspruinoOptions } from "../../firmware/targets/espruino/main";
 import type { LuaOptions } from "../../firmware/targets/lua/main";
 

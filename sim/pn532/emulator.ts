@@ -3,7 +3,7 @@
 // NXP UM0701-02 frame rules (ACK, then the D5 reply; NACK on a bad checksum;
 // the last reply again on the host's NACK). Faults can be injected on
 // everything it sends, from a seeded PRNG, so failures reproduce.
-import { ed } from "../../host/src/ed";
+import { ed } from "../../host/issuer/ed";
 import { ACK, ERROR_FRAME, FrameParser, NACK, TFI_HOST, TFI_PN532, encodeFrame } from "../../firmware/reader/pn532-frame";
 import { cardAuthMessage } from "../../firmware/core/card";
 

@@ -3,11 +3,11 @@
 // device or reads its log is signed with --admin-key for this device and a
 // fresh nonce, and what matters comes back signed by the device's own key.
 import { MAX_KEYSET_BYTES } from "../../../firmware/core/keyset";
-import { readBounded, writeOutput } from "../files";
+import { readBounded, writeOutput } from "../../issuer/files";
 import { parse, parseInteger, parseTime, nowSeconds, required } from "../args";
-import { CliError } from "../errors";
-import { readKeyFile, requireSecret, unhex } from "../keyfile";
-import { DeviceClient, DeviceError, openLink, type AdminKey, type LogRecord } from "../device-client";
+import { CliError } from "../../issuer/errors";
+import { readKeyFile, requireSecret, unhex } from "../../issuer/keyfile";
+import { DeviceClient, DeviceError, openLink, type AdminKey, type LogRecord } from "../../issuer/device-client";
 import type { Io } from "../cli";
 
 export const deviceHelp = `pindai device id|status|time|keyset|logs|lang|display|log-clear|wipe|unlock

@@ -2,8 +2,8 @@
 // card image on it, so `pindai card read --port PTY` (or a device under
 // test) can be tried without hardware.
 import { parse, parseInteger } from "../args";
-import { CliError } from "../errors";
-import { readCardImage } from "../card-image";
+import { CliError } from "../../issuer/errors";
+import { readCardImage } from "../../issuer/card-image";
 import type { Io } from "../cli";
 
 export const emulateHelp = `pindai emulate pn532 [--card card.json] [--seconds N]

@@ -1,15 +1,15 @@
 // pindai issue: a fresh 90-second QR presentation.
 import { parse, parseHex, parseInteger, parseTime, nowSeconds, required, clip, MAX_TIME, type Options } from "../args";
-import { CliError } from "../errors";
-import { readKeyFile, requireSecret, unhex, type KeyFile } from "../keyfile";
-import { issuePresentation, DEFAULT_ISSUER } from "../issuer";
-import { writeOutput } from "../files";
+import { CliError } from "../../issuer/errors";
+import { readKeyFile, requireSecret, unhex, type KeyFile } from "../../issuer/keyfile";
+import { issuePresentation, DEFAULT_ISSUER } from "../../issuer/issuer";
+import { writeOutput } from "../../issuer/files";
 import { isDate } from "../../../firmware/core/claims";
 import { charCount } from "../../../firmware/core/bytes";
 import {
   NIK_DIGITS, MAX_NAME_CHARS, MAX_POB_CHARS, MIN_CTI_BYTES, MAX_CTI_BYTES, MAX_QR_TEXT, MAX_VALIDITY,
 } from "../../../firmware/core/limits";
-import type { Identity } from "../cose-sign";
+import type { Identity } from "../../issuer/cose-sign";
 import type { Io } from "../cli";
 
 export const issueHelp = `pindai issue --key FILE --nik N --name S --dob YYYY-MM-DD --sex L|P
@@ -52,7 +52,7 @@ export async function issue(argv: string[], io: Io): Promise<number> {
     throw new CliError(`the code would be ${text.length} characters, more than a QR code holds (${MAX_QR_TEXT}): shorten --iss, --name or --pob`);
   }
   if (values.qr) {
-    const { qrPng } = await import("../qr-image");
+    const { qrPng } = await import("../../issuer/qr-image");
     writeOutput(values.qr, await qrPng(text), "QR image");
     io.err(`wrote ${values.qr}`);
   }

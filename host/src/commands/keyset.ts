@@ -1,9 +1,9 @@
 // pindai keyset: build and sign an issuer key set (SPEC section 4).
 import { parse, parseHex, parseInteger, parseTime, nowSeconds, required } from "../args";
-import { CliError } from "../errors";
-import { readKeyFile, requireSecret, unhex, USAGE_BIT, type KeyFile } from "../keyfile";
-import { keysetPayload, sign1, type KeyEntry } from "../cose-sign";
-import { writeOutput } from "../files";
+import { CliError } from "../../issuer/errors";
+import { readKeyFile, requireSecret, unhex, USAGE_BIT, type KeyFile } from "../../issuer/keyfile";
+import { keysetPayload, sign1, type KeyEntry } from "../../issuer/cose-sign";
+import { writeOutput } from "../../issuer/files";
 import {
   MAX_KEYSET_BYTES, MAX_KEYS, MAX_REVOKED, MAX_SKEW, MAX_VALIDITY, MIN_CTI_BYTES, MAX_CTI_BYTES, MAX_SERIAL_CHARS,
 } from "../../../firmware/core/limits";

@@ -2,12 +2,12 @@
 import { createInterface } from "node:readline";
 import { Transform } from "node:stream";
 import { parse } from "../args";
-import { CliError } from "../errors";
-import { portReason, readBoundedText } from "../files";
+import { CliError } from "../../issuer/errors";
+import { portReason, readBoundedText } from "../../issuer/files";
 import type { Io } from "../cli";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { newKey, writeKeyFile, type Usage } from "../keyfile";
+import { newKey, writeKeyFile, type Usage } from "../../issuer/keyfile";
 import type { SimConsole } from "../../../sim/console";
 
 export const simHelp = `pindai sim [--script FILE] [--lang id|en] [--replay off|warn|reject] [--fresh]
