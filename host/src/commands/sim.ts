@@ -8,7 +8,7 @@ import type { Io } from "../cli";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { newKey, writeKeyFile, type Usage } from "../../issuer/keyfile";
-import type { SimConsole } from "../../../sim/console";
+import type { SimConsole } from "../../../sim/index";
 
 export const simHelp = `pindai sim [--script FILE] [--lang id|en] [--replay off|warn|reject] [--fresh]
            [--flash FILE] [--speed N] [--scan-port PATH] [--admin-port PATH] [--write-keys DIR]
@@ -41,7 +41,7 @@ export async function sim(argv: string[], io: Io): Promise<number> {
     "admin-port": { type: "string" },
     "write-keys": { type: "string" },
   });
-  if (values.help) return io.help(simHelp + "\n\n" + (await import("../../../sim/console")).SIM_HELP);
+  if (values.help) return io.help(simHelp + "\n\n" + (await import("../../../sim/index")).SIM_HELP);
   if (values.lang !== undefined && values.lang !== "id" && values.lang !== "en") throw new CliError("--lang: id or en");
   if (values.replay !== undefined && !Object.hasOwn(REPLAY, values.replay)) throw new CliError("--replay: off, warn or reject");
   if (values.speed !== undefined && !(Number(values.speed) >= 0 && Number(values.speed) <= 1e6)) {
@@ -49,7 +49,7 @@ export async function sim(argv: string[], io: Io): Promise<number> {
   }
   const script = values.script === undefined ? undefined : readBoundedText(values.script, "script", MAX_SCRIPT_BYTES);
   // The simulator (the firmware, the virtual hardware, the image libraries) loads once the inputs are checked.
-  const { SimConsole } = await import("../../../sim/console");
+  const { SimConsole } = await import("../../../sim/index");
   const con = new SimConsole({
     lang: values.lang,
     replay: values.replay === undefined ? 1 : REPLAY[values.replay],
