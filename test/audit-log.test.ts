@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { createHmac } from "node:crypto";
 import { AuditLog, RECORD_SIZE } from "../firmware/app/audit-log";
 import { PAGE_RECORDS } from "../firmware/app/record-ring";
-import type { Outcome } from "../firmware/core/presentation";
+import type { Outcome } from "../firmware/core/outcome";
 import { nodeRandom } from "../firmware/targets/node/random";
 import { issuePresentation } from "../host/issuer/issuer";
 import { SimDevice } from "../sim/device";

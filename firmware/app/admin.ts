@@ -14,7 +14,7 @@ import { type CborItem, CBOR, cborDecode, encodeBytes, encodeHead, encodeInt, en
 import { COSE_ALG_EDDSA, decodeSign1, sigStructure, verifySign1 } from "../core/cose";
 import { type RootKey, UsageBits, findKey, isRevoked } from "../core/keyset";
 import { verdictIndex } from "../core/verdict";
-import { deviceWarnings } from "../core/presentation";
+import { deviceWarnings } from "../core/outcome";
 import {
   ANSWER, CMD, CONFIG, LOG, LOG_PAGE, MAX_DISPLAY_MS, MAX_TIME, MIN_DISPLAY_MS, MIN_TIME, NONCE_BYTES, NONCE_LIFETIME_MS, STATUS,
 } from "./admin-protocol";

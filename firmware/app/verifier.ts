@@ -7,7 +7,8 @@
 // all arrive as events. Every verdict is shown, signalled and logged; the
 // holder's data leaves the screen after clearAfterMs (privacy).
 import { type Bytes, alloc, toHex } from "../core/bytes";
-import { deviceWarnings, verifyPresentation, type Outcome } from "../core/presentation";
+import { verifyPresentation } from "../core/presentation";
+import { deviceWarnings, type Outcome } from "../core/outcome";
 import { verifyCard } from "../core/card";
 import type { RootKey } from "../core/keyset";
 import type { TrustedTime } from "../core/trust";

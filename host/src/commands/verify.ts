@@ -2,7 +2,8 @@
 import { parse, parseTime, nowSeconds } from "../args";
 import { CliError } from "../../issuer/errors";
 import { parseRoot, readKeysetFile } from "../../issuer/trust";
-import { verifyPresentation, type Outcome } from "../../../firmware/core/presentation";
+import { verifyPresentation } from "../../../firmware/core/presentation";
+import type { Outcome } from "../../../firmware/core/outcome";
 import { ReplayCache } from "../../../firmware/core/replay";
 import { displayText } from "../../../firmware/app/display-text";
 import type { Io } from "../cli";
