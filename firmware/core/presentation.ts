@@ -6,7 +6,8 @@ import { type Bytes, toHex } from "./bytes";
 import { base45Decode } from "./base45";
 import { decodeSign1 } from "./cose";
 import { type PresentationClaims, parsePresentationClaims } from "./claims";
-import { type Keyset, REPLAY_OFF, REPLAY_REJECT, UsageBits, isRevoked } from "./keyset";
+import { type Keyset, UsageBits, isRevoked } from "./keyset";
+import { REPLAY_OFF, REPLAY_REJECT, rememberUntil, validityTooLong } from "./policy";
 import type { ReplayMemory } from "./replay";
 import { MAX_QR_TEXT } from "./limits";
 import { type TrustedTime, checkSigner, checkWindow } from "./trust";
@@ -46,7 +47,7 @@ export function verifyPresentation(
 
 function signedOutcome(c: PresentationClaims, keyset: Keyset, time: TrustedTime, replay: ReplayMemory, warnings: Warning[], kid: Bytes): Outcome {
   const policy = keyset.policy;
-  if (!(c.iat < c.exp) || c.exp - c.iat > policy.maxValidity) return outcome("VALIDITY_TOO_LONG", warnings, kid);
+  if (validityTooLong(c.iat, c.exp, policy)) return outcome("VALIDITY_TOO_LONG", warnings, kid);
   const window = checkWindow(c.iat, c.exp, time.now, policy.skew);
   if (window !== "OK") return outcome(window, warnings, kid);
   if (isRevoked(keyset, c.cti)) return outcome("REVOKED", warnings, kid);
@@ -56,7 +57,7 @@ function signedOutcome(c: PresentationClaims, keyset: Keyset, time: TrustedTime,
     if (policy.replay === REPLAY_REJECT) return outcome("REPLAYED", warnings, kid);
     warnings.push("ALREADY_USED");
   } else if (policy.replay !== REPLAY_OFF) {
-    replay.remember(cti, c.exp + policy.skew);
+    replay.remember(cti, rememberUntil(c.exp, policy));
   }
 
   const o = accepted(warnings, kid, c.idn, c.iss);

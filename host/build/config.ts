@@ -5,12 +5,13 @@ import { CliError } from "../issuer/errors";
 import { readBoundedText } from "../issuer/files";
 import type { EspruinoOptions } from "../../firmware/targets/espruino/main";
 import type { LuaOptions } from "../../firmware/targets/lua/main";
+import { LANGS, type Lang } from "../../firmware/app/i18n";
 
 export interface BuildFile {
   version?: string;
   /** Root public keys: 64 hex characters, or paths of key files / public key files. */
   roots?: string[];
-  lang?: "id" | "en";
+  lang?: Lang;
   clearAfterMs?: number;
   cardPollMs?: number;
   /** Key sets below this version are never loaded or installed (rollback floor compiled in). */
@@ -59,7 +60,7 @@ const roots: Check = (v, w) => {
 const SHAPE: Record<string, Check> = {
   version: str,
   roots,
-  lang: oneOf("id", "en"),
+  lang: oneOf(...LANGS),
   clearAfterMs: int(1000, 600_000),
   cardPollMs: int(50, 60_000),
   minKeysetVersion: int(0, 2 ** 32 - 1),

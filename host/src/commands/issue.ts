@@ -9,6 +9,7 @@ import { charCount } from "../../../firmware/core/bytes";
 import {
   NIK_DIGITS, MAX_NAME_CHARS, MAX_POB_CHARS, MIN_CTI_BYTES, MAX_CTI_BYTES, MAX_QR_TEXT, MAX_VALIDITY,
 } from "../../../firmware/core/limits";
+import { PRESENTATION_SECONDS } from "../../../firmware/core/policy";
 import type { Identity } from "../../issuer/cose-sign";
 import type { Io } from "../cli";
 
@@ -16,7 +17,7 @@ export const issueHelp = `pindai issue --key FILE --nik N --name S --dob YYYY-MM
              [--pob S] [--iss NAME] [--iat T] [--ttl S] [--cti HEX] [--untagged] [--qr out.png]
 
 Prints the PD1: text of a presentation signed with a QR-usage key; with --qr
-also writes it as a QR code PNG. Defaults: iat now, ttl 90 s (at most
+also writes it as a QR code PNG. Defaults: iat now, ttl ${PRESENTATION_SECONDS} s (at most
 ${MAX_VALIDITY}; a device refuses more than its key set's max validity), random
 16-byte cti, issuer "${DEFAULT_ISSUER}" (give --iss with the agency's name).
 Limits (a device refuses more): --name and --pob ${MAX_NAME_CHARS} characters,
@@ -38,7 +39,7 @@ export async function issue(argv: string[], io: Io): Promise<number> {
   const secretKey = requireSecret(key, keyPath);
   const idn = identityFromOptions(values);
   const iat = values.iat ? parseTime(values.iat, "iat") : nowSeconds();
-  const ttl = values.ttl ? parseInteger(values.ttl, "ttl", 1, MAX_VALIDITY) : 90;
+  const ttl = values.ttl ? parseInteger(values.ttl, "ttl", 1, MAX_VALIDITY) : PRESENTATION_SECONDS;
   if (iat + ttl > MAX_TIME) throw new CliError("--iat: the code would expire after 2106");
   warnOutsideWindow(io, key, keyPath, iat, "--iat");
   const text = issuePresentation({ secretKey, kid: unhex(key.kid) }, idn, {
