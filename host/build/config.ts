@@ -1,11 +1,19 @@
 // The build config (JSON), checked before any work: every mistake is one
 // sentence that names the key, so a typo never becomes a device that
 // silently uses a default. `examples/agency-build.json` shows every key.
+// A target's block (espruino, lua) merges over that target's defaults key by
+// key: giving only scanEngine keeps the default reader and LEDs; null turns
+// a default off. resolveBuild gives the effective config, describeBuild the
+// block the build prints.
 import { CliError } from "../issuer/errors";
 import { readBoundedText } from "../issuer/files";
 import type { EspruinoOptions } from "../../firmware/targets/espruino/main";
 import type { LuaOptions } from "../../firmware/targets/lua/main";
-import { LANGS, type Lang } from "../../firmware/app/i18n";
+import { DEFAULT_LANG, LANGS, type Lang } from "../../firmware/app/i18n";
+import { DEFAULT_CARD_AUTH_MS, DEFAULT_CARD_POLL_MS, DEFAULT_CLEAR_AFTER_MS } from "../../firmware/core/policy";
+
+/** A target's block as written: any key may be null, to turn its default off. */
+export type Block<T> = { [K in keyof T]?: T[K] | null };
 
 export interface BuildFile {
   version?: string;
@@ -20,8 +28,64 @@ export interface BuildFile {
   auditNik?: "hmac" | "off";
   /** How long a card may take to answer INTERNAL AUTHENTICATE, in ms (default 500). */
   cardAuthMs?: number;
-  espruino?: EspruinoOptions;
-  lua?: LuaOptions;
+  espruino?: Block<EspruinoOptions>;
+  lua?: Block<LuaOptions>;
+}
+
+/** Each target's options when the config gives none (README, Device images). */
+export const TARGET_DEFAULTS: { espruino: EspruinoOptions; lua: LuaOptions } = {
+  espruino: { scanEngine: { port: "Serial1", baud: 9600 }, reader: { port: "Serial2", baud: 115200 }, ledGreen: "LED2", ledRed: "LED1" },
+  lua: { scanEngine: { id: 1, baud: 9600 }, reader: { id: 2, baud: 115200 } },
+};
+
+/** The config a build uses: every default filled in, each target block merged key by key. */
+export interface EffectiveBuild {
+  version?: string;
+  roots: string[];
+  lang: Lang;
+  clearAfterMs: number;
+  cardPollMs: number;
+  minKeysetVersion: number;
+  auditNik: "hmac" | "off";
+  cardAuthMs: number;
+  espruino: EspruinoOptions;
+  lua: LuaOptions;
+}
+
+/** `block` over `defaults`, key by key; a null key drops the default. */
+export function mergeBlock<T extends object>(defaults: T, block: Block<T> | undefined): T {
+  const out = { ...defaults } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(block ?? {})) {
+    if (v === null) delete out[k];
+    else if (v !== undefined) out[k] = v;
+  }
+  return out as T;
+}
+
+export function resolveBuild(file: BuildFile): EffectiveBuild {
+  return {
+    version: file.version,
+    roots: file.roots ?? [],
+    lang: file.lang ?? DEFAULT_LANG,
+    clearAfterMs: file.clearAfterMs ?? DEFAULT_CLEAR_AFTER_MS,
+    cardPollMs: file.cardPollMs ?? DEFAULT_CARD_POLL_MS,
+    minKeysetVersion: file.minKeysetVersion ?? 0,
+    auditNik: file.auditNik ?? "hmac",
+    cardAuthMs: file.cardAuthMs ?? DEFAULT_CARD_AUTH_MS,
+    espruino: mergeBlock(TARGET_DEFAULTS.espruino, file.espruino),
+    lua: mergeBlock(TARGET_DEFAULTS.lua, file.lua),
+  };
+}
+
+/** The effective config as a few lines: settings, then one line per target block. */
+export function describeBuild(b: EffectiveBuild, targets: string[] = ["espruino", "lua"]): string {
+  const flat = (o: object) => JSON.stringify(o).replace(/"([A-Za-z]+)":/g, "$1:");
+  const lines = [
+    `config: lang ${b.lang}, clearAfterMs ${b.clearAfterMs}, cardPollMs ${b.cardPollMs}, cardAuthMs ${b.cardAuthMs}, ` +
+      `minKeysetVersion ${b.minKeysetVersion}, auditNik ${b.auditNik}, ${b.roots.length} root(s)`,
+  ];
+  for (const t of targets) lines.push(`  ${t}: ${flat((b as unknown as Record<string, object>)[t])}`);
+  return lines.join("\n");
 }
 
 const MAX_CONFIG_BYTES = 65536;
@@ -50,6 +114,13 @@ function object(shape: Record<string, Check>, required: string[] = []): Check {
   };
 }
 
+/** A target block: like object, but any key may be null (its default off). */
+function block(shape: Record<string, Check>): Check {
+  const nullable: Record<string, Check> = {};
+  for (const [k, check] of Object.entries(shape)) nullable[k] = (v, w) => (v === null ? undefined : check(v, w));
+  return object(nullable);
+}
+
 const roots: Check = (v, w) => {
   if (!Array.isArray(v) || v.length > 8) fail(w, "expected a list of at most 8 roots (64-hex public keys or key file paths)");
   (v as unknown[]).forEach((r, i) => {
@@ -66,7 +137,7 @@ const SHAPE: Record<string, Check> = {
   minKeysetVersion: int(0, 2 ** 32 - 1),
   auditNik: oneOf("hmac", "off"),
   cardAuthMs: int(50, 2000),
-  espruino: object(
+  espruino: block(
     {
       admin: object({ port: oneOf("Serial1", "Serial2", "USB", "Telnet", "Terminal", "Bluetooth"), baud: BAUD, rx: str, tx: str, path: str }, ["port", "baud"]),
       scanEngine: object({ port: oneOf("Serial1", "Serial2"), baud: BAUD, rx: str, tx: str, path: str }, ["port", "baud"]),
@@ -76,7 +147,7 @@ const SHAPE: Record<string, Check> = {
       buzzer: str,
     },
   ),
-  lua: object({
+  lua: block({
     admin: object({ id: int(0, 15), baud: BAUD }, ["id", "baud"]),
     scanEngine: object({ id: int(0, 15), baud: BAUD }, ["id", "baud"]),
     reader: object({ id: int(0, 15), baud: BAUD }, ["id", "baud"]),
