@@ -6,7 +6,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
+import { killChild, spawnChild } from "./support/children";
 import { SerialPort } from "serialport";
 import { openPtyPair } from "../sim/pty";
 import vm from "node:vm";
@@ -216,8 +217,9 @@ describe.skipIf(!process.env.ESPRUINO)("the Espruino image on a real Espruino (E
       () => {},
     );
     // Espruino for Linux: the console (and so the admin line) is stdin/stdout ("USB").
-    const proc = spawn(process.env.ESPRUINO!, [img.espruino], { cwd: dir, stdio: ["pipe", "pipe", "ignore"] });
-    const killer = setTimeout(() => proc.kill("SIGKILL"), 170_000); // never hang the suite
+    // It dies with this process too (support/children.ts): a timed-out worker leaves no Espruino behind.
+    const proc = spawnChild(process.env.ESPRUINO!, [img.espruino], { cwd: dir, stdio: ["pipe", "pipe", "ignore"] });
+    const killer = setTimeout(() => killChild(proc), 170_000); // never hang the suite
     let stdout = "";
     proc.stdout!.on("data", (d: Buffer) => (stdout += d.toString("latin1")));
     const dev = streamLink((t) => proc.stdin!.write(t), (fn) => proc.stdout!.on("data", fn), async () => {}, 60_000, "espruino"); // a busy host: the device makes its tables meanwhile
@@ -254,7 +256,7 @@ describe.skipIf(!process.env.ESPRUINO)("the Espruino image on a real Espruino (E
       clearTimeout(killer);
       scanner.close();
       link.close();
-      proc.kill("SIGKILL");
+      killChild(proc);
     }
   }, 180_000);
 });
