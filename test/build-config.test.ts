@@ -7,23 +7,23 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TARGET_DEFAULTS, describeBuild, parseBuildFile, resolveBuild } from "../host/build/config";
+import { TARGET_OPTIONS, describeBuild, parseBuildFile, resolveBuild } from "../host/build/config";
 
 describe("the effective build config", () => {
   it("a target block with only scanEngine keeps the default reader and LEDs", () => {
     const b = resolveBuild(parseBuildFile(JSON.stringify({ espruino: { scanEngine: { port: "Serial2", baud: 19200 } } }), "c.json"));
-    expect(b.espruino).toEqual({ ...TARGET_DEFAULTS.espruino, scanEngine: { port: "Serial2", baud: 19200 } });
+    expect(b.espruino).toEqual({ ...TARGET_OPTIONS.espruino.defaults, scanEngine: { port: "Serial2", baud: 19200 } });
     expect(b.espruino.reader).toEqual({ port: "Serial2", baud: 115200 });
     expect(b.espruino.ledGreen).toBe("LED2");
-    expect(b.lua).toEqual(TARGET_DEFAULTS.lua);
+    expect(b.lua).toEqual(TARGET_OPTIONS.lua.defaults);
   });
 
   it("null turns a default off; other keys still merge; the defaults object is never changed", () => {
-    const before = JSON.stringify(TARGET_DEFAULTS);
+    const before = JSON.stringify(TARGET_OPTIONS);
     const b = resolveBuild(parseBuildFile(JSON.stringify({ lua: { reader: null, ledGreen: 4 }, espruino: { buzzer: "D13", ledRed: null } }), "c.json"));
     expect(b.lua).toEqual({ scanEngine: { id: 1, baud: 9600 }, ledGreen: 4 });
     expect(b.espruino).toEqual({ scanEngine: { port: "Serial1", baud: 9600 }, reader: { port: "Serial2", baud: 115200 }, ledGreen: "LED2", buzzer: "D13" });
-    expect(JSON.stringify(TARGET_DEFAULTS)).toBe(before);
+    expect(JSON.stringify(TARGET_OPTIONS)).toBe(before);
   });
 
   it("null is only for target keys; a top-level null or a bad value inside a block is still refused", () => {

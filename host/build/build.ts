@@ -12,7 +12,7 @@ import { withLuaNatives } from "./lua-natives";
 import type { BuildConfig } from "../../firmware/targets/device";
 import { parseRoot } from "../issuer/trust";
 import { CliError } from "../issuer/errors";
-import { TARGET_DEFAULTS, describeBuild, readBuildFile, resolveBuild, type BuildFile } from "./config";
+import { describeBuild, readBuildFile, resolveBuild, type BuildFile, type TargetName } from "./config";
 
 export type { BuildFile };
 
@@ -23,8 +23,9 @@ type Bundler = (entry: string, out: string) => Promise<void>;
 
 /**
  * The targets, one entry each. A target is a folder firmware/targets/NAME
- * whose main.ts exports start(config, options); the build config's NAME block
- * (merged over TARGET_DEFAULTS.NAME in config.ts) gives the options.
+ * whose main.ts exports start(config, options), a line here, and its
+ * options' defaults and shape in config.ts TARGET_OPTIONS; the build
+ * config's NAME block, merged over those defaults, gives the options.
  */
 interface Target {
   name: TargetName;
@@ -34,7 +35,6 @@ interface Target {
   /** Exports added to the generated entry, after `device`. */
   entryTail?: string;
 }
-type TargetName = keyof typeof TARGET_DEFAULTS;
 
 const LUA_ADMIN =
   `/** The admin line, for the stdio host loop: image.admin(line) returns the reply line. */\n` +

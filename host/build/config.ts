@@ -15,7 +15,7 @@ import { DEFAULT_CARD_AUTH_MS, DEFAULT_CARD_POLL_MS, DEFAULT_CLEAR_AFTER_MS } fr
 /** A target's block as written: any key may be null, to turn its default off. */
 export type Block<T> = { [K in keyof T]?: T[K] | null };
 
-export interface BuildFile {
+interface BuildSettings {
   version?: string;
   /** Root public keys: 64 hex characters, or paths of key files / public key files. */
   roots?: string[];
@@ -28,18 +28,16 @@ export interface BuildFile {
   auditNik?: "hmac" | "off";
   /** How long a card may take to answer INTERNAL AUTHENTICATE, in ms (default 500). */
   cardAuthMs?: number;
-  espruino?: Block<EspruinoOptions>;
-  lua?: Block<LuaOptions>;
 }
 
-/** Each target's options when the config gives none (README, Device images). */
-export const TARGET_DEFAULTS: { espruino: EspruinoOptions; lua: LuaOptions } = {
-  espruino: { scanEngine: { port: "Serial1", baud: 9600 }, reader: { port: "Serial2", baud: 115200 }, ledGreen: "LED2", ledRed: "LED1" },
-  lua: { scanEngine: { id: 1, baud: 9600 }, reader: { id: 2, baud: 115200 } },
-};
+export type TargetName = keyof typeof TARGET_OPTIONS;
+type OptionsOf<K extends TargetName> = (typeof TARGET_OPTIONS)[K]["defaults"];
+/** The config file: the settings above, and one block per target (TARGET_OPTIONS). */
+export type BuildFile = BuildSettings & { [K in TargetName]?: Block<OptionsOf<K>> };
 
 /** The config a build uses: every default filled in, each target block merged key by key. */
-export interface EffectiveBuild {
+export type EffectiveBuild = Resolved & { [K in TargetName]: OptionsOf<K> };
+interface Resolved {
   version?: string;
   roots: string[];
   lang: Lang;
@@ -48,8 +46,6 @@ export interface EffectiveBuild {
   minKeysetVersion: number;
   auditNik: "hmac" | "off";
   cardAuthMs: number;
-  espruino: EspruinoOptions;
-  lua: LuaOptions;
 }
 
 /** `block` over `defaults`, key by key; a null key drops the default. */
@@ -63,7 +59,10 @@ export function mergeBlock<T extends object>(defaults: T, block: Block<T> | unde
 }
 
 export function resolveBuild(file: BuildFile): EffectiveBuild {
+  const blocks: Record<string, object> = {};
+  for (const name of TARGET_NAMES) blocks[name] = mergeBlock<object>(TARGET_OPTIONS[name].defaults, file[name] as Block<object> | undefined);
   return {
+    ...(blocks as { [K in TargetName]: OptionsOf<K> }),
     version: file.version,
     roots: file.roots ?? [],
     lang: file.lang ?? DEFAULT_LANG,
@@ -72,13 +71,11 @@ export function resolveBuild(file: BuildFile): EffectiveBuild {
     minKeysetVersion: file.minKeysetVersion ?? 0,
     auditNik: file.auditNik ?? "hmac",
     cardAuthMs: file.cardAuthMs ?? DEFAULT_CARD_AUTH_MS,
-    espruino: mergeBlock(TARGET_DEFAULTS.espruino, file.espruino),
-    lua: mergeBlock(TARGET_DEFAULTS.lua, file.lua),
   };
 }
 
 /** The effective config as a few lines: settings, then one line per target block. */
-export function describeBuild(b: EffectiveBuild, targets: string[] = ["espruino", "lua"]): string {
+export function describeBuild(b: EffectiveBuild, targets: string[] = TARGET_NAMES): string {
   const flat = (o: object) => JSON.stringify(o).replace(/"([A-Za-z]+)":/g, "$1:");
   const lines = [
     `config: lang ${b.lang}, clearAfterMs ${b.clearAfterMs}, cardPollMs ${b.cardPollMs}, cardAuthMs ${b.cardAuthMs}, ` +
@@ -114,6 +111,37 @@ function object(shape: Record<string, Check>, required: string[] = []): Check {
   };
 }
 
+/**
+ * Each target's options block: its defaults (README, Device images) and the
+ * shape the config's block is checked against. A target is a folder
+ * firmware/targets/NAME, a line in build.ts TARGETS and an entry here.
+ */
+function target<T>(defaults: T, shape: Record<string, Check>): { defaults: T; shape: Record<string, Check> } {
+  return { defaults, shape };
+}
+
+export const TARGET_OPTIONS = {
+  espruino: target<EspruinoOptions>(
+    { scanEngine: { port: "Serial1", baud: 9600 }, reader: { port: "Serial2", baud: 115200 }, ledGreen: "LED2", ledRed: "LED1" },
+    {
+      admin: object({ port: oneOf("Serial1", "Serial2", "USB", "Telnet", "Terminal", "Bluetooth"), baud: BAUD, rx: str, tx: str, path: str }, ["port", "baud"]),
+      scanEngine: object({ port: oneOf("Serial1", "Serial2"), baud: BAUD, rx: str, tx: str, path: str }, ["port", "baud"]),
+      reader: object({ port: oneOf("Serial1", "Serial2"), baud: BAUD, rx: str, tx: str, path: str }, ["port", "baud"]),
+      ledGreen: str,
+      ledRed: str,
+      buzzer: str,
+    },
+  ),
+  lua: target<LuaOptions>({ scanEngine: { id: 1, baud: 9600 }, reader: { id: 2, baud: 115200 } }, {
+    admin: object({ id: int(0, 15), baud: BAUD }, ["id", "baud"]),
+    scanEngine: object({ id: int(0, 15), baud: BAUD }, ["id", "baud"]),
+    reader: object({ id: int(0, 15), baud: BAUD }, ["id", "baud"]),
+    ledGreen: int(0, 63),
+    ledRed: int(0, 63),
+  }),
+};
+const TARGET_NAMES = Object.keys(TARGET_OPTIONS) as TargetName[];
+
 /** A target block: like object, but any key may be null (its default off). */
 function block(shape: Record<string, Check>): Check {
   const nullable: Record<string, Check> = {};
@@ -137,23 +165,7 @@ const SHAPE: Record<string, Check> = {
   minKeysetVersion: int(0, 2 ** 32 - 1),
   auditNik: oneOf("hmac", "off"),
   cardAuthMs: int(50, 2000),
-  espruino: block(
-    {
-      admin: object({ port: oneOf("Serial1", "Serial2", "USB", "Telnet", "Terminal", "Bluetooth"), baud: BAUD, rx: str, tx: str, path: str }, ["port", "baud"]),
-      scanEngine: object({ port: oneOf("Serial1", "Serial2"), baud: BAUD, rx: str, tx: str, path: str }, ["port", "baud"]),
-      reader: object({ port: oneOf("Serial1", "Serial2"), baud: BAUD, rx: str, tx: str, path: str }, ["port", "baud"]),
-      ledGreen: str,
-      ledRed: str,
-      buzzer: str,
-    },
-  ),
-  lua: block({
-    admin: object({ id: int(0, 15), baud: BAUD }, ["id", "baud"]),
-    scanEngine: object({ id: int(0, 15), baud: BAUD }, ["id", "baud"]),
-    reader: object({ id: int(0, 15), baud: BAUD }, ["id", "baud"]),
-    ledGreen: int(0, 63),
-    ledRed: int(0, 63),
-  }),
+  ...Object.fromEntries(TARGET_NAMES.map((name) => [name, block(TARGET_OPTIONS[name].shape)])),
 };
 
 /** The checked config in `text` (`path` names it in errors). */
