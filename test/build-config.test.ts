@@ -4,7 +4,7 @@
 // before it builds, so what goes into an image is never a surprise.
 import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TARGET_OPTIONS, describeBuild, parseBuildFile, resolveBuild } from "../host/build/config";
@@ -56,4 +56,15 @@ it("npm run build prints the effective config and the images carry the merged op
   const lua = readFileSync(join(dir, "dist/lua/pindai.lua"), "utf8");
   expect(lua).toMatch(/scanEngine = \{id = 1, baud = 9600\}/);
   expect(lua).not.toMatch(/reader = \{id = 2/);
+  // Its generated entries (scratch inside the repository, for typescript-to-lua) are gone.
+  const gen = join(process.cwd(), "dist/gen");
+  const ours = (d: string) => {
+    try {
+      return readdirSync(join(gen, d)).some((f) => readFileSync(join(gen, d, f), "utf8").includes('"merge-test"'));
+    } catch {
+      return false; // another build's folder, removed while we looked
+    }
+  };
+  const left = existsSync(gen) ? readdirSync(gen).filter(ours) : [];
+  expect(left).toEqual([]);
 }, 180_000);
