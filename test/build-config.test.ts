@@ -44,7 +44,8 @@ describe("the effective build config", () => {
 it("npm run build prints the effective config and the images carry the merged options", () => {
   const dir = mkdtempSync(join(tmpdir(), "pindai-build-config-"));
   const cfg = join(dir, "build.json");
-  writeFileSync(cfg, JSON.stringify({ version: "merge-test", espruino: { scanEngine: { port: "Serial1", baud: 4800 } }, lua: { reader: null } }));
+  const version = `merge-test-${process.pid}-${Date.now()}`; // finds this build's generated entries, if any were left
+  writeFileSync(cfg, JSON.stringify({ version, espruino: { scanEngine: { port: "Serial1", baud: 4800 } }, lua: { reader: null } }));
   const r = spawnSync(join(process.cwd(), "node_modules/.bin/tsx"), ["host/build/build.ts", "--config", cfg, "--out", join(dir, "dist")], { encoding: "utf8", timeout: 170_000, killSignal: "SIGKILL" });
   expect(r.status, r.stderr).toBe(0);
   expect(r.stdout).toContain('  espruino: {scanEngine:{port:"Serial1",baud:4800},reader:{port:"Serial2",baud:115200},ledGreen:"LED2",ledRed:"LED1"}');
@@ -60,7 +61,7 @@ it("npm run build prints the effective config and the images carry the merged op
   const gen = join(process.cwd(), "dist/gen");
   const ours = (d: string) => {
     try {
-      return readdirSync(join(gen, d)).some((f) => readFileSync(join(gen, d, f), "utf8").includes('"merge-test"'));
+      return readdirSync(join(gen, d)).some((f) => readFileSync(join(gen, d, f), "utf8").includes(JSON.stringify(version)));
     } catch {
       return false; // another build's folder, removed while we looked
     }
