@@ -6,8 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { spawnSync } from "node:child_process";
-import { killChild, spawnChild } from "./support/children";
+import { spawn, spawnSync } from "node:child_process";
 import { SerialPort } from "serialport";
 import { openPtyPair } from "../sim/pty";
 import vm from "node:vm";
@@ -212,14 +211,14 @@ describe.skipIf(!process.env.ESPRUINO)("the Espruino image on a real Espruino (E
     const link = await openPtyPair();
     const dir = mkdtempSync(join(tmpdir(), "pindai-esp-"));
     const img = await build(
-      { roots: [rootHex], version: "esp", espruino: { scanEngine: { port: "Serial1", baud: 9600, path: link.a } } },
+      // A scan engine only: a target block merges over the defaults, so the default reader and LEDs are turned off.
+      { roots: [rootHex], version: "esp", espruino: { scanEngine: { port: "Serial1", baud: 9600, path: link.a }, reader: null, ledGreen: null, ledRed: null } },
       join(dir, "dist"),
       () => {},
     );
     // Espruino for Linux: the console (and so the admin line) is stdin/stdout ("USB").
-    // It dies with this process too (support/children.ts): a timed-out worker leaves no Espruino behind.
-    const proc = spawnChild(process.env.ESPRUINO!, [img.espruino], { cwd: dir, stdio: ["pipe", "pipe", "ignore"] });
-    const killer = setTimeout(() => killChild(proc), 170_000); // never hang the suite
+    const proc = spawn(process.env.ESPRUINO!, [img.espruino], { cwd: dir, stdio: ["pipe", "pipe", "ignore"] });
+    const killer = setTimeout(() => proc.kill("SIGKILL"), 170_000); // never hang the suite
     let stdout = "";
     proc.stdout!.on("data", (d: Buffer) => (stdout += d.toString("latin1")));
     const dev = streamLink((t) => proc.stdin!.write(t), (fn) => proc.stdout!.on("data", fn), async () => {}, 60_000, "espruino"); // a busy host: the device makes its tables meanwhile
@@ -256,7 +255,7 @@ describe.skipIf(!process.env.ESPRUINO)("the Espruino image on a real Espruino (E
       clearTimeout(killer);
       scanner.close();
       link.close();
-      killChild(proc);
+      proc.kill("SIGKILL");
     }
   }, 180_000);
 });

@@ -14,16 +14,20 @@ export function dyingWithParent(cmd: string, args: string[] = []): string[] {
   return ["setpriv", "--pdeathsig", "SIGKILL", "--", cmd, ...args];
 }
 
-/** spawn, in its own process group, dying with this process; killChildren() ends it. */
+/**
+ * spawn, dying with this process; killChildren() ends it. Not in a session of
+ * its own unless opts.detached: a session leader without a controlling
+ * terminal takes the first tty it opens (a scan engine's pty) as one.
+ */
 export function spawnChild(cmd: string, args: string[], opts: SpawnOptions = {}): ChildProcess {
   const [bin, ...rest] = dyingWithParent(cmd, args);
-  const p = spawn(bin, rest, { ...opts, detached: true });
+  const p = spawn(bin, rest, opts);
   live.add(p);
   p.on("exit", () => live.delete(p));
   return p;
 }
 
-/** SIGKILL to the child's children, its process group and itself. */
+/** SIGKILL to the child's children, its process group (when it leads one) and itself. */
 export function killChild(p: ChildProcess): void {
   live.delete(p);
   if (p.pid === undefined) return;

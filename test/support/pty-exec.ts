@@ -6,9 +6,9 @@ import type { ChildProcess } from "node:child_process";
 import { dyingWithParent, killChild, spawnChild } from "./children";
 
 export function ptyExec(command: string, cwd: string): Promise<{ path: string; proc: ChildProcess }> {
-  // socat in its own process group; the program in its own session (setsid), dying with socat.
+  // socat in its own process group (detached); the program in its own session (setsid), dying with socat.
   const exec = dyingWithParent(command).join(" ");
-  const socat = spawnChild("socat", ["-d", "-d", "pty,raw,echo=0", `EXEC:${exec},pty,raw,echo=0,setsid,ctty,stderr`], { cwd });
+  const socat = spawnChild("socat", ["-d", "-d", "pty,raw,echo=0", `EXEC:${exec},pty,raw,echo=0,setsid,ctty,stderr`], { cwd, detached: true });
   return new Promise((res, rej) => {
     let text = "";
     const timer = setTimeout(() => {
