@@ -1,7 +1,7 @@
 // Ed25519 verification: pindai's portable verifier beside the references, in
 // the same process, on the same messages.
 import nacl from "tweetnacl";
-import { ed } from "../host/src/ed";
+import { ed } from "../host/issuer/ed";
 import { ed25519Verify, makeBaseTable, makeKeyTable, useBaseTable, useKeyTable } from "../firmware/core/ed25519";
 import { verifyPresentation } from "../firmware/core/presentation";
 import { ReplayCache } from "../firmware/core/replay";

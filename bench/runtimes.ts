@@ -12,8 +12,8 @@ import vm from "node:vm";
 import { buildLuaBundle, nativeRunner, wasmoonRunner, type LuaRunner } from "../test/support/lua";
 import { buildEspruinoBundle, espruinoRunner } from "../test/support/espruino";
 import { HOLDER, makeWorld } from "../sim/world";
-import { issuePresentation } from "../host/src/issuer";
-import { ed } from "../host/src/ed";
+import { issuePresentation } from "../host/issuer/issuer";
+import { ed } from "../host/issuer/ed";
 import { spawnSync } from "node:child_process";
 import { table } from "./measure";
 
@@ -80,7 +80,7 @@ export async function poolCheck(big: string, pool: string, args: string[]): Prom
   }
   const setup = join(dir, "setup.js");
   writeFileSync(setup, lines.join("\n") + "\n" + code + `\nwhile (conformance.prepare(${JSON.stringify(args[0])}) === "more");\nprint("@@prepared");\nquit();\n`);
-  const s = spawnSync(big, [setup], { cwd: dir, encoding: "utf8", timeout: 600_000 });
+  const s = spawnSync(big, [setup], { cwd: dir, encoding: "utf8", timeout: 600_000, killSignal: "SIGKILL" });
   if (!s.stdout.includes("@@prepared")) return ["setup failed: " + s.stdout.slice(-300)];
   const run = join(dir, "run.js");
   writeFileSync(
@@ -92,7 +92,7 @@ export async function poolCheck(big: string, pool: string, args: string[]): Prom
       `var m = process.memory();\n` +
       `print("@@R " + r + " " + loaded + " " + m.usage + " " + m.total + " " + JSON.stringify(E.getErrorFlags()));\nquit();\n`,
   );
-  const r = spawnSync(pool, [run], { cwd: dir, encoding: "utf8", timeout: 600_000 });
+  const r = spawnSync(pool, [run], { cwd: dir, encoding: "utf8", timeout: 600_000, killSignal: "SIGKILL" });
   const m = /@@R (\S+) (\d+) (\d+) (\d+) (\S+)/.exec(r.stdout);
   if (!m) return ["did not finish: " + r.stdout.slice(-300).replace(/\s+/g, " ")];
   return [m[1], `${m[2]} of ${m[4]} after loading from Storage, ${m[3]} after verifying`, m[5]];

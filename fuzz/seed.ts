@@ -6,9 +6,9 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ed } from "../host/src/ed";
-import { issuePresentation } from "../host/src/issuer";
-import { cardPayload, keysetPayload, presentationPayload, sign1 } from "../host/src/cose-sign";
+import { ed } from "../host/issuer/ed";
+import { issuePresentation } from "../host/issuer/issuer";
+import { cardPayload, keysetPayload, presentationPayload, sign1 } from "../host/issuer/cose-sign";
 import { base45Decode, base45Encode } from "../firmware/core/base45";
 import { decodeSign1 } from "../firmware/core/cose";
 import { cardAuthMessage } from "../firmware/core/card";

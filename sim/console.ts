@@ -1,6 +1,6 @@
 // The simulator's command language, shared by `pindai sim` (interactive) and
 // `pindai sim --script FILE`. One command per line; `#` starts a comment.
-import { writeOutput } from "../host/src/files";
+import { writeOutput } from "../host/issuer/files";
 import { VERDICTS } from "../firmware/core/verdict";
 import { cameraDecoder, decodeFrame } from "../firmware/targets/node/camera-decoder";
 import { pickCode } from "../firmware/app/camera-reader";
@@ -9,7 +9,9 @@ import { LEVELS, synthFrame } from "./camera/synth";
 import { SimDevice, type SimDeviceOptions } from "./device";
 import { serveAdminLine } from "../firmware/app/admin-line";
 import type { Serial } from "../firmware/hal/serial";
-import { DeviceClient, memoryLink } from "../host/src/device-client";
+import { DeviceClient, memoryLink } from "../host/issuer/device-client";
+import { DEFAULT_CLEAR_AFTER_MS, REPLAY_WARN } from "../firmware/core/policy";
+import { DEFAULT_LANG, LANGS, isLang, type Lang } from "../firmware/app/i18n";
 import { SimFlash } from "./flash";
 import { VirtualRtc } from "./rtc";
 import { Phone, tamper } from "./phone";
@@ -29,7 +31,7 @@ export const SIM_HELP = `commands:
   clock unset|set [T]   the RTC loses power / the agency sets it, signed (default: now)
   clock back SECONDS    the RTC is moved back behind the device's back (a glitch, an attacker at the board)
   keyset install        install the agency's signed key set
-  lang id|en            the display language (a signed CONFIG)
+  lang ${LANGS.join("|").padEnd(17)}the display language (a signed CONFIG)
   admin LINE            a raw admin-line command, as anyone at the port could type it
                         (VERSION, ID, NONCE, STATUS, KEYSET hex, ADMIN hex; TIME and LOG are refused unsigned)
   log                   the audit log (a signed LOG, checked against the device's key)
@@ -40,7 +42,7 @@ export const SIM_HELP = `commands:
   help, quit`;
 
 export interface ConsoleOptions {
-  lang?: "id" | "en";
+  lang?: Lang;
   replay?: number;
   /** Start unprovisioned: no key set, clock never set. */
   fresh?: boolean;
@@ -67,14 +69,14 @@ export class SimConsole {
   constructor(o: ConsoleOptions = {}) {
     const now = o.start ?? Math.floor(Date.now() / 1000);
     // A fixed seed: the same demo root of trust on every run, so a --flash file stays valid.
-    this.world = makeWorld(now, o.replay ?? 1, "pindai-sim");
+    this.world = makeWorld(now, o.replay ?? REPLAY_WARN, "pindai-sim");
     this.color = o.color ?? false;
     this.deviceOptions = {
       roots: this.world.roots,
       buildTime: BUILD_TIME,
       version: "sim",
-      lang: o.lang ?? "id",
-      clearAfterMs: 10_000,
+      lang: o.lang ?? DEFAULT_LANG,
+      clearAfterMs: DEFAULT_CLEAR_AFTER_MS,
       flash: new SimFlash(o.flashPath),
       rtc: new VirtualRtc(0, o.speed ?? 1),
     };
@@ -207,7 +209,7 @@ export class SimConsole {
         if (arg !== "install") return ["error: keyset install"];
         return [d.admin("KEYSET " + Buffer.from(this.world.keysetBytes).toString("hex"))];
       case "lang":
-        if (arg !== "id" && arg !== "en") return ["error: lang id|en"];
+        if (!isLang(arg)) return ["error: lang " + LANGS.join("|")];
         return [d.signed(this.world.adminKey, "CONFIG", new Map([[1, arg]]))];
       case "admin":
         return [d.admin(arg)];

@@ -4,9 +4,10 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PNG } from "pngjs";
-import { codeInPicture, qrPng } from "../host/src/qr-image";
+import { codeInPicture, qrPng } from "../host/issuer/qr-image";
 import { SimDevice } from "./device";
-import { DeviceClient, memoryLink } from "../host/src/device-client";
+import { DeviceClient, memoryLink } from "../host/issuer/device-client";
+import { DEFAULT_CLEAR_AFTER_MS, KEYSET_POLICY } from "../firmware/core/policy";
 import { Phone, tamper } from "./phone";
 import { renderPng, renderText, SIGNAL_TEXT } from "./screen";
 import { HOLDER, makeWorld } from "./world";
@@ -18,8 +19,8 @@ const say = (s = "") => console.log(s);
 async function main(): Promise<number> {
   mkdirSync(OUT, { recursive: true });
   const now = Math.floor(Date.now() / 1000);
-  const world = makeWorld(now, 2); // replay policy: reject (what pindai keyset makes by default)
-  const config = { roots: world.roots, buildTime: BUILD_TIME, version: "demo", clearAfterMs: 10_000 };
+  const world = makeWorld(now, KEYSET_POLICY.replay); // what pindai keyset signs by default: reject
+  const config = { roots: world.roots, buildTime: BUILD_TIME, version: "demo", clearAfterMs: DEFAULT_CLEAR_AFTER_MS };
   let device = new SimDevice(config);
   const phone = new Phone(world.qrSigner, HOLDER, () => device.rtc.seconds());
   let n = 0;

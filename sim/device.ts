@@ -16,7 +16,7 @@ import { Pn532Emulator, type VirtualCard } from "./pn532/emulator";
 import { SimFlash } from "./flash";
 import { VirtualRtc } from "./rtc";
 import { SimDisplay, SimIndicator } from "./screen";
-import { signedCommand, type AdminKey } from "../host/src/device-client";
+import { signedCommand, type AdminKey } from "../host/issuer/device-client";
 import type { World } from "./world";
 
 export interface SimDeviceOptions extends AppConfig {

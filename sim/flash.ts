@@ -4,8 +4,8 @@
 // as if the device lost power there.
 import { existsSync, writeFileSync, renameSync } from "node:fs";
 import type { Storage } from "../firmware/hal/storage";
-import { CliError } from "../host/src/errors";
-import { fsReason, readBoundedText } from "../host/src/files";
+import { CliError } from "../host/issuer/errors";
+import { fsReason, readBoundedText } from "../host/issuer/files";
 
 /** A flash file is a few hundred KB (key set, audit log, Ed25519 tables); far more is not one. */
 export const MAX_FLASH_FILE_BYTES = 16 * 1024 * 1024;

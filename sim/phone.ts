@@ -1,8 +1,9 @@
 // The holder's phone: shows a presentation that it re-issues every
 // `refreshSeconds` (a new cti and iat), as the real app changes its code.
 import { base45Decode, base45Encode } from "../firmware/core/base45";
-import { issuePresentation, type Signer } from "../host/src/issuer";
-import type { Identity } from "../host/src/cose-sign";
+import { issuePresentation, type Signer } from "../host/issuer/issuer";
+import type { Identity } from "../host/issuer/cose-sign";
+import { PRESENTATION_SECONDS } from "../firmware/core/policy";
 
 export class Phone {
   private text = "";
@@ -12,7 +13,7 @@ export class Phone {
     private readonly signer: Signer,
     readonly identity: Identity,
     private readonly now: () => number,
-    private readonly ttl = 90,
+    private readonly ttl = PRESENTATION_SECONDS,
     private readonly refreshSeconds = 60,
   ) {}
 

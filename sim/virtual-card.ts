@@ -3,7 +3,7 @@
 // INTERNAL AUTHENTICATE. The simulator's readers carry APDUs to it: the PN532
 // emulator inside its frames (sim/pn532/emulator.ts), the in-memory reader
 // directly (sim/memory-reader.ts).
-import { ed } from "../host/src/ed";
+import { ed } from "../host/issuer/ed";
 import { cardAuthMessage } from "../firmware/core/card";
 
 export interface VirtualCard {

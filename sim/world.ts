@@ -2,13 +2,14 @@
 // issuer and a card issuer, the signed key set, a holder with a phone, and
 // virtual cards (genuine, clone, expired, revoked).
 import { sha256 } from "@noble/hashes/sha2.js";
-import { ed } from "../host/src/ed";
-import { issueCardCredential, type Signer } from "../host/src/issuer";
-import { keysetPayload, sign1, type Identity } from "../host/src/cose-sign";
-import { newKey, unhex, USAGE_BIT, type KeyFile } from "../host/src/keyfile";
+import { ed } from "../host/issuer/ed";
+import { KEYSET_POLICY, KEYSET_UPDATE_DAYS, REPLAY_WARN } from "../firmware/core/policy";
+import { issueCardCredential, type Signer } from "../host/issuer/issuer";
+import { keysetPayload, sign1, type Identity } from "../host/issuer/cose-sign";
+import { newKey, unhex, USAGE_BIT, type KeyFile } from "../host/issuer/keyfile";
 import type { RootKey } from "../firmware/core/keyset";
 import type { VirtualCard } from "./pn532/emulator";
-import type { AdminKey } from "../host/src/device-client";
+import type { AdminKey } from "../host/issuer/device-client";
 
 export const HOLDER: Identity = { nik: "3201014512900001", name: "Siti Aminah", dob: "1990-12-05", sex: "P", pob: "Bogor" };
 export const REVOKED_SERIAL = "KTP-0666";
@@ -37,7 +38,7 @@ function card(signer: Signer, serial: string, iat: number, exp: number, idn: Ide
  * given (default warn). With a seed every key is derived from it, so the same
  * world (and root of trust) comes back on every run; without one, all random.
  */
-export function makeWorld(now: number, replay = 1, seed?: string): World {
+export function makeWorld(now: number, replay = REPLAY_WARN, seed?: string): World {
   const secret = (label: string) =>
     seed === undefined ? ed.utils.randomSecretKey() : sha256(new TextEncoder().encode(seed + "/" + label));
   const root = newKey(["root"], now - 86400, now + 365 * 86400, secret("root"));
@@ -51,10 +52,10 @@ export function makeWorld(now: number, replay = 1, seed?: string): World {
     keysetPayload({
       version: 1,
       issued: now - 3600,
-      nextUpdate: now + 30 * 86400,
+      nextUpdate: now + KEYSET_UPDATE_DAYS * 86400,
       keys: [entry(qr, USAGE_BIT.qr), entry(cardKey, USAGE_BIT.card), entry(admin, USAGE_BIT.admin)],
       revoked: [new Uint8Array(Buffer.from(REVOKED_SERIAL))],
-      policy: { skew: 30, maxValidity: 90, replay },
+      policy: { ...KEYSET_POLICY, replay },
     }),
   );
   const cardSigner = signerOf(cardKey);

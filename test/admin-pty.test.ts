@@ -13,8 +13,8 @@ import { openPtyPair, type PtyLink } from "../sim/pty";
 import { SimConsole } from "../sim/console";
 import { nodeSerial } from "../firmware/targets/node/serial";
 import { build, type BuildResult } from "../host/build/build";
-import { signedCommand } from "../host/src/device-client";
-import { writeKeyFile, newKey, hex } from "../host/src/keyfile";
+import { signedCommand } from "../host/issuer/device-client";
+import { writeKeyFile, newKey, hex } from "../host/issuer/keyfile";
 import { runCli } from "./support/cli";
 import { haveTool } from "./support/tools";
 

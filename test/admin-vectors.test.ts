@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { adminVectors } from "./support/admin-vectors";
-import { checkAnswer } from "../host/src/device-client";
+import { checkAnswer } from "../host/issuer/device-client";
 import { mapGet, mapUint } from "../firmware/core/cbor";
 
 describe("admin protocol vectors", () => {

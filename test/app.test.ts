@@ -2,7 +2,7 @@
 // simulator, asserting what the screen shows and what the LED/buzzer do.
 import { describe, expect, it } from "vitest";
 import { base45Decode, base45Encode } from "../firmware/core/base45";
-import { issuePresentation } from "../host/src/issuer";
+import { issuePresentation } from "../host/issuer/issuer";
 import { SimDevice } from "../sim/device";
 import { HOLDER, makeWorld } from "../sim/world";
 import { T0 } from "./support/fixtures";

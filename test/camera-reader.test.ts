@@ -14,7 +14,7 @@ import { synthFrame, withDefaults } from "../sim/camera/synth";
 import { twoCodesFrame } from "../sim/camera/scenes";
 import { SimDevice } from "../sim/device";
 import { HOLDER, makeWorld } from "../sim/world";
-import { issuePresentation } from "../host/src/issuer";
+import { issuePresentation } from "../host/issuer/issuer";
 import { T0 } from "./support/fixtures";
 
 /** A camera the test drives frame by frame. */

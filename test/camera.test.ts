@@ -16,7 +16,7 @@ import { LEVELS, synthFrame } from "../sim/camera/synth";
 import { FramePlayer, frameFromFile, framesFrom } from "../sim/camera/frames";
 import { SimDevice } from "../sim/device";
 import { HOLDER, makeWorld } from "../sim/world";
-import { issuePresentation } from "../host/src/issuer";
+import { issuePresentation } from "../host/issuer/issuer";
 import { T0, keysetOf, makeKey, present } from "./support/fixtures";
 
 const root = makeKey(["root"]);

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { attachPty, type PtyPair } from "../sim/pn532/attach";
 import { readCardOnPort } from "../host/src/card-read";
-import { readCardImage } from "../host/src/card-image";
+import { readCardImage } from "../host/issuer/card-image";
 import { verifyCard } from "../firmware/core/card";
 import { runCli } from "./support/cli";
 import { haveTool } from "./support/tools";

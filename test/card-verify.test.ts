@@ -2,8 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
 import { cardAuthMessage, verifyCard, type CardRead } from "../firmware/core/card";
-import { ed } from "../host/src/ed";
-import { issueCardCredential } from "../host/src/issuer";
+import { ed } from "../host/issuer/ed";
+import { issueCardCredential } from "../host/issuer/issuer";
 import { ALICE, T0, keysetOf, makeKey } from "./support/fixtures";
 
 const root = makeKey(["root"]);

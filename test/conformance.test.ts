@@ -9,11 +9,11 @@ import * as entry from "./conformance/core-entry";
 import type { LuaRunner } from "./support/lua";
 import { runtimeRunners } from "./support/runtimes";
 import { ALICE, T0, entryOf, makeKey, present, rootOf, signKeyset } from "./support/fixtures";
-import { keysetPayload, sign1 } from "../host/src/cose-sign";
+import { keysetPayload, sign1 } from "../host/issuer/cose-sign";
 import { base45Encode } from "../firmware/core/base45";
 import { cardAuthMessage } from "../firmware/core/card";
-import { issueCardCredential } from "../host/src/issuer";
-import { ed } from "../host/src/ed";
+import { issueCardCredential } from "../host/issuer/issuer";
+import { ed } from "../host/issuer/ed";
 import { sha256 } from "@noble/hashes/sha2.js";
 
 type Call = [string, ...string[]];

@@ -2,7 +2,7 @@
 // random keys and mutations, and on each strictness rule of SPEC section 2.
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { ed } from "../host/src/ed";
+import { ed } from "../host/issuer/ed";
 import { ed25519Verify, makeBaseTable, makeKeyTable, reduce64, useBaseTable, useKeyTable } from "../firmware/core/ed25519";
 import { CONSTANTS } from "../firmware/core/ed25519-curve";
 import { SUBTABLE_BYTES, digits } from "../firmware/core/ed25519-table";

@@ -9,13 +9,13 @@ import { flashLua, checksum, luaLiteral } from "../host/src/flash-lua";
 import { openPtyPair } from "../sim/pty";
 import { haveTool } from "./support/tools";
 import { runCli } from "./support/cli";
-import { ptyExec } from "./support/pty-exec";
+import { killTree, ptyExec } from "./support/pty-exec";
 
 const READY = haveTool("socat") && haveTool("lua5.4");
 const FILE_API = resolve("firmware/targets/lua/file-api.lua");
 const procs: ChildProcess[] = [];
 afterEach(() => {
-  while (procs.length) procs.pop()!.kill();
+  while (procs.length) killTree(procs.pop()!);
 });
 
 /** A Lua 5.4 REPL on a pty in `dir`; resolves with the pty path. */

@@ -3,27 +3,40 @@
 // where nothing answers. With ESPRUINO naming a real Espruino binary: the
 // upload over a pty console and over the telnet console, then a restart that
 // shows the image starts at boot.
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { spawn, type ChildProcess } from "node:child_process";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SerialPort } from "serialport";
 import { build, type BuildResult } from "../host/build/build";
 import { fitProblems, loadBoard, shippedBoards } from "../host/src/flash-espruino";
-import { crc32 } from "../firmware/app/crc32";
+import { crc32 } from "../firmware/core/crc32";
 import { openPtyPair } from "../sim/pty";
 import { runCli } from "./support/cli";
 import { haveTool } from "./support/tools";
 import { killTree, ptyExec } from "./support/pty-exec";
+import { killChildren, processesIn, spawnChild } from "./support/children";
 import { makeWorld } from "../sim/world";
-import { hex, newKey, writeKeyFile } from "../host/src/keyfile";
+import { hex, newKey, writeKeyFile } from "../host/issuer/keyfile";
 
 const world = makeWorld(Math.floor(Date.now() / 1000), 2, "flash");
 
 const procs: ChildProcess[] = [];
+/** Every folder an Espruino ran in: none may hold a live process once the suite is done. */
+const espruinoDirs: string[] = [];
+const espruinoDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), "pindai-espflash-")); // Espruino's flash file lives here
+  espruinoDirs.push(dir);
+  return dir;
+};
 afterEach(() => {
   while (procs.length) killTree(procs.pop()!); // Espruino for Linux ignores SIGTERM
+});
+afterAll(async () => {
+  killChildren();
+  await new Promise((r) => setTimeout(r, 300)); // SIGKILL is delivered, the pids reaped
+  expect(processesIn(espruinoDirs)).toEqual([]);
 });
 
 describe("pindai flash without a device", () => {
@@ -126,7 +139,7 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
 
   it("over a pty console: uploads with progress, verifies the CRC, and the image starts at boot", async (ctx) => {
     if (!haveTool("socat")) return ctx.skip();
-    const dir = mkdtempSync(join(tmpdir(), "pindai-espflash-")); // Espruino's flash file lives here
+    const dir = espruinoDir();
     const first = await ptyExec(bin, dir);
     procs.push(first.proc);
     const r = await runCli("flash", "--port", first.path, "--image", img.espruino, "--json");
@@ -155,7 +168,7 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
 
   it("over a lossy link: a damaged chunk is sent again, and only a whole image boots", async (ctx) => {
     if (!haveTool("socat")) return ctx.skip();
-    const dir = mkdtempSync(join(tmpdir(), "pindai-espflash-"));
+    const dir = espruinoDir();
     const esp = await ptyExec(bin, dir);
     procs.push(esp.proc);
     // A relay between the host's pty and Espruino's that damages one character of one chunk, once.
@@ -190,9 +203,9 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
   }, 240_000);
 
   it("over the telnet console (tcp://)", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "pindai-espflash-"));
+    const dir = espruinoDir();
     // Its stdin stays open (it exits at end of input); a closed socket must not kill it (SIGPIPE).
-    const esp = spawn("sh", ["-c", `trap "" PIPE; exec ${bin} --telnet`], { cwd: dir, stdio: ["pipe", "ignore", "ignore"] });
+    const esp = spawnChild("sh", ["-c", `trap "" PIPE; exec ${bin} --telnet`], { cwd: dir, stdio: ["pipe", "ignore", "ignore"] });
     procs.push(esp);
     await new Promise((r) => setTimeout(r, 1000));
     const r = await runCli("flash", "--port", "tcp://localhost:2323", "--image", img.espruino);

@@ -13,11 +13,11 @@ import vm from "node:vm";
 import { build, type BuildResult } from "../host/build/build";
 import { checkEspruino } from "../host/build/espruino-check";
 import { ESPRUINO_E } from "./support/espruino";
-import { issuePresentation } from "../host/src/issuer";
+import { issuePresentation } from "../host/issuer/issuer";
 import { HOLDER, makeWorld } from "../sim/world";
 import { haveTool } from "./support/tools";
 import { luaDevice } from "./support/lua-device";
-import { DeviceClient, streamLink } from "../host/src/device-client";
+import { DeviceClient, streamLink } from "../host/issuer/device-client";
 
 const NOW = Math.floor(Date.now() / 1000);
 const world = makeWorld(NOW, 2, "images");
@@ -211,7 +211,8 @@ describe.skipIf(!process.env.ESPRUINO)("the Espruino image on a real Espruino (E
     const link = await openPtyPair();
     const dir = mkdtempSync(join(tmpdir(), "pindai-esp-"));
     const img = await build(
-      { roots: [rootHex], version: "esp", espruino: { scanEngine: { port: "Serial1", baud: 9600, path: link.a } } },
+      // A scan engine only: a target block merges over the defaults, so the default reader and LEDs are turned off.
+      { roots: [rootHex], version: "esp", espruino: { scanEngine: { port: "Serial1", baud: 9600, path: link.a }, reader: null, ledGreen: null, ledRed: null } },
       join(dir, "dist"),
       () => {},
     );

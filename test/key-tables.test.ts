@@ -8,13 +8,13 @@ import { SUBTABLE_BYTES } from "../firmware/core/ed25519-table";
 import { PowerCut, SimFlash } from "../sim/flash";
 import { SimDevice } from "../sim/device";
 import { HOLDER, makeWorld } from "../sim/world";
-import { issuePresentation } from "../host/src/issuer";
-import { ed } from "../host/src/ed";
+import { issuePresentation } from "../host/issuer/issuer";
+import { ed } from "../host/issuer/ed";
 import { sha512 } from "@noble/hashes/sha2.js";
 import { reduce64, scalarMulAdd, scalarMulBase } from "../firmware/core/ed25519";
 import { encodePoint } from "../firmware/core/ed25519-curve";
 import { decodeSign1, sigStructure } from "../firmware/core/cose";
-import { cborEncode } from "../host/src/cose-sign";
+import { cborEncode } from "../host/issuer/cose-sign";
 import { T0, keysetOf, makeKey } from "./support/fixtures";
 
 const root = makeKey(["root"]);

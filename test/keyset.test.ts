@@ -2,7 +2,7 @@
 // bad bytes never crash the loader.
 import { describe, expect, it } from "vitest";
 import { installDecision, loadKeyset } from "../firmware/core/keyset";
-import { keysetPayload, sign1 } from "../host/src/cose-sign";
+import { keysetPayload, sign1 } from "../host/issuer/cose-sign";
 import { T0, entryOf, keysetOf, makeKey, rootOf, signKeyset } from "./support/fixtures";
 
 const root = makeKey(["root"]);

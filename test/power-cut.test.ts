@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { AuditLog, RECORD_SIZE } from "../firmware/app/audit-log";
 import { PAGE_RECORDS } from "../firmware/app/record-ring";
 import { KeysetStore } from "../firmware/app/keyset-store";
-import type { Outcome } from "../firmware/core/presentation";
+import type { Outcome } from "../firmware/core/outcome";
 import { nodeRandom } from "../firmware/targets/node/random";
 import { PowerCut, SimFlash } from "../sim/flash";
 import { T0, makeKey, rootOf, signKeyset } from "./support/fixtures";

@@ -3,11 +3,11 @@
 import { describe, expect, it } from "vitest";
 import { verifyPresentation } from "../firmware/core/presentation";
 import { ReplayCache } from "../firmware/core/replay";
-import { REPLAY_OFF, REPLAY_REJECT, REPLAY_WARN } from "../firmware/core/keyset";
+import { REPLAY_OFF, REPLAY_REJECT, REPLAY_WARN } from "../firmware/core/policy";
 import type { TrustedTime } from "../firmware/core/trust";
 import { base45Encode } from "../firmware/core/base45";
-import { cborEncode, presentationPayload } from "../host/src/cose-sign";
-import { ed } from "../host/src/ed";
+import { cborEncode, presentationPayload } from "../host/issuer/cose-sign";
+import { ed } from "../host/issuer/ed";
 import { ALICE, T0, keysetOf, makeKey, present, type TestKey } from "./support/fixtures";
 
 const root = makeKey(["root"]);

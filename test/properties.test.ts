@@ -9,8 +9,8 @@ import * as entry from "./conformance/core-entry";
 import type { LuaRunner } from "./support/lua";
 import { runtimeRunners } from "./support/runtimes";
 import { T0, makeKey, rootOf, signKeyset } from "./support/fixtures";
-import { issuePresentation } from "../host/src/issuer";
-import type { Identity } from "../host/src/cose-sign";
+import { issuePresentation } from "../host/issuer/issuer";
+import type { Identity } from "../host/issuer/cose-sign";
 import { base45Decode, base45Encode } from "../firmware/core/base45";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");

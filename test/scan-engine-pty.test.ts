@@ -7,7 +7,7 @@ import { nodeSerial } from "../firmware/targets/node/serial";
 import { SimDevice } from "../sim/device";
 import { openPtyPair, type PtyLink } from "../sim/pty";
 import { HOLDER, makeWorld } from "../sim/world";
-import { issuePresentation } from "../host/src/issuer";
+import { issuePresentation } from "../host/issuer/issuer";
 import { haveTool } from "./support/tools";
 import { T0 } from "./support/fixtures";
 

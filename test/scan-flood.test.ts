@@ -5,8 +5,8 @@
 // time, the portable app and the same wiring as every target
 // (app/scan-input.ts); verification times are counted, not measured.
 import { describe, expect, it } from "vitest";
-import { ed } from "../host/src/ed";
-import { issuePresentation } from "../host/src/issuer";
+import { ed } from "../host/issuer/ed";
+import { issuePresentation } from "../host/issuer/issuer";
 import { scanInput } from "../firmware/app/scan-input";
 import { ScanQueue } from "../firmware/app/scan-queue";
 import { VerifierApp } from "../firmware/app/verifier";

@@ -2,8 +2,8 @@
 // signed name cannot add lines, escapes or reordering to the screen.
 import { describe, expect, it } from "vitest";
 import { displayText } from "../firmware/app/display-text";
-import { maskNik } from "../firmware/core/verdict";
-import { issuePresentation } from "../host/src/issuer";
+import { maskNik } from "../firmware/core/outcome";
+import { issuePresentation } from "../host/issuer/issuer";
 import { SimDevice } from "../sim/device";
 import { renderText } from "../sim/screen";
 import { HOLDER, makeWorld } from "../sim/world";

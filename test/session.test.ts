@@ -7,7 +7,7 @@ import type { LuaRunner } from "./support/lua";
 import { runtimeRunners } from "./support/runtimes";
 import { Pn532Emulator } from "../sim/pn532/emulator";
 import { HOLDER, makeWorld } from "../sim/world";
-import { issuePresentation } from "../host/src/issuer";
+import { issuePresentation } from "../host/issuer/issuer";
 import { base45Decode, base45Encode } from "../firmware/core/base45";
 import { T0 } from "./support/fixtures";
 

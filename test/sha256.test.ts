@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { kidOf, sha256 } from "../firmware/core/sha256";
-import { kidOf as hostKidOf } from "../host/src/keyfile";
+import { kidOf as hostKidOf } from "../host/issuer/keyfile";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const ref = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");

@@ -3,14 +3,14 @@
 // protocol's guarantees; power cuts at every byte of the new flash writes.
 import { describe, expect, it } from "vitest";
 import { sha256 as nobleSha256 } from "@noble/hashes/sha2.js";
-import { ed } from "../host/src/ed";
+import { ed } from "../host/issuer/ed";
 import { ed25519PublicKey, ed25519Sign } from "../firmware/core/ed25519-sign";
 import { sha256 } from "../firmware/core/sha256";
 import { DeviceIdentity, IDENTITY_FILE } from "../firmware/app/identity";
 import { ReplayStore, REPLAY_FILE } from "../firmware/app/replay-store";
 import { FlashNumber } from "../firmware/app/flash-record";
-import { checkAnswer, DeviceClient, DeviceError, memoryLink, signedCommand } from "../host/src/device-client";
-import { issuePresentation } from "../host/src/issuer";
+import { checkAnswer, DeviceClient, DeviceError, memoryLink, signedCommand } from "../host/issuer/device-client";
+import { issuePresentation } from "../host/issuer/issuer";
 import { SimDevice } from "../sim/device";
 import { PowerCut, SimFlash } from "../sim/flash";
 import { HOLDER, makeWorld } from "../sim/world";

@@ -1,5 +1,5 @@
 // The admin protocol's names and numbers (docs/SPEC.md section 6), shared by
-// the device (app/admin.ts) and the host tools (host/src/device-client.ts).
+// the device (app/admin.ts) and the host tools (host/issuer/device-client.ts).
 
 /** The longest line the admin line takes: a key set of 16 KB in hex, with room. */
 export const MAX_ADMIN_LINE = 40000;

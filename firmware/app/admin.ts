@@ -14,7 +14,8 @@ import { type CborItem, CBOR, cborDecode, encodeBytes, encodeHead, encodeInt, en
 import { COSE_ALG_EDDSA, decodeSign1, sigStructure, verifySign1 } from "../core/cose";
 import { type RootKey, UsageBits, findKey, isRevoked } from "../core/keyset";
 import { verdictIndex } from "../core/verdict";
-import { deviceWarnings } from "../core/presentation";
+import { deviceWarnings } from "../core/outcome";
+import { LANGS, isLang } from "./i18n";
 import {
   ANSWER, CMD, CONFIG, LOG, LOG_PAGE, MAX_DISPLAY_MS, MAX_TIME, MIN_DISPLAY_MS, MIN_TIME, NONCE_BYTES, NONCE_LIFETIME_MS, STATUS,
 } from "./admin-protocol";
@@ -202,11 +203,11 @@ export class AdminService {
       if (a === undefined || !isKind(a, CBOR.MAP)) return err("BAD_ARGUMENT", "CONFIG takes a map");
       const lang = mapText(a, CONFIG.LANG);
       const ms = mapUint(a, CONFIG.DISPLAY_MS);
-      if (mapGet(a, CONFIG.LANG) !== undefined && lang !== "id" && lang !== "en") return err("BAD_ARGUMENT", "lang is id or en");
+      if (mapGet(a, CONFIG.LANG) !== undefined && !isLang(lang)) return err("BAD_ARGUMENT", "lang is " + LANGS.join(" or "));
       if (mapGet(a, CONFIG.DISPLAY_MS) !== undefined && (ms === undefined || ms < MIN_DISPLAY_MS || ms > MAX_DISPLAY_MS)) {
         return err("BAD_ARGUMENT", "display time is " + MIN_DISPLAY_MS + " to " + MAX_DISPLAY_MS + " ms");
       }
-      app.configure(lang === "id" || lang === "en" ? lang : app.lang, ms === undefined ? app.displayMs() : ms);
+      app.configure(isLang(lang) ? lang : app.lang, ms === undefined ? app.displayMs() : ms);
       return "OK CONFIG " + app.lang + " " + app.displayMs();
     }
     if (s.name === "LOG") {

@@ -16,10 +16,10 @@
 import { type Bytes, alloc, fromHex, slice, toHex, utf8Encode } from "../core/bytes";
 import { hmacSha512 } from "../core/hmac";
 import { VERDICTS, verdictIndex, type Verdict, type Warning } from "../core/verdict";
-import type { Outcome } from "../core/presentation";
+import type { Outcome } from "../core/outcome";
 import type { Random } from "../hal/random";
 import type { Storage } from "../hal/storage";
-import { crc32, getU32, putU32 } from "./crc32";
+import { crc32, getU32, putU32 } from "../core/crc32";
 import { RecordRing } from "./record-ring";
 
 export const RECORD_SIZE = 32;

@@ -4,7 +4,7 @@
 // written, whose CRC then fails: the other slot (the previous value) wins.
 import { type Bytes, alloc, copyInto, slice } from "../core/bytes";
 import type { Storage } from "../hal/storage";
-import { crc32, getU32, putU32 } from "./crc32";
+import { crc32, getU32, putU32 } from "../core/crc32";
 
 export class FlashRecord {
   private seq = 0;

@@ -1,9 +1,31 @@
 // What the guard reads. Bahasa Indonesia by default, English selectable.
 // Plain words for every verdict code (SPEC section 3); ASCII only, since
 // cheap displays and the Espruino uploader handle nothing else.
+// LANGS is the one list of languages: the device, the build config, the CLI
+// and the simulator all check against it, so a language is added here only.
 import type { Verdict, Warning } from "../core/verdict";
 
-export type Lang = "id" | "en";
+/** The languages, in the order of the code kept in flash (its index); the first is the default. */
+export const LANGS = ["id", "en"] as const;
+export type Lang = (typeof LANGS)[number];
+export const DEFAULT_LANG: Lang = LANGS[0];
+
+/** True when s names a language (a CONFIG, a build config, a command line). */
+export function isLang(s: string | undefined): s is Lang {
+  for (let i = 0; i < LANGS.length; i++) if (LANGS[i] === s) return true;
+  return false;
+}
+
+/** The byte a language is kept as in flash. */
+export function langCode(lang: Lang): number {
+  for (let i = 0; i < LANGS.length; i++) if (LANGS[i] === lang) return i;
+  return 0;
+}
+
+/** The language a flash byte names; an unknown byte is the default. */
+export function langOfCode(code: number): Lang {
+  return code >= 0 && code < LANGS.length ? LANGS[code] : DEFAULT_LANG;
+}
 
 export interface Strings {
   ok: string;
@@ -104,6 +126,9 @@ const EN: Strings = {
   },
 };
 
+const TABLES: Record<Lang, Strings> = { id: ID, en: EN };
+
 export function strings(lang: Lang): Strings {
-  return lang === "en" ? EN : ID;
+  const t = TABLES[lang];
+  return t === undefined ? TABLES[DEFAULT_LANG] : t;
 }

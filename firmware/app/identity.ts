@@ -10,7 +10,7 @@ import { kidOf } from "../core/sha256";
 import { sha512 } from "../core/sha512";
 import type { Random } from "../hal/random";
 import type { Storage } from "../hal/storage";
-import { crc32, getU32, putU32 } from "./crc32";
+import { crc32, getU32, putU32 } from "../core/crc32";
 
 export const IDENTITY_FILE = "device.key";
 const FILE_BYTES = 68;

@@ -11,7 +11,7 @@ import { type Bytes, alloc, concat, slice } from "../core/bytes";
 import { type Keyset, type RootKey, installDecision, loadKeyset } from "../core/keyset";
 import { MAX_KEYSET_BYTES } from "../core/keyset";
 import type { Storage } from "../hal/storage";
-import { crc32, getU32, putU32 } from "./crc32";
+import { crc32, getU32, putU32 } from "../core/crc32";
 import { FlashNumber } from "./flash-record";
 
 const SLOTS = ["keyset.0", "keyset.1"];

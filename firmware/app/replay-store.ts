@@ -8,7 +8,7 @@ import { type Bytes, alloc, copyInto, fromHex, slice, toHex } from "../core/byte
 import { ReplayCache, type ReplayMemory } from "../core/replay";
 import { sha512 } from "../core/sha512";
 import type { Storage } from "../hal/storage";
-import { crc32, getU32, putU32 } from "./crc32";
+import { crc32, getU32, putU32 } from "../core/crc32";
 
 export const REPLAY_FILE = "replay.db";
 export const REPLAY_CAPACITY = 1024;

@@ -1,6 +1,6 @@
 // From an outcome to what the guard sees: green with the holder's fields on
 // OK, red with only the reason otherwise, amber notes for warnings.
-import type { Outcome } from "../core/presentation";
+import type { Outcome } from "../core/outcome";
 import type { Warning } from "../core/verdict";
 import type { Screen } from "../hal/display";
 import { displayText } from "./display-text";

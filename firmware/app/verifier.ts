@@ -7,7 +7,9 @@
 // all arrive as events. Every verdict is shown, signalled and logged; the
 // holder's data leaves the screen after clearAfterMs (privacy).
 import { type Bytes, alloc, toHex } from "../core/bytes";
-import { deviceWarnings, verifyPresentation, type Outcome } from "../core/presentation";
+import { verifyPresentation } from "../core/presentation";
+import { deviceWarnings, type Outcome } from "../core/outcome";
+import { DEFAULT_CLEAR_AFTER_MS } from "../core/policy";
 import { verifyCard } from "../core/card";
 import type { RootKey } from "../core/keyset";
 import type { TrustedTime } from "../core/trust";
@@ -22,8 +24,8 @@ import type { Timers, TimerHandle } from "../hal/timers";
 import { AuditLog, SOURCE_CARD, SOURCE_LOG_CLEARED, SOURCE_QR, SOURCE_TIME, SOURCE_WIPED, type NikPolicy } from "./audit-log";
 import { ClockFloor } from "./clock";
 import { FlashRecord } from "./flash-record";
-import { getU32, putU32 } from "./crc32";
-import type { Lang } from "./i18n";
+import { getU32, putU32 } from "../core/crc32";
+import { DEFAULT_LANG, type Lang, langCode, langOfCode } from "./i18n";
 import { DeviceIdentity } from "./identity";
 import { KeysetStore, type InstallResult } from "./keyset-store";
 import { tablesStep } from "./key-tables";
@@ -71,7 +73,7 @@ export type AppState = "idle" | "scanning" | "verdict";
 
 export class VerifierApp {
   state: AppState = "idle";
-  lang: Lang = "id";
+  lang: Lang = DEFAULT_LANG;
   readonly keysets: KeysetStore;
   readonly audit: AuditLog;
   /** The last verdict shown, for the simulator and the tests. */
@@ -85,7 +87,7 @@ export class VerifierApp {
   private readonly settings: FlashRecord;
   /** The MAC key of the table files, derived once from the device key. */
   private readonly tableSecret: Bytes;
-  private clearAfterMs = 10000;
+  private clearAfterMs = DEFAULT_CLEAR_AFTER_MS;
   private clearTimer: TimerHandle | undefined = undefined;
   private shownText = "";
   private tablesTimer: TimerHandle | undefined = undefined;
@@ -234,7 +236,7 @@ export class VerifierApp {
   /** Language and display time, kept in flash as [lang][ms u32]. */
   configure(lang: Lang, displayMs: number): void {
     const b = alloc(5);
-    b[0] = lang === "en" ? 1 : 0;
+    b[0] = langCode(lang);
     putU32(b, 1, displayMs);
     this.settings.write(b);
     this.applySettings();
@@ -243,14 +245,14 @@ export class VerifierApp {
 
   /** The build's language and display time (before any CONFIG, and after WIPE). */
   private defaultSettings(): void {
-    this.lang = this.config.lang === undefined ? "id" : this.config.lang;
-    this.clearAfterMs = this.config.clearAfterMs === undefined ? 10000 : this.config.clearAfterMs;
+    this.lang = this.config.lang === undefined ? DEFAULT_LANG : this.config.lang;
+    this.clearAfterMs = this.config.clearAfterMs === undefined ? DEFAULT_CLEAR_AFTER_MS : this.config.clearAfterMs;
   }
 
   private applySettings(): void {
     const v = this.settings.value;
     if (v === undefined) return;
-    this.lang = v[0] === 1 ? "en" : "id";
+    this.lang = langOfCode(v[0]);
     this.clearAfterMs = getU32(v, 1);
   }
 

@@ -7,7 +7,7 @@ import { decodeSign1 } from "./cose";
 import { parseCardClaims } from "./claims";
 import { ed25519Verify } from "./ed25519";
 import { type Keyset, UsageBits, isRevoked } from "./keyset";
-import { type Outcome, accepted, deviceWarnings, outcome } from "./presentation";
+import { type Outcome, accepted, deviceWarnings, outcome } from "./outcome";
 import { type TrustedTime, checkSigner, checkWindow } from "./trust";
 import { MAX_CREDENTIAL_BYTES } from "./limits";
 

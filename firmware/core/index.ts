@@ -6,12 +6,13 @@
 //     --> claims.ts (CWT) --> trust.ts (windows) --> replay.ts --> verdict.ts
 //
 // presentation.ts strings the chain together for the 90-second QR, card.ts
-// for the physical card. Every function here is portable (Node, Espruino,
+// for the physical card; both end in an outcome.ts Outcome. Every function here is portable (Node, Espruino,
 // Lua) and returns errors as values.
-export { verifyPresentation, QR_PREFIX, type Outcome } from "./presentation";
+export { verifyPresentation, QR_PREFIX } from "./presentation";
+export { maskNik, type Outcome, type Display } from "./outcome";
 export { verifyCard, cardAuthMessage, type CardRead } from "./card";
 export { loadKeyset, installDecision, isStale, type Keyset, type RootKey, UsageBits } from "./keyset";
 export { ReplayCache } from "./replay";
 export { makeBaseTable, makeKeyTable, emitBaseTable, emitKeyTable, useBaseTable, useKeyTable } from "./ed25519";
 export type { TrustedTime } from "./trust";
-export { VERDICTS, maskNik, type Verdict, type Warning, type Display } from "./verdict";
+export { VERDICTS, type Verdict, type Warning } from "./verdict";

@@ -8,13 +8,10 @@ import { kidOf } from "./sha256";
 import type { Verdict } from "./verdict";
 import { MAX_KEYSET_BYTES, MAX_KEYS, MAX_REVOKED, MAX_SKEW, MAX_VALIDITY } from "./limits";
 import { NATIVES } from "./natives";
+import { DEFAULT_POLICY, type Policy } from "./policy";
 
 /** Key entry usage bits (SPEC 4). */
 export const UsageBits = { QR: 1, CARD: 2, ADMIN: 4 };
-
-export const REPLAY_OFF = 0;
-export const REPLAY_WARN = 1;
-export const REPLAY_REJECT = 2;
 
 export interface KeyEntry {
   kid: Bytes;
@@ -23,14 +20,6 @@ export interface KeyEntry {
   exp: number;
   usage: number;
 }
-
-export interface Policy {
-  skew: number; // seconds, 0-MAX_SKEW
-  maxValidity: number; // seconds, 1-MAX_VALIDITY
-  replay: number; // REPLAY_OFF | REPLAY_WARN | REPLAY_REJECT
-}
-
-export const DEFAULT_POLICY: Policy = { skew: 30, maxValidity: 90, replay: REPLAY_WARN };
 
 export interface Keyset {
   version: number;

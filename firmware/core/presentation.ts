@@ -5,47 +5,17 @@
 import { type Bytes, toHex } from "./bytes";
 import { base45Decode } from "./base45";
 import { decodeSign1 } from "./cose";
-import { type Identity, type PresentationClaims, parsePresentationClaims } from "./claims";
-import { type Keyset, REPLAY_OFF, REPLAY_REJECT, UsageBits, isRevoked, isStale } from "./keyset";
+import { type PresentationClaims, parsePresentationClaims } from "./claims";
+import { type Keyset, UsageBits, isRevoked } from "./keyset";
+import { REPLAY_OFF, REPLAY_REJECT, rememberUntil, validityTooLong } from "./policy";
 import type { ReplayMemory } from "./replay";
 import { MAX_QR_TEXT } from "./limits";
 import { type TrustedTime, checkSigner, checkWindow } from "./trust";
-import { type Display, type Verdict, type Warning, maskNik } from "./verdict";
+import type { Warning } from "./verdict";
+import { type Outcome, accepted, deviceWarnings, outcome } from "./outcome";
 
 export const QR_PREFIX = "PD1:";
 export { MAX_QR_TEXT };
-
-export interface Outcome {
-  verdict: Verdict;
-  warnings: Warning[];
-  /** Signer kid (hex) once the structure decoded; for the audit log. */
-  kid?: string;
-  /** Only when verdict is OK. */
-  display?: Display;
-  /** Only when verdict is OK: the NIK, for the audit log's keyed hash (per its policy). Never shown whole. */
-  nik?: string;
-  /** Presentation id (hex), only after the signature verified. */
-  cti?: string;
-  /** The code's iat, once its signature verified: the device's time floor rises with it. */
-  iat?: number;
-  /** Card serial, only for a verified card. */
-  sub?: string;
-}
-
-export function outcome(verdict: Verdict, warnings: Warning[], kid?: Bytes): Outcome {
-  const o: Outcome = { verdict, warnings };
-  if (kid !== undefined) o.kid = toHex(kid);
-  return o;
-}
-
-/** Warnings that stand whatever the code says (SPEC 3). */
-export function deviceWarnings(keyset: Keyset | undefined, time: TrustedTime): Warning[] {
-  const w: Warning[] = [];
-  if (keyset === undefined) w.push("NO_KEYSET");
-  if (!time.trusted) w.push("CLOCK_NOT_TRUSTED");
-  if (keyset !== undefined && time.trusted && isStale(keyset, time.now)) w.push("KEYSET_STALE");
-  return w;
-}
 
 export function verifyPresentation(
   text: string,
@@ -77,7 +47,7 @@ export function verifyPresentation(
 
 function signedOutcome(c: PresentationClaims, keyset: Keyset, time: TrustedTime, replay: ReplayMemory, warnings: Warning[], kid: Bytes): Outcome {
   const policy = keyset.policy;
-  if (!(c.iat < c.exp) || c.exp - c.iat > policy.maxValidity) return outcome("VALIDITY_TOO_LONG", warnings, kid);
+  if (validityTooLong(c.iat, c.exp, policy)) return outcome("VALIDITY_TOO_LONG", warnings, kid);
   const window = checkWindow(c.iat, c.exp, time.now, policy.skew);
   if (window !== "OK") return outcome(window, warnings, kid);
   if (isRevoked(keyset, c.cti)) return outcome("REVOKED", warnings, kid);
@@ -87,19 +57,10 @@ function signedOutcome(c: PresentationClaims, keyset: Keyset, time: TrustedTime,
     if (policy.replay === REPLAY_REJECT) return outcome("REPLAYED", warnings, kid);
     warnings.push("ALREADY_USED");
   } else if (policy.replay !== REPLAY_OFF) {
-    replay.remember(cti, c.exp + policy.skew);
+    replay.remember(cti, rememberUntil(c.exp, policy));
   }
 
   const o = accepted(warnings, kid, c.idn, c.iss);
   o.cti = cti;
-  return o;
-}
-
-/** The OK outcome, once everything verified: what the guard sees, and the NIK for the audit log. */
-export function accepted(warnings: Warning[], kid: Bytes, idn: Identity, issuer: string): Outcome {
-  const o = outcome("OK", warnings, kid);
-  o.nik = idn.nik;
-  o.display = { name: idn.name, dob: idn.dob, nikMasked: maskNik(idn.nik), sex: idn.sex, issuer };
-  if (idn.pob !== undefined) o.display.pob = idn.pob;
   return o;
 }

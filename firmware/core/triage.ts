@@ -11,6 +11,7 @@ import { decodeSign1 } from "./cose";
 import { type Keyset, UsageBits, findKey, isRevoked } from "./keyset";
 import { MAX_QR_TEXT, QR_PREFIX } from "./presentation";
 import { type TrustedTime, checkWindow } from "./trust";
+import { validityTooLong } from "./policy";
 
 /** Not a pindai code: its verdict needs no signature check. */
 export const TRIAGE_JUNK = 0;
@@ -29,7 +30,7 @@ export function triage(text: string, keyset: Keyset | undefined, time: TrustedTi
   const key = findKey(keyset, cose.sign1.kid);
   if (key === undefined || (key.usage & UsageBits.QR) === 0 || time.now < key.nbf || time.now > key.exp) return TRIAGE_DOOMED;
   const c = parsePresentationClaims(cose.sign1.payload);
-  if (c === undefined || !(c.iat < c.exp) || c.exp - c.iat > keyset.policy.maxValidity) return TRIAGE_DOOMED;
+  if (c === undefined || validityTooLong(c.iat, c.exp, keyset.policy)) return TRIAGE_DOOMED;
   if (checkWindow(c.iat, c.exp, time.now, keyset.policy.skew) !== "OK" || isRevoked(keyset, c.cti)) return TRIAGE_DOOMED;
   return TRIAGE_CANDIDATE;
 }

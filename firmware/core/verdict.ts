@@ -50,24 +50,3 @@ export type Warning =
   | "CLOCK_NOT_TRUSTED" // never green
   | "ALREADY_USED" // replay policy "warn": this code was accepted before
   | "NO_KEYSET"; // never green
-
-/** What the operator sees on OK, and nothing more. */
-export interface Display {
-  name: string;
-  dob: string;
-  nikMasked: string; // last 4 digits only
-  sex: string;
-  issuer: string;
-  pob?: string;
-}
-
-/**
- * NIK 3201014512900001 -> ************0001. Only the last 4 digits: digits
- * 1-6 are the region and 7-12 the birth date (day + 40 for a woman), so any
- * more, beside the date of birth on the same screen, gives the whole number.
- */
-export function maskNik(nik: string): string {
-  let stars = "";
-  for (let i = 0; i < nik.length - 4; i++) stars += "*";
-  return stars + nik.substring(nik.length - 4);
-}

@@ -4,35 +4,48 @@
 //   dist/lua/pindai.lua      typescript-to-lua bundle (Lua 5.3 and 5.4)
 // The root public keys and the build time are compiled in. Without roots an
 // image can never install a key set, so it never says OK: the build says so.
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { withLuaNatives } from "./lua-natives";
 import type { BuildConfig } from "../../firmware/targets/device";
-import { parseRoot } from "../src/trust";
-import { CliError } from "../src/errors";
-import { readBuildFile, type BuildFile } from "./config";
+import { parseRoot } from "../issuer/trust";
+import { CliError } from "../issuer/errors";
+import { describeBuild, readBuildFile, resolveBuild, type BuildFile, type TargetName } from "./config";
 
 export type { BuildFile };
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
-export const DEFAULT_BUILD: BuildFile = {
-  roots: [],
-  lang: "id",
-  clearAfterMs: 10000,
-  cardPollMs: 500,
-  espruino: { scanEngine: { port: "Serial1", baud: 9600 }, reader: { port: "Serial2", baud: 115200 }, ledGreen: "LED2", ledRed: "LED1" },
-  lua: { scanEngine: { id: 1, baud: 9600 }, reader: { id: 2, baud: 115200 } },
-};
+/** A target's bundler: the generated entry in, the image at `out`. Loads its own compilers. */
+type Bundler = (entry: string, out: string) => Promise<void>;
 
-export interface BuildResult {
-  espruino: string;
-  lua: string;
-  sizes: { espruino: number; lua: number };
-  config: BuildConfig;
+/**
+ * The targets, one entry each. A target is a folder firmware/targets/NAME
+ * whose main.ts exports start(config, options), a line here, and its
+ * options' defaults and shape in config.ts TARGET_OPTIONS; the build
+ * config's NAME block, merged over those defaults, gives the options.
+ */
+interface Target {
+  name: TargetName;
+  out: string;
+  note: string;
+  bundle: Bundler;
+  /** Exports added to the generated entry, after `device`. */
+  entryTail?: string;
 }
+
+const LUA_ADMIN =
+  `/** The admin line, for the stdio host loop: image.admin(line) returns the reply line. */\n` +
+  `export function admin(line: string): string {\n  return device.admin(line);\n}\n`;
+
+const TARGETS: Target[] = [
+  { name: "espruino", out: "espruino/pindai.js", note: "Espruino, minified, checked", bundle: bundleEspruino },
+  { name: "lua", out: "lua/pindai.lua", note: "Lua 5.3/5.4, Lua natives in front", bundle: bundleLua, entryTail: LUA_ADMIN },
+];
+
+export type BuildResult = Record<TargetName, string> & { sizes: Record<TargetName, number>; config: BuildConfig };
 
 let buildCount = 0;
 
@@ -45,90 +58,94 @@ function rootOf(spec: string, i: number) {
   }
 }
 
+/** Espruino: rollup as rollup.config.js says, then the compatibility check on the output. */
+async function bundleEspruino(entry: string, out: string): Promise<void> {
+  const { rollup } = await import("rollup");
+  // @ts-expect-error plain JS config
+  const { espruinoConfig } = await import("../../rollup.config.js");
+  const { checkEspruino } = await import("./espruino-check");
+  const rc = espruinoConfig({ input: entry, file: out, name: "pindaiImage" });
+  const bundle = await rollup({ input: rc.input, plugins: rc.plugins, onwarn: rc.onwarn });
+  await bundle.write(rc.output);
+  await bundle.close();
+  const findings = checkEspruino(readFileSync(out, "utf8"));
+  if (findings.length > 0) {
+    throw new Error("the Espruino image uses what Espruino lacks:\n" + findings.map((f) => `  line ${f.line}: ${f.what}`).join("\n"));
+  }
+  const nonAscii = /[^\x00-\x7f]/.exec(readFileSync(out, "utf8"));
+  if (nonAscii) throw new Error("the Espruino image is not ASCII (the uploader would turn it into '?')");
+}
+
+/** Lua: one bundle, minimal lualib, then the Lua natives in front. */
+async function bundleLua(entry: string, out: string): Promise<void> {
+  const tstl = await import("typescript-to-lua");
+  const ts = (await import("typescript")).default;
+  mkdirSync(dirname(out), { recursive: true });
+  const cfg = ts.readConfigFile(join(ROOT, "tsconfig.lua.json"), ts.sys.readFile).config;
+  const options = ts.convertCompilerOptionsFromJson(cfg.compilerOptions, ROOT).options;
+  const r = tstl.transpileFiles([entry], { ...options, ...cfg.tstl, luaBundle: out, luaBundleEntry: entry } as import("typescript-to-lua").CompilerOptions);
+  if (r.diagnostics.length > 0) {
+    throw new Error("typescript-to-lua: " + r.diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")).join("\n"));
+  }
+  // The field arithmetic on Lua's 64-bit integers: about 8x fewer bytecodes per verification.
+  writeFileSync(out, withLuaNatives(readFileSync(out, "utf8")));
+}
+
 /** What an image compiles in from a build config (also what `pindai run` starts the Node target with). */
 export function deviceConfig(file: BuildFile, buildTime: number): BuildConfig {
-  const b = { ...DEFAULT_BUILD, ...file };
+  const b = resolveBuild(file);
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
   return {
     version: b.version ?? pkg.version,
     buildTime,
-    roots: (b.roots ?? []).map((r, i) => {
+    roots: b.roots.map((r, i) => {
       const k = rootOf(r, i);
       return { kid: Buffer.from(k.kid).toString("hex"), publicKey: Buffer.from(k.publicKey).toString("hex") };
     }),
-    lang: b.lang ?? "id",
-    clearAfterMs: b.clearAfterMs ?? 10000,
-    cardPollMs: b.cardPollMs ?? 500,
-    minKeysetVersion: b.minKeysetVersion ?? 0,
-    auditNik: b.auditNik ?? "hmac",
-    cardAuthMs: b.cardAuthMs ?? 500,
+    lang: b.lang,
+    clearAfterMs: b.clearAfterMs,
+    cardPollMs: b.cardPollMs,
+    minKeysetVersion: b.minKeysetVersion,
+    auditNik: b.auditNik,
+    cardAuthMs: b.cardAuthMs,
   };
 }
 
 export async function build(file: BuildFile, outDir: string, log: (s: string) => void = console.log): Promise<BuildResult> {
-  // The compilers load here, so a bad config is refused in a fraction of a second.
-  const { rollup } = await import("rollup");
-  const tstl = await import("typescript-to-lua");
-  const ts = (await import("typescript")).default;
-  // @ts-expect-error plain JS config
-  const { espruinoConfig } = await import("../../rollup.config.js");
-  const { checkEspruino } = await import("./espruino-check");
-  const b = { ...DEFAULT_BUILD, ...file };
-  if (b.auditNik !== undefined && b.auditNik !== "hmac" && b.auditNik !== "off") throw new Error(`auditNik must be "hmac" or "off", not ${JSON.stringify(b.auditNik)}`);
-  if (b.cardAuthMs !== undefined && !(Number.isInteger(b.cardAuthMs) && b.cardAuthMs > 0 && b.cardAuthMs <= 2000)) throw new Error("cardAuthMs must be a whole number of ms, 1 to 2000");
+  const b = resolveBuild(file);
+  if (b.auditNik !== "hmac" && b.auditNik !== "off") throw new Error(`auditNik must be "hmac" or "off", not ${JSON.stringify(b.auditNik)}`);
+  if (!(Number.isInteger(b.cardAuthMs) && b.cardAuthMs > 0 && b.cardAuthMs <= 2000)) throw new Error("cardAuthMs must be a whole number of ms, 1 to 2000");
   // SOURCE_DATE_EPOCH makes builds reproducible; otherwise now.
-  const config = deviceConfig(b, Number(process.env.SOURCE_DATE_EPOCH ?? Math.floor(Date.now() / 1000)));
+  const config = deviceConfig(file, Number(process.env.SOURCE_DATE_EPOCH ?? Math.floor(Date.now() / 1000)));
+  log(describeBuild(b, TARGETS.map((t) => t.name)));
   if (config.roots.length === 0) log("warning: no roots in the build config: these images can never install a key set, so they never say OK");
 
   // Generated entries live inside the repository (typescript-to-lua needs its sources under rootDir).
   const gen = join(ROOT, "dist", "gen", String(process.pid) + "-" + String(buildCount++));
   mkdirSync(gen, { recursive: true });
   const rel = (p: string) => relative(gen, join(ROOT, p)).replace(/\\/g, "/");
-  const espEntry = join(gen, "espruino-entry.ts");
-  writeFileSync(
-    espEntry,
-    `// generated by npm run build\nimport { start } from "${rel("firmware/targets/espruino/main")}";\n` +
-      `export const device = start(${JSON.stringify(config)}, ${JSON.stringify(b.espruino ?? {})});\n`,
-  );
-  const luaEntry = join(gen, "lua-entry.ts");
-  writeFileSync(
-    luaEntry,
-    `// generated by npm run build\nimport { start } from "${rel("firmware/targets/lua/main")}";\n` +
-      `export const device = start(${JSON.stringify(config)}, ${JSON.stringify(b.lua ?? {})});\n` +
-      `/** The admin line, for the stdio host loop: image.admin(line) returns the reply line. */\n` +
-      `export function admin(line: string): string {\n  return device.admin(line);\n}\n`,
-  );
-
-  // Espruino: rollup as rollup.config.js says, then the compatibility check on the output.
-  const espOut = join(outDir, "espruino", "pindai.js");
-  const rc = espruinoConfig({ input: espEntry, file: espOut, name: "pindaiImage" });
-  const bundle = await rollup({ input: rc.input, plugins: rc.plugins, onwarn: rc.onwarn });
-  await bundle.write(rc.output);
-  await bundle.close();
-  const findings = checkEspruino(readFileSync(espOut, "utf8"));
-  if (findings.length > 0) {
-    throw new Error("the Espruino image uses what Espruino lacks:\n" + findings.map((f) => `  line ${f.line}: ${f.what}`).join("\n"));
+  const paths = {} as Record<TargetName, string>;
+  const sizes = {} as Record<TargetName, number>;
+  try {
+    for (const t of TARGETS) {
+      const entry = join(gen, `${t.name}-entry.ts`);
+      writeFileSync(
+        entry,
+        `// generated by npm run build\nimport { start } from "${rel(`firmware/targets/${t.name}/main`)}";\n` +
+          `export const device = start(${JSON.stringify(config)}, ${JSON.stringify(b[t.name])});\n` +
+          (t.entryTail ?? ""),
+      );
+      const out = join(outDir, t.out);
+      await t.bundle(entry, out);
+      paths[t.name] = out;
+      sizes[t.name] = statSync(out).size;
+      log(`${relative(process.cwd(), out)}  ${sizes[t.name]} bytes (${t.note})`);
+    }
+  } finally {
+    rmSync(gen, { recursive: true, force: true }); // scratch: only the images stay
   }
-  const nonAscii = /[^\x00-\x7f]/.exec(readFileSync(espOut, "utf8"));
-  if (nonAscii) throw new Error("the Espruino image is not ASCII (the uploader would turn it into '?')");
-
-  // Lua: one bundle, minimal lualib.
-  const luaOut = join(outDir, "lua", "pindai.lua");
-  mkdirSync(dirname(luaOut), { recursive: true });
-  const cfg = ts.readConfigFile(join(ROOT, "tsconfig.lua.json"), ts.sys.readFile).config;
-  const options = ts.convertCompilerOptionsFromJson(cfg.compilerOptions, ROOT).options;
-  const r = tstl.transpileFiles([luaEntry], { ...options, ...cfg.tstl, luaBundle: luaOut, luaBundleEntry: luaEntry } as import("typescript-to-lua").CompilerOptions);
-  if (r.diagnostics.length > 0) {
-    throw new Error("typescript-to-lua: " + r.diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")).join("\n"));
-  }
-  // The field arithmetic on Lua's 64-bit integers: about 8x fewer bytecodes per verification.
-  writeFileSync(luaOut, withLuaNatives(readFileSync(luaOut, "utf8")));
-
-  const sizes = { espruino: statSync(espOut).size, lua: statSync(luaOut).size };
-  log(`${relative(process.cwd(), espOut)}  ${sizes.espruino} bytes (Espruino, minified, checked)`);
-  log(`${relative(process.cwd(), luaOut)}  ${sizes.lua} bytes (Lua 5.3/5.4, Lua natives in front)`);
   log(`version ${config.version}, built ${new Date(config.buildTime * 1000).toISOString()}, ${config.roots.length} root(s)`);
-  return { espruino: espOut, lua: luaOut, sizes, config };
+  return { ...paths, sizes, config };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
@@ -139,6 +156,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     if (values.help) {
       console.log(
         "npm run build [-- --config FILE] [--out DIR]\n\nFILE is JSON: { roots: [hex | key file], version, lang, clearAfterMs, cardPollMs, espruino: {...}, lua: {...} };\n" +
+          "a target block (espruino, lua) merges over its defaults key by key, null turns a default off; the build prints the effective config.\n" +
           "examples/agency-build.json has every key and README.md (Device images) says what each does.",
       );
       process.exit(0);

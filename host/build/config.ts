@@ -1,16 +1,25 @@
 // The build config (JSON), checked before any work: every mistake is one
 // sentence that names the key, so a typo never becomes a device that
 // silently uses a default. `examples/agency-build.json` shows every key.
-import { CliError } from "../src/errors";
-import { readBoundedText } from "../src/files";
+// A target's block (espruino, lua) merges over that target's defaults key by
+// key: giving only scanEngine keeps the default reader and LEDs; null turns
+// a default off. resolveBuild gives the effective config, describeBuild the
+// block the build prints.
+import { CliError } from "../issuer/errors";
+import { readBoundedText } from "../issuer/files";
 import type { EspruinoOptions } from "../../firmware/targets/espruino/main";
 import type { LuaOptions } from "../../firmware/targets/lua/main";
+import { DEFAULT_LANG, LANGS, type Lang } from "../../firmware/app/i18n";
+import { DEFAULT_CARD_AUTH_MS, DEFAULT_CARD_POLL_MS, DEFAULT_CLEAR_AFTER_MS } from "../../firmware/core/policy";
 
-export interface BuildFile {
+/** A target's block as written: any key may be null, to turn its default off. */
+export type Block<T> = { [K in keyof T]?: T[K] | null };
+
+interface BuildSettings {
   version?: string;
   /** Root public keys: 64 hex characters, or paths of key files / public key files. */
   roots?: string[];
-  lang?: "id" | "en";
+  lang?: Lang;
   clearAfterMs?: number;
   cardPollMs?: number;
   /** Key sets below this version are never loaded or installed (rollback floor compiled in). */
@@ -19,8 +28,61 @@ export interface BuildFile {
   auditNik?: "hmac" | "off";
   /** How long a card may take to answer INTERNAL AUTHENTICATE, in ms (default 500). */
   cardAuthMs?: number;
-  espruino?: EspruinoOptions;
-  lua?: LuaOptions;
+}
+
+export type TargetName = keyof typeof TARGET_OPTIONS;
+type OptionsOf<K extends TargetName> = (typeof TARGET_OPTIONS)[K]["defaults"];
+/** The config file: the settings above, and one block per target (TARGET_OPTIONS). */
+export type BuildFile = BuildSettings & { [K in TargetName]?: Block<OptionsOf<K>> };
+
+/** The config a build uses: every default filled in, each target block merged key by key. */
+export type EffectiveBuild = Resolved & { [K in TargetName]: OptionsOf<K> };
+interface Resolved {
+  version?: string;
+  roots: string[];
+  lang: Lang;
+  clearAfterMs: number;
+  cardPollMs: number;
+  minKeysetVersion: number;
+  auditNik: "hmac" | "off";
+  cardAuthMs: number;
+}
+
+/** `block` over `defaults`, key by key; a null key drops the default. */
+export function mergeBlock<T extends object>(defaults: T, block: Block<T> | undefined): T {
+  const out = { ...defaults } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(block ?? {})) {
+    if (v === null) delete out[k];
+    else if (v !== undefined) out[k] = v;
+  }
+  return out as T;
+}
+
+export function resolveBuild(file: BuildFile): EffectiveBuild {
+  const blocks: Record<string, object> = {};
+  for (const name of TARGET_NAMES) blocks[name] = mergeBlock<object>(TARGET_OPTIONS[name].defaults, file[name] as Block<object> | undefined);
+  return {
+    ...(blocks as { [K in TargetName]: OptionsOf<K> }),
+    version: file.version,
+    roots: file.roots ?? [],
+    lang: file.lang ?? DEFAULT_LANG,
+    clearAfterMs: file.clearAfterMs ?? DEFAULT_CLEAR_AFTER_MS,
+    cardPollMs: file.cardPollMs ?? DEFAULT_CARD_POLL_MS,
+    minKeysetVersion: file.minKeysetVersion ?? 0,
+    auditNik: file.auditNik ?? "hmac",
+    cardAuthMs: file.cardAuthMs ?? DEFAULT_CARD_AUTH_MS,
+  };
+}
+
+/** The effective config as a few lines: settings, then one line per target block. */
+export function describeBuild(b: EffectiveBuild, targets: string[] = TARGET_NAMES): string {
+  const flat = (o: object) => JSON.stringify(o).replace(/"([A-Za-z]+)":/g, "$1:");
+  const lines = [
+    `config: lang ${b.lang}, clearAfterMs ${b.clearAfterMs}, cardPollMs ${b.cardPollMs}, cardAuthMs ${b.cardAuthMs}, ` +
+      `minKeysetVersion ${b.minKeysetVersion}, auditNik ${b.auditNik}, ${b.roots.length} root(s)`,
+  ];
+  for (const t of targets) lines.push(`  ${t}: ${flat((b as unknown as Record<string, object>)[t])}`);
+  return lines.join("\n");
 }
 
 const MAX_CONFIG_BYTES = 65536;
@@ -49,6 +111,44 @@ function object(shape: Record<string, Check>, required: string[] = []): Check {
   };
 }
 
+/**
+ * Each target's options block: its defaults (README, Device images) and the
+ * shape the config's block is checked against. A target is a folder
+ * firmware/targets/NAME, a line in build.ts TARGETS and an entry here.
+ */
+function target<T>(defaults: T, shape: Record<string, Check>): { defaults: T; shape: Record<string, Check> } {
+  return { defaults, shape };
+}
+
+export const TARGET_OPTIONS = {
+  espruino: target<EspruinoOptions>(
+    { scanEngine: { port: "Serial1", baud: 9600 }, reader: { port: "Serial2", baud: 115200 }, ledGreen: "LED2", ledRed: "LED1" },
+    {
+      admin: object({ port: oneOf("Serial1", "Serial2", "USB", "Telnet", "Terminal", "Bluetooth"), baud: BAUD, rx: str, tx: str, path: str }, ["port", "baud"]),
+      scanEngine: object({ port: oneOf("Serial1", "Serial2"), baud: BAUD, rx: str, tx: str, path: str }, ["port", "baud"]),
+      reader: object({ port: oneOf("Serial1", "Serial2"), baud: BAUD, rx: str, tx: str, path: str }, ["port", "baud"]),
+      ledGreen: str,
+      ledRed: str,
+      buzzer: str,
+    },
+  ),
+  lua: target<LuaOptions>({ scanEngine: { id: 1, baud: 9600 }, reader: { id: 2, baud: 115200 } }, {
+    admin: object({ id: int(0, 15), baud: BAUD }, ["id", "baud"]),
+    scanEngine: object({ id: int(0, 15), baud: BAUD }, ["id", "baud"]),
+    reader: object({ id: int(0, 15), baud: BAUD }, ["id", "baud"]),
+    ledGreen: int(0, 63),
+    ledRed: int(0, 63),
+  }),
+};
+const TARGET_NAMES = Object.keys(TARGET_OPTIONS) as TargetName[];
+
+/** A target block: like object, but any key may be null (its default off). */
+function block(shape: Record<string, Check>): Check {
+  const nullable: Record<string, Check> = {};
+  for (const [k, check] of Object.entries(shape)) nullable[k] = (v, w) => (v === null ? undefined : check(v, w));
+  return object(nullable);
+}
+
 const roots: Check = (v, w) => {
   if (!Array.isArray(v) || v.length > 8) fail(w, "expected a list of at most 8 roots (64-hex public keys or key file paths)");
   (v as unknown[]).forEach((r, i) => {
@@ -59,29 +159,13 @@ const roots: Check = (v, w) => {
 const SHAPE: Record<string, Check> = {
   version: str,
   roots,
-  lang: oneOf("id", "en"),
+  lang: oneOf(...LANGS),
   clearAfterMs: int(1000, 600_000),
   cardPollMs: int(50, 60_000),
   minKeysetVersion: int(0, 2 ** 32 - 1),
   auditNik: oneOf("hmac", "off"),
   cardAuthMs: int(50, 2000),
-  espruino: object(
-    {
-      admin: object({ port: oneOf("Serial1", "Serial2", "USB", "Telnet", "Terminal", "Bluetooth"), baud: BAUD, rx: str, tx: str, path: str }, ["port", "baud"]),
-      scanEngine: object({ port: oneOf("Serial1", "Serial2"), baud: BAUD, rx: str, tx: str, path: str }, ["port", "baud"]),
-      reader: object({ port: oneOf("Serial1", "Serial2"), baud: BAUD, rx: str, tx: str, path: str }, ["port", "baud"]),
-      ledGreen: str,
-      ledRed: str,
-      buzzer: str,
-    },
-  ),
-  lua: object({
-    admin: object({ id: int(0, 15), baud: BAUD }, ["id", "baud"]),
-    scanEngine: object({ id: int(0, 15), baud: BAUD }, ["id", "baud"]),
-    reader: object({ id: int(0, 15), baud: BAUD }, ["id", "baud"]),
-    ledGreen: int(0, 63),
-    ledRed: int(0, 63),
-  }),
+  ...Object.fromEntries(TARGET_NAMES.map((name) => [name, block(TARGET_OPTIONS[name].shape)])),
 };
 
 /** The checked config in `text` (`path` names it in errors). */

@@ -1,7 +1,7 @@
 // Small argument helpers shared by the commands: every bad value is a
 // CliError with a message that names the option.
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { CliError } from "./errors";
+import { CliError } from "../issuer/errors";
 import { isDate } from "../../firmware/core/claims";
 
 export type Options = NonNullable<ParseArgsConfig["options"]>;

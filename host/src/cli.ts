@@ -2,8 +2,8 @@
 // module is loaded only when it runs, so `--help` and the small commands
 // start fast (the image, serial and simulator libraries are large).
 import { createRequire } from "node:module";
-import { CliError } from "./errors";
-import { fsReason } from "./files";
+import { CliError } from "../issuer/errors";
+import { fsReason } from "../issuer/files";
 
 export interface Io {
   out(line: string): void;

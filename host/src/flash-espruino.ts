@@ -6,11 +6,11 @@
 // device checksum what it stored, load() it and report the firmware version.
 import { createRequire } from "node:module";
 import { SerialPort } from "serialport";
-import { DeviceClient, DeviceError, openLink, type AdminKey } from "./device-client";
+import { DeviceClient, DeviceError, openLink, type AdminKey } from "../issuer/device-client";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { crc32 } from "../../firmware/app/crc32";
+import { crc32 } from "../../firmware/core/crc32";
 
 const BOARDS = resolve(dirname(fileURLToPath(import.meta.url)), "../boards");
 const BOOT_FILE = ".bootcde";

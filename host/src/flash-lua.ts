@@ -4,7 +4,7 @@
 // checksum what it stored and compare with ours. Every line waits for the
 // REPL's "> " prompt, with a timeout; a Lua error stops the transfer.
 import { SerialPort } from "serialport";
-import { portReason } from "./files";
+import { portReason } from "../issuer/files";
 
 export interface FlashLuaOptions {
   name?: string; // file name on the device

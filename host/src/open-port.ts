@@ -1,7 +1,7 @@
 // A serial port for the Node firmware (pindai sim, pindai run): opened now,
 // or one sentence that says which port and why not.
-import { CliError } from "./errors";
-import { portReason } from "./files";
+import { CliError } from "../issuer/errors";
+import { portReason } from "../issuer/files";
 import type { Serial } from "../../firmware/hal/serial";
 
 export async function openPort(path: string, baudRate: number, what: string): Promise<Serial> {

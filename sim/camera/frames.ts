@@ -1,7 +1,7 @@
 // Camera frames for the simulator: PNG or JPEG files (or a folder of them)
 // as grayscale Frames (Rec. 601 luma), and a FrameSource that plays them.
 import type { Frame, FrameSource } from "../../firmware/hal/frame-source";
-import { imageFiles, lumaFrame, readImage } from "../../host/src/qr-image";
+import { imageFiles, lumaFrame, readImage } from "../../host/issuer/qr-image";
 
 /** Cheap camera modules give up to 640x480; a little headroom, no more. */
 export const MAX_FRAME_PIXELS = 1920 * 1080;

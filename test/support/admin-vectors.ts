@@ -5,10 +5,10 @@
 import { VerifierApp } from "../../firmware/app/verifier";
 import { AdminService } from "../../firmware/app/admin";
 import { ManualRtc, MemoryStorage, SeededRandom, Transcript, VirtualTimers } from "../../firmware/targets/memory/hal";
-import { signedCommand } from "../../host/src/device-client";
-import { keysetPayload, sign1 } from "../../host/src/cose-sign";
-import { ed } from "../../host/src/ed";
-import { hex, kidOf } from "../../host/src/keyfile";
+import { signedCommand } from "../../host/issuer/device-client";
+import { keysetPayload, sign1 } from "../../host/issuer/cose-sign";
+import { ed } from "../../host/issuer/ed";
+import { hex, kidOf } from "../../host/issuer/keyfile";
 
 export interface AdminVectors {
   about: string;

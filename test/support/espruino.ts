@@ -4,7 +4,7 @@
 // exposes only what Espruino 2v29 has, or by a real Espruino binary.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { spawnSync } from "node:child_process";
 import vm from "node:vm";
 import { rollup } from "rollup";
@@ -96,6 +96,7 @@ export function espruinoRunner(bin: string, bundlePath: string, timeoutMs = 600_
     name: "espruino " + bin,
     async callMany(calls) {
       const script = join(tmpdir(), "pindai-espruino", String(process.pid), "run.js");
+      mkdirSync(dirname(script), { recursive: true }); // a bundle built elsewhere (bench) made no folder here
       const driver = `
 var calls = ${JSON.stringify(calls)};
 var peak = 0;
@@ -113,7 +114,9 @@ for (var i = 0; i < calls.length; i++) {
 console.log("@@MEM\\t" + peak + "\\t" + process.memory().total);
 `;
       writeFileSync(script, readFileSync(bundlePath, "utf8") + "\n" + driver);
-      const r = spawnSync(bin, [script], { encoding: "utf8", timeout: timeoutMs, maxBuffer: 1 << 26 });
+      // Its cwd is the scratch folder: Espruino for Linux writes its Storage (espruino.flash) there, never
+      // into the repository. SIGKILL on timeout: it ignores SIGTERM, and spawnSync would wait for it.
+      const r = spawnSync(bin, [script], { cwd: dirname(script), encoding: "utf8", timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: 1 << 26 });
       const results: string[] = [];
       runner.callMs = [];
       for (const m of r.stdout.matchAll(/^@@T(\d+)\t([\d.]+)/gm)) runner.callMs[Number(m[1])] = Number(m[2]);

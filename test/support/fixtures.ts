@@ -1,9 +1,9 @@
 // Real keys, key sets and presentations made with the host tools (cbor-x and
 // @noble/ed25519), for tests of the device-side core.
 import { loadKeyset, type Keyset, type RootKey } from "../../firmware/core/keyset";
-import { keysetPayload, sign1, type Identity, type KeyEntry } from "../../host/src/cose-sign";
-import { newKey, unhex, USAGE_BIT, type KeyFile, type Usage } from "../../host/src/keyfile";
-import { issuePresentation, type PresentationOptions, type Signer } from "../../host/src/issuer";
+import { keysetPayload, sign1, type Identity, type KeyEntry } from "../../host/issuer/cose-sign";
+import { newKey, unhex, USAGE_BIT, type KeyFile, type Usage } from "../../host/issuer/keyfile";
+import { issuePresentation, type PresentationOptions, type Signer } from "../../host/issuer/issuer";
 
 export const T0 = 1_800_000_000; // a fixed "now" (2027-01-15)
 

@@ -4,7 +4,7 @@
 // As a LineLink, so the host tools drive it exactly as they drive a port.
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import type { LineLink } from "../../host/src/device-client";
+import type { LineLink } from "../../host/issuer/device-client";
 
 export interface LuaDevice extends LineLink {
   lines: string[];

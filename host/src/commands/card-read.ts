@@ -1,9 +1,9 @@
 // pindai card read: drive a PN532 on a serial port and print the card's verdict.
 import { parse, parseInteger, nowSeconds, parseTime, required } from "../args";
-import { CliError } from "../errors";
+import { CliError } from "../../issuer/errors";
 import { readCardOnPort } from "../card-read";
-import { parseRoot, readKeysetFile } from "../trust";
-import { portReason } from "../files";
+import { parseRoot, readKeysetFile } from "../../issuer/trust";
+import { portReason } from "../../issuer/files";
 import { verifyCard } from "../../../firmware/core/card";
 import { toJson, toText } from "./verify";
 import { cardHelp } from "./card";

@@ -1,10 +1,10 @@
 // pindai card personalize | read
 import { parse, parseTime, nowSeconds, required, MAX_TIME } from "../args";
-import { CliError } from "../errors";
-import { ed } from "../ed";
-import { readKeyFile, requireSecret, unhex } from "../keyfile";
-import { issueCardCredential } from "../issuer";
-import { writeCardImage } from "../card-image";
+import { CliError } from "../../issuer/errors";
+import { ed } from "../../issuer/ed";
+import { readKeyFile, requireSecret, unhex } from "../../issuer/keyfile";
+import { issueCardCredential } from "../../issuer/issuer";
+import { writeCardImage } from "../../issuer/card-image";
 import { IDENTITY_OPTIONS, identityFromOptions, warnOutsideWindow } from "./issue";
 import { MAX_CREDENTIAL_BYTES, MAX_SERIAL_CHARS } from "../../../firmware/core/limits";
 import type { Io } from "../cli";

@@ -3,11 +3,13 @@
 // device or reads its log is signed with --admin-key for this device and a
 // fresh nonce, and what matters comes back signed by the device's own key.
 import { MAX_KEYSET_BYTES } from "../../../firmware/core/keyset";
-import { readBounded, writeOutput } from "../files";
+import { MAX_DISPLAY_MS, MIN_DISPLAY_MS } from "../../../firmware/app/admin-protocol";
+import { LANGS, isLang } from "../../../firmware/app/i18n";
+import { readBounded, writeOutput } from "../../issuer/files";
 import { parse, parseInteger, parseTime, nowSeconds, required } from "../args";
-import { CliError } from "../errors";
-import { readKeyFile, requireSecret, unhex } from "../keyfile";
-import { DeviceClient, DeviceError, openLink, type AdminKey, type LogRecord } from "../device-client";
+import { CliError } from "../../issuer/errors";
+import { readKeyFile, requireSecret, unhex } from "../../issuer/keyfile";
+import { DeviceClient, DeviceError, openLink, type AdminKey, type LogRecord } from "../../issuer/device-client";
 import type { Io } from "../cli";
 
 export const deviceHelp = `pindai device id|status|time|keyset|logs|lang|display|log-clear|wipe|unlock
@@ -18,7 +20,7 @@ export const deviceHelp = `pindai device id|status|time|keyset|logs|lang|display
   time [--at T]          set its clock (default: this computer's time), signed
   keyset --keyset FILE   install a signed key set (it carries its own root signature)
   logs [--csv FILE]      export the audit log, page by page, each page checked against the device's signature
-  lang id|en             the display language, signed
+  lang ${LANGS.join("|").padEnd(18)}the display language, signed
   display MS             how long a verdict stays on screen (1000-120000 ms), signed
   log-clear              erase the audit log (one record of who cleared it stays), signed
   wipe --yes             back to unprovisioned: key set, log, replay memory and settings erased, signed
@@ -89,8 +91,8 @@ export async function device(argv: string[], io: Io): Promise<number> {
   if (sub === "keyset") {
     keysetBytes = new Uint8Array(readBounded(required(values.keyset, "keyset"), "key set", MAX_KEYSET_BYTES));
   }
-  if (sub === "lang" && arg !== "id" && arg !== "en") throw new CliError("lang takes id or en");
-  const displayMs = sub === "display" ? parseInteger(arg ?? "", "display", 1000, 120000) : 0;
+  if (sub === "lang" && !isLang(arg)) throw new CliError("lang takes " + LANGS.join(" or "));
+  const displayMs = sub === "display" ? parseInteger(arg ?? "", "display", MIN_DISPLAY_MS, MAX_DISPLAY_MS) : 0;
   if (sub === "wipe" && !values.yes) throw new CliError("wipe erases the key set, the audit log and the settings: add --yes");
   const at = sub === "time" ? (values.at ? parseTime(values.at, "at") : nowSeconds()) : 0;
   const print = (text: string, json: unknown) => io.out(values.json ? JSON.stringify(json) : text);

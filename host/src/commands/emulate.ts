@@ -2,8 +2,8 @@
 // card image on it, so `pindai card read --port PTY` (or a device under
 // test) can be tried without hardware.
 import { parse, parseInteger } from "../args";
-import { CliError } from "../errors";
-import { readCardImage } from "../card-image";
+import { CliError } from "../../issuer/errors";
+import { readCardImage } from "../../issuer/card-image";
 import type { Io } from "../cli";
 
 export const emulateHelp = `pindai emulate pn532 [--card card.json] [--seconds N]
@@ -20,7 +20,7 @@ export async function emulate(argv: string[], io: Io): Promise<number> {
   if (positionals.length !== 1 || positionals[0] !== "pn532") throw new CliError("expected the device to emulate: pindai emulate pn532 [--card FILE]");
   const seconds = values.seconds !== undefined ? parseInteger(values.seconds, "seconds", 1, 86400) : undefined;
   const card = values.card !== undefined ? readCardImage(values.card) : undefined;
-  const { attachPty } = await import("../../../sim/pn532/attach");
+  const { attachPty } = await import("../../../sim/index");
   let pair;
   try {
     pair = await attachPty();

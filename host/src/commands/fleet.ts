@@ -4,11 +4,11 @@
 // page checked against the device's signature before it is kept.
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { parse, parseInteger, parseTime, nowSeconds, required } from "../args";
-import { CliError } from "../errors";
-import { DeviceError, type LogRecord } from "../device-client";
+import { CliError } from "../../issuer/errors";
+import { DeviceError, type LogRecord } from "../../issuer/device-client";
 import { adminKeyOf, csvOf, withDevice } from "./device";
 import { MAX_KEYSET_BYTES } from "../../../firmware/core/keyset";
-import { fsReason, readBounded, writeOutput } from "../files";
+import { fsReason, readBounded, writeOutput } from "../../issuer/files";
 import type { Io } from "../cli";
 
 export const fleetHelp = `pindai fleet enroll|pull-logs|set-time|push-keyset|export

@@ -1,22 +1,23 @@
 // pindai issue: a fresh 90-second QR presentation.
 import { parse, parseHex, parseInteger, parseTime, nowSeconds, required, clip, MAX_TIME, type Options } from "../args";
-import { CliError } from "../errors";
-import { readKeyFile, requireSecret, unhex, type KeyFile } from "../keyfile";
-import { issuePresentation, DEFAULT_ISSUER } from "../issuer";
-import { writeOutput } from "../files";
+import { CliError } from "../../issuer/errors";
+import { readKeyFile, requireSecret, unhex, type KeyFile } from "../../issuer/keyfile";
+import { issuePresentation, DEFAULT_ISSUER } from "../../issuer/issuer";
+import { writeOutput } from "../../issuer/files";
 import { isDate } from "../../../firmware/core/claims";
 import { charCount } from "../../../firmware/core/bytes";
 import {
   NIK_DIGITS, MAX_NAME_CHARS, MAX_POB_CHARS, MIN_CTI_BYTES, MAX_CTI_BYTES, MAX_QR_TEXT, MAX_VALIDITY,
 } from "../../../firmware/core/limits";
-import type { Identity } from "../cose-sign";
+import { PRESENTATION_SECONDS } from "../../../firmware/core/policy";
+import type { Identity } from "../../issuer/cose-sign";
 import type { Io } from "../cli";
 
 export const issueHelp = `pindai issue --key FILE --nik N --name S --dob YYYY-MM-DD --sex L|P
              [--pob S] [--iss NAME] [--iat T] [--ttl S] [--cti HEX] [--untagged] [--qr out.png]
 
 Prints the PD1: text of a presentation signed with a QR-usage key; with --qr
-also writes it as a QR code PNG. Defaults: iat now, ttl 90 s (at most
+also writes it as a QR code PNG. Defaults: iat now, ttl ${PRESENTATION_SECONDS} s (at most
 ${MAX_VALIDITY}; a device refuses more than its key set's max validity), random
 16-byte cti, issuer "${DEFAULT_ISSUER}" (give --iss with the agency's name).
 Limits (a device refuses more): --name and --pob ${MAX_NAME_CHARS} characters,
@@ -38,7 +39,7 @@ export async function issue(argv: string[], io: Io): Promise<number> {
   const secretKey = requireSecret(key, keyPath);
   const idn = identityFromOptions(values);
   const iat = values.iat ? parseTime(values.iat, "iat") : nowSeconds();
-  const ttl = values.ttl ? parseInteger(values.ttl, "ttl", 1, MAX_VALIDITY) : 90;
+  const ttl = values.ttl ? parseInteger(values.ttl, "ttl", 1, MAX_VALIDITY) : PRESENTATION_SECONDS;
   if (iat + ttl > MAX_TIME) throw new CliError("--iat: the code would expire after 2106");
   warnOutsideWindow(io, key, keyPath, iat, "--iat");
   const text = issuePresentation({ secretKey, kid: unhex(key.kid) }, idn, {
@@ -52,7 +53,7 @@ export async function issue(argv: string[], io: Io): Promise<number> {
     throw new CliError(`the code would be ${text.length} characters, more than a QR code holds (${MAX_QR_TEXT}): shorten --iss, --name or --pob`);
   }
   if (values.qr) {
-    const { qrPng } = await import("../qr-image");
+    const { qrPng } = await import("../../issuer/qr-image");
     writeOutput(values.qr, await qrPng(text), "QR image");
     io.err(`wrote ${values.qr}`);
   }

@@ -1,8 +1,8 @@
 // pindai keygen / pindai pubkey
 import { existsSync, statSync } from "node:fs";
 import { parse, parseTime, nowSeconds, required, MAX_TIME } from "../args";
-import { CliError } from "../errors";
-import { newKey, readKeyFile, writeKeyFile, USAGES, type Usage } from "../keyfile";
+import { CliError } from "../../issuer/errors";
+import { newKey, readKeyFile, writeKeyFile, USAGES, type Usage } from "../../issuer/keyfile";
 import type { Io } from "../cli";
 
 export const keygenHelp = `pindai keygen --usage qr|card|admin|root[,..] --out FILE [--nbf T] [--exp T | --days N] [--force]

@@ -1,12 +1,13 @@
 // pindai keyset: build and sign an issuer key set (SPEC section 4).
 import { parse, parseHex, parseInteger, parseTime, nowSeconds, required } from "../args";
-import { CliError } from "../errors";
-import { readKeyFile, requireSecret, unhex, USAGE_BIT, type KeyFile } from "../keyfile";
-import { keysetPayload, sign1, type KeyEntry } from "../cose-sign";
-import { writeOutput } from "../files";
+import { CliError } from "../../issuer/errors";
+import { readKeyFile, requireSecret, unhex, USAGE_BIT, type KeyFile } from "../../issuer/keyfile";
+import { keysetPayload, sign1, type KeyEntry } from "../../issuer/cose-sign";
+import { writeOutput } from "../../issuer/files";
 import {
   MAX_KEYSET_BYTES, MAX_KEYS, MAX_REVOKED, MAX_SKEW, MAX_VALIDITY, MIN_CTI_BYTES, MAX_CTI_BYTES, MAX_SERIAL_CHARS,
 } from "../../../firmware/core/limits";
+import { KEYSET_POLICY, KEYSET_UPDATE_DAYS, REPLAY_NAMES, replayCode } from "../../../firmware/core/policy";
 import type { Io } from "../cli";
 
 export const keysetHelp = `pindai keyset --root ROOTKEY --version N --key PUBFILE [--key PUBFILE ...] --out keyset.cbor
@@ -15,13 +16,11 @@ export const keysetHelp = `pindai keyset --root ROOTKEY --version N --key PUBFIL
 
 Signs a key set with a root key. Each --key file (a key file or a public key
 file) adds its public key with its usage and validity window. Defaults: skew
-30 s, max validity 90 s, replay reject (a code is accepted once per device:
-the guard asks for a fresh one), next update 30 days after issue.
+${KEYSET_POLICY.skew} s, max validity ${KEYSET_POLICY.maxValidity} s, replay ${REPLAY_NAMES[KEYSET_POLICY.replay]} (a code is accepted once per device:
+the guard asks for a fresh one), next update ${KEYSET_UPDATE_DAYS} days after issue.
 --revoke takes a presentation id (cti) in hex; --revoke-card a card serial.
 Limits (a device refuses more): ${MAX_KEYS} keys, ${MAX_REVOKED} revocations,
 ${MAX_KEYSET_BYTES} bytes signed, skew 0-${MAX_SKEW} s, max validity 1-${MAX_VALIDITY} s.`;
-
-const REPLAY: Record<string, number> = { off: 0, warn: 1, reject: 2 };
 
 export function keyset(argv: string[], io: Io): number {
   const { values, positionals } = parse(
@@ -52,10 +51,10 @@ export function keyset(argv: string[], io: Io): number {
   if (keyFiles.length > MAX_KEYS) throw new CliError(`${keyFiles.length} keys: a key set holds at most ${MAX_KEYS}`);
   const keys: KeyEntry[] = keyFiles.map((path) => entryOf(readKeyFile(path), path));
   const issued = values.issued ? parseTime(values.issued, "issued") : nowSeconds();
-  const nextUpdate = values["next-update"] ? parseTime(values["next-update"], "next-update") : issued + 30 * 86400;
+  const nextUpdate = values["next-update"] ? parseTime(values["next-update"], "next-update") : issued + KEYSET_UPDATE_DAYS * 86400;
   if (nextUpdate <= issued) throw new CliError("--next-update must be after --issued");
-  const replayName = values.replay ?? "reject";
-  if (!Object.hasOwn(REPLAY, replayName)) throw new CliError(`--replay: expected off, warn or reject, got "${replayName}"`);
+  const replayName = values.replay ?? REPLAY_NAMES[KEYSET_POLICY.replay];
+  if (replayCode(replayName) < 0) throw new CliError(`--replay: expected off, warn or reject, got "${replayName}"`);
   const revoked = [
     ...(values.revoke ?? []).map((h: string) => revokedCti(h)),
     ...(values["revoke-card"] ?? []).map((s: string) => revokedSerial(s)),
@@ -68,9 +67,9 @@ export function keyset(argv: string[], io: Io): number {
     keys,
     revoked,
     policy: {
-      skew: values.skew ? parseInteger(values.skew, "skew", 0, MAX_SKEW) : 30,
-      maxValidity: values["max-validity"] ? parseInteger(values["max-validity"], "max-validity", 1, MAX_VALIDITY) : 90,
-      replay: REPLAY[replayName],
+      skew: values.skew ? parseInteger(values.skew, "skew", 0, MAX_SKEW) : KEYSET_POLICY.skew,
+      maxValidity: values["max-validity"] ? parseInteger(values["max-validity"], "max-validity", 1, MAX_VALIDITY) : KEYSET_POLICY.maxValidity,
+      replay: replayCode(replayName),
     },
   });
   const signed = sign1(requireSecret(root, rootPath), unhex(root.kid), payload);

@@ -3,10 +3,10 @@
 // real serial ports. The firmware's Node target is firmware/targets/node/main.ts.
 import { statSync } from "node:fs";
 import { parse } from "../args";
-import { CliError } from "../errors";
-import { fsReason } from "../files";
+import { CliError } from "../../issuer/errors";
+import { fsReason } from "../../issuer/files";
 import { openPort } from "../open-port";
-import { parseRoot } from "../trust";
+import { parseRoot } from "../../issuer/trust";
 import type { Io } from "../cli";
 
 export const runHelp = `pindai run [--scan-port PATH] [--reader-port PATH] [--admin-port PATH]

@@ -2,8 +2,8 @@
 // and which decoder read it: for people who want to know what a code says,
 // and for measuring the camera decoders from the command line.
 import { parse } from "../args";
-import { CliError } from "../errors";
-import { imageFiles, lumaFrame, readImage } from "../qr-image";
+import { CliError } from "../../issuer/errors";
+import { imageFiles, lumaFrame, readImage } from "../../issuer/qr-image";
 import { isShowableText } from "../../../firmware/app/camera-reader";
 import { DECODER_NAMES, cameraDecoder, decodeFrame, decoderNamed, type DecoderName } from "../../../firmware/targets/node/camera-decoder";
 import { loadZxing } from "../../../firmware/targets/node/zxing-decoder";

@@ -2,16 +2,18 @@
 import { createInterface } from "node:readline";
 import { Transform } from "node:stream";
 import { parse } from "../args";
-import { CliError } from "../errors";
-import { readBoundedText } from "../files";
+import { CliError } from "../../issuer/errors";
+import { readBoundedText } from "../../issuer/files";
 import { openPort } from "../open-port";
 import type { Io } from "../cli";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { newKey, writeKeyFile, type Usage } from "../keyfile";
-import type { SimConsole } from "../../../sim/console";
+import { newKey, writeKeyFile, type Usage } from "../../issuer/keyfile";
+import type { SimConsole } from "../../../sim/index";
+import { REPLAY_WARN, replayCode } from "../../../firmware/core/policy";
+import { LANGS, isLang } from "../../../firmware/app/i18n";
 
-export const simHelp = `pindai sim [--script FILE] [--lang id|en] [--replay off|warn|reject] [--fresh]
+export const simHelp = `pindai sim [--script FILE] [--lang ${LANGS.join("|")}] [--replay off|warn|reject] [--fresh]
            [--flash FILE] [--speed N] [--scan-port PATH] [--admin-port PATH] [--write-keys DIR]
 
 Runs the verifier firmware on virtual hardware: a screen, LED and buzzer, a
@@ -28,8 +30,6 @@ pindai device and pindai fleet can drive it from the other end.
 --write-keys writes the simulated agency's keys to DIR (admin.json, qr.json,
 root.pub.json, keyset.cbor) for those tools: the simulated device trusts that root.`;
 
-const REPLAY: Record<string, number> = { off: 0, warn: 1, reject: 2 };
-
 export async function sim(argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, {
     script: { type: "string" },
@@ -42,18 +42,18 @@ export async function sim(argv: string[], io: Io): Promise<number> {
     "admin-port": { type: "string" },
     "write-keys": { type: "string" },
   });
-  if (values.help) return io.help(simHelp + "\n\n" + (await import("../../../sim/console")).SIM_HELP);
-  if (values.lang !== undefined && values.lang !== "id" && values.lang !== "en") throw new CliError("--lang: id or en");
-  if (values.replay !== undefined && !Object.hasOwn(REPLAY, values.replay)) throw new CliError("--replay: off, warn or reject");
+  if (values.help) return io.help(simHelp + "\n\n" + (await import("../../../sim/index")).SIM_HELP);
+  if (values.lang !== undefined && !isLang(values.lang)) throw new CliError("--lang: " + LANGS.join(" or "));
+  if (values.replay !== undefined && replayCode(values.replay) < 0) throw new CliError("--replay: off, warn or reject");
   if (values.speed !== undefined && !(Number(values.speed) >= 0 && Number(values.speed) <= 1e6)) {
     throw new CliError("--speed: virtual seconds per real second, 0 to 1000000");
   }
   const script = values.script === undefined ? undefined : readBoundedText(values.script, "script", MAX_SCRIPT_BYTES);
   // The simulator (the firmware, the virtual hardware, the image libraries) loads once the inputs are checked.
-  const { SimConsole } = await import("../../../sim/console");
+  const { SimConsole } = await import("../../../sim/index");
   const con = new SimConsole({
     lang: values.lang,
-    replay: values.replay === undefined ? 1 : REPLAY[values.replay],
+    replay: values.replay === undefined ? REPLAY_WARN : replayCode(values.replay),
     fresh: values.fresh,
     color: script === undefined && process.stdout.isTTY === true,
     flashPath: values.flash,

@@ -1,7 +1,7 @@
 // What the two flashing commands share: reading the built image and a
 // progress line every 10 percent on stderr.
-import { CliError } from "../errors";
-import { readBounded } from "../files";
+import { CliError } from "../../issuer/errors";
+import { readBounded } from "../../issuer/files";
 import type { Io } from "../cli";
 
 /** A device image is some 100 KB; a board's flash holds a few MB at most. */

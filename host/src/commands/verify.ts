@@ -1,8 +1,9 @@
 // pindai verify: check a presentation exactly as a device would (same core).
 import { parse, parseTime, nowSeconds } from "../args";
-import { CliError } from "../errors";
-import { parseRoot, readKeysetFile } from "../trust";
-import { verifyPresentation, type Outcome } from "../../../firmware/core/presentation";
+import { CliError } from "../../issuer/errors";
+import { parseRoot, readKeysetFile } from "../../issuer/trust";
+import { verifyPresentation } from "../../../firmware/core/presentation";
+import type { Outcome } from "../../../firmware/core/outcome";
 import { ReplayCache } from "../../../firmware/core/replay";
 import { displayText } from "../../../firmware/app/display-text";
 import type { Io } from "../cli";
@@ -34,7 +35,7 @@ export async function verify(argv: string[], io: Io): Promise<number> {
   let text: string;
   if (values.image) {
     if (positionals.length > 0) throw new CliError("give either TEXT or --image, not both");
-    const { codeInImage } = await import("../qr-image"); // the image libraries, only when needed
+    const { codeInImage } = await import("../../issuer/qr-image"); // the image libraries, only when needed
     const found = await codeInImage(values.image);
     if (found === undefined) throw new CliError(`${values.image}: no QR code found in the image`);
     text = found;

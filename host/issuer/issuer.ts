@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { base45Encode } from "../../firmware/core/base45";
 import { QR_PREFIX } from "../../firmware/core/presentation";
+import { PRESENTATION_SECONDS } from "../../firmware/core/policy";
 import { cardPayload, presentationPayload, sign1, type Identity, type Sign1Options } from "./cose-sign";
 
 export interface Signer {
@@ -14,7 +15,7 @@ export interface Signer {
 export interface PresentationOptions extends Sign1Options {
   iss?: string;
   iat: number;
-  ttl?: number; // seconds, default 90
+  ttl?: number; // seconds, default PRESENTATION_SECONDS (90)
   cti?: Uint8Array; // default 16 random bytes
 }
 
@@ -24,7 +25,7 @@ export function issuePresentation(signer: Signer, idn: Identity, o: Presentation
   const payload = presentationPayload({
     iss: o.iss ?? DEFAULT_ISSUER,
     iat: o.iat,
-    exp: o.iat + (o.ttl ?? 90),
+    exp: o.iat + (o.ttl ?? PRESENTATION_SECONDS),
     cti: o.cti ?? new Uint8Array(randomBytes(16)),
     idn,
   });

@@ -1,7 +1,7 @@
 // CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320): detects torn or
 // corrupted records in flash. Bitwise, no table: 8 steps a byte, on records
 // of a few dozen bytes.
-import type { Bytes } from "../core/bytes";
+import type { Bytes } from "./bytes";
 
 export function crc32(b: Bytes, start: number, end: number): number {
   let crc = 0xffffffff;

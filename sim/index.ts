@@ -1,0 +1,4 @@
+// The simulator's front door: what a host tool (pindai sim, pindai emulate)
+// may use. The world and virtual hardware behind it are the simulator's own.
+export { SimConsole, SIM_HELP, type ConsoleOptions } from "./console";
+export { attachPty, type PtyPair } from "./pn532/attach";

@@ -1,0 +1,71 @@
+// A build config's target block merges over the target's defaults key by key
+// (issue 13): giving only espruino.scanEngine keeps the reader and the LEDs,
+// null turns a default off; and `npm run build` prints the effective config
+// before it builds, so what goes into an image is never a surprise.
+import { describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { TARGET_OPTIONS, describeBuild, parseBuildFile, resolveBuild } from "../host/build/config";
+
+describe("the effective build config", () => {
+  it("a target block with only scanEngine keeps the default reader and LEDs", () => {
+    const b = resolveBuild(parseBuildFile(JSON.stringify({ espruino: { scanEngine: { port: "Serial2", baud: 19200 } } }), "c.json"));
+    expect(b.espruino).toEqual({ ...TARGET_OPTIONS.espruino.defaults, scanEngine: { port: "Serial2", baud: 19200 } });
+    expect(b.espruino.reader).toEqual({ port: "Serial2", baud: 115200 });
+    expect(b.espruino.ledGreen).toBe("LED2");
+    expect(b.lua).toEqual(TARGET_OPTIONS.lua.defaults);
+  });
+
+  it("null turns a default off; other keys still merge; the defaults object is never changed", () => {
+    const before = JSON.stringify(TARGET_OPTIONS);
+    const b = resolveBuild(parseBuildFile(JSON.stringify({ lua: { reader: null, ledGreen: 4 }, espruino: { buzzer: "D13", ledRed: null } }), "c.json"));
+    expect(b.lua).toEqual({ scanEngine: { id: 1, baud: 9600 }, ledGreen: 4 });
+    expect(b.espruino).toEqual({ scanEngine: { port: "Serial1", baud: 9600 }, reader: { port: "Serial2", baud: 115200 }, ledGreen: "LED2", buzzer: "D13" });
+    expect(JSON.stringify(TARGET_OPTIONS)).toBe(before);
+  });
+
+  it("null is only for target keys; a top-level null or a bad value inside a block is still refused", () => {
+    expect(() => parseBuildFile(JSON.stringify({ lang: null }), "c.json")).toThrow(/lang: expected "id" or "en"/);
+    expect(() => parseBuildFile(JSON.stringify({ espruino: { reader: { port: "Serial9", baud: 9600 } } }), "c.json")).toThrow(/espruino.reader.port/);
+  });
+
+  it("the printed block names every setting and each target's merged options", () => {
+    const text = describeBuild(resolveBuild({ lang: "en", espruino: { reader: null } }));
+    expect(text.split("\n")).toEqual([
+      "config: lang en, clearAfterMs 10000, cardPollMs 500, cardAuthMs 500, minKeysetVersion 0, auditNik hmac, 0 root(s)",
+      '  espruino: {scanEngine:{port:"Serial1",baud:9600},ledGreen:"LED2",ledRed:"LED1"}',
+      "  lua: {scanEngine:{id:1,baud:9600},reader:{id:2,baud:115200}}",
+    ]);
+  });
+});
+
+it("npm run build prints the effective config and the images carry the merged options", () => {
+  const dir = mkdtempSync(join(tmpdir(), "pindai-build-config-"));
+  const cfg = join(dir, "build.json");
+  const version = `merge-test-${process.pid}-${Date.now()}`; // finds this build's generated entries, if any were left
+  writeFileSync(cfg, JSON.stringify({ version, espruino: { scanEngine: { port: "Serial1", baud: 4800 } }, lua: { reader: null } }));
+  const r = spawnSync(join(process.cwd(), "node_modules/.bin/tsx"), ["host/build/build.ts", "--config", cfg, "--out", join(dir, "dist")], { encoding: "utf8", timeout: 170_000, killSignal: "SIGKILL" });
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stdout).toContain('  espruino: {scanEngine:{port:"Serial1",baud:4800},reader:{port:"Serial2",baud:115200},ledGreen:"LED2",ledRed:"LED1"}');
+  expect(r.stdout).toContain("  lua: {scanEngine:{id:1,baud:9600}}");
+  // The options are compiled into each image's entry: the reader stayed on Espruino, left Lua.
+  const esp = readFileSync(join(dir, "dist/espruino/pindai.js"), "utf8");
+  expect(esp).toMatch(/reader:\s*\{\s*port:\s*"Serial2",\s*baud:\s*115200/);
+  expect(esp).toMatch(/baud:\s*4800/);
+  const lua = readFileSync(join(dir, "dist/lua/pindai.lua"), "utf8");
+  expect(lua).toMatch(/scanEngine = \{id = 1, baud = 9600\}/);
+  expect(lua).not.toMatch(/reader = \{id = 2/);
+  // Its generated entries (scratch inside the repository, for typescript-to-lua) are gone.
+  const gen = join(process.cwd(), "dist/gen");
+  const ours = (d: string) => {
+    try {
+      return readdirSync(join(gen, d)).some((f) => readFileSync(join(gen, d, f), "utf8").includes(JSON.stringify(version)));
+    } catch {
+      return false; // another build's folder, removed while we looked
+    }
+  };
+  const left = existsSync(gen) ? readdirSync(gen).filter(ours) : [];
+  expect(left).toEqual([]);
+}, 180_000);

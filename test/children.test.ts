@@ -1,0 +1,67 @@
+// What a test starts dies with it (support/children.ts), even when the test
+// process is killed outright and no afterEach runs: a program that ignores
+// SIGTERM and SIGHUP, as Espruino for Linux does, is started by a child Node
+// process through spawnChild and ptyExec; that process is SIGKILLed; nothing
+// it started is left running. With ESPRUINO set, the program is Espruino.
+import { describe, expect, it } from "vitest";
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { processesIn } from "./support/children";
+import { haveTool } from "./support/tools";
+
+const stubborn = process.env.ESPRUINO ?? join(mkdtempSync(join(tmpdir(), "pindai-stubborn-")), "stubborn.sh");
+if (!process.env.ESPRUINO) writeFileSync(stubborn, '#!/bin/sh\ntrap "" TERM HUP INT\nwhile :; do sleep 1; done\n', { mode: 0o755 });
+
+/** Polls until `done` or about 30 s (a loaded machine): the kernel delivers the kill asynchronously. */
+async function eventually(done: () => boolean): Promise<boolean> {
+  for (let i = 0; i < 300 && !done(); i++) await new Promise((r) => setTimeout(r, 100));
+  return done();
+}
+
+describe.skipIf(!haveTool("socat") || !haveTool("setpriv"))("children of a killed test process", () => {
+  it("spawnChild and ptyExec children die with their parent", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pindai-children-"));
+    const script = join(dir, "parent.mts"); // an ES module: it awaits at top level
+    writeFileSync(
+      script,
+      `import { spawnChild } from ${JSON.stringify(join(process.cwd(), "test/support/children.ts"))};\n` +
+        `import { ptyExec } from ${JSON.stringify(join(process.cwd(), "test/support/pty-exec.ts"))};\n` +
+        `spawnChild(${JSON.stringify(stubborn)}, [], { cwd: ${JSON.stringify(dir)}, stdio: ["pipe", "ignore", "ignore"] });\n` +
+        `await ptyExec(${JSON.stringify(stubborn)}, ${JSON.stringify(dir)});\n` +
+        `console.log("started");\nsetInterval(() => {}, 1000);\n`,
+    );
+    // node itself (not the tsx wrapper, which runs the script in a second node): the SIGKILL below hits the parent.
+    const parent = spawn(process.execPath, ["--import", "tsx", script], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      await new Promise<void>((res, rej) => {
+        parent.stdout!.on("data", (d) => String(d).includes("started") && res());
+        parent.on("exit", (c) => rej(new Error("parent exited " + c)));
+      });
+      // Two programs (one bare, one behind socat on a pty), and socat itself.
+      expect(await eventually(() => processesIn([dir]).length >= 3)).toBe(true);
+      // As a crash or a killed worker would: no exit handler, no afterEach runs.
+      process.kill(parent.pid!, "SIGKILL");
+      expect(await eventually(() => processesIn([dir]).length === 0)).toBe(true);
+    } finally {
+      parent.kill("SIGKILL");
+      for (const pid of processesIn([dir])) process.kill(pid, "SIGKILL"); // this test's own leftovers, should it fail
+    }
+  }, 90_000);
+});
+
+describe.skipIf(!process.env.ESPRUINO)("Espruino's scratch files (ESPRUINO names the binary)", () => {
+  it("a run that writes Storage leaves espruino.flash in the scratch folder, not the repository", async () => {
+    const { espruinoRunner } = await import("./support/espruino");
+    const { existsSync } = await import("node:fs");
+    const dir = mkdtempSync(join(tmpdir(), "pindai-storage-"));
+    const bundle = join(dir, "storage.js");
+    writeFileSync(bundle, 'var conformance = { keep: function (v) { require("Storage").write("k", v); return require("Storage").read("k"); } };\n');
+    const inRepo = existsSync("espruino.flash");
+    const runner = espruinoRunner(process.env.ESPRUINO!, bundle, 60_000);
+    expect(await runner.callMany([["keep", "kept"]])).toEqual(["kept"]);
+    expect(existsSync("espruino.flash")).toBe(inRepo); // (a file from before this change is not this run's)
+    expect(existsSync(join(tmpdir(), "pindai-espruino", String(process.pid), "espruino.flash"))).toBe(true); // the runner's scratch folder
+  }, 90_000);
+});
