@@ -101,3 +101,14 @@ export async function codeInPicture(img: GrayImage): Promise<string | undefined>
 export function codeInImage(path: string): Promise<string | undefined> {
   return codeInPicture(readImage(path));
 }
+
+/** Cheap camera modules give up to 640x480; a little headroom, no more. */
+export const MAX_FRAME_PIXELS = 1920 * 1080;
+
+export function frameFromFile(path: string): Frame {
+  const img = readImage(path); // PNG/JPEG, size-checked, clear errors
+  if (img.width * img.height > MAX_FRAME_PIXELS) {
+    throw new Error(`${path}: ${img.width}x${img.height} is larger than a camera frame (${MAX_FRAME_PIXELS} pixels)`);
+  }
+  return lumaFrame(img);
+}

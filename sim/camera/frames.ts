@@ -1,18 +1,9 @@
 // Camera frames for the simulator: PNG or JPEG files (or a folder of them)
 // as grayscale Frames (Rec. 601 luma), and a FrameSource that plays them.
 import type { Frame, FrameSource } from "../../firmware/hal/frame-source";
-import { imageFiles, lumaFrame, readImage } from "../../host/issuer/qr-image";
+import { MAX_FRAME_PIXELS, frameFromFile, imageFiles } from "../../host/issuer/qr-image";
 
-/** Cheap camera modules give up to 640x480; a little headroom, no more. */
-export const MAX_FRAME_PIXELS = 1920 * 1080;
-
-export function frameFromFile(path: string): Frame {
-  const img = readImage(path); // PNG/JPEG, size-checked, clear errors
-  if (img.width * img.height > MAX_FRAME_PIXELS) {
-    throw new Error(`${path}: ${img.width}x${img.height} is larger than a camera frame (${MAX_FRAME_PIXELS} pixels)`);
-  }
-  return lumaFrame(img);
-}
+export { MAX_FRAME_PIXELS, frameFromFile };
 
 /** A folder plays at most this many frames (30 s at 10 frames per second): memory stays bounded. */
 export const MAX_FRAMES = 300;

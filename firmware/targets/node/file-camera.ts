@@ -7,7 +7,6 @@
 import { readdirSync, statSync } from "node:fs";
 import { extname, join } from "node:path";
 import type { Frame, FrameSource } from "../../hal/frame-source";
-import { frameFromFile } from "../../../sim/camera/frames";
 
 /** How often the file or folder is looked at: a 10 frames/s camera. */
 export const CAMERA_POLL_MS = 100;
@@ -43,7 +42,12 @@ export class FileCamera implements FrameSource {
   private last = "";
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly path: string, pollMs = CAMERA_POLL_MS) {
+  /** `readFrame` turns an image file into a frame (the host's PNG/JPEG reader, size-checked). */
+  constructor(
+    private readonly path: string,
+    private readonly readFrame: (path: string) => Frame,
+    pollMs = CAMERA_POLL_MS,
+  ) {
     statSync(path); // a path that is not there fails now, with the reason
     this.timer = setInterval(() => this.look(), pollMs);
   }
@@ -63,7 +67,7 @@ export class FileCamera implements FrameSource {
     this.last = n.stamp;
     let frame: Frame;
     try {
-      frame = frameFromFile(n.file);
+      frame = this.readFrame(n.file);
     } catch {
       this.stats.unreadable++; // a writer that finishes changes its stamp: it is read then
       return;

@@ -14,10 +14,11 @@ import type { Display, Screen } from "../../hal/display";
 import type { Indicator } from "../../hal/indicator";
 import type { Serial } from "../../hal/serial";
 import { type BuildConfig, type Device, attachCamera, buildOptions, startDevice } from "../device";
-import { renderPng, renderText, SIGNAL_TEXT } from "../../../sim/screen";
+import { renderPng, renderText, SIGNAL_TEXT } from "./screen";
 import { cameraDecoder } from "./camera-decoder";
 import { dirStorage } from "./dir-storage";
 import { FileCamera } from "./file-camera";
+import type { Frame } from "../../hal/frame-source";
 import { nodeRandom } from "./random";
 import { systemRtc } from "./system-rtc";
 import { nodeTimers } from "./timers";
@@ -30,8 +31,8 @@ export interface NodeOptions {
   admin?: Serial;
   /** A keyboard-wedge scanner's bytes (standard input): each line is scanned, as from the scan engine. */
   keyboard?: Serial;
-  /** A PNG or JPEG file, or a folder, that a capture tool keeps writing frames to. */
-  camera?: string;
+  /** A PNG or JPEG file, or a folder, that a capture tool keeps writing frames to, and how an image file becomes a frame. */
+  camera?: { path: string; readFrame: (path: string) => Frame };
   /** "terminal", or a folder where the screen is kept as screen.png. */
   screen: { kind: "terminal"; color: boolean } | { kind: "png"; dir: string };
   /** Where the terminal lines go (screens, LED/buzzer, notes). */
@@ -72,7 +73,7 @@ export function start(cfg: BuildConfig, o: NodeOptions): NodeDevice {
     buildOptions(cfg, true),
   );
   if (o.keyboard !== undefined) device.connectScanEngine(o.keyboard);
-  const camera = o.camera === undefined ? undefined : new FileCamera(o.camera);
+  const camera = o.camera === undefined ? undefined : new FileCamera(o.camera.path, o.camera.readFrame);
   if (camera !== undefined) attachCamera(device, { frames: camera, decoder: cameraDecoder((why) => o.out(`camera: zxing unavailable (${why}), using jsqr`)) });
   return {
     device,

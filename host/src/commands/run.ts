@@ -87,7 +87,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     reader,
     admin,
     keyboard: inputSerial(process.stdin),
-    camera: values.camera,
+    camera: values.camera === undefined ? undefined : { path: values.camera, readFrame: (await import("../../issuer/qr-image")).frameFromFile },
     screen: screen === "png" ? { kind: "png", dir: positionals[0] } : { kind: "terminal", color: process.stdout.isTTY === true },
     out: (line) => io.out(line),
   });
