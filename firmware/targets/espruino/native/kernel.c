@@ -9,7 +9,10 @@
  * A field element is what the portable core uses (firmware/core/field25519.ts):
  * 16 limbs of 16 bits, here as int32_t (64 bytes). A point is 4 elements
  * (X, Y, Z, T, extended coordinates), 256 bytes. Every entry point takes
- * three or four 32-bit arguments: what E.nativeCall passes in r0-r3.
+ * two or three 32-bit arguments: what E.nativeCall passes in r0-r2.
+ * Elements and points must be 4-aligned (natives.js aligns them); bytes
+ * (scalars, encodings, messages, table entries) may sit anywhere, and so
+ * must the code's own start be 4-aligned (its constants are read PC-relative).
  */
 #include <stdint.h>
 
@@ -76,7 +79,8 @@ static void fsqrn(int32_t *r, const int32_t *a, int n) {
 static void fpack(uint8_t *o, const int32_t *n) {
   int64_t t[16], m[16];
   for (int i = 0; i < 16; i++) t[i] = n[i];
-  carry(t); /* two passes, then one more: every limb ends in [0, 2^16) */
+  carry(t); /* three passes: every limb ends in [0, 2^16) */
+  carry(t);
   carry(t);
   for (int j = 0; j < 2; j++) {
     m[0] = t[0] - 0xffed;
@@ -350,11 +354,16 @@ ENTRY void pd_straus(ge *r, ge *pts, const uint8_t *s) {
 
 /*
  * r = [s1]P1 - [s2]P2 with both points' tables (ed25519-table.ts tableMulSub):
- * sub holds the addresses of the 16 subtables of P1's table then of P2's
- * (each 8 entries of 96 bytes), s the two 32-byte scalars.
+ * subs holds the addresses (32-bit little-endian) of the 16 subtables of P1's
+ * table then of P2's (each 8 entries of 96 bytes), s the two 32-byte scalars.
  */
-ENTRY void pd_tablemulsub(ge *r, const uint8_t *const *sub, const uint8_t *s) {
+ENTRY void pd_tablemulsub(ge *r, const uint8_t *subs, const uint8_t *s) {
+  const uint8_t *sub[32];
   int8_t e1[64], e2[64];
+  for (int i = 0; i < 32; i++) { /* read byte by byte: the list may sit at any address */
+    const uint8_t *b = subs + 4 * i;
+    sub[i] = (const uint8_t *)(uintptr_t)(b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24);
+  }
   digits(e1, s);
   digits(e2, s + 32);
   gidentity(r);

@@ -15,10 +15,28 @@
 // which lives as long as any of them (the garbage collector sees b).
 var PINDAI_NATIVES = (function (n, K) {
   if (K === undefined || typeof E === "undefined" || typeof E.nativeCall !== "function") return n;
-  var code = E.toString(atob(K.code));
-  if (typeof code !== "string" || !E.getAddressOf(code, true)) return n; // not flat: no room for it
+  // The code must start 4-aligned (it reads its constants PC-relative) in a
+  // flat string: where Espruino's variables are not a multiple of 4 bytes, a
+  // few bytes of padding in front put it there.
+  var raw = atob(K.code);
+  var toFlat = E.toFlatString || E.toString; // E.toString made flat strings before 2v18
+  var code;
+  var pad = 0;
+  for (; pad < 4; pad++) {
+    code = toFlat("\0\0\0".substr(0, pad) + raw);
+    var a = typeof code === "string" ? E.getAddressOf(code, true) : 0;
+    if (a && ((a + pad) & 3) === 0) break;
+  }
+  if (pad === 4) return n; // no flat memory for it: the portable path
   function fn(name, sig) {
-    return E.nativeCall(K.at[name] + 1, sig, code); // + 1: Thumb
+    return E.nativeCall(pad + K.at[name] + 1, sig, code); // + 1: Thumb
+  }
+  /** n bytes of flat memory at a 4-aligned address (elements and points must be): {a: address, b: buffer}. */
+  function flat(len) {
+    var b = new Uint8Array(len + 3);
+    var a = E.getAddressOf(b, true);
+    if (!a) throw new Error("no flat memory for " + len + " bytes");
+    return { a: a + ((4 - (a & 3)) & 3), b: b };
   }
   var MUL = fn("pd_mul", "void(int,int,int)");
   var ADD = fn("pd_add", "void(int,int,int)");
@@ -34,31 +52,28 @@ var PINDAI_NATIVES = (function (n, K) {
   var REDUCE = fn("pd_reduce64", "void(int,int)");
 
   var chunk;
-  var base = 0;
   var used = 16;
   function fe() {
     if (used === 16) {
-      chunk = new Int32Array(256);
-      base = E.getAddressOf(chunk, true);
+      chunk = flat(1024);
       used = 0;
     }
     used++;
-    return { p: base + 64 * (used - 1), b: chunk };
+    return { p: chunk.a + 64 * (used - 1), b: chunk.b };
   }
   /** A point whose four elements are consecutive (the kernel's layout): a product's result. */
   function point() {
-    var b = new Int32Array(64);
-    var a = E.getAddressOf(b, true);
-    return { x: { p: a, b: b }, y: { p: a + 64, b: b }, z: { p: a + 128, b: b }, t: { p: a + 192, b: b } };
+    var f = flat(256);
+    return { x: { p: f.a, b: f.b }, y: { p: f.a + 64, b: f.b }, z: { p: f.a + 128, b: f.b }, t: { p: f.a + 192, b: f.b } };
   }
 
   // Scratch, flat and never freed: bytes in and out, the kernel's point arguments, scalars, table addresses.
-  var BB = new Uint8Array(64);
+  var BB = new Uint8Array(64); // bytes only: any address
   var BBP = E.getAddressOf(BB, true);
   var BB32 = new Uint8Array(BB.buffer, 0, 32);
-  var PTS = new Int32Array(192);
-  var PTSP = E.getAddressOf(PTS, true);
-  var SUBS = new Int32Array(32);
+  var PTS = flat(768);
+  var PTSP = PTS.a;
+  var SUBS = new Int32Array(32); // the kernel reads it byte by byte
   var SUBSP = E.getAddressOf(SUBS, true);
   var MSG = new Uint8Array(1024);
   var MSGP = E.getAddressOf(MSG, true);
