@@ -7,7 +7,12 @@
 import { describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { buildKernel } from "../host/build/espruino-kernel";
+import { buildKernel, kernelPrelude } from "../host/build/espruino-kernel";
+import { checkEspruino } from "../host/build/espruino-check";
+import { build } from "../host/build/build";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { KERNEL_M4_TOOLS, runKernelM4 } from "../bench/espruino-arm/kernel-m4";
 import { haveTool } from "./support/tools";
 import { type Fe, fe, mul, sqr, add, sub, inv, pow2523, pack, unpack } from "../firmware/core/field25519";
@@ -59,7 +64,22 @@ describe.skipIf(!tools)("the Espruino kernel on a Cortex-M4 (qemu-system-arm) ag
     expect(k.code.length).toBeLessThan(8192);
     const natives = readFileSync(new URL("../firmware/targets/espruino/native/natives.js", import.meta.url), "utf8");
     for (const m of natives.matchAll(/fn\("(\w+)"/g)) expect(k.at[m[1]], `${m[1]} is in the kernel`).toBeDefined();
+    expect(checkEspruino(kernelPrelude())).toEqual([]);
   });
+
+  it("npm run build puts it in front of the Espruino image when the config says espruinoCortexM", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pindai-kernel-build-"));
+    try {
+      const plain = await build({}, join(dir, "a"), () => {});
+      const arm = await build({ espruinoCortexM: true }, join(dir, "b"), () => {});
+      const text = readFileSync(arm.espruino, "utf8");
+      expect(text.startsWith("var PINDAI_KERNEL = ")).toBe(true);
+      expect(readFileSync(plain.espruino, "utf8")).not.toContain("PINDAI_KERNEL");
+      expect(arm.sizes.espruino - plain.sizes.espruino).toBeLessThan(12_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
 
   it("gives the portable results for every Wycheproof case: field, SHA-512, mod L, Straus; and the same verdicts", async () => {
     const lines: string[] = [];

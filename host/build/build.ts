@@ -9,6 +9,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { withLuaNatives } from "./lua-natives";
+import { kernelPrelude, kernelToolsMissing } from "./espruino-kernel";
 import type { BuildConfig } from "../../firmware/targets/device";
 import { parseRoot } from "../src/trust";
 import { CliError } from "../src/errors";
@@ -102,6 +103,12 @@ export async function build(file: BuildFile, outDir: string, log: (s: string) =>
   const findings = checkEspruino(readFileSync(espOut, "utf8"));
   if (findings.length > 0) {
     throw new Error("the Espruino image uses what Espruino lacks:\n" + findings.map((f) => `  line ${f.line}: ${f.what}`).join("\n"));
+  }
+  // ARM Cortex-M boards: the native kernel in front, handed to the core as its natives.
+  if (b.espruinoCortexM === true) {
+    const missing = kernelToolsMissing();
+    if (missing) log(`espruinoCortexM: ${missing} is not installed: the Espruino image is built without the native kernel (portable, about 130x slower on a Cortex-M)`);
+    else writeFileSync(espOut, kernelPrelude() + readFileSync(espOut, "utf8"));
   }
   const nonAscii = /[^\x00-\x7f]/.exec(readFileSync(espOut, "utf8"));
   if (nonAscii) throw new Error("the Espruino image is not ASCII (the uploader would turn it into '?')");

@@ -20,6 +20,12 @@ export interface BuildFile {
   /** How long a card may take to answer INTERNAL AUTHENTICATE, in ms (default 500). */
   cardAuthMs?: number;
   espruino?: EspruinoOptions;
+  /**
+   * The Espruino image carries the native Thumb kernel (firmware/targets/espruino/native):
+   * only for Espruino boards with an ARM Cortex-M (Puck.js, Pico, nRF52, STM32), never
+   * for Espruino for Linux or ESP32 (not Thumb code). Needs arm-none-eabi-gcc at build time.
+   */
+  espruinoCortexM?: boolean;
   lua?: LuaOptions;
 }
 
@@ -35,6 +41,7 @@ const int = (min: number, max: number): Check => (v, w) =>
   void (Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? 0 : fail(w, `expected a whole number from ${min} to ${max}`));
 const oneOf = (...vals: string[]): Check => (v, w) => void (vals.includes(v as string) ? 0 : fail(w, `expected ${vals.map((x) => JSON.stringify(x)).join(" or ")}`));
 const BAUD = int(300, 4_000_000);
+const bool: Check = (v, w) => void (typeof v === "boolean" ? 0 : fail(w, "expected true or false"));
 
 function object(shape: Record<string, Check>, required: string[] = []): Check {
   return (v, where) => {
@@ -65,6 +72,7 @@ const SHAPE: Record<string, Check> = {
   minKeysetVersion: int(0, 2 ** 32 - 1),
   auditNik: oneOf("hmac", "off"),
   cardAuthMs: int(50, 2000),
+  espruinoCortexM: bool,
   espruino: object(
     {
       admin: object({ port: oneOf("Serial1", "Serial2", "USB", "Telnet", "Terminal", "Bluetooth"), baud: BAUD, rx: str, tx: str, path: str }, ["port", "baud"]),
