@@ -71,5 +71,7 @@ export function buildKernel(): Kernel {
 
 /** The JavaScript put in front of an Espruino bundle so its core runs on the kernel. */
 export function kernelPrelude(k: Kernel = buildKernel()): string {
-  return `var PINDAI_KERNEL = ${JSON.stringify({ code: k.code.toString("base64"), at: k.at })};\n` + readFileSync(NATIVES_JS, "utf8") + "\n";
+  // Whole-line comments and indentation out: Espruino keeps function source text in RAM.
+  const js = readFileSync(NATIVES_JS, "utf8").split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("//") && !(l.startsWith("/*") && l.endsWith("*/"))).join("\n");
+  return `var PINDAI_KERNEL = ${JSON.stringify({ code: k.code.toString("base64"), at: k.at })};\n` + js + "\n";
 }
