@@ -27,6 +27,8 @@ var PINDAI_NATIVES = (function (n, K) {
     var a = typeof code === "string" ? E.getAddressOf(code, true) : 0;
     if (a && ((a + pad) & 3) === 0) break;
   }
+  raw = undefined; // the closures below keep this scope: keep only the flat copy
+  K.code = undefined;
   if (pad === 4) return n; // no flat memory for it: the portable path
   function fn(name, sig) {
     return E.nativeCall(pad + K.at[name] + 1, sig, code); // + 1: Thumb
@@ -75,7 +77,7 @@ var PINDAI_NATIVES = (function (n, K) {
   var PTSP = PTS.a;
   var SUBS = new Int32Array(32); // the kernel reads it byte by byte
   var SUBSP = E.getAddressOf(SUBS, true);
-  var MSG = new Uint8Array(1024);
+  var MSG = new Uint8Array(512);
   var MSGP = E.getAddressOf(MSG, true);
 
   // The address of b[at..at + 32): in place where b is addressable (flat, or
