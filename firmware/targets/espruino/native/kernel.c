@@ -39,14 +39,16 @@ static void store(int32_t *r, const int64_t *t) {
   for (int i = 0; i < 16; i++) r[i] = (int32_t)t[i];
 }
 
+/* Column k of the product is the sum of a[i] b[j] with i + j = k, plus 38 times
+ * those with i + j = k + 16 (2^256 = 38): one accumulator in registers a column. */
 K void fmul(int32_t *r, const int32_t *a, const int32_t *b) {
-  int64_t t[31];
-  for (int i = 0; i < 31; i++) t[i] = 0;
-  for (int i = 0; i < 16; i++) {
-    int64_t ai = a[i];
-    for (int j = 0; j < 16; j++) t[i + j] += ai * b[j];
+  int64_t t[16];
+  for (int k = 0; k < 16; k++) {
+    int64_t lo = 0, hi = 0;
+    for (int i = 0; i <= k; i++) lo += (int64_t)a[i] * b[k - i];
+    for (int i = k + 1; i < 16; i++) hi += (int64_t)a[i] * b[k + 16 - i];
+    t[k] = lo + 38 * hi;
   }
-  for (int i = 0; i < 15; i++) t[i] += 38 * t[i + 16];
   carry(t);
   store(r, t);
 }
