@@ -5,7 +5,7 @@
  * appends "MARK <r0> <count so far>" to PATH. The JavaScript under test
  * makes that call through E.nativeCall of a 10-byte Thumb stub, so a run
  * reads the instructions between any two marks. Only the few entry
- * points of QEMU's plugin API (version 1, QEMU 4.2 to 8.x) it needs are
+ * points of QEMU's plugin API (version 1; tested with Debian's QEMU 7.2) it needs are
  * declared here, so it builds without QEMU's sources.
  */
 #include <stdint.h>
