@@ -40,6 +40,7 @@ async function kernelCalls(): Promise<string[][]> {
   const bx = "1ad5258f602d56c9b2a7259560c72c695cdcd6fd31e2a4c0fe536ecdd3366921";
   const lines = [`S ${s} ${bx} ${by} ${s} ${bx} ${by}`, `F ${by} ${bx}`, `H ${"07".repeat(264)}`, `R ${"ab".repeat(64)}`];
   const r = await runKernelM4(lines);
+  const M = (n: number) => (n / 1e6).toFixed(3);
   return [
     ["Straus [s1]P1 + [s2]P2 (a verification's products)", M(r[0].instructions)],
     ["field mul, sqr, add, sub, 1/z, z^((p-5)/8), each packed", M(r[1].instructions)],
