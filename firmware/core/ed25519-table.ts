@@ -71,6 +71,7 @@ export function buildTable(p: Point, emit: (m: number, subtable: Bytes) => void)
 }
 
 const COMPACT = NATIVES.compactBytes;
+const CURVE = NATIVES.curve;
 
 /** A whole table in memory (tests, and runtimes with RAM to spare), compact where the target can hold it so. */
 export function collectTable(p: Point): Table {
@@ -150,6 +151,8 @@ function addEntry(r: Point, table: Table, m: number, e: number): void {
 
 /** [s1]P1 - [s2]P2, with P1's and P2's tables: 128 table additions, 12 doublings. */
 export function tableMulSub(s1: Bytes, table1: Table, s2: Bytes, table2: Table): Point {
+  const native = CURVE !== undefined && CURVE.tableMulSub !== undefined ? CURVE.tableMulSub(s1, table1, s2, table2) : undefined;
+  if (native !== undefined) return native;
   const e1 = digits(s1);
   const e2 = digits(s2);
   const q = point();

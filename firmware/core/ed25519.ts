@@ -14,6 +14,10 @@ import {
   type Point, CONSTANTS, point, addPoints, doublePoint, negate, setIdentity, encodePoint, decodePoint, isSmallOrder,
 } from "./ed25519-curve";
 import { type Table, buildTable, collectTable, isTable, tableMulSub } from "./ed25519-table";
+import { NATIVES } from "./natives";
+
+const CURVE = NATIVES.curve;
+const REDUCE64 = NATIVES.reduce64;
 
 export type Ed25519Check =
   | "OK"
@@ -40,6 +44,7 @@ export function scalarIsCanonical(s: Bytes): boolean {
  * floor divisions in place of signed shifts, so it is exact on every runtime).
  */
 export function reduce64(h: Bytes): Bytes {
+  if (REDUCE64 !== undefined) return REDUCE64(h);
   const x: number[] = [];
   for (let i = 0; i < 64; i++) x.push(h[i]);
   return modL(x);
@@ -96,6 +101,7 @@ mul(BASE.t, CONSTANTS.BX, CONSTANTS.BY);
  * addition of P1, P2 or P1 + P2 where bits are set. Cost ~256 (4M + 4S) + ~192 * 9M.
  */
 export function doubleScalarMul(s1: Bytes, p1: Point, s2: Bytes, p2: Point): Point {
+  if (CURVE !== undefined) return CURVE.doubleScalarMul(s1, p1, s2, p2);
   const both = point();
   addPoints(both, p1, p2);
   const q = point();

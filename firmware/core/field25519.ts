@@ -323,6 +323,7 @@ function chain250(z: Fe): void {
 
 /** r = z^(p - 2) = 1/z (Fermat). 255 S + 11 M. */
 export function inv(r: Fe, z: Fe): void {
+  if (NATIVE !== undefined && NATIVE.inv !== undefined) return NATIVE.inv(r, z);
   chain250(z);
   sqrN(t0, t250, 5); // z^(2^255 - 32)
   mul(r, t0, z11); // z^(2^255 - 21)
@@ -330,6 +331,7 @@ export function inv(r: Fe, z: Fe): void {
 
 /** r = z^((p - 5) / 8) = z^(2^252 - 3), for the square root in point decoding. 252 S + 11 M. */
 export function pow2523(r: Fe, z: Fe): void {
+  if (NATIVE !== undefined && NATIVE.pow2523 !== undefined) return NATIVE.pow2523(r, z);
   chain250(z);
   sqrN(t0, t250, 2); // z^(2^252 - 4)
   mul(r, t0, z); // z^(2^252 - 3)

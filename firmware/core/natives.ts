@@ -19,10 +19,31 @@ export interface FieldNatives {
   pack: (this: void, o: Bytes, a: NativeFe) => void;
   unpack: (this: void, r: NativeFe, b: Bytes) => void;
   unpackAt: (this: void, r: NativeFe, b: Bytes, at: number) => void;
+  /** 1/z and z^((p - 5) / 8) in one call, where the target has them (field25519.ts inv, pow2523). */
+  inv?: (this: void, r: NativeFe, z: NativeFe) => void;
+  pow2523?: (this: void, r: NativeFe, z: NativeFe) => void;
+}
+
+/** A point in extended coordinates, of the field natives' elements (ed25519-curve.ts Point). */
+export interface NativePoint {
+  x: NativeFe;
+  y: NativeFe;
+  z: NativeFe;
+  t: NativeFe;
+}
+
+/** Whole scalar products in one call (ed25519.ts doubleScalarMul, ed25519-table.ts tableMulSub). */
+export interface CurveNatives {
+  doubleScalarMul: (this: void, s1: Bytes, p1: NativePoint, s2: Bytes, p2: NativePoint) => NativePoint;
+  /** undefined where it cannot take these tables (the core then runs its own). */
+  tableMulSub?: (this: void, s1: Bytes, table1: Bytes[], s2: Bytes, table2: Bytes[]) => NativePoint | undefined;
 }
 
 export interface Natives {
   field?: FieldNatives;
+  curve?: CurveNatives;
+  /** A 64-byte little-endian number mod L (the group order), as a new Bytes value of 32 (ed25519.ts reduce64). */
+  reduce64?: (this: void, h: Bytes) => Bytes;
   /** SHA-512 of a Bytes value, as a new Bytes value of 64. */
   sha512?: (this: void, m: Bytes) => Bytes;
   /** The same bytes, read-only, in less memory (b[i] and length as before): for data kept long, as the tables. */

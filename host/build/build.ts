@@ -9,17 +9,18 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { withLuaNatives } from "./lua-natives";
+import { kernelPrelude, kernelToolsMissing } from "./espruino-kernel";
 import type { BuildConfig } from "../../firmware/targets/device";
 import { parseRoot } from "../issuer/trust";
 import { CliError } from "../issuer/errors";
-import { describeBuild, readBuildFile, resolveBuild, type BuildFile, type TargetName } from "./config";
+import { describeBuild, readBuildFile, resolveBuild, type BuildFile, type EffectiveBuild, type TargetName } from "./config";
 
 export type { BuildFile };
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 /** A target's bundler: the generated entry in, the image at `out`. Loads its own compilers. */
-type Bundler = (entry: string, out: string) => Promise<void>;
+type Bundler = (entry: string, out: string, b: EffectiveBuild, log: (s: string) => void) => Promise<void>;
 
 /**
  * The targets, one entry each. A target is a folder firmware/targets/NAME
@@ -59,7 +60,7 @@ function rootOf(spec: string, i: number) {
 }
 
 /** Espruino: rollup as rollup.config.js says, then the compatibility check on the output. */
-async function bundleEspruino(entry: string, out: string): Promise<void> {
+async function bundleEspruino(entry: string, out: string, b: EffectiveBuild, log: (s: string) => void): Promise<void> {
   const { rollup } = await import("rollup");
   // @ts-expect-error plain JS config
   const { espruinoConfig } = await import("../../rollup.config.js");
@@ -71,6 +72,12 @@ async function bundleEspruino(entry: string, out: string): Promise<void> {
   const findings = checkEspruino(readFileSync(out, "utf8"));
   if (findings.length > 0) {
     throw new Error("the Espruino image uses what Espruino lacks:\n" + findings.map((f) => `  line ${f.line}: ${f.what}`).join("\n"));
+  }
+  // ARM Cortex-M boards: the native kernel in front, handed to the core as its natives.
+  if (b.espruinoCortexM === true) {
+    const missing = kernelToolsMissing();
+    if (missing) log(`espruinoCortexM: ${missing} is not installed: the Espruino image is built without the native kernel (portable, about 130x slower on a Cortex-M)`);
+    else writeFileSync(out, kernelPrelude() + readFileSync(out, "utf8"));
   }
   const nonAscii = /[^\x00-\x7f]/.exec(readFileSync(out, "utf8"));
   if (nonAscii) throw new Error("the Espruino image is not ASCII (the uploader would turn it into '?')");
@@ -136,7 +143,7 @@ export async function build(file: BuildFile, outDir: string, log: (s: string) =>
           (t.entryTail ?? ""),
       );
       const out = join(outDir, t.out);
-      await t.bundle(entry, out);
+      await t.bundle(entry, out, b, log);
       paths[t.name] = out;
       sizes[t.name] = statSync(out).size;
       log(`${relative(process.cwd(), out)}  ${sizes[t.name]} bytes (${t.note})`);

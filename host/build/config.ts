@@ -28,6 +28,12 @@ interface BuildSettings {
   auditNik?: "hmac" | "off";
   /** How long a card may take to answer INTERNAL AUTHENTICATE, in ms (default 500). */
   cardAuthMs?: number;
+  /**
+   * The Espruino image carries the native Thumb kernel (firmware/targets/espruino/native):
+   * only for Espruino boards with an ARM Cortex-M (Puck.js, Pico, nRF52, STM32), never
+   * for Espruino for Linux or ESP32 (not Thumb code). Needs arm-none-eabi-gcc at build time.
+   */
+  espruinoCortexM?: boolean;
 }
 
 export type TargetName = keyof typeof TARGET_OPTIONS;
@@ -46,6 +52,7 @@ interface Resolved {
   minKeysetVersion: number;
   auditNik: "hmac" | "off";
   cardAuthMs: number;
+  espruinoCortexM: boolean;
 }
 
 /** `block` over `defaults`, key by key; a null key drops the default. */
@@ -71,6 +78,7 @@ export function resolveBuild(file: BuildFile): EffectiveBuild {
     minKeysetVersion: file.minKeysetVersion ?? 0,
     auditNik: file.auditNik ?? "hmac",
     cardAuthMs: file.cardAuthMs ?? DEFAULT_CARD_AUTH_MS,
+    espruinoCortexM: file.espruinoCortexM ?? false,
   };
 }
 
@@ -79,7 +87,7 @@ export function describeBuild(b: EffectiveBuild, targets: string[] = TARGET_NAME
   const flat = (o: object) => JSON.stringify(o).replace(/"([A-Za-z]+)":/g, "$1:");
   const lines = [
     `config: lang ${b.lang}, clearAfterMs ${b.clearAfterMs}, cardPollMs ${b.cardPollMs}, cardAuthMs ${b.cardAuthMs}, ` +
-      `minKeysetVersion ${b.minKeysetVersion}, auditNik ${b.auditNik}, ${b.roots.length} root(s)`,
+      `minKeysetVersion ${b.minKeysetVersion}, auditNik ${b.auditNik}, espruinoCortexM ${b.espruinoCortexM}, ${b.roots.length} root(s)`,
   ];
   for (const t of targets) lines.push(`  ${t}: ${flat((b as unknown as Record<string, object>)[t])}`);
   return lines.join("\n");
@@ -97,6 +105,7 @@ const int = (min: number, max: number): Check => (v, w) =>
   void (Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? 0 : fail(w, `expected a whole number from ${min} to ${max}`));
 const oneOf = (...vals: string[]): Check => (v, w) => void (vals.includes(v as string) ? 0 : fail(w, `expected ${vals.map((x) => JSON.stringify(x)).join(" or ")}`));
 const BAUD = int(300, 4_000_000);
+const bool: Check = (v, w) => void (typeof v === "boolean" ? 0 : fail(w, "expected true or false"));
 
 function object(shape: Record<string, Check>, required: string[] = []): Check {
   return (v, where) => {
@@ -165,6 +174,7 @@ const SHAPE: Record<string, Check> = {
   minKeysetVersion: int(0, 2 ** 32 - 1),
   auditNik: oneOf("hmac", "off"),
   cardAuthMs: int(50, 2000),
+  espruinoCortexM: bool,
   ...Object.fromEntries(TARGET_NAMES.map((name) => [name, block(TARGET_OPTIONS[name].shape)])),
 };
 

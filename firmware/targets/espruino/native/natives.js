@@ -1,0 +1,159 @@
+// The Espruino image's native kernel (kernel.c) handed to the core as its
+// natives (firmware/core/natives.ts). npm run build puts this file in front
+// of the image, after `var PINDAI_KERNEL = {code: <the Thumb bytes, base64>,
+// at: {<entry>: <offset>}}`, for boards that run Cortex-M code
+// (host/build/espruino-kernel.ts). Plain ES5: it runs before the bundle.
+//
+// Why this shape: Espruino interprets source, so each call from JavaScript
+// costs thousands of instructions whatever it does (E.nativeCall with three
+// numbers: about 8,000 on a Cortex-M4; a JavaScript function around it,
+// 24,000). So the kernel takes whole pieces (a double scalar product, a
+// table product, an inversion, SHA-512), and the field operations the core
+// still makes one by one are one native call each on addresses held in the
+// element. An element is {p: address of its 16 int32 limbs, b: the buffer
+// holding them}: elements are cut 16 at a time from one flat Int32Array,
+// which lives as long as any of them (the garbage collector sees b).
+var PINDAI_NATIVES = (function (n, K) {
+  if (K === undefined || typeof E === "undefined" || typeof E.nativeCall !== "function") return n;
+  // The code must start 4-aligned (it reads its constants PC-relative) in a
+  // flat string: where Espruino's variables are not a multiple of 4 bytes, a
+  // few bytes of padding in front put it there.
+  var raw = atob(K.code);
+  var toFlat = E.toFlatString || E.toString; // E.toString made flat strings before 2v18
+  var code;
+  var pad = 0;
+  for (; pad < 4; pad++) {
+    code = toFlat("\0\0\0".substr(0, pad) + raw);
+    var a = typeof code === "string" ? E.getAddressOf(code, true) : 0;
+    if (a && ((a + pad) & 3) === 0) break;
+  }
+  raw = undefined; // the closures below keep this scope: keep only the flat copy
+  K.code = undefined;
+  if (pad === 4) return n; // no flat memory for it: the portable path
+  function fn(name, sig) {
+    return E.nativeCall(pad + K.at[name] + 1, sig, code); // + 1: Thumb
+  }
+  /** n bytes of flat memory at a 4-aligned address (elements and points must be): {a: address, b: buffer}. */
+  function flat(len) {
+    var b = new Uint8Array(len + 3);
+    var a = E.getAddressOf(b, true);
+    if (!a) throw new Error("no flat memory for " + len + " bytes");
+    return { a: a + ((4 - (a & 3)) & 3), b: b };
+  }
+  var MUL = fn("pd_mul", "void(int,int,int)");
+  var ADD = fn("pd_add", "void(int,int,int)");
+  var SUB = fn("pd_sub", "void(int,int,int)");
+  var SET = fn("pd_set", "void(int,int)");
+  var PACK = fn("pd_pack", "void(int,int)");
+  var UNPACK = fn("pd_unpack", "void(int,int)");
+  var INV = fn("pd_inv", "void(int,int)");
+  var POW = fn("pd_pow2523", "void(int,int)");
+  var STRAUS = fn("pd_straus", "void(int,int,int)");
+  var TABLE = fn("pd_tablemulsub", "void(int,int,int)");
+  var SHA = fn("pd_sha512", "void(int,int,int)");
+  var REDUCE = fn("pd_reduce64", "void(int,int)");
+
+  var chunk;
+  var used = 16;
+  function fe() {
+    if (used === 16) {
+      chunk = flat(1024);
+      used = 0;
+    }
+    used++;
+    return { p: chunk.a + 64 * (used - 1), b: chunk.b };
+  }
+  /** A point whose four elements are consecutive (the kernel's layout): a product's result. */
+  function point() {
+    var f = flat(256);
+    return { x: { p: f.a, b: f.b }, y: { p: f.a + 64, b: f.b }, z: { p: f.a + 128, b: f.b }, t: { p: f.a + 192, b: f.b } };
+  }
+
+  // Scratch, flat and never freed: bytes in and out, the kernel's point arguments, scalars, table addresses.
+  var BB = new Uint8Array(64); // bytes only: any address
+  var BBP = E.getAddressOf(BB, true);
+  var BB32 = new Uint8Array(BB.buffer, 0, 32);
+  var PTS = flat(768);
+  var PTSP = PTS.a;
+  var SUBS = new Int32Array(32); // the kernel reads it byte by byte
+  var SUBSP = E.getAddressOf(SUBS, true);
+  var MSG = new Uint8Array(512);
+  var MSGP = E.getAddressOf(MSG, true);
+
+  // The address of b[at..at + 32): in place where b is addressable (flat, or
+  // memory-mapped flash), else a copy in BB.
+  function bytesAt(b, at) {
+    var a = E.getAddressOf(b, true);
+    if (a) return a + at;
+    BB.set(new Uint8Array(b.buffer, b.byteOffset + at, 32), 0);
+    return BBP;
+  }
+  function putPoint(at, p) {
+    SET(at, p.x.p);
+    SET(at + 64, p.y.p);
+    SET(at + 128, p.z.p);
+    SET(at + 192, p.t.p);
+  }
+  function scalars(s1, s2) {
+    BB.set(s1, 0);
+    BB.set(s2, 32);
+  }
+
+  n.field = {
+    fe: fe,
+    set: function (r, a) { SET(r.p, a.p); },
+    add: function (r, a, b) { ADD(r.p, a.p, b.p); },
+    sub: function (r, a, b) { SUB(r.p, a.p, b.p); },
+    mul: function (r, a, b) { MUL(r.p, a.p, b.p); },
+    sqr: function (r, a) { MUL(r.p, a.p, a.p); },
+    pack: function (o, a) {
+      PACK(BBP, a.p);
+      o.set(BB32, 0);
+    },
+    unpack: function (r, b) { UNPACK(r.p, bytesAt(b, 0)); },
+    unpackAt: function (r, b, at) { UNPACK(r.p, bytesAt(b, at)); },
+    inv: function (r, z) { INV(r.p, z.p); },
+    pow2523: function (r, z) { POW(r.p, z.p); },
+  };
+  n.curve = {
+    doubleScalarMul: function (s1, p1, s2, p2) {
+      putPoint(PTSP, p1);
+      putPoint(PTSP + 256, p2);
+      scalars(s1, s2);
+      var q = point();
+      STRAUS(q.x.p, PTSP, BBP);
+      return q;
+    },
+    // undefined (the core then runs its own) when a subtable is not in addressable memory.
+    tableMulSub: function (s1, t1, s2, t2) {
+      for (var m = 0; m < 16; m++) {
+        var a1 = E.getAddressOf(t1[m], true);
+        var a2 = E.getAddressOf(t2[m], true);
+        if (!a1 || !a2) return undefined;
+        SUBS[m] = a1;
+        SUBS[16 + m] = a2;
+      }
+      scalars(s1, s2);
+      var q = point();
+      TABLE(q.x.p, SUBSP, BBP);
+      return q;
+    },
+  };
+  n.reduce64 = function (h) {
+    BB.set(h, 0);
+    REDUCE(BBP, BBP);
+    return new Uint8Array(BB32);
+  };
+  n.sha512 = function (m) {
+    var len = m.length;
+    if (len > MSG.length) {
+      MSG = new Uint8Array(len);
+      MSGP = E.getAddressOf(MSG, true);
+    }
+    if (!MSGP) throw new Error("SHA-512: no flat memory for " + len + " bytes");
+    MSG.set(m, 0);
+    SHA(BBP, MSGP, len);
+    return new Uint8Array(BB);
+  };
+  return n;
+})(typeof PINDAI_NATIVES !== "undefined" && PINDAI_NATIVES ? PINDAI_NATIVES : {}, typeof PINDAI_KERNEL !== "undefined" ? PINDAI_KERNEL : undefined);
