@@ -34,7 +34,7 @@ describe("the effective build config", () => {
   it("the printed block names every setting and each target's merged options", () => {
     const text = describeBuild(resolveBuild({ lang: "en", espruino: { reader: null } }));
     expect(text.split("\n")).toEqual([
-      "config: lang en, clearAfterMs 10000, cardPollMs 500, cardAuthMs 500, minKeysetVersion 0, auditNik hmac, 0 root(s)",
+      "config: lang en, clearAfterMs 10000, cardPollMs 500, cardAuthMs 500, minKeysetVersion 0, auditNik hmac, espruinoCortexM false, 0 root(s)",
       '  espruino: {scanEngine:{port:"Serial1",baud:9600},ledGreen:"LED2",ledRed:"LED1"}',
       "  lua: {scanEngine:{id:1,baud:9600},reader:{id:2,baud:115200}}",
     ]);
