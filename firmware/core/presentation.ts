@@ -8,6 +8,7 @@ import { decodeSign1 } from "./cose";
 import { type Identity, type PresentationClaims, parsePresentationClaims } from "./claims";
 import { type Keyset, REPLAY_OFF, REPLAY_REJECT, UsageBits, isRevoked, isStale } from "./keyset";
 import type { ReplayMemory } from "./replay";
+import type { TableSet } from "./ed25519-table";
 import { MAX_QR_TEXT } from "./limits";
 import { type TrustedTime, checkSigner, checkWindow } from "./trust";
 import { type Display, type Verdict, type Warning, maskNik } from "./verdict";
@@ -47,11 +48,13 @@ export function deviceWarnings(keyset: Keyset | undefined, time: TrustedTime): W
   return w;
 }
 
+/** A scanned QR text, judged against the key set (with the issuer key's tables, when `tables` holds them). */
 export function verifyPresentation(
   text: string,
   keyset: Keyset | undefined,
   time: TrustedTime,
   replay: ReplayMemory,
+  tables?: TableSet,
 ): Outcome {
   const warnings = deviceWarnings(keyset, time);
   if (text.substring(0, QR_PREFIX.length) !== QR_PREFIX) return outcome("NOT_A_CREDENTIAL", warnings);
@@ -64,7 +67,7 @@ export function verifyPresentation(
   if (!cose.ok) return outcome(cose.verdict, warnings);
   const s = cose.sign1;
 
-  const signer = checkSigner(s, keyset, UsageBits.QR, time);
+  const signer = checkSigner(s, keyset, UsageBits.QR, time, tables);
   if (!signer.ok) return outcome(signer.verdict, warnings, s.kid);
 
   // Signature verified: the claims may now be read.

@@ -2,7 +2,8 @@
 // Lua by test/core-lua.test.ts so the same vectors run on Node and in the
 // Lua VM and must give the same answers.
 import { alloc, concat, fromHex, toHex } from "../../firmware/core/bytes";
-import { ed25519Verify, makeBaseTable, makeKeyTable, useBaseTable, useKeyTable } from "../../firmware/core/ed25519";
+import { ed25519Verify, makeBaseTable, makeKeyTable } from "../../firmware/core/ed25519";
+import { type TableSet, tablesFor } from "../../firmware/core/ed25519-table";
 import { sha512 } from "../../firmware/core/sha512";
 import { kidOf, sha256 } from "../../firmware/core/sha256";
 import { hmacSha512 } from "../../firmware/core/hmac";
@@ -126,25 +127,27 @@ export function pn532Parse(chunks: string): string {
 }
 
 // The precomputed-table path: the base table made once per runtime, each
-// key's table made on first use. baseTableDigest shows the tables come out
-// byte for byte the same on every runtime.
-let baseTableMade = false;
+// key's table made on first use, all kept here and handed to verification.
+// baseTableDigest shows the tables come out byte for byte the same on every runtime.
+const TABLES: TableSet = { base: undefined, keys: [] };
 const keyTablesMade: Record<string, boolean> = {};
 
 function ensureBaseTable(): void {
-  if (!baseTableMade) {
-    useBaseTable(makeBaseTable());
-    baseTableMade = true;
-  }
+  if (TABLES.base === undefined) TABLES.base = makeBaseTable();
+}
+
+function ensureKeyTable(pub: Uint8Array): void {
+  const h = toHex(pub);
+  if (keyTablesMade[h]) return;
+  const t = makeKeyTable(pub);
+  if (t !== undefined) TABLES.keys.push({ publicKey: pub, table: t });
+  keyTablesMade[h] = true;
 }
 
 export function ed25519Tabled(pub: string, msg: string, sig: string): string {
   ensureBaseTable();
-  if (!keyTablesMade[pub]) {
-    useKeyTable(hex(pub), makeKeyTable(hex(pub)));
-    keyTablesMade[pub] = true;
-  }
-  return ed25519Verify(hex(pub), hex(msg), hex(sig));
+  ensureKeyTable(hex(pub));
+  return ed25519Verify(hex(pub), hex(msg), hex(sig), tablesFor(TABLES, hex(pub)));
 }
 
 export function baseTableDigest(): string {
@@ -165,10 +168,10 @@ function deviceScan(tables: boolean, text: string, ksHex: string, rootKid: strin
   }
   if (tables && !deviceTables) {
     ensureBaseTable();
-    if (deviceKeyset !== undefined) for (let i = 0; i < deviceKeyset.keys.length; i++) useKeyTable(deviceKeyset.keys[i].publicKey, makeKeyTable(deviceKeyset.keys[i].publicKey));
+    if (deviceKeyset !== undefined) for (let i = 0; i < deviceKeyset.keys.length; i++) ensureKeyTable(deviceKeyset.keys[i].publicKey);
     deviceTables = true;
   }
-  const r = verifyPresentation(text, deviceKeyset, { now: Math.floor(Number(now)), trusted: trusted === "1" }, new ReplayCache(8));
+  const r = verifyPresentation(text, deviceKeyset, { now: Math.floor(Number(now)), trusted: trusted === "1" }, new ReplayCache(8), tables ? TABLES : undefined);
   return r.verdict;
 }
 
@@ -177,7 +180,7 @@ export function presentationOnDevice(text: string, ksHex: string, rootKid: strin
   return deviceScan(true, text, ksHex, rootKid, rootPub, now, trusted);
 }
 
-/** A scan on a device without tables (the Lua image makes none): call it before any table exists. */
+/** A scan on a device without tables (the Lua image makes none). */
 export function presentationScan(text: string, ksHex: string, rootKid: string, rootPub: string, now: string, trusted: string): string {
   return deviceScan(false, text, ksHex, rootKid, rootPub, now, trusted);
 }
