@@ -136,18 +136,19 @@ function ensureBaseTable(): void {
   if (TABLES.base === undefined) TABLES.base = makeBaseTable();
 }
 
-function ensureKeyTable(pub: Uint8Array): void {
-  const h = toHex(pub);
-  if (keyTablesMade[h]) return;
+function ensureKeyTable(pubHex: string): void {
+  if (keyTablesMade[pubHex]) return;
+  const pub = hex(pubHex);
   const t = makeKeyTable(pub);
   if (t !== undefined) TABLES.keys.push({ publicKey: pub, table: t });
-  keyTablesMade[h] = true;
+  keyTablesMade[pubHex] = true;
 }
 
 export function ed25519Tabled(pub: string, msg: string, sig: string): string {
   ensureBaseTable();
-  ensureKeyTable(hex(pub));
-  return ed25519Verify(hex(pub), hex(msg), hex(sig), tablesFor(TABLES, hex(pub)));
+  ensureKeyTable(pub);
+  const p = hex(pub);
+  return ed25519Verify(p, hex(msg), hex(sig), tablesFor(TABLES, p));
 }
 
 export function baseTableDigest(): string {
@@ -168,7 +169,7 @@ function deviceScan(tables: boolean, text: string, ksHex: string, rootKid: strin
   }
   if (tables && !deviceTables) {
     ensureBaseTable();
-    if (deviceKeyset !== undefined) for (let i = 0; i < deviceKeyset.keys.length; i++) ensureKeyTable(deviceKeyset.keys[i].publicKey);
+    if (deviceKeyset !== undefined) for (let i = 0; i < deviceKeyset.keys.length; i++) ensureKeyTable(toHex(deviceKeyset.keys[i].publicKey));
     deviceTables = true;
   }
   const r = verifyPresentation(text, deviceKeyset, { now: Math.floor(Number(now)), trusted: trusted === "1" }, new ReplayCache(8), tables ? TABLES : undefined);
