@@ -3,10 +3,15 @@
 // depends on block scoping). host/build/espruino-check.ts then proves on the
 // output that nothing Espruino lacks is used. terser only strips whitespace
 // and comments: its transforms broke real Espruino runs (see below).
+// In front of the modules, inside the iife: the Espruino natives
+// (firmware/targets/espruino/natives.ts) as PINDAI_NATIVES, where
+// firmware/core/natives.ts takes them (the Lua image does the same in Lua).
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import terser from "@rollup/plugin-terser";
+import { rollup } from "rollup";
 
 // Per-file TypeScript to ES5 (type checking is tsc's job, run by the
 // tests): one whole-program check per bundle would fail on unrelated files.
@@ -37,7 +42,24 @@ function typescriptTranspile() {
   };
 }
 
-export function espruinoConfig({ input, file, name = "pindai", minify = true, banner = "" }) {
+const NATIVES_ENTRY = fileURLToPath(new URL("./firmware/targets/espruino/natives.ts", import.meta.url));
+let nativesCode;
+
+/** `var PINDAI_NATIVES = (function () { ... })();`: the natives file bundled alone, made once a process. */
+async function espruinoNatives() {
+  if (nativesCode === undefined) {
+    const b = await rollup({ input: NATIVES_ENTRY, plugins: [typescriptTranspile()] });
+    const out = await b.generate({ format: "iife", name: "PINDAI_NATIVES", strict: false, exports: "default" });
+    await b.close();
+    // A native kernel put in front of the image (host/build/espruino-kernel.ts) wins over these.
+    nativesCode =
+      out.output[0].code +
+      "\nif (typeof PINDAI_KERNEL_NATIVES !== \"undefined\") for (var kernelNative in PINDAI_KERNEL_NATIVES) PINDAI_NATIVES[kernelNative] = PINDAI_KERNEL_NATIVES[kernelNative];\n";
+  }
+  return nativesCode;
+}
+
+export function espruinoConfig({ input, file, name = "pindai", minify = true, banner = "", natives = true }) {
   return {
     input,
     output: {
@@ -45,6 +67,7 @@ export function espruinoConfig({ input, file, name = "pindai", minify = true, ba
       format: "iife",
       name,
       banner,
+      intro: natives ? espruinoNatives : "",
       strict: false,
       plugins: minify
         ? [

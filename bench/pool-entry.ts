@@ -2,6 +2,7 @@
 // and the tables both in Storage (flash), inside a fixed 2,630-variable pool.
 import { fromHex } from "../firmware/core/bytes";
 import { ed25519Verify } from "../firmware/core/ed25519";
+import { type TableSet, tablesFor } from "../firmware/core/ed25519-table";
 import type { Keyset } from "../firmware/core/keyset";
 import { readTable, tablesStep } from "../firmware/app/key-tables";
 import { storage } from "../firmware/targets/espruino/main";
@@ -16,14 +17,16 @@ function keysetWith(pub: string): Keyset {
 
 /** Make the tables in Storage (one step per call; "more" while some remain). */
 export function prepare(pub: string): string {
-  return tablesStep(storage, keysetWith(pub), SECRET) ? "more" : "done";
+  return tablesStep(storage, keysetWith(pub), SECRET, { base: undefined, keys: [] }) ? "more" : "done";
 }
 
-/** Register the tables from Storage and verify: the verdict, and whether the tables were there. */
+/** Read the tables from Storage and verify with them: the verdict, and whether the tables were there. */
 export function verify(pub: string, msg: string, sig: string): string {
   const ks = keysetWith(pub);
-  const more = tablesStep(storage, ks, SECRET); // registers; makes nothing when all are stored
+  const tables: TableSet = { base: undefined, keys: [] };
+  const more = tablesStep(storage, ks, SECRET, tables); // reads; makes nothing when all are stored
   const stored = readTable(storage, ks.keys[0].kid, ks.keys[0].publicKey, SECRET) !== undefined;
-  const verdict = ed25519Verify(fromHex(pub) as Uint8Array, fromHex(msg) as Uint8Array, fromHex(sig) as Uint8Array);
+  const publicKey = fromHex(pub) as Uint8Array;
+  const verdict = ed25519Verify(publicKey, fromHex(msg) as Uint8Array, fromHex(sig) as Uint8Array, tablesFor(tables, publicKey));
   return verdict + (stored && !more ? "(tables)" : "(no tables)");
 }

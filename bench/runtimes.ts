@@ -43,7 +43,7 @@ async function countMuls(verify: Call, tabled: Call): Promise<[number, number]> 
     vm.runInContext(`conformance[${JSON.stringify(c[0])}].apply(undefined, ${JSON.stringify(c.slice(1))})`, ctx);
     return ctx.__muls as number;
   };
-  const plain = run(verify); // before any table is registered
+  const plain = run(verify); // the plain call: no tables handed in
   run(tabled); // makes the tables
   return [plain, run(tabled)];
 }

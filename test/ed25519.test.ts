@@ -3,9 +3,10 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { ed } from "../host/issuer/ed";
-import { ed25519Verify, makeBaseTable, makeKeyTable, reduce64, useBaseTable, useKeyTable } from "../firmware/core/ed25519";
+import { ed25519Verify, makeBaseTable, makeKeyTable, reduce64 } from "../firmware/core/ed25519";
 import { CONSTANTS } from "../firmware/core/ed25519-curve";
-import { SUBTABLE_BYTES, digits } from "../firmware/core/ed25519-table";
+import { SUBTABLE_BYTES, type TableSet, digits, tablesFor } from "../firmware/core/ed25519-table";
+import { ed25519PublicKey, ed25519Sign } from "../firmware/core/ed25519-sign";
 import { sha512 } from "../firmware/core/sha512";
 import { prng } from "../sim/camera/synth";
 
@@ -195,36 +196,59 @@ describe("precomputed tables (firmware/core/ed25519-table.ts)", () => {
 
   it("verification with tables gives the same answer as without, Wycheproof and random", () => {
     const file = JSON.parse(readFileSync(new URL("./vectors/wycheproof_ed25519_test.json", import.meta.url), "utf8"));
-    useBaseTable(baseTable);
     let tabled = 0;
-    try {
-      for (const g of file.testGroups) {
-        const pk = hex(g.publicKey.pk);
-        const table = makeKeyTable(pk);
-        for (const t of g.tests) {
-          useKeyTable(pk, undefined);
-          const plain = ed25519Verify(pk, hex(t.msg), hex(t.sig));
-          useKeyTable(pk, table);
-          expect(ed25519Verify(pk, hex(t.msg), hex(t.sig)), `tcId ${t.tcId}`).toBe(plain);
-          if (table) tabled++;
-        }
-        useKeyTable(pk, undefined);
+    for (const g of file.testGroups) {
+      const pk = hex(g.publicKey.pk);
+      const table = makeKeyTable(pk);
+      for (const t of g.tests) {
+        const plain = ed25519Verify(pk, hex(t.msg), hex(t.sig));
+        const tables = table === undefined ? undefined : { base: baseTable, key: table };
+        expect(ed25519Verify(pk, hex(t.msg), hex(t.sig), tables), `tcId ${t.tcId}`).toBe(plain);
+        if (table) tabled++;
       }
-      const rand = rng(99);
-      for (let i = 0; i < 100; i++) {
-        const secret = new Uint8Array(32).map(() => Math.floor(rand() * 256));
-        const pub = ed.getPublicKey(secret);
-        const msg = new Uint8Array(i).map(() => Math.floor(rand() * 256));
-        const sig = ed.sign(msg, secret);
-        if (i % 2 === 1) sig[Math.floor(rand() * 64)] ^= 1 << Math.floor(rand() * 8);
-        useKeyTable(pub, makeKeyTable(pub));
-        expect(ed25519Verify(pub, msg, sig) === "OK", `case ${i}`).toBe(ed.verify(sig, msg, pub, { zip215: false }));
-        useKeyTable(pub, undefined);
-      }
-    } finally {
-      useBaseTable(undefined);
+    }
+    const rand = rng(99);
+    for (let i = 0; i < 100; i++) {
+      const secret = new Uint8Array(32).map(() => Math.floor(rand() * 256));
+      const pub = ed.getPublicKey(secret);
+      const msg = new Uint8Array(i).map(() => Math.floor(rand() * 256));
+      const sig = ed.sign(msg, secret);
+      if (i % 2 === 1) sig[Math.floor(rand() * 64)] ^= 1 << Math.floor(rand() * 8);
+      const tables = { base: baseTable, key: makeKeyTable(pub)! };
+      expect(ed25519Verify(pub, msg, sig, tables) === "OK", `case ${i}`).toBe(ed.verify(sig, msg, pub, { zip215: false }));
     }
     expect(tabled).toBeGreaterThan(140);
+  });
+
+  it("the tables are an input: another key's table gives another answer, a malformed one is not used", () => {
+    const secret = new Uint8Array(32).fill(3);
+    const pub = ed.getPublicKey(secret);
+    const msg = new Uint8Array([1, 2, 3]);
+    const sig = ed.sign(msg, secret);
+    const other = makeKeyTable(ed.getPublicKey(new Uint8Array(32).fill(4)))!;
+    expect(ed25519Verify(pub, msg, sig, { base: baseTable, key: makeKeyTable(pub)! })).toBe("OK");
+    expect(ed25519Verify(pub, msg, sig, { base: baseTable, key: other })).toBe("MISMATCH"); // the table decides: it must be the key's own
+    expect(ed25519Verify(pub, msg, sig, { base: baseTable, key: other.slice(0, 15) })).toBe("OK"); // 15 subtables: the portable path
+    expect(ed25519Verify(pub, msg, sig, { base: [new Uint8Array(3), ...baseTable.slice(1)], key: other })).toBe("OK");
+  });
+
+  it("a table set hands out both tables only for a key it holds, and only with the base point's", () => {
+    const a = ed.getPublicKey(new Uint8Array(32).fill(5));
+    const b = ed.getPublicKey(new Uint8Array(32).fill(6));
+    const ta = makeKeyTable(a)!;
+    const set: TableSet = { base: baseTable, keys: [{ publicKey: a, table: ta }] };
+    expect(tablesFor(set, Uint8Array.from(a))).toEqual({ base: baseTable, key: ta });
+    expect(tablesFor(set, b)).toBeUndefined();
+    expect(tablesFor({ base: undefined, keys: set.keys }, a)).toBeUndefined();
+    expect(tablesFor(undefined, a)).toBeUndefined();
+  });
+
+  it("signing with the base point's table gives the same signature", () => {
+    const seed = new Uint8Array(32).fill(8);
+    const pub = ed25519PublicKey(seed);
+    const msg = new Uint8Array([9, 9, 9]);
+    expect(Buffer.from(ed25519Sign(seed, pub, msg, baseTable))).toEqual(Buffer.from(ed25519Sign(seed, pub, msg)));
+    expect(Buffer.from(ed25519Sign(seed, pub, msg))).toEqual(Buffer.from(ed.sign(msg, seed)));
   });
 
   it("no table for keys that verification refuses", () => {

@@ -1,10 +1,14 @@
 // The Ed25519 tables in flash (firmware/app/key-tables.ts): made one per step,
-// registered from the flash files, used by verification, remade after a power
-// cut at any point of their writing.
+// read from the flash files into the table set verification is handed,
+// remade after a power cut at any point of their writing; made in the
+// background by a device (firmware/app/table-maker.ts).
 import { describe, expect, it } from "vitest";
 import { readTable, tableFileName, tablesStep } from "../firmware/app/key-tables";
-import { ed25519Verify, makeBaseTable, makeKeyTable, useBaseTable, useKeyTable } from "../firmware/core/ed25519";
-import { SUBTABLE_BYTES } from "../firmware/core/ed25519-table";
+import { ed25519Verify, makeBaseTable, makeKeyTable } from "../firmware/core/ed25519";
+import { SUBTABLE_BYTES, type TableSet, tablesFor } from "../firmware/core/ed25519-table";
+import { KeysetStore } from "../firmware/app/keyset-store";
+import { TableMaker } from "../firmware/app/table-maker";
+import { VirtualTimers } from "../firmware/targets/memory/hal";
 import { PowerCut, SimFlash } from "../sim/flash";
 import { SimDevice } from "../sim/device";
 import { HOLDER, makeWorld } from "../sim/world";
@@ -25,24 +29,30 @@ const keyset = keysetOf(root, [qr, card, admin]);
 const BASE_KEY = new Uint8Array(32);
 const SECRET = new Uint8Array(32).fill(7); // the device's table MAC key (DeviceIdentity.secret("tables") on a device)
 
-function forget(): void {
-  useBaseTable(undefined);
-  for (const k of [qr, card, admin]) useKeyTable(k.publicKey, undefined);
-}
+/** A device's table set at boot: nothing read yet. */
+const fresh = (): TableSet => ({ base: undefined, keys: [] });
+
+/** Verification as a device does it: with the tables its set holds for this key. */
+const verifyWith = (set: TableSet, pub: Uint8Array, msg: Uint8Array, sig: Uint8Array) => ed25519Verify(pub, msg, sig, tablesFor(set, pub));
 
 function signed(secret: Uint8Array, msg = new Uint8Array([1, 2, 3])) {
   return { msg, sig: ed.sign(msg, secret) };
 }
 
 describe("tables in flash", () => {
-  it("are made one per step (base point, then each QR and card key), then registered", () => {
+  it("are made one per step (base point, then each QR and card key), then handed out", () => {
     const flash = new SimFlash();
-    forget();
-    expect(tablesStep(flash, keyset, SECRET)).toBe(true); // base point
+    const set = fresh();
+    expect(tablesStep(flash, keyset, SECRET, set)).toBe(true); // base point
     expect(Object.keys(flash.files).sort()).toEqual(Array.from({ length: 16 }, (_, m) => tableFileName(undefined, m)).sort());
-    expect(tablesStep(flash, keyset, SECRET)).toBe(true); // QR key
-    expect(tablesStep(flash, keyset, SECRET)).toBe(true); // card key
-    expect(tablesStep(flash, keyset, SECRET)).toBe(false); // the admin key needs none
+    expect(set.base).toHaveLength(16);
+    expect(set.keys).toEqual([]);
+    expect(tablesStep(flash, keyset, SECRET, set)).toBe(true); // QR key
+    expect(set.keys.map((k) => k.publicKey)).toEqual([qr.publicKey]);
+    expect(tablesStep(flash, keyset, SECRET, set)).toBe(true); // card key
+    expect(tablesStep(flash, keyset, SECRET, set)).toBe(false); // the admin key needs none
+    expect(set.keys.map((k) => k.publicKey)).toEqual([qr.publicKey, card.publicKey]);
+    expect(tablesFor(set, admin.publicKey)).toBeUndefined();
     expect(Object.keys(flash.files)).toHaveLength(48);
     const base = readTable(flash, undefined, BASE_KEY, SECRET)!;
     const want = makeBaseTable();
@@ -51,15 +61,19 @@ describe("tables in flash", () => {
     const wantKey = makeKeyTable(qr.publicKey)!;
     expect(Buffer.from(key[7].subarray(0, SUBTABLE_BYTES))).toEqual(Buffer.from(wantKey[7]));
     expect(tableFileName(qr.signer.kid, 15)).toMatch(/^t[0-9a-f]{16}f$/);
-    forget();
+    // A key set without the card key: its table is no longer handed out.
+    const set2 = fresh();
+    expect(tablesStep(flash, keysetOf(root, [qr]), SECRET, set2)).toBe(false);
+    expect(set2.keys.map((k) => k.publicKey)).toEqual([qr.publicKey]);
   });
 
   it("a subtable changed in flash (marker intact) is never trusted: its MAC fails and it is made again", () => {
     const flash = new SimFlash();
-    forget();
-    while (tablesStep(flash, keyset, SECRET));
+    const set = fresh();
+    while (tablesStep(flash, keyset, SECRET, set));
     const { msg, sig } = signed(qr.signer.secretKey);
-    expect(ed25519Verify(qr.publicKey, msg, sig)).toBe("OK");
+    expect(tablesFor(set, qr.publicKey)).toBeDefined();
+    expect(verifyWith(set, qr.publicKey, msg, sig)).toBe("OK");
     const name = tableFileName(qr.signer.kid, 0);
     const good = flash.files[name].slice();
     flash.files[name].fill(0, 0, SUBTABLE_BYTES);
@@ -67,23 +81,25 @@ describe("tables in flash", () => {
     flash.files[name] = good.slice();
     expect(readTable(flash, qr.signer.kid, qr.publicKey, new Uint8Array(32))).toBeUndefined(); // another device's secret
     flash.files[name].fill(0, 0, SUBTABLE_BYTES);
-    expect(tablesStep(flash, keyset, SECRET)).toBe(true); // made again
+    const rebooted = fresh();
+    expect(tablesStep(flash, keyset, SECRET, rebooted, false)).toBe(false); // reading only: the changed table is not handed out
+    expect(tablesFor(rebooted, qr.publicKey)).toBeUndefined();
+    expect(tablesFor(rebooted, card.publicKey)).toBeDefined();
+    expect(tablesStep(flash, keyset, SECRET, rebooted)).toBe(true); // made again
     expect(Buffer.from(flash.files[name])).toEqual(Buffer.from(good));
-    expect(ed25519Verify(qr.publicKey, msg, sig)).toBe("OK");
-    forget();
+    expect(verifyWith(rebooted, qr.publicKey, msg, sig)).toBe("OK");
   });
 
   it("a file made for another key, or without its marker, is made again", () => {
     const flash = new SimFlash();
-    forget();
-    while (tablesStep(flash, keyset, SECRET));
+    const set = fresh();
+    while (tablesStep(flash, keyset, SECRET, set));
     const name = tableFileName(qr.signer.kid, 3);
     flash.files[name] = flash.files[name].slice(0, -1); // marker torn
     expect(readTable(flash, qr.signer.kid, qr.publicKey, SECRET)).toBeUndefined();
     expect(readTable(flash, undefined, qr.publicKey, SECRET)).toBeUndefined(); // base files carry the zero key
-    expect(tablesStep(flash, keyset, SECRET)).toBe(true);
+    expect(tablesStep(flash, keyset, SECRET, set)).toBe(true);
     expect(readTable(flash, qr.signer.kid, qr.publicKey, SECRET)).toBeDefined();
-    forget();
   });
 
   it("a power cut anywhere in making a table leaves it unused, and the next step makes it whole", () => {
@@ -95,18 +111,19 @@ describe("tables in flash", () => {
     const onlyQr = keysetOf(root, [qr]);
     for (const cut of cuts) {
       const flash = new SimFlash();
-      forget();
-      tablesStep(flash, onlyQr, SECRET); // the base table, whole
+      tablesStep(flash, onlyQr, SECRET, fresh()); // the base table, whole
       flash.cutAfter = cut;
-      expect(() => tablesStep(flash, onlyQr, SECRET), `cut after ${cut}`).toThrow(PowerCut);
+      expect(() => tablesStep(flash, onlyQr, SECRET, fresh()), `cut after ${cut}`).toThrow(PowerCut);
       flash.cutAfter = undefined;
-      forget(); // reboot
-      expect(tablesStep(flash, onlyQr, SECRET)).toBe(true); // the torn table is made again
-      expect(tablesStep(flash, onlyQr, SECRET)).toBe(false);
+      const set = fresh(); // reboot
+      expect(tablesStep(flash, onlyQr, SECRET, set, false)).toBe(false);
+      expect(tablesFor(set, qr.publicKey), `cut after ${cut}`).toBeUndefined(); // the torn table is never handed out
+      expect(tablesStep(flash, onlyQr, SECRET, set)).toBe(true); // the torn table is made again
+      expect(tablesStep(flash, onlyQr, SECRET, set)).toBe(false);
       expect(readTable(flash, qr.signer.kid, qr.publicKey, SECRET), `cut after ${cut}`).toBeDefined();
-      expect(ed25519Verify(qr.publicKey, msg, sig)).toBe("OK");
+      expect(tablesFor(set, qr.publicKey)).toBeDefined();
+      expect(verifyWith(set, qr.publicKey, msg, sig)).toBe("OK");
     }
-    forget();
   });
 
   it("a device makes them in the background after a key set install, and still says OK", async () => {
@@ -117,7 +134,45 @@ describe("tables in flash", () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(Object.keys(d.flash.files).filter((f) => /^t[0-9a-f]{16}[0-9a-f]$/.test(f)).length).toBeGreaterThanOrEqual(16);
+    expect(d.app.tables.tables.base).toHaveLength(16);
+    expect(tablesFor(d.app.tables.tables, ed.getPublicKey(world.qrSigner.secretKey))).toBeDefined(); // handed to its scans
     expect(d.scan(issuePresentation(world.qrSigner, HOLDER, { iat: T0 })).color).toBe("green");
+  });
+});
+
+describe("the table maker (firmware/app/table-maker.ts)", () => {
+  it("makes one table per 200 ms step after start, then stops; its set is what scans are handed", () => {
+    const world = makeWorld(T0);
+    const flash = new SimFlash();
+    const timers = new VirtualTimers();
+    const store = new KeysetStore(flash, world.roots);
+    expect(store.install(world.keysetBytes).ok).toBe(true);
+    const maker = new TableMaker(flash, timers, store, SECRET);
+    const tableFiles = () => Object.keys(flash.files).filter((f) => /^t[0-9a-fB]+$/.test(f)).length;
+    maker.start();
+    maker.start(); // once: a second start while a round runs adds nothing
+    timers.advance(199);
+    expect(tableFiles()).toBe(0);
+    timers.advance(1);
+    expect(tableFiles()).toBe(16); // the base point's
+    expect(maker.tables.base).toHaveLength(16);
+    timers.advance(200);
+    expect(tableFiles()).toBe(32); // the QR key's
+    const qrPub = ed.getPublicKey(world.qrSigner.secretKey);
+    expect(tablesFor(maker.tables, qrPub)).toBeDefined();
+    timers.advance(200);
+    expect(tableFiles()).toBe(48); // the card key's; the admin key gets none
+    timers.advance(200); // a last step finds nothing to make
+    timers.advance(10_000);
+    expect(tableFiles()).toBe(48);
+    expect(maker.tables.keys).toHaveLength(2);
+    // After a reboot the tables are read again, nothing made.
+    const again = new TableMaker(flash, timers, new KeysetStore(flash, world.roots), SECRET);
+    expect(again.tables).toEqual({ base: undefined, keys: [] });
+    again.start();
+    timers.advance(200);
+    expect(tablesFor(again.tables, qrPub)).toBeDefined();
+    expect(tableFiles()).toBe(48);
   });
 });
 
@@ -131,11 +186,11 @@ describe("tables when flash is full", () => {
       if (name.startsWith("t")) throw new Error("Storage full");
       write(name, data, offset);
     };
-    forget();
     const d = new SimDevice({ roots: world.roots, buildTime: T0 - 86400, version: "t", lang: "en", flash });
     d.provision(world, T0);
     await new Promise((r) => setTimeout(r, 600)); // past the first table steps
     expect(Object.keys(flash.files).some((f) => f.startsWith("t"))).toBe(false);
+    expect(d.app.tables.tables).toEqual({ base: undefined, keys: [] });
     expect(d.scan(issuePresentation(world.qrSigner, HOLDER, { iat: T0 })).color).toBe("green");
   });
 });
@@ -165,36 +220,34 @@ function plant(flash: SimFlash, victimKid: Uint8Array, victimPub: Uint8Array, at
 }
 
 describe("planted tables (the attack through an open Espruino console)", () => {
-  it("the forgery works only with the planted table registered: proof that the test attacks the right thing", () => {
+  it("the forgery works only with the planted table handed in: proof that the test attacks the right thing", () => {
     const attacker = ed.utils.randomSecretKey();
     const msg = new Uint8Array([1, 2, 3, 4]);
     const sig = forgeWithPlantedTable(qr.publicKey, attacker, msg);
-    forget();
-    useBaseTable(makeBaseTable());
     expect(ed25519Verify(qr.publicKey, msg, sig)).toBe("MISMATCH");
-    useKeyTable(qr.publicKey, makeKeyTable(ed.getPublicKey(attacker)));
-    expect(ed25519Verify(qr.publicKey, msg, sig)).toBe("OK"); // a table trusted on its marker alone is fatal
-    forget();
+    expect(ed25519Verify(qr.publicKey, msg, sig, { base: makeBaseTable(), key: makeKeyTable(qr.publicKey)! })).toBe("MISMATCH");
+    expect(ed25519Verify(qr.publicKey, msg, sig, { base: makeBaseTable(), key: makeKeyTable(ed.getPublicKey(attacker))! })).toBe("OK"); // a table trusted on its marker alone is fatal
   });
 
   it("a planted table for an issuer key is detected and never used", () => {
     const flash = new SimFlash();
     const attacker = ed.utils.randomSecretKey();
-    forget();
-    tablesStep(flash, keyset, SECRET); // the base table
+    const set = fresh();
+    tablesStep(flash, keyset, SECRET, set); // the base table
     plant(flash, qr.signer.kid, qr.publicKey, ed.getPublicKey(attacker));
     expect(readTable(flash, qr.signer.kid, qr.publicKey, SECRET)).toBeUndefined();
-    while (tablesStep(flash, keyset, SECRET)); // registers what passes, remakes the rest
+    tablesStep(flash, keyset, SECRET, set, false);
+    expect(tablesFor(set, qr.publicKey)).toBeUndefined(); // never handed out
+    while (tablesStep(flash, keyset, SECRET, set)); // hands out what passes, remakes the rest
     const msg = new Uint8Array([5, 6, 7]);
-    expect(ed25519Verify(qr.publicKey, msg, forgeWithPlantedTable(qr.publicKey, attacker, msg))).toBe("MISMATCH");
+    expect(tablesFor(set, qr.publicKey)).toBeDefined();
+    expect(verifyWith(set, qr.publicKey, msg, forgeWithPlantedTable(qr.publicKey, attacker, msg))).toBe("MISMATCH");
     expect(Buffer.from(readTable(flash, qr.signer.kid, qr.publicKey, SECRET)![0].subarray(0, SUBTABLE_BYTES))).toEqual(Buffer.from(makeKeyTable(qr.publicKey)![0]));
-    forget();
   });
 
   it("a planted table for a root never lets the attacker's key set install", () => {
     const world = makeWorld(T0, 1, "planted-root");
     const flash = new SimFlash();
-    forget();
     const attacker = ed.utils.randomSecretKey();
     plant(flash, world.roots[0].kid, world.roots[0].publicKey, ed.getPublicKey(attacker));
     const d = new SimDevice({ roots: world.roots, buildTime: T0 - 86400, version: "t", lang: "en", flash });
@@ -205,6 +258,5 @@ describe("planted tables (the attack through an open Espruino console)", () => {
     const forged = cborEncode([protectedBytes, new Map(), payload, forgeWithPlantedTable(world.roots[0].publicKey, attacker, sigStructure(protectedBytes, payload))]);
     expect(d.admin("KEYSET " + Buffer.from(forged).toString("hex"))).toBe("ERR BAD_SIGNATURE: root signature does not verify");
     expect(d.admin("STATUS")).toMatch(/^OK - /);
-    forget();
   });
 });

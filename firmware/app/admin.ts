@@ -136,7 +136,7 @@ export class AdminService {
     const id = this.app.identity;
     const payload = cborMap([ANSWER.DEVICE, ANSWER.CHALLENGE, ANSWER.KIND, ANSWER.BODY], [encodeBytes(id.id), encodeBytes(challenge), encodeText(kind), body]);
     const prot = cborMap([1, 4], [encodeInt(COSE_ALG_EDDSA), encodeBytes(id.id)]);
-    const sig = id.sign(sigStructure(prot, payload));
+    const sig = id.sign(sigStructure(prot, payload), this.app.tables.tables.base);
     return "OK " + toHex(cborArray([encodeBytes(prot), encodeHead(5, 0), encodeBytes(payload), encodeBytes(sig)]));
   }
 

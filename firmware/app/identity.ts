@@ -6,6 +6,7 @@
 // (the device was not enrolled yet: the file is written once, on first boot).
 import { type Bytes, alloc, concat, copyInto, slice, utf8Encode } from "../core/bytes";
 import { ed25519PublicKey, ed25519Sign } from "../core/ed25519-sign";
+import type { Table } from "../core/ed25519-table";
 import { kidOf } from "../core/sha256";
 import { sha512 } from "../core/sha512";
 import type { Random } from "../hal/random";
@@ -38,8 +39,9 @@ export class DeviceIdentity {
     this.id = kidOf(this.publicKey);
   }
 
-  sign(message: Bytes): Bytes {
-    return ed25519Sign(this.seed, this.publicKey, message);
+  /** An Ed25519 signature by the device key (faster with the base point's table, when the caller has it). */
+  sign(message: Bytes, baseTable?: Table): Bytes {
+    return ed25519Sign(this.seed, this.publicKey, message, baseTable);
   }
 
   /** A 32-byte secret for one purpose, derived from the seed; never leaves the device. */

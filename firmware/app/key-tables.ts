@@ -10,13 +10,14 @@
 // and the bytes, cut to 16) is checked before a file is used, so a file
 // planted or changed in flash is never trusted on its marker: it is made
 // again. Each file is erased before it is written, so a power cut leaves it
-// without its marker (never an old marker behind new bytes). What is registered
-// is the flash files themselves: on a microcontroller a Storage read maps
-// flash, it does not copy it into RAM, and making a table holds one subtable.
+// without its marker (never an old marker behind new bytes). What verification
+// is handed (a TableSet, app/table-maker.ts keeps it) is the flash files
+// themselves: on a microcontroller a Storage read maps flash, it does not copy
+// it into RAM, and making a table holds one subtable.
 import { type Bytes, alloc, concat, copyInto, slice, toHex } from "../core/bytes";
 import { sha512 } from "../core/sha512";
-import { SUBTABLE_BYTES, type Table } from "../core/ed25519-table";
-import { emitBaseTable, emitKeyTable, useBaseTable, useKeyTable } from "../core/ed25519";
+import { SUBTABLE_BYTES, type Table, type TableSet } from "../core/ed25519-table";
+import { emitBaseTable, emitKeyTable } from "../core/ed25519";
 import { type Keyset, UsageBits } from "../core/keyset";
 import type { Storage } from "../hal/storage";
 
@@ -77,30 +78,32 @@ function keysFor(keyset: Keyset | undefined): Array<{ kid: Bytes; publicKey: Byt
 }
 
 /**
- * Register every stored table these keys can use and, when `make`, make at
- * most one that is missing. True when it made one (call again), else false.
+ * Put into `into` every stored table these keys can use (and only those) and,
+ * when `make`, make at most one that is missing. True when it made one (call
+ * again), else false.
  */
-export function tablesStep(storage: Storage, keyset: Keyset | undefined, secret: Bytes, make = true): boolean {
+export function tablesStep(storage: Storage, keyset: Keyset | undefined, secret: Bytes, into: TableSet, make = true): boolean {
   let base = readTable(storage, undefined, BASE_KEY, secret);
   if (base === undefined) {
     if (!make) return false;
     emitBaseTable(writer(storage, undefined, BASE_KEY, secret));
-    base = readTable(storage, undefined, BASE_KEY, secret);
-    useBaseTable(base);
+    into.base = readTable(storage, undefined, BASE_KEY, secret);
     return true;
   }
-  useBaseTable(base);
+  into.base = base;
   const keys = keysFor(keyset);
+  const found: TableSet["keys"] = [];
+  let made = false;
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i];
     let t = readTable(storage, k.kid, k.publicKey, secret);
-    if (t === undefined && make) {
+    if (t === undefined && make && !made) {
       if (!emitKeyTable(k.publicKey, writer(storage, k.kid, k.publicKey, secret))) continue; // a refused key: nothing to speed up
       t = readTable(storage, k.kid, k.publicKey, secret);
-      useKeyTable(k.publicKey, t);
-      return true;
+      made = true;
     }
-    if (t !== undefined) useKeyTable(k.publicKey, t);
+    if (t !== undefined) found.push({ publicKey: k.publicKey, table: t });
   }
-  return false;
+  into.keys = found;
+  return made;
 }

@@ -28,7 +28,7 @@ import { getU32, putU32 } from "../core/crc32";
 import { DEFAULT_LANG, type Lang, langCode, langOfCode } from "./i18n";
 import { DeviceIdentity } from "./identity";
 import { KeysetStore, type InstallResult } from "./keyset-store";
-import { tablesStep } from "./key-tables";
+import { TableMaker } from "./table-maker";
 import { ReplayStore } from "./replay-store";
 import { checkingScreen, idleScreen, verdictScreen } from "./screens";
 
@@ -66,9 +66,6 @@ export interface AppConfig {
   tables?: boolean;
 }
 
-/** Tables are made this long after boot or an install, one per step. */
-const TABLE_STEP_MS = 200;
-
 export type AppState = "idle" | "scanning" | "verdict";
 
 export class VerifierApp {
@@ -82,15 +79,14 @@ export class VerifierApp {
   readonly identity: DeviceIdentity;
   readonly random: Random;
   readonly timers: Timers;
+  /** The Ed25519 tables in flash, made in the background; handed to verification with the key set. */
+  readonly tables: TableMaker;
   private readonly replay: ReplayStore;
   private readonly clock: ClockFloor;
   private readonly settings: FlashRecord;
-  /** The MAC key of the table files, derived once from the device key. */
-  private readonly tableSecret: Bytes;
   private clearAfterMs = DEFAULT_CLEAR_AFTER_MS;
   private clearTimer: TimerHandle | undefined = undefined;
   private shownText = "";
-  private tablesTimer: TimerHandle | undefined = undefined;
 
   constructor(
     private readonly hw: Hardware,
@@ -100,7 +96,6 @@ export class VerifierApp {
     this.timers = hw.timers;
     this.defaultSettings();
     this.identity = new DeviceIdentity(hw.storage, hw.random);
-    this.tableSecret = this.identity.secret("tables");
     this.settings = new FlashRecord(hw.storage, "config", 5);
     this.applySettings();
     this.keysets = new KeysetStore(hw.storage, config.roots, config.minKeysetVersion === undefined ? 0 : config.minKeysetVersion);
@@ -109,30 +104,13 @@ export class VerifierApp {
     });
     this.replay = new ReplayStore(hw.storage, config.replayCapacity);
     this.clock = new ClockFloor(hw.storage, hw.rtc, config.buildTime, this.audit.entries());
+    this.tables = new TableMaker(hw.storage, hw.timers, this.keysets, this.identity.secret("tables"));
     this.showIdle();
-    this.scheduleTables();
+    this.makeTables();
   }
 
-  /** Make and register the Ed25519 tables in the background, one per step. */
-  private scheduleTables(): void {
-    if (this.config.tables === false || this.tablesTimer !== undefined) return;
-    this.tablesTimer = this.hw.timers.setTimeout(() => this.tablesTick(), TABLE_STEP_MS);
-  }
-
-  private tablesTick(): void {
-    // Armed again before the work: a step cut short (Ctrl-C on Espruino's
-    // console, as the flashing tools send) is simply made again.
-    this.tablesTimer = this.hw.timers.setTimeout(() => this.tablesTick(), TABLE_STEP_MS);
-    let more = false;
-    try {
-      more = tablesStep(this.hw.storage, this.keysets.current, this.tableSecret);
-    } catch (e) {
-      // Flash full or failing: verification goes on without the missing tables.
-    }
-    if (!more) {
-      this.hw.timers.clearTimeout(this.tablesTimer);
-      this.tablesTimer = undefined;
-    }
+  private makeTables(): void {
+    if (this.config.tables !== false) this.tables.start();
   }
 
   /** Warnings that stand while idle: no key set, untrusted clock, stale key set. */
@@ -173,7 +151,7 @@ export class VerifierApp {
     // A camera sees the same code in many frames: one verdict per code on screen.
     if (this.state === "verdict" && text === this.shownText) return;
     const t = this.time();
-    const o = verifyPresentation(text, this.keysets.current, t, this.replay);
+    const o = verifyPresentation(text, this.keysets.current, t, this.replay, this.tables.tables);
     // A verified code proves the time is at least its iat minus the skew.
     const ks = this.keysets.current;
     if (o.iat !== undefined && ks !== undefined) this.clock.raise(o.iat - ks.policy.skew, ks);
@@ -197,7 +175,7 @@ export class VerifierApp {
     const t = this.time();
     let o: Outcome;
     if (r.ok) {
-      o = verifyCard(r.read, this.keysets.current, t);
+      o = verifyCard(r.read, this.keysets.current, t, this.tables.tables);
     } else {
       o = { verdict: "CARD_ERROR", warnings: this.deviceWarnings() };
     }
@@ -283,7 +261,7 @@ export class VerifierApp {
   installKeyset(data: Bytes): InstallResult {
     const r = this.keysets.install(data);
     if (this.state === "idle") this.showIdle();
-    if (r.ok && r.outcome === "INSTALLED") this.scheduleTables();
+    if (r.ok && r.outcome === "INSTALLED") this.makeTables();
     return r;
   }
 }

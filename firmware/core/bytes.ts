@@ -11,6 +11,8 @@
 // - use only `b[i]` and `b.length` on a Bytes value, never its methods;
 // - store only integers 0..255 (Lua tables do not clamp or wrap).
 
+import { NATIVES } from "./natives";
+
 export type Bytes = Uint8Array;
 
 // A table standing in for Uint8Array on Lua.
@@ -119,9 +121,9 @@ export function toAscii(b: Bytes): string {
 // On Lua, strings are byte strings and "\u00e9" is two bytes long; on the JS
 // runtimes it is one UTF-16 unit. Text is decoded to the runtime's own form.
 const STRINGS_ARE_BYTES = "\u00e9".length === 2;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-declare const E: any;
-const AS_UTF8 = typeof E !== "undefined" && typeof E.asUTF8 === "function";
+// Where String.fromCharCode cannot make the runtime's string (Espruino keeps
+// only the low 8 bits of a code point), the target's decoder makes it.
+const UTF8_TEXT = NATIVES.utf8Text;
 
 /**
  * Strict UTF-8 (RFC 3629) to a string; undefined when not valid UTF-8
@@ -171,9 +173,7 @@ export function utf8Decode(b: Bytes): string | undefined {
     }
     i += n + 1;
   }
-  // Espruino's String.fromCharCode keeps only the low 8 bits of a code point;
-  // its own decoder makes the string (valid UTF-8, checked above).
-  if (!ascii && AS_UTF8) return E.asUTF8(toAscii(b));
+  if (!ascii && UTF8_TEXT !== undefined) return UTF8_TEXT(b); // valid UTF-8, checked above
   return s;
 }
 

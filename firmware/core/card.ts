@@ -6,6 +6,7 @@ import { type Bytes, concat, fromAscii, utf8Encode } from "./bytes";
 import { decodeSign1 } from "./cose";
 import { parseCardClaims } from "./claims";
 import { ed25519Verify } from "./ed25519";
+import type { TableSet } from "./ed25519-table";
 import { type Keyset, UsageBits, isRevoked } from "./keyset";
 import { type Outcome, accepted, deviceWarnings, outcome } from "./outcome";
 import { type TrustedTime, checkSigner, checkWindow } from "./trust";
@@ -27,7 +28,8 @@ export function cardAuthMessage(challenge: Bytes): Bytes {
   return concat([fromAscii(CARD_AUTH_PREFIX), challenge]);
 }
 
-export function verifyCard(read: CardRead, keyset: Keyset | undefined, time: TrustedTime): Outcome {
+/** A card read, judged against the key set (with the issuer key's tables, when `tables` holds them). */
+export function verifyCard(read: CardRead, keyset: Keyset | undefined, time: TrustedTime, tables?: TableSet): Outcome {
   const warnings = deviceWarnings(keyset, time);
   if (keyset === undefined) return outcome("NO_KEYSET", warnings);
   if (read.credential.length > MAX_CREDENTIAL_BYTES) return outcome("MALFORMED", warnings);
@@ -35,7 +37,7 @@ export function verifyCard(read: CardRead, keyset: Keyset | undefined, time: Tru
   if (!cose.ok) return outcome(cose.verdict, warnings);
   const s = cose.sign1;
 
-  const signer = checkSigner(s, keyset, UsageBits.CARD, time);
+  const signer = checkSigner(s, keyset, UsageBits.CARD, time, tables);
   if (!signer.ok) return outcome(signer.verdict, warnings, s.kid);
 
   const c = parseCardClaims(s.payload);

@@ -5,6 +5,7 @@ import { type Bytes, alloc, concat } from "./bytes";
 import { type CborItem, cborDecode, mapGet, isKind, CBOR } from "./cbor";
 import { encodeBytes, encodeHead, encodeText } from "./cbor";
 import { ed25519Verify } from "./ed25519";
+import type { VerifyTables } from "./ed25519-table";
 import type { Verdict } from "./verdict";
 
 export const COSE_ALG_EDDSA = -8; // RFC 9053 section 2.2
@@ -74,8 +75,8 @@ export function sigStructure(protectedBytes: Bytes, payload: Bytes): Bytes {
   ]);
 }
 
-/** True when the COSE_Sign1 signature verifies with `publicKey` (strict Ed25519). */
-export function verifySign1(s: Sign1, publicKey: Bytes): boolean {
-  return ed25519Verify(publicKey, sigStructure(s.protectedBytes, s.payload), s.signature) === "OK";
+/** True when the COSE_Sign1 signature verifies with `publicKey` (strict Ed25519; with its tables when the caller has them). */
+export function verifySign1(s: Sign1, publicKey: Bytes, tables?: VerifyTables): boolean {
+  return ed25519Verify(publicKey, sigStructure(s.protectedBytes, s.payload), s.signature, tables) === "OK";
 }
 

@@ -11,7 +11,7 @@
 // Entry (m, j) is 96 bytes: y + x, y - x and 2d * x * y of the affine point,
 // each canonical little-endian; subtable m holds j = 1..8: 768 bytes, and a
 // table is 16 subtables (12,288 bytes), kept as 16 flash files on a device.
-import { type Bytes, alloc } from "./bytes";
+import { type Bytes, alloc, equal } from "./bytes";
 import { type Fe, fe, set, add, sub, mul, inv, pack, unpackAt } from "./field25519";
 import { type Point, point, setPoint, addPoints, doublePoint, CONSTANTS, ONE } from "./ed25519-curve";
 import { NATIVES } from "./natives";
@@ -19,6 +19,29 @@ import { NATIVES } from "./natives";
 /** A table: 16 subtables (m = 0..15) of 8 entries (j = 1..8), 96 bytes each. */
 export type Table = Bytes[];
 export const SUBTABLE_BYTES = 8 * 96;
+
+/** What a verification with tables needs: the base point's table and the key's. */
+export interface VerifyTables {
+  base: Table;
+  key: Table;
+}
+
+/**
+ * The tables a verifier holds, handed to verification with the key set
+ * (app/table-maker.ts keeps a device's, read from flash): the base point's,
+ * and some public keys' (a table is a pure function of its key).
+ */
+export interface TableSet {
+  base: Table | undefined;
+  keys: Array<{ publicKey: Bytes; table: Table }>;
+}
+
+/** The tables for a verification with this key, when the set holds both; else undefined (the portable path). */
+export function tablesFor(set: TableSet | undefined, publicKey: Bytes): VerifyTables | undefined {
+  if (set === undefined || set.base === undefined) return undefined;
+  for (let i = 0; i < set.keys.length; i++) if (equal(set.keys[i].publicKey, publicKey)) return { base: set.base, key: set.keys[i].table };
+  return undefined;
+}
 
 /**
  * The table of P, one subtable at a time: 8 points, one batched inversion to

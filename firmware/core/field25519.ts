@@ -4,19 +4,20 @@
 // TweetNaCl: a product of two limbs is below 2^34 and a column of 16 of them,
 // times 38 after folding, stays below 2^53, so plain doubles are exact on
 // every runtime. Limbs may be negative or above 2^16 between carries.
-// Cost model: mul = 256 limb products + one carry pass (16 E.convolve calls
-// on Espruino); it dominates verification, so the point formulas count their
+// Cost model: mul = 256 limb products + one carry pass; it dominates verification, so the point formulas count their
 // cost in mul (M) and sqr (S). npm run bench prints the count per
 // verification and the ms per mul on each runtime.
 //
 // A target may hand in its own representation (firmware/core/natives.ts; the
 // Lua image's is 10 limbs on 64-bit integers): then the exported set, add,
 // sub, mul, sqr, pack, unpack and unpackAt are its, and everything built on
-// them here (inversion, square root power, comparisons) runs unchanged.
+// them here (inversion, square root power, comparisons) runs unchanged. Or
+// only a product on these 16 limbs (the Espruino image's, 16 E.convolve calls).
 import { type Bytes, alloc } from "./bytes";
 import { NATIVES } from "./natives";
 
 const NATIVE = NATIVES.field;
+const PRODUCT = NATIVES.product;
 
 export type Fe = Float64Array;
 
@@ -107,89 +108,8 @@ function settle(o: Fe): void {
   o[1] += c0;
 }
 
-// Espruino interprets source text, so a product is fastest as few native
-// calls: E.convolve(a, R2, j) = sum of a[i] * R2[(i + j) mod 32]. With R2
-// holding b reversed, then 38 * b reversed, call j = 15 - k gives column k of
-// the product already folded mod 2^256 - 38: 16 calls instead of 256 products.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-declare const E: any;
-const CONVOLVE = typeof E !== "undefined" && typeof E.convolve === "function";
-// Module-level: a global name costs Espruino a walk through every name of the bundle.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const CONV: any = CONVOLVE ? E.convolve : undefined;
-const R2 = CONVOLVE ? new Float64Array(32) : undefined;
-
-/** r = a * b mod p with E.convolve (Espruino). r may alias a or b. */
-function mulConvolve(r: Fe, a: Fe, b: Fe): void {
-  const R = R2 as Float64Array;
-  const c = CONV;
-  let v: number;
-  v = b[0]; R[15] = v; R[31] = 38 * v;
-  v = b[1]; R[14] = v; R[30] = 38 * v;
-  v = b[2]; R[13] = v; R[29] = 38 * v;
-  v = b[3]; R[12] = v; R[28] = 38 * v;
-  v = b[4]; R[11] = v; R[27] = 38 * v;
-  v = b[5]; R[10] = v; R[26] = 38 * v;
-  v = b[6]; R[9] = v; R[25] = 38 * v;
-  v = b[7]; R[8] = v; R[24] = 38 * v;
-  v = b[8]; R[7] = v; R[23] = 38 * v;
-  v = b[9]; R[6] = v; R[22] = 38 * v;
-  v = b[10]; R[5] = v; R[21] = 38 * v;
-  v = b[11]; R[4] = v; R[20] = 38 * v;
-  v = b[12]; R[3] = v; R[19] = 38 * v;
-  v = b[13]; R[2] = v; R[18] = 38 * v;
-  v = b[14]; R[1] = v; R[17] = 38 * v;
-  v = b[15]; R[0] = v; R[16] = 38 * v;
-  const t0 = c(a, R, 15),
-    t1 = c(a, R, 14),
-    t2 = c(a, R, 13),
-    t3 = c(a, R, 12),
-    t4 = c(a, R, 11),
-    t5 = c(a, R, 10),
-    t6 = c(a, R, 9),
-    t7 = c(a, R, 8),
-    t8 = c(a, R, 7),
-    t9 = c(a, R, 6),
-    t10 = c(a, R, 5),
-    t11 = c(a, R, 4),
-    t12 = c(a, R, 3),
-    t13 = c(a, R, 2),
-    t14 = c(a, R, 1),
-    t15 = c(a, R, 0);
-  // Floors without Math.floor (a name lookup through the whole bundle's scope on
-  // Espruino): x is biased by 2^51 to be positive, so q - q % 1 is its floor,
-  // and k carries 2^35 too much, which the next constant takes back:
-  // 2251765454012415 = 2^51 - 2^35 + 65535.
-  const B = 2251765454012415; // parsed once a call, not 15 times
-  let x = t0 + 2251799813685248 + 65536;
-  let q = x / 65536;
-  let k = q - (q % 1);
-  r[0] = x - k * 65536;
-  x = t1 + k + B; q = x / 65536; k = q - (q % 1); r[1] = x - k * 65536;
-  x = t2 + k + B; q = x / 65536; k = q - (q % 1); r[2] = x - k * 65536;
-  x = t3 + k + B; q = x / 65536; k = q - (q % 1); r[3] = x - k * 65536;
-  x = t4 + k + B; q = x / 65536; k = q - (q % 1); r[4] = x - k * 65536;
-  x = t5 + k + B; q = x / 65536; k = q - (q % 1); r[5] = x - k * 65536;
-  x = t6 + k + B; q = x / 65536; k = q - (q % 1); r[6] = x - k * 65536;
-  x = t7 + k + B; q = x / 65536; k = q - (q % 1); r[7] = x - k * 65536;
-  x = t8 + k + B; q = x / 65536; k = q - (q % 1); r[8] = x - k * 65536;
-  x = t9 + k + B; q = x / 65536; k = q - (q % 1); r[9] = x - k * 65536;
-  x = t10 + k + B; q = x / 65536; k = q - (q % 1); r[10] = x - k * 65536;
-  x = t11 + k + B; q = x / 65536; k = q - (q % 1); r[11] = x - k * 65536;
-  x = t12 + k + B; q = x / 65536; k = q - (q % 1); r[12] = x - k * 65536;
-  x = t13 + k + B; q = x / 65536; k = q - (q % 1); r[13] = x - k * 65536;
-  x = t14 + k + B; q = x / 65536; k = q - (q % 1); r[14] = x - k * 65536;
-  x = t15 + k + B; q = x / 65536; k = q - (q % 1); r[15] = x - k * 65536;
-  x = r[0] + 38 * k + 2250494143627226; // r[0] + 38 * (carry - 1), biased
-  q = x / 65536;
-  k = q - (q % 1);
-  r[0] = x - k * 65536;
-  r[1] += k - 34359738368;
-}
-
 /** r = a * b mod p. 256 limb products (schoolbook), fold, one carry pass. r may alias a or b. */
 function mulPortable(r: Fe, a: Fe, b: Fe): void {
-  if (CONVOLVE) return mulConvolve(r, a, b);
   for (let i = 0; i < 31; i++) T[i] = 0;
   // b's limbs in locals, the inner loop written out: a third fewer array reads.
   const b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3], b4 = b[4], b5 = b[5], b6 = b[6], b7 = b[7];
@@ -271,8 +191,8 @@ export const set: (r: Fe, a: Fe) => void = NATIVE !== undefined ? NATIVE.set : s
 export const add: (r: Fe, a: Fe, b: Fe) => void = NATIVE !== undefined ? NATIVE.add : addPortable;
 export const sub: (r: Fe, a: Fe, b: Fe) => void = NATIVE !== undefined ? NATIVE.sub : subPortable;
 /** r = a * b mod p. r may alias a or b. */
-export const mul: (r: Fe, a: Fe, b: Fe) => void = NATIVE !== undefined ? NATIVE.mul : mulPortable;
-export const sqr: (r: Fe, a: Fe) => void = NATIVE !== undefined ? NATIVE.sqr : sqrPortable;
+export const mul: (r: Fe, a: Fe, b: Fe) => void = NATIVE !== undefined ? NATIVE.mul : PRODUCT !== undefined ? PRODUCT.mul : mulPortable;
+export const sqr: (r: Fe, a: Fe) => void = NATIVE !== undefined ? NATIVE.sqr : PRODUCT !== undefined ? PRODUCT.sqr : sqrPortable;
 /** The canonical 32-byte little-endian encoding (fully reduced below p). */
 export const pack: (o: Bytes, n: Fe) => void = NATIVE !== undefined ? NATIVE.pack : packPortable;
 /** From 32 little-endian bytes; the top bit (a sign bit in point encodings) is ignored. */

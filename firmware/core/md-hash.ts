@@ -1,30 +1,6 @@
 // What SHA-256 and SHA-512 (FIPS 180-4 Merkle-Damgard hashes) share: the
-// padded tail of a message, and the board's native hash where there is one.
+// padded tail of a message and the run over the blocks.
 import { type Bytes, alloc } from "./bytes";
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-declare const E: any;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-declare function require(name: string): any;
-
-// Espruino boards built with the crypto module hash natively
-// (require("crypto").SHA256 / .SHA512: the Linux build has them, a Puck.js
-// does not), far faster than the portable rounds. Elsewhere: undefined.
-/** The board's native hash `name` ("SHA256", "SHA512") returning bytes, or undefined. */
-export function nativeHash(name: string): ((m: Bytes) => Bytes) | undefined {
-  if (typeof E === "undefined") return undefined;
-  try {
-    const lib = ["crypto"][0]; // not a literal: the Lua bundler resolves literal requires at build time
-    const c = require(lib);
-    if (c === undefined || typeof c[name] !== "function") return undefined;
-    const f = c[name];
-    return function (m: Bytes): Bytes {
-      return new Uint8Array(f(m));
-    };
-  } catch (e) {
-    return undefined;
-  }
-}
 
 /**
  * FIPS 180-4 5.1 padding: the bytes of `msg` after its last whole block

@@ -1,8 +1,10 @@
 // The one place where a target hands the core native helpers: code its
-// runtime runs faster than the portable TypeScript. A target defines the
-// global PINDAI_NATIVES before the bundle's modules load (the Lua image starts
-// with firmware/targets/lua/natives.lua); without it the core runs its
-// portable path, which is what the conformance suite runs on every runtime.
+// runtime runs faster than the portable TypeScript. A target defines
+// PINDAI_NATIVES before the bundle's modules load: the Lua image starts with
+// firmware/targets/lua/natives.lua, the Espruino image with
+// firmware/targets/espruino/natives.ts (rollup.config.js puts it in front).
+// Without it the core runs its portable path, which is what the conformance
+// suite runs on every runtime. No other file of the core knows a runtime.
 import type { Bytes } from "./bytes";
 
 /** A field element as the natives represent it (opaque to the core). */
@@ -39,13 +41,29 @@ export interface CurveNatives {
   tableMulSub?: (this: void, s1: Bytes, table1: Bytes[], s2: Bytes, table2: Bytes[]) => NativePoint | undefined;
 }
 
+/**
+ * The product alone, on the core's own elements (16 limbs of 16 bits,
+ * field25519.ts): r = a * b mod p, r = a * a mod p, r may alias a or b; limbs
+ * come out below 2^16 but limb 1, below 2^18 (as the portable product leaves them).
+ */
+export interface ProductNatives {
+  mul: (this: void, r: Float64Array, a: Float64Array, b: Float64Array) => void;
+  sqr: (this: void, r: Float64Array, a: Float64Array) => void;
+}
+
 export interface Natives {
+  /** A whole representation of the field (Lua: 10 limbs on 64-bit integers). */
   field?: FieldNatives;
   curve?: CurveNatives;
   /** A 64-byte little-endian number mod L (the group order), as a new Bytes value of 32 (ed25519.ts reduce64). */
   reduce64?: (this: void, h: Bytes) => Bytes;
-  /** SHA-512 of a Bytes value, as a new Bytes value of 64. */
+  /** Or only a faster product on the portable representation (Espruino: E.convolve). */
+  product?: ProductNatives;
+  /** SHA-512 / SHA-256 of a Bytes value, as a new Bytes value of 64 / 32. */
   sha512?: (this: void, m: Bytes) => Bytes;
+  sha256?: (this: void, m: Bytes) => Bytes;
+  /** Bytes already checked to be valid UTF-8, as a string of the runtime's own form (where String.fromCharCode cannot make one). */
+  utf8Text?: (this: void, b: Bytes) => string;
   /** The same bytes, read-only, in less memory (b[i] and length as before): for data kept long, as the tables. */
   compactBytes?: (this: void, b: Bytes) => Bytes;
 }

@@ -9,6 +9,7 @@ import { type PresentationClaims, parsePresentationClaims } from "./claims";
 import { type Keyset, UsageBits, isRevoked } from "./keyset";
 import { REPLAY_OFF, REPLAY_REJECT, rememberUntil, validityTooLong } from "./policy";
 import type { ReplayMemory } from "./replay";
+import type { TableSet } from "./ed25519-table";
 import { MAX_QR_TEXT } from "./limits";
 import { type TrustedTime, checkSigner, checkWindow } from "./trust";
 import type { Warning } from "./verdict";
@@ -17,11 +18,13 @@ import { type Outcome, accepted, deviceWarnings, outcome } from "./outcome";
 export const QR_PREFIX = "PD1:";
 export { MAX_QR_TEXT };
 
+/** A scanned QR text, judged against the key set (with the issuer key's tables, when `tables` holds them). */
 export function verifyPresentation(
   text: string,
   keyset: Keyset | undefined,
   time: TrustedTime,
   replay: ReplayMemory,
+  tables?: TableSet,
 ): Outcome {
   const warnings = deviceWarnings(keyset, time);
   if (text.substring(0, QR_PREFIX.length) !== QR_PREFIX) return outcome("NOT_A_CREDENTIAL", warnings);
@@ -34,7 +37,7 @@ export function verifyPresentation(
   if (!cose.ok) return outcome(cose.verdict, warnings);
   const s = cose.sign1;
 
-  const signer = checkSigner(s, keyset, UsageBits.QR, time);
+  const signer = checkSigner(s, keyset, UsageBits.QR, time, tables);
   if (!signer.ok) return outcome(signer.verdict, warnings, s.kid);
 
   // Signature verified: the claims may now be read.

@@ -2,7 +2,8 @@
 // (SPEC section 4). 32-bit words kept unsigned with `>>> 0`.
 // Cost: 64 rounds per 64-byte block, ~15 32-bit operations a round.
 import { type Bytes, slice } from "./bytes";
-import { mdHash, nativeHash } from "./md-hash";
+import { mdHash } from "./md-hash";
+import { NATIVES } from "./natives";
 
 // FIPS 180-4 4.2.2: the first 32 bits of the fractional parts of the cube
 // roots of the first 64 primes.
@@ -68,7 +69,8 @@ function block(st: number[], m: Bytes, off: number): void {
   st[7] = (st[7] + h) >>> 0;
 }
 
-const NATIVE = nativeHash("SHA256");
+// A target's own SHA-256 (firmware/core/natives.ts: Espruino's crypto module).
+const NATIVE = NATIVES.sha256;
 
 export function sha256(msg: Bytes): Bytes {
   return NATIVE !== undefined ? NATIVE(msg) : mdHash(msg, H0, 64, 8, block);

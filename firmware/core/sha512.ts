@@ -2,7 +2,7 @@
 // halves (hi, lo) held in two Int32-range numbers, added with explicit carries.
 // Cost: 80 rounds per 128-byte block, ~20 32-bit operations a round.
 import type { Bytes } from "./bytes";
-import { mdHash, nativeHash } from "./md-hash";
+import { mdHash } from "./md-hash";
 import { NATIVES } from "./natives";
 
 // FIPS 180-4 4.2.3: the first 64 bits of the fractional parts of the cube
@@ -108,11 +108,9 @@ function block(st: number[], m: Bytes, off: number): void {
   }
 }
 
-// A board's own SHA-512 (Espruino's crypto module), or a target's (firmware/core/natives.ts: Lua's on 64-bit words).
-const NATIVE = nativeHash("SHA512");
-const HANDED = NATIVES.sha512;
+// A target's own SHA-512 (firmware/core/natives.ts: Espruino's crypto module, Lua's on 64-bit words).
+const NATIVE = NATIVES.sha512;
 
 export function sha512(msg: Bytes): Bytes {
-  if (HANDED !== undefined) return HANDED(msg);
   return NATIVE !== undefined ? NATIVE(msg) : mdHash(msg, H0, 128, 16, block);
 }

@@ -2,6 +2,7 @@
 // it (SPEC 2 step 1-2) and whether its own validity window holds (steps 4-5).
 import type { Sign1 } from "./cose";
 import { verifySign1 } from "./cose";
+import { type TableSet, tablesFor } from "./ed25519-table";
 import { type KeyEntry, type Keyset, findKey, isRevoked } from "./keyset";
 import type { Verdict } from "./verdict";
 
@@ -15,17 +16,18 @@ export type SignerResult = { ok: true; key: KeyEntry } | { ok: false; verdict: V
 
 /**
  * SPEC 2 steps 1-2: the kid names a key of this usage, valid now and not
- * revoked, and the signature verifies with it. With an untrusted clock the
- * key window cannot be judged: a good signature then ends in CLOCK_NOT_SET.
+ * revoked, and the signature verifies with it (with its tables, when
+ * `tables` holds them). With an untrusted clock the key window cannot be
+ * judged: a good signature then ends in CLOCK_NOT_SET.
  */
-export function checkSigner(s: Sign1, ks: Keyset, usageBit: number, time: TrustedTime): SignerResult {
+export function checkSigner(s: Sign1, ks: Keyset, usageBit: number, time: TrustedTime, tables?: TableSet): SignerResult {
   const key = findKey(ks, s.kid);
   if (key === undefined) return { ok: false, verdict: "UNKNOWN_KEY" };
   if ((key.usage & usageBit) === 0) return { ok: false, verdict: "KEY_NOT_VALID" };
   if (time.trusted && (time.now < key.nbf || time.now > key.exp || isRevoked(ks, key.kid))) {
     return { ok: false, verdict: "KEY_NOT_VALID" };
   }
-  if (!verifySign1(s, key.publicKey)) return { ok: false, verdict: "BAD_SIGNATURE" };
+  if (!verifySign1(s, key.publicKey, tablesFor(tables, key.publicKey))) return { ok: false, verdict: "BAD_SIGNATURE" };
   if (!time.trusted) return { ok: false, verdict: "CLOCK_NOT_SET" };
   return { ok: true, key };
 }

@@ -2,8 +2,9 @@
 // re-exports them): an Ed25519 verification, a presentation and a device's
 // scan, alone in a module so the Cortex-M4 cost model (bench/cortex-m.ts) can
 // also measure the heap of the verifier core without the rest of the suite.
-import { fromHex } from "../../firmware/core/bytes";
-import { ed25519Verify, makeBaseTable, makeKeyTable, useBaseTable, useKeyTable } from "../../firmware/core/ed25519";
+import { fromHex, toHex } from "../../firmware/core/bytes";
+import { ed25519Verify, makeBaseTable, makeKeyTable } from "../../firmware/core/ed25519";
+import { type TableSet, tablesFor } from "../../firmware/core/ed25519-table";
 import { loadKeyset } from "../../firmware/core/keyset";
 import { verifyPresentation } from "../../firmware/core/presentation";
 import { ReplayCache } from "../../firmware/core/replay";
@@ -36,25 +37,27 @@ export function presentation(text: string, ksHex: string, rootKid: string, rootP
 }
 
 // The precomputed-table path: the base table made once per runtime, each
-// key's table made on first use. baseTableDigest shows the tables come out
-// byte for byte the same on every runtime.
-let baseTableMade = false;
+// key's table made on first use, all kept here and handed to verification.
+const TABLES: TableSet = { base: undefined, keys: [] };
 const keyTablesMade: Record<string, boolean> = {};
 
 export function ensureBaseTable(): void {
-  if (!baseTableMade) {
-    useBaseTable(makeBaseTable());
-    baseTableMade = true;
-  }
+  if (TABLES.base === undefined) TABLES.base = makeBaseTable();
+}
+
+function ensureKeyTable(pubHex: string): void {
+  if (keyTablesMade[pubHex]) return;
+  const pub = hex(pubHex);
+  const t = makeKeyTable(pub);
+  if (t !== undefined) TABLES.keys.push({ publicKey: pub, table: t });
+  keyTablesMade[pubHex] = true;
 }
 
 export function ed25519Tabled(pub: string, msg: string, sig: string): string {
   ensureBaseTable();
-  if (!keyTablesMade[pub]) {
-    useKeyTable(hex(pub), makeKeyTable(hex(pub)));
-    keyTablesMade[pub] = true;
-  }
-  return ed25519Verify(hex(pub), hex(msg), hex(sig));
+  ensureKeyTable(pub);
+  const p = hex(pub);
+  return ed25519Verify(p, hex(msg), hex(sig), tablesFor(TABLES, p));
 }
 
 // A device's scan: the key set was loaded (root signature checked) at boot and,
@@ -71,10 +74,10 @@ function deviceScan(tables: boolean, text: string, ksHex: string, rootKid: strin
   }
   if (tables && !deviceTables) {
     ensureBaseTable();
-    if (deviceKeyset !== undefined) for (let i = 0; i < deviceKeyset.keys.length; i++) useKeyTable(deviceKeyset.keys[i].publicKey, makeKeyTable(deviceKeyset.keys[i].publicKey));
+    if (deviceKeyset !== undefined) for (let i = 0; i < deviceKeyset.keys.length; i++) ensureKeyTable(toHex(deviceKeyset.keys[i].publicKey));
     deviceTables = true;
   }
-  const r = verifyPresentation(text, deviceKeyset, { now: Math.floor(Number(now)), trusted: trusted === "1" }, new ReplayCache(8));
+  const r = verifyPresentation(text, deviceKeyset, { now: Math.floor(Number(now)), trusted: trusted === "1" }, new ReplayCache(8), tables ? TABLES : undefined);
   return r.verdict;
 }
 

@@ -3,6 +3,9 @@
 // of the image, after `var PINDAI_KERNEL = {code: <the Thumb bytes, base64>,
 // at: {<entry>: <offset>}}`, for boards that run Cortex-M code
 // (host/build/espruino-kernel.ts). Plain ES5: it runs before the bundle.
+// It defines PINDAI_KERNEL_NATIVES; the image's own natives
+// (firmware/targets/espruino/natives.ts, put inside the bundle by
+// rollup.config.js) take every entry of it over their own.
 //
 // Why this shape: Espruino interprets source, so each call from JavaScript
 // costs thousands of instructions whatever it does (E.nativeCall with three
@@ -13,7 +16,7 @@
 // element. An element is {p: address of its 16 int32 limbs, b: the buffer
 // holding them}: elements are cut 16 at a time from one flat Int32Array,
 // which lives as long as any of them (the garbage collector sees b).
-var PINDAI_NATIVES = (function (n, K) {
+var PINDAI_KERNEL_NATIVES = (function (n, K) {
   if (K === undefined || typeof E === "undefined" || typeof E.nativeCall !== "function") return n;
   // The code must start 4-aligned (it reads its constants PC-relative) in a
   // flat string: where Espruino's variables are not a multiple of 4 bytes, a
@@ -156,4 +159,4 @@ var PINDAI_NATIVES = (function (n, K) {
     return new Uint8Array(BB);
   };
   return n;
-})(typeof PINDAI_NATIVES !== "undefined" && PINDAI_NATIVES ? PINDAI_NATIVES : {}, typeof PINDAI_KERNEL !== "undefined" ? PINDAI_KERNEL : undefined);
+})({}, typeof PINDAI_KERNEL !== "undefined" ? PINDAI_KERNEL : undefined);
