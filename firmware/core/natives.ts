@@ -66,6 +66,8 @@ export interface Natives {
   utf8Text?: (this: void, b: Bytes) => string;
   /** The same bytes, read-only, in less memory (b[i] and length as before): for data kept long, as the tables. */
   compactBytes?: (this: void, b: Bytes) => Bytes;
+  /** A byte string (a flash file as the runtime reads it) as compact, read-only Bytes: its length in RAM, not a table of numbers. */
+  stringBytes?: (this: void, s: string) => Bytes;
 }
 
 declare const PINDAI_NATIVES: Natives | undefined;

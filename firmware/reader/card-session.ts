@@ -12,6 +12,7 @@
 import { type Bytes, alloc, bytesOf, concat } from "../core/bytes";
 import { cborDecode } from "../core/cbor";
 import { CHALLENGE_LENGTH, MAX_CREDENTIAL_BYTES, type CardRead } from "../core/card";
+import { DEFAULT_CARD_AUTH_MS } from "../core/policy";
 import type { CardReader, CardReaderFault } from "../hal/card-reader";
 import type { Random } from "../hal/random";
 import { type ApduResult, apdu, parseResponse } from "./apdu";
@@ -38,13 +39,12 @@ export interface CardSessionOptions {
   detectTimeoutMs?: number;
   /** Called once a card is in the field, before it is read (the app shows "checking"). */
   onDetected?: () => void;
-  /** How long the card may take to answer INTERNAL AUTHENTICATE, from the command (default 500). */
+  /** How long the card may take to answer INTERNAL AUTHENTICATE, from the command (default: core/policy.ts DEFAULT_CARD_AUTH_MS). */
   authDeadlineMs?: number;
   /** INTERNAL AUTHENTICATE tries, each with a fresh challenge (default 2). */
   authTries?: number;
 }
 
-export const AUTH_DEADLINE_MS = 500;
 export const AUTH_TRIES = 2;
 
 type Done = (r: CardSessionResult) => void;
@@ -53,7 +53,7 @@ type Done = (r: CardSessionResult) => void;
 export function readCard(reader: CardReader, random: Random, done: Done, opts?: CardSessionOptions): void {
   const o = opts === undefined ? {} : opts;
   const detectMs = o.detectTimeoutMs === undefined ? 1000 : o.detectTimeoutMs;
-  const authDeadlineMs = o.authDeadlineMs === undefined ? AUTH_DEADLINE_MS : o.authDeadlineMs;
+  const authDeadlineMs = o.authDeadlineMs === undefined ? DEFAULT_CARD_AUTH_MS : o.authDeadlineMs;
   let authTriesLeft = o.authTries === undefined ? AUTH_TRIES : o.authTries;
   let file = alloc(0);
   let challenge = alloc(0);

@@ -7,6 +7,7 @@
 // with their own hardware, so what they test is this wiring.
 import type { RootKey } from "../core/keyset";
 import { fromHex } from "../core/bytes";
+import { DEFAULT_CARD_POLL_MS } from "../core/policy";
 import { VerifierApp, type AppConfig, type Hardware } from "../app/verifier";
 import { AdminService, type AdminHooks } from "../app/admin";
 import { serveAdminLine } from "../app/admin-line";
@@ -106,7 +107,7 @@ export function buildOptions(cfg: BuildConfig, tables: boolean): DeviceOptions {
 /** The card reader: the PN532 driver and the poller that hands each read to the app. */
 function cardReader(serial: Serial, hw: DeviceHardware, o: DeviceOptions, app: VerifierApp): CardPoller {
   const pn = new Pn532(serial, hw.timers, o.readerTiming);
-  return new CardPoller(pn, hw.random, hw.timers, () => app.state === "idle", (r) => app.cardResult(r), o.cardPollMs === undefined ? 500 : o.cardPollMs, () => app.cardDetected(), o.cardAuthMs);
+  return new CardPoller(pn, hw.random, hw.timers, () => app.state === "idle", (r) => app.cardResult(r), o.cardPollMs === undefined ? DEFAULT_CARD_POLL_MS : o.cardPollMs, () => app.cardDetected(), o.cardAuthMs);
 }
 
 export function startDevice(hw: DeviceHardware, o: DeviceOptions): Device {
@@ -136,7 +137,7 @@ export const DECODE_TIMEOUT_MS = 2000;
  * Camera frames through the decoder, one at a time; the code it picks is
  * scanned. Where the device decodes frames itself (Linux-class boards, the
  * simulator): apart from startDevice so that a microcontroller image, which
- * has no camera, does not carry the camera reader (its 100 KB budget).
+ * has no camera, does not carry the camera reader (test/images.test.ts keeps its size budget).
  */
 export function attachCamera(device: Device, camera: Camera): CameraReader {
   const app = device.app;

@@ -100,7 +100,10 @@ async function bundleLua(entry: string, out: string): Promise<void> {
 
 /** What an image compiles in from a build config (also what `pindai run` starts the Node target with). */
 export function deviceConfig(file: BuildFile, buildTime: number): BuildConfig {
-  const b = resolveBuild(file);
+  return configOf(resolveBuild(file), buildTime);
+}
+
+function configOf(b: EffectiveBuild, buildTime: number): BuildConfig {
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
   return {
     version: b.version ?? pkg.version,
@@ -123,7 +126,7 @@ export async function build(file: BuildFile, outDir: string, log: (s: string) =>
   if (b.auditNik !== "hmac" && b.auditNik !== "off") throw new Error(`auditNik must be "hmac" or "off", not ${JSON.stringify(b.auditNik)}`);
   if (!(Number.isInteger(b.cardAuthMs) && b.cardAuthMs > 0 && b.cardAuthMs <= 2000)) throw new Error("cardAuthMs must be a whole number of ms, 1 to 2000");
   // SOURCE_DATE_EPOCH makes builds reproducible; otherwise now.
-  const config = deviceConfig(file, Number(process.env.SOURCE_DATE_EPOCH ?? Math.floor(Date.now() / 1000)));
+  const config = configOf(b, Number(process.env.SOURCE_DATE_EPOCH ?? Math.floor(Date.now() / 1000)));
   log(describeBuild(b, TARGETS.map((t) => t.name)));
   if (config.roots.length === 0) log("warning: no roots in the build config: these images can never install a key set, so they never say OK");
 

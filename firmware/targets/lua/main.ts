@@ -20,6 +20,7 @@ import type { Serial } from "../../hal/serial";
 import type { Storage } from "../../hal/storage";
 import type { Timers } from "../../hal/timers";
 import { type BuildConfig, type Device, buildOptions, startDevice } from "../device";
+import { NATIVES } from "../../core/natives";
 
 /** @noSelf */
 declare namespace uart {
@@ -71,8 +72,7 @@ declare function print(...args: unknown[]): void;
 // The Lua natives (natives.lua, in front of the image) also turn a string into
 // compact Bytes: a flash file read costs its length in RAM, not 16 bytes per
 // byte (an audit page rewritten on every scan is read first: 16 KB as a table).
-declare const PINDAI_NATIVES: { stringBytes?: (this: void, s: string) => Bytes } | undefined;
-const stringBytes = typeof PINDAI_NATIVES !== "undefined" && PINDAI_NATIVES !== undefined ? PINDAI_NATIVES.stringBytes : undefined;
+const stringBytes = NATIVES.stringBytes;
 
 function toBytes(s: string): Bytes {
   const b = alloc(s.length);

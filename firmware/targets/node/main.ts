@@ -3,8 +3,8 @@
 // small screen). The only code that knows it runs on Node and Linux. The
 // device is the same assembly as every image (../device.ts); here are its HALs:
 // flash files in a folder (dir-storage.ts), the system clock as RTC
-// (system-rtc.ts), the screen in the terminal or as a PNG file (the
-// simulator's renderers), LED and buzzer as terminal lines, serial ports
+// (system-rtc.ts), the screen in the terminal or as a PNG file (screen.ts,
+// which the simulator shows too), LED and buzzer as terminal lines, serial ports
 // through node-serialport (serial.ts), stdin as a keyboard-wedge scanner, and
 // camera frames from files a capture tool writes (file-camera.ts), decoded
 // by zxing (jsQR where WebAssembly does not run).
