@@ -2,6 +2,7 @@
 // -icount shift=0 -semihosting: one instruction is one nanosecond of virtual
 // time, files are the host's (the working directory of each run), and what
 // the driver prints is the answer.
+import { prng } from "../../sim/camera/synth";
 import { spawn } from "node:child_process";
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -122,6 +123,10 @@ out:write(string.dump(f, true))
 out:close()
 f = nil
 io.input("commands.txt")
+-- The image makes its device key from node.random, which stdio-hal.lua reads
+-- from /dev/urandom: here from fixed bytes, so a boot costs the same on every run.
+local hostOpen = io.open
+io.open = function(p, m) if p == "/dev/urandom" then return hostOpen("random.bin", m) end return hostOpen(p, m) end
 arg = { [0] = "stdio-hal.lua", "pindai.luac" }
 collectgarbage()
 m4.resetpeak()
@@ -140,6 +145,8 @@ export async function imageBootOnM4(elf: string, image: string): Promise<{ instr
     copyFileSync(image, join(dir, "pindai.lua"));
     for (const f of ["stdio-hal.lua", "file-api.lua"]) copyFileSync(fileURLToPath(new URL("../../firmware/targets/lua/" + f, import.meta.url)), join(dir, f));
     writeFileSync(join(dir, "commands.txt"), "");
+    const next = prng(20261128);
+    writeFileSync(join(dir, "random.bin"), Buffer.from(Array.from({ length: 65536 }, () => Math.floor(next() * 256))));
     writeFileSync(join(dir, "driver.lua"), BOOT_DRIVER);
     const out = await qemu(elf, dir);
     const m = /BOOT\t(\d+)\t(\d+)\t(\d+)/.exec(out);
