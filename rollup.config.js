@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import terser from "@rollup/plugin-terser";
 import { rollup } from "rollup";
+import { shortNamesPlugin } from "./host/build/short-names.js";
 
 // Per-file TypeScript to ES5 (type checking is tsc's job, run by the
 // tests): one whole-program check per bundle would fail on unrelated files.
@@ -84,6 +85,8 @@ export function espruinoConfig({ input, file, name = "pindai", minify = true, ba
               mangle: false,
               format: { ascii_only: true },
             }),
+            // Instead of the mangler: one name dictionary for the whole file.
+            shortNamesPlugin(),
           ]
         : [],
     },

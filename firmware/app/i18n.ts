@@ -46,89 +46,101 @@ export interface Strings {
   warnings: Record<Warning, string>;
 }
 
-const ID: Strings = {
-  ok: "SAH",
-  rejected: "DITOLAK",
-  ready: "SIAP",
-  scanPrompt: "Arahkan ke kode QR atau tempelkan KTP",
-  checking: "Memeriksa...",
-  name: "Nama",
-  dob: "Tgl lahir",
-  nik: "NIK",
-  issuer: "Penerbit",
-  card: "Kartu",
-  clock: "Jam alat",
-  reasons: {
-    OK: "Sah",
-    NOT_A_CREDENTIAL: "Bukan kode identitas pindai",
-    MALFORMED: "Kode rusak atau tidak lengkap",
-    UNSUPPORTED_ALG: "Jenis tanda tangan tidak didukung",
-    UNKNOWN_KEY: "Penerbit tidak dikenal",
-    KEY_NOT_VALID: "Kunci penerbit tidak berlaku",
-    BAD_SIGNATURE: "Tanda tangan palsu atau kode diubah",
-    VALIDITY_TOO_LONG: "Masa berlaku kode terlalu panjang",
-    NOT_YET_VALID: "Kode belum berlaku (cek jam)",
-    EXPIRED: "Kode kedaluwarsa, minta kode baru",
-    REVOKED: "Identitas ini telah dicabut",
-    REPLAYED: "Kode ini sudah dipakai, minta kode baru",
-    CLOCK_NOT_SET: "Jam alat belum diatur",
-    NO_KEYSET: "Alat belum diisi kunci penerbit",
-    CARD_ERROR: "Kartu tidak terbaca, tempel ulang",
-    CARD_AUTH_FAILED: "Kartu tidak asli (salinan)",
-  },
-  cardExpired: "Kartu sudah habis masa berlakunya",
-  cardNotYetValid: "Kartu belum berlaku (cek jam)",
-  warnings: {
-    KEYSET_STALE: "Kunci penerbit perlu diperbarui",
-    CLOCK_NOT_TRUSTED: "Jam alat tidak terpercaya",
-    ALREADY_USED: "Kode ini sudah pernah dipakai",
-    NO_KEYSET: "Belum ada kunci penerbit",
-  },
-};
+// Each language is made when it is first shown and only the one in use is
+// kept: on Espruino a language is about 160 variables of RAM.
+function idStrings(): Strings {
+  return {
+    ok: "SAH",
+    rejected: "DITOLAK",
+    ready: "SIAP",
+    scanPrompt: "Arahkan ke kode QR atau tempelkan KTP",
+    checking: "Memeriksa...",
+    name: "Nama",
+    dob: "Tgl lahir",
+    nik: "NIK",
+    issuer: "Penerbit",
+    card: "Kartu",
+    clock: "Jam alat",
+    reasons: {
+      OK: "Sah",
+      NOT_A_CREDENTIAL: "Bukan kode identitas pindai",
+      MALFORMED: "Kode rusak atau tidak lengkap",
+      UNSUPPORTED_ALG: "Jenis tanda tangan tidak didukung",
+      UNKNOWN_KEY: "Penerbit tidak dikenal",
+      KEY_NOT_VALID: "Kunci penerbit tidak berlaku",
+      BAD_SIGNATURE: "Tanda tangan palsu atau kode diubah",
+      VALIDITY_TOO_LONG: "Masa berlaku kode terlalu panjang",
+      NOT_YET_VALID: "Kode belum berlaku (cek jam)",
+      EXPIRED: "Kode kedaluwarsa, minta kode baru",
+      REVOKED: "Identitas ini telah dicabut",
+      REPLAYED: "Kode ini sudah dipakai, minta kode baru",
+      CLOCK_NOT_SET: "Jam alat belum diatur",
+      NO_KEYSET: "Alat belum diisi kunci penerbit",
+      CARD_ERROR: "Kartu tidak terbaca, tempel ulang",
+      CARD_AUTH_FAILED: "Kartu tidak asli (salinan)",
+    },
+    cardExpired: "Kartu sudah habis masa berlakunya",
+    cardNotYetValid: "Kartu belum berlaku (cek jam)",
+    warnings: {
+      KEYSET_STALE: "Kunci penerbit perlu diperbarui",
+      CLOCK_NOT_TRUSTED: "Jam alat tidak terpercaya",
+      ALREADY_USED: "Kode ini sudah pernah dipakai",
+      NO_KEYSET: "Belum ada kunci penerbit",
+    },
+  };
+}
 
-const EN: Strings = {
-  ok: "VALID",
-  rejected: "REJECTED",
-  ready: "READY",
-  scanPrompt: "Show a QR code or tap an ID card",
-  checking: "Checking...",
-  name: "Name",
-  dob: "Born",
-  nik: "NIK",
-  issuer: "Issuer",
-  card: "Card",
-  clock: "Device time",
-  reasons: {
-    OK: "Valid",
-    NOT_A_CREDENTIAL: "Not a pindai ID code",
-    MALFORMED: "Damaged or incomplete code",
-    UNSUPPORTED_ALG: "Unsupported signature type",
-    UNKNOWN_KEY: "Unknown issuer",
-    KEY_NOT_VALID: "Issuer key not valid",
-    BAD_SIGNATURE: "Forged signature or altered code",
-    VALIDITY_TOO_LONG: "Code validity too long",
-    NOT_YET_VALID: "Code not yet valid (check clock)",
-    EXPIRED: "Code expired, ask for a fresh one",
-    REVOKED: "This identity has been revoked",
-    REPLAYED: "Code already used: ask for a fresh code",
-    CLOCK_NOT_SET: "Device clock not set",
-    NO_KEYSET: "No issuer keys installed",
-    CARD_ERROR: "Card not read, tap again",
-    CARD_AUTH_FAILED: "Card is not genuine (a copy)",
-  },
-  cardExpired: "Card has expired",
-  cardNotYetValid: "Card not yet valid (check clock)",
-  warnings: {
-    KEYSET_STALE: "Issuer keys need updating",
-    CLOCK_NOT_TRUSTED: "Device clock not trusted",
-    ALREADY_USED: "This code was used before",
-    NO_KEYSET: "No issuer keys installed",
-  },
-};
+function enStrings(): Strings {
+  return {
+    ok: "VALID",
+    rejected: "REJECTED",
+    ready: "READY",
+    scanPrompt: "Show a QR code or tap an ID card",
+    checking: "Checking...",
+    name: "Name",
+    dob: "Born",
+    nik: "NIK",
+    issuer: "Issuer",
+    card: "Card",
+    clock: "Device time",
+    reasons: {
+      OK: "Valid",
+      NOT_A_CREDENTIAL: "Not a pindai ID code",
+      MALFORMED: "Damaged or incomplete code",
+      UNSUPPORTED_ALG: "Unsupported signature type",
+      UNKNOWN_KEY: "Unknown issuer",
+      KEY_NOT_VALID: "Issuer key not valid",
+      BAD_SIGNATURE: "Forged signature or altered code",
+      VALIDITY_TOO_LONG: "Code validity too long",
+      NOT_YET_VALID: "Code not yet valid (check clock)",
+      EXPIRED: "Code expired, ask for a fresh one",
+      REVOKED: "This identity has been revoked",
+      REPLAYED: "Code already used: ask for a fresh code",
+      CLOCK_NOT_SET: "Device clock not set",
+      NO_KEYSET: "No issuer keys installed",
+      CARD_ERROR: "Card not read, tap again",
+      CARD_AUTH_FAILED: "Card is not genuine (a copy)",
+    },
+    cardExpired: "Card has expired",
+    cardNotYetValid: "Card not yet valid (check clock)",
+    warnings: {
+      KEYSET_STALE: "Issuer keys need updating",
+      CLOCK_NOT_TRUSTED: "Device clock not trusted",
+      ALREADY_USED: "This code was used before",
+      NO_KEYSET: "No issuer keys installed",
+    },
+  };
+}
 
-const TABLES: Record<Lang, Strings> = { id: ID, en: EN };
+const MAKERS: Record<Lang, () => Strings> = { id: idStrings, en: enStrings };
+let shownLang: Lang | undefined;
+let shown: Strings | undefined;
 
 export function strings(lang: Lang): Strings {
-  const t = TABLES[lang];
-  return t === undefined ? TABLES[DEFAULT_LANG] : t;
+  const l = MAKERS[lang] === undefined ? DEFAULT_LANG : lang;
+  if (shown === undefined || shownLang !== l) {
+    shown = MAKERS[l]();
+    shownLang = l;
+  }
+  return shown;
 }
