@@ -13,9 +13,11 @@ import { fileURLToPath } from "node:url";
 import { crc32 } from "../../firmware/core/crc32";
 
 const BOARDS = resolve(dirname(fileURLToPath(import.meta.url)), "../boards");
-const BOOT_FILE = ".bootcde";
+export const BOOT_FILE = ".bootcde";
 /** The image itself; .bootcde only loads it, and is written once it checks. */
-const IMAGE_FILE = "pindai.img";
+export const IMAGE_FILE = "pindai.img";
+/** What .bootcde holds: code and strings are read from flash in place, not copied into variables. */
+export const BOOT_LOADER = `eval(require("Storage").read(${JSON.stringify(IMAGE_FILE)}));`;
 /** Image bytes per Storage.write line (1,024 base64 characters). */
 const CHUNK = 768;
 const UPLOAD_TRIES = 3;
@@ -331,8 +333,7 @@ async function upload(port: string, image: string, o: FlashOptions): Promise<Fla
     if (Number(stored[1]) >>> 0 !== want) {
       throw new FlashError(`the device stored something else (CRC-32 ${stored[1]}, expected ${want}): the upload was corrupted; try again`);
     }
-    const loader = `eval(require("Storage").read(${JSON.stringify(IMAGE_FILE)}));`;
-    await expr("writing the boot loader", `require("Storage").write(${JSON.stringify(BOOT_FILE)},${JSON.stringify(loader)}),require("Storage").read(${JSON.stringify(BOOT_FILE)}).length`);
+    await expr("writing the boot loader", `require("Storage").write(${JSON.stringify(BOOT_FILE)},${JSON.stringify(BOOT_LOADER)}),require("Storage").read(${JSON.stringify(BOOT_FILE)}).length`);
     // Start it as a reset would (load() clears the interpreter and runs .bootcde). The image takes
     // the REPL off this line and answers the admin protocol on it: ask for VERSION until it does.
     let asking: NodeJS.Timeout | undefined;

@@ -1,0 +1,29 @@
+// The flashed Espruino image within a board's fixed pool of variables
+// (test/support/pool-image.ts). ESPRUINO_POOL names an Espruino for Linux
+// built 32-bit with the pool of the smallest board the README says takes the
+// image; ESPRUINO the normal build that writes Storage. Espruino is not a
+// Debian package and its binaries are never committed: without both this
+// says loudly that it skipped.
+import { describe, expect, it } from "vitest";
+import { haveTool } from "./support/tools";
+import { runImageOnPool } from "./support/pool-image";
+
+const big = process.env.ESPRUINO;
+const pool = process.env.ESPRUINO_POOL;
+if (!big || !pool) {
+  console.warn("\n*** SKIPPED: ESPRUINO and ESPRUINO_POOL are not both set: the flashed image was not run on a fixed variable pool ***\n");
+}
+
+describe.skipIf(!big || !pool)("the flashed Espruino image on a fixed pool (ESPRUINO_POOL)", () => {
+  it("boots from Storage, is provisioned, makes its tables and verifies a scan without a memory error", async (ctx) => {
+    if (!haveTool("socat")) return ctx.skip();
+    const r = await runImageOnPool(big!, pool!);
+    console.log(
+      `pool of ${r.boot.total} variables: ${r.after.usage} in use after provisioning, tables and two scans, ${r.boot.usage} after booting again`,
+    );
+    expect(r.boot.flags).toEqual([]);
+    expect(r.log).toEqual(["OK time", "OK qr", "NOT_A_CREDENTIAL qr", "REPLAYED qr", "NOT_A_CREDENTIAL qr"]);
+    expect(r.after.flags).toEqual([]);
+    expect(r.after.usage).toBeLessThan(r.after.total);
+  }, 240_000);
+});

@@ -1,0 +1,139 @@
+// The Espruino image as it is flashed, on an Espruino with a fixed pool of
+// variables (ESPRUINO_POOL: Espruino for Linux built 32-bit with, say, a
+// Pico's 5,100 or a Puck.js's 2,630 variables; 13-byte variables as on those
+// boards). The normal Espruino (ESPRUINO) writes Storage as `pindai flash`
+// leaves it (the image file and the one-line .bootcde loader); the pool
+// binary then boots from it, so code and strings stay in the flash file as
+// they stay in a board's memory-mapped flash. Provisioned with the host tool
+// over its admin line, scanned from a scan engine on a pty. Memory is read
+// through a signed UNLOCK (the REPL back on the admin line), so each figure
+// is taken in a boot of its own: after provisioning, the tables and two
+// scans, then after booting again with all of it in flash. (The screen goes to the console, which the image
+// locks: verdicts are read from the signed audit log.)
+import { type ChildProcess, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SerialPort } from "serialport";
+import { build } from "../../host/build/build";
+import { DeviceClient, streamLink, type LineLink } from "../../host/issuer/device-client";
+import { issuePresentation } from "../../host/issuer/issuer";
+import { BOOT_FILE, BOOT_LOADER, IMAGE_FILE } from "../../host/src/flash-espruino";
+import { openPtyPair } from "../../sim/pty";
+import { HOLDER, makeWorld } from "../../sim/world";
+import { killChild, spawnChild } from "./children";
+
+export interface PoolMemory {
+  usage: number;
+  total: number;
+  flags: string[];
+}
+
+export interface PoolImageRun {
+  /** After the key set, the time, the tables and two scans. */
+  after: PoolMemory;
+  /** In use after a boot with the key set and tables in flash, with the pool's size. */
+  boot: PoolMemory;
+  /** The audit log as the host tool reads it (the screen is not on the locked console). */
+  log: string[];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One boot of the flashed image on the pool binary, its console on pipes. */
+class Boot {
+  readonly proc: ChildProcess;
+  out = "";
+  readonly link: LineLink;
+  constructor(pool: string, dir: string) {
+    this.proc = spawnChild(pool, [], { cwd: dir, stdio: ["pipe", "pipe", "ignore"] });
+    this.proc.stdout!.on("data", (d: Buffer) => (this.out += d.toString("latin1")));
+    this.link = streamLink((t) => this.proc.stdin!.write(t), (fn) => this.proc.stdout!.on("data", fn), async () => {}, 60_000, "espruino (pool)");
+  }
+  async waitFor(re: RegExp, from: number, ms: number): Promise<RegExpExecArray> {
+    for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) {
+      const m = re.exec(this.out.slice(from));
+      if (m) return m;
+    }
+    throw new Error(`waited ${ms} ms for ${re}; Espruino printed: ${JSON.stringify(this.out.slice(-600))}`);
+  }
+  /** Memory through the REPL a signed UNLOCK gives back; the admin line is gone after it. */
+  async memory(client: DeviceClient): Promise<PoolMemory> {
+    must(await client.unlock(), "UNLOCK");
+    const from = this.out.length;
+    this.proc.stdin!.write('\x10var m=process.memory();print("<mem "+m.usage+" "+m.total+" "+JSON.stringify(E.getErrorFlags())+">")\n');
+    const m = await this.waitFor(/<mem (\d+) (\d+) (\[[^\]]*\])>/, from, 20_000);
+    return { usage: Number(m[1]), total: Number(m[2]), flags: JSON.parse(m[3]) as string[] };
+  }
+  close(): void {
+    killChild(this.proc);
+  }
+}
+
+function must(got: string, want: string): void {
+  if (got !== want) throw new Error(`expected ${want}, got ${got}`);
+}
+
+/** Flash, boot, provision, scan; `big` is the normal Espruino that writes Storage, `pool` the one measured. */
+export async function runImageOnPool(big: string, pool: string): Promise<PoolImageRun> {
+  const now = Math.floor(Date.now() / 1000);
+  const world = makeWorld(now, 2, "pool");
+  const dir = mkdtempSync(join(tmpdir(), "pindai-pool-"));
+  const link = await openPtyPair();
+  const scanner = new SerialPort({ path: link.b, baudRate: 9600 });
+  let boot: Boot | undefined;
+  try {
+    process.env.SOURCE_DATE_EPOCH = String(now - 3600);
+    const img = await build(
+      {
+        roots: [Buffer.from(world.roots[0].publicKey).toString("hex")],
+        version: "pool",
+        // What Espruino for Linux has: a scan engine on Serial1 (a pty), no reader, no LED pins.
+        espruino: { scanEngine: { port: "Serial1", baud: 9600, path: link.a }, reader: null, ledGreen: null, ledRed: null },
+      },
+      join(dir, "dist"),
+      () => {},
+    );
+    delete process.env.SOURCE_DATE_EPOCH;
+    const image = readFileSync(img.espruino, "latin1");
+    const lines = ['require("Storage").eraseAll();'];
+    for (let off = 0; off < image.length; off += 512) {
+      lines.push(`require("Storage").write(${JSON.stringify(IMAGE_FILE)},${JSON.stringify(image.slice(off, off + 512))},${off},${image.length});`);
+    }
+    lines.push(`require("Storage").write(${JSON.stringify(BOOT_FILE)},${JSON.stringify(BOOT_LOADER)});`);
+    lines.push(`print("<stored "+E.CRC32(require("Storage").read(${JSON.stringify(IMAGE_FILE)}))+">");quit();`);
+    writeFileSync(join(dir, "setup.js"), lines.join("\n") + "\n");
+    const s = spawnSync(big, ["setup.js"], { cwd: dir, encoding: "latin1", timeout: 120_000, killSignal: "SIGKILL" });
+    if (!/<stored -?\d+>/.test(s.stdout)) throw new Error("writing Storage failed: " + s.stdout.slice(-300));
+
+    // Boot 1: provisioned, the tables made, a fresh code and the same code again.
+    boot = new Boot(pool, dir);
+    let client = new DeviceClient(boot.link, world.adminKey);
+    must(await client.version(), "pindai pool");
+    must(await client.installKeyset(world.keysetBytes), "INSTALLED 1");
+    const t = Math.floor(Date.now() / 1000);
+    must(await client.setTime(t), `TIME ${t}`);
+    await sleep(8000); // the base point's and the two keys' tables (about 1 s each on x86)
+    const code = issuePresentation(world.qrSigner, HOLDER, { iat: t });
+    for (let i = 0; i < 2; i++) {
+      scanner.write(code + "\r\n");
+      await sleep(3000);
+      scanner.write("hello\r\n"); // another line between: the same code still on screen is one verdict
+      await sleep(1000);
+    }
+    const log = (await client.logs()).map((r) => r.verdict + " " + r.source);
+    const after = await boot.memory(client);
+    boot.close();
+
+    // Boot 2: as it starts every day, key set and tables in flash.
+    boot = new Boot(pool, dir);
+    client = new DeviceClient(boot.link, world.adminKey);
+    must(await client.version(), "pindai pool"); // answered once it has booted
+    const atBoot = await boot.memory(client);
+    return { boot: atBoot, after, log };
+  } finally {
+    boot?.close();
+    scanner.close();
+    link.close();
+  }
+}
