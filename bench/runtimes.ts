@@ -4,13 +4,14 @@
 // left out. Beside them, on Espruino,
 // tweetnacl's nacl-fast.js run the same way, and a profile: field
 // multiplications per verification and ms per field multiplication.
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import vm from "node:vm";
 import { buildLuaBundle, nativeRunner, wasmoonRunner, type LuaRunner } from "../test/support/lua";
 import { buildEspruinoBundle, espruinoRunner } from "../test/support/espruino";
+import { runImageOnPool } from "../test/support/pool-image";
 import { HOLDER, makeWorld } from "../sim/world";
 import { issuePresentation } from "../host/issuer/issuer";
 import { ed } from "../host/issuer/ed";
@@ -61,41 +62,6 @@ function naclForEspruino(): string {
       "var conformance = { ed25519: function(p, m, s) { return nacl.sign.detached.verify(unhex(m), unhex(s), unhex(p)) ? 'OK' : 'BAD'; } };\n",
   );
   return file;
-}
-
-/**
- * Memory on a Puck.js-sized pool: ESPRUINO_POOL names an Espruino for Linux
- * built with a fixed pool of 2,630 variables. The normal ESPRUINO binary puts
- * the verifier (bench/pool-entry.ts) into Storage and makes the tables there;
- * then the pool binary, on the same flash file, loads the code from Storage
- * and verifies: code and tables stay in flash, only the working state is in
- * variables. (Storage reads on Linux open a file each time: not a timing.)
- */
-export async function poolCheck(big: string, pool: string, args: string[]): Promise<string[]> {
-  const dir = mkdtempSync(join(tmpdir(), "pindai-pool-"));
-  const code = readFileSync(await buildEspruinoBundle("bench/pool-entry.ts"), "utf8");
-  const lines = ['require("Storage").eraseAll();'];
-  for (let i = 0; i < code.length; i += 1024) {
-    lines.push(`require("Storage").write("pd.js", ${JSON.stringify(code.slice(i, i + 1024))}, ${i}, ${code.length});`);
-  }
-  const setup = join(dir, "setup.js");
-  writeFileSync(setup, lines.join("\n") + "\n" + code + `\nwhile (conformance.prepare(${JSON.stringify(args[0])}) === "more");\nprint("@@prepared");\nquit();\n`);
-  const s = spawnSync(big, [setup], { cwd: dir, encoding: "utf8", timeout: 600_000, killSignal: "SIGKILL" });
-  if (!s.stdout.includes("@@prepared")) return ["setup failed: " + s.stdout.slice(-300)];
-  const run = join(dir, "run.js");
-  writeFileSync(
-    run,
-    `var A = ${JSON.stringify(args)};\n` +
-      `eval(require("Storage").read("pd.js"));\n` +
-      `var loaded = process.memory().usage;\n` +
-      `var r = conformance.verify(A[0], A[1], A[2]);\n` +
-      `var m = process.memory();\n` +
-      `print("@@R " + r + " " + loaded + " " + m.usage + " " + m.total + " " + JSON.stringify(E.getErrorFlags()));\nquit();\n`,
-  );
-  const r = spawnSync(pool, [run], { cwd: dir, encoding: "utf8", timeout: 600_000, killSignal: "SIGKILL" });
-  const m = /@@R (\S+) (\d+) (\d+) (\d+) (\S+)/.exec(r.stdout);
-  if (!m) return ["did not finish: " + r.stdout.slice(-300).replace(/\s+/g, " ")];
-  return [m[1], `${m[2]} of ${m[4]} after loading from Storage, ${m[3]} after verifying`, m[5]];
 }
 
 /** ms per call of Debian's lua5.4, for the Cortex-M4 rows beside it. */
@@ -173,14 +139,24 @@ export async function benchRuntimes(n = 5): Promise<LuaX86Ms | undefined> {
       ["pindai, tables", espTabled.toFixed(0), (naclMs / espTabled).toFixed(1) + "x"],
     ]);
   }
+  // On a device: the image as pindai flash leaves it, booted from Storage on a fixed pool.
   const poolBin = process.env.ESPRUINO_POOL;
   if (esp && poolBin) {
-    const [verdict, vars, flags] = await poolCheck(esp, poolBin, args);
-    table("Espruino with a fixed 2,630-variable pool (Puck.js), code and tables in Storage", ["verdict", "variables", "error flags"], [
-      [verdict, vars ?? "-", flags ?? "-"],
-    ]);
+    let row: string[];
+    try {
+      const r = await runImageOnPool(esp, poolBin);
+      const ok = r.log.includes("OK qr") && r.log.includes("REPLAYED qr");
+      row = [String(r.boot.total), String(r.boot.usage), String(r.after.usage), ok ? "VALID, then REPLAYED" : r.log.join(", "), JSON.stringify([...r.boot.flags, ...r.after.flags])];
+    } catch (e) {
+      row = ["-", "-", "-", "did not finish: " + (e as Error).message.slice(0, 200), "-"];
+    }
+    table(
+      "On a device: the flashed Espruino image (Storage, .bootcde) on a fixed variable pool, provisioned, tables made, two scans",
+      ["pool", "in use after boot", "after provisioning and scans", "verdicts (audit log)", "error flags"],
+      [row],
+    );
   } else if (esp) {
-    console.log("\n(set ESPRUINO_POOL to an Espruino built with 2,630 variables for the memory check from Storage)");
+    console.log("\n(set ESPRUINO_POOL to an Espruino for Linux built 32-bit with a fixed pool, e.g. 8,191 variables, to run the flashed image on it)");
   }
   const [plainMuls, tabledMuls] = await countMuls(verifyCall, tabledCall);
   table("Profile: field multiplications per verification (counted) and ms per multiplication (timed)", ["", "value"], [
