@@ -19,6 +19,7 @@ import { build } from "../../host/build/build";
 import { DeviceClient, streamLink, type LineLink } from "../../host/issuer/device-client";
 import { issuePresentation } from "../../host/issuer/issuer";
 import { BOOT_FILE, BOOT_LOADER, IMAGE_FILE } from "../../host/src/flash-espruino";
+import { crc32 } from "../../firmware/core/crc32";
 import { openPtyPair } from "../../sim/pty";
 import { HOLDER, makeWorld } from "../../sim/world";
 import { killChild, spawnChild } from "./children";
@@ -83,19 +84,25 @@ export async function runImageOnPool(big: string, pool: string): Promise<PoolIma
   const scanner = new SerialPort({ path: link.b, baudRate: 9600 });
   let boot: Boot | undefined;
   try {
-    process.env.SOURCE_DATE_EPOCH = String(now - 3600);
-    const img = await build(
-      {
-        roots: [Buffer.from(world.roots[0].publicKey).toString("hex")],
-        version: "pool",
-        // What Espruino for Linux has: a scan engine on Serial1 (a pty), no reader, no LED pins.
-        espruino: { scanEngine: { port: "Serial1", baud: 9600, path: link.a }, reader: null, ledGreen: null, ledRed: null },
-      },
-      join(dir, "dist"),
-      () => {},
-    );
-    delete process.env.SOURCE_DATE_EPOCH;
-    const image = readFileSync(img.espruino, "latin1");
+    process.env.SOURCE_DATE_EPOCH = String(now - 3600); // built before the clock is set
+    let espruinoImage: string;
+    try {
+      espruinoImage = (
+        await build(
+          {
+            roots: [Buffer.from(world.roots[0].publicKey).toString("hex")],
+            version: "pool",
+            // What Espruino for Linux has: a scan engine on Serial1 (a pty), no reader, no LED pins.
+            espruino: { scanEngine: { port: "Serial1", baud: 9600, path: link.a }, reader: null, ledGreen: null, ledRed: null },
+          },
+          join(dir, "dist"),
+          () => {},
+        )
+      ).espruino;
+    } finally {
+      delete process.env.SOURCE_DATE_EPOCH;
+    }
+    const image = readFileSync(espruinoImage, "latin1");
     const lines = ['require("Storage").eraseAll();'];
     for (let off = 0; off < image.length; off += 512) {
       lines.push(`require("Storage").write(${JSON.stringify(IMAGE_FILE)},${JSON.stringify(image.slice(off, off + 512))},${off},${image.length});`);
@@ -104,7 +111,10 @@ export async function runImageOnPool(big: string, pool: string): Promise<PoolIma
     lines.push(`print("<stored "+E.CRC32(require("Storage").read(${JSON.stringify(IMAGE_FILE)}))+">");quit();`);
     writeFileSync(join(dir, "setup.js"), lines.join("\n") + "\n");
     const s = spawnSync(big, ["setup.js"], { cwd: dir, encoding: "latin1", timeout: 120_000, killSignal: "SIGKILL" });
-    if (!/<stored -?\d+>/.test(s.stdout)) throw new Error("writing Storage failed: " + s.stdout.slice(-300));
+    // The same check pindai flash makes: the CRC-32 of what Storage holds is the image's.
+    const stored = /<stored (-?\d+)>/.exec(s.stdout);
+    const bytes = Buffer.from(image, "latin1");
+    if (!stored || Number(stored[1]) >>> 0 !== crc32(bytes, 0, bytes.length)) throw new Error("writing Storage failed: " + s.stdout.slice(-300));
 
     // Boot 1: provisioned, the tables made, a fresh code and the same code again.
     boot = new Boot(pool, dir);
