@@ -17,6 +17,7 @@ import { VirtualRtc } from "./rtc";
 import { Phone, tamper } from "./phone";
 import { renderPng, renderText, SIGNAL_TEXT } from "./screen";
 import { HOLDER, makeWorld, type World } from "./world";
+import type { RootKey } from "../firmware/core/keyset";
 
 export const SIM_HELP = `commands:
   phone                 scan the code the holder's phone shows now (it changes every 60 s)
@@ -52,6 +53,8 @@ export interface ConsoleOptions {
   flashPath?: string;
   /** Virtual seconds per real second (default 1). */
   speed?: number;
+  /** An agency's own roots, trusted beside the simulated agency's (pindai sim --root / --config). */
+  roots?: RootKey[];
 }
 
 const BUILD_TIME = 1_767_225_600; // 2026-01-01
@@ -72,7 +75,7 @@ export class SimConsole {
     this.world = makeWorld(now, o.replay ?? REPLAY_WARN, "pindai-sim");
     this.color = o.color ?? false;
     this.deviceOptions = {
-      roots: this.world.roots,
+      roots: [...this.world.roots, ...(o.roots ?? [])],
       buildTime: BUILD_TIME,
       version: "sim",
       lang: o.lang ?? DEFAULT_LANG,

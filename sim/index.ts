@@ -2,3 +2,4 @@
 // may use. The world and virtual hardware behind it are the simulator's own.
 export { SimConsole, SIM_HELP, type ConsoleOptions } from "./console";
 export { attachPty, type PtyPair } from "./pn532/attach";
+export { startSimFleet, MAX_SIM_DEVICES, type SimFleet } from "./fleet";

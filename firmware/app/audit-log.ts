@@ -68,6 +68,13 @@ export function warningBits(w: Warning[]): number {
   return bits;
 }
 
+/** The warnings a record's bit set names (the fleet's exports show names, never the bits). */
+export function warningNames(bits: number): Warning[] {
+  const out: Warning[] = [];
+  for (let i = 0; i < WARNING_ORDER.length; i++) if ((bits & (1 << i)) !== 0) out.push(WARNING_ORDER[i]);
+  return out;
+}
+
 /** Not a credential: no signer was ever named, so nothing in it can be attributed (counted in runs). */
 export function isJunk(o: Outcome): boolean {
   return o.kid === undefined && (o.verdict === "NOT_A_CREDENTIAL" || o.verdict === "MALFORMED");

@@ -29,7 +29,8 @@ const COMMANDS: Record<string, [Loader, string]> = {
   flash: [async () => (await import("./commands/flash")).flashCommand, "upload the Espruino image so it runs at boot, and check it"],
   "flash-lua": [async () => (await import("./commands/flash-lua")).flashLuaCommand, "write the Lua image through a NodeMCU-style Lua REPL"],
   device: [async () => (await import("./commands/device")).device, "one device's admin line: id, status, time, key set, logs, settings, wipe (signed)"],
-  fleet: [async () => (await import("./commands/fleet")).fleet, "many devices: enroll, pull and export logs, set time, push key sets"],
+  fleet: [async () => (await import("./commands/fleet")).fleet, "many devices in a database: provision, enroll, pull logs, set time, push key sets, revoke, list, status"],
+  ports: [async () => (await import("./commands/ports")).ports, "the serial ports here, and which answer as pindai devices"],
   scan: [async () => (await import("./commands/scan")).scan, "print the text of each QR code in an image or folder, and the decoder that read it"],
 };
 

@@ -19,6 +19,9 @@ as the Espruino and Lua images, on real serial ports.
   --reader-port  a PN532 card reader in HSU mode (115200 baud), e.g. on a
                  USB-serial adapter: cards are looked for every 500 ms
   --admin-port   the admin line (115200 baud) for the agency's tools
+  --admin-listen HOST:PORT  the same admin protocol over TCP, for devices
+                 managed where they stand (pindai fleet --ports tcp://HOST:PORT);
+                 at most 4 connections, idle ones closed after 2 minutes
   --camera       PNG/JPEG frames that a capture tool writes: a file it keeps
                  rewriting, or a folder (the newest image is read). A video
                  device (/dev/video0) is not read directly; run a capture tool
@@ -53,6 +56,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       "scan-port": { type: "string" },
       "reader-port": { type: "string" },
       "admin-port": { type: "string" },
+      "admin-listen": { type: "string" },
       camera: { type: "string" },
       screen: { type: "string" },
       flash: { type: "string" },
@@ -68,6 +72,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (screen === "terminal" && positionals.length > 0) throw new CliError(`unexpected argument "${positionals[0]}" (--help lists the options)`);
   if (values.config !== undefined && values.root !== undefined) throw new CliError("--config or --root, not both (the config lists the roots)");
   if (values.camera !== undefined) checkCamera(values.camera);
+  const { listenAdmin, parseListen } = await import("../../../firmware/targets/node/admin-tcp");
+  const listen = values["admin-listen"] === undefined ? undefined : parseListen(values["admin-listen"]);
+  if (values["admin-listen"] !== undefined && listen === undefined) throw new CliError(`--admin-listen: expected HOST:PORT (e.g. 0.0.0.0:7700), got "${values["admin-listen"]}"`);
   for (const r of values.root ?? []) parseRoot(r); // its errors name --root
   const { deviceConfig } = await import("../../build/build");
   const { readBuildFile } = await import("../../build/config");
@@ -91,11 +98,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
     screen: screen === "png" ? { kind: "png", dir: positionals[0] } : { kind: "terminal", color: process.stdout.isTTY === true },
     out: (line) => io.out(line),
   });
+  const tcp = listen === undefined ? undefined : await listenAdmin((s) => node.device.connectAdmin(s), listen).catch((e: Error) => (node.close(), Promise.reject(new CliError(`--admin-listen ${values["admin-listen"]}: ${e.message}`))));
   io.err(`pindai ${cfg.version} running: ${describe(values)}; Ctrl-C stops it`);
   await new Promise<void>((resolve) => {
     process.once("SIGINT", () => resolve());
     process.once("SIGTERM", () => resolve());
   });
+  await tcp?.close();
   node.close();
   return 0;
 }
@@ -125,6 +134,7 @@ function describe(v: Record<string, string | undefined>): string {
   if (v["scan-port"]) parts.push(`scan engine ${v["scan-port"]}`);
   if (v["reader-port"]) parts.push(`card reader ${v["reader-port"]}`);
   if (v["admin-port"]) parts.push(`admin line ${v["admin-port"]}`);
+  if (v["admin-listen"]) parts.push(`admin over TCP on ${v["admin-listen"]}`);
   if (v.camera) parts.push(`camera ${v.camera}`);
   return parts.join(", ");
 }

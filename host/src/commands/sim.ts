@@ -1,14 +1,16 @@
 // pindai sim: the virtual verifier, interactive or driven by a script file.
 import { createInterface } from "node:readline";
 import { Transform } from "node:stream";
-import { parse } from "../args";
+import { parse, parseInteger } from "../args";
 import { CliError } from "../../issuer/errors";
 import { readBoundedText } from "../../issuer/files";
 import { openPort } from "../open-port";
 import type { Io } from "../cli";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { newKey, writeKeyFile, type Usage } from "../../issuer/keyfile";
+import { newKey, unhex, writeKeyFile, type Usage } from "../../issuer/keyfile";
+import { parseRoot } from "../../issuer/trust";
+import type { RootKey } from "../../../firmware/core/keyset";
 import type { SimConsole } from "../../../sim/index";
 import { REPLAY_WARN, replayCode } from "../../../firmware/core/policy";
 import { LANGS, isLang } from "../../../firmware/app/i18n";
@@ -28,7 +30,15 @@ line it sends is scanned. --admin-port puts the device's admin line on PATH
 (one end of a pty pair: socat -d -d pty,raw,echo=0 pty,raw,echo=0), so
 pindai device and pindai fleet can drive it from the other end.
 --write-keys writes the simulated agency's keys to DIR (admin.json, qr.json,
-root.pub.json, keyset.cbor) for those tools: the simulated device trusts that root.`;
+root.pub.json, keyset.cbor) for those tools: the simulated device trusts that root.
+--root KEY (64 hex or a key file, repeatable) or --config FILE (a build
+config's roots): the device trusts the agency's own roots too, so its own
+key sets and admin keys can be tried.
+--admin-listen HOST:PORT puts the admin line on TCP (pindai fleet --ports
+tcp://HOST:PORT). With --devices N: N new devices (no key set, clock not
+set), each with its own device key, on ports PORT to PORT+N-1, in this one
+process (pindai fleet --ports tcp://HOST:PORT-LAST); with --root/--config
+they trust only those roots. Runs until Ctrl-C or SIGTERM.`;
 
 export async function sim(argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, {
@@ -41,6 +51,10 @@ export async function sim(argv: string[], io: Io): Promise<number> {
     "scan-port": { type: "string" },
     "admin-port": { type: "string" },
     "write-keys": { type: "string" },
+    root: { type: "string", multiple: true },
+    config: { type: "string" },
+    devices: { type: "string" },
+    "admin-listen": { type: "string" },
   });
   if (values.help) return io.help(simHelp + "\n\n" + (await import("../../../sim/index")).SIM_HELP);
   if (values.lang !== undefined && !isLang(values.lang)) throw new CliError("--lang: " + LANGS.join(" or "));
@@ -49,6 +63,8 @@ export async function sim(argv: string[], io: Io): Promise<number> {
     throw new CliError("--speed: virtual seconds per real second, 0 to 1000000");
   }
   const script = values.script === undefined ? undefined : readBoundedText(values.script, "script", MAX_SCRIPT_BYTES);
+  const agency = await agencyOptions(values);
+  if (agency.count !== undefined) return simFleet(agency.count, agency.listen!, agency.roots, values["write-keys"], io);
   // The simulator (the firmware, the virtual hardware, the image libraries) loads once the inputs are checked.
   const { SimConsole } = await import("../../../sim/index");
   const con = new SimConsole({
@@ -58,15 +74,21 @@ export async function sim(argv: string[], io: Io): Promise<number> {
     color: script === undefined && process.stdout.isTTY === true,
     flashPath: values.flash,
     speed: values.speed === undefined ? 1 : Number(values.speed),
+    roots: agency.roots,
   });
   if (values["scan-port"] !== undefined) {
     con.device.connectScanEngine(await openPort(values["scan-port"], 9600, "scan port"));
     con.device.display.echoTo((t) => io.out(t));
   }
-  if (values["write-keys"] !== undefined) writeAgencyKeys(con, values["write-keys"], io);
+  if (values["write-keys"] !== undefined) writeAgencyKeys(con.world, values["write-keys"], io);
   if (values["admin-port"] !== undefined) {
     con.connectAdmin(await openPort(values["admin-port"], 115200, "admin port"));
     io.out(`admin line on ${values["admin-port"]}`);
+  }
+  if (agency.listen !== undefined) {
+    const { listenAdmin } = await import("../../../firmware/targets/node/admin-tcp");
+    const l = await listenAdmin((s) => con.connectAdmin(s), agency.listen).catch((e: Error) => Promise.reject(new CliError(`--admin-listen: ${e.message}`)));
+    io.out(`admin line on tcp://${agency.listen.host}:${l.port}`);
   }
 
   if (script !== undefined) {
@@ -122,19 +144,58 @@ function boundedLines(max: number): Transform {
 }
 
 /** The simulated agency's keys as files, for pindai device / fleet against the simulator. */
-function writeAgencyKeys(con: SimConsole, dir: string, io: Io): void {
+function writeAgencyKeys(world: SimConsole["world"], dir: string, io: Io): void {
   const now = Math.floor(Date.now() / 1000);
   const file = (usage: Usage[], secret: Uint8Array) => newKey(usage, now - 86400, now + 365 * 86400, new Uint8Array(secret));
   try {
     mkdirSync(dir, { recursive: true });
-    writeKeyFile(join(dir, "admin.json"), file(["admin"], con.world.adminKey.secretKey));
-    writeKeyFile(join(dir, "qr.json"), file(["qr"], con.world.qrSigner.secretKey));
-    const root = file(["root"], con.world.rootKey.secretKey);
+    writeKeyFile(join(dir, "admin.json"), file(["admin"], world.adminKey.secretKey));
+    writeKeyFile(join(dir, "qr.json"), file(["qr"], world.qrSigner.secretKey));
+    const root = file(["root"], world.rootKey.secretKey);
     delete root.secretKey;
     writeFileSync(join(dir, "root.pub.json"), JSON.stringify(root, null, 2) + "\n");
-    writeFileSync(join(dir, "keyset.cbor"), con.world.keysetBytes);
+    writeFileSync(join(dir, "keyset.cbor"), world.keysetBytes);
   } catch (e) {
     throw new CliError(`cannot write keys to ${dir}: ${(e as Error).message}`);
   }
   io.out(`simulated agency keys in ${dir}: admin.json, qr.json, root.pub.json, keyset.cbor`);
+}
+
+/** --root/--config (the agency's roots), --devices N and --admin-listen HOST:PORT, checked. */
+async function agencyOptions(values: Record<string, string | string[] | boolean | undefined>): Promise<{ roots?: RootKey[]; count?: number; listen?: { host: string; port: number } }> {
+  if (values.config !== undefined && values.root !== undefined) throw new CliError("--config or --root, not both (the config lists the roots)");
+  let roots: RootKey[] | undefined;
+  if (values.root !== undefined) roots = (values.root as string[]).map((r) => parseRoot(r));
+  if (typeof values.config === "string") {
+    const { deviceConfig } = await import("../../build/build");
+    const { readBuildFile } = await import("../../build/config");
+    roots = deviceConfig(readBuildFile(values.config), 0).roots.map((r) => ({ kid: unhex(r.kid), publicKey: unhex(r.publicKey) }));
+    if (roots.length === 0) throw new CliError(`--config ${values.config} lists no roots`);
+  }
+  const { parseListen } = await import("../../../firmware/targets/node/admin-tcp");
+  const listenText = values["admin-listen"] as string | undefined;
+  const listen = listenText === undefined ? undefined : parseListen(listenText);
+  if (listenText !== undefined && listen === undefined) throw new CliError(`--admin-listen: expected HOST:PORT (e.g. 127.0.0.1:7700), got "${listenText}"`);
+  if (values.devices === undefined) return { roots, listen };
+  const { MAX_SIM_DEVICES } = await import("../../../sim/index");
+  const count = parseInteger(values.devices as string, "devices", 1, MAX_SIM_DEVICES);
+  if (listen === undefined) throw new CliError("--devices: give --admin-listen HOST:PORT (the first device's port)");
+  if (listen.port === 0 || listen.port + count - 1 > 65535) throw new CliError(`--admin-listen: ports ${listen.port} to ${listen.port + count - 1} are not all between 1 and 65535`);
+  for (const o of ["script", "scan-port", "admin-port", "flash"]) if (values[o] !== undefined) throw new CliError(`--devices runs devices without a console: --${o} does not apply`);
+  return { roots, count, listen };
+}
+
+/** pindai sim --devices N: N simulated devices on consecutive TCP ports, until Ctrl-C or SIGTERM. */
+async function simFleet(count: number, listen: { host: string; port: number }, roots: RootKey[] | undefined, keysDir: string | undefined, io: Io): Promise<number> {
+  const { startSimFleet } = await import("../../../sim/index");
+  const fleet = await startSimFleet({ count, host: listen.host, port: listen.port, roots }).catch((e: Error) => Promise.reject(new CliError(`--admin-listen: ${e.message}`)));
+  if (keysDir !== undefined) writeAgencyKeys(fleet.world, keysDir, io);
+  const last = listen.port + count - 1;
+  io.out(`${count} simulated device(s) on tcp://${listen.host}:${listen.port}${count > 1 ? `-${last}` : ""} (new: no key set, clock not set); Ctrl-C stops them`);
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+  await fleet.close();
+  return 0;
 }
