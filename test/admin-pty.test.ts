@@ -57,7 +57,7 @@ describe.skipIf(!HAVE)("pindai device and pindai fleet over real ptys", () => {
   const adminKey = join(dir, "admin.json");
   const qrKey = join(dir, "qr.json");
   const keysetFile = join(dir, "keyset.cbor");
-  const inventory = join(dir, "fleet.json");
+  const db = join(dir, "fleet-db");
 
   beforeAll(async () => {
     const now = Math.floor(Date.now() / 1000);
@@ -129,21 +129,21 @@ describe.skipIf(!HAVE)("pindai device and pindai fleet over real ptys", () => {
 
   it("pindai fleet: enroll both, push the key set, set the time, pull logs (checked), export CSV; an unknown device is refused", async () => {
     const ports = `${simLink.b},${lua.path}`;
-    const en = await runCli("fleet", "enroll", "--ports", ports, "--inventory", inventory);
+    const en = await runCli("fleet", "enroll", "--ports", ports, "--db", db);
     expect(en.code, en.err).toBe(0);
-    const inv = JSON.parse(readFileSync(inventory, "utf8"));
-    expect(Object.keys(inv.devices)).toHaveLength(2);
-    expect((await runCli("fleet", "push-keyset", "--ports", ports, "--inventory", inventory, "--keyset", keysetFile)).code).toBe(0);
-    const st = await runCli("fleet", "set-time", "--ports", ports, "--inventory", inventory, "--admin-key", adminKey);
+    expect(JSON.parse((await runCli("fleet", "list", "--db", db, "--json")).out)).toHaveLength(2);
+    expect((await runCli("fleet", "push-keyset", "--ports", ports, "--db", db, "--keyset", keysetFile)).code).toBe(0);
+    const st = await runCli("fleet", "set-time", "--ports", ports, "--db", db, "--admin-key", adminKey);
     expect(st.code, st.err).toBe(0);
     expect(st.out).toMatch(/2 device\(s\) done/);
     const csv = join(dir, "fleet.csv");
-    const pl = await runCli("fleet", "pull-logs", "--ports", ports, "--inventory", inventory, "--admin-key", adminKey, "--csv", csv);
+    const pl = await runCli("fleet", "pull-logs", "--ports", ports, "--db", db, "--admin-key", adminKey);
     expect(pl.code, pl.err).toBe(0);
+    expect((await runCli("fleet", "logs", "--db", db, "--csv", csv)).code).toBe(0);
     const rows = readFileSync(csv, "utf8").trim().split("\n").slice(1);
     expect(new Set(rows.map((r) => r.split(",")[0])).size).toBe(2);
     // pulling again adds nothing twice
-    const again = await runCli("fleet", "pull-logs", "--ports", ports, "--inventory", inventory, "--admin-key", adminKey);
+    const again = await runCli("fleet", "pull-logs", "--ports", ports, "--db", db, "--admin-key", adminKey);
     expect(again.out).toMatch(/0 new/);
     // a device that is not enrolled (another simulator on another pty)
     const stranger = new SimConsole({ fresh: true, lang: "en" });
@@ -151,12 +151,12 @@ describe.skipIf(!HAVE)("pindai device and pindai fleet over real ptys", () => {
     const p = new SerialPort({ path: link.a, baudRate: 115200 });
     await new Promise((r) => p.once("open", r));
     stranger.connectAdmin(nodeSerial(p));
-    const r = await runCli("fleet", "set-time", "--ports", `${link.b}`, "--inventory", inventory, "--admin-key", adminKey);
+    const r = await runCli("fleet", "set-time", "--ports", `${link.b}`, "--db", db, "--admin-key", adminKey, "--retry-out", join(dir, "retry.txt"));
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/not enrolled/);
     await new Promise((res) => p.close(res));
     link.close();
-    const ex = await runCli("fleet", "export", "--inventory", inventory, "--csv", join(dir, "all.csv"));
+    const ex = await runCli("fleet", "logs", "--db", db, "--csv", join(dir, "all.csv"));
     expect(ex.code).toBe(0);
   });
 
