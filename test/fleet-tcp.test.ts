@@ -138,6 +138,43 @@ describe("the admin protocol over TCP", () => {
     expect(st.out).toMatch(/3 device\(s\), 0 need attention/);
   }, 120_000);
 
+  it("a relay that answers OK to KEYSET without passing it on: push-keyset fails, the device's signed STATUS says otherwise (issue 21 finding 9)", async () => {
+    const world = makeWorld(Math.floor(Date.now() / 1000));
+    const d = new SimDevice({ roots: world.roots, buildTime: 1_767_225_600, version: "relay", tables: false, flash: new SimFlash(), rtc: new VirtualRtc(0, 1) });
+    const dev = await listenAdmin((s) => d.connectAdmin(s), { host: "127.0.0.1", port: 0 });
+    const relay = createServer((client) => {
+      const up = createConnection({ host: "127.0.0.1", port: dev.port });
+      up.pipe(client);
+      let buf = "";
+      client.on("data", (b: Buffer) => {
+        buf += b.toString("latin1");
+        let i: number;
+        while ((i = buf.indexOf("\n")) >= 0) {
+          const line = buf.slice(0, i + 1);
+          buf = buf.slice(i + 1);
+          if (line.startsWith("KEYSET ")) client.write("OK INSTALLED 1\r\n"); // dropped, and lied about
+          else up.write(line);
+        }
+      });
+      client.on("close", () => up.destroy());
+    });
+    await new Promise<void>((r) => relay.listen(0, "127.0.0.1", () => r()));
+    try {
+      const ks = join(dir, "relay-keyset.cbor");
+      writeFileSync(ks, world.keysetBytes);
+      const at = `tcp://127.0.0.1:${(relay.address() as { port: number }).port}`;
+      const db = join(dir, "relay-db");
+      expect((await runCli("fleet", "enroll", "--db", db, "--ports", at)).code).toBe(0);
+      const r = await runCli("fleet", "push-keyset", "--db", db, "--ports", at, "--keyset", ks, "--retry-out", join(dir, "relay-retry.txt"));
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/FAILED: KEYSET: /);
+      expect(d.app.keysets.current).toBeUndefined();
+    } finally {
+      relay.close();
+      await dev.close();
+    }
+  }, 120_000);
+
   it("pindai run --admin-listen: a Linux-class device is enrolled over the network; a bad address is one line, exit 2", async () => {
     const port = await freePorts(1);
     const world = makeWorld(Math.floor(Date.now() / 1000));

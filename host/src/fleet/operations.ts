@@ -120,7 +120,7 @@ export async function operate(sub: Sub, c: DeviceClient, address: string, ctx: O
       const ks = ctx.keyset!;
       if (st.keyset >= ks.version) return out(true, `has key set v${st.keyset} already (this one is v${ks.version})`, { keyset: st.keyset });
       if (ctx.dryRun) return out(true, `would install key set v${ks.version} (has ${st.keyset === 0 ? "none" : "v" + st.keyset})`);
-      st = await installKeyset(c, ctx, id, address);
+      st = (await installKeyset(c, ctx, id, address))!;
       return out(true, `key set v${st.keyset} installed (confirmed by the device's signed STATUS)`, { keyset: st.keyset });
     }
     case "set-time": {
@@ -139,9 +139,11 @@ export async function operate(sub: Sub, c: DeviceClient, address: string, ctx: O
       // A root may set an untrusted clock first (a key set is then checked against a trusted time);
       // an admin key is known to the device only through the key set: the key set first.
       if (needTime && ctx.keyIsRoot) st = await setTime(c, ctx, id, address);
-      if (needKeyset) st = await installKeyset(c, ctx, id, address);
+      // When TIME follows, its signed STATUS confirms the key set too (one signature less per device).
+      if (needKeyset) st = (await installKeyset(c, ctx, id, address, !(needTime && !ctx.keyIsRoot))) ?? st;
       if (needTime && !ctx.keyIsRoot) st = await setTime(c, ctx, id, address);
       drift = await contact(ctx, id, address, st);
+      if (ks !== undefined) confirmKeyset(st, ks);
       if (!st.trusted) return out(false, `clock still not trusted after TIME (${describe(st, drift)})`);
       return out(true, `provisioned: firmware ${st.version}, ${describe(st, drift)}`, { status: st, drift });
     }
@@ -170,12 +172,13 @@ async function enroll(c: DeviceClient, id: string, publicKey: string, address: s
   if (!ctx.dryRun) await ctx.store.enroll({ id, publicKey, address, firmware: version, label: ctx.label, location: ctx.location });
 }
 
-async function installKeyset(c: DeviceClient, ctx: OpContext, id: string, address: string): Promise<DeviceStatus> {
+async function installKeyset(c: DeviceClient, ctx: OpContext, id: string, address: string, confirm = true): Promise<DeviceStatus | undefined> {
   const ks = ctx.keyset!;
   await step("KEYSET", () => c.installKeyset(ks.bytes));
+  if (!confirm) return undefined;
   const st = await step("STATUS", () => c.status());
   await contact(ctx, id, address, st);
-  if (st.keyset !== ks.version) throw new DeviceError("NOT_CONFIRMED", `KEYSET: the device answered OK, but its signed STATUS says key set ${st.keyset === 0 ? "none" : "v" + st.keyset}, not v${ks.version}`);
+  confirmKeyset(st, ks);
   return st;
 }
 
@@ -187,4 +190,9 @@ async function setTime(c: DeviceClient, ctx: OpContext, id: string, address: str
   await contact(ctx, id, address, st);
   if (!st.trusted) throw new DeviceError("NOT_CONFIRMED", "TIME: the device answered OK, but its signed STATUS says its clock is not trusted");
   return st;
+}
+
+/** An OK on the line is not proof (a relay can say it): the device's signed STATUS must show the set. */
+function confirmKeyset(st: DeviceStatus, ks: KeysetFile): void {
+  if (st.keyset < ks.version) throw new DeviceError("NOT_CONFIRMED", `KEYSET: the device answered OK, but its signed STATUS says key set ${st.keyset === 0 ? "none" : "v" + st.keyset}, not v${ks.version}`);
 }
