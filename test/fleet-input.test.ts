@@ -112,5 +112,10 @@ describe("pindai fleet: bad inputs end with exit 2 and one line, never a hang", 
     refused(await fleet("push-keyset", "--ports", "/dev/ttyUSB0", "--keyset", file("ks.cbor", "garbage")), /is not a signed key set/);
     refused(await runCli("fleet", "list", "--db", file("db-file", "x")), /fleet database folder .*db-file: /);
     refused(await fleet("frobnicate"), /unknown subcommand "frobnicate"/);
+    // An embedded database is one process's at a time; a lock left by a process that is gone is taken over.
+    writeFileSync(join(db, "pindai.lock"), String(process.pid));
+    refused(await fleet("list"), new RegExp(`the fleet database .* is in use by process ${process.pid}`));
+    writeFileSync(join(db, "pindai.lock"), "999999999");
+    expect((await fleet("list")).code).toBe(0);
   }, 60_000);
 });
