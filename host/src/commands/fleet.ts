@@ -4,7 +4,7 @@
 // host/src/fleet/: db (the two engines), migrations (the schema), store (its
 // SQL), operations (one device), runner (many at once), report, evidence.
 import { closeSync, existsSync, mkdirSync, openSync, statSync, writeSync } from "node:fs";
-import { userInfo } from "node:os";
+import { homedir, userInfo } from "node:os";
 import { dirname, join } from "node:path";
 import { MAX_KEYSET_BYTES } from "../../../firmware/core/keyset";
 import { VERDICTS } from "../../../firmware/core/verdict";
@@ -29,7 +29,7 @@ export const fleetHelp = `pindai fleet COMMAND [--db DIR|postgres://...] [--json
 
 The agency's devices, their logs and an operator trail in one PostgreSQL
 database: embedded (a folder, nothing to install; default
-${defaultDbDir().replace(/^\/(home|root)[^/]*\/[^/]+|^\/root/, "~")}) or a server (postgres://user@host/db).
+${tilde(defaultDbDir())}) or a server (postgres://user@host/db).
 --db or the PINDAI_DB environment variable chooses it; every command takes --json.
 
 On devices (by serial port or TCP address; one line per device, --parallel N at once):
@@ -248,6 +248,11 @@ export async function fleet(argv: string[], io: Io): Promise<number> {
     }
   }
   return 2;
+}
+
+/** A path under the home folder as ~/... (the help names the default without the user's name). */
+function tilde(path: string): string {
+  return path.startsWith(homedir() + "/") ? "~" + path.slice(homedir().length) : path;
 }
 
 function safeLogin(): string {
