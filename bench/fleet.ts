@@ -28,6 +28,7 @@ const DEVICES = Number(process.env.FLEET_DEVICES ?? "1000");
 const PARALLEL = process.env.FLEET_PARALLEL ?? "32";
 const RECORDS = Number(process.env.FLEET_RECORDS ?? "1000000");
 const ONLY = process.env.FLEET_PART; // "devices" or "records": one part only
+const ENGINE = process.env.FLEET_ENGINE; // "PGlite" or "PostgreSQL": one engine only
 const dir = mkdtempSync(join(tmpdir(), "pindai-bench-fleet-"));
 process.env.XDG_DATA_HOME = join(dir, "data");
 const quiet: Io = { out: () => {}, err: () => {}, help: () => 0 };
@@ -38,7 +39,7 @@ async function freeBase(n: number): Promise<number> {
   for (;;) {
     const base = 20000 + Math.floor(Math.random() * 40000);
     let ok = true;
-    for (let i = 0; i < n && ok; i += Math.max(1, Math.floor(n / 20))) {
+    for (let i = 0; i < n && ok; i++) {
       const s = createServer();
       ok = await new Promise<boolean>((r) => (s.once("error", () => r(false)), s.listen(base + i, "127.0.0.1", () => r(true))));
       if (ok) await new Promise((r) => s.close(r));
@@ -150,7 +151,7 @@ if (server) {
 
 console.log(`fleet benchmark: ${DEVICES} devices --parallel ${PARALLEL}, ${RECORDS.toLocaleString("en")} records`);
 try {
-  for (const [name, make] of engines) {
+  for (const [name, make] of engines.filter(([n]) => ENGINE === undefined || n.startsWith(ENGINE))) {
     if (ONLY !== "records") await benchDevices(name, await make());
     if (ONLY !== "devices") await benchRecords(name, await make());
   }
