@@ -88,7 +88,7 @@ async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
 /** Record what a signed STATUS said; the device's clock drift is measured against this computer's. */
 async function contact(ctx: OpContext, id: string, address: string, st: DeviceStatus): Promise<number> {
   const now = Math.floor(Date.now() / 1000); // the device's clock counts whole seconds
-  if (!ctx.dryRun) await ctx.store.seen(id, { address, firmware: st.version, keyset: st.keyset, rtc: st.rtc, trusted: st.trusted, floor: st.floor, at: now });
+  if (!ctx.dryRun) await ctx.store.seen(id, { address, firmware: st.version.slice(0, 100), keyset: st.keyset, rtc: st.rtc, trusted: st.trusted, floor: st.floor, at: now });
   return Math.round(st.rtc - now);
 }
 
