@@ -205,29 +205,29 @@ export class FleetStore {
   }
 }
 
-/** Rows in one statement (unnest of arrays: one round trip for thousands); duplicates skipped. */
+/**
+ * Rows in one statement (one round trip for thousands); duplicates skipped.
+ * Each column goes as one comma-joined text that the server splits: far
+ * cheaper for the client than an array parameter per column, and every value
+ * is a number, hex, or a name without a comma (checked).
+ */
 async function insertRecords(q: Db["query"], records: LogRecord[], page: number | null): Promise<number> {
   let added = 0;
   for (let i = 0; i < records.length; i += INSERT_BATCH) {
     const b = records.slice(i, i + INSERT_BATCH);
+    const col = (f: (r: LogRecord) => string | number) => b.map(f).join(",");
+    const cols = [col((r) => r.device), col((r) => r.seq), col((r) => r.time), col((r) => r.verdict), col((r) => warningNames(r.warnings).join("+")), col((r) => r.source), col((r) => r.kid), col((r) => r.nikHash)];
+    // A value holding a comma would shift every column after it: refused (none can, from a checked page or inventory).
+    if (cols.some((c) => !/^[0-9A-Za-z_?+,.-]*$/.test(c)) || cols.some((c) => c.split(",").length !== b.length)) throw new Error("a log record holds a value that is not a number, hex or a name");
     const rows = await q<{ n: number }>(
       `WITH ins AS (
          INSERT INTO log_records (device_id, seq, at, verdict, warnings, source, kid, nik_hash, page_id)
-         SELECT d, s, to_timestamp(t), v, string_to_array(w, ','), src, k, h, $9::bigint
-         FROM unnest($1::text[], $2::bigint[], $3::float8[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) AS u(d, s, t, v, w, src, k, h)
+         SELECT d, s::bigint, to_timestamp(t::float8), v, COALESCE(string_to_array(w, '+'), '{}'), src, k, h, $9::bigint
+         FROM unnest(string_to_array($1, ','), string_to_array($2, ','), string_to_array($3, ','), string_to_array($4, ','),
+                     string_to_array($5, ','), string_to_array($6, ','), string_to_array($7, ','), string_to_array($8, ',')) AS u(d, s, t, v, w, src, k, h)
          ON CONFLICT (device_id, seq) DO NOTHING RETURNING 1)
        SELECT count(*)::float8 AS n FROM ins`,
-      [
-        b.map((r) => r.device),
-        b.map((r) => r.seq),
-        b.map((r) => r.time),
-        b.map((r) => r.verdict),
-        b.map((r) => warningNames(r.warnings).join(",")),
-        b.map((r) => r.source),
-        b.map((r) => r.kid),
-        b.map((r) => r.nikHash),
-        page,
-      ],
+      [...cols, page],
     );
     added += rows[0].n;
   }
