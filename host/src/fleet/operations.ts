@@ -111,7 +111,6 @@ export async function operate(sub: Sub, c: DeviceClient, address: string, ctx: O
   if (enrolling) await enroll(c, id, publicKey, address, ctx);
   let st = await step("STATUS", () => c.status());
   let drift = await contact(ctx, id, address, st);
-  const dry = ctx.dryRun ? "would " : "";
 
   switch (sub) {
     case "enroll":
