@@ -96,6 +96,19 @@ describe("pindai fleet: bad inputs end with exit 2 and one line, never a hang", 
     const v = await fleet("verify-logs");
     expect(v.code).toBe(0);
     expect(v.out).toMatch(/9 record\(s\) were imported without their signed page \(fleet import\): not evidence/);
+    // A revoked device's records are not taken from an inventory either.
+    const [stolen] = Object.keys(inv.devices);
+    expect((await fleet("revoke", "--device", stolen)).code).toBe(0);
+    inv.logs[stolen].push({ ...(inv.logs[stolen][0] as object), seq: 99 });
+    const after = await fleet("import", file("fleet2.json", inv));
+    expect(after.out).toMatch(/1 revoked and skipped\) and 6 record\(s\) \(0 new/);
+    // Another key under a known id refuses the whole file before anything is written.
+    const other = structuredClone(inv);
+    const fresh = newKey(["admin"], 0, 0);
+    other.devices[fresh.kid] = { publicKey: fresh.publicKey };
+    const [, second] = Object.keys(inv.devices);
+    (other.devices[second] as { publicKey: string }).publicKey = fresh.publicKey;
+    refused(await fleet("import", file("other-key.json", other)), /the id is not the kid of its public key/);
   }, 60_000);
 
   it("addresses, ids, times and verdicts are checked before anything connects", async () => {

@@ -157,10 +157,13 @@ export async function fleet(argv: string[], io: Io): Promise<number> {
         let added = 0;
         let revoked = 0;
         const revokedIds = new Set<string>();
+        // Every device checked against the database before anything is written.
+        const have = new Map((await store.devices({ ids: inv.devices.map((d) => d.id) })).map((d) => [d.id, d]));
         for (const d of inv.devices) {
-          const have = await store.device(d.id);
-          if (have && have.publicKey !== d.publicKey) throw new CliError(`${file}: device ${d.id} is in the database with another public key: refused`);
-          if (have?.revokedAt) {
+          if (have.get(d.id) && have.get(d.id)!.publicKey !== d.publicKey) throw new CliError(`${file}: device ${d.id} is in the database with another public key: refused`);
+        }
+        for (const d of inv.devices) {
+          if (have.get(d.id)?.revokedAt) {
             revokedIds.add(d.id);
             revoked++;
             continue;
