@@ -8,7 +8,8 @@
 // through node-serialport (serial.ts), stdin as a keyboard-wedge scanner, and
 // camera frames from files a capture tool writes (file-camera.ts), decoded
 // by zxing (jsQR where WebAssembly does not run).
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { renameSync, writeFileSync } from "node:fs";
+import { makeFolder } from "./make-folder";
 import { join } from "node:path";
 import type { Display, Screen } from "../../hal/display";
 import type { Indicator } from "../../hal/indicator";
@@ -46,7 +47,7 @@ export interface NodeDevice {
 
 /** The screen as a PNG file, replaced whole (a viewer never reads half of one); one line per screen to `out`. */
 function pngDisplay(dir: string, out: (line: string) => void): Display {
-  mkdirSync(dir, { recursive: true });
+  makeFolder(dir); // the folder the option names, never its parents
   let chain = Promise.resolve();
   return {
     show(s: Screen) {
@@ -63,7 +64,7 @@ function pngDisplay(dir: string, out: (line: string) => void): Display {
 }
 
 export function start(cfg: BuildConfig, o: NodeOptions): NodeDevice {
-  const display: Display = o.screen.kind === "png" ? pngDisplay(o.screen.dir, o.out) : { show: (s) => o.out(renderText(s, o.screen.kind === "terminal" && o.screen.color)) };
+  const display: Display = o.screen.kind === "png" ? pngDisplay(o.screen.dir, o.out) : { show: (s) => o.out(renderText(s, o.screen.kind === "terminal" && o.screen.color && !process.env.NO_COLOR)) };
   const indicator: Indicator = { signal: (s) => o.out(SIGNAL_TEXT[s]) };
   const storage = dirStorage(o.flashDir);
   // Stored names never start with "." (dir-storage.ts): the RTC's offset cannot collide with one.

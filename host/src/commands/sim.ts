@@ -2,11 +2,12 @@
 import { createInterface } from "node:readline";
 import { Transform } from "node:stream";
 import { parse } from "../args";
-import { CliError } from "../../issuer/errors";
-import { readBoundedText } from "../../issuer/files";
+import { CliError, failed } from "../../issuer/errors";
+import { fsReason, readBoundedText } from "../../issuer/files";
 import { openPort } from "../open-port";
 import type { Io } from "../cli";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
+import { makeFolder } from "../../../firmware/targets/node/make-folder";
 import { join } from "node:path";
 import { newKey, writeKeyFile, type Usage } from "../../issuer/keyfile";
 import type { SimConsole } from "../../../sim/index";
@@ -80,9 +81,9 @@ export async function sim(argv: string[], io: Io): Promise<number> {
         if (/^(error:|unknown command)/.test(l)) errors++;
       }
     }
-    const failed = con.failures + errors;
-    io.out(failed === 0 ? "script passed" : `script FAILED: ${failed} check(s) failed`);
-    return failed === 0 ? 0 : 1;
+    const failures = con.failures + errors;
+    io.out(failures === 0 ? "script passed" : `script FAILED: ${failures} check(s) failed`);
+    return failures === 0 ? 0 : 1;
   }
 
   io.out("pindai simulator - type help for commands, quit to leave");
@@ -125,8 +126,8 @@ function boundedLines(max: number): Transform {
 function writeAgencyKeys(con: SimConsole, dir: string, io: Io): void {
   const now = Math.floor(Date.now() / 1000);
   const file = (usage: Usage[], secret: Uint8Array) => newKey(usage, now - 86400, now + 365 * 86400, new Uint8Array(secret));
+  makeFolder(dir); // DIR itself, never missing parents (and no loop on /proc)
   try {
-    mkdirSync(dir, { recursive: true });
     writeKeyFile(join(dir, "admin.json"), file(["admin"], con.world.adminKey.secretKey));
     writeKeyFile(join(dir, "qr.json"), file(["qr"], con.world.qrSigner.secretKey));
     const root = file(["root"], con.world.rootKey.secretKey);
@@ -134,7 +135,7 @@ function writeAgencyKeys(con: SimConsole, dir: string, io: Io): void {
     writeFileSync(join(dir, "root.pub.json"), JSON.stringify(root, null, 2) + "\n");
     writeFileSync(join(dir, "keyset.cbor"), con.world.keysetBytes);
   } catch (e) {
-    throw new CliError(`cannot write keys to ${dir}: ${(e as Error).message}`);
+    throw failed(`cannot write keys to ${dir}: ${fsReason(e)}`, e);
   }
   io.out(`simulated agency keys in ${dir}: admin.json, qr.json, root.pub.json, keyset.cbor`);
 }
