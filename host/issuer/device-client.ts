@@ -123,7 +123,8 @@ export function signedCommand(key: AdminKey, deviceId: Uint8Array, nonce: Uint8A
 
 function okText(reply: string): string {
   if (reply.startsWith("OK")) return reply.slice(3);
-  const m = /^ERR (\S+) ?(.*)$/.exec(reply);
+  // A reason may carry its own colon ("ERR OLDER: version 1 ..."): one colon, not two.
+  const m = /^ERR ([^\s:]+):? ?(.*)$/.exec(reply);
   throw new DeviceError(m ? m[1] : "ERR", m ? `${m[1]}: ${m[2]}` : reply);
 }
 

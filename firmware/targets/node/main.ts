@@ -17,6 +17,7 @@ import type { Serial } from "../../hal/serial";
 import { type BuildConfig, type Device, attachCamera, buildOptions, startDevice } from "../device";
 import { renderPng, renderText, SIGNAL_TEXT } from "./screen";
 import { cameraDecoder } from "./camera-decoder";
+import { FRAME_BUDGET_MS } from "./zxing-decoder";
 import { dirStorage } from "./dir-storage";
 import { FileCamera } from "./file-camera";
 import type { Frame } from "../../hal/frame-source";
@@ -75,7 +76,7 @@ export function start(cfg: BuildConfig, o: NodeOptions): NodeDevice {
   );
   if (o.keyboard !== undefined) device.connectScanEngine(o.keyboard);
   const camera = o.camera === undefined ? undefined : new FileCamera(o.camera.path, o.camera.readFrame);
-  if (camera !== undefined) attachCamera(device, { frames: camera, decoder: cameraDecoder((why) => o.out(`camera: zxing unavailable (${why}), using jsqr`)) });
+  if (camera !== undefined) attachCamera(device, { frames: camera, decoder: cameraDecoder((why) => o.out(`camera: zxing unavailable (${why}), using jsqr`), FRAME_BUDGET_MS) }); // live frames: a next one comes
   return {
     device,
     close() {

@@ -11,7 +11,7 @@ import { makeFolder } from "../../../firmware/targets/node/make-folder";
 import { join } from "node:path";
 import { newKey, writeKeyFile, type Usage } from "../../issuer/keyfile";
 import type { SimConsole } from "../../../sim/index";
-import { REPLAY_WARN, replayCode } from "../../../firmware/core/policy";
+import { replayCode } from "../../../firmware/core/policy";
 import { LANGS, isLang } from "../../../firmware/app/i18n";
 
 export const simHelp = `pindai sim [--script FILE] [--lang ${LANGS.join("|")}] [--replay off|warn|reject] [--fresh]
@@ -22,6 +22,8 @@ virtual clock, flash, a camera, a card reader with virtual cards, and the
 holder's phone showing a fresh 90-second code from a test issuer.
 Without --script it reads commands from the keyboard; with --script it runs
 the file's commands and exits 1 if any "expect" line (or command) failed.
+--replay is the simulated key set's replay policy: reject (the default, as
+pindai keyset signs it: a code seen before is REPLAYED), warn or off.
 --fresh starts like a new device: no key set, clock not set.
 --flash keeps the device's flash in FILE; --speed runs the virtual clock N
 times faster; --scan-port reads a scan engine (or its pty) on PATH: each
@@ -50,11 +52,15 @@ export async function sim(argv: string[], io: Io): Promise<number> {
     throw new CliError("--speed: virtual seconds per real second, 0 to 1000000");
   }
   const script = values.script === undefined ? undefined : readBoundedText(values.script, "script", MAX_SCRIPT_BYTES);
+  // A binary file is not a script: refused whole, never echoed line by line into the terminal.
+  if (script !== undefined && (CONTROL.test(script) || script.includes("\ufffd"))) {
+    throw new CliError(`--script ${values.script}: not a text file of simulator commands (it holds control bytes or is not UTF-8)`);
+  }
   // The simulator (the firmware, the virtual hardware, the image libraries) loads once the inputs are checked.
   const { SimConsole } = await import("../../../sim/index");
   const con = new SimConsole({
     lang: values.lang,
-    replay: values.replay === undefined ? REPLAY_WARN : replayCode(values.replay),
+    replay: values.replay === undefined ? undefined : replayCode(values.replay),
     fresh: values.fresh,
     color: script === undefined && process.stdout.isTTY === true,
     flashPath: values.flash,
@@ -74,6 +80,9 @@ export async function sim(argv: string[], io: Io): Promise<number> {
     let errors = 0;
     const lines = script.split(/\r?\n/);
     for (let i = 0; i < lines.length && !con.done; i++) {
+      // Between lines the device's timers get their turn, as between a guard's scans: the
+      // background table maker finishes (boot, key set install) before the next command.
+      await con.settle();
       const out = await con.run(lines[i]);
       if (out.length > 0 && lines[i].trim() !== "") io.out(`> ${lines[i].trim()}`);
       for (const l of out) {
@@ -95,7 +104,9 @@ export async function sim(argv: string[], io: Io): Promise<number> {
   try {
     for await (const line of rl) {
       for (const l of await con.run(line)) io.out(l);
-      if (con.done) break;
+      if (con.done || process.stdout.destroyed) break;
+      // A reader that is slow or gone (| sleep 25): stop reading input until the output drains, never queue it.
+      if (process.stdout.writableLength > MAX_OUTPUT_BACKLOG && !(await drained(process.stdout))) break;
       rl.prompt();
     }
   } finally {
@@ -104,7 +115,26 @@ export async function sim(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
+/** Output queued for a slow reader before the simulator stops reading its input. */
+const MAX_OUTPUT_BACKLOG = 64 * 1024;
+
+/** Waits until `out` drains; false when it closed or failed instead (the reader is gone). */
+function drained(out: NodeJS.WriteStream): Promise<boolean> {
+  if (out.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => () => {
+      out.off("drain", onDrain).off("error", onError).off("close", onError);
+      resolve(ok);
+    };
+    const onDrain = done(true);
+    const onError = done(false);
+    out.once("drain", onDrain).once("error", onError).once("close", onError);
+  });
+}
+
 const MAX_SCRIPT_BYTES = 1024 * 1024;
+/** Control characters a text script never holds (tab, CR and LF are fine). */
+const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
 /** A command line is short; a key set line (admin KEYSET hex) is the longest, 2 x 16384 hex digits. */
 const MAX_LINE = 40_000;
 
