@@ -80,8 +80,8 @@ export async function main(argv: string[], io: Io = consoleIo): Promise<number> 
     io.out(`pindai ${version()}`);
     return 0;
   }
-  if (name === "completion") return (await import("./completion")).completion(rest, io, Object.keys(COMMANDS));
-  const entry = COMMANDS[name];
+  const entry: [Loader, string] | undefined =
+    name === "completion" ? [async () => (argv, io) => import("./completion").then((m) => m.completion(argv, io, Object.keys(COMMANDS))), ""] : COMMANDS[name];
   if (!entry) {
     io.err(`pindai: unknown command "${name}" (pindai --help lists the commands)`);
     return 2;

@@ -26,7 +26,7 @@ export async function completion(argv: string[], io: Io, commands: string[]): Pr
   if (argv[0] === "--help" || argv[0] === "-h") {
     return io.help("pindai completion bash|zsh\n\nPrints a completion script: add `source <(pindai completion bash)` to ~/.bashrc,\nor `source <(pindai completion zsh)` to ~/.zshrc.");
   }
-  if (shell !== "bash" && shell !== "zsh") throw new CliError(`completion: bash or zsh${shell === undefined ? "" : `, not "${shell}"`}`);
+  if (shell !== "bash" && shell !== "zsh") throw new CliError(`expected bash or zsh${shell === undefined ? "" : `, not "${shell}"`}`);
   if (argv.length > 1) throw new CliError(`unexpected argument "${argv[1]}" (--help lists the options)`);
   const { main } = await import("./cli");
   const table: Record<string, Words> = {};
