@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { runCli } from "./support/cli";
+import { haveTool } from "./support/tools";
 import { parseBuildFile } from "../host/build/config";
 
 const dir = mkdtempSync(join(tmpdir(), "pindai-bad-"));
@@ -100,6 +101,12 @@ const TEXT = "PD1:XYZ";
 /** The stderr of the table row that starts with `start`. */
 const errOf = (table: string[][], results: Array<{ err: string }>, start: string) =>
   results[table.findIndex((a) => a.join(" ").startsWith(start))].err;
+
+/** A process's resident memory in MB (Linux /proc). */
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : 0;
+}
 
 const ID = ["--nik", "3201014512900001", "--name", "Siti Aminah", "--dob", "1990-12-05", "--sex", "P"];
 
@@ -283,10 +290,98 @@ describe("every command survives bad input (spawned, exit 1 or 2, one line, boun
   it("a build config that is not JSON, or names an unknown key, is one line and exit 2 before any build", async () => {
     const tsx = [join(process.cwd(), "node_modules/.bin/tsx"), join(process.cwd(), "host/build/build.ts")];
     writeFileSync(f("typo.json"), JSON.stringify({ roots: [], langg: "id" }));
-    for (const [cfg, says] of [[f("notjson.json"), "is not JSON"], [f("typo.json"), "langg: unknown key"], [f("fifo"), "not a regular file"]]) {
+    for (const [cfg, says, code] of [[f("notjson.json"), "is not JSON", 2], [f("typo.json"), "langg: unknown key", 2], [f("fifo"), "not a regular file", 1]] as const) {
       const r = await pindai(["--config", cfg, "--out", f("dist")], { cmd: tsx });
-      expect(r.code, r.err).toBe(2);
+      expect(r.code, r.err).toBe(code);
       expect(r.err.trim().split("\n")).toEqual([expect.stringContaining(says)]);
+    }
+    // --out: a file is usage (one plain line, no ENOTDIR); /proc is a folder that cannot be made (no loop); a missing parent is not made.
+    for (const [out, says, code] of [[f("quit.txt"), "is a file: give a folder", 2], ["/proc/x", "no new folders can be made in /proc", 1], [f("missing/dist"), "does not exist", 1]] as const) {
+      const r = await pindai(["--out", out], { cmd: tsx });
+      expect(r.signal, `${out}: killed (a loop)`).toBeNull();
+      expect(r.code, r.err).toBe(code);
+      expect(r.err.trim().split("\n")).toEqual([expect.stringContaining(says)]);
+      expect(r.err).not.toMatch(/ENOTDIR|ENOENT|\n\s+at /);
+    }
+  }, 120_000);
+
+  it("- is standard output wherever a file is written: keygen --out -, keyset --out -, pubkey --out - (no file named -)", async () => {
+    const key = await pindai(["keygen", "--usage", "qr", "--out", "-"]);
+    expect(key.code, key.err).toBe(0);
+    expect(JSON.parse(key.out).secretKey).toMatch(/^[0-9a-f]{64}$/);
+    expect(key.err).toMatch(/^wrote -: qr key, kid [0-9a-f]{16}\n$/);
+    const pub = await pindai(["pubkey", qr, "--out", "-"]);
+    expect(pub.code, pub.err).toBe(0);
+    expect(JSON.parse(pub.out).secretKey).toBeUndefined();
+    const set = await pindai(["keyset", "--root", root, "--version", "1", "--key", qr, "--out", "-"]);
+    expect(set.code, set.err).toBe(0);
+    expect(set.out.length).toBeGreaterThan(100); // the signed CBOR
+    expect(existsSync(join(dir, "-"))).toBe(false);
+  });
+
+  it("a flooding tcp:// peer is cut off: flash exits 1 with one line, memory bounded", async () => {
+    const { createServer } = await import("node:net");
+    const { randomBytes } = await import("node:crypto");
+    const junk = randomBytes(1 << 16);
+    const server = createServer((sock) => {
+      sock.on("error", () => {});
+      const pour = () => {
+        while (!sock.destroyed && sock.write(junk));
+        if (!sock.destroyed) sock.once("drain", pour);
+      };
+      pour();
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const r = await pindai(["flash", "--port", `tcp://127.0.0.1:${port}`, "--image", f("img.js")]);
+      expectContract(r, "flash from a flooding peer", 1);
+      expect(r.err).toContain("sent more than");
+    } finally {
+      server.close();
+    }
+  }, 60_000);
+
+  it("a reader that does not read: sim < /dev/urandom | (no reader) stays bounded, and ends when the reader goes", async () => {
+    const input = openSync("/dev/urandom", "r");
+    const child = spawn("node", [BIN, "sim"], { cwd: dir, stdio: [input, "pipe", "ignore"] });
+    closeSync(input);
+    child.stdout!.pause(); // never read: the pipe fills
+    try {
+      await new Promise((r) => setTimeout(r, 10_000));
+      expect(rssMb(child.pid!), "MB resident after 10 s of input with no reader").toBeLessThan(250);
+      const exited = new Promise((r) => child.once("close", r));
+      child.stdout!.destroy(); // the reader goes: the simulator stops, it does not read on for ever
+      await Promise.race([exited, new Promise((_, rej) => setTimeout(() => rej(new Error("sim went on after its reader left")), 20_000))]);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  }, 60_000);
+
+  it.runIf(haveTool("socat"))("sim --admin-port: a peer that floods and never reads does not grow the simulator", async () => {
+    const { openPtyPair } = await import("../sim/pty");
+    const pair = await openPtyPair();
+    const child = spawn("node", [BIN, "sim", "--admin-port", pair.a], { cwd: dir, stdio: ["pipe", "ignore", "ignore"] });
+    const { randomBytes } = await import("node:crypto");
+    const { createWriteStream } = await import("node:fs");
+    const peer = createWriteStream(pair.b);
+    peer.on("error", () => {});
+    let flooding = true;
+    const lines = Buffer.from(Array.from({ length: 2000 }, () => "ID\n" + randomBytes(40).toString("hex") + "\n").join("")); // answered lines and junk
+    const pour = () => {
+      while (flooding && peer.write(lines));
+      if (flooding) peer.once("drain", pour);
+    };
+    try {
+      await new Promise((r) => setTimeout(r, 3000)); // the simulator opens the port
+      pour();
+      await new Promise((r) => setTimeout(r, 10_000));
+      expect(rssMb(child.pid!), "MB resident after 10 s of a peer that never reads").toBeLessThan(250);
+    } finally {
+      flooding = false;
+      peer.destroy();
+      child.kill("SIGKILL");
+      pair.close();
     }
   }, 60_000);
 

@@ -185,7 +185,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     if (existsSync(out) && !statSync(out).isDirectory()) throw new CliError(`--out ${out} is a file: give a folder for the images`);
   } catch (e) {
     console.error("build: " + (e as Error).message.split("\n")[0]);
-    process.exit(2);
+    process.exit(e instanceof CliError ? e.exitCode : 2); // a config that cannot be read: 1; a wrong one: 2
   }
   build(file, resolve(out)).catch((e) => {
     // A folder that cannot be made is one sentence (exit 1, as any failure); a config error is usage (2).
