@@ -147,3 +147,16 @@ export function portReason(e: unknown): string {
   // serialport's own words stay behind PINDAI_DEBUG (the error's cause).
   return "it cannot be opened as a serial port";
 }
+
+/**
+ * Where JSON.parse stopped in `text`, as "at line L, column C" (or "" when
+ * the parser did not say): said instead of the parser's own message, which
+ * quotes the file's bytes.
+ */
+export function jsonWhere(text: string, e: unknown): string {
+  const m = /at position (\d+)/.exec(String((e as Error)?.message ?? ""));
+  if (!m) return text.trim() === "" ? "it is empty" : "";
+  const before = text.slice(0, Number(m[1]));
+  const line = before.split("\n").length;
+  return `at line ${line}, column ${before.length - before.lastIndexOf("\n")}`;
+}

@@ -12,7 +12,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { crc32 } from "../../firmware/core/crc32";
 import { connectTcp, floodGuard, parseTcp } from "./open-port";
-import { portReason } from "../issuer/files";
+import { jsonWhere, portReason } from "../issuer/files";
 
 const BOARDS = resolve(dirname(fileURLToPath(import.meta.url)), "../boards");
 export const BOOT_FILE = ".bootcde";
@@ -181,10 +181,12 @@ export function loadBoard(boardName: string, file?: string): { path: string; jso
     );
   }
   let json: BoardJson;
+  const text = readFileSync(path, "utf8");
   try {
-    json = JSON.parse(readFileSync(path, "utf8"));
+    json = JSON.parse(text);
   } catch (e) {
-    throw new FlashError(`${path}: not JSON (${(e as Error).message})`);
+    const where = jsonWhere(text, e);
+    throw new FlashError(`${path}: not JSON${where ? ` (${where})` : ""}`);
   }
   if (typeof json !== "object" || json === null || typeof json.info !== "object") throw new FlashError(`${path}: not a board JSON (no "info")`);
   return { path, json };
