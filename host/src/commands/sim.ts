@@ -1,7 +1,7 @@
 // pindai sim: the virtual verifier, interactive or driven by a script file.
 import { createInterface } from "node:readline";
 import { Transform } from "node:stream";
-import { parse } from "../args";
+import { colorFor, parse } from "../args";
 import { CliError, failed } from "../../issuer/errors";
 import { fsReason, readBoundedText } from "../../issuer/files";
 import { openPort } from "../open-port";
@@ -62,7 +62,7 @@ export async function sim(argv: string[], io: Io): Promise<number> {
     lang: values.lang,
     replay: values.replay === undefined ? undefined : replayCode(values.replay),
     fresh: values.fresh,
-    color: script === undefined && process.stdout.isTTY === true,
+    color: script === undefined && colorFor(process.stdout),
     flashPath: values.flash,
     speed: values.speed === undefined ? 1 : Number(values.speed),
   });
