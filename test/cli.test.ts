@@ -174,4 +174,16 @@ describe("pindai CLI", () => {
     expect(r.stdout).toContain("Siti Aminah");
     expect(r.stdout).not.toMatch(/\x1b\[/);
   });
+
+  it("pindai scan gives a code's text exactly as encoded: control characters as they are (JSON escapes them), not zxing's <SOH>", async () => {
+    const QRCode = (await import("qrcode")).default;
+    const text = "\x01\x10AD:pindai";
+    await QRCode.toFile(f("control.png"), [{ data: Buffer.from(text, "latin1"), mode: "byte" }], { errorCorrectionLevel: "M", scale: 8 });
+    const r = await run("scan", "--image", f("control.png"), "--decoder", "zxing", "--json");
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out).codes[0].text).toBe(text);
+    const plain = await run("scan", "--image", f("control.png"), "--decoder", "zxing");
+    expect(plain.out).toContain('"\\u0001\\u0010AD:pindai"  (not shown by a device)');
+    expect(plain.out).not.toContain("<SOH>");
+  });
 });

@@ -71,11 +71,23 @@ export function loadZxing(): Promise<void> {
   return loading;
 }
 
-/** A QR code's text, or undefined for a result that is not a readable text code. */
+/**
+ * A QR code's text exactly as encoded, or undefined for a result that is not
+ * text: zxing calls any code with a control character "Binary", but bytes
+ * that decode as text are text (a device still refuses to show control
+ * characters: app/camera-reader.ts); bytes that do not are not.
+ */
 function textOf(r: ReadResult): string | undefined {
-  if (!r.isValid || r.format !== "QRCode" || r.contentType === "Binary") return undefined;
-  return r.text;
+  if (!r.isValid || r.format !== "QRCode") return undefined;
+  if (r.contentType !== "Binary") return r.text;
+  try {
+    return r.bytes.length === 0 ? undefined : UTF8.decode(r.bytes);
+  } catch {
+    return undefined; // not UTF-8: binary data, not a text
+  }
 }
+
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const GREY = LITTLE_ENDIAN ? 0x010101 : 0x01010100;
