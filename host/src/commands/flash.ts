@@ -45,10 +45,11 @@ export async function flashCommand(argv: string[], io: Io): Promise<number> {
   });
   if (values.help) return io.help(flashHelp);
   const port = required(values.port, "port");
-  const image = readImage(values.image ?? "dist/espruino/pindai.js", values.image !== undefined).toString("latin1");
   if (port.startsWith("tcp://")) parseTcp(port); // a malformed URL is usage (exit 2), before anything starts
   const baud = values.baud ? parseInteger(values.baud, "baud", 300, 4000000) : undefined;
   const timeoutMs = values.timeout ? parseInteger(values.timeout, "timeout", 100, 600000) : undefined;
+  // Usage is checked first (exit 2); then the image is read (exit 1 when it cannot be).
+  const image = readImage(values.image ?? "dist/espruino/pindai.js", values.image !== undefined).toString("latin1");
   const started = Date.now();
   try {
     const r = await flashEspruino(port, image, {
