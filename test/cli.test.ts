@@ -186,4 +186,14 @@ describe("pindai CLI", () => {
     expect(plain.out).toContain('"\\u0001\\u0010AD:pindai"  (not shown by a device)');
     expect(plain.out).not.toContain("<SOH>");
   });
+
+  it("a device's ERR reason that carries its own colon is said with one colon (OLDER: ..., not OLDER:: ...)", async () => {
+    const { DeviceClient, memoryLink } = await import("../host/issuer/device-client");
+    for (const reply of ["ERR OLDER: version 1 is not newer than the installed one", "ERR UNKNOWN_KEY: signed by a key that is not a root of this firmware"]) {
+      const c = new DeviceClient(memoryLink(() => reply));
+      const e = await c.installKeyset(new Uint8Array([1])).catch((x: Error) => x);
+      expect((e as Error).message).toBe(reply.slice(4));
+      expect((e as Error).message).not.toContain("::");
+    }
+  });
 });
