@@ -8,8 +8,10 @@ import { TARGETS } from "./targets";
 const HELP = `npm run fuzz -- [TARGET ...] [--seconds S] [--runs N] [--hang S] [--no-save] [--seed N] [--uncovered]
 
 Coverage-guided fuzzing of every parser (fuzz/targets.ts): ${Object.keys(TARGETS).join(", ")}.
-Each target starts from its corpus in fuzz/corpus/TARGET/ and, unless
---no-save, adds there every input that reaches new coverage. Stops per target
+Each target starts from its corpus in fuzz/corpus/TARGET/ (committed) and
+fuzz/found/TARGET/ (earlier runs' finds, ignored by git) and, unless
+--no-save, adds to fuzz/found/TARGET/ every input that reaches new coverage
+(copy the ones worth keeping into fuzz/corpus/). Stops per target
 after --runs executions or --seconds (default 10 s). A run longer than --hang
 seconds (default 5) is a hang. Crash and hang inputs go to fuzz/crashes/.
 --uncovered lists the code behind every edge of the target's parser that no

@@ -10,6 +10,8 @@ import { TARGET_FILES } from "./targets";
 
 export const CORPUS_DIR = join(ROOT, "fuzz/corpus");
 export const CRASH_DIR = join(ROOT, "fuzz/crashes");
+/** New coverage a run finds: kept out of git (.gitignore), read back as seeds; fuzz/corpus/ is the committed seed corpus. */
+export const FOUND_DIR = join(ROOT, "fuzz/found");
 
 export interface FuzzOptions {
   targets: string[];
@@ -76,6 +78,7 @@ function runTarget(build: Instrumented, target: string, o: FuzzOptions): Promise
       seed: o.seed,
       edgeCount: build.edgeCount,
       corpusDir: join(CORPUS_DIR, target),
+      foundDir: join(FOUND_DIR, target),
       save: o.save,
       module: o.module,
       progress,

@@ -15,8 +15,11 @@ export interface WorkerJob {
   ms: number;
   seed: number;
   edgeCount: number;
+  /** The committed seed corpus (read only). */
   corpusDir: string;
-  /** Write inputs that reach new coverage into corpusDir. */
+  /** Earlier runs' finds, read as seeds, and where this run's go (ignored by git). */
+  foundDir: string;
+  /** Write inputs that reach new coverage into foundDir. */
   save: boolean;
   /** A CommonJS module with more (uninstrumented) targets: the tests' planted bugs. */
   module?: string;
@@ -41,8 +44,9 @@ function readCorpus(dir: string): Uint8Array[] {
   return names.map((n) => new Uint8Array(readFileSync(join(dir, n))));
 }
 
-if (job.save) mkdirSync(job.corpusDir, { recursive: true });
-const seeds = readCorpus(job.corpusDir);
+// The committed corpus is only read; what this run finds goes to the ignored fuzz/found/TARGET/.
+if (job.save) mkdirSync(job.foundDir, { recursive: true });
+const seeds = [...readCorpus(job.corpusDir), ...readCorpus(job.foundDir)];
 const fuzzer = new Fuzzer(target, {
   runs: job.runs,
   ms: job.ms,
@@ -55,7 +59,7 @@ const fuzzer = new Fuzzer(target, {
     Atomics.add(head, 0, 1);
   },
   onNew(d) {
-    if (job.save) writeFileSync(join(job.corpusDir, createHash("sha1").update(d).digest("hex")), d);
+    if (job.save) writeFileSync(join(job.foundDir, createHash("sha1").update(d).digest("hex")), d);
   },
 });
 const r = fuzzer.loop(seeds);

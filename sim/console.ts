@@ -10,7 +10,7 @@ import { SimDevice, type SimDeviceOptions } from "./device";
 import { serveAdminLine } from "../firmware/app/admin-line";
 import type { Serial } from "../firmware/hal/serial";
 import { DeviceClient, memoryLink } from "../host/issuer/device-client";
-import { DEFAULT_CLEAR_AFTER_MS, REPLAY_WARN } from "../firmware/core/policy";
+import { DEFAULT_CLEAR_AFTER_MS, KEYSET_POLICY } from "../firmware/core/policy";
 import { DEFAULT_LANG, LANGS, isLang, type Lang } from "../firmware/app/i18n";
 import { SimFlash } from "./flash";
 import { VirtualRtc } from "./rtc";
@@ -44,6 +44,7 @@ export const SIM_HELP = `commands:
 
 export interface ConsoleOptions {
   lang?: Lang;
+  /** The key set's replay policy; default as pindai keyset signs it (reject), so the simulator does what a device does. */
   replay?: number;
   /** Start unprovisioned: no key set, clock never set. */
   fresh?: boolean;
@@ -72,7 +73,7 @@ export class SimConsole {
   constructor(o: ConsoleOptions = {}) {
     const now = o.start ?? Math.floor(Date.now() / 1000);
     // A fixed seed: the same demo root of trust on every run, so a --flash file stays valid.
-    this.world = makeWorld(now, o.replay ?? REPLAY_WARN, "pindai-sim");
+    this.world = makeWorld(now, o.replay ?? KEYSET_POLICY.replay, "pindai-sim");
     this.color = o.color ?? false;
     this.deviceOptions = {
       roots: [...this.world.roots, ...(o.roots ?? [])],
@@ -102,6 +103,13 @@ export class SimConsole {
   screen(): string[] {
     const ev = this.device.indicator.events;
     return [renderText(this.device.screen, this.color), "  " + SIGNAL_TEXT[ev[ev.length - 1] ?? "off"]];
+  }
+
+  /** Waits (at most `maxMs`) until the device's background work is done: the tables made, as on a device between scans. */
+  async settle(maxMs = 10_000): Promise<void> {
+    const deadline = Date.now() + maxMs;
+    await new Promise((r) => setImmediate(r));
+    while (this.device.app.tables.busy() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   }
 
   /** Run one command; returns what to print. */
@@ -250,7 +258,8 @@ export class SimConsole {
         return [`FAILED: expected ${arg}, got ${got}`];
       }
       default:
-        return [`unknown command "${cmd}" (help lists them)`];
+        // Typed or piped bytes (| /dev/urandom) never reach the terminal raw: JSON escapes them.
+        return [`unknown command ${JSON.stringify(cmd.length > 40 ? cmd.slice(0, 40) + "..." : cmd)} (help lists them)`];
     }
   }
 }

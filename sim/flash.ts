@@ -68,7 +68,7 @@ export class SimFlash implements Storage {
       writeFileSync(this.path + ".tmp", JSON.stringify(json));
       renameSync(this.path + ".tmp", this.path);
     } catch (e) {
-      throw new CliError(`cannot write flash file ${this.path}: ${fsReason(e)}`);
+      throw new CliError(`cannot write flash file ${this.path}: ${fsReason(e)}`, 1, e);
     }
   }
 }

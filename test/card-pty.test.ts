@@ -79,6 +79,6 @@ describe.skipIf(!HAVE_SOCAT)("card reader over a real pty (socat)", () => {
 
     writeFileSync(f("x"), "");
     const bad = await run("card", "read", "--port", f("missing-port"));
-    expect(bad.code).toBe(2);
+    expect(bad.code).toBe(1); // a port tried and failed (pindai --help)
   }, 30_000);
 });

@@ -5,7 +5,7 @@
 // it started is left running. With ESPRUINO set, the program is Espruino.
 import { describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { processesIn } from "./support/children";
@@ -13,6 +13,19 @@ import { haveTool } from "./support/tools";
 
 const stubborn = process.env.ESPRUINO ?? join(mkdtempSync(join(tmpdir(), "pindai-stubborn-")), "stubborn.sh");
 if (!process.env.ESPRUINO) writeFileSync(stubborn, '#!/bin/sh\ntrap "" TERM HUP INT\nwhile :; do sleep 1; done\n', { mode: 0o755 });
+
+/** How many processes under `dir` run a command line that contains `word` (Linux /proc). */
+function running(dir: string, word: string): number {
+  return processesIn([dir]).filter((pid) => {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      // setpriv before it execs the program is not the program yet; socat's EXEC argument names it too.
+      return !args[0].endsWith("setpriv") && args.some((arg) => arg.includes(word) && !arg.includes("setpriv"));
+    } catch {
+      return false; // gone meanwhile
+    }
+  }).length;
+}
 
 /** Polls until `done` or about 30 s (a loaded machine): the kernel delivers the kill asynchronously. */
 async function eventually(done: () => boolean): Promise<boolean> {
@@ -39,8 +52,10 @@ describe.skipIf(!haveTool("socat") || !haveTool("setpriv"))("children of a kille
         parent.stdout!.on("data", (d) => String(d).includes("started") && res());
         parent.on("exit", (c) => rej(new Error("parent exited " + c)));
       });
-      // Two programs (one bare, one behind socat on a pty), and socat itself.
-      expect(await eventually(() => processesIn([dir]).length >= 3)).toBe(true);
+      // The event itself, not a count that other processes can make up: both programs running (one
+      // bare, one that socat's EXEC started on a pty: socat prints its pty before it forks the program),
+      // and socat. Only then is the parent killed.
+      expect(await eventually(() => running(dir, stubborn) === 2 && running(dir, "socat") === 1)).toBe(true);
       // As a crash or a killed worker would: no exit handler, no afterEach runs.
       process.kill(parent.pid!, "SIGKILL");
       expect(await eventually(() => processesIn([dir]).length === 0)).toBe(true);

@@ -85,22 +85,24 @@ describe("pindai CLI", () => {
     expect(r.err).toMatch(/^pindai verify: key set .* is not usable with the given --root: .*UNKNOWN_KEY/);
   });
 
-  it("usage errors and unreadable files exit 2 with a one-line message", async () => {
-    const cases: string[][] = [
-      ["verify", "--keyset", f("ks.cbor"), text],
-      ["verify", "--root", f("root.json"), "--keyset", f("missing.cbor"), text],
-      ["verify", "--root", f("root.json"), "--keyset", f("ks.cbor"), "--image", f("missing.png")],
-      ["issue", "--key", f("issuer.json"), "--nik", "123", "--name", "A", "--dob", "1990-01-01", "--sex", "L"],
-      ["issue", "--key", f("root.json"), "--nik", "3201014512900001", "--name", "A", "--dob", "1990-01-01", "--sex", "L"],
-      ["keyset", "--root", f("issuer.json"), "--version", "1", "--key", f("issuer.json"), "--out", f("x.cbor")],
-      ["verify", "--bogus"],
-      ["nonsense"],
+  it("usage errors exit 2, files that cannot be read exit 1, each with a one-line message (the rule in pindai --help)", async () => {
+    const cases: Array<[1 | 2, ...string[]]> = [
+      [2, "verify", "--keyset", f("ks.cbor"), text],
+      [1, "verify", "--root", f("root.json"), "--keyset", f("missing.cbor"), text],
+      [1, "verify", "--root", f("root.json"), "--keyset", f("ks.cbor"), "--image", f("missing.png")],
+      [2, "issue", "--key", f("issuer.json"), "--nik", "123", "--name", "A", "--dob", "1990-01-01", "--sex", "L"],
+      [2, "issue", "--key", f("root.json"), "--nik", "3201014512900001", "--name", "A", "--dob", "1990-01-01", "--sex", "L"],
+      [2, "keyset", "--root", f("issuer.json"), "--version", "1", "--key", f("issuer.json"), "--out", f("x.cbor")],
+      [2, "verify", "--bogus"],
+      [2, "nonsense"],
     ];
-    for (const argv of cases) {
+    for (const [code, ...argv] of cases) {
       const r = await run(...argv);
-      expect(r.code, argv.join(" ")).toBe(2);
-      expect(r.err.split("\n")[0]).toMatch(/^pindai/);
+      expect(r.code, argv.join(" ")).toBe(code);
+      expect(r.err.split("\n")).toEqual([expect.stringMatching(/^pindai/)]);
     }
+    const help = await run("--help");
+    expect(help.out).toMatch(/Exit status, every command: 0 done .*; 1 something was tried and failed or was\s+refused: a port, a device, a file that cannot be read or written .*; 2 usage:/s);
     writeFileSync(f("garbage.png"), "not an image");
     const g = await run("verify", "--root", f("root.json"), "--keyset", f("ks.cbor"), "--image", f("garbage.png"));
     expect(g.code).toBe(2);
@@ -118,5 +120,80 @@ describe("pindai CLI", () => {
     const r = spawnSync("npx", ["--no-install", "pindai", "--help"], { encoding: "utf8" });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("usage: pindai COMMAND");
+  });
+
+  it("pindai help CMD is CMD --help; help for an unknown command is a usage error", async () => {
+    const a = await run("help", "keyset");
+    const b = await run("keyset", "--help");
+    expect(a).toEqual(b);
+    expect(a.out).toMatch(/^pindai keyset/);
+    expect((await run("help", "frobnicate")).code).toBe(2);
+  });
+
+  it("completion bash|zsh: every command, and each command's subcommands and options from its own --help", async () => {
+    const bash = await run("completion", "bash");
+    expect(bash.code).toBe(0);
+    expect(bash.out).toMatch(/^# pindai completion for bash/);
+    expect(bash.out).toContain("complete -o filenames -F _pindai pindai");
+    expect(bash.out).toMatch(/device\) words="id status time keyset logs lang display log-clear wipe unlock .*--admin-key.*--port/);
+    expect(bash.out).toMatch(/sim\) words=".*--admin-port.*--replay.*--write-keys/);
+    if (spawnSync("sh", ["-c", "command -v bash"]).status === 0) {
+      // The script is valid bash, and completes "pindai dev" to device.
+      const script = join(dir, "c.bash");
+      writeFileSync(script, bash.out + '\nCOMP_WORDS=(pindai dev); COMP_CWORD=1; _pindai; echo "${COMPREPLY[@]}"\nCOMP_WORDS=(pindai flash --po); COMP_CWORD=2; _pindai; echo "${COMPREPLY[@]}"\n');
+      const r = spawnSync("bash", [script], { encoding: "utf8" });
+      expect(r.stdout.split("\n").slice(0, 2)).toEqual(["device", "--port"]);
+    }
+    const zsh = await run("completion", "zsh");
+    expect(zsh.out).toMatch(/^#compdef pindai/);
+    expect((await run("completion", "fish")).code).toBe(2);
+  });
+
+  it("PINDAI_PORT and PINDAI_ADMIN_KEY stand in for --port and --admin-key; a given option wins", async () => {
+    const before = { ...process.env };
+    try {
+      process.env.PINDAI_PORT = join(dir, "no-such-port");
+      process.env.PINDAI_ADMIN_KEY = f("issuer.json"); // a QR key: refused as an admin key, so it was read
+      const r = await run("device", "time");
+      expect(r.code).toBe(2);
+      expect(r.err).toContain("is neither an admin nor a root key");
+      delete process.env.PINDAI_ADMIN_KEY;
+      const id = await run("device", "id");
+      expect(id.code).toBe(1);
+      expect(id.err).toBe(`pindai device: ${join(dir, "no-such-port")}: cannot open the port: no such port`);
+      const given = await run("device", "id", "--port", join(dir, "other"));
+      expect(given.err).toContain(join(dir, "other"));
+    } finally {
+      for (const k of ["PINDAI_PORT", "PINDAI_ADMIN_KEY"]) if (before[k] === undefined) delete process.env[k];
+    }
+  });
+
+  it("no colour off a terminal or with NO_COLOR: pindai sim's screens are plain text through a pipe", () => {
+    const r = spawnSync("node", ["host/bin/pindai.js", "sim"], { input: "phone\nquit\n", encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain("Siti Aminah");
+    expect(r.stdout).not.toMatch(/\x1b\[/);
+  });
+
+  it("pindai scan gives a code's text exactly as encoded: control characters as they are (JSON escapes them), not zxing's <SOH>", async () => {
+    const QRCode = (await import("qrcode")).default;
+    const text = "\x01\x10AD:pindai";
+    await QRCode.toFile(f("control.png"), [{ data: Buffer.from(text, "latin1"), mode: "byte" }], { errorCorrectionLevel: "M", scale: 8 });
+    const r = await run("scan", "--image", f("control.png"), "--decoder", "zxing", "--json");
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out).codes[0].text).toBe(text);
+    const plain = await run("scan", "--image", f("control.png"), "--decoder", "zxing");
+    expect(plain.out).toContain('"\\u0001\\u0010AD:pindai"  (not shown by a device)');
+    expect(plain.out).not.toContain("<SOH>");
+  });
+
+  it("a device's ERR reason that carries its own colon is said with one colon (OLDER: ..., not OLDER:: ...)", async () => {
+    const { DeviceClient, memoryLink } = await import("../host/issuer/device-client");
+    for (const reply of ["ERR OLDER: version 1 is not newer than the installed one", "ERR UNKNOWN_KEY: signed by a key that is not a root of this firmware"]) {
+      const c = new DeviceClient(memoryLink(() => reply));
+      const e = await c.installKeyset(new Uint8Array([1])).catch((x: Error) => x);
+      expect((e as Error).message).toBe(reply.slice(4));
+      expect((e as Error).message).not.toContain("::");
+    }
   });
 });

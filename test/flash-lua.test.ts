@@ -69,9 +69,9 @@ describe.skipIf(!READY)("pindai flash-lua on a Lua 5.4 REPL over a pty", () => {
     }
   });
 
-  it("a missing image is a usage error (exit 2)", async () => {
+  it("a missing image is a file that cannot be read (exit 1)", async () => {
     const r = await runCli("flash-lua", "--port", "/dev/null", "--image", "/nonexistent.lua");
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(r.err).toMatch(/cannot read image/);
   });
 });

@@ -4,7 +4,7 @@
 // breaks the path breaks this test.
 import { describe, expect, it } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -31,7 +31,22 @@ function words(line: string): string[] {
   return [...line.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]);
 }
 
-const inDir = (args: string[]) => args.map((a) => (a.startsWith("local/") ? join(dir, a) : a));
+const inDir = (args: string[]) => args.map((a) => (a.startsWith("local/") || a.startsWith("agency/") ? join(dir, a) : a));
+const BIN = join(process.cwd(), "host/bin/pindai.js");
+
+/** The real command, spawned (stdin a pipe kept open), its exit and output. */
+function spawned(args: string[], o: { untilErr?: RegExp } = {}): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn("node", [BIN, ...args], { cwd: process.cwd(), stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => {
+    err += d;
+    if (o.untilErr?.test(err)) child.kill("SIGTERM"); // up and running: Ctrl-C
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+  return new Promise((resolve) => child.on("close", (code) => (clearTimeout(timer), resolve({ code, out, err }))));
+}
 
 describe("README: the newcomer's path", () => {
   const readme = readFileSync("README.md", "utf8");
@@ -111,4 +126,63 @@ describe("README: the newcomer's path", () => {
     expect(v.code).toBe(0);
     expect(v.out).toBe(`pindai ${JSON.parse(readFileSync("package.json", "utf8")).version}`);
   });
+
+  it("an agency's first day, as written: keys, the root's public key in the build config, the build, flash with --image, the fleet; the Lua line's image; the pasteable pindai run", async () => {
+    const lines = shBlock(readme, "## An agency's first day");
+    expect(lines.some((l) => /pubkey agency\/root\.json --out agency\/root\.pub\.json/.test(l))).toBe(true);
+    const vars: Record<string, string> = {};
+    for (const raw of lines) {
+      const line = raw.replace(/\$(\w+)/g, (_, v) => vars[v] ?? "");
+      const w = words(line);
+      const assign = /^(\w+)=(\S+)$/.exec(line);
+      if (assign) {
+        vars[assign[1]] = assign[2];
+        continue;
+      }
+      if (w[0] === "mkdir") {
+        mkdirSync(join(dir, w[2]), { recursive: true });
+        continue;
+      }
+      if (w[0] === "echo") {
+        const m = /^echo '(.*)' > (\S+)$/.exec(line)!;
+        const cfg = JSON.parse(m[1]);
+        expect(cfg.roots.every((r: string) => r.endsWith(".pub.json")), "the build config names the root's public key file only").toBe(true);
+        cfg.roots = inDir(cfg.roots);
+        writeFileSync(join(dir, m[2]), JSON.stringify(cfg));
+        continue;
+      }
+      if (w[0] === "npm") {
+        expect(w.slice(0, 4), line).toEqual(["npm", "run", "build", "--"]);
+        const r = spawnSync(join(process.cwd(), "node_modules/.bin/tsx"), ["host/build/build.ts", ...inDir(w.slice(4))], { encoding: "utf8", timeout: 400_000 });
+        expect(r.status, line + "\n" + r.stderr).toBe(0);
+        continue;
+      }
+      expect(w.slice(0, 2), line).toEqual(["npx", "pindai"]);
+      const r = await runCli(...inDir(w.slice(2)));
+      if (/\/dev\/tty/.test(line)) {
+        // No device on this machine: everything up to the port is right (files read, image found), and the port is named.
+        expect(r.code, `${line}\n${r.err}`).toBe(1);
+        expect(r.err, line).toMatch(/\/dev\/ttyACM\d: .*no such port|cannot open \/dev\/ttyACM\d: no such port/);
+        expect(r.err, line).not.toMatch(/cannot read|usage|unknown option/);
+      } else expect(r.code, `${line}\n${r.err}`).toBe(0);
+    }
+
+    // The Lua line names the image the build made, and a flash folder: the image answers on its admin line.
+    const lua = /EXEC:"(lua5\.4 [^"]+)"/.exec(readme.slice(readme.indexOf("The Lua image the build above made")))![1].split(" ");
+    const image = lua[lua.length - 1];
+    expect(existsSync(join(dir, image)), `${image} exists after the agency's build`).toBe(true);
+    if (haveTool("lua5.4")) {
+      const flashDir = join(dir, lua[lua.indexOf("--flash") + 1]);
+      mkdirSync(flashDir, { recursive: true });
+      const r = spawnSync("lua5.4", [...lua.slice(1, -1).map((a) => (a.startsWith("agency/") ? join(dir, a) : a)), join(dir, image)], { input: "VERSION\n", encoding: "utf8", timeout: 60_000 });
+      expect(r.stdout + r.stderr).toMatch(/OK pindai 1\.0\.0/);
+    }
+
+    // pindai run, pasted as it is: it starts on standard input, says it runs, and stops cleanly on Ctrl-C.
+    const run = shBlock(readme, "## A Linux-class device");
+    expect(run.length).toBe(1);
+    const r = await spawned(inDir(words(run[0]).slice(2)), { untilErr: /running: .*Ctrl-C stops it/ });
+    expect(r.err).toMatch(/pindai 1\.0\.0 running: scans from stdin/);
+    expect(r.code, r.err).toBe(0);
+  }, 600_000);
 });

@@ -48,9 +48,9 @@ describe("pindai sim", () => {
     expect(r.stdout).toContain("Kartu tidak asli (salinan)");
   });
 
-  it("a missing script file is a usage error (exit 2)", () => {
+  it("a missing script file is a file that cannot be read (exit 1, the rule in pindai --help)", () => {
     const r = pindai(["sim", "--script", join(dir, "missing.txt")]);
-    expect(r.status).toBe(2);
+    expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/cannot read script/);
   });
 });

@@ -32,6 +32,11 @@ export class TableMaker {
     this.timer = this.timers.setTimeout(() => this.tick(), TABLE_STEP_MS);
   }
 
+  /** True while tables are still to be read or made (a step is armed). */
+  busy(): boolean {
+    return this.timer !== undefined;
+  }
+
   private tick(): void {
     // Armed again before the work: a step cut short (Ctrl-C on Espruino's
     // console, as the flashing tools send) is simply made again.

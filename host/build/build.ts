@@ -13,6 +13,7 @@ import { kernelPrelude, kernelToolsMissing } from "./espruino-kernel";
 import type { BuildConfig } from "../../firmware/targets/device";
 import { parseRoot } from "../issuer/trust";
 import { CliError } from "../issuer/errors";
+import { FolderError, makeFolder } from "../../firmware/targets/node/make-folder";
 import { describeBuild, readBuildFile, resolveBuild, type BuildFile, type EffectiveBuild, type TargetName } from "./config";
 
 export type { BuildFile };
@@ -87,7 +88,7 @@ async function bundleEspruino(entry: string, out: string, b: EffectiveBuild, log
 async function bundleLua(entry: string, out: string): Promise<void> {
   const tstl = await import("typescript-to-lua");
   const ts = (await import("typescript")).default;
-  mkdirSync(dirname(out), { recursive: true });
+  makeFolder(dirname(out));
   const cfg = ts.readConfigFile(join(ROOT, "tsconfig.lua.json"), ts.sys.readFile).config;
   const options = ts.convertCompilerOptionsFromJson(cfg.compilerOptions, ROOT).options;
   const r = tstl.transpileFiles([entry], { ...options, ...cfg.tstl, luaBundle: out, luaBundleEntry: entry } as import("typescript-to-lua").CompilerOptions);
@@ -130,6 +131,9 @@ export async function build(file: BuildFile, outDir: string, log: (s: string) =>
   log(describeBuild(b, TARGETS.map((t) => t.name)));
   if (config.roots.length === 0) log("warning: no roots in the build config: these images can never install a key set, so they never say OK");
 
+  // The --out folder (its parent must exist) and one folder per target in it; never Node's recursive mkdir (it loops on /proc).
+  makeFolder(outDir);
+  for (const t of TARGETS) makeFolder(dirname(join(outDir, t.out)));
   // Generated entries live inside the repository (typescript-to-lua needs its sources under rootDir).
   const gen = join(ROOT, "dist", "gen", String(process.pid) + "-" + String(buildCount++));
   mkdirSync(gen, { recursive: true });
@@ -178,12 +182,14 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       file.roots = (file.roots ?? []).map((r) => (/^[0-9a-fA-F]{64}$/.test(r) || existsSync(r) || !existsSync(join(base, r)) ? r : join(base, r)));
     }
     out = values.out ?? out;
+    if (existsSync(out) && !statSync(out).isDirectory()) throw new CliError(`--out ${out} is a file: give a folder for the images`);
   } catch (e) {
     console.error("build: " + (e as Error).message.split("\n")[0]);
-    process.exit(2);
+    process.exit(e instanceof CliError ? e.exitCode : 2); // a config that cannot be read: 1; a wrong one: 2
   }
   build(file, resolve(out)).catch((e) => {
-    console.error("build failed: " + (e as Error).message);
-    process.exit(e instanceof CliError ? 2 : 1);
+    // A folder that cannot be made is one sentence (exit 1, as any failure); a config error is usage (2).
+    console.error((e instanceof FolderError ? "build: " : "build failed: ") + (e as Error).message);
+    process.exit(e instanceof CliError ? e.exitCode : 1);
   });
 }

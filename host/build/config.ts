@@ -6,7 +6,7 @@
 // a default off. resolveBuild gives the effective config, describeBuild the
 // block the build prints.
 import { CliError } from "../issuer/errors";
-import { readBoundedText } from "../issuer/files";
+import { jsonWhere, readBoundedText } from "../issuer/files";
 import type { EspruinoOptions } from "../../firmware/targets/espruino/main";
 import type { LuaOptions } from "../../firmware/targets/lua/main";
 import { DEFAULT_LANG, LANGS, type Lang } from "../../firmware/app/i18n";
@@ -184,7 +184,8 @@ export function parseBuildFile(text: string, path: string): BuildFile {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new CliError(`${path} is not JSON (${(e as Error).message.split("\n")[0]})`);
+    const where = jsonWhere(text, e);
+    throw new CliError(`${path} is not JSON${where ? ` (${where})` : ""}`, 2, e);
   }
   try {
     object(SHAPE)(json, "");

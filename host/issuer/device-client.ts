@@ -2,7 +2,10 @@
 // to a device (serial port, tcp://, or a simulator in this process), signed
 // commands, and answers checked against the device's own key with the same
 // strict COSE code as the firmware. Every request has a timeout.
-import { createConnection, type Socket } from "node:net";
+import type { Socket } from "node:net";
+import { connectTcp } from "./tcp";
+import { CliError } from "./errors";
+import { portReason } from "./files";
 import { SerialPort } from "serialport";
 import { cborDecode, CBOR, isKind, mapBytes, mapGet, mapText, mapUint, type CborItem } from "../../firmware/core/cbor";
 import { decodeSign1, verifySign1 } from "../../firmware/core/cose";
@@ -88,18 +91,15 @@ export function streamLink(write: (s: string) => void, onData: (fn: (b: Buffer) 
 /** A serial port path or tcp://HOST:PORT. */
 export async function openLink(port: string, o: { baud?: number; timeoutMs?: number } = {}): Promise<LineLink> {
   const timeoutMs = o.timeoutMs ?? 5000;
-  const tcp = /^tcp:\/\/([^:/]+):(\d+)$/.exec(port);
-  if (tcp) {
-    const sock: Socket = await new Promise((resolve, reject) => {
-      const s = createConnection({ host: tcp[1], port: Number(tcp[2]) });
-      const t = setTimeout(() => (s.destroy(), reject(new DeviceError("TIMEOUT", `cannot connect to ${port} within ${timeoutMs} ms`))), timeoutMs);
-      s.once("connect", () => (clearTimeout(t), resolve(s)));
-      s.once("error", (e) => (clearTimeout(t), reject(new DeviceError("CONNECT", `cannot connect to ${port}: ${e.message}`))));
+  if (port.startsWith("tcp://")) {
+    // A malformed URL stays a usage error; a refused port or unknown host is the device's failure, named.
+    const sock: Socket = await connectTcp(port).catch((e) => {
+      throw e instanceof CliError && e.exitCode === 2 ? e : new DeviceError("CONNECT", (e as Error).message.replace(`cannot connect to ${port}: `, "cannot connect: "));
     });
     return streamLink((s) => sock.write(s, "latin1"), (fn) => sock.on("data", fn), async () => void sock.destroy(), timeoutMs, port);
   }
   const sp = new SerialPort({ path: port, baudRate: o.baud ?? 115200, autoOpen: false });
-  await new Promise<void>((resolve, reject) => sp.open((e) => (e ? reject(new DeviceError("CONNECT", `cannot open ${port}: ${e.message}`)) : resolve())));
+  await new Promise<void>((resolve, reject) => sp.open((e) => (e ? reject(new DeviceError("CONNECT", `cannot open the port: ${portReason(e)}`)) : resolve())));
   return streamLink(
     (s) => sp.write(Buffer.from(s, "latin1")),
     (fn) => sp.on("data", fn),
@@ -123,7 +123,8 @@ export function signedCommand(key: AdminKey, deviceId: Uint8Array, nonce: Uint8A
 
 function okText(reply: string): string {
   if (reply.startsWith("OK")) return reply.slice(3);
-  const m = /^ERR (\S+) ?(.*)$/.exec(reply);
+  // A reason may carry its own colon ("ERR OLDER: version 1 ..."): one colon, not two.
+  const m = /^ERR ([^\s:]+):? ?(.*)$/.exec(reply);
   throw new DeviceError(m ? m[1] : "ERR", m ? `${m[1]}: ${m[2]}` : reply);
 }
 

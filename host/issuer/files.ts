@@ -6,7 +6,7 @@
 import { closeSync, openSync, readSync, fstatSync, statSync, writeFileSync, chmodSync, constants, existsSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { dirname, resolve } from "node:path";
-import { CliError } from "./errors";
+import { CliError, failed } from "./errors";
 
 /** A plain sentence for a Node file-system error (no "ENOENT, open ..."). */
 export function fsReason(e: unknown): string {
@@ -32,8 +32,21 @@ export function fsReason(e: unknown): string {
     case "EMFILE":
     case "ENFILE":
       return "too many open files";
+    case "EEXIST":
+      return "it already exists";
+    case "EBUSY":
+    case "ETXTBSY":
+      return "it is in use";
+    case "EFBIG":
+      return "too large for the file system";
+    case "EIO":
+      return "a read or write error on the device";
+    case "ENXIO":
+    case "ENODEV":
+      return "no such device";
     default:
-      return (e as Error).message.split("\n")[0];
+      // The system's own words stay behind PINDAI_DEBUG (the error's cause).
+      return code === undefined ? String((e as Error)?.message ?? e).split("\n")[0] : "the system refused it";
   }
 }
 
@@ -47,13 +60,13 @@ export function readBounded(path: string, what: string, maxBytes: number): Buffe
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
-    throw new CliError(`cannot read ${what} ${path}: ${fsReason(e)}`);
+    throw failed(`cannot read ${what} ${path}: ${fsReason(e)}`, e);
   }
   try {
     const st = fstatSync(fd);
-    if (st.isDirectory()) throw new CliError(`cannot read ${what} ${path}: it is a folder, not a file`);
-    if (!st.isFile()) throw new CliError(`cannot read ${what} ${path}: not a regular file (a device, pipe or socket)`);
-    if (st.size > maxBytes) throw new CliError(`${what} ${path} is larger than ${maxBytes} bytes`);
+    if (st.isDirectory()) throw failed(`cannot read ${what} ${path}: it is a folder, not a file`);
+    if (!st.isFile()) throw failed(`cannot read ${what} ${path}: not a regular file (a device, pipe or socket)`);
+    if (st.size > maxBytes) throw failed(`cannot read ${what} ${path}: it is larger than ${maxBytes} bytes`);
     // The file may grow after the stat: read one byte past its size, and refuse it if that byte came.
     const buf = Buffer.alloc(st.size + 1);
     let n = 0;
@@ -63,11 +76,11 @@ export function readBounded(path: string, what: string, maxBytes: number): Buffe
       n += got;
       if (n === buf.length) break;
     }
-    if (n > st.size) throw new CliError(`${what} ${path} grew while it was read; try again when it is complete`);
+    if (n > st.size) throw failed(`cannot read ${what} ${path}: it grew while it was read; try again when it is complete`);
     return buf.subarray(0, n);
   } catch (e) {
     if (e instanceof CliError) throw e;
-    throw new CliError(`cannot read ${what} ${path}: ${fsReason(e)}`);
+    throw failed(`cannot read ${what} ${path}: ${fsReason(e)}`, e);
   } finally {
     closeSync(fd);
   }
@@ -77,15 +90,23 @@ export function readBoundedText(path: string, what: string, maxBytes: number): s
   return readBounded(path, what, maxBytes).toString("utf8");
 }
 
-/** Write an output file; any failure is one sentence naming the file. */
+/** The file name that means standard output. */
+export const STDOUT = "-";
+
+/** Write an output file ("-": standard output); any failure is one sentence naming the file. */
 export function writeOutput(path: string, data: string | Uint8Array, what: string, mode?: number): void {
+  // "-" is standard output, as for every tool that writes a file.
+  if (path === STDOUT) {
+    process.stdout.write(data);
+    return;
+  }
   // Opening a FIFO for writing waits for a reader, maybe for ever: refused.
-  if (existsSync(path) && statSync(path).isFIFO()) throw new CliError(`cannot write ${what} ${path}: it is a pipe (FIFO), not a file`);
+  if (existsSync(path) && statSync(path).isFIFO()) throw failed(`cannot write ${what} ${path}: it is a pipe (FIFO), not a file`);
   try {
     writeFileSync(path, data, mode === undefined ? undefined : { mode });
     if (mode !== undefined) chmodSync(path, mode); // also when the file already existed
   } catch (e) {
-    throw new CliError(`cannot write ${what} ${path}: ${fsReason(e)}`);
+    throw failed(`cannot write ${what} ${path}: ${fsReason(e)}`, e);
   }
 }
 
@@ -96,7 +117,7 @@ export function writeOutput(path: string, data: string | Uint8Array, what: strin
  */
 export function writeSecretFile(path: string, text: string, what: string): string | undefined {
   writeOutput(path, text, what, 0o600);
-  return gitExposure(path);
+  return path === STDOUT ? undefined : gitExposure(path);
 }
 
 function gitExposure(path: string): string | undefined {
@@ -120,5 +141,22 @@ export function portReason(e: unknown): string {
   if (/^Permission denied/.test(m)) return "permission denied (is the user in the dialout group?)";
   if (/Inappropriate ioctl/.test(m)) return "not a serial port (a terminal device)";
   if (/Resource temporarily unavailable|Cannot lock port/.test(m)) return "the port is in use by another program";
-  return m.split(",")[0].toLowerCase();
+  if (/^Not a directory/.test(m)) return "a part of the path is not a folder";
+  if (/^Operation not permitted/.test(m)) return "permission denied";
+  if (/^(No such device|Input\/output error)/.test(m)) return "the device is gone (unplugged?)";
+  // serialport's own words stay behind PINDAI_DEBUG (the error's cause).
+  return "it cannot be opened as a serial port";
+}
+
+/**
+ * Where JSON.parse stopped in `text`, as "at line L, column C" (or "" when
+ * the parser did not say): said instead of the parser's own message, which
+ * quotes the file's bytes.
+ */
+export function jsonWhere(text: string, e: unknown): string {
+  const m = /at position (\d+)/.exec(String((e as Error)?.message ?? ""));
+  if (!m) return text.trim() === "" ? "it is empty" : "";
+  const before = text.slice(0, Number(m[1]));
+  const line = before.split("\n").length;
+  return `at line ${line}, column ${before.length - before.lastIndexOf("\n")}`;
 }

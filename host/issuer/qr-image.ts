@@ -83,7 +83,7 @@ export function imageFiles(path: string): string[] {
   try {
     dir = statSync(path).isDirectory();
   } catch (e) {
-    throw new CliError(`cannot read ${path}: ${fsReason(e)}`);
+    throw new CliError(`cannot read ${path}: ${fsReason(e)}`, 1, e);
   }
   if (!dir) return [path];
   return readdirSync(path)

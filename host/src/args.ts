@@ -10,12 +10,30 @@ export type Options = NonNullable<ParseArgsConfig["options"]>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface Parsed { values: Record<string, any>; positionals: string[] }
 
+/**
+ * Environment variables that stand in for an option a command takes when it
+ * is not given (pindai --help): the port and the admin key an agency uses all
+ * day, and the fleet's database.
+ */
+export const ENV_OPTIONS: Record<string, string> = { port: "PINDAI_PORT", "admin-key": "PINDAI_ADMIN_KEY", db: "PINDAI_DB" };
+
 export function parse(argv: string[], options: Options, allowPositionals = false): Parsed {
+  let parsed: Parsed;
   try {
-    return parseArgs({ args: argv, options: { help: { type: "boolean", short: "h" }, ...options }, allowPositionals, strict: true });
+    parsed = parseArgs({ args: argv, options: { help: { type: "boolean", short: "h" }, ...options }, allowPositionals, strict: true });
   } catch (e) {
     throw new CliError(parseErrorSentence(argv, (e as Error).message));
   }
+  for (const [option, name] of Object.entries(ENV_OPTIONS)) {
+    const env = process.env[name];
+    if (option in options && parsed.values[option] === undefined && env !== undefined && env !== "") parsed.values[option] = env;
+  }
+  return parsed;
+}
+
+/** Colour only on a terminal, and never with NO_COLOR set (https://no-color.org). */
+export function colorFor(stream: { isTTY?: boolean }): boolean {
+  return stream.isTTY === true && !process.env.NO_COLOR;
 }
 
 /** node:util parseArgs messages, as one plain sentence with the fix. */

@@ -4,6 +4,7 @@
 import { createRequire } from "node:module";
 import { CliError } from "../issuer/errors";
 import { fsReason } from "../issuer/files";
+import { FolderError } from "../../firmware/targets/node/make-folder";
 
 export interface Io {
   out(line: string): void;
@@ -37,9 +38,19 @@ const COMMANDS: Record<string, [Loader, string]> = {
 export function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
   return [
-    "usage: pindai COMMAND [options]   (pindai COMMAND --help for its options; pindai --version)",
+    "usage: pindai COMMAND [options]   (pindai help COMMAND or pindai COMMAND --help for its options; pindai --version)",
     "",
     ...Object.entries(COMMANDS).map(([name, [, what]]) => `  ${name.padEnd(width)}  ${what}`),
+    `  ${"completion".padEnd(width)}  print a bash or zsh completion script (pindai completion bash >> ~/.bashrc)`,
+    "",
+    "Exit status, every command: 0 done (a verdict: OK); 1 something was tried and failed or was",
+    "refused: a port, a device, a file that cannot be read or written (a verdict: not OK); 2 usage:",
+    "an unknown option, a missing or malformed value, a file that is not what its option takes.",
+    "A FILE written to may be - for standard output (--out -, --csv -).",
+    "Environment: PINDAI_PORT (--port), PINDAI_ADMIN_KEY (--admin-key), PINDAI_DB (the fleet's",
+    "database) stand in for options not given; NO_COLOR=1 turns colour off (off anyway when the",
+    "output is not a terminal); PINDAI_DEBUG=1, or pindai --verbose COMMAND, adds the detail",
+    "behind an error (the system's own message, the stack).",
     "",
     "pindai's QR and card formats are its own open profile (see README), not the official IKD format.",
   ].join("\n");
@@ -54,7 +65,12 @@ export function version(): string {
 }
 
 export async function main(argv: string[], io: Io = consoleIo): Promise<number> {
+  while (argv[0] === "--verbose" || argv[0] === "-v") {
+    process.env.PINDAI_DEBUG ||= "1";
+    argv = argv.slice(1);
+  }
   const [name, ...rest] = argv;
+  if (name === "help" && rest.length > 0) return main([rest[0], "--help"], io);
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     io.out(usage());
     if (name !== undefined) return 0;
@@ -65,7 +81,8 @@ export async function main(argv: string[], io: Io = consoleIo): Promise<number> 
     io.out(`pindai ${version()}`);
     return 0;
   }
-  const entry = COMMANDS[name];
+  const entry: [Loader, string] | undefined =
+    name === "completion" ? [async () => (argv, io) => import("./completion").then((m) => m.completion(argv, io, Object.keys(COMMANDS))), ""] : COMMANDS[name];
   if (!entry) {
     io.err(`pindai: unknown command "${name}" (pindai --help lists the commands)`);
     return 2;
@@ -74,18 +91,30 @@ export async function main(argv: string[], io: Io = consoleIo): Promise<number> 
     return await (await entry[0]())(rest, io);
   } catch (e) {
     io.err(`pindai ${name}: ${errorSentence(e)}`);
-    return 2;
+    return exitCodeOf(e);
   }
+}
+
+/** The one rule (usage()): 2 for usage errors, 1 for anything tried that failed. */
+export function exitCodeOf(e: unknown): 1 | 2 {
+  if (e instanceof CliError) return e.exitCode;
+  if (e instanceof FolderError) return 1;
+  return 1; // a file-system error, or anything unexpected: something was tried and failed
 }
 
 /**
  * One line for any error that reaches the top: a CliError's own message, a
  * file-system error as a sentence, anything else by its first line (never a
- * stack trace). PINDAI_DEBUG=1 prints the stack as well.
+ * stack trace). PINDAI_DEBUG=1 (pindai --verbose) prints the detail first:
+ * the system's own words (the error's cause) and the stack.
  */
 export function errorSentence(e: unknown): string {
-  if (process.env.PINDAI_DEBUG) process.stderr.write(String((e as Error)?.stack ?? e) + "\n");
-  if (e instanceof CliError) return e.message;
+  if (process.env.PINDAI_DEBUG) {
+    const cause = (e as Error)?.cause;
+    if (cause !== undefined) process.stderr.write(`detail: ${String((cause as Error)?.stack ?? cause)}\n`);
+    process.stderr.write(String((e as Error)?.stack ?? e) + "\n");
+  }
+  if (e instanceof CliError || e instanceof FolderError) return e.message;
   const err = e as NodeJS.ErrnoException;
   if (err && typeof err.code === "string" && typeof err.syscall === "string") {
     return `${err.path ? err.path + ": " : ""}${fsReason(err)}`;

@@ -11,6 +11,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { crc32 } from "../../firmware/core/crc32";
+import { connectTcp, floodGuard, parseTcp } from "./open-port";
+import { jsonWhere, portReason } from "../issuer/files";
 
 const BOARDS = resolve(dirname(fileURLToPath(import.meta.url)), "../boards");
 export const BOOT_FILE = ".bootcde";
@@ -97,23 +99,43 @@ async function loadTools(): Promise<any> {
     }
   });
   // Serial ports go through the project's node-serialport, so any path opens
-  // (the tools only open ports they can list, and a pty is never listed).
-  let conn: SerialPort | undefined;
+  // (the tools only open ports they can list, and a pty is never listed), and
+  // tcp:// through host/issuer/tcp.ts (a refused port or an unknown host is
+  // named at once, not after the tools' 25 s). What the device sends is bounded.
+  let conn: { write(b: Buffer, done: () => void): void; close(): void } | undefined;
   E.Core.Serial.devices.push({
     name: "pindai serialport",
-    getPorts: (cb: (ports: unknown[], instant: boolean) => void) =>
-      cb(serialPath && !serialPath.startsWith("tcp://") ? [{ path: serialPath, description: "pindai" }] : [], true),
+    getPorts: (cb: (ports: unknown[], instant: boolean) => void) => cb(serialPath ? [{ path: serialPath, description: "pindai" }] : [], true),
     open(path: string, opened: (info?: string) => void, received: (d: ArrayBuffer) => void, disconnected: () => void) {
+      const guard = floodGuard(FLOOD_BYTES, 1000, () => {
+        linkFailed(new FlashError(`${path} sent more than ${FLOOD_BYTES} bytes in a second: not an Espruino console (or a line at the wrong baud rate)`));
+        conn?.close();
+      });
+      const onData = (d: Buffer) => guard(d) && received(new Uint8Array(d).slice().buffer);
+      const failOpen = (e: Error) => {
+        linkFailed(e);
+        opened(undefined);
+        disconnected();
+      };
+      if (path.startsWith("tcp://")) {
+        connectTcp(path).then((sock) => {
+          conn = { write: (b, done) => void sock.write(b, () => done()), close: () => sock.destroy() };
+          sock.on("data", onData);
+          sock.on("close", () => disconnected());
+          sock.on("error", (e: Error) => toolLog("connection error: " + e.message));
+          opened("Ok");
+        }, failOpen);
+        return;
+      }
       const p = new SerialPort({ path, baudRate: Number(E.Config.BAUD_RATE) || 9600, autoOpen: false });
-      conn = p;
-      p.on("data", (d: Buffer) => received(new Uint8Array(d).slice().buffer));
+      conn = { write: (b, done) => void p.write(b, () => done()), close: () => (p.isOpen ? p.close() : undefined) };
+      p.on("data", onData);
       p.on("close", () => disconnected());
       p.on("error", (e: Error) => toolLog("serial error: " + e.message));
       p.open((err) => {
         if (err) {
           toolLog(`cannot open ${path}: ${err.message}`);
-          opened(undefined);
-          disconnected();
+          failOpen(new FlashError(`cannot open ${path}: ${portReason(err)}`));
         } else opened("Ok");
       });
     },
@@ -159,10 +181,12 @@ export function loadBoard(boardName: string, file?: string): { path: string; jso
     );
   }
   let json: BoardJson;
+  const text = readFileSync(path, "utf8");
   try {
-    json = JSON.parse(readFileSync(path, "utf8"));
+    json = JSON.parse(text);
   } catch (e) {
-    throw new FlashError(`${path}: not JSON (${(e as Error).message})`);
+    const where = jsonWhere(text, e);
+    throw new FlashError(`${path}: not JSON${where ? ` (${where})` : ""}`);
   }
   if (typeof json !== "object" || json === null || typeof json.info !== "object") throw new FlashError(`${path}: not a board JSON (no "info")`);
   return { path, json };
@@ -185,9 +209,18 @@ export function fitProblems(env: Record<string, unknown>, board: BoardJson, imag
 
 export function flashEspruino(port: string, image: string, o: FlashOptions = {}): Promise<FlashResult> {
   toolLog = o.log ?? (() => {});
+  if (port.startsWith("tcp://")) parseTcp(port); // a malformed URL is a usage error, before anything starts
+  // A port that cannot be opened, or that floods, ends the flash at once with its reason.
+  const broken = new Promise<never>((_, reject) => (linkFailed = reject));
+  broken.catch(() => {});
   // The tools print as they go (ports, throttling, progress): that goes to o.log, not our output.
-  return quietly(() => upload(port, image, o));
+  return quietly(() => Promise.race([upload(port, image, o), broken]));
 }
+
+/** Ends the current flash with a link's failure (set by flashEspruino). */
+let linkFailed: (e: Error) => void = () => {};
+/** A device's console says a few KB a second; a peer past this is cut off. */
+const FLOOD_BYTES = 1 << 20;
 
 /** A locked pindai image answers the admin protocol, not JavaScript: ask it to UNLOCK (signed). */
 async function unlock(port: string, o: FlashOptions): Promise<void> {
@@ -206,7 +239,6 @@ async function upload(port: string, image: string, o: FlashOptions): Promise<Fla
   const timeoutMs = o.timeoutMs ?? 10_000;
   if (o.adminKey !== undefined) await unlock(port, o);
   const E = await loadTools();
-  if (port.startsWith("tcp://")) E.Config.SERIAL_TCPIP = [port];
   serialPath = port;
   E.Config.set("BAUD_RATE", o.baud ?? 9600);
   if (/[^\x09\x0a\x0d\x20-\x7e]/.test(image)) throw new FlashError("the image is not plain ASCII: rebuild it with npm run build");

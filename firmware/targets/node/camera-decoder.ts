@@ -2,15 +2,19 @@
 // where it runs, jsQR where it does not or where its module fails to load.
 import type { Frame, QrFrameDecoder } from "../../hal/frame-source";
 import { jsqrDecoder } from "./jsqr-decoder";
-import { loadZxing, zxingDecoder } from "./zxing-decoder";
+import { NO_BUDGET, PASSES, loadZxing, zxingDecoder } from "./zxing-decoder";
 
 export type DecoderName = "zxing" | "jsqr";
 export const DECODER_NAMES: DecoderName[] = ["zxing", "jsqr"];
 
-/** zxing, falling back to jsQR for good (once, with `onFallback`) if WebAssembly or the module is missing. */
-export function cameraDecoder(onFallback: (reason: string) => void = () => {}): QrFrameDecoder {
+/**
+ * zxing, falling back to jsQR for good (once, with `onFallback`) if WebAssembly
+ * or the module is missing. `budgetMs` per frame only for a device's live
+ * frames (FRAME_BUDGET_MS); offline, every pass runs (the default).
+ */
+export function cameraDecoder(onFallback: (reason: string) => void = () => {}, budgetMs = NO_BUDGET): QrFrameDecoder {
   const jsqr = jsqrDecoder();
-  const zxing = zxingDecoder();
+  const zxing = zxingDecoder(PASSES, budgetMs);
   let fallback = false;
   const fall = (reason: string) => {
     if (fallback) return;

@@ -3,10 +3,11 @@
 // it to the disk and renames it over the old one, so a power cut leaves the
 // file as it was or as it became, never torn (hal/storage.ts allows any
 // prefix of a write; this gives the two ends).
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { overlay } from "../../core/bytes";
 import type { Storage } from "../../hal/storage";
+import { makeFolder } from "./make-folder";
 
 /** A flash file is a few hundred KB (key set, audit log, Ed25519 tables); a larger one is not ours. */
 export const MAX_STORED_FILE_BYTES = 16 * 1024 * 1024;
@@ -31,7 +32,8 @@ function flush(path: string, flags: string): void {
 }
 
 export function dirStorage(dir: string): Storage {
-  mkdirSync(dir, { recursive: true });
+  makeFolder(dir); // the folder the option names, never its parents
+
   const pathOf = (name: string) => join(dir, fileNameOf(name));
   const read = (name: string): Uint8Array | undefined => {
     const p = pathOf(name);

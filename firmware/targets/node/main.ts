@@ -8,7 +8,8 @@
 // through node-serialport (serial.ts), stdin as a keyboard-wedge scanner, and
 // camera frames from files a capture tool writes (file-camera.ts), decoded
 // by zxing (jsQR where WebAssembly does not run).
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { renameSync, writeFileSync } from "node:fs";
+import { makeFolder } from "./make-folder";
 import { join } from "node:path";
 import type { Display, Screen } from "../../hal/display";
 import type { Indicator } from "../../hal/indicator";
@@ -16,6 +17,7 @@ import type { Serial } from "../../hal/serial";
 import { type BuildConfig, type Device, attachCamera, buildOptions, startDevice } from "../device";
 import { renderPng, renderText, SIGNAL_TEXT } from "./screen";
 import { cameraDecoder } from "./camera-decoder";
+import { FRAME_BUDGET_MS } from "./zxing-decoder";
 import { dirStorage } from "./dir-storage";
 import { FileCamera } from "./file-camera";
 import type { Frame } from "../../hal/frame-source";
@@ -46,7 +48,7 @@ export interface NodeDevice {
 
 /** The screen as a PNG file, replaced whole (a viewer never reads half of one); one line per screen to `out`. */
 function pngDisplay(dir: string, out: (line: string) => void): Display {
-  mkdirSync(dir, { recursive: true });
+  makeFolder(dir); // the folder the option names, never its parents
   let chain = Promise.resolve();
   return {
     show(s: Screen) {
@@ -63,7 +65,7 @@ function pngDisplay(dir: string, out: (line: string) => void): Display {
 }
 
 export function start(cfg: BuildConfig, o: NodeOptions): NodeDevice {
-  const display: Display = o.screen.kind === "png" ? pngDisplay(o.screen.dir, o.out) : { show: (s) => o.out(renderText(s, o.screen.kind === "terminal" && o.screen.color)) };
+  const display: Display = o.screen.kind === "png" ? pngDisplay(o.screen.dir, o.out) : { show: (s) => o.out(renderText(s, o.screen.kind === "terminal" && o.screen.color && !process.env.NO_COLOR)) };
   const indicator: Indicator = { signal: (s) => o.out(SIGNAL_TEXT[s]) };
   const storage = dirStorage(o.flashDir);
   // Stored names never start with "." (dir-storage.ts): the RTC's offset cannot collide with one.
@@ -74,7 +76,7 @@ export function start(cfg: BuildConfig, o: NodeOptions): NodeDevice {
   );
   if (o.keyboard !== undefined) device.connectScanEngine(o.keyboard);
   const camera = o.camera === undefined ? undefined : new FileCamera(o.camera.path, o.camera.readFrame);
-  if (camera !== undefined) attachCamera(device, { frames: camera, decoder: cameraDecoder((why) => o.out(`camera: zxing unavailable (${why}), using jsqr`)) });
+  if (camera !== undefined) attachCamera(device, { frames: camera, decoder: cameraDecoder((why) => o.out(`camera: zxing unavailable (${why}), using jsqr`), FRAME_BUDGET_MS) }); // live frames: a next one comes
   return {
     device,
     close() {

@@ -140,7 +140,16 @@ export async function renderPng(s: Screen): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** A Display that keeps every screen shown, and can echo it to the terminal. */
+/** Screens and LED events kept for a look back (tests, the demo): the latest ones, so a long run stays in bounded memory. */
+export const HISTORY_KEPT = 64;
+
+/** Appends `item`, dropping the oldest past HISTORY_KEPT. */
+function keep<T>(list: T[], item: T): void {
+  list.push(item);
+  if (list.length > HISTORY_KEPT) list.splice(0, list.length - HISTORY_KEPT);
+}
+
+/** A Display that keeps the latest screens shown, and can echo them to the terminal. */
 export class SimDisplay implements Display {
   readonly history: Screen[] = [];
   constructor(private echo?: (text: string) => void) {}
@@ -149,7 +158,7 @@ export class SimDisplay implements Display {
     this.echo = echo;
   }
   show(s: Screen): void {
-    this.history.push(s);
+    keep(this.history, s);
     this.echo?.(renderText(s));
   }
   get current(): Screen | undefined {
@@ -157,11 +166,11 @@ export class SimDisplay implements Display {
   }
 }
 
-/** LED and buzzer, as events. */
+/** LED and buzzer, as events (the latest HISTORY_KEPT). */
 export class SimIndicator implements Indicator {
   readonly events: Signal[] = [];
   signal(s: Signal): void {
-    this.events.push(s);
+    keep(this.events, s);
   }
 }
 

@@ -22,7 +22,8 @@ export interface Pass {
 
 // Inverted codes (a phone in dark mode) cost a second search: the first pass
 // leaves it out, every later pass has it.
-const BASE: ReaderOptions = { formats: ["QRCode"], tryHarder: true, tryRotate: false, tryInvert: true, tryDownscale: true, maxNumberOfSymbols: 4 };
+// textMode Plain: the text exactly as encoded (the default, HRI, writes control characters as "<SOH>").
+const BASE: ReaderOptions = { formats: ["QRCode"], tryHarder: true, tryRotate: false, tryInvert: true, tryDownscale: true, maxNumberOfSymbols: 4, textMode: "Plain" };
 
 /** The passes, cheapest first, each kept because the bench showed it reads frames the plain one misses. */
 export const PASSES: Pass[] = [
@@ -41,11 +42,17 @@ export const UNUSED_PASSES: Pass[] = [
 ];
 
 /**
- * Per frame: a pass starts only if it should end within this many ms (the
- * estimate is its last ms per pixel on this machine), so a slow device skips
- * the expensive passes by itself: the frame period of a 10 fps camera.
+ * Per live frame: a pass starts only if it should end within this many ms
+ * (the estimate is its last ms per pixel on this machine), so a slow device
+ * skips the expensive passes by itself: the frame period of a 10 fps camera.
+ * Only a device's live frames have it (a next frame is coming); a photo read
+ * offline (pindai scan, verify --image) tries every pass, so its result never
+ * depends on the machine's load.
  */
 export const FRAME_BUDGET_MS = 100;
+
+/** No budget: every pass that applies runs. */
+export const NO_BUDGET = Infinity;
 
 let loading: Promise<void> | undefined;
 
@@ -64,11 +71,23 @@ export function loadZxing(): Promise<void> {
   return loading;
 }
 
-/** A QR code's text, or undefined for a result that is not a readable text code. */
+/**
+ * A QR code's text exactly as encoded, or undefined for a result that is not
+ * text: zxing calls any code with a control character "Binary", but bytes
+ * that decode as text are text (a device still refuses to show control
+ * characters: app/camera-reader.ts); bytes that do not are not.
+ */
 function textOf(r: ReadResult): string | undefined {
-  if (!r.isValid || r.format !== "QRCode" || r.contentType === "Binary") return undefined;
-  return r.text;
+  if (!r.isValid || r.format !== "QRCode") return undefined;
+  if (r.contentType !== "Binary") return r.text;
+  try {
+    return r.bytes.length === 0 ? undefined : UTF8.decode(r.bytes);
+  } catch {
+    return undefined; // not UTF-8: binary data, not a text
+  }
 }
+
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const GREY = LITTLE_ENDIAN ? 0x010101 : 0x01010100;
@@ -101,7 +120,7 @@ export interface ZxingAnswer {
 const cost: Record<string, number> = {};
 
 /** Every QR text zxing finds in `frame`, trying `passes` in order within `budgetMs`. */
-export async function zxingRead(frame: Frame, passes: Pass[] = PASSES, budgetMs = FRAME_BUDGET_MS): Promise<ZxingAnswer> {
+export async function zxingRead(frame: Frame, passes: Pass[] = PASSES, budgetMs = NO_BUDGET): Promise<ZxingAnswer> {
   const n = frame.width * frame.height;
   if (!(n > 0) || frame.luma.length < n) return { texts: [], passesTried: 0 };
   await loadZxing();
@@ -122,7 +141,7 @@ export async function zxingRead(frame: Frame, passes: Pass[] = PASSES, budgetMs 
   return { texts: [], passesTried: tried };
 }
 
-export function zxingDecoder(passes: Pass[] = PASSES, budgetMs = FRAME_BUDGET_MS): QrFrameDecoder {
+export function zxingDecoder(passes: Pass[] = PASSES, budgetMs = NO_BUDGET): QrFrameDecoder {
   return {
     name: "zxing",
     decode(frame, done) {

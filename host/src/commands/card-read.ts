@@ -1,6 +1,6 @@
 // pindai card read: drive a PN532 on a serial port and print the card's verdict.
 import { parse, parseInteger, nowSeconds, parseTime, required } from "../args";
-import { CliError } from "../../issuer/errors";
+import { CliError, failed } from "../../issuer/errors";
 import { readCardOnPort } from "../card-read";
 import { parseRoot, readKeysetFile } from "../../issuer/trust";
 import { portReason } from "../../issuer/files";
@@ -29,7 +29,7 @@ export async function cardRead(argv: string[], io: Io): Promise<number> {
   try {
     result = await readCardOnPort(path, { replyTimeoutMs: timeout, detectTimeoutMs: timeout });
   } catch (e) {
-    throw new CliError(`cannot open the reader port ${path}: ${portReason(e)}`);
+    throw failed(`cannot open the reader port ${path}: ${portReason(e)}`, e);
   }
   if (!result.ok) {
     const detail = `${result.error} (${result.detail})`;

@@ -70,6 +70,6 @@ function personalize(argv: string[], io: Io): number {
   }
   const warning = writeCardImage(out, serial, credential, publicKey, secretKey);
   if (warning) io.err(warning);
-  io.out(`wrote ${out}: card ${serial}, credential ${credential.length} bytes`);
+  (out === "-" ? io.err : io.out)(`wrote ${out}: card ${serial}, credential ${credential.length} bytes`);
   return 0;
 }

@@ -80,6 +80,9 @@ export async function device(argv: string[], io: Io): Promise<number> {
   const [sub, arg] = positionals;
   const subs = ["id", "status", "time", "keyset", "logs", "lang", "display", "log-clear", "wipe", "unlock"];
   if (sub === undefined || !subs.includes(sub)) throw new CliError(`${sub ? `unknown subcommand "${sub}"` : "missing subcommand"}: ${subs.join(", ")} (pindai device --help)`);
+  const takesArg = sub === "lang" || sub === "display";
+  const extra = positionals[takesArg ? 2 : 1];
+  if (extra !== undefined) throw new CliError(`unexpected argument "${extra}" (${sub} takes ${takesArg ? "one value" : "no argument"}; pindai device --help)`);
   const port = required(values.port, "port");
   const timeoutMs = values.timeout ? parseInteger(values.timeout, "timeout", 100, 600000) : 5000;
   const baud = values.baud ? parseInteger(values.baud, "baud", 300, 4000000) : undefined;

@@ -20,7 +20,7 @@ export async function flashLuaCommand(argv: string[], io: Io): Promise<number> {
   });
   if (values.help) return io.help(flashLuaHelp);
   const path = required(values.port, "port");
-  const image = new Uint8Array(readImage(values.image ?? "dist/lua/pindai.lua"));
+  const image = new Uint8Array(readImage(values.image ?? "dist/lua/pindai.lua", values.image !== undefined));
   try {
     const r = await flashLua(path, image, {
       name: values.name,

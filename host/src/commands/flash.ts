@@ -3,6 +3,8 @@ import { parse, parseInteger, required } from "../args";
 import { flashEspruino, shippedBoards } from "../flash-espruino";
 import { progressLine, readImage } from "./upload";
 import type { Io } from "../cli";
+import { CliError } from "../../issuer/errors";
+import { parseTcp } from "../open-port";
 import { adminKeyOf } from "./device";
 
 export const flashHelp = `pindai flash --port PATH|tcp://HOST:PORT [--board FILE] [--image dist/espruino/pindai.js]
@@ -10,8 +12,8 @@ export const flashHelp = `pindai flash --port PATH|tcp://HOST:PORT [--board FILE
 
 Uploads the Espruino image (npm run build makes it) with espruino-tools,
 offline: reads the board's process.env, checks the image fits (Storage module,
-free Storage) using the board JSON, writes the image to Storage as .bootcde so
-it starts at boot (progress on stderr), has the device checksum what it stored,
+free Storage) using the board JSON, writes the image to Storage as pindai.img
+and a one-line .bootcde that loads it, so it starts at boot (progress on stderr), has the device checksum what it stored,
 starts it and asks it for its firmware version on its admin line. Storage is
 erased first: nothing of the old flash (key sets, tables, the device key)
 survives a re-flash, so enroll the device again afterwards.
@@ -26,8 +28,9 @@ survives a re-flash, so enroll the device again afterwards.
               signed UNLOCK with this admin (or root) key opens it until reboot
   --verbose   show what espruino-tools and the device print
 
-Exit status 0 when the device runs exactly this image, 1 when flashing failed,
-2 on a usage error.`;
+Exit status 0 when the device runs exactly this image, 1 when flashing failed
+(a port that cannot be opened, a refused connection, an unknown host: named
+within 2 s), 2 on a usage error (a malformed tcp:// URL included).`;
 
 export async function flashCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, {
@@ -42,9 +45,11 @@ export async function flashCommand(argv: string[], io: Io): Promise<number> {
   });
   if (values.help) return io.help(flashHelp);
   const port = required(values.port, "port");
-  const image = readImage(values.image ?? "dist/espruino/pindai.js").toString("latin1");
+  if (port.startsWith("tcp://")) parseTcp(port); // a malformed URL is usage (exit 2), before anything starts
   const baud = values.baud ? parseInteger(values.baud, "baud", 300, 4000000) : undefined;
   const timeoutMs = values.timeout ? parseInteger(values.timeout, "timeout", 100, 600000) : undefined;
+  // Usage is checked first (exit 2); then the image is read (exit 1 when it cannot be).
+  const image = readImage(values.image ?? "dist/espruino/pindai.js", values.image !== undefined).toString("latin1");
   const started = Date.now();
   try {
     const r = await flashEspruino(port, image, {
@@ -63,6 +68,7 @@ export async function flashCommand(argv: string[], io: Io): Promise<number> {
     }
     return 0;
   } catch (e) {
+    if (e instanceof CliError) throw e; // its own exit status (usage 2, failure 1)
     io.err(`pindai flash: ${(e as Error).message}`);
     return 1;
   }

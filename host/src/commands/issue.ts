@@ -57,7 +57,7 @@ export async function issue(argv: string[], io: Io): Promise<number> {
     writeOutput(values.qr, await qrPng(text), "QR image");
     io.err(`wrote ${values.qr}`);
   }
-  io.out(text);
+  (values.qr === "-" ? io.err : io.out)(text); // "-": the PNG is standard output
   return 0;
 }
 

@@ -35,7 +35,7 @@ export function keygen(argv: string[], io: Io): number {
   const key = newKey(usage, nbf, exp);
   const warning = writeKeyFile(out, key);
   if (warning) io.err(warning);
-  io.out(`wrote ${out}: ${usage.join(",")} key, kid ${key.kid}`);
+  (out === "-" ? io.err : io.out)(`wrote ${out}: ${usage.join(",")} key, kid ${key.kid}`); // "-": the key went to stdout
   return 0;
 }
 
@@ -53,6 +53,7 @@ export function pubkey(argv: string[], io: Io): number {
     const pub = { ...k };
     delete pub.secretKey;
     writeKeyFile(values.out, pub); // no secret: no warning
+    if (values.out === "-") return 0; // the public key file is the output
   }
   io.out(k.publicKey);
   return 0;

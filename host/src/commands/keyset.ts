@@ -77,7 +77,7 @@ export function keyset(argv: string[], io: Io): number {
     throw new CliError(`the signed key set would be ${signed.length} bytes; a device loads at most ${MAX_KEYSET_BYTES} (fewer keys or revocations)`);
   }
   writeOutput(out, signed, "key set");
-  io.out(`wrote ${out}: version ${version}, ${keys.length} key(s), ${revoked.length} revoked, ${signed.length} bytes`);
+  (out === "-" ? io.err : io.out)(`wrote ${out}: version ${version}, ${keys.length} key(s), ${revoked.length} revoked, ${signed.length} bytes`);
   return 0;
 }
 

@@ -1,18 +1,19 @@
 // pindai sim: the virtual verifier, interactive or driven by a script file.
 import { createInterface } from "node:readline";
 import { Transform } from "node:stream";
-import { parse, parseInteger } from "../args";
-import { CliError } from "../../issuer/errors";
-import { readBoundedText } from "../../issuer/files";
+import { colorFor, parse, parseInteger } from "../args";
+import { CliError, failed } from "../../issuer/errors";
+import { fsReason, readBoundedText } from "../../issuer/files";
 import { openPort } from "../open-port";
 import type { Io } from "../cli";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
+import { makeFolder } from "../../../firmware/targets/node/make-folder";
 import { join } from "node:path";
 import { newKey, unhex, writeKeyFile, type Usage } from "../../issuer/keyfile";
 import { parseRoot } from "../../issuer/trust";
 import type { RootKey } from "../../../firmware/core/keyset";
 import type { SimConsole } from "../../../sim/index";
-import { REPLAY_WARN, replayCode } from "../../../firmware/core/policy";
+import { replayCode } from "../../../firmware/core/policy";
 import { LANGS, isLang } from "../../../firmware/app/i18n";
 
 export const simHelp = `pindai sim [--script FILE] [--lang ${LANGS.join("|")}] [--replay off|warn|reject] [--fresh]
@@ -23,6 +24,8 @@ virtual clock, flash, a camera, a card reader with virtual cards, and the
 holder's phone showing a fresh 90-second code from a test issuer.
 Without --script it reads commands from the keyboard; with --script it runs
 the file's commands and exits 1 if any "expect" line (or command) failed.
+--replay is the simulated key set's replay policy: reject (the default, as
+pindai keyset signs it: a code seen before is REPLAYED), warn or off.
 --fresh starts like a new device: no key set, clock not set.
 --flash keeps the device's flash in FILE; --speed runs the virtual clock N
 times faster; --scan-port reads a scan engine (or its pty) on PATH: each
@@ -63,15 +66,19 @@ export async function sim(argv: string[], io: Io): Promise<number> {
     throw new CliError("--speed: virtual seconds per real second, 0 to 1000000");
   }
   const script = values.script === undefined ? undefined : readBoundedText(values.script, "script", MAX_SCRIPT_BYTES);
+  // A binary file is not a script: refused whole, never echoed line by line into the terminal.
+  if (script !== undefined && (CONTROL.test(script) || script.includes("\ufffd"))) {
+    throw new CliError(`--script ${values.script}: not a text file of simulator commands (it holds control bytes or is not UTF-8)`);
+  }
   const agency = await agencyOptions(values);
   if (agency.count !== undefined) return simFleet(agency.count, agency.listen!, agency.roots, values["write-keys"], io);
   // The simulator (the firmware, the virtual hardware, the image libraries) loads once the inputs are checked.
   const { SimConsole } = await import("../../../sim/index");
   const con = new SimConsole({
     lang: values.lang,
-    replay: values.replay === undefined ? REPLAY_WARN : replayCode(values.replay),
+    replay: values.replay === undefined ? undefined : replayCode(values.replay),
     fresh: values.fresh,
-    color: script === undefined && process.stdout.isTTY === true,
+    color: script === undefined && colorFor(process.stdout),
     flashPath: values.flash,
     speed: values.speed === undefined ? 1 : Number(values.speed),
     roots: agency.roots,
@@ -95,6 +102,9 @@ export async function sim(argv: string[], io: Io): Promise<number> {
     let errors = 0;
     const lines = script.split(/\r?\n/);
     for (let i = 0; i < lines.length && !con.done; i++) {
+      // Between lines the device's timers get their turn, as between a guard's scans: the
+      // background table maker finishes (boot, key set install) before the next command.
+      await con.settle();
       const out = await con.run(lines[i]);
       if (out.length > 0 && lines[i].trim() !== "") io.out(`> ${lines[i].trim()}`);
       for (const l of out) {
@@ -102,9 +112,9 @@ export async function sim(argv: string[], io: Io): Promise<number> {
         if (/^(error:|unknown command)/.test(l)) errors++;
       }
     }
-    const failed = con.failures + errors;
-    io.out(failed === 0 ? "script passed" : `script FAILED: ${failed} check(s) failed`);
-    return failed === 0 ? 0 : 1;
+    const failures = con.failures + errors;
+    io.out(failures === 0 ? "script passed" : `script FAILED: ${failures} check(s) failed`);
+    return failures === 0 ? 0 : 1;
   }
 
   io.out("pindai simulator - type help for commands, quit to leave");
@@ -116,7 +126,9 @@ export async function sim(argv: string[], io: Io): Promise<number> {
   try {
     for await (const line of rl) {
       for (const l of await con.run(line)) io.out(l);
-      if (con.done) break;
+      if (con.done || process.stdout.destroyed) break;
+      // A reader that is slow or gone (| sleep 25): stop reading input until the output drains, never queue it.
+      if (process.stdout.writableLength > MAX_OUTPUT_BACKLOG && !(await drained(process.stdout))) break;
       rl.prompt();
     }
   } finally {
@@ -125,7 +137,26 @@ export async function sim(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
+/** Output queued for a slow reader before the simulator stops reading its input. */
+const MAX_OUTPUT_BACKLOG = 64 * 1024;
+
+/** Waits until `out` drains; false when it closed or failed instead (the reader is gone). */
+function drained(out: NodeJS.WriteStream): Promise<boolean> {
+  if (out.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => () => {
+      out.off("drain", onDrain).off("error", onError).off("close", onError);
+      resolve(ok);
+    };
+    const onDrain = done(true);
+    const onError = done(false);
+    out.once("drain", onDrain).once("error", onError).once("close", onError);
+  });
+}
+
 const MAX_SCRIPT_BYTES = 1024 * 1024;
+/** Control characters a text script never holds (tab, CR and LF are fine). */
+const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
 /** A command line is short; a key set line (admin KEYSET hex) is the longest, 2 x 16384 hex digits. */
 const MAX_LINE = 40_000;
 
@@ -147,8 +178,8 @@ function boundedLines(max: number): Transform {
 function writeAgencyKeys(world: SimConsole["world"], dir: string, io: Io): void {
   const now = Math.floor(Date.now() / 1000);
   const file = (usage: Usage[], secret: Uint8Array) => newKey(usage, now - 86400, now + 365 * 86400, new Uint8Array(secret));
+  makeFolder(dir); // DIR itself, never missing parents (and no loop on /proc)
   try {
-    mkdirSync(dir, { recursive: true });
     writeKeyFile(join(dir, "admin.json"), file(["admin"], world.adminKey.secretKey));
     writeKeyFile(join(dir, "qr.json"), file(["qr"], world.qrSigner.secretKey));
     const root = file(["root"], world.rootKey.secretKey);
@@ -156,7 +187,7 @@ function writeAgencyKeys(world: SimConsole["world"], dir: string, io: Io): void 
     writeFileSync(join(dir, "root.pub.json"), JSON.stringify(root, null, 2) + "\n");
     writeFileSync(join(dir, "keyset.cbor"), world.keysetBytes);
   } catch (e) {
-    throw new CliError(`cannot write keys to ${dir}: ${(e as Error).message}`);
+    throw failed(`cannot write keys to ${dir}: ${fsReason(e)}`, e);
   }
   io.out(`simulated agency keys in ${dir}: admin.json, qr.json, root.pub.json, keyset.cbor`);
 }

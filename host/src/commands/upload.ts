@@ -7,11 +7,13 @@ import type { Io } from "../cli";
 /** A device image is some 100 KB; a board's flash holds a few MB at most. */
 const MAX_DEVICE_IMAGE_BYTES = 4 * 1024 * 1024;
 
-export function readImage(path: string): Buffer {
+/** The image at `path`; `given` says whether --image named it (else it is the default build's). */
+export function readImage(path: string, given = true): Buffer {
   try {
     return readBounded(path, "image", MAX_DEVICE_IMAGE_BYTES);
   } catch (e) {
-    throw new CliError(`${(e as Error).message} (run npm run build first)`);
+    const hint = given ? "npm run build makes it" : "npm run build makes it; for a build made with --out DIR, give --image DIR/" + path.split("/").slice(-2).join("/");
+    throw new CliError(`${(e as Error).message} (${hint})`, (e as CliError).exitCode ?? 1);
   }
 }
 
