@@ -1,6 +1,7 @@
 // npm start: a virtual verifier at the entrance, scripted so a newcomer sees
 // what pindai does. Each step shows the device screen (terminal, and a PNG
 // in the output folder) and what the LED and buzzer did.
+import "../firmware/targets/node/natives"; // first: the core verifies through OpenSSL, as on a Linux-class device
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PNG } from "pngjs";

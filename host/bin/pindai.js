@@ -9,6 +9,9 @@ let outputError;
 process.stdout.on("error", (e) => (outputError ??= e));
 
 register();
+// A computer running pindai is a Linux-class device: its core verifies through
+// OpenSSL (firmware/targets/node/natives.ts), installed before the core loads.
+await import("../../firmware/targets/node/natives.ts");
 const { main } = await import("../src/cli.ts");
 let code = await main(process.argv.slice(2));
 // Let the last write finish (or fail) before deciding the exit status.
