@@ -493,7 +493,6 @@ end
 
 -- The base point's multiples, kept for the next call with the same point.
 local lastP, lastPx, lastMultiples = nil, nil, nil
-local NAF1, NAF2 = {}, {}
 
 local function sameFe(a, b)
   for i = 1, 10 do if a[i] ~= b[i] then return false end end
@@ -512,6 +511,8 @@ local function doubleScalarMul(s1, p1, s2, p2)
     lastPx = { fe(), fe(), fe() }
     set(lastPx[1], p1.x); set(lastPx[2], p1.y); set(lastPx[3], p1.z)
   end
+  -- The digits are garbage after the call (8 KB held between scans otherwise).
+  local NAF1, NAF2 = {}, {}
   naf5(s1, NAF1)
   naf5(s2, NAF2)
   local m2 = nil
