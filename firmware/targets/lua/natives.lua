@@ -130,26 +130,47 @@ local function mul(r, f, g)
   return carryInto(r, h0, h1, h2, h3, h4, h5, h6, h7, h8, h9)
 end
 
---- r = f^2 mod p: the 45 cross products of mul appear twice, so 55 products.
-local function sqr(r, f)
-  local f0, f1, f2, f3, f4, f5, f6, f7, f8, f9 = f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10]
-  local f0_2, f1_2, f2_2, f3_2, f4_2 = 2 * f0, 2 * f1, 2 * f2, 2 * f3, 2 * f4
-  local f1_4, f3_4 = 4 * f1, 4 * f3
-  local f6_19, f8_19 = 19 * f6, 19 * f8
-  local f2_38, f3_38, f4_38, f5_38, f6_38, f7_38, f8_38, f9_38 = 38 * f2, 38 * f3, 38 * f4, 38 * f5, 38 * f6, 38 * f7, 38 * f8, 38 * f9
-  local f1_76, f3_76, f5_76, f7_76 = 76 * f1, 76 * f3, 76 * f5, 76 * f7
-  local h0 = f0 * f0 + f1_76 * f9 + f2_38 * f8 + f3_76 * f7 + f4_38 * f6 + f5_38 * f5
-  local h1 = f0_2 * f1 + f2_38 * f9 + f3_38 * f8 + f4_38 * f7 + f5_38 * f6
-  local h2 = f0_2 * f2 + f1_2 * f1 + f3_76 * f9 + f4_38 * f8 + f5_76 * f7 + f6_19 * f6
-  local h3 = f0_2 * f3 + f1_2 * f2 + f4_38 * f9 + f5_38 * f8 + f6_38 * f7
-  local h4 = f0_2 * f4 + f1_4 * f3 + f2 * f2 + f5_76 * f9 + f6_38 * f8 + f7_38 * f7
-  local h5 = f0_2 * f5 + f1_2 * f4 + f2_2 * f3 + f6_38 * f9 + f7_38 * f8
-  local h6 = f0_2 * f6 + f1_4 * f5 + f2_2 * f4 + f3_2 * f3 + f7_76 * f9 + f8_19 * f8
-  local h7 = f0_2 * f7 + f1_2 * f6 + f2_2 * f5 + f3_2 * f4 + f8_38 * f9
-  local h8 = f0_2 * f8 + f1_4 * f7 + f2_2 * f6 + f3_4 * f5 + f4 * f4 + f9_38 * f9
-  local h9 = f0_2 * f9 + f1_2 * f8 + f2_2 * f7 + f3_2 * f6 + f4_2 * f5
-  return carryInto(r, h0, h1, h2, h3, h4, h5, h6, h7, h8, h9)
+--- r = a^(2^n) (n >= 1, default 1: sqr): the 45 cross products of mul appear
+--- twice, so 55 products a squaring, n times on locals (no table read, write
+--- or call between squarings: about a fifth less than n separate squarings).
+local function sqrn(r, a, n)
+  local f0, f1, f2, f3, f4, f5, f6, f7, f8, f9 = a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10]
+  for _ = 1, n or 1 do
+    local f0_2, f1_2, f2_2, f3_2, f4_2 = 2 * f0, 2 * f1, 2 * f2, 2 * f3, 2 * f4
+    local f1_4, f3_4 = 4 * f1, 4 * f3
+    local f6_19, f8_19 = 19 * f6, 19 * f8
+    local f2_38, f3_38, f4_38, f5_38, f6_38, f7_38, f8_38, f9_38 = 38 * f2, 38 * f3, 38 * f4, 38 * f5, 38 * f6, 38 * f7, 38 * f8, 38 * f9
+    local f1_76, f3_76, f5_76, f7_76 = 76 * f1, 76 * f3, 76 * f5, 76 * f7
+    local h0 = f0 * f0 + f1_76 * f9 + f2_38 * f8 + f3_76 * f7 + f4_38 * f6 + f5_38 * f5
+    local h1 = f0_2 * f1 + f2_38 * f9 + f3_38 * f8 + f4_38 * f7 + f5_38 * f6
+    local h2 = f0_2 * f2 + f1_2 * f1 + f3_76 * f9 + f4_38 * f8 + f5_76 * f7 + f6_19 * f6
+    local h3 = f0_2 * f3 + f1_2 * f2 + f4_38 * f9 + f5_38 * f8 + f6_38 * f7
+    local h4 = f0_2 * f4 + f1_4 * f3 + f2 * f2 + f5_76 * f9 + f6_38 * f8 + f7_38 * f7
+    local h5 = f0_2 * f5 + f1_2 * f4 + f2_2 * f3 + f6_38 * f9 + f7_38 * f8
+    local h6 = f0_2 * f6 + f1_4 * f5 + f2_2 * f4 + f3_2 * f3 + f7_76 * f9 + f8_19 * f8
+    local h7 = f0_2 * f7 + f1_2 * f6 + f2_2 * f5 + f3_2 * f4 + f8_38 * f9
+    local h8 = f0_2 * f8 + f1_4 * f7 + f2_2 * f6 + f3_4 * f5 + f4 * f4 + f9_38 * f9
+    local h9 = f0_2 * f9 + f1_2 * f8 + f2_2 * f7 + f3_2 * f6 + f4_2 * f5
+    -- carryInto's carries, in the same order
+    local c
+    c = ((h0 + -9223372036821221376) >> 26) - 137438953472; h1 = h1 + c; h0 = h0 - (c << 26)
+    c = ((h4 + -9223372036821221376) >> 26) - 137438953472; h5 = h5 + c; h4 = h4 - (c << 26)
+    c = ((h1 + -9223372036837998592) >> 25) - 274877906944; h2 = h2 + c; h1 = h1 - (c << 25)
+    c = ((h5 + -9223372036837998592) >> 25) - 274877906944; h6 = h6 + c; h5 = h5 - (c << 25)
+    c = ((h2 + -9223372036821221376) >> 26) - 137438953472; h3 = h3 + c; h2 = h2 - (c << 26)
+    c = ((h6 + -9223372036821221376) >> 26) - 137438953472; h7 = h7 + c; h6 = h6 - (c << 26)
+    c = ((h3 + -9223372036837998592) >> 25) - 274877906944; h4 = h4 + c; h3 = h3 - (c << 25)
+    c = ((h7 + -9223372036837998592) >> 25) - 274877906944; h8 = h8 + c; h7 = h7 - (c << 25)
+    c = ((h4 + -9223372036821221376) >> 26) - 137438953472; h5 = h5 + c; h4 = h4 - (c << 26)
+    c = ((h8 + -9223372036821221376) >> 26) - 137438953472; h9 = h9 + c; h8 = h8 - (c << 26)
+    c = ((h9 + -9223372036837998592) >> 25) - 274877906944; h0 = h0 + 19 * c; h9 = h9 - (c << 25)
+    c = ((h0 + -9223372036821221376) >> 26) - 137438953472; h1 = h1 + c; h0 = h0 - (c << 26)
+    f0, f1, f2, f3, f4, f5, f6, f7, f8, f9 = h0, h1, h2, h3, h4, h5, h6, h7, h8, h9
+  end
+  r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10] = f0, f1, f2, f3, f4, f5, f6, f7, f8, f9
 end
+
+local sqr = sqrn
 
 --- r = the 255 low bits of 32 little-endian byte values: limb i is 4 bytes
 --- read from bit ceil(25.5 i).
@@ -237,45 +258,6 @@ local function pack(o, a)
     end
   end
   o[31] = acc & 255
-end
-
---- r = a^(2^n), n >= 1: sqr's products n times on locals (no table read,
---- write or call between squarings: about a fifth less than n calls of sqr).
-local function sqrn(r, a, n)
-  local f0, f1, f2, f3, f4, f5, f6, f7, f8, f9 = a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10]
-  for _ = 1, n do
-    local f0_2, f1_2, f2_2, f3_2, f4_2 = 2 * f0, 2 * f1, 2 * f2, 2 * f3, 2 * f4
-    local f1_4, f3_4 = 4 * f1, 4 * f3
-    local f6_19, f8_19 = 19 * f6, 19 * f8
-    local f2_38, f3_38, f4_38, f5_38, f6_38, f7_38, f8_38, f9_38 = 38 * f2, 38 * f3, 38 * f4, 38 * f5, 38 * f6, 38 * f7, 38 * f8, 38 * f9
-    local f1_76, f3_76, f5_76, f7_76 = 76 * f1, 76 * f3, 76 * f5, 76 * f7
-    local h0 = f0 * f0 + f1_76 * f9 + f2_38 * f8 + f3_76 * f7 + f4_38 * f6 + f5_38 * f5
-    local h1 = f0_2 * f1 + f2_38 * f9 + f3_38 * f8 + f4_38 * f7 + f5_38 * f6
-    local h2 = f0_2 * f2 + f1_2 * f1 + f3_76 * f9 + f4_38 * f8 + f5_76 * f7 + f6_19 * f6
-    local h3 = f0_2 * f3 + f1_2 * f2 + f4_38 * f9 + f5_38 * f8 + f6_38 * f7
-    local h4 = f0_2 * f4 + f1_4 * f3 + f2 * f2 + f5_76 * f9 + f6_38 * f8 + f7_38 * f7
-    local h5 = f0_2 * f5 + f1_2 * f4 + f2_2 * f3 + f6_38 * f9 + f7_38 * f8
-    local h6 = f0_2 * f6 + f1_4 * f5 + f2_2 * f4 + f3_2 * f3 + f7_76 * f9 + f8_19 * f8
-    local h7 = f0_2 * f7 + f1_2 * f6 + f2_2 * f5 + f3_2 * f4 + f8_38 * f9
-    local h8 = f0_2 * f8 + f1_4 * f7 + f2_2 * f6 + f3_4 * f5 + f4 * f4 + f9_38 * f9
-    local h9 = f0_2 * f9 + f1_2 * f8 + f2_2 * f7 + f3_2 * f6 + f4_2 * f5
-    -- carryInto's carries, in the same order
-    local c
-    c = ((h0 + -9223372036821221376) >> 26) - 137438953472; h1 = h1 + c; h0 = h0 - (c << 26)
-    c = ((h4 + -9223372036821221376) >> 26) - 137438953472; h5 = h5 + c; h4 = h4 - (c << 26)
-    c = ((h1 + -9223372036837998592) >> 25) - 274877906944; h2 = h2 + c; h1 = h1 - (c << 25)
-    c = ((h5 + -9223372036837998592) >> 25) - 274877906944; h6 = h6 + c; h5 = h5 - (c << 25)
-    c = ((h2 + -9223372036821221376) >> 26) - 137438953472; h3 = h3 + c; h2 = h2 - (c << 26)
-    c = ((h6 + -9223372036821221376) >> 26) - 137438953472; h7 = h7 + c; h6 = h6 - (c << 26)
-    c = ((h3 + -9223372036837998592) >> 25) - 274877906944; h4 = h4 + c; h3 = h3 - (c << 25)
-    c = ((h7 + -9223372036837998592) >> 25) - 274877906944; h8 = h8 + c; h7 = h7 - (c << 25)
-    c = ((h4 + -9223372036821221376) >> 26) - 137438953472; h5 = h5 + c; h4 = h4 - (c << 26)
-    c = ((h8 + -9223372036821221376) >> 26) - 137438953472; h9 = h9 + c; h8 = h8 - (c << 26)
-    c = ((h9 + -9223372036837998592) >> 25) - 274877906944; h0 = h0 + 19 * c; h9 = h9 - (c << 25)
-    c = ((h0 + -9223372036821221376) >> 26) - 137438953472; h1 = h1 + c; h0 = h0 - (c << 26)
-    f0, f1, f2, f3, f4, f5, f6, f7, f8, f9 = h0, h1, h2, h3, h4, h5, h6, h7, h8, h9
-  end
-  r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10] = f0, f1, f2, f3, f4, f5, f6, f7, f8, f9
 end
 
 -- z^(2^250 - 1) and z^11 by ref10's addition chain (field25519.ts chain250):
