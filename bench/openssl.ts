@@ -32,12 +32,12 @@ const openssl = () => {
   next();
   if (!verify(null, msgs[i], key, sigs[i])) throw new Error("crypto.verify failed");
 };
-// Alternated, so both see the same machine load; the medians of 5 rounds.
+// Alternated, so both see the same machine load; the medians of 9 rounds.
 const a: number[] = [];
 const b: number[] = [];
-for (let r = 0; r < 5; r++) {
-  a.push(timeIt(seconds / 5, pindai));
-  b.push(timeIt(seconds / 5, openssl));
+for (let r = 0; r < 9; r++) {
+  a.push(timeIt(seconds / 9, pindai));
+  b.push(timeIt(seconds / 9, openssl));
 }
 const median = (x: number[]) => x.slice().sort((p, q) => p - q)[Math.floor(x.length / 2)];
 const mine = median(a);
