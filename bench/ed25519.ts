@@ -1,6 +1,8 @@
 // Ed25519 verification: pindai's portable verifier beside the references, in
 // the same process, on the same messages.
 import nacl from "tweetnacl";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { ed } from "../host/issuer/ed";
 import { ed25519Verify, makeBaseTable, makeKeyTable } from "../firmware/core/ed25519";
 import { verifyPresentation } from "../firmware/core/presentation";
@@ -52,4 +54,12 @@ export function benchEd25519(seconds: number): void {
   table("QR text to verdict (Base45, CBOR, COSE, Ed25519, claims, policy)", ["path", "ms"], [
     [`${text.length}-character PD1: code, portable core`, whole.toFixed(3)],
   ]);
+  benchOpenSsl(seconds);
+}
+
+/** The Node target with its OpenSSL natives beside crypto.verify (bench/openssl.ts, a child: the natives load before the core). */
+function benchOpenSsl(seconds: number): void {
+  const script = fileURLToPath(new URL("./openssl.ts", import.meta.url));
+  const r = spawnSync(process.execPath, ["--import", "tsx", script, String(Math.max(seconds, 1))], { stdio: ["ignore", "inherit", "inherit"] });
+  if (r.status !== 0) throw new Error("bench/openssl.ts failed (" + (r.status ?? r.signal) + ")");
 }

@@ -2,6 +2,7 @@
 // a newcomer sees what pindai does. Each step shows the device screen
 // (terminal, and a PNG in the output folder) and what the LED and buzzer did;
 // the narration is in the screens' language.
+import "../firmware/targets/node/natives"; // first: the core verifies through OpenSSL, as on a Linux-class device
 import { writeFileSync } from "node:fs";
 import { makeFolder } from "../firmware/targets/node/make-folder";
 import { join } from "node:path";

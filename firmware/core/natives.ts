@@ -59,6 +59,14 @@ export interface Natives {
   reduce64?: (this: void, h: Bytes) => Bytes;
   /** Or only a faster product on the portable representation (Espruino: E.convolve). */
   product?: ProductNatives;
+  /**
+   * A whole Ed25519 verification by the platform's own library (Node: OpenSSL
+   * through node:crypto): true when [S]B = R + [k]A, R compared byte for byte;
+   * false also when A is not on the curve. The core calls it only after its own
+   * strict checks (S < L, R and A canonical, A not of small order), since the
+   * library's own acceptance rules differ (ed25519.ts ed25519Verify).
+   */
+  ed25519Verify?: (this: void, publicKey: Bytes, message: Bytes, signature: Bytes) => boolean;
   /** SHA-512 / SHA-256 of a Bytes value, as a new Bytes value of 64 / 32. */
   sha512?: (this: void, m: Bytes) => Bytes;
   sha256?: (this: void, m: Bytes) => Bytes;

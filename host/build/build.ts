@@ -9,6 +9,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { withLuaNatives } from "./lua-natives";
+import { withLazyFunctions } from "./lua-lazy";
 import { kernelPrelude, kernelToolsMissing } from "./espruino-kernel";
 import type { BuildConfig } from "../../firmware/targets/device";
 import { parseRoot } from "../issuer/trust";
@@ -84,8 +85,8 @@ async function bundleEspruino(entry: string, out: string, b: EffectiveBuild, log
   if (nonAscii) throw new Error("the Espruino image is not ASCII (the uploader would turn it into '?')");
 }
 
-/** Lua: one bundle, minimal lualib, then the Lua natives in front. */
-async function bundleLua(entry: string, out: string): Promise<void> {
+/** Lua: one bundle, minimal lualib, then the Lua natives in front, and its functions loaded on first call. */
+async function bundleLua(entry: string, out: string, _b: EffectiveBuild, log: (s: string) => void): Promise<void> {
   const tstl = await import("typescript-to-lua");
   const ts = (await import("typescript")).default;
   makeFolder(dirname(out));
@@ -96,7 +97,9 @@ async function bundleLua(entry: string, out: string): Promise<void> {
     throw new Error("typescript-to-lua: " + r.diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")).join("\n"));
   }
   // The field arithmetic on Lua's 64-bit integers: about 8x fewer bytecodes per verification.
-  writeFileSync(out, withLuaNatives(readFileSync(out, "utf8")));
+  const lazy = withLazyFunctions(withLuaNatives(readFileSync(out, "utf8")));
+  if (lazy.functions === 0) log("luac5.4 is not installed: the Lua image keeps all its functions in RAM (install lua5.4 for the smaller heap)");
+  writeFileSync(out, lazy.image);
 }
 
 /** What an image compiles in from a build config (also what `pindai run` starts the Node target with). */

@@ -1,6 +1,9 @@
 // The `pindai` command: one tool for issuers and agencies. Each command's
 // module is loaded only when it runs, so `--help` and the small commands
 // start fast (the image, serial and simulator libraries are large).
+// A computer running pindai is a Linux-class device: its core verifies through
+// OpenSSL (firmware/targets/node/natives.ts), installed before any command loads the core.
+import "../../firmware/targets/node/natives";
 import { createRequire } from "node:module";
 import { CliError } from "../issuer/errors";
 import { fsReason } from "../issuer/files";

@@ -5,9 +5,12 @@
 import { buildLuaBundle, nativeRunner, wasmoonRunner, type LuaRunner } from "./lua";
 import { buildEspruinoBundle, espruinoRunner, sandboxRunner } from "./espruino";
 import { haveTool } from "./tools";
+import { nodeNativesRunner } from "./node-natives";
 
 export function runtimeRunners(entry: string): Array<[string, () => Promise<LuaRunner | undefined>]> {
   return [
+    // The Linux-class device's path: OpenSSL through node:crypto behind the core's checks.
+    ["Node, OpenSSL natives", async () => nodeNativesRunner(entry)],
     ["Lua 5.4 in wasmoon", async () => wasmoonRunner(buildLuaBundle(entry))],
     ["lua5.3", async () => (haveTool("lua5.3") ? nativeRunner("lua5.3", buildLuaBundle(entry)) : undefined)],
     ["lua5.4", async () => (haveTool("lua5.4") ? nativeRunner("lua5.4", buildLuaBundle(entry, "5.4")) : undefined)],

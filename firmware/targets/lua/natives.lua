@@ -130,26 +130,47 @@ local function mul(r, f, g)
   return carryInto(r, h0, h1, h2, h3, h4, h5, h6, h7, h8, h9)
 end
 
---- r = f^2 mod p: the 45 cross products of mul appear twice, so 55 products.
-local function sqr(r, f)
-  local f0, f1, f2, f3, f4, f5, f6, f7, f8, f9 = f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10]
-  local f0_2, f1_2, f2_2, f3_2, f4_2 = 2 * f0, 2 * f1, 2 * f2, 2 * f3, 2 * f4
-  local f1_4, f3_4 = 4 * f1, 4 * f3
-  local f6_19, f8_19 = 19 * f6, 19 * f8
-  local f2_38, f3_38, f4_38, f5_38, f6_38, f7_38, f8_38, f9_38 = 38 * f2, 38 * f3, 38 * f4, 38 * f5, 38 * f6, 38 * f7, 38 * f8, 38 * f9
-  local f1_76, f3_76, f5_76, f7_76 = 76 * f1, 76 * f3, 76 * f5, 76 * f7
-  local h0 = f0 * f0 + f1_76 * f9 + f2_38 * f8 + f3_76 * f7 + f4_38 * f6 + f5_38 * f5
-  local h1 = f0_2 * f1 + f2_38 * f9 + f3_38 * f8 + f4_38 * f7 + f5_38 * f6
-  local h2 = f0_2 * f2 + f1_2 * f1 + f3_76 * f9 + f4_38 * f8 + f5_76 * f7 + f6_19 * f6
-  local h3 = f0_2 * f3 + f1_2 * f2 + f4_38 * f9 + f5_38 * f8 + f6_38 * f7
-  local h4 = f0_2 * f4 + f1_4 * f3 + f2 * f2 + f5_76 * f9 + f6_38 * f8 + f7_38 * f7
-  local h5 = f0_2 * f5 + f1_2 * f4 + f2_2 * f3 + f6_38 * f9 + f7_38 * f8
-  local h6 = f0_2 * f6 + f1_4 * f5 + f2_2 * f4 + f3_2 * f3 + f7_76 * f9 + f8_19 * f8
-  local h7 = f0_2 * f7 + f1_2 * f6 + f2_2 * f5 + f3_2 * f4 + f8_38 * f9
-  local h8 = f0_2 * f8 + f1_4 * f7 + f2_2 * f6 + f3_4 * f5 + f4 * f4 + f9_38 * f9
-  local h9 = f0_2 * f9 + f1_2 * f8 + f2_2 * f7 + f3_2 * f6 + f4_2 * f5
-  return carryInto(r, h0, h1, h2, h3, h4, h5, h6, h7, h8, h9)
+--- r = a^(2^n) (n >= 1, default 1: sqr): the 45 cross products of mul appear
+--- twice, so 55 products a squaring, n times on locals (no table read, write
+--- or call between squarings: about a fifth less than n separate squarings).
+local function sqrn(r, a, n)
+  local f0, f1, f2, f3, f4, f5, f6, f7, f8, f9 = a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10]
+  for _ = 1, n or 1 do
+    local f0_2, f1_2, f2_2, f3_2, f4_2 = 2 * f0, 2 * f1, 2 * f2, 2 * f3, 2 * f4
+    local f1_4, f3_4 = 4 * f1, 4 * f3
+    local f6_19, f8_19 = 19 * f6, 19 * f8
+    local f2_38, f3_38, f4_38, f5_38, f6_38, f7_38, f8_38, f9_38 = 38 * f2, 38 * f3, 38 * f4, 38 * f5, 38 * f6, 38 * f7, 38 * f8, 38 * f9
+    local f1_76, f3_76, f5_76, f7_76 = 76 * f1, 76 * f3, 76 * f5, 76 * f7
+    local h0 = f0 * f0 + f1_76 * f9 + f2_38 * f8 + f3_76 * f7 + f4_38 * f6 + f5_38 * f5
+    local h1 = f0_2 * f1 + f2_38 * f9 + f3_38 * f8 + f4_38 * f7 + f5_38 * f6
+    local h2 = f0_2 * f2 + f1_2 * f1 + f3_76 * f9 + f4_38 * f8 + f5_76 * f7 + f6_19 * f6
+    local h3 = f0_2 * f3 + f1_2 * f2 + f4_38 * f9 + f5_38 * f8 + f6_38 * f7
+    local h4 = f0_2 * f4 + f1_4 * f3 + f2 * f2 + f5_76 * f9 + f6_38 * f8 + f7_38 * f7
+    local h5 = f0_2 * f5 + f1_2 * f4 + f2_2 * f3 + f6_38 * f9 + f7_38 * f8
+    local h6 = f0_2 * f6 + f1_4 * f5 + f2_2 * f4 + f3_2 * f3 + f7_76 * f9 + f8_19 * f8
+    local h7 = f0_2 * f7 + f1_2 * f6 + f2_2 * f5 + f3_2 * f4 + f8_38 * f9
+    local h8 = f0_2 * f8 + f1_4 * f7 + f2_2 * f6 + f3_4 * f5 + f4 * f4 + f9_38 * f9
+    local h9 = f0_2 * f9 + f1_2 * f8 + f2_2 * f7 + f3_2 * f6 + f4_2 * f5
+    -- carryInto's carries, in the same order
+    local c
+    c = ((h0 + -9223372036821221376) >> 26) - 137438953472; h1 = h1 + c; h0 = h0 - (c << 26)
+    c = ((h4 + -9223372036821221376) >> 26) - 137438953472; h5 = h5 + c; h4 = h4 - (c << 26)
+    c = ((h1 + -9223372036837998592) >> 25) - 274877906944; h2 = h2 + c; h1 = h1 - (c << 25)
+    c = ((h5 + -9223372036837998592) >> 25) - 274877906944; h6 = h6 + c; h5 = h5 - (c << 25)
+    c = ((h2 + -9223372036821221376) >> 26) - 137438953472; h3 = h3 + c; h2 = h2 - (c << 26)
+    c = ((h6 + -9223372036821221376) >> 26) - 137438953472; h7 = h7 + c; h6 = h6 - (c << 26)
+    c = ((h3 + -9223372036837998592) >> 25) - 274877906944; h4 = h4 + c; h3 = h3 - (c << 25)
+    c = ((h7 + -9223372036837998592) >> 25) - 274877906944; h8 = h8 + c; h7 = h7 - (c << 25)
+    c = ((h4 + -9223372036821221376) >> 26) - 137438953472; h5 = h5 + c; h4 = h4 - (c << 26)
+    c = ((h8 + -9223372036821221376) >> 26) - 137438953472; h9 = h9 + c; h8 = h8 - (c << 26)
+    c = ((h9 + -9223372036837998592) >> 25) - 274877906944; h0 = h0 + 19 * c; h9 = h9 - (c << 25)
+    c = ((h0 + -9223372036821221376) >> 26) - 137438953472; h1 = h1 + c; h0 = h0 - (c << 26)
+    f0, f1, f2, f3, f4, f5, f6, f7, f8, f9 = h0, h1, h2, h3, h4, h5, h6, h7, h8, h9
+  end
+  r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10] = f0, f1, f2, f3, f4, f5, f6, f7, f8, f9
 end
+
+local sqr = sqrn
 
 --- r = the 255 low bits of 32 little-endian byte values: limb i is 4 bytes
 --- read from bit ceil(25.5 i).
@@ -239,6 +260,324 @@ local function pack(o, a)
   o[31] = acc & 255
 end
 
+-- z^(2^250 - 1) and z^11 by ref10's addition chain (field25519.ts chain250):
+-- 250 squarings, 11 products. Scratch reused (nothing here is re-entered).
+local z2, z9, z11, t0, t1, t10, t50, t250 = fe(), fe(), fe(), fe(), fe(), fe(), fe(), fe()
+local function chain250(z)
+  sqr(z2, z)
+  sqrn(t0, z2, 2)
+  mul(z9, z, t0)
+  mul(z11, z2, z9)
+  sqr(t0, z11)
+  mul(t0, z9, t0)
+  sqrn(t1, t0, 5)
+  mul(t1, t1, t0)
+  set(t10, t1)
+  sqrn(t0, t1, 10)
+  mul(t0, t0, t10)
+  sqrn(t250, t0, 20)
+  mul(t250, t250, t0)
+  sqrn(t250, t250, 10)
+  mul(t250, t250, t10)
+  set(t50, t250)
+  sqrn(t0, t250, 50)
+  mul(t0, t0, t50)
+  sqrn(t1, t0, 100)
+  mul(t1, t1, t0)
+  sqrn(t1, t1, 50)
+  mul(t250, t1, t50)
+end
+
+--- r = 1/z = z^(p - 2).
+local function inv(r, z)
+  chain250(z)
+  sqrn(t0, t250, 5)
+  mul(r, t0, z11)
+end
+
+--- r = z^((p - 5) / 8) = z^(2^252 - 3), the square root's power.
+local function pow2523(r, z)
+  chain250(z)
+  sqrn(t0, t250, 2)
+  mul(r, t0, z)
+end
+
+-- Scalars mod L ------------------------------------------------------------
+-- L = 2^252 + 27742317777372353535851937790883648493, little-endian bytes.
+local LB = { [0] = 0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10 }
+
+--- A 64-byte little-endian number mod L as new Bytes of 32: the core's modL
+--- (TweetNaCl's) on Lua integers, // being an exact floor division.
+local function reduce64(h)
+  local x = {}
+  for i = 0, 63 do x[i] = h[i] end
+  x[64] = 0
+  for i = 63, 32, -1 do
+    local carry, xi, base = 0, 16 * x[i], i - 32
+    for j = base, i - 13 do
+      local v = x[j] + carry - xi * LB[j - base]
+      carry = (v + 128) // 256
+      x[j] = v - carry * 256
+    end
+    x[i - 12] = x[i - 12] + carry
+    x[i] = 0
+  end
+  local carry, top = 0, x[31] // 16
+  for j = 0, 31 do
+    local v = x[j] + carry - top * LB[j]
+    carry = v // 256
+    x[j] = v - carry * 256
+  end
+  for j = 0, 31 do x[j] = x[j] - carry * LB[j] end
+  local r = { length = 32 }
+  for i = 0, 31 do
+    local q = x[i] // 256
+    x[i + 1] = x[i + 1] + q
+    r[i] = x[i] - q * 256
+  end
+  return r
+end
+
+-- Points ---------------------------------------------------------------------
+-- The core's formulas (ed25519-curve.ts: dbl-2008-hwcd, add-2008-hwcd-3 with
+-- a = -1; ed25519-table.ts madd), so every sum fed to mul stays within the
+-- bounds above, with two savings: T is computed only where the next step
+-- reads it, and a point added many times is kept "cached" (Y + X, Y - X, Z,
+-- 2d T: 8 products an addition instead of 9).
+local ZERO = fe()
+local D2 = fe()
+do
+  local d2 = { 0xf159, 0x26b2, 0x9b94, 0xebd6, 0xb156, 0x8283, 0x149a, 0x00e0, 0xd130, 0xeef3, 0x80f2, 0x198e, 0xfce7, 0x56df, 0xd9dc, 0x2406 }
+  local b = {}
+  for i = 1, 16 do b[2 * i - 2], b[2 * i - 1] = d2[i] & 255, d2[i] >> 8 end
+  unpack(D2, b)
+end
+local pa, pb, pc, pd, pe, pf, pg, ph = fe(), fe(), fe(), fe(), fe(), fe(), fe(), fe()
+
+--- The doubling's sums in one pass: E = E - A - B, G = B - A, F = 2C - G, H = A + B
+--- (F and H are the negated F and H of dbl-2008-hwcd: the point's four
+--- coordinates all change sign, which leaves the point as it is).
+local function dblMix(e, g, f, h, a, b, c)
+  do local ai, bi = a[1], b[1]; local gi = bi - ai; e[1] = e[1] - ai - bi; g[1] = gi; f[1] = 2 * c[1] - gi; h[1] = ai + bi end
+  do local ai, bi = a[2], b[2]; local gi = bi - ai; e[2] = e[2] - ai - bi; g[2] = gi; f[2] = 2 * c[2] - gi; h[2] = ai + bi end
+  do local ai, bi = a[3], b[3]; local gi = bi - ai; e[3] = e[3] - ai - bi; g[3] = gi; f[3] = 2 * c[3] - gi; h[3] = ai + bi end
+  do local ai, bi = a[4], b[4]; local gi = bi - ai; e[4] = e[4] - ai - bi; g[4] = gi; f[4] = 2 * c[4] - gi; h[4] = ai + bi end
+  do local ai, bi = a[5], b[5]; local gi = bi - ai; e[5] = e[5] - ai - bi; g[5] = gi; f[5] = 2 * c[5] - gi; h[5] = ai + bi end
+  do local ai, bi = a[6], b[6]; local gi = bi - ai; e[6] = e[6] - ai - bi; g[6] = gi; f[6] = 2 * c[6] - gi; h[6] = ai + bi end
+  do local ai, bi = a[7], b[7]; local gi = bi - ai; e[7] = e[7] - ai - bi; g[7] = gi; f[7] = 2 * c[7] - gi; h[7] = ai + bi end
+  do local ai, bi = a[8], b[8]; local gi = bi - ai; e[8] = e[8] - ai - bi; g[8] = gi; f[8] = 2 * c[8] - gi; h[8] = ai + bi end
+  do local ai, bi = a[9], b[9]; local gi = bi - ai; e[9] = e[9] - ai - bi; g[9] = gi; f[9] = 2 * c[9] - gi; h[9] = ai + bi end
+  do local ai, bi = a[10], b[10]; local gi = bi - ai; e[10] = e[10] - ai - bi; g[10] = gi; f[10] = 2 * c[10] - gi; h[10] = ai + bi end
+end
+--- s = y + x, d = y - x in one pass.
+local function sumDiff(s, d, y, x)
+  do local yi, xi = y[1], x[1]; s[1] = yi + xi; d[1] = yi - xi end
+  do local yi, xi = y[2], x[2]; s[2] = yi + xi; d[2] = yi - xi end
+  do local yi, xi = y[3], x[3]; s[3] = yi + xi; d[3] = yi - xi end
+  do local yi, xi = y[4], x[4]; s[4] = yi + xi; d[4] = yi - xi end
+  do local yi, xi = y[5], x[5]; s[5] = yi + xi; d[5] = yi - xi end
+  do local yi, xi = y[6], x[6]; s[6] = yi + xi; d[6] = yi - xi end
+  do local yi, xi = y[7], x[7]; s[7] = yi + xi; d[7] = yi - xi end
+  do local yi, xi = y[8], x[8]; s[8] = yi + xi; d[8] = yi - xi end
+  do local yi, xi = y[9], x[9]; s[9] = yi + xi; d[9] = yi - xi end
+  do local yi, xi = y[10], x[10]; s[10] = yi + xi; d[10] = yi - xi end
+end
+--- The addition's sums in one pass: E = B - A, H = B + A, F = 2D - C, G = 2D + C (C negated when neg).
+local function addMix(e, h, f, g, a, b, c, d, neg)
+  local sc = neg and -1 or 1
+  do local ai, bi, ci, di = a[1], b[1], sc * c[1], 2 * d[1]; e[1] = bi - ai; h[1] = bi + ai; f[1] = di - ci; g[1] = di + ci end
+  do local ai, bi, ci, di = a[2], b[2], sc * c[2], 2 * d[2]; e[2] = bi - ai; h[2] = bi + ai; f[2] = di - ci; g[2] = di + ci end
+  do local ai, bi, ci, di = a[3], b[3], sc * c[3], 2 * d[3]; e[3] = bi - ai; h[3] = bi + ai; f[3] = di - ci; g[3] = di + ci end
+  do local ai, bi, ci, di = a[4], b[4], sc * c[4], 2 * d[4]; e[4] = bi - ai; h[4] = bi + ai; f[4] = di - ci; g[4] = di + ci end
+  do local ai, bi, ci, di = a[5], b[5], sc * c[5], 2 * d[5]; e[5] = bi - ai; h[5] = bi + ai; f[5] = di - ci; g[5] = di + ci end
+  do local ai, bi, ci, di = a[6], b[6], sc * c[6], 2 * d[6]; e[6] = bi - ai; h[6] = bi + ai; f[6] = di - ci; g[6] = di + ci end
+  do local ai, bi, ci, di = a[7], b[7], sc * c[7], 2 * d[7]; e[7] = bi - ai; h[7] = bi + ai; f[7] = di - ci; g[7] = di + ci end
+  do local ai, bi, ci, di = a[8], b[8], sc * c[8], 2 * d[8]; e[8] = bi - ai; h[8] = bi + ai; f[8] = di - ci; g[8] = di + ci end
+  do local ai, bi, ci, di = a[9], b[9], sc * c[9], 2 * d[9]; e[9] = bi - ai; h[9] = bi + ai; f[9] = di - ci; g[9] = di + ci end
+  do local ai, bi, ci, di = a[10], b[10], sc * c[10], 2 * d[10]; e[10] = bi - ai; h[10] = bi + ai; f[10] = di - ci; g[10] = di + ci end
+end
+
+--- q = 2q (q = { X, Y, Z, T }); T only when needT.
+local function dbl(q, needT)
+  local X, Y, Z = q[1], q[2], q[3]
+  sqr(pa, X)
+  sqr(pb, Y)
+  sqr(pc, Z)
+  add(pe, X, Y)
+  sqr(pe, pe)
+  dblMix(pe, pg, pf, ph, pa, pb, pc)
+  mul(X, pe, pf)
+  mul(Y, pg, ph)
+  mul(Z, pf, pg)
+  if needT then mul(q[4], pe, ph) end
+end
+
+--- q = q + c (c cached: { Y + X, Y - X, Z, 2d T }), or q - c when neg; T only when needT.
+local function addCached(q, c, neg, needT)
+  local X, Y, Z = q[1], q[2], q[3]
+  local ypx, ymx = c[1], c[2]
+  if neg then ypx, ymx = ymx, ypx end
+  sumDiff(pb, pa, Y, X)
+  mul(pa, pa, ymx)
+  mul(pb, pb, ypx)
+  mul(pc, q[4], c[4])
+  mul(pd, Z, c[3])
+  addMix(pe, ph, pf, pg, pa, pb, pc, pd, neg)
+  mul(X, pe, pf)
+  mul(Y, pg, ph)
+  mul(Z, pf, pg)
+  if needT then mul(q[4], pe, ph) end
+end
+
+local function cached(q)
+  local c = { fe(), fe(), fe(), fe() }
+  add(c[1], q[2], q[1])
+  sub(c[2], q[2], q[1])
+  set(c[3], q[3])
+  mul(c[4], q[4], D2)
+  return c
+end
+
+--- The cached odd multiples P, 3P, ..., 15P of a point { x, y, z, t }.
+local function oddMultiples(p)
+  local q = { fe(), fe(), fe(), fe() }
+  set(q[1], p.x); set(q[2], p.y); set(q[3], p.z); set(q[4], p.t)
+  local out = { cached(q) }
+  dbl(q, true)
+  local twice = cached(q)
+  set(q[1], p.x); set(q[2], p.y); set(q[3], p.z); set(q[4], p.t)
+  for k = 2, 8 do
+    addCached(q, twice, false, true)
+    out[k] = cached(q)
+  end
+  return out
+end
+
+--- The width-5 NAF of a 32-byte scalar (below 2^256) into naf[0..260]: odd digits within
+--- +-15, at least 4 zeros after each nonzero one. Only the nonzero digits are
+--- set (about 43 of 257): a sparse table is a sixth of a full one.
+local function naf5(s, naf)
+  local i, carry = 0, 0
+  while i <= 256 do
+    local at = i >> 3
+    local bit = ((s[at] or 0) >> (i & 7)) & 1
+    if bit == carry then
+      i = i + 1
+    else
+      local v = (((s[at] or 0) | ((s[at + 1] or 0) << 8)) >> (i & 7)) & 31
+      v = v + carry
+      if v >= 16 then naf[i], carry = v - 32, 1 else naf[i], carry = v, 0 end
+      i = i + 5
+    end
+  end
+end
+
+-- The base point's multiples, kept for the next call with the same point.
+local lastP, lastPx, lastMultiples = nil, nil, nil
+
+local function sameFe(a, b)
+  for i = 1, 10 do if a[i] ~= b[i] then return false end end
+  return true
+end
+
+--- [s1]P1 + [s2]P2 (ed25519.ts doubleScalarMul): one chain of doublings, the
+--- scalars as width-5 NAFs (about 43 additions each instead of 128).
+local function doubleScalarMul(s1, p1, s2, p2)
+  local m1
+  if p1 == lastP and sameFe(p1.x, lastPx[1]) and sameFe(p1.y, lastPx[2]) and sameFe(p1.z, lastPx[3]) then
+    m1 = lastMultiples
+  else
+    m1 = oddMultiples(p1)
+    lastP, lastMultiples = p1, m1
+    lastPx = { fe(), fe(), fe() }
+    set(lastPx[1], p1.x); set(lastPx[2], p1.y); set(lastPx[3], p1.z)
+  end
+  local NAF1, NAF2 = {}, {}
+  naf5(s1, NAF1)
+  naf5(s2, NAF2)
+  local m2 = nil
+  local q = { fe(), fe(), fe(), fe() }
+  q[2][1], q[3][1] = 1, 1 -- the identity (0, 1, 1, 0)
+  local started = false
+  for i = 256, 0, -1 do
+    local d1, d2 = NAF1[i] or 0, NAF2[i] or 0
+    if started then dbl(q, d1 ~= 0 or d2 ~= 0 or i == 0) end
+    if d1 ~= 0 then
+      addCached(q, m1[((d1 < 0 and -d1 or d1) + 1) >> 1], d1 < 0, d2 ~= 0 or i == 0)
+      started = true
+    end
+    if d2 ~= 0 then
+      if m2 == nil then m2 = p2 == p1 and m1 or oddMultiples(p2) end
+      addCached(q, m2[((d2 < 0 and -d2 or d2) + 1) >> 1], d2 < 0, i == 0)
+      started = true
+    end
+  end
+  return { x = q[1], y = q[2], z = q[3], t = q[4] }
+end
+
+--- The 64 signed radix-16 digits of a 32-byte scalar into e[0..63] (ed25519-table.ts digits).
+local function radix16(s, e)
+  for i = 0, 31 do
+    local b = s[i]
+    e[2 * i], e[2 * i + 1] = b & 15, b >> 4
+  end
+  local carry = 0
+  for i = 0, 62 do
+    local v = e[i] + carry
+    carry = (v + 8) >> 4
+    e[i] = v - (carry << 4)
+  end
+  e[63] = e[63] + carry
+end
+
+local ea, eb, ec = fe(), fe(), fe()
+
+--- q += sign(d) * entry |d| of a subtable (y + x, y - x, 2dxy at (|d| - 1) * 96):
+--- ed25519-table.ts addEntry, 7 products.
+local function addEntry(q, subtable, d)
+  local neg = d < 0
+  local at = ((neg and -d or d) - 1) * 96
+  unpackAt(neg and eb or ea, subtable, at)
+  unpackAt(neg and ea or eb, subtable, at + 32)
+  unpackAt(ec, subtable, at + 64)
+  local X, Y, Z = q[1], q[2], q[3]
+  sumDiff(pb, pa, Y, X)
+  mul(pa, pa, eb)
+  mul(pb, pb, ea)
+  mul(pc, q[4], ec)
+  addMix(pe, ph, pf, pg, pa, pb, pc, Z, neg)
+  mul(X, pe, pf)
+  mul(Y, pg, ph)
+  mul(Z, pf, pg)
+  mul(q[4], pe, ph)
+end
+
+local E1, E2 = {}, {}
+
+--- [s1]P1 - [s2]P2 with P1's and P2's tables (ed25519-table.ts tableMulSub):
+--- 128 table additions, 12 doublings.
+local function tableMulSub(s1, t1, s2, t2)
+  radix16(s1, E1)
+  radix16(s2, E2)
+  local q = { fe(), fe(), fe(), fe() }
+  q[2][1], q[3][1] = 1, 1
+  for g = 3, 0, -1 do
+    if g < 3 then
+      dbl(q, false)
+      dbl(q, false)
+      dbl(q, false)
+      dbl(q, true)
+    end
+    for m = 0, 15 do
+      local d1, d2 = E1[4 * m + g], E2[4 * m + g]
+      if d1 ~= 0 then addEntry(q, t1[m + 1], d1) end
+      if d2 ~= 0 then addEntry(q, t2[m + 1], -d2) end
+    end
+  end
+  return { x = q[1], y = q[2], z = q[3], t = q[4] }
+end
+
 -- SHA-512 (FIPS 180-4) on 64-bit integers: a word is one Lua integer (the
 -- portable code holds two 32-bit halves). Additions wrap mod 2^64 as Lua's
 -- integers do; hexadecimal constants above 2^63 wrap to the same bits.
@@ -325,7 +664,9 @@ local function sha512(m)
 end
 
 return {
-  field = { fe = fe, set = set, add = add, sub = sub, mul = mul, sqr = sqr, pack = pack, unpack = unpack, unpackAt = unpackAt },
+  field = { fe = fe, set = set, add = add, sub = sub, mul = mul, sqr = sqr, pack = pack, unpack = unpack, unpackAt = unpackAt, inv = inv, pow2523 = pow2523 },
+  curve = { doubleScalarMul = doubleScalarMul, tableMulSub = tableMulSub },
+  reduce64 = reduce64,
   sha512 = sha512,
   compactBytes = compact,
   stringBytes = stringBytes,

@@ -7,7 +7,9 @@
 // which the simulator shows too), LED and buzzer as terminal lines, serial ports
 // through node-serialport (serial.ts), stdin as a keyboard-wedge scanner, and
 // camera frames from files a capture tool writes (file-camera.ts), decoded
-// by zxing (jsQR where WebAssembly does not run).
+// by zxing (jsQR where WebAssembly does not run). Ed25519 and SHA-2 go
+// through OpenSSL (natives.ts).
+import "./natives"; // first, before the core loads: verification and SHA-2 through OpenSSL
 import { renameSync, writeFileSync } from "node:fs";
 import { makeFolder } from "./make-folder";
 import { join } from "node:path";

@@ -1,0 +1,93 @@
+// The Lua image's functions loaded from the image file on first call
+// (host/build/lua-lazy.ts): the same bundle, with and without the transform,
+// must give the same answers in the real Lua VMs, and the moved functions must
+// really be loaded from the file when called (and only then). The device image
+// itself runs lazily in test/images.test.ts and the other Lua-device tests.
+import { describe, expect, it } from "vitest";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { buildLuaBundle, nativeRunner } from "./support/lua";
+import { withLazyFunctions } from "../host/build/lua-lazy";
+import { haveTool } from "./support/tools";
+
+type Call = [string, ...string[]];
+const wycheproof = JSON.parse(readFileSync(new URL("./vectors/wycheproof_ed25519_test.json", import.meta.url), "utf8"));
+const cbor = JSON.parse(readFileSync(new URL("./vectors/cbor_appendix_a.json", import.meta.url), "utf8")) as Array<{ hex: string }>;
+
+function calls(): Call[] {
+  const out: Call[] = [];
+  for (const g of wycheproof.testGroups) for (const t of g.tests.slice(0, 6)) out.push(["ed25519", g.publicKey.pk, t.msg, t.sig]);
+  for (const v of cbor) out.push(["cbor", v.hex]);
+  for (const t of ["BB8", "%69 VD92EX0", "UJCLQE7W581", "GGW", "B"]) out.push(["base45", t]);
+  for (const n of [0, 111, 112, 200]) out.push(["sha512Hex", "ab".repeat(n)]);
+  out.push(["deviceSign", "11".repeat(32), "abcd"]);
+  return out;
+}
+
+const ready = haveTool("luac5.4") && haveTool("lua5.4");
+if (!ready) {
+  if (process.env.CI === "true") throw new Error("luac5.4 and lua5.4 are required under CI=true");
+  console.warn("\n*** SKIPPED: lazy Lua functions: luac5.4 / lua5.4 not installed ***\n");
+}
+
+describe.skipIf(!ready)("Lua functions loaded on first call (host/build/lua-lazy.ts)", () => {
+  const plain = buildLuaBundle("test/conformance/core-entry.ts", "5.4", true);
+  const dir = mkdtempSync(join(tmpdir(), "pindai-lazy-test-"));
+  const lazyPath = join(dir, "lazy.lua");
+  const lazy = withLazyFunctions(readFileSync(plain, "utf8"), 120);
+  writeFileSync(lazyPath, lazy.image);
+
+  it("moves most of the bundle's function source to the file's tail, behind a comment", () => {
+    expect(lazy.functions).toBeGreaterThan(100);
+    expect(lazy.movedBytes).toBeGreaterThan(50_000);
+    const head = lazy.image.slice(0, lazy.image.indexOf("\n--[=="));
+    expect(head.length).toBeLessThan(readFileSync(plain, "utf8").length - 40_000);
+  });
+
+  for (const lua of ["lua5.4", "lua5.3"]) {
+    it(`answers as the bundle it came from on ${lua} (Ed25519, CBOR, Base45, SHA-512, signing)`, async (ctx) => {
+      if (!haveTool(lua)) return ctx.skip();
+      const bundle = lua === "lua5.3" ? buildLuaBundle("test/conformance/core-entry.ts", "5.3", true) : plain;
+      const path = lua === "lua5.3" ? join(dir, "lazy53.lua") : lazyPath;
+      if (lua === "lua5.3") writeFileSync(path, withLazyFunctions(readFileSync(bundle, "utf8"), 120).image);
+      const c = calls();
+      const want = await nativeRunner(lua, bundle).callMany(c);
+      expect(await nativeRunner(lua, path).callMany(c)).toEqual(want);
+      expect(want.filter((x) => x === "OK").length).toBeGreaterThan(5);
+    }, 120_000);
+  }
+
+  it("loads a function from the file only when it is first called, and once", () => {
+    // Trace the loads: none while the bundle loads its modules' top levels beyond those they run, some at the first verification, none at the second.
+    const script = `
+      local loads = 0
+      PINDAI_LAZY_TRACE = function() loads = loads + 1 end
+      local m = dofile(arg[1])
+      local atLoad = loads
+      m.ed25519(arg[2], arg[3], arg[4])
+      local first = loads - atLoad
+      m.ed25519(arg[2], arg[3], arg[4])
+      print(atLoad, first, loads - atLoad - first)`;
+    writeFileSync(join(dir, "trace.lua"), script);
+    const g = wycheproof.testGroups[0];
+    const r = spawnSync("lua5.4", [join(dir, "trace.lua"), lazyPath, g.publicKey.pk, g.tests[0].msg, g.tests[0].sig], { encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    const [atLoad, first, second] = r.stdout.trim().split(/\s+/).map(Number);
+    expect(atLoad).toBeLessThan(lazy.functions / 2);
+    expect(first).toBeGreaterThan(0);
+    expect(second).toBe(0);
+  });
+
+  it("says which file it could not read when the image's file is gone", () => {
+    const moved = join(dir, "gone.lua");
+    writeFileSync(moved, lazy.image);
+    const script = `local m = dofile(arg[1]); os.remove(arg[1]); local ok, e = pcall(m.ed25519, arg[2], arg[3], arg[4]); print(ok, e)`;
+    writeFileSync(join(dir, "gone-driver.lua"), script);
+    const g = wycheproof.testGroups[0];
+    const r = spawnSync("lua5.4", [join(dir, "gone-driver.lua"), moved, g.publicKey.pk, g.tests[0].msg, g.tests[0].sig], { encoding: "utf8" });
+    expect(r.stdout).toContain("false");
+    expect(r.stdout).toContain("cannot open " + moved);
+  });
+});
