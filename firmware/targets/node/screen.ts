@@ -4,7 +4,8 @@
 import { createRequire } from "node:module";
 import { PassThrough } from "node:stream";
 import * as PImage from "pureimage";
-import type { Display, Screen } from "../../hal/display";
+import type { Display, Ink, PanelMetrics, Screen } from "../../hal/display";
+import { type Op, cellMetrics, layout } from "../../app/layout";
 import type { Indicator, Signal } from "../../hal/indicator";
 import { wrapWords } from "./wrap";
 
@@ -133,6 +134,85 @@ export async function renderPng(s: Screen): Promise<Buffer> {
     ctx.font = p.font;
     ctx.fillText(p.text, p.x, p.y);
   }
+  return encode(img);
+}
+
+/**
+ * The panels a device can have, by the name the build config and
+ * `pindai sim --display` use: size, colour, and the fonts the Espruino
+ * drivers draw with (Espruino's 6x8 font at scales 1..n), so the simulator
+ * lays a screen out exactly as the device does.
+ */
+export const PANELS = {
+  ssd1306: { width: 128, height: 64, colour: false, scales: 2 },
+  pixl: { width: 128, height: 64, colour: false, scales: 2 },
+  bangle2: { width: 176, height: 176, colour: true, scales: 4 },
+  "st7789-240": { width: 240, height: 240, colour: true, scales: 6 },
+  "st7789-135": { width: 240, height: 135, colour: true, scales: 4 },
+} as const;
+export type PanelName = keyof typeof PANELS;
+export const PANEL_NAMES = Object.keys(PANELS) as PanelName[];
+
+export function panelMetrics(name: PanelName): PanelMetrics {
+  const p = PANELS[name];
+  return cellMetrics(p.width, p.height, p.colour, 6, 8, p.scales);
+}
+
+/** Inks on a colour panel, and the one "on" colour of a monochrome OLED. */
+export const INKS: Record<Ink, string> = {
+  black: "#000000",
+  white: "#ffffff",
+  green: "#1b8a3a",
+  red: "#c0262d",
+  amber: "#f0a020",
+  grey: "#2d3748",
+  yellow: "#ffd24d",
+};
+const MONO_ON = "#e8f0ff";
+
+let monoLoaded = false;
+function loadMono(): void {
+  if (monoLoaded) return;
+  const require = createRequire(import.meta.url);
+  PImage.registerFont(require.resolve("dejavu-fonts-ttf/ttf/DejaVuSansMono-Bold.ttf"), "PindaiMono").loadSync();
+  monoLoaded = true;
+}
+
+/**
+ * A frame (app/layout.ts ops) as a PNG of the panel, enlarged `zoom` times.
+ * Text is drawn one character per font cell (the layout measured cells), so
+ * what fits on the device fits here. `font` gives a cell's size: fixed cells
+ * of 6x8 scaled by font + 1 unless told otherwise (the Lua image's u8g2 fonts).
+ */
+export async function renderFramePng(
+  ops: Op[],
+  panel: { width: number; height: number; colour: boolean },
+  zoom = 2,
+  cell: (font: number) => { w: number; h: number } = (f) => ({ w: 6 * (f + 1), h: 8 * (f + 1) }),
+): Promise<Buffer> {
+  loadMono();
+  const img = PImage.make(panel.width * zoom, panel.height * zoom);
+  const ctx = img.getContext("2d");
+  const ink = (i: Ink) => (panel.colour ? INKS[i] : i === "black" ? "#000000" : MONO_ON);
+  for (const o of ops) {
+    ctx.fillStyle = ink(o.ink);
+    if (o.font < 0) {
+      ctx.fillRect(o.x * zoom, o.y * zoom, o.w * zoom, o.h * zoom);
+      continue;
+    }
+    const c = cell(o.font);
+    const size = Math.round(c.h * 1.05 * zoom);
+    ctx.font = `${size}px PindaiMono`;
+    let x = o.x;
+    for (const ch of Array.from(o.text)) {
+      ctx.fillText(ch, x * zoom, (o.y + c.h * 0.8) * zoom);
+      x += c.w;
+    }
+  }
+  return encode(img);
+}
+
+async function encode(img: ReturnType<typeof PImage.make>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   const sink = new PassThrough();
   sink.on("data", (c: Buffer) => chunks.push(c));
@@ -140,9 +220,15 @@ export async function renderPng(s: Screen): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** A screen laid out and drawn on a named panel, as PNG. */
+export function renderPanelPng(s: Screen, name: PanelName, zoom = 2): Promise<Buffer> {
+  return renderFramePng(layout(s, panelMetrics(name)), PANELS[name], zoom);
+}
+
 /** A Display that keeps every screen shown, and can echo it to the terminal. */
 export class SimDisplay implements Display {
   readonly history: Screen[] = [];
+  private echoed = "";
   constructor(private echo?: (text: string) => void) {}
   /** Print every screen from now on (e.g. when a scan engine drives the device). */
   echoTo(echo: (text: string) => void): void {
@@ -150,7 +236,10 @@ export class SimDisplay implements Display {
   }
   show(s: Screen): void {
     this.history.push(s);
-    this.echo?.(renderText(s));
+    // The countdown redraws the same screen each second: the terminal shows it once.
+    const t = renderText(s);
+    if (t !== this.echoed) this.echo?.(t);
+    this.echoed = t;
   }
   get current(): Screen | undefined {
     return this.history[this.history.length - 1];
