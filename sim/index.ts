@@ -2,3 +2,5 @@
 // may use. The world and virtual hardware behind it are the simulator's own.
 export { SimConsole, SIM_HELP, type ConsoleOptions } from "./console";
 export { attachPty, type PtyPair } from "./pn532/attach";
+export { demoScreens, type DemoScreen } from "./demo-screens";
+export { PANELS, PANEL_NAMES, type PanelName, panelMetrics, renderFramePng, renderPanelPng, INKS } from "./screen";

@@ -172,40 +172,43 @@ interface Row {
 }
 
 /**
- * The rows of the body in at most `room` rows: the name first (as many rows
- * as it needs and the facts leave), the first fact, the warnings, the other
- * facts; when there are
- * more items than rows, the last ones share the last row.
+ * The rows of the body in at most `room` rows: the name first, then the
+ * first fact, the warnings, the other facts. Each gets one row; rows to
+ * spare go first to the items cut short (up to two rows each), then to the
+ * name (up to three); when there are more items than rows, the last ones
+ * share the last row.
  */
 function bodyRows(s: Screen, m: PanelMetrics, font: number, width: number, room: number): Row[] {
-  // The first fact (the date of birth, the reason, "call the administrator"), the warnings, the other facts.
   const items: Row[] = [];
   const facts = s.facts !== undefined ? s.facts : s.lines;
   if (facts.length > 0) items.push({ text: facts[0], warn: false });
   for (let i = 0; i < s.warnings.length; i++) items.push({ text: "! " + s.warnings[i], warn: true });
   for (let i = 1; i < facts.length; i++) items.push({ text: facts[i], warn: false });
+  const hasName = s.name !== undefined;
+  const slots = room - (hasName ? 1 : 0);
+  if (slots <= 0) return hasName && room > 0 ? [{ text: wrapText(m, font, s.name as string, width, 1)[0], warn: false }] : [];
+  // More items than rows: the last row holds the rest, joined.
+  if (items.length > slots) {
+    let joined = items[slots - 1].text;
+    for (let k = slots; k < items.length; k++) joined += "  " + items[k].text;
+    items.splice(slots - 1, items.length - slots + 1, { text: joined, warn: items[slots - 1].warn });
+  }
+  let spare = slots - items.length;
+  const rowsOf: number[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const want = Math.min(2, wrapText(m, font, items[i].text, width, 9).length);
+    const give = Math.min(want - 1, spare);
+    rowsOf.push(1 + give);
+    spare -= give;
+  }
   const rows: Row[] = [];
-  if (s.name !== undefined && room > 0) {
-    // The name keeps at least one row; it takes what the other items leave, up to three.
-    const nameRows = Math.max(1, Math.min(3, room - items.length));
-    const lines = wrapText(m, font, s.name, width, nameRows);
+  if (hasName) {
+    const lines = wrapText(m, font, s.name as string, width, 1 + Math.min(2, spare));
     for (let i = 0; i < lines.length; i++) rows.push({ text: lines[i], warn: false });
   }
-  let left = room - rows.length;
-  for (let i = 0; i < items.length && left > 0; i++) {
-    const rest = items.length - i;
-    if (rest > left && left === 1) {
-      // The last row: this item and every one after it, joined.
-      let joined = items[i].text;
-      for (let k = i + 1; k < items.length; k++) joined += "  " + items[k].text;
-      rows.push({ text: wrapText(m, font, joined, width, 1)[0], warn: items[i].warn });
-      break;
-    }
-    // A long item (the prompt, a reason) takes a second row when rows are to spare.
-    const spare = left - rest;
-    const lines = wrapText(m, font, items[i].text, width, spare > 0 ? 2 : 1);
+  for (let i = 0; i < items.length; i++) {
+    const lines = wrapText(m, font, items[i].text, width, rowsOf[i]);
     for (let k = 0; k < lines.length; k++) rows.push({ text: lines[k], warn: items[i].warn });
-    left = room - rows.length;
   }
   return rows;
 }
