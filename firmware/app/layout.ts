@@ -65,6 +65,11 @@ function bandInk(k: ScreenKind, s: Screen): Ink {
   return s.color === "amber" ? "amber" : "grey";
 }
 
+function endsInDigit(t: string): boolean {
+  const c = t.charCodeAt(t.length - 1);
+  return c >= 48 && c <= 57;
+}
+
 /** The words of t (split at spaces, none empty). */
 function words(t: string): string[] {
   const out: string[] = [];
@@ -131,7 +136,9 @@ export function wrapText(m: PanelMetrics, font: number, t: string, width: number
     if (m.textWidth(font, next + ELLIPSIS) > width) break;
     cut = next;
   }
-  kept.push(cut === "" ? ELLIPSIS : cut + ELLIPSIS);
+  // Not even one whole word fits beside "...": one word wider than the row, cut as little as the row allows.
+  if (cut === "" && last.length > 0) cut = last[0].substring(0, headThatFits(m, font, last[0], width - m.textWidth(font, ELLIPSIS)));
+  kept.push(cut + ELLIPSIS);
   return kept;
 }
 
@@ -169,6 +176,8 @@ function icon(ops: Op[], kind: Icon, x: number, y: number, size: number, ink: In
 interface Row {
   text: string;
   warn: boolean;
+  /** Several items sharing the last row. */
+  joined?: boolean;
 }
 
 /**
@@ -187,11 +196,21 @@ function bodyRows(s: Screen, m: PanelMetrics, font: number, width: number, room:
   const hasName = s.name !== undefined;
   const slots = room - (hasName ? 1 : 0);
   if (slots <= 0) return hasName && room > 0 ? [{ text: wrapText(m, font, s.name as string, width, 1)[0], warn: false }] : [];
-  // More items than rows: the last row holds the rest, joined.
+  // More items than rows: the warnings share one row, then the last row holds the rest, joined.
+  let firstWarn = -1;
+  for (let i = 0; i < items.length && items.length > slots; i++) {
+    if (!items[i].warn) continue;
+    if (firstWarn < 0) firstWarn = i;
+    else {
+      items[firstWarn].text += "  " + items[i].text;
+      items.splice(i, 1);
+      i--;
+    }
+  }
   if (items.length > slots) {
     let joined = items[slots - 1].text;
     for (let k = slots; k < items.length; k++) joined += "  " + items[k].text;
-    items.splice(slots - 1, items.length - slots + 1, { text: joined, warn: items[slots - 1].warn });
+    items.splice(slots - 1, items.length - slots + 1, { text: joined, warn: items[slots - 1].warn, joined: true });
   }
   let spare = slots - items.length;
   const rowsOf: number[] = [];
@@ -207,7 +226,12 @@ function bodyRows(s: Screen, m: PanelMetrics, font: number, width: number, room:
     for (let i = 0; i < lines.length; i++) rows.push({ text: lines[i], warn: false });
   }
   for (let i = 0; i < items.length; i++) {
-    const lines = wrapText(m, font, items[i].text, width, rowsOf[i]);
+    // A labelled number short of rows drops its label before its value ("Born 05-12-1990" -> "05-12-1990").
+    let t = items[i].text;
+    let sp = -1;
+    for (let k = 0; k < t.length; k++) if (t.charCodeAt(k) === 32) sp = k;
+    if (!items[i].warn && items[i].joined !== true && sp > 0 && endsInDigit(t) && wrapText(m, font, t, width, 9).length > rowsOf[i] && m.textWidth(font, t.substring(sp + 1)) <= width) t = t.substring(sp + 1);
+    const lines = wrapText(m, font, t, width, rowsOf[i]);
     for (let k = 0; k < lines.length; k++) rows.push({ text: lines[k], warn: items[i].warn });
   }
   return rows;
@@ -240,24 +264,39 @@ export function layout(s: Screen, m: PanelMetrics): Op[] {
   const title = wrapText(m, tf, s.title, W - 2 * pad - iconRoom(tf), 1)[0];
   text(ops, m, pad + iconRoom(tf), pad, tf, title, bandFg);
 
-  // The footer: the corner text (verdict number, device id) and the countdown bar.
+  // The footer: the corner text (verdict number, device id) and the countdown bar. On a panel
+  // under 100 pixels the corner goes into the band when it fits beside the title, and the bar
+  // is a thin line along the bottom, so the body keeps its rows.
   const small = largestFont(m, Math.floor(H / 12), (f) => 8 * m.textWidth(f, "M") <= W / 2);
   const fh = m.fontHeight(small);
-  const hasFooter = s.corner !== undefined || (s.left !== undefined && s.total !== undefined && s.total > 0);
-  const footY = H - fh - pad;
-  let barEnd = W - pad;
-  if (s.corner !== undefined) {
-    const cw = m.textWidth(small, s.corner);
-    text(ops, m, W - pad - cw, footY, small, s.corner, fg);
-    barEnd = W - 2 * pad - cw - pad;
-  }
-  if (s.left !== undefined && s.total !== undefined && s.total > 0 && barEnd > pad) {
-    const full = barEnd - pad;
-    const barH = Math.max(2, Math.floor(fh / 3));
-    const barY = footY + Math.floor((fh - barH) / 2);
-    const left = Math.max(0, Math.min(s.total, s.left));
-    rect(ops, pad, barY + Math.floor(barH / 2), full, 1, fg); // the track
-    rect(ops, pad, barY, Math.floor((full * left) / s.total), barH, fg);
+  const counting = s.left !== undefined && s.total !== undefined && s.total > 0;
+  const cw = s.corner === undefined ? 0 : m.textWidth(small, s.corner);
+  const titleRight = pad + iconRoom(tf) + m.textWidth(tf, title);
+  const inBand = s.corner !== undefined && H < 100 && titleRight + 2 * pad + cw <= W - pad;
+  const compact = H < 100 && (s.corner === undefined || inBand);
+  let bottom = H - pad;
+  if (inBand) text(ops, m, W - pad - cw, pad + Math.floor((th - fh) / 2), small, s.corner as string, bandFg);
+  if (compact) {
+    if (counting) {
+      rect(ops, pad, H - 2, Math.floor(((W - 2 * pad) * Math.max(0, Math.min(s.total as number, s.left as number))) / (s.total as number)), 2, fg);
+      bottom = H - 2 - pad;
+    }
+  } else if (s.corner !== undefined || counting) {
+    const footY = H - fh - pad;
+    let barEnd = W - pad;
+    if (s.corner !== undefined) {
+      text(ops, m, W - pad - cw, footY, small, s.corner, fg);
+      barEnd = W - 2 * pad - cw - pad;
+    }
+    if (counting && barEnd > pad) {
+      const full = barEnd - pad;
+      const barH = Math.max(2, Math.floor(fh / 3));
+      const barY = footY + Math.floor((fh - barH) / 2);
+      const left = Math.max(0, Math.min(s.total as number, s.left as number));
+      rect(ops, pad, barY + Math.floor(barH / 2), full, 1, fg); // the track
+      rect(ops, pad, barY, Math.floor((full * left) / (s.total as number)), barH, fg);
+    }
+    bottom = footY - pad;
   }
 
   // The body: a font for about seven rows, wide enough for a dozen characters.
@@ -265,7 +304,6 @@ export function layout(s: Screen, m: PanelMetrics): Op[] {
   const bf = largestFont(m, Math.max(m.fontHeight(0), Math.floor(H / 7)), (f) => 13 * m.textWidth(f, "M") <= width);
   const step = m.fontHeight(bf) + Math.max(1, Math.floor(pad / 2));
   const top = bandH + pad;
-  const bottom = hasFooter ? footY - pad : H - pad;
   const room = Math.max(0, Math.floor((bottom - top + (step - m.fontHeight(bf))) / step));
   const rows = bodyRows(s, m, bf, width, room);
   let y = top;

@@ -132,9 +132,9 @@ export function verdictScreen(lang: Lang, o: Outcome, isCard: boolean, seq?: num
     const d = o.display;
     // The issuer's text goes through displayText: no control, bidi or zero-width character reaches the screen.
     const dob = dayMonthYear(d.dob);
-    const issuer = displayText(d.issuer, FIELD_CHARS);
-    const lines = [s.name + ": " + displayText(d.name, NAME_CHARS), s.dob + ": " + dob, s.nik + ": " + d.nikMasked, s.issuer + ": " + issuer];
-    const facts = [s.dob + " " + dob, s.nik + " **" + d.nikMasked.substring(d.nikMasked.length - 4), issuer];
+    const lines = [s.name + ": " + displayText(d.name, NAME_CHARS), s.dob + ": " + dob, s.nik + ": " + d.nikMasked, s.issuer + ": " + displayText(d.issuer, FIELD_CHARS)];
+    // The panel cuts at a word (app/layout.ts): the issuer goes whole, up to the name's limit.
+    const facts = [s.dob + " " + dob, s.nik + " **" + d.nikMasked.substring(d.nikMasked.length - 4), displayText(d.issuer, MAX_NAME_CHARS)];
     if (o.sub !== undefined) {
       lines.push(s.card + ": " + displayText(o.sub, FIELD_CHARS));
       facts.push(s.card + " " + displayText(o.sub, FIELD_CHARS));

@@ -6,7 +6,7 @@
 // stand-in, and the simulator's renderer. Each frame is checked (every op
 // inside the panel) and written as DIR/<display>/<lang>-<nn>-<step>.png.
 // The display tests (test/display-frames.test.ts) use the same functions.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -87,11 +87,11 @@ const STANDINS: Record<string, string> = {
   ssd1306: `var FB = new Uint8Array(1024), FP = 0;
 I2C1 = { setup: function () {}, writeTo: function (a, d) {
   if (typeof d === "object" && d.length === 129 && d[0] === 0x40) { FB.set(new Uint8Array(d.buffer, 1, 128), FP); FP += 128;
-    if (FP === 1024) { print("@@F " + btoa(E.toString(FB))); FP = 0; } } } };`,
-  "st7789-240": `SPI1 = { setup: function () {}, write: function (d) { if (typeof d === "object" && d.length === 480) print("@@R " + btoa(E.toString(d))); } };`,
-  pixl: `g = Graphics.createArrayBuffer(128, 64, 1, { msb: true }); g.flip = function () { print("@@F " + btoa(E.toString(new Uint8Array(g.buffer)))); };`,
+    if (FP === 1024) { OUT("@@F " + btoa(E.toString(FB))); FP = 0; } } } };`,
+  "st7789-240": `SPI1 = { setup: function () {}, write: function (d) { if (typeof d === "object" && d.length === 480) OUT("@@R " + btoa(E.toString(d))); } };`,
+  pixl: `g = Graphics.createArrayBuffer(128, 64, 1, { msb: true }); g.flip = function () { OUT("@@F " + btoa(E.toString(new Uint8Array(g.buffer)))); };`,
   // Bangle.js 2's g is 3 bits a pixel; an ArrayBuffer Graphics of 4 bits holds the same colour numbers.
-  bangle2: `g = Graphics.createArrayBuffer(176, 176, 4, { msb: true }); g.flip = function () { print("@@F " + btoa(E.toString(new Uint8Array(g.buffer)))); };`,
+  bangle2: `g = Graphics.createArrayBuffer(176, 176, 4, { msb: true }); g.flip = function () { OUT("@@F " + btoa(E.toString(new Uint8Array(g.buffer)))); };`,
 };
 STANDINS["st7789-135"] = STANDINS["st7789-240"];
 
@@ -127,7 +127,7 @@ export async function espruinoFrames(bin: string, panel: PanelName, screens: Scr
   const bundle = await bundleEspruinoEntry();
   mkdirSync(SCRATCH, { recursive: true });
   const script = join(SCRATCH, `${panel}.js`);
-  writeFileSync(script, `${STANDINS[panel]}\n${bundle}\nscreens.drawAll(${JSON.stringify(panel)}, ${JSON.stringify(screens)});\n`);
+  writeFileSync(script, `var OUT = print;\n${STANDINS[panel]}\n${bundle}\nscreens.drawAll(${JSON.stringify(panel)}, ${JSON.stringify(screens)});\n`);
   const r = spawnSync(bin, [script], { cwd: SCRATCH, encoding: "latin1", timeout: 300_000, killSignal: "SIGKILL", maxBuffer: 1 << 28 });
   const out = r.stdout ?? "";
   const ops = [...out.matchAll(/^@@O (.*)$/gm)].map((m) => JSON.parse(m[1]) as Op[]);
@@ -138,6 +138,37 @@ export async function espruinoFrames(bin: string, panel: PanelName, screens: Scr
   }
   const p = PANELS[panel];
   return { frames: pix.map((rgba, i) => ({ width: p.width, height: p.height, rgba, ops: ops[i] })), variables: Number(mem[1]) };
+}
+
+/**
+ * A built Espruino image (npm run build with this panel's display block) run
+ * on a real Espruino with the panel's bus stood in for: the frames it draws
+ * within `ms` (its boot screen first) and the variables in use then.
+ */
+export async function espruinoImageFrames(bin: string, panel: PanelName | "none", image: string, ms = 500): Promise<{ frames: Uint8Array[]; variables: number; output: string }> {
+  mkdirSync(SCRATCH, { recursive: true });
+  const script = join(SCRATCH, `image-${panel}.js`);
+  // After boot: the variables in use, then quit (the image keeps a timer running on Linux).
+  const file = join(SCRATCH, `image-${panel}.out`);
+  writeFileSync(file, "");
+  const out0 = `var OUT = function (s) { require("fs").appendFileSync(${JSON.stringify(file)}, s + "\\n"); };`;
+  const after = `setTimeout(function () { OUT("@@M " + process.memory().usage); quit(); }, ${ms});`;
+  writeFileSync(script, [out0, panel === "none" ? "" : STANDINS[panel], readFileSync(image, "utf8"), after].join("\n"));
+  // stdin stays open while it runs: Espruino for Linux stops at the end of its console's input.
+  const stdout = await new Promise<string>((done) => {
+    const p = spawn(bin, [script], { cwd: SCRATCH, stdio: ["pipe", "pipe", "pipe"] });
+    let text = "";
+    p.stdout.on("data", (d: Buffer) => (text += d.toString("latin1")));
+    const kill = setTimeout(() => p.kill("SIGKILL"), 120_000);
+    p.on("close", () => {
+      clearTimeout(kill);
+      done(text);
+    });
+  });
+  const out = readFileSync(file, "latin1") + stdout;
+  const mem = /^@@M (\d+)/m.exec(out);
+  if (!mem) throw new Error(`espruino image ${panel}: no memory line: ${out.replace(/@@[FR] \S+\r?\n/g, "").slice(-600)}`);
+  return { frames: panel === "none" ? [] : decodeFrames(panel, out), variables: Number(mem[1]), output: out };
 }
 
 let luaBundle: string | undefined;
@@ -231,7 +262,7 @@ export function frameProblems(f: Frame, s: Screen, glyphs = true): string[] {
   if (s.kind === "ok") {
     // The name, the date of birth, the NIK's last 4 and the issuer (its first word at least).
     const facts = s.facts ?? [];
-    need.push(s.name!.split(" ")[0], facts[0].split(" ").pop()!, facts[1].slice(-4), facts[2].split(" ")[0]);
+    need.push(s.name!.split(" ")[0].slice(0, 8), facts[0].split(" ").pop()!, facts[1].slice(-4), facts[2].split(" ")[0]);
   } else if (s.facts) need.push(s.facts[0].split(" ")[0]);
   else if (s.lines.length > 0) need.push(s.lines[0].split(" ")[0]);
   if (s.corner) need.push(s.corner);
