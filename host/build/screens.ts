@@ -311,7 +311,7 @@ export async function writeScreens(outDir: string, log: (s: string) => void = co
     for (let i = 0; i < frames.length; i++) {
       const bad = frameProblems(frames[i], screens[i], false);
       if (bad.length > 0) throw new Error(`lua ${name(i)}: ${bad.join("; ")}`);
-      put(LUA_PANEL.name, i, await renderFramePng(frames[i].ops, LUA_PANEL, 2, (f) => LUA_CELLS[f]));
+      put(LUA_PANEL.name, i, await renderFramePng(frames[i].ops, LUA_PANEL, 2));
     }
   }
   log(`${written.length} screens in ${outDir}/ (${bin ? "Espruino drivers on " + bin : "ESPRUINO not set: the Espruino panels are the simulator's drawing"}; Lua through the u8g2 stand-in on ${lua})`);

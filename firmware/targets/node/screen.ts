@@ -180,16 +180,11 @@ function loadMono(): void {
 
 /**
  * A frame (app/layout.ts ops) as a PNG of the panel, enlarged `zoom` times.
- * Text is drawn one character per font cell (the layout measured cells), so
- * what fits on the device fits here. `font` gives a cell's size: fixed cells
- * of 6x8 scaled by font + 1 unless told otherwise (the Lua image's u8g2 fonts).
+ * Text is drawn one character per cell of its op's box (the width the
+ * panel's font measured, shared by its characters; the box's height), so
+ * what fit on the device fits here, whatever its fonts.
  */
-export async function renderFramePng(
-  ops: Op[],
-  panel: { width: number; height: number; colour: boolean },
-  zoom = 2,
-  cell: (font: number) => { w: number; h: number } = (f) => ({ w: 6 * (f + 1), h: 8 * (f + 1) }),
-): Promise<Buffer> {
+export async function renderFramePng(ops: Op[], panel: { width: number; height: number; colour: boolean }, zoom = 2): Promise<Buffer> {
   loadMono();
   const img = PImage.make(panel.width * zoom, panel.height * zoom);
   const ctx = img.getContext("2d");
@@ -200,14 +195,10 @@ export async function renderFramePng(
       ctx.fillRect(o.x * zoom, o.y * zoom, o.w * zoom, o.h * zoom);
       continue;
     }
-    const c = cell(o.font);
-    const size = Math.round(c.h * 1.05 * zoom);
-    ctx.font = `${size}px PindaiMono`;
-    let x = o.x;
-    for (const ch of Array.from(o.text)) {
-      ctx.fillText(ch, x * zoom, (o.y + c.h * 0.8) * zoom);
-      x += c.w;
-    }
+    const chars = Array.from(o.text);
+    const cw = o.w / Math.max(1, chars.length);
+    ctx.font = `${Math.round(Math.min(o.h * 1.05, cw * 1.75) * zoom)}px PindaiMono`;
+    chars.forEach((ch, k) => ctx.fillText(ch, (o.x + k * cw) * zoom, (o.y + o.h * 0.8) * zoom));
   }
   return encode(img);
 }
