@@ -20,6 +20,9 @@ import { demoScreens, LONG_NAME } from "../sim/demo-screens";
 import { build } from "../host/build/build";
 import { ESPRUINO_PANELS, espruinoFrames, espruinoImageFrames, framePng, frameProblems, luaFrames } from "../host/build/screens";
 import { haveTool } from "./support/tools";
+import { runCli } from "./support/cli";
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 
 const LANGS: Lang[] = ["id", "en"];
 const OUT = mkdtempSync(join(tmpdir(), "pindai-frames-"));
@@ -120,6 +123,32 @@ describe("the layout in the simulator: every screen, both languages, every panel
       }
     }
   });
+});
+
+describe("the simulator draws the same layouts: pindai sim --display, npm start -- --display", () => {
+  it("pindai sim --display NAME: the png command draws that panel's layout; an unknown panel is a usage error", async () => {
+    for (const panel of ["ssd1306", "st7789-135"] as const) {
+      const script = join(OUT, `${panel}.sim`);
+      const png = join(OUT, `${panel}-sim.png`);
+      writeFileSync(script, `phone\nexpect OK\npng ${png}\n`);
+      const r = await runCli("sim", "--display", panel, "--script", script);
+      expect(r.code, r.err + r.out).toBe(0);
+      const img = PNG.sync.read(readFileSync(png));
+      expect([img.width, img.height]).toEqual([PANELS[panel].width * 2, PANELS[panel].height * 2]);
+    }
+    const bad = await runCli("sim", "--display", "oled9000");
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--display: ssd1306, st7789-240, st7789-135, bangle2, pixl/);
+  }, 60_000);
+
+  it("npm start -- --display pixl: every step's screen at the panel's size", () => {
+    const out = join(OUT, "demo-pixl");
+    const r = spawnSync(process.execPath, ["--import", "tsx", "sim/demo.ts", "--display", "pixl"], { env: { ...process.env, PINDAI_DEMO_OUT: out }, encoding: "utf8", timeout: 120_000 });
+    expect(r.stdout, r.stderr).toContain("Demo complete.");
+    const steps = readdirSync(out).filter((f) => f.startsWith("step-"));
+    expect(steps.length).toBeGreaterThan(8);
+    for (const f of steps) expect([PNG.sync.read(readFileSync(join(out, f))).width, PNG.sync.read(readFileSync(join(out, f))).height]).toEqual([256, 128]);
+  }, 120_000);
 });
 
 const ESPRUINO = process.env.ESPRUINO;

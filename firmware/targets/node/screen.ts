@@ -220,13 +220,22 @@ export function renderPanelPng(s: Screen, name: PanelName, zoom = 2): Promise<Bu
 export class SimDisplay implements Display {
   readonly history: Screen[] = [];
   private echoed = "";
-  constructor(private echo?: (text: string) => void) {}
+  /** With a panel: its metrics, and each screen's frame laid out on it (what the app's SCREEN reads). */
+  readonly canvas: PanelMetrics | undefined;
+  frame: Op[] | undefined;
+  constructor(
+    private echo?: (text: string) => void,
+    readonly panel?: PanelName,
+  ) {
+    this.canvas = panel === undefined ? undefined : panelMetrics(panel);
+  }
   /** Print every screen from now on (e.g. when a scan engine drives the device). */
   echoTo(echo: (text: string) => void): void {
     this.echo = echo;
   }
   show(s: Screen): void {
     this.history.push(s);
+    if (this.canvas !== undefined) this.frame = layout(s, this.canvas);
     // The countdown redraws the same screen each second: the terminal shows it once.
     const t = renderText(s);
     if (t !== this.echoed) this.echo?.(t);

@@ -9,12 +9,16 @@ import type { Io } from "../cli";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { newKey, writeKeyFile, type Usage } from "../../issuer/keyfile";
-import type { SimConsole } from "../../../sim/index";
+import type { PanelName, SimConsole } from "../../../sim/index";
+
+/** The panels of --display (sim/screen.ts PANELS; listed here so --help needs no simulator load). */
+const DISPLAYS = ["ssd1306", "st7789-240", "st7789-135", "bangle2", "pixl"] as const;
 import { REPLAY_WARN, replayCode } from "../../../firmware/core/policy";
 import { LANGS, isLang } from "../../../firmware/app/i18n";
 
 export const simHelp = `pindai sim [--script FILE] [--lang ${LANGS.join("|")}] [--replay off|warn|reject] [--fresh]
            [--flash FILE] [--speed N] [--scan-port PATH] [--admin-port PATH] [--write-keys DIR]
+           [--display ${DISPLAYS.join("|")}]
 
 Runs the verifier firmware on virtual hardware: a screen, LED and buzzer, a
 virtual clock, flash, a camera, a card reader with virtual cards, and the
@@ -28,7 +32,9 @@ line it sends is scanned. --admin-port puts the device's admin line on PATH
 (one end of a pty pair: socat -d -d pty,raw,echo=0 pty,raw,echo=0), so
 pindai device and pindai fleet can drive it from the other end.
 --write-keys writes the simulated agency's keys to DIR (admin.json, qr.json,
-root.pub.json, keyset.cbor) for those tools: the simulated device trusts that root.`;
+root.pub.json, keyset.cbor) for those tools: the simulated device trusts that root.
+--display lays the screens out on that panel as its driver does (the png command
+draws it; the admin line's SCREEN answers it); default: the 240x160 PNG.`;
 
 export async function sim(argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, {
@@ -41,9 +47,11 @@ export async function sim(argv: string[], io: Io): Promise<number> {
     "scan-port": { type: "string" },
     "admin-port": { type: "string" },
     "write-keys": { type: "string" },
+    display: { type: "string" },
   });
   if (values.help) return io.help(simHelp + "\n\n" + (await import("../../../sim/index")).SIM_HELP);
   if (values.lang !== undefined && !isLang(values.lang)) throw new CliError("--lang: " + LANGS.join(" or "));
+  if (values.display !== undefined && !(DISPLAYS as readonly string[]).includes(values.display)) throw new CliError("--display: " + DISPLAYS.join(", "));
   if (values.replay !== undefined && replayCode(values.replay) < 0) throw new CliError("--replay: off, warn or reject");
   if (values.speed !== undefined && !(Number(values.speed) >= 0 && Number(values.speed) <= 1e6)) {
     throw new CliError("--speed: virtual seconds per real second, 0 to 1000000");
@@ -58,6 +66,7 @@ export async function sim(argv: string[], io: Io): Promise<number> {
     color: script === undefined && process.stdout.isTTY === true,
     flashPath: values.flash,
     speed: values.speed === undefined ? 1 : Number(values.speed),
+    display: values.display as PanelName | undefined,
   });
   if (values["scan-port"] !== undefined) {
     con.device.connectScanEngine(await openPort(values["scan-port"], 9600, "scan port"));
