@@ -84,7 +84,7 @@ export function resolveBuild(file: BuildFile): EffectiveBuild {
 
 /** The effective config as a few lines: settings, then one line per target block. */
 export function describeBuild(b: EffectiveBuild, targets: string[] = TARGET_NAMES): string {
-  const flat = (o: object) => JSON.stringify(o).replace(/"([A-Za-z]+)":/g, "$1:");
+  const flat = (o: object) => JSON.stringify(o).replace(/"([A-Za-z][A-Za-z0-9]*)":/g, "$1:");
   const lines = [
     `config: lang ${b.lang}, clearAfterMs ${b.clearAfterMs}, cardPollMs ${b.cardPollMs}, cardAuthMs ${b.cardAuthMs}, ` +
       `minKeysetVersion ${b.minKeysetVersion}, auditNik ${b.auditNik}, espruinoCortexM ${b.espruinoCortexM}, ${b.roots.length} root(s)`,
