@@ -121,7 +121,8 @@ function configOf(b: EffectiveBuild, buildTime: number): BuildConfig {
   };
 }
 
-export async function build(file: BuildFile, outDir: string, log: (s: string) => void = console.log): Promise<BuildResult> {
+/** only: build just these targets (a test that needs one image); default all. */
+export async function build(file: BuildFile, outDir: string, log: (s: string) => void = console.log, only?: TargetName[]): Promise<BuildResult> {
   const b = resolveBuild(file);
   if (b.auditNik !== "hmac" && b.auditNik !== "off") throw new Error(`auditNik must be "hmac" or "off", not ${JSON.stringify(b.auditNik)}`);
   if (!(Number.isInteger(b.cardAuthMs) && b.cardAuthMs > 0 && b.cardAuthMs <= 2000)) throw new Error("cardAuthMs must be a whole number of ms, 1 to 2000");
@@ -138,6 +139,7 @@ export async function build(file: BuildFile, outDir: string, log: (s: string) =>
   const sizes = {} as Record<TargetName, number>;
   try {
     for (const t of TARGETS) {
+      if (only !== undefined && !only.includes(t.name)) continue;
       const entry = join(gen, `${t.name}-entry.ts`);
       // The configured display's driver is the only one bundled (firmware/targets/NAME/display-TYPE.ts).
       const display = (b[t.name] as { display?: { type: string } }).display;

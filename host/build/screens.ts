@@ -314,9 +314,31 @@ export async function writeScreens(outDir: string, log: (s: string) => void = co
       put(LUA_PANEL.name, i, await renderFramePng(frames[i].ops, LUA_PANEL, 2));
     }
   }
+  writeFileSync(join(outDir, "README.md"), screensIndex(written, bin !== undefined));
   log(`${written.length} screens in ${outDir}/ (${bin ? "Espruino drivers on " + bin : "ESPRUINO not set: the Espruino panels are the simulator's drawing"}; Lua through the u8g2 stand-in on ${lua})`);
   if (bin) log("variables each Espruino driver holds after its first frame: " + JSON.stringify(variables));
   return variables;
+}
+
+/** docs/screens/README.md: one row per screen of the demo, one column per display. */
+function screensIndex(files: string[], realEspruino: boolean): string {
+  const displays = [...ESPRUINO_PANELS, LUA_PANEL.name];
+  const names = [...new Set(files.map((f) => f.split("/")[1]))].sort();
+  const rows = names.map((n) => `| ${n.replace(/\.png$/, "")} | ${displays.map((d) => (files.includes(`${d}/${n}`) ? `![${d} ${n}](${d}/${n})` : "")).join(" | ")} |`);
+  return [
+    "# The guard's screens, per display",
+    "",
+    "Made by `npm run screens` (host/build/screens.ts) from the demo's story (sim/demo-screens.ts), in Bahasa Indonesia (id) and English (en).",
+    realEspruino
+      ? "The Espruino panels are the frames the drivers in firmware/targets/espruino drew on a real Espruino for Linux; lua-ssd1306 is the Lua driver's frame on lua5.4 through the u8g2 stand-in (its texts drawn in a monospace font of u8g2's widths)."
+      : "ESPRUINO was not set: the Espruino panels are the simulator's drawing of the same layout; lua-ssd1306 is the Lua driver's frame on lua5.4 through the u8g2 stand-in.",
+    "Each PNG is twice the panel's size.",
+    "",
+    `| screen | ${displays.join(" | ")} |`,
+    `|---|${displays.map(() => "---").join("|")}|`,
+    ...rows,
+    "",
+  ].join("\n");
 }
 
 export { INKS };
