@@ -321,7 +321,7 @@ export async function writeScreens(outDir: string, log: (s: string) => void = co
 }
 
 /** docs/screens/README.md: one row per screen of the demo, one column per display. */
-function screensIndex(files: string[], realEspruino: boolean): string {
+export function screensIndex(files: string[], realEspruino: boolean): string {
   const displays = [...ESPRUINO_PANELS, LUA_PANEL.name];
   const names = [...new Set(files.map((f) => f.split("/")[1]))].sort();
   const rows = names.map((n) => `| ${n.replace(/\.png$/, "")} | ${displays.map((d) => (files.includes(`${d}/${n}`) ? `![${d} ${n}](${d}/${n})` : "")).join(" | ")} |`);
