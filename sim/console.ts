@@ -15,7 +15,7 @@ import { DEFAULT_LANG, LANGS, isLang, type Lang } from "../firmware/app/i18n";
 import { SimFlash } from "./flash";
 import { VirtualRtc } from "./rtc";
 import { Phone, tamper } from "./phone";
-import { renderPng, renderText, SIGNAL_TEXT } from "./screen";
+import { type PanelName, renderPanelPng, renderPng, renderText, SIGNAL_TEXT } from "./screen";
 import { HOLDER, makeWorld, type World } from "./world";
 import type { RootKey } from "../firmware/core/keyset";
 
@@ -38,7 +38,7 @@ export const SIM_HELP = `commands:
   log                   the audit log (a signed LOG, checked against the device's key)
   reboot                a power cut of the main supply: flash and the RTC stay
   clear                 back to the idle screen
-  png FILE              write the device screen as a PNG
+  png FILE              write the device screen as a PNG (the --display panel's layout)
   expect VERDICT        check the last verdict (a script fails when it does not match)
   help, quit`;
 
@@ -56,6 +56,8 @@ export interface ConsoleOptions {
   speed?: number;
   /** An agency's own roots, trusted beside the simulated agency's (pindai sim --root / --config). */
   roots?: RootKey[];
+  /** The panel the screens are laid out on (the device's display driver); png draws it. */
+  display?: PanelName;
 }
 
 const BUILD_TIME = 1_767_225_600; // 2026-01-01
@@ -83,6 +85,7 @@ export class SimConsole {
       clearAfterMs: DEFAULT_CLEAR_AFTER_MS,
       flash: new SimFlash(o.flashPath),
       rtc: new VirtualRtc(0, o.speed ?? 1),
+      panel: o.display,
     };
     this.device = new SimDevice(this.deviceOptions);
     if (!o.fresh) {
@@ -241,7 +244,7 @@ export class SimConsole {
       case "png": {
         if (!arg) return ["error: png FILE"];
         try {
-          writeOutput(arg, await renderPng(d.screen), "screen PNG");
+          writeOutput(arg, d.display.panel ? await renderPanelPng(d.screen, d.display.panel) : await renderPng(d.screen), "screen PNG");
         } catch (e) {
           return ["error: " + (e as Error).message];
         }

@@ -12,11 +12,18 @@ import { SimDevice } from "./device";
 import { DeviceClient, memoryLink } from "../host/issuer/device-client";
 import { DEFAULT_CLEAR_AFTER_MS, KEYSET_POLICY } from "../firmware/core/policy";
 import { Phone, tamper } from "./phone";
-import { renderPng, renderText, SIGNAL_TEXT } from "./screen";
+import { PANEL_NAMES, type PanelName, renderPanelPng, renderPng, renderText, SIGNAL_TEXT } from "./screen";
 import { HOLDER, makeWorld } from "./world";
 import { DEFAULT_LANG, LANGS, isLang, type Lang } from "../firmware/app/i18n";
 
 const OUT = process.env.PINDAI_DEMO_OUT ?? "sim-out";
+// npm start -- --display ssd1306|st7789-240|st7789-135|bangle2|pixl: the screens as that panel's driver lays them out.
+const displayArg = process.argv.indexOf("--display");
+const DISPLAY = displayArg > 0 ? (process.argv[displayArg + 1] as PanelName) : undefined;
+if (DISPLAY !== undefined && !PANEL_NAMES.includes(DISPLAY)) {
+  console.error(`--display: ${PANEL_NAMES.join(", ")}`);
+  process.exit(2);
+}
 const BUILD_TIME = 1_767_225_600; // 2026-01-01: an RTC earlier than this is not trusted
 const say = (s = "") => console.log(s);
 // A reader that leaves (npm start | head) ends the demo quietly.
@@ -88,7 +95,7 @@ async function main(): Promise<number> {
   const lang = langOf(process.argv.slice(2));
   const t = NARRATION[lang];
   const world = makeWorld(now, KEYSET_POLICY.replay); // what pindai keyset signs by default: reject
-  const config = { roots: world.roots, buildTime: BUILD_TIME, version: "demo", clearAfterMs: DEFAULT_CLEAR_AFTER_MS, lang };
+  const config = { roots: world.roots, buildTime: BUILD_TIME, version: "demo", clearAfterMs: DEFAULT_CLEAR_AFTER_MS, lang, panel: DISPLAY };
   let device = new SimDevice(config);
   const phone = new Phone(world.qrSigner, HOLDER, () => device.rtc.seconds());
   let n = 0;
@@ -101,7 +108,7 @@ async function main(): Promise<number> {
     say(renderText(screen, COLOR));
     say(`   ${SIGNAL_TEXT[device.indicator.events[device.indicator.events.length - 1] ?? "off"]}`);
     const file = join(OUT, `step-${String(n).padStart(2, "0")}.png`);
-    writeFileSync(file, await renderPng(screen));
+    writeFileSync(file, DISPLAY ? await renderPanelPng(screen, DISPLAY) : await renderPng(screen));
     verdicts.push(device.app.lastOutcome?.verdict ?? "-");
   };
 
@@ -165,7 +172,7 @@ async function main(): Promise<number> {
   say("\n" + t.log);
   const client = new DeviceClient(memoryLink((l) => device.admin(l)), world.adminKey);
   for (const r of await client.logs()) say(`   ${r.seq} ${r.time} ${r.verdict} ${r.source} ${r.kid} ${r.nikHash}`);
-  say("\n" + t.written(OUT));
+  say("\n" + t.written(OUT) + (DISPLAY ? ` (${DISPLAY})` : ""));
 
   const want = ["-", "NO_KEYSET", "OK", "REPLAYED", "REPLAYED", "EXPIRED", "BAD_SIGNATURE", "OK", "CARD_AUTH_FAILED", "CLOCK_NOT_SET"];
   const ok = JSON.stringify(verdicts) === JSON.stringify(want);

@@ -15,7 +15,7 @@ import { nodeRandom } from "../firmware/targets/node/random";
 import { Pn532Emulator, type VirtualCard } from "./pn532/emulator";
 import { SimFlash } from "./flash";
 import { VirtualRtc } from "./rtc";
-import { SimDisplay, SimIndicator } from "./screen";
+import { type PanelName, SimDisplay, SimIndicator } from "./screen";
 import { signedCommand, type AdminKey } from "../host/issuer/device-client";
 import type { World } from "./world";
 
@@ -24,6 +24,8 @@ export interface SimDeviceOptions extends AppConfig {
   rtc?: VirtualRtc;
   /** Print each screen as it is shown. */
   echo?: (text: string) => void;
+  /** Lay each screen out on this panel, as its driver would (SCREEN answers that frame). */
+  panel?: PanelName;
 }
 
 /** An in-memory serial line between the firmware's PN532 driver and the emulator. */
@@ -54,7 +56,7 @@ export class SimDevice {
   constructor(opts: SimDeviceOptions) {
     this.flash = opts.flash ?? new SimFlash();
     this.rtc = opts.rtc ?? new VirtualRtc(0, 0);
-    this.display = new SimDisplay(opts.echo);
+    this.display = new SimDisplay(opts.echo, opts.panel);
     const link = pn532Link();
     this.emulator = link.emulator;
     // No cardPollMs: a card is read when tapped. The PN532 is in memory, but the

@@ -27,5 +27,12 @@ describe("admin protocol vectors", () => {
     const nonce = committed.exchanges[committed.exchanges.length - 2].reply.slice(3);
     const lb = checkAnswer(log.reply.slice(3), Buffer.from(id, "hex"), Buffer.from(pub, "hex"), Buffer.from(nonce, "hex"), "LOG");
     expect(mapGet(lb, 1)?.items?.length).toBe(1); // the TIME record
+    // SCREEN: {1: width, 2: height, 3: colour, 4: ops [x, y, w, h, ink, font + 1, text]} (firmware/app/layout-cbor.ts)
+    const screen = committed.exchanges.findIndex((e: { note: string }) => e.note.startsWith("SCREEN"));
+    const sb = checkAnswer(committed.exchanges[screen].reply.slice(3), Buffer.from(id, "hex"), Buffer.from(pub, "hex"), Buffer.from(committed.exchanges[screen - 1].reply.slice(3), "hex"), "SCREEN");
+    expect([mapUint(sb, 1), mapUint(sb, 2), mapUint(sb, 3)]).toEqual([128, 64, 0]);
+    const texts = (mapGet(sb, 4)?.items ?? []).filter((op) => op.items![5].int! > 0).map((op) => op.items![6].text);
+    expect(texts).toContain("READY");
+    expect(texts).toContain("ID " + id.slice(-4));
   });
 });

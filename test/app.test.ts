@@ -29,18 +29,28 @@ describe("verdict screens", () => {
     const s = d.scan(code());
     expect(s.color).toBe("green");
     expect(s.title).toBe("VALID");
-    expect(s.lines).toEqual(["Name: Siti Aminah", "Born: 1990-12-05", "NIK: ************0001", "Issuer: pindai demo issuer"]);
+    expect(s.lines).toEqual(["Name: Siti Aminah", "Born: 05-12-1990", "NIK: ************0001", "Issuer: pindai demo issuer"]); // the date as people read it here
+    // The panel's rows: the whole name apart, the NIK's last 4 only; the audit record's number in the corner.
+    expect(s.name).toBe("Siti Aminah");
+    expect(s.facts).toEqual(["Born 05-12-1990", "NIK **0001", "pindai demo issuer"]);
+    expect(s.corner).toBe("#" + d.app.audit.entries()[d.app.audit.entries().length - 1].seq);
+    expect(s.left).toBe(s.total); // the countdown starts full, in whole seconds of the display time
+    expect(s.total).toBe(Math.ceil(d.app.displayMs() / 1000));
     expect(s.warnings).toEqual([]);
     expect(last(d)).toBe("ok");
     d.clear();
-    expect(d.screen.lines).toEqual(["Show a QR code or tap an ID card", "Device time: 2027-01-15 15:00 WIB"]); // T0 is 2027-01-15 08:00 UTC
+    expect(d.screen.lines).toEqual(["Show a QR code or tap an ID card", "Device time: 15-01-2027 15:00 WIB"]); // T0 is 2027-01-15 08:00 UTC
+    expect(d.screen.facts).toEqual(["Show a QR code or tap an ID card", "15-01-2027 15:00 WIB", "Keys v1 (0 d)"]);
+    expect(d.screen.corner).toBe("ID " + Buffer.from(d.app.identity.id).toString("hex").slice(-4));
   });
 
   it("Bahasa Indonesia is the default", () => {
     const world = makeWorld(T0);
     const d = new SimDevice({ roots: world.roots, buildTime: BUILD, version: "t" });
-    expect(d.screen.title).toBe("SIAP");
+    expect(d.screen.title).toBe("TAK SIAP"); // not ready until provisioned
     d.provision(world, T0);
+    d.clear();
+    expect(d.screen.title).toBe("SIAP");
     expect(d.scan(issuePresentation(world.qrSigner, HOLDER, { iat: T0 })).title).toBe("SAH");
     expect(d.admin("LANG en")).toMatch(/^ERR SIGNATURE_REQUIRED/);
     expect(d.signed(world.adminKey, "CONFIG", new Map([[1, "en"]]))).toBe("OK CONFIG en 10000");
@@ -114,10 +124,16 @@ describe("verdict screens", () => {
     d.rtc.set(T0); // an RTC that kept its time: still no keys
     d.clear();
     expect(d.screen.warnings).toEqual(["No issuer keys installed"]);
+    // A device that cannot verify never says READY: amber NOT READY, call the administrator.
+    expect([d.screen.kind, d.screen.color, d.screen.title, d.screen.lines[0]]).toEqual(["fault", "amber", "NOT READY", "Call administrator"]);
     expect(d.signed(world.rootKey, "TIME", T0)).toBe(`OK TIME ${T0}`); // a root may set the time before any key set
     expect(d.screen.warnings).toEqual(["No issuer keys installed"]);
+    expect(d.screen.title).toBe("NOT READY");
     const s = d.scan(code());
-    expect(s.color).toBe("red");
+    // The device's fault, not the holder's: amber, never the holder's red.
+    expect([s.kind, s.color, s.title]).toEqual(["fault", "amber", "NOT READY"]);
+    expect(s.lines).toEqual(["Call administrator", "No issuer keys installed"]);
+    expect(last(d)).toBe("fail"); // never the green LED
     expect(d.app.lastOutcome?.verdict).toBe("NO_KEYSET");
   });
 
@@ -125,13 +141,14 @@ describe("verdict screens", () => {
     const { d, code, world } = device(1, { provision: false });
     d.admin("KEYSET " + Buffer.from(world.keysetBytes).toString("hex"));
     expect(d.screen.warnings).toEqual(["Device clock not trusted"]);
-    expect(d.scan(code({ iat: 0 })).lines).toEqual(["Device clock not set"]);
+    expect(d.scan(code({ iat: 0 })).lines).toEqual(["Call administrator", "Device clock not set"]);
+    expect(d.screen.color).toBe("amber");
     d.clear();
     expect(d.signed(world.rootKey, "TIME", BUILD - 10)).toMatch(/^ERR BELOW_FLOOR/); // not even a root goes below the build time
     d.rtc.set(BUILD - 10); // an RTC that came up wrong
     d.clear();
     expect(d.screen.warnings).toEqual(["Device clock not trusted"]);
-    expect(d.scan(code({ iat: BUILD - 10 })).color).toBe("red");
+    expect(d.scan(code({ iat: BUILD - 10 })).color).toBe("amber"); // CLOCK_NOT_SET: the device's fault
     d.clear();
     expect(d.signed(world.adminKey, "TIME", T0)).toBe(`OK TIME ${T0}`);
     expect(d.screen.warnings).toEqual([]);

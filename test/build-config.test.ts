@@ -21,7 +21,7 @@ describe("the effective build config", () => {
   it("null turns a default off; other keys still merge; the defaults object is never changed", () => {
     const before = JSON.stringify(TARGET_OPTIONS);
     const b = resolveBuild(parseBuildFile(JSON.stringify({ lua: { reader: null, ledGreen: 4 }, espruino: { buzzer: "D13", ledRed: null } }), "c.json"));
-    expect(b.lua).toEqual({ scanEngine: { id: 1, baud: 9600 }, ledGreen: 4 });
+    expect(b.lua).toEqual({ scanEngine: { id: 1, baud: 9600 }, ledGreen: 4, display: LUA_DISPLAY });
     expect(b.espruino).toEqual({ scanEngine: { port: "Serial1", baud: 9600 }, reader: { port: "Serial2", baud: 115200 }, ledGreen: "LED2", buzzer: "D13" });
     expect(JSON.stringify(TARGET_OPTIONS)).toBe(before);
   });
@@ -31,15 +31,30 @@ describe("the effective build config", () => {
     expect(() => parseBuildFile(JSON.stringify({ espruino: { reader: { port: "Serial9", baud: 9600 } } }), "c.json")).toThrow(/espruino.reader.port/);
   });
 
+  it("a display block is checked against its type: pins it cannot guess are required, unknown types and keys refused", () => {
+    const parse = (display: unknown) => parseBuildFile(JSON.stringify({ espruino: { display } }), "c.json");
+    expect(() => parse({ type: "oled9000" })).toThrow(/espruino.display.type: expected "ssd1306" or "st7789" or "bangle2" or "pixl" or "console"/);
+    expect(() => parse({ type: "st7789", height: 240, sck: "A5", mosi: "A7", cs: "B1" })).toThrow(/espruino.display.dc: missing/);
+    expect(() => parse({ type: "st7789", height: 320, sck: "A5", mosi: "A7", cs: "B1", dc: "B0" })).toThrow(/height: expected 240 or 135/);
+    expect(() => parse({ type: "bangle2", sda: "D4" })).toThrow(/espruino.display.sda: unknown key/);
+    expect(() => parseBuildFile(JSON.stringify({ lua: { display: { type: "ssd1306", sda: 21 } } }), "c.json")).toThrow(/lua.display.scl: missing/);
+    expect(resolveBuild(parse({ type: "ssd1306", sda: "D4", scl: "D5", addr: 61 })).espruino.display).toEqual({ type: "ssd1306", sda: "D4", scl: "D5", addr: 61 });
+    expect(resolveBuild(parseBuildFile(JSON.stringify({ lua: { display: null } }), "c.json")).lua.display).toBeUndefined();
+  });
+
   it("the printed block names every setting and each target's merged options", () => {
     const text = describeBuild(resolveBuild({ lang: "en", espruino: { reader: null } }));
     expect(text.split("\n")).toEqual([
       "config: lang en, clearAfterMs 10000, cardPollMs 500, cardAuthMs 500, minKeysetVersion 0, auditNik hmac, espruinoCortexM false, 0 root(s)",
       '  espruino: {scanEngine:{port:"Serial1",baud:9600},ledGreen:"LED2",ledRed:"LED1"}',
-      "  lua: {scanEngine:{id:1,baud:9600},reader:{id:2,baud:115200}}",
+      "  lua: {scanEngine:{id:1,baud:9600},reader:{id:2,baud:115200},display:" + LUA_DISPLAY_TEXT + "}",
     ]);
   });
 });
+
+/** The Lua reference unit's display: an SSD1306 on the ESP32's I2C 0. */
+const LUA_DISPLAY = { type: "ssd1306", i2c: 0, sda: 21, scl: 22, addr: 0x3c };
+const LUA_DISPLAY_TEXT = '{type:"ssd1306",i2c:0,sda:21,scl:22,addr:60}';
 
 it("npm run build prints the effective config and the images carry the merged options", () => {
   const dir = mkdtempSync(join(tmpdir(), "pindai-build-config-"));
@@ -49,7 +64,8 @@ it("npm run build prints the effective config and the images carry the merged op
   const r = spawnSync(join(process.cwd(), "node_modules/.bin/tsx"), ["host/build/build.ts", "--config", cfg, "--out", join(dir, "dist")], { encoding: "utf8", timeout: 170_000, killSignal: "SIGKILL" });
   expect(r.status, r.stderr).toBe(0);
   expect(r.stdout).toContain('  espruino: {scanEngine:{port:"Serial1",baud:4800},reader:{port:"Serial2",baud:115200},ledGreen:"LED2",ledRed:"LED1"}');
-  expect(r.stdout).toContain("  lua: {scanEngine:{id:1,baud:9600}}");
+  expect(r.stdout).toContain("  lua: {scanEngine:{id:1,baud:9600},display:" + LUA_DISPLAY_TEXT + "}");
+  expect(r.stdout).toContain("warning: no display in the espruino block"); // the guard would see only the LEDs
   // The options are compiled into each image's entry: the reader stayed on Espruino, left Lua.
   const esp = readFileSync(join(dir, "dist/espruino/pindai.js"), "utf8");
   expect(esp).toMatch(/reader:\s*\{\s*port:\s*"Serial2",\s*baud:\s*115200/);

@@ -67,9 +67,11 @@ const conversation = pairs.join(";");
 describe("scripted device session", () => {
   it("on Node, the transcript shows every step", () => {
     const lines = transcriptNode.split("\n");
-    const screens = lines.filter((l) => l.startsWith("screen ") && !l.includes(" READY") && !l.includes(" SIAP") && !l.includes("Checking"));
+    // Verdict screens: not idle (its device time) nor Checking; each line ends with its frame's digest (" @ops.hash").
+    const screens = lines.filter((l) => l.startsWith("screen ") && !l.includes("Device time:") && !l.includes("Jam alat:") && !l.includes("Checking")).map((l) => l.replace(/ @\d+\.\d+$/, ""));
+    expect(lines.filter((l) => l.startsWith("screen ")).every((l) => / @\d+\.\d+$/.test(l))).toBe(true);
     expect(screens.map((l) => l.split(" | ")[0] + (l.includes("|") ? " | " + l.split(" | ")[1] : ""))).toEqual([
-      "screen red REJECTED | No issuer keys installed ! Device clock not trusted",
+      "screen amber NOT READY | Call administrator",
       "screen green VALID | Name: Siti Aminah",
       "screen red REJECTED | Code already used: ask for a fresh code",
       "screen red REJECTED | Forged signature or altered code",

@@ -27,4 +27,4 @@ export const LOG = { RECORDS: 1, MORE: 2, LAST: 3 };
 export const CONFIG = { LANG: 1, DISPLAY_MS: 2 };
 
 /** Signed commands (payload key 3). */
-export const SIGNED_COMMANDS = ["TIME", "CONFIG", "LOG", "LOGCLEAR", "WIPE", "UNLOCK"];
+export const SIGNED_COMMANDS = ["TIME", "CONFIG", "LOG", "LOGCLEAR", "WIPE", "UNLOCK", "SCREEN"];

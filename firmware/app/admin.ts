@@ -20,6 +20,7 @@ import {
   ANSWER, CMD, CONFIG, LOG, LOG_PAGE, MAX_DISPLAY_MS, MAX_TIME, MIN_DISPLAY_MS, MIN_TIME, NONCE_BYTES, NONCE_LIFETIME_MS, STATUS,
 } from "./admin-protocol";
 import type { VerifierApp } from "./verifier";
+import { encodeFrame } from "./layout-cbor";
 
 /** What a target can add: UNLOCK (Espruino: the console back on the admin line until reboot). */
 export interface AdminHooks {
@@ -92,7 +93,7 @@ export class AdminService {
       if (typeof s === "string") return s;
       return this.run(s);
     }
-    if (cmd === "TIME" || cmd === "LANG" || cmd === "LOG" || cmd === "WIPE" || cmd === "CONFIG" || cmd === "LOGCLEAR" || cmd === "UNLOCK") {
+    if (cmd === "TIME" || cmd === "LANG" || cmd === "LOG" || cmd === "WIPE" || cmd === "CONFIG" || cmd === "LOGCLEAR" || cmd === "UNLOCK" || cmd === "SCREEN") {
       return err("SIGNATURE_REQUIRED", cmd + " is an ADMIN command: sign it (pindai device)");
     }
     return err("UNKNOWN_COMMAND", "unknown command " + cmd);
@@ -228,6 +229,11 @@ export class AdminService {
       }
       const last = all.length > 0 ? all[all.length - 1].seq : 0;
       return this.answer(s.nonce, "LOG", cborMap([LOG.RECORDS, LOG.MORE, LOG.LAST], [cborArray(records), encodeInt(more), encodeInt(last)]));
+    }
+    // SCREEN: the frame on the panel now, signed like every answer that carries personal data.
+    if (s.name === "SCREEN") {
+      const f = app.frame();
+      return this.answer(s.nonce, "SCREEN", encodeFrame(f.panel, f.ops));
     }
     if (s.name === "LOGCLEAR") return "OK LOGCLEAR " + app.clearLog(s.kid);
     if (s.name === "WIPE") {

@@ -39,6 +39,15 @@ export interface Strings {
   issuer: string;
   card: string;
   clock: string;
+  /** A device that cannot verify (no key set, clock, storage): amber, never the holder's red. */
+  notReady: string;
+  callAdmin: string;
+  /** A read to repeat (the card was not read): amber, not a refusal. */
+  retry: string;
+  /** The idle screen's key set row: "Keys v3 (12 d)"; none installed. */
+  keys: string;
+  days: string;
+  noKeys: string;
   reasons: Record<Verdict, string>;
   /** Where a card needs other words than a QR code. */
   cardExpired: string;
@@ -61,6 +70,12 @@ function idStrings(): Strings {
     issuer: "Penerbit",
     card: "Kartu",
     clock: "Jam alat",
+    notReady: "TAK SIAP",
+    callAdmin: "Panggil administrator",
+    retry: "ULANGI",
+    keys: "Kunci",
+    days: "hari",
+    noKeys: "Kunci: belum ada",
     reasons: {
       OK: "Sah",
       NOT_A_CREDENTIAL: "Bukan kode identitas pindai",
@@ -103,6 +118,12 @@ function enStrings(): Strings {
     issuer: "Issuer",
     card: "Card",
     clock: "Device time",
+    notReady: "NOT READY",
+    callAdmin: "Call administrator",
+    retry: "TRY AGAIN",
+    keys: "Keys",
+    days: "d",
+    noKeys: "Keys: none",
     reasons: {
       OK: "Valid",
       NOT_A_CREDENTIAL: "Not a pindai ID code",

@@ -30,7 +30,9 @@ import { DeviceIdentity } from "./identity";
 import { KeysetStore, type InstallResult } from "./keyset-store";
 import { TableMaker } from "./table-maker";
 import { ReplayStore } from "./replay-store";
-import { checkingScreen, idleScreen, verdictScreen } from "./screens";
+import { type DeviceInfo, checkingScreen, idleScreen, verdictScreen } from "./screens";
+import { type Op, type PanelDisplay, cellMetrics, layout } from "./layout";
+import type { PanelMetrics } from "../hal/display";
 
 export interface Hardware {
   display: Display;
@@ -86,7 +88,10 @@ export class VerifierApp {
   private readonly settings: FlashRecord;
   private clearAfterMs = DEFAULT_CLEAR_AFTER_MS;
   private clearTimer: TimerHandle | undefined = undefined;
+  private tickTimer: TimerHandle | undefined = undefined;
   private shownText = "";
+  /** The verdict on screen, redrawn each second with the time it has left. */
+  private shown: { o: Outcome; card: boolean; seq: number; left: number } | undefined = undefined;
 
   constructor(
     private readonly hw: Hardware,
@@ -138,12 +143,57 @@ export class VerifierApp {
     this.hw.display.show(s);
   }
 
+  /**
+   * The frame on the panel now (the admin line's SCREEN): the driver's own
+   * when it draws layouts, else the screen laid out on a nominal 128x64.
+   */
+  frame(): { panel: PanelMetrics; ops: Op[] } {
+    const d = this.hw.display as PanelDisplay;
+    if (d.canvas !== undefined && d.frame !== undefined) return { panel: d.canvas, ops: d.frame };
+    const panel = cellMetrics(128, 64, false, 6, 8, 2);
+    return { panel, ops: this.lastScreen === undefined ? [] : layout(this.lastScreen, panel) };
+  }
+
+  private deviceInfo(now: number): DeviceInfo {
+    const ks = this.keysets.current;
+    return {
+      keysetVersion: ks === undefined ? 0 : ks.version,
+      keysetAgeDays: ks === undefined || now < ks.issued ? 0 : Math.floor((now - ks.issued) / 86400),
+      id: toHex(this.identity.id),
+    };
+  }
+
+  private stopTimers(): void {
+    if (this.clearTimer !== undefined) this.hw.timers.clearTimeout(this.clearTimer);
+    if (this.tickTimer !== undefined) this.hw.timers.clearTimeout(this.tickTimer);
+    this.clearTimer = undefined;
+    this.tickTimer = undefined;
+  }
+
   showIdle(): void {
+    this.stopTimers();
     this.state = "idle";
     this.shownText = "";
+    this.shown = undefined;
     const t = this.time();
-    this.show(idleScreen(this.lang, deviceWarnings(this.keysets.current, t), t.now, this.config.tzOffsetMin === undefined ? 420 : this.config.tzOffsetMin, this.config.tzName === undefined ? "WIB" : this.config.tzName));
+    this.show(idleScreen(this.lang, deviceWarnings(this.keysets.current, t), t.now, this.config.tzOffsetMin === undefined ? 420 : this.config.tzOffsetMin, this.config.tzName === undefined ? "WIB" : this.config.tzName, this.deviceInfo(t.now)));
     this.hw.indicator.signal("off");
+  }
+
+  /** The verdict on screen again, with its seconds left (the bar counts down). */
+  private showVerdict(): void {
+    const v = this.shown;
+    if (v === undefined) return;
+    this.show(verdictScreen(this.lang, v.o, v.card, v.seq, v.left, Math.ceil(this.clearAfterMs / 1000)));
+  }
+
+  private tick(): void {
+    this.tickTimer = undefined;
+    const v = this.shown;
+    if (v === undefined || this.state !== "verdict" || v.left <= 1) return;
+    v.left--;
+    this.showVerdict();
+    this.tickTimer = this.hw.timers.setTimeout(() => this.tick(), 1000);
   }
 
   /** A line from the scan engine, or the text of a QR found in a camera frame. */
@@ -187,10 +237,12 @@ export class VerifierApp {
     const e = this.audit.append(now, source, o);
     this.clock.logged(e.time, e.warnings);
     this.state = "verdict";
-    this.show(verdictScreen(this.lang, o, source === SOURCE_CARD));
+    this.stopTimers();
+    this.shown = { o, card: source === SOURCE_CARD, seq: e.seq, left: Math.ceil(this.clearAfterMs / 1000) };
+    this.showVerdict();
     // Never green without a key set and a trusted clock: verifyPresentation guarantees it.
     this.hw.indicator.signal(o.verdict === "OK" ? (o.warnings.length > 0 ? "warn" : "ok") : "fail");
-    if (this.clearTimer !== undefined) this.hw.timers.clearTimeout(this.clearTimer);
+    this.tickTimer = this.hw.timers.setTimeout(() => this.tick(), 1000);
     this.clearTimer = this.hw.timers.setTimeout(() => {
       this.clearTimer = undefined;
       this.showIdle(); // the holder's data leaves the screen

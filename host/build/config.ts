@@ -84,7 +84,7 @@ export function resolveBuild(file: BuildFile): EffectiveBuild {
 
 /** The effective config as a few lines: settings, then one line per target block. */
 export function describeBuild(b: EffectiveBuild, targets: string[] = TARGET_NAMES): string {
-  const flat = (o: object) => JSON.stringify(o).replace(/"([A-Za-z]+)":/g, "$1:");
+  const flat = (o: object) => JSON.stringify(o).replace(/"([A-Za-z][A-Za-z0-9]*)":/g, "$1:");
   const lines = [
     `config: lang ${b.lang}, clearAfterMs ${b.clearAfterMs}, cardPollMs ${b.cardPollMs}, cardAuthMs ${b.cardAuthMs}, ` +
       `minKeysetVersion ${b.minKeysetVersion}, auditNik ${b.auditNik}, espruinoCortexM ${b.espruinoCortexM}, ${b.roots.length} root(s)`,
@@ -120,6 +120,33 @@ function object(shape: Record<string, Check>, required: string[] = []): Check {
   };
 }
 
+/** The keys a display block must give when its type has them (the pins it cannot guess, a panel's height). */
+const REQUIRED = ["sda", "scl", "sck", "mosi", "cs", "dc", "height"];
+/** A display block: its type picks the shape its other keys are checked against. */
+function byType(types: Record<string, Record<string, Check>>): Check {
+  return (v, where) => {
+    const t = v !== null && typeof v === "object" ? (v as Record<string, unknown>).type : undefined;
+    if (typeof t !== "string" || !(t in types)) fail(`${where}.type`, `expected ${Object.keys(types).map((x) => JSON.stringify(x)).join(" or ")}`);
+    object({ type: str, ...types[t as string] }, Object.keys(types[t as string]).filter((k) => REQUIRED.includes(k)))(v, where);
+  };
+}
+const pin = str;
+const espruinoDisplay = byType({
+  ssd1306: { i2c: oneOf("I2C1", "I2C2", "I2C3"), sda: pin, scl: pin, addr: int(0, 127), bitrate: int(10_000, 3_400_000) },
+  st7789: {
+    height: (v, w) => void (v === 240 || v === 135 ? 0 : fail(w, "expected 240 or 135 (a 240x240 or 240x135 panel)")),
+    spi: oneOf("SPI1", "SPI2", "SPI3"), sck: pin, mosi: pin, cs: pin, dc: pin, rst: pin, bl: pin, baud: int(100_000, 80_000_000),
+    xoff: int(0, 320), yoff: int(0, 320), madctl: int(0, 255),
+  },
+  bangle2: {},
+  pixl: {},
+  console: {},
+});
+const luaDisplay = byType({
+  ssd1306: { i2c: int(0, 1), sda: int(0, 63), scl: int(0, 63), addr: int(0, 127) },
+  console: {},
+});
+
 /**
  * Each target's options block: its defaults (README, Device images) and the
  * shape the config's block is checked against. A target is a folder
@@ -139,14 +166,17 @@ export const TARGET_OPTIONS = {
       ledGreen: str,
       ledRed: str,
       buzzer: str,
+      display: espruinoDisplay,
     },
   ),
-  lua: target<LuaOptions>({ scanEngine: { id: 1, baud: 9600 }, reader: { id: 2, baud: 115200 } }, {
+  // The Lua reference unit is an ESP32 with an SSD1306 on I2C 0 (SDA GPIO 21, SCL GPIO 22).
+  lua: target<LuaOptions>({ scanEngine: { id: 1, baud: 9600 }, reader: { id: 2, baud: 115200 }, display: { type: "ssd1306", i2c: 0, sda: 21, scl: 22, addr: 0x3c } }, {
     admin: object({ id: int(0, 15), baud: BAUD }, ["id", "baud"]),
     scanEngine: object({ id: int(0, 15), baud: BAUD }, ["id", "baud"]),
     reader: object({ id: int(0, 15), baud: BAUD }, ["id", "baud"]),
     ledGreen: int(0, 63),
     ledRed: int(0, 63),
+    display: luaDisplay,
   }),
 };
 const TARGET_NAMES = Object.keys(TARGET_OPTIONS) as TargetName[];

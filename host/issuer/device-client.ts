@@ -15,6 +15,17 @@ import { SOURCE_NAMES } from "../../firmware/app/audit-log";
 import { ANSWER, CMD, CONFIG, LOG, MAX_ADMIN_LINE, STATUS } from "../../firmware/app/admin-protocol";
 import { cborEncode, sign1 } from "./cose-sign";
 import { hex, unhex } from "./keyfile";
+import { SCREEN_BODY } from "../../firmware/app/layout-cbor";
+import type { Op } from "../../firmware/app/layout";
+import type { Ink } from "../../firmware/hal/display";
+
+/** A device's panel and the frame on it (SCREEN). */
+export interface DeviceFrame {
+  width: number;
+  height: number;
+  colour: boolean;
+  ops: Op[];
+}
 
 /** One request line, one reply line. */
 export interface LineLink {
@@ -266,6 +277,18 @@ export class DeviceClient {
       if (mapUint(b, LOG.MORE) !== 1 || items.length === 0) break;
     }
     return out;
+  }
+
+  /** SCREEN: the frame on the device's panel now (firmware/app/layout-cbor.ts), in an answer signed by the device and checked. */
+  async screen(): Promise<DeviceFrame> {
+    const r = await this.admin("SCREEN");
+    const b = checkAnswer(r.text, this.id, this.publicKey, r.nonce, "SCREEN");
+    const ops = (mapGet(b, SCREEN_BODY.OPS)?.items ?? []).map((it) => {
+      const f = it.items ?? [];
+      const n = (i: number) => f[i]?.int ?? 0;
+      return { x: n(0), y: n(1), w: n(2), h: n(3), ink: (f[4]?.text ?? "white") as Ink, font: n(5) - 1, text: f[6]?.text ?? "" };
+    });
+    return { width: mapUint(b, SCREEN_BODY.WIDTH) ?? 0, height: mapUint(b, SCREEN_BODY.HEIGHT) ?? 0, colour: mapUint(b, SCREEN_BODY.COLOUR) === 1, ops };
   }
 
   async clearLog(): Promise<string> {

@@ -54,6 +54,8 @@ export function adminVectors(): AdminVectors {
   ask("STATUS in words", "STATUS");
   ask("STATUS signed by the device key for the challenge 00..0f", "STATUS 000102030405060708090a0b0c0d0e0f");
   nonce = ask("a nonce", "NONCE").slice(3);
+  ask("SCREEN, signed: the frame on the panel now (no panel driver here: the idle screen laid out on a nominal 128x64), answered signed by the device", signedCommand(admin, Buffer.from(id, "hex"), Buffer.from(nonce, "hex"), "SCREEN"));
+  nonce = ask("a nonce", "NONCE").slice(3);
   ask("LOG from the oldest record, signed; the answer is signed by the device", signedCommand(admin, Buffer.from(id, "hex"), Buffer.from(nonce, "hex"), "LOG", 0));
   return {
     about: "pindai admin protocol test vectors (docs/SPEC.md section 6). Seeds are 32 repeated bytes; the device's random source is the SeededRandom(6) of firmware/targets/memory/hal.ts.",

@@ -20,6 +20,11 @@ import type { Serial } from "../../hal/serial";
 import type { Storage } from "../../hal/storage";
 import type { Timers } from "../../hal/timers";
 import { type BuildConfig, type Device, buildOptions, startDevice } from "../device";
+import type { Ssd1306Options } from "./display-ssd1306";
+import type { St7789Options } from "./display-st7789";
+import type { PixlOptions } from "./display-pixl";
+import type { Bangle2Options } from "./display-bangle2";
+import type { ConsoleOptions } from "./display-console";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const E: any;
@@ -51,7 +56,11 @@ export interface EspruinoOptions {
   ledGreen?: string;
   ledRed?: string;
   buzzer?: string;
+  /** The screen: its driver (display-<type>.ts, the only one the build bundles), bus and pins. */
+  display?: DisplayOptions;
 }
+
+export type DisplayOptions = Ssd1306Options | St7789Options | PixlOptions | Bangle2Options | ConsoleOptions;
 
 function portObject(name: string): any {
   if (name === "Serial2") return Serial2;
@@ -120,14 +129,8 @@ const timers: Timers = {
   millis: () => getTime() * 1000,
 };
 
-const consoleDisplay: Display = {
-  show(s: Screen): void {
-    let t = "[" + s.color + "] " + s.title;
-    for (let i = 0; i < s.lines.length; i++) t += "\n  " + s.lines[i];
-    for (let i = 0; i < s.warnings.length; i++) t += "\n  ! " + s.warnings[i];
-    console.log(t);
-  },
-};
+/** No display configured: the LEDs and the buzzer are all the guard gets (the build says so). */
+const noDisplay: Display = { show(s: Screen): void {} };
 
 // A pin named in the build config that this board lacks must not stop the
 // verifier: the screen still shows the verdict.
@@ -184,14 +187,15 @@ function lockConsole(o: EspruinoOptions): { admin: UartOptions; unlock: () => vo
   };
 }
 
-export function start(cfg: BuildConfig, o: EspruinoOptions): Device {
+/** makeDisplay: the configured driver's display(), handed in by the build's generated entry. */
+export function start(cfg: BuildConfig, o: EspruinoOptions, makeDisplay?: (o: any) => Display): Device {
   const lock = lockConsole(o);
   // Espruino for Linux reads its console and ttys only while a timer is pending
   // (a microcontroller's UART interrupt wakes it instead): keep one there.
   if (typeof process !== "undefined" && process.env !== undefined && process.env.BOARD === "LINUX") setInterval(() => {}, 100);
   return startDevice(
     {
-      display: consoleDisplay, indicator: indicator(o), storage, rtc, timers, random,
+      display: makeDisplay !== undefined && o.display !== undefined ? makeDisplay(o.display) : noDisplay, indicator: indicator(o), storage, rtc, timers, random,
       scanEngine: o.scanEngine === undefined ? undefined : uart(o.scanEngine),
       reader: o.reader === undefined ? undefined : uart(o.reader),
       admin: uart(lock.admin),

@@ -21,6 +21,8 @@ import type { Storage } from "../../hal/storage";
 import type { Timers } from "../../hal/timers";
 import { type BuildConfig, type Device, buildOptions, startDevice } from "../device";
 import { NATIVES } from "../../core/natives";
+import type { Ssd1306Options } from "./display-ssd1306";
+import type { ConsoleOptions } from "./display-console";
 
 /** @noSelf */
 declare namespace uart {
@@ -98,7 +100,11 @@ export interface LuaOptions {
   reader?: UartOptions;
   ledGreen?: number;
   ledRed?: number;
+  /** The screen: its driver (display-<type>.ts, the only one the build bundles), bus and pins. */
+  display?: DisplayOptions;
 }
+
+export type DisplayOptions = Ssd1306Options | ConsoleOptions;
 
 function luaUart(o: UartOptions): Serial {
   uart.setup(o.id, o.baud, 8, 0, 1, 0);
@@ -196,14 +202,8 @@ function luaTimers(): Timers {
   };
 }
 
-const printDisplay: Display = {
-  show(s: Screen): void {
-    let t = "[" + s.color + "] " + s.title;
-    for (let i = 0; i < s.lines.length; i++) t += " | " + s.lines[i];
-    for (let i = 0; i < s.warnings.length; i++) t += " ! " + s.warnings[i];
-    print(t);
-  },
-};
+/** No display configured: the LEDs are all the guard gets (the build says so). */
+const noDisplay: Display = { show(s: Screen): void {} };
 
 function indicator(o: LuaOptions): Indicator {
   if (o.ledGreen !== undefined) gpio.mode(o.ledGreen, gpio.OUTPUT);
@@ -216,10 +216,12 @@ function indicator(o: LuaOptions): Indicator {
   };
 }
 
-export function start(cfg: BuildConfig, o: LuaOptions): Device {
+/** makeDisplay: the configured driver's display(), handed in by the build's generated entry. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function start(cfg: BuildConfig, o: LuaOptions, makeDisplay?: (o: any) => Display): Device {
   return startDevice(
     {
-      display: printDisplay, indicator: indicator(o), storage, rtc, timers: luaTimers(), random,
+      display: makeDisplay !== undefined && o.display !== undefined ? makeDisplay(o.display) : noDisplay, indicator: indicator(o), storage, rtc, timers: luaTimers(), random,
       scanEngine: o.scanEngine === undefined ? undefined : luaUart(o.scanEngine),
       reader: o.reader === undefined ? undefined : luaUart(o.reader),
       admin: luaUart(o.admin === undefined ? { id: 0, baud: 115200 } : o.admin),

@@ -6,7 +6,9 @@
 --       U <id> <text>   bytes <text> then CR LF arrive on uart <id> (1: the scan engine)
 --       A <line>        an admin-line command (VERSION, ID, NONCE, STATUS, KEYSET hex, ADMIN hex)
 --       W <ms>          let <ms> milliseconds pass (timers fire, the RTC moves)
---     the device's screens come out on stdout, admin replies as "< ...".
+--     the device's screens come out on stdout, admin replies as "< ...";
+--     the display (u8g2-standin.lua) writes each frame as "u8g2 ..." lines and
+--     its texts as "screen> ...".
 --
 --   lua5.4 stdio-hal.lua --admin-stdio [--flash DIR] IMAGE
 --     stdin and stdout ARE the admin line (uart 0), as on a device: put it on a
@@ -45,6 +47,8 @@ uart = {
 }
 
 dofile((arg[0]:match("(.*/)") or "./") .. "file-api.lua")
+u8g2_out = out -- the display's frames, beside the screens printed
+dofile((arg[0]:match("(.*/)") or "./") .. "u8g2-standin.lua")
 if flash_dir ~= nil then
   local open, remove = file.open, file.remove
   file.open = function(name, mode) return open(flash_dir .. "/" .. name, mode) end

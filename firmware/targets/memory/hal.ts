@@ -9,6 +9,7 @@ import type { Random } from "../../hal/random";
 import type { Serial } from "../../hal/serial";
 import type { Storage } from "../../hal/storage";
 import type { Timers } from "../../hal/timers";
+import { cellMetrics, frameDigest, layout } from "../../app/layout";
 
 interface Pending {
   id: number;
@@ -123,14 +124,24 @@ export class SeededRandom implements Random {
   }
 }
 
-/** Writes what the screen and the indicator did into a transcript. */
+/**
+ * Writes what the screen and the indicator did into a transcript. A screen
+ * shown again with only its countdown changed is not a new line; each new
+ * screen is also laid out on a 128x64 panel (app/layout.ts), and the line
+ * ends with a digest of that frame, so the suite proves the layout the same
+ * on every runtime.
+ */
 export class Transcript implements Display, Indicator {
   lines: string[] = [];
+  private last = "";
+  private panel = cellMetrics(128, 64, false, 6, 8, 2);
   show(s: Screen): void {
     let l = "screen " + s.color + " " + s.title;
     for (let i = 0; i < s.lines.length; i++) l += " | " + s.lines[i];
     for (let i = 0; i < s.warnings.length; i++) l += " ! " + s.warnings[i];
-    this.lines.push(l);
+    if (l === this.last) return;
+    this.last = l;
+    this.lines.push(l + " @" + frameDigest(layout(s, this.panel)));
   }
   signal(x: Signal): void {
     this.lines.push("signal " + x);

@@ -4,7 +4,8 @@
 import { createRequire } from "node:module";
 import { PassThrough } from "node:stream";
 import * as PImage from "pureimage";
-import type { Display, Screen } from "../../hal/display";
+import type { Display, Ink, PanelMetrics, Screen } from "../../hal/display";
+import { type Op, cellMetrics, layout } from "../../app/layout";
 import type { Indicator, Signal } from "../../hal/indicator";
 import { wrapWords } from "./wrap";
 
@@ -133,6 +134,76 @@ export async function renderPng(s: Screen): Promise<Buffer> {
     ctx.font = p.font;
     ctx.fillText(p.text, p.x, p.y);
   }
+  return encode(img);
+}
+
+/**
+ * The panels a device can have, by the name the build config and
+ * `pindai sim --display` use: size, colour, and the fonts the Espruino
+ * drivers draw with (Espruino's 6x8 font at scales 1..n), so the simulator
+ * lays a screen out exactly as the device does.
+ */
+export const PANELS = {
+  ssd1306: { width: 128, height: 64, colour: false, scales: 2 },
+  pixl: { width: 128, height: 64, colour: false, scales: 2 },
+  bangle2: { width: 176, height: 176, colour: true, scales: 4 },
+  "st7789-240": { width: 240, height: 240, colour: true, scales: 6 },
+  "st7789-135": { width: 240, height: 135, colour: true, scales: 4 },
+} as const;
+export type PanelName = keyof typeof PANELS;
+export const PANEL_NAMES = Object.keys(PANELS) as PanelName[];
+
+export function panelMetrics(name: PanelName): PanelMetrics {
+  const p = PANELS[name];
+  return cellMetrics(p.width, p.height, p.colour, 6, 8, p.scales);
+}
+
+/** Inks on a colour panel, and the one "on" colour of a monochrome OLED. */
+export const INKS: Record<Ink, string> = {
+  black: "#000000",
+  white: "#ffffff",
+  green: "#1b8a3a",
+  red: "#c0262d",
+  amber: "#f0a020",
+  grey: "#2d3748",
+  yellow: "#ffd24d",
+};
+const MONO_ON = "#e8f0ff";
+
+let monoLoaded = false;
+function loadMono(): void {
+  if (monoLoaded) return;
+  const require = createRequire(import.meta.url);
+  PImage.registerFont(require.resolve("dejavu-fonts-ttf/ttf/DejaVuSansMono-Bold.ttf"), "PindaiMono").loadSync();
+  monoLoaded = true;
+}
+
+/**
+ * A frame (app/layout.ts ops) as a PNG of the panel, enlarged `zoom` times.
+ * Text is drawn one character per cell of its op's box (the width the
+ * panel's font measured, shared by its characters; the box's height), so
+ * what fit on the device fits here, whatever its fonts.
+ */
+export async function renderFramePng(ops: Op[], panel: { width: number; height: number; colour: boolean }, zoom = 2): Promise<Buffer> {
+  loadMono();
+  const img = PImage.make(panel.width * zoom, panel.height * zoom);
+  const ctx = img.getContext("2d");
+  const ink = (i: Ink) => (panel.colour ? INKS[i] : i === "black" ? "#000000" : MONO_ON);
+  for (const o of ops) {
+    ctx.fillStyle = ink(o.ink);
+    if (o.font < 0) {
+      ctx.fillRect(o.x * zoom, o.y * zoom, o.w * zoom, o.h * zoom);
+      continue;
+    }
+    const chars = Array.from(o.text);
+    const cw = o.w / Math.max(1, chars.length);
+    ctx.font = `${Math.round(Math.min(o.h * 1.05, cw * 1.75) * zoom)}px PindaiMono`;
+    chars.forEach((ch, k) => ctx.fillText(ch, (o.x + k * cw) * zoom, (o.y + o.h * 0.8) * zoom));
+  }
+  return encode(img);
+}
+
+async function encode(img: ReturnType<typeof PImage.make>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   const sink = new PassThrough();
   sink.on("data", (c: Buffer) => chunks.push(c));
@@ -149,17 +220,36 @@ function keep<T>(list: T[], item: T): void {
   if (list.length > HISTORY_KEPT) list.splice(0, list.length - HISTORY_KEPT);
 }
 
-/** A Display that keeps the latest screens shown, and can echo them to the terminal. */
+
+/** A screen laid out and drawn on a named panel, as PNG. */
+export function renderPanelPng(s: Screen, name: PanelName, zoom = 2): Promise<Buffer> {
+  return renderFramePng(layout(s, panelMetrics(name)), PANELS[name], zoom);
+}
+
+/** A Display that keeps the latest screens shown, and can echo it to the terminal. */
 export class SimDisplay implements Display {
   readonly history: Screen[] = [];
-  constructor(private echo?: (text: string) => void) {}
+  private echoed = "";
+  /** With a panel: its metrics, and each screen's frame laid out on it (what the app's SCREEN reads). */
+  readonly canvas: PanelMetrics | undefined;
+  frame: Op[] | undefined;
+  constructor(
+    private echo?: (text: string) => void,
+    readonly panel?: PanelName,
+  ) {
+    this.canvas = panel === undefined ? undefined : panelMetrics(panel);
+  }
   /** Print every screen from now on (e.g. when a scan engine drives the device). */
   echoTo(echo: (text: string) => void): void {
     this.echo = echo;
   }
   show(s: Screen): void {
     keep(this.history, s);
-    this.echo?.(renderText(s));
+    if (this.canvas !== undefined) this.frame = layout(s, this.canvas);
+    // The countdown redraws the same screen each second: the terminal shows it once.
+    const t = renderText(s);
+    if (t !== this.echoed) this.echo?.(t);
+    this.echoed = t;
   }
   get current(): Screen | undefined {
     return this.history[this.history.length - 1];

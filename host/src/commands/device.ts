@@ -11,8 +11,9 @@ import { CliError } from "../../issuer/errors";
 import { readKeyFile, requireSecret, unhex } from "../../issuer/keyfile";
 import { DeviceClient, DeviceError, openLink, type AdminKey, type LogRecord } from "../../issuer/device-client";
 import type { Io } from "../cli";
+import { renderFramePng } from "../../../sim/index";
 
-export const deviceHelp = `pindai device id|status|time|keyset|logs|lang|display|log-clear|wipe|unlock
+export const deviceHelp = `pindai device id|status|time|keyset|logs|screen|lang|display|log-clear|wipe|unlock
               --port PATH|tcp://HOST:PORT [--admin-key FILE] [--json] [--timeout MS] [--baud N]
 
   id                     the device's id and public key (no key needed)
@@ -20,6 +21,8 @@ export const deviceHelp = `pindai device id|status|time|keyset|logs|lang|display
   time [--at T]          set its clock (default: this computer's time), signed
   keyset --keyset FILE   install a signed key set (it carries its own root signature)
   logs [--csv FILE]      export the audit log, page by page, each page checked against the device's signature
+  screen --out FILE.png  what the guard sees now: the frame on the device's panel, signed by the device and
+                         checked, drawn as PNG (it may show a holder's name: treat the file as personal data)
   lang ${LANGS.join("|").padEnd(18)}the display language, signed
   display MS             how long a verdict stays on screen (1000-120000 ms), signed
   log-clear              erase the audit log (one record of who cleared it stays), signed
@@ -73,12 +76,13 @@ export async function device(argv: string[], io: Io): Promise<number> {
       keyset: { type: "string" },
       csv: { type: "string" },
       yes: { type: "boolean" },
+      out: { type: "string" },
     },
     true,
   );
   if (values.help) return io.help(deviceHelp);
   const [sub, arg] = positionals;
-  const subs = ["id", "status", "time", "keyset", "logs", "lang", "display", "log-clear", "wipe", "unlock"];
+  const subs = ["id", "status", "time", "keyset", "logs", "screen", "lang", "display", "log-clear", "wipe", "unlock"];
   if (sub === undefined || !subs.includes(sub)) throw new CliError(`${sub ? `unknown subcommand "${sub}"` : "missing subcommand"}: ${subs.join(", ")} (pindai device --help)`);
   const takesArg = sub === "lang" || sub === "display";
   const extra = positionals[takesArg ? 2 : 1];
@@ -86,7 +90,8 @@ export async function device(argv: string[], io: Io): Promise<number> {
   const port = required(values.port, "port");
   const timeoutMs = values.timeout ? parseInteger(values.timeout, "timeout", 100, 600000) : 5000;
   const baud = values.baud ? parseInteger(values.baud, "baud", 300, 4000000) : undefined;
-  const signed = ["time", "logs", "lang", "display", "log-clear", "wipe", "unlock"].includes(sub);
+  const signed = ["time", "logs", "screen", "lang", "display", "log-clear", "wipe", "unlock"].includes(sub);
+  const out = sub === "screen" ? required(values.out, "out") : "";
   if (signed && values["admin-key"] === undefined) throw new CliError(`${sub} is signed: give --admin-key FILE`);
   const key = adminKeyOf(values["admin-key"]);
   // Check what can be checked before touching the device.
@@ -136,6 +141,13 @@ export async function device(argv: string[], io: Io): Promise<number> {
         }
         if (values.json) io.out(JSON.stringify(records));
         else if (!values.csv) for (const r of records) io.out(`${r.seq} ${new Date(r.time * 1000).toISOString()} ${r.verdict} ${r.source} ${r.kid} ${r.nikHash} ${r.warnings}`);
+        return 0;
+      }
+      case "screen": {
+        const f = await c.screen();
+        writeOutput(out, await renderFramePng(f.ops, f), "screen", 0o600); // it may show a holder's name
+        const texts = f.ops.filter((o) => o.font >= 0).map((o) => o.text);
+        print(`${id.id}: ${f.width}x${f.height} ${f.colour ? "colour" : "monochrome"} frame written to ${out}: ${texts.join(" | ")}`, { device: id.id, ...f, out });
         return 0;
       }
       case "lang":

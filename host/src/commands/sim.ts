@@ -14,10 +14,15 @@ import { parseRoot } from "../../issuer/trust";
 import type { RootKey } from "../../../firmware/core/keyset";
 import type { SimConsole } from "../../../sim/index";
 import { replayCode } from "../../../firmware/core/policy";
+import type { PanelName } from "../../../sim/index";
+
+/** The panels of --display (sim/screen.ts PANELS; listed here so --help needs no simulator load). */
+const DISPLAYS = ["ssd1306", "st7789-240", "st7789-135", "bangle2", "pixl"] as const;
 import { LANGS, isLang } from "../../../firmware/app/i18n";
 
 export const simHelp = `pindai sim [--script FILE] [--lang ${LANGS.join("|")}] [--replay off|warn|reject] [--fresh]
            [--flash FILE] [--speed N] [--scan-port PATH] [--admin-port PATH] [--write-keys DIR]
+           [--display ${DISPLAYS.join("|")}]
 
 Runs the verifier firmware on virtual hardware: a screen, LED and buzzer, a
 virtual clock, flash, a camera, a card reader with virtual cards, and the
@@ -41,7 +46,10 @@ key sets and admin keys can be tried.
 tcp://HOST:PORT). With --devices N: N new devices (no key set, clock not
 set), each with its own device key, on ports PORT to PORT+N-1, in this one
 process (pindai fleet --ports tcp://HOST:PORT-LAST); with --root/--config
-they trust only those roots. Runs until Ctrl-C or SIGTERM.`;
+they trust only those roots. Runs until Ctrl-C or SIGTERM.
+
+--display lays the screens out on that panel as its driver does (the png command
+draws it; the admin line's SCREEN answers it); default: the 240x160 PNG.`;
 
 export async function sim(argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, {
@@ -58,9 +66,11 @@ export async function sim(argv: string[], io: Io): Promise<number> {
     config: { type: "string" },
     devices: { type: "string" },
     "admin-listen": { type: "string" },
+    display: { type: "string" },
   });
   if (values.help) return io.help(simHelp + "\n\n" + (await import("../../../sim/index")).SIM_HELP);
   if (values.lang !== undefined && !isLang(values.lang)) throw new CliError("--lang: " + LANGS.join(" or "));
+  if (values.display !== undefined && !(DISPLAYS as readonly string[]).includes(values.display)) throw new CliError("--display: " + DISPLAYS.join(", "));
   if (values.replay !== undefined && replayCode(values.replay) < 0) throw new CliError("--replay: off, warn or reject");
   if (values.speed !== undefined && !(Number(values.speed) >= 0 && Number(values.speed) <= 1e6)) {
     throw new CliError("--speed: virtual seconds per real second, 0 to 1000000");
@@ -82,6 +92,7 @@ export async function sim(argv: string[], io: Io): Promise<number> {
     flashPath: values.flash,
     speed: values.speed === undefined ? 1 : Number(values.speed),
     roots: agency.roots,
+    display: values.display as PanelName | undefined,
   });
   if (values["scan-port"] !== undefined) {
     con.device.connectScanEngine(await openPort(values["scan-port"], 9600, "scan port"));
