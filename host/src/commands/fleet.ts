@@ -8,7 +8,7 @@ import { homedir, userInfo } from "node:os";
 import { dirname, join } from "node:path";
 import { MAX_KEYSET_BYTES } from "../../../firmware/core/keyset";
 import { VERDICTS } from "../../../firmware/core/verdict";
-import { CliError } from "../../issuer/errors";
+import { CliError, failed } from "../../issuer/errors";
 import { DeviceError } from "../../issuer/device-client";
 import { fsReason, readBounded } from "../../issuer/files";
 import { hex, readKeyFile, unhex } from "../../issuer/keyfile";
@@ -138,7 +138,7 @@ export async function fleet(argv: string[], io: Io): Promise<number> {
     return withStore(values.db, async (store) => {
       if (addresses === undefined) {
         const rows = (await store.devices({ ids, label, revoked: false })).filter((d) => d.address !== null);
-        if (rows.length === 0) throw new CliError(`no enrolled device${ids ? " with those ids" : label ? ` labelled ${label}` : ""} has a known address: give --ports`);
+        if (rows.length === 0) throw failed(`no enrolled device${ids ? " with those ids" : label ? ` labelled ${label}` : ""} has a known address: give --ports`);
         addresses = [...new Set(rows.map((d) => d.address!))];
       }
       if (ks && !values["dry-run"]) await store.addKeyset(ks);
