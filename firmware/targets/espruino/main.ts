@@ -11,7 +11,7 @@
 // (firmware/app/admin.ts). A signed UNLOCK puts the REPL back on that port
 // until the next boot, for `pindai flash`.
 import type { Bytes } from "../../core/bytes";
-import { alloc, overlay } from "../../core/bytes";
+import { alloc, overlay, slice } from "../../core/bytes";
 import type { Rtc } from "../../hal/clock";
 import type { Display, Screen } from "../../hal/display";
 import type { Indicator, Signal } from "../../hal/indicator";
@@ -88,8 +88,17 @@ export const storage: Storage = {
     const old = storage.read(name);
     let erased = offset > 0 && old !== undefined && offset + data.length <= old.length;
     for (let i = 0; erased && i < data.length; i++) if (old![offset + i] !== 0xff) erased = false;
-    if (erased) require("Storage").write(name, data, offset);
-    else require("Storage").write(name, overlay(old, data, offset));
+    if (erased) {
+      require("Storage").write(name, data, offset);
+      return;
+    }
+    // A new file whose tail is erased bytes (a fresh ring page): only its head is written,
+    // the tail is reserved erased (Storage.write's size), so later records go in place.
+    const whole = overlay(old, data, offset);
+    let head = whole.length;
+    while (head > 1 && whole[head - 1] === 0xff) head--;
+    if (head < whole.length) require("Storage").write(name, slice(whole, 0, head), 0, whole.length);
+    else require("Storage").write(name, whole);
   },
   erase(name: string): void {
     require("Storage").erase(name);
@@ -103,9 +112,29 @@ const rtc: Rtc = {
   wasSet: () => getTime() > 1000000000,
 };
 
+// Espruino for Linux: E.hwRand there is a fixed-seed generator (the same bytes on
+// every device and after every boot), so the kernel's random device is read
+// instead; without it the bytes are zeros, which the health tests refuse
+// (app/checked-random.ts). Boards: E.hwRand is the chip's hardware generator.
+function kernelRandom(): any {
+  if (typeof process === "undefined" || process.env === undefined || process.env.BOARD !== "LINUX") return undefined;
+  try {
+    const f = E.openFile("/dev/urandom", "r");
+    return f === undefined ? null : f;
+  } catch (e) {
+    return null;
+  }
+}
+const urandom = kernelRandom();
+
 const random: Random = {
   bytes(n: number): Bytes {
     const out = alloc(n);
+    if (urandom !== undefined) {
+      const s = urandom === null ? undefined : urandom.read(n);
+      for (let i = 0; s !== undefined && i < n && i < s.length; i++) out[i] = s.charCodeAt(i) & 255;
+      return out;
+    }
     for (let i = 0; i < n; i += 4) {
       const r = E.hwRand();
       for (let k = 0; k < 4 && i + k < n; k++) out[i + k] = (r >>> (8 * k)) & 255;
