@@ -132,9 +132,11 @@ describe("the Espruino image in an Espruino-like sandbox", () => {
         return {
           readArrayBuffer: (n: string) => (files[n] ? files[n].slice().buffer : undefined),
           // As Espruino: a write past offset 0 goes in place into an existing file (its bytes must be erased).
-          write: (n: string, d: Uint8Array, offset?: number) => {
+          write: (n: string, d: Uint8Array, offset?: number, size?: number) => {
             if (!offset) {
-              files[n] = new Uint8Array(d);
+              // With a size, the file is made that long and the bytes past the data stay erased.
+              files[n] = new Uint8Array(Math.max(size ?? 0, d.length)).fill(0xff);
+              files[n].set(d);
               return;
             }
             if (!files[n] || offset + d.length > files[n].length) throw new Error("Too much data for file size");
@@ -142,6 +144,8 @@ describe("the Espruino image in an Espruino-like sandbox", () => {
             files[n].set(d, offset);
           },
           erase: (n: string) => delete files[n],
+          list: () => Object.keys(files),
+          read: (n: string) => (files[n] ? Buffer.from(files[n]).toString("latin1") : undefined),
         };
       },
       getTime: () => time,

@@ -21,7 +21,7 @@ import type { Indicator } from "../hal/indicator";
 import type { Random } from "../hal/random";
 import type { Storage } from "../hal/storage";
 import type { Timers, TimerHandle } from "../hal/timers";
-import { AuditLog, SOURCE_CARD, SOURCE_LOG_CLEARED, SOURCE_QR, SOURCE_TIME, SOURCE_WIPED, type NikPolicy } from "./audit-log";
+import { AuditLog, SOURCE_CARD, SOURCE_LOG_CLEARED, SOURCE_QR, SOURCE_TAMPER, SOURCE_TIME, SOURCE_UNLOCKED, SOURCE_WIPED, type NikPolicy } from "./audit-log";
 import { ClockFloor } from "./clock";
 import { FlashRecord } from "./flash-record";
 import { getU32, putU32 } from "../core/crc32";
@@ -238,6 +238,24 @@ export class VerifierApp {
     const t = this.time();
     const e = this.audit.appendEvent(t.now, source, toHex(signer), detail, t.trusted ? [] : ["CLOCK_NOT_TRUSTED"]);
     this.clock.logged(e.time, e.warnings);
+  }
+
+  /** A signed UNLOCK: the record of who opened the console (until reboot). */
+  unlocked(signer: Bytes): void {
+    this.logEvent(SOURCE_UNLOCKED, signer, 0);
+  }
+
+  /** Someone tampered (foreign flash files removed at boot, forged codes on the scan line): logged, and shown until the next verdict or the display time. */
+  tamper(what: string, count: number): void {
+    this.logEvent(SOURCE_TAMPER, alloc(8), count);
+    this.state = "verdict";
+    this.show({ color: "red", title: "TAMPER", lines: [what], warnings: [] });
+    this.hw.indicator.signal("fail");
+    if (this.clearTimer !== undefined) this.hw.timers.clearTimeout(this.clearTimer);
+    this.clearTimer = this.hw.timers.setTimeout(() => {
+      this.clearTimer = undefined;
+      this.showIdle();
+    }, this.clearAfterMs);
   }
 
   /** Erase the audit log, leaving one record of who cleared it. */

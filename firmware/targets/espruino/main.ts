@@ -20,6 +20,7 @@ import type { Serial } from "../../hal/serial";
 import type { Storage } from "../../hal/storage";
 import type { Timers } from "../../hal/timers";
 import { type BuildConfig, type Device, buildOptions, startDevice } from "../device";
+import { isDeviceFile } from "../../app/device-files";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const E: any;
@@ -194,6 +195,8 @@ function lockConsole(o: EspruinoOptions): { admin: UartOptions; unlock: () => vo
   } catch (e) {
     was = "";
   }
+  // After a clean restart (load(), see sweepStorage) the console is still off: the default port then.
+  if (was === "null" || was === "undefined") was = "";
   const admin: UartOptions = o.admin !== undefined ? o.admin : { port: (was === "" ? "USB" : was) as UartOptions["port"], baud: 9600 };
   E.setConsole(null, { force: true });
   if (typeof NRF !== "undefined") {
@@ -213,12 +216,33 @@ function lockConsole(o: EspruinoOptions): { admin: UartOptions; unlock: () => vo
   };
 }
 
+/**
+ * Remove every Storage file this firmware did not write (app/device-files.ts)
+ * and return their names. A .boot0-.boot3 file left by an unlocked console
+ * ran before .bootcde: the timers it left (a REPL opened again a moment
+ * later) are cleared with it. Code that ran first could have changed more
+ * (README: what UNLOCK gives up); this catches what stays behind in flash.
+ */
+function sweepStorage(): string[] {
+  const S = require("Storage");
+  const names: string[] = S.list();
+  const foreign: string[] = [];
+  for (let i = 0; i < names.length; i++) if (!isDeviceFile(names[i])) foreign.push(names[i]);
+  if (foreign.length > 0) {
+    for (let i = 0; i < foreign.length; i++) S.erase(foreign[i]);
+    (clearTimeout as any)(); // no argument: every timer
+    (clearInterval as any)();
+  }
+  return foreign;
+}
+
 export function start(cfg: BuildConfig, o: EspruinoOptions): Device {
   const lock = lockConsole(o);
+  const removed = sweepStorage();
   // Espruino for Linux reads its console and ttys only while a timer is pending
   // (a microcontroller's UART interrupt wakes it instead): keep one there.
   if (typeof process !== "undefined" && process.env !== undefined && process.env.BOARD === "LINUX") setInterval(() => {}, 100);
-  return startDevice(
+  const device = startDevice(
     {
       display: consoleDisplay, indicator: indicator(o), storage, rtc, timers, random,
       scanEngine: o.scanEngine === undefined ? undefined : uart(o.scanEngine),
@@ -228,4 +252,6 @@ export function start(cfg: BuildConfig, o: EspruinoOptions): Device {
     },
     buildOptions(cfg, true),
   );
+  if (removed.length > 0) device.app.tamper("removed from flash: " + removed.join(" "), removed.length);
+  return device;
 }
