@@ -39,7 +39,7 @@ export function systemRtc(path: string, now: () => number = Date.now): Rtc {
     set(t) {
       offset = t - system();
       set = true;
-      writeFileSync(path + ".new", JSON.stringify({ boot, offset }));
+      writeFileSync(path + ".new", JSON.stringify({ boot, offset }), { mode: 0o600 });
       renameSync(path + ".new", path);
     },
     wasSet: () => set,
