@@ -68,6 +68,9 @@ export interface AppConfig {
 
 export type AppState = "idle" | "scanning" | "verdict";
 
+/** This many forged codes in a row is tampering, not a damaged code: TAMPER on the screen and in the log. */
+export const FORGERY_STREAK = 3;
+
 export class VerifierApp {
   state: AppState = "idle";
   lang: Lang = DEFAULT_LANG;
@@ -87,6 +90,8 @@ export class VerifierApp {
   private clearAfterMs = DEFAULT_CLEAR_AFTER_MS;
   private clearTimer: TimerHandle | undefined = undefined;
   private shownText = "";
+  /** BAD_SIGNATURE verdicts under a known kid in a row. */
+  private forgeries = 0;
 
   constructor(
     private readonly hw: Hardware,
@@ -157,6 +162,9 @@ export class VerifierApp {
     if (o.iat !== undefined && ks !== undefined) this.clock.raise(o.iat - ks.policy.skew, ks);
     this.conclude(o, SOURCE_QR, t.now);
     this.shownText = text;
+    // Forgeries under a valid kid in a row: someone is on the scan line (issue 21). Shown and logged once per streak.
+    this.forgeries = o.verdict === "BAD_SIGNATURE" && o.kid !== undefined ? this.forgeries + 1 : 0;
+    if (this.forgeries === FORGERY_STREAK) this.tamper("forged codes on the scan line", this.forgeries);
   }
 
   /** A card entered the reader's field: reading it takes a moment, say so. */
