@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { AuditLog, RECORD_SIZE } from "../firmware/app/audit-log";
 import { PAGE_RECORDS } from "../firmware/app/record-ring";
 import { KeysetStore } from "../firmware/app/keyset-store";
+import { OLD_REPLAY_FILE, ReplayStore } from "../firmware/app/replay-store";
 import type { Outcome } from "../firmware/core/outcome";
 import { nodeRandom } from "../firmware/targets/node/random";
 import { PowerCut, SimFlash } from "../sim/flash";
@@ -144,5 +145,69 @@ describe("key set store: power cut at every byte of an install", () => {
     const store = new KeysetStore(new SimFlash(), [rootOf(root)], 2);
     expect(store.install(v1)).toMatchObject({ ok: false });
     expect(store.install(v2)).toMatchObject({ ok: true, outcome: "INSTALLED" });
+  });
+});
+
+describe("replay store (issue 21, finding 6): an accepted code's flash writes", () => {
+  /** Counts the bytes a write programs: 0xFF written onto erased flash changes no bit. */
+  function counting(inner: SimFlash) {
+    let programmed = 0;
+    const storage = {
+      read: (n: string) => inner.read(n),
+      erase: (n: string) => inner.erase(n),
+      write(n: string, d: Uint8Array, off: number) {
+        programmed += d.filter((b) => b !== 0xff).length;
+        inner.write(n, d, off);
+      },
+    };
+    return { storage, programmed: () => programmed };
+  }
+
+  it("at most 64 bytes programmed per code, whatever the ring's state (3,000 codes through a ring of 1,024)", () => {
+    const flash = new SimFlash();
+    const c = counting(flash);
+    const store = new ReplayStore(c.storage);
+    let worst = 0;
+    let before = 0;
+    for (let i = 0; i < 3000; i++) {
+      store.remember(i.toString(16).padStart(16, "0"), T0 + 100);
+      worst = Math.max(worst, c.programmed() - before);
+      before = c.programmed();
+    }
+    expect(worst).toBeLessThanOrEqual(64);
+    expect(worst).toBe(4 + 20); // a record, and once per 64 codes a page's 4-byte header
+    // Every byte written (0xFF included, as a file system counts them): 20 per code plus a page per 64.
+    expect(flash.bytesWritten / 3000).toBeLessThan(20 + (4 + 64 * 20) / 64 + 1);
+    // The newest 1,024 codes are remembered after a reboot; the oldest are gone.
+    const after = new ReplayStore(flash);
+    expect(after.seen((2999).toString(16).padStart(16, "0"), T0)).toBe(true);
+    expect(after.seen((3000 - 1024).toString(16).padStart(16, "0"), T0)).toBe(true);
+    expect(after.seen((100).toString(16).padStart(16, "0"), T0)).toBe(false);
+  });
+
+  it("earlier firmware's whole-file replay.db (rewritten per code: 20,480 bytes once full) is removed at boot", () => {
+    const flash = new SimFlash();
+    flash.files[OLD_REPLAY_FILE] = new Uint8Array(20480);
+    new ReplayStore(flash);
+    expect(flash.files[OLD_REPLAY_FILE]).toBeUndefined();
+  });
+
+  it("a power cut at every byte of a page remake and its first record keeps every older code", () => {
+    const base = new SimFlash();
+    const s = new ReplayStore(base, 128);
+    for (let i = 0; i < 192; i++) s.remember(i.toString(16).padStart(16, "0"), T0 + 100); // 3 pages full: the next remakes one
+    const w0 = base.bytesWritten;
+    new ReplayStore(cloneFlash(base), 128).remember("ff".repeat(8), T0 + 100);
+    for (let cut = 0; cut < 4 + 64 * 20 + 20; cut++) {
+      const flash = cloneFlash(base);
+      const store = new ReplayStore(flash, 128);
+      flash.cutAfter = cut;
+      expect(() => store.remember("ff".repeat(8), T0 + 100)).toThrow(PowerCut);
+      flash.cutAfter = undefined;
+      const after = new ReplayStore(flash, 128);
+      // The newest 128 before the cut (64..191) are all still there.
+      for (let i = 64; i < 192; i++) expect(after.seen(i.toString(16).padStart(16, "0"), T0), `cut ${cut}: code ${i}`).toBe(true);
+    }
+    expect(base.bytesWritten).toBe(w0);
   });
 });

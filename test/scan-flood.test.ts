@@ -209,3 +209,30 @@ describe("flood: a fresh genuine code during a stream of lines that force signat
     expect(n).toBeGreaterThan(30);
   });
 });
+
+describe("a flood of forgeries is tampering (issue 21, finding 10: the warning)", () => {
+  it("three forged codes under a valid kid in a row: TAMPER on the screen and one tamper record in the log", () => {
+    const d = device();
+    for (let i = 0; i < 6; i++) {
+      d.serial.feed(bytes(forged() + "\r\n"));
+      d.timers.advance(0);
+    }
+    expect(d.log.map((e) => e.verdict)).toEqual(Array(6).fill("BAD_SIGNATURE"));
+    const tamper = d.app.audit.entries().filter((e) => e.source === 6);
+    expect(tamper).toHaveLength(1);
+    expect(Number.parseInt(tamper[0].nikHash.slice(0, 8), 16)).toBe(3);
+    // The genuine code still gets its verdict, green.
+    d.serial.feed(bytes(genuine() + "\r\n"));
+    d.timers.advance(0);
+    expect(d.app.lastOutcome!.verdict).toBe("OK");
+  });
+
+  it("the TAMPER screen is what the guard sees right after the third forgery", () => {
+    const d = device();
+    for (let i = 0; i < 3; i++) {
+      d.serial.feed(bytes(forged() + "\r\n"));
+      d.timers.advance(0);
+    }
+    expect(d.app.lastScreen).toMatchObject({ color: "red", title: "TAMPER", lines: ["forged codes on the scan line"] });
+  });
+});

@@ -242,6 +242,7 @@ export class AdminService {
     }
     if (s.name === "UNLOCK") {
       if (this.hooks.unlock === undefined) return err("UNSUPPORTED", "this target has nothing to unlock");
+      app.unlocked(s.kid); // on the record before the console opens
       this.hooks.unlock();
       return "OK UNLOCK";
     }

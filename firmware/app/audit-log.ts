@@ -35,7 +35,9 @@ export const SOURCE_CARD = 1;
 export const SOURCE_TIME = 2; // detail: the RTC reading before the change
 export const SOURCE_LOG_CLEARED = 3; // detail: how many records were cleared
 export const SOURCE_WIPED = 4;
-export const SOURCE_NAMES = ["qr", "card", "time", "log-cleared", "wiped"];
+export const SOURCE_UNLOCKED = 5; // the console was given back until reboot (signed UNLOCK)
+export const SOURCE_TAMPER = 6; // kid: zeros; detail: how many (files removed at boot, forged codes in a row)
+export const SOURCE_NAMES = ["qr", "card", "time", "log-cleared", "wiped", "unlocked", "tamper"];
 
 /** What the log keeps of a NIK: a keyed hash (default), or nothing. */
 export type NikPolicy = "hmac" | "off";

@@ -13,7 +13,7 @@
 import { type Bytes, alloc, slice } from "../core/bytes";
 import type { Storage } from "../hal/storage";
 
-/** Records per page file. */
+/** Records per page file (the default). */
 export const PAGE_RECORDS = 16;
 /** Every page starts with these 4 bytes: no record at offset 0 (Espruino would remake the file there). */
 const PAGE_MAGIC = [0x50, 0x4c, 0x47, 0x31]; // "PLG1"
@@ -33,8 +33,8 @@ function erased(b: Bytes, off: number, n: number): boolean {
 export class RecordRing<T> {
   readonly pages: number;
   private page = 0;
-  /** Next slot in `page`; PAGE_RECORDS when it is full (or not made yet). */
-  private slot = PAGE_RECORDS;
+  /** Next slot in `page`; perPage when it is full (or not made yet). */
+  private slot = 0;
   private maxSeq = 0;
 
   constructor(
@@ -42,8 +42,9 @@ export class RecordRing<T> {
     private readonly prefix: string,
     readonly capacity: number,
     private readonly codec: RecordCodec<T>,
+    readonly perPage: number = PAGE_RECORDS,
   ) {
-    this.pages = Math.floor((capacity + PAGE_RECORDS - 1) / PAGE_RECORDS) + 1;
+    this.pages = Math.floor((capacity + perPage - 1) / perPage) + 1;
     this.load();
   }
 
@@ -52,20 +53,20 @@ export class RecordRing<T> {
   }
 
   private pageBytes(): number {
-    return PAGE_MAGIC.length + PAGE_RECORDS * this.codec.size;
+    return PAGE_MAGIC.length + this.perPage * this.codec.size;
   }
 
   /** Find the newest page and its first never-written slot (what a boot does). */
   load(): void {
     this.page = this.pages - 1; // an empty ring starts at page 0
-    this.slot = PAGE_RECORDS;
+    this.slot = this.perPage;
     this.maxSeq = 0;
     for (let p = 0; p < this.pages; p++) {
       const b = this.storage.read(this.name(p));
       if (b === undefined || b.length !== this.pageBytes()) continue;
       let pageMax = 0;
       let used = 0;
-      for (let s = 0; s < PAGE_RECORDS; s++) {
+      for (let s = 0; s < this.perPage; s++) {
         const off = PAGE_MAGIC.length + s * this.codec.size;
         const seq = this.codec.seqOf(b, off);
         if (seq !== undefined && seq > pageMax) pageMax = seq;
@@ -86,7 +87,7 @@ export class RecordRing<T> {
 
   /** Write one record (codec.size bytes, its seq above every other) into the next erased slot. */
   append(record: Bytes, seq: number): void {
-    if (this.slot >= PAGE_RECORDS) {
+    if (this.slot >= this.perPage) {
       // The next page in the ring: remade whole (its records were the oldest), then filled slot by slot.
       this.page = (this.page + 1) % this.pages;
       const fresh = alloc(this.pageBytes());
@@ -107,7 +108,7 @@ export class RecordRing<T> {
     for (let p = 0; p < this.pages; p++) {
       const b = this.storage.read(this.name(p));
       if (b === undefined || b.length !== this.pageBytes()) continue;
-      for (let s = 0; s < PAGE_RECORDS; s++) {
+      for (let s = 0; s < this.perPage; s++) {
         const off = PAGE_MAGIC.length + s * this.codec.size;
         const seq = this.codec.seqOf(b, off);
         if (seq !== undefined) found.push({ seq, rec: this.codec.decode(slice(b, off, off + this.codec.size), 0) });

@@ -21,7 +21,7 @@ import type { Indicator } from "../hal/indicator";
 import type { Random } from "../hal/random";
 import type { Storage } from "../hal/storage";
 import type { Timers, TimerHandle } from "../hal/timers";
-import { AuditLog, SOURCE_CARD, SOURCE_LOG_CLEARED, SOURCE_QR, SOURCE_TIME, SOURCE_WIPED, type NikPolicy } from "./audit-log";
+import { AuditLog, SOURCE_CARD, SOURCE_LOG_CLEARED, SOURCE_QR, SOURCE_TAMPER, SOURCE_TIME, SOURCE_UNLOCKED, SOURCE_WIPED, type NikPolicy } from "./audit-log";
 import { ClockFloor } from "./clock";
 import { FlashRecord } from "./flash-record";
 import { getU32, putU32 } from "../core/crc32";
@@ -70,6 +70,9 @@ export interface AppConfig {
 
 export type AppState = "idle" | "scanning" | "verdict";
 
+/** This many forged codes in a row is tampering, not a damaged code: TAMPER on the screen and in the log. */
+export const FORGERY_STREAK = 3;
+
 export class VerifierApp {
   state: AppState = "idle";
   lang: Lang = DEFAULT_LANG;
@@ -92,6 +95,8 @@ export class VerifierApp {
   private shownText = "";
   /** The verdict on screen, redrawn each second with the time it has left. */
   private shown: { o: Outcome; card: boolean; seq: number; left: number } | undefined = undefined;
+  /** BAD_SIGNATURE verdicts under a known kid in a row. */
+  private forgeries = 0;
 
   constructor(
     private readonly hw: Hardware,
@@ -207,6 +212,9 @@ export class VerifierApp {
     if (o.iat !== undefined && ks !== undefined) this.clock.raise(o.iat - ks.policy.skew, ks);
     this.conclude(o, SOURCE_QR, t.now);
     this.shownText = text;
+    // Forgeries under a valid kid in a row: someone is on the scan line (issue 21). Shown and logged once per streak.
+    this.forgeries = o.verdict === "BAD_SIGNATURE" && o.kid !== undefined ? this.forgeries + 1 : 0;
+    if (this.forgeries === FORGERY_STREAK) this.tamper("forged codes on the scan line", this.forgeries);
   }
 
   /** A card entered the reader's field: reading it takes a moment, say so. */
@@ -290,6 +298,24 @@ export class VerifierApp {
     const t = this.time();
     const e = this.audit.appendEvent(t.now, source, toHex(signer), detail, t.trusted ? [] : ["CLOCK_NOT_TRUSTED"]);
     this.clock.logged(e.time, e.warnings);
+  }
+
+  /** A signed UNLOCK: the record of who opened the console (until reboot). */
+  unlocked(signer: Bytes): void {
+    this.logEvent(SOURCE_UNLOCKED, signer, 0);
+  }
+
+  /** Someone tampered (foreign flash files removed at boot, forged codes on the scan line): logged, and shown until the next verdict or the display time. */
+  tamper(what: string, count: number): void {
+    this.logEvent(SOURCE_TAMPER, alloc(8), count);
+    this.state = "verdict";
+    this.show({ color: "red", title: "TAMPER", lines: [what], warnings: [] });
+    this.hw.indicator.signal("fail");
+    if (this.clearTimer !== undefined) this.hw.timers.clearTimeout(this.clearTimer);
+    this.clearTimer = this.hw.timers.setTimeout(() => {
+      this.clearTimer = undefined;
+      this.showIdle();
+    }, this.clearAfterMs);
   }
 
   /** Erase the audit log, leaving one record of who cleared it. */

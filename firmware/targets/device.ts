@@ -12,6 +12,7 @@ import { VerifierApp, type AppConfig, type Hardware } from "../app/verifier";
 import { AdminService, type AdminHooks } from "../app/admin";
 import { serveAdminLine } from "../app/admin-line";
 import { CardPoller } from "../app/card-poller";
+import { CheckedRandom } from "../app/checked-random";
 import { type ScanInput, scanInput } from "../app/scan-input";
 import { type CameraReader, cameraReader } from "../app/camera-reader";
 import type { Lang } from "../app/i18n";
@@ -110,9 +111,25 @@ function cardReader(serial: Serial, hw: DeviceHardware, o: DeviceOptions, app: V
   return new CardPoller(pn, hw.random, hw.timers, () => app.state === "idle", (r) => app.cardResult(r), o.cardPollMs === undefined ? DEFAULT_CARD_POLL_MS : o.cardPollMs, () => app.cardDetected(), o.cardAuthMs);
 }
 
-export function startDevice(hw: DeviceHardware, o: DeviceOptions): Device {
+/** The random source failed its health tests: nothing is provisioned or signed; the screen and the admin line say why. */
+function refuse(hw: DeviceHardware, failure: string): Error {
+  hw.display.show({ color: "red", title: "RANDOM SOURCE FAILED", lines: [failure], warnings: [] });
+  hw.indicator.signal("fail");
+  if (hw.admin !== undefined) serveAdminLine(hw.admin, () => "ERR RANDOM_FAILED " + failure);
+  return new Error("RANDOM_FAILED " + failure);
+}
+
+export function startDevice(source: DeviceHardware, o: DeviceOptions): Device {
+  // Every random byte comes through the health-checked, counter-mixed generator (app/checked-random.ts).
+  const random = new CheckedRandom(source.random, source.storage);
+  if (random.failure !== undefined) throw refuse(source, random.failure);
+  const hw: DeviceHardware = {
+    display: source.display, indicator: source.indicator, storage: source.storage, rtc: source.rtc, timers: source.timers, random,
+    scanEngine: source.scanEngine, reader: source.reader, admin: source.admin, hooks: source.hooks,
+  };
   // The app makes its Ed25519 tables in the background (AppConfig.tables).
   const app = new VerifierApp(hw, o.app);
+  random.keyWith(app.identity.secret("random"));
   const service = new AdminService(app, hw.hooks === undefined ? {} : hw.hooks);
   const admin = (line: string) => service.handle(line);
   const connectScanEngine = (serial: Serial) => scanInput(serial, hw.timers, app);

@@ -11,7 +11,7 @@
 // (firmware/app/admin.ts). A signed UNLOCK puts the REPL back on that port
 // until the next boot, for `pindai flash`.
 import type { Bytes } from "../../core/bytes";
-import { alloc, overlay } from "../../core/bytes";
+import { alloc, overlay, slice } from "../../core/bytes";
 import type { Rtc } from "../../hal/clock";
 import type { Display, Screen } from "../../hal/display";
 import type { Indicator, Signal } from "../../hal/indicator";
@@ -25,6 +25,7 @@ import type { St7789Options } from "./display-st7789";
 import type { PixlOptions } from "./display-pixl";
 import type { Bangle2Options } from "./display-bangle2";
 import type { ConsoleOptions } from "./display-console";
+import { isDeviceFile } from "../../app/device-files";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const E: any;
@@ -97,8 +98,17 @@ export const storage: Storage = {
     const old = storage.read(name);
     let erased = offset > 0 && old !== undefined && offset + data.length <= old.length;
     for (let i = 0; erased && i < data.length; i++) if (old![offset + i] !== 0xff) erased = false;
-    if (erased) require("Storage").write(name, data, offset);
-    else require("Storage").write(name, overlay(old, data, offset));
+    if (erased) {
+      require("Storage").write(name, data, offset);
+      return;
+    }
+    // A new file whose tail is erased bytes (a fresh ring page): only its head is written,
+    // the tail is reserved erased (Storage.write's size), so later records go in place.
+    const whole = overlay(old, data, offset);
+    let head = whole.length;
+    while (head > 1 && whole[head - 1] === 0xff) head--;
+    if (head < whole.length) require("Storage").write(name, slice(whole, 0, head), 0, whole.length);
+    else require("Storage").write(name, whole);
   },
   erase(name: string): void {
     require("Storage").erase(name);
@@ -112,9 +122,29 @@ const rtc: Rtc = {
   wasSet: () => getTime() > 1000000000,
 };
 
+// Espruino for Linux: E.hwRand there is a fixed-seed generator (the same bytes on
+// every device and after every boot), so the kernel's random device is read
+// instead; without it the bytes are zeros, which the health tests refuse
+// (app/checked-random.ts). Boards: E.hwRand is the chip's hardware generator.
+function kernelRandom(): any {
+  if (typeof process === "undefined" || process.env === undefined || process.env.BOARD !== "LINUX") return undefined;
+  try {
+    const f = E.openFile("/dev/urandom", "r");
+    return f === undefined ? null : f;
+  } catch (e) {
+    return null;
+  }
+}
+const urandom = kernelRandom();
+
 const random: Random = {
   bytes(n: number): Bytes {
     const out = alloc(n);
+    if (urandom !== undefined) {
+      const s = urandom === null ? undefined : urandom.read(n);
+      for (let i = 0; s !== undefined && i < n && i < s.length; i++) out[i] = s.charCodeAt(i) & 255;
+      return out;
+    }
     for (let i = 0; i < n; i += 4) {
       const r = E.hwRand();
       for (let k = 0; k < 4 && i + k < n; k++) out[i + k] = (r >>> (8 * k)) & 255;
@@ -168,6 +198,8 @@ function lockConsole(o: EspruinoOptions): { admin: UartOptions; unlock: () => vo
   } catch (e) {
     was = "";
   }
+  // After a clean restart (load(), see sweepStorage) the console is still off: the default port then.
+  if (was === "null" || was === "undefined") was = "";
   const admin: UartOptions = o.admin !== undefined ? o.admin : { port: (was === "" ? "USB" : was) as UartOptions["port"], baud: 9600 };
   E.setConsole(null, { force: true });
   if (typeof NRF !== "undefined") {
@@ -187,13 +219,34 @@ function lockConsole(o: EspruinoOptions): { admin: UartOptions; unlock: () => vo
   };
 }
 
+/**
+ * Remove every Storage file this firmware did not write (app/device-files.ts)
+ * and return their names. A .boot0-.boot3 file left by an unlocked console
+ * ran before .bootcde: the timers it left (a REPL opened again a moment
+ * later) are cleared with it. Code that ran first could have changed more
+ * (README: what UNLOCK gives up); this catches what stays behind in flash.
+ */
+function sweepStorage(): string[] {
+  const S = require("Storage");
+  const names: string[] = S.list();
+  const foreign: string[] = [];
+  for (let i = 0; i < names.length; i++) if (!isDeviceFile(names[i])) foreign.push(names[i]);
+  if (foreign.length > 0) {
+    for (let i = 0; i < foreign.length; i++) S.erase(foreign[i]);
+    (clearTimeout as any)(); // no argument: every timer
+    (clearInterval as any)();
+  }
+  return foreign;
+}
+
 /** makeDisplay: the configured driver's display(), handed in by the build's generated entry. */
 export function start(cfg: BuildConfig, o: EspruinoOptions, makeDisplay?: (o: any) => Display): Device {
   const lock = lockConsole(o);
+  const removed = sweepStorage();
   // Espruino for Linux reads its console and ttys only while a timer is pending
   // (a microcontroller's UART interrupt wakes it instead): keep one there.
   if (typeof process !== "undefined" && process.env !== undefined && process.env.BOARD === "LINUX") setInterval(() => {}, 100);
-  return startDevice(
+  const device = startDevice(
     {
       display: makeDisplay !== undefined && o.display !== undefined ? makeDisplay(o.display) : noDisplay, indicator: indicator(o), storage, rtc, timers, random,
       scanEngine: o.scanEngine === undefined ? undefined : uart(o.scanEngine),
@@ -203,4 +256,6 @@ export function start(cfg: BuildConfig, o: EspruinoOptions, makeDisplay?: (o: an
     },
     buildOptions(cfg, true),
   );
+  if (removed.length > 0) device.app.tamper("removed from flash: " + removed.join(" "), removed.length);
+  return device;
 }

@@ -11,7 +11,7 @@
 //   node.random(lo, hi) -> integer (hardware RNG)
 // Strings on Lua are byte strings: s.charCodeAt(i) is a byte, String.fromCharCode(b) one byte.
 import type { Bytes } from "../../core/bytes";
-import { alloc, overlay } from "../../core/bytes";
+import { alloc } from "../../core/bytes";
 import type { Rtc } from "../../hal/clock";
 import type { Display, Screen } from "../../hal/display";
 import type { Indicator, Signal } from "../../hal/indicator";
@@ -128,22 +128,18 @@ const storage: Storage = {
     f.close();
     return stringBytes !== undefined ? stringBytes(s) : toBytes(s);
   },
+  // In place, never a rewrite (hal/storage.ts: a cut leaves a prefix of this
+  // write and the rest of the file as it was): the bytes at `offset` only, and
+  // past the end the file grows (a gap between its end and `offset` is 0xFF).
   write(name: string, data: Bytes, offset: number): void {
-    const old = storage.read(name);
-    if (offset > 0 && old !== undefined && offset + data.length <= old.length) {
-      // In place: only these bytes change (the audit log appends this way, app/record-ring.ts).
-      const g = file.open(name, "r+b");
-      if (g !== undefined && g.seek("set", offset) === offset) {
-        g.write(toText(data));
-        g.close();
-        return;
-      }
-      if (g !== undefined) g.close();
-    }
-    const out = overlay(old, data, offset);
-    const f = file.open(name, "wb");
+    let f = file.open(name, "r+b");
+    if (f === undefined) f = file.open(name, "w+b");
     if (f === undefined) return;
-    f.write(toText(out));
+    const end = f.seek("end", 0);
+    const size = end === undefined ? 0 : end;
+    let gap = "";
+    for (let i = size; i < offset; i++) gap += String.fromCharCode(0xff);
+    if (f.seek("set", offset < size ? offset : size) !== undefined) f.write(gap + toText(data));
     f.close();
   },
   erase(name: string): void {

@@ -1,11 +1,15 @@
 -- The NodeMCU-style HAL contract of firmware/targets/lua/main.ts, on plain
 -- Lua 5.3/5.4 with stdin/stdout, for tests and Linux-class devices.
 --
---   lua5.4 stdio-hal.lua [--flash DIR] IMAGE < commands
+--   lua5.4 stdio-hal.lua [--flash DIR] [--rtc SECONDS] IMAGE < commands
 --     commands, one per line:
 --       U <id> <text>   bytes <text> then CR LF arrive on uart <id> (1: the scan engine)
 --       A <line>        an admin-line command (VERSION, ID, NONCE, STATUS, KEYSET hex, ADMIN hex)
 --       W <ms>          let <ms> milliseconds pass (timers fire, the RTC moves)
+--       C <n>           the power goes after <n> more bytes are written to flash: the write
+--                       in progress keeps its first bytes, nothing after it runs or shows
+--       R               power on again: the image boots anew on the same flash (the RTC,
+--                       a battery clock, keeps its time)
 --     the device's screens come out on stdout, admin replies as "< ...";
 --     the display (u8g2-standin.lua) writes each frame as "u8g2 ..." lines and
 --     its texts as "screen> ...".
@@ -15,14 +19,17 @@
 --     pty with socat (socat PTY,link=/tmp/dev,raw,echo=0 EXEC:"lua5.4 stdio-hal.lua --admin-stdio IMAGE");
 --     screens go to stderr, timers run on wall time.
 --
--- Flash files are kept in DIR (default: the working directory).
+-- Flash files are kept in DIR (default: the working directory). --rtc starts the
+-- RTC at SECONDS (a battery clock that kept its time; default 0: never set).
 local admin_stdio = false
 local flash_dir = nil
+local rtc_start = 0
 local image_path = nil
 local i = 1
 while i <= #arg do
   if arg[i] == "--admin-stdio" then admin_stdio = true
   elseif arg[i] == "--flash" then i = i + 1; flash_dir = arg[i]
+  elseif arg[i] == "--rtc" then i = i + 1; rtc_start = tonumber(arg[i]) or 0
   else image_path = arg[i] end
   i = i + 1
 end
@@ -55,6 +62,34 @@ if flash_dir ~= nil then
   file.remove = function(name) return remove(flash_dir .. "/" .. name) end
 end
 
+-- Power cuts (C, R): bytes that may still be written before the power goes.
+local budget = nil
+local powered = true
+do
+  local open, remove = file.open, file.remove
+  file.open = function(name, mode)
+    if not powered then return nil end
+    local f = open(name, mode)
+    if f == nil then return nil end
+    return {
+      read = function(_, n) return f:read(n) end,
+      seek = function(_, whence, off) return f:seek(whence, off) end,
+      close = function() f:close() end,
+      write = function(_, s)
+        if not powered then return false end
+        if budget ~= nil and #s > budget then
+          f:write(s:sub(1, budget)); f:close()
+          budget = 0; powered = false
+          error("power cut")
+        end
+        if budget ~= nil then budget = budget - #s end
+        return f:write(s)
+      end,
+    }
+  end
+  file.remove = function(name) if powered then remove(name) end end
+end
+
 tmr = {
   ALARM_SINGLE = 0,
   now = function() return now_us end,
@@ -68,7 +103,7 @@ tmr = {
 
 gpio = { OUTPUT = 1, HIGH = 1, LOW = 0, mode = function() end, write = function() end }
 
-local rtc = 0
+local rtc = rtc_start
 rtctime = { get = function() return rtc end, set = function(s) rtc = s end }
 
 -- node.random is a hardware RNG on NodeMCU: here the kernel's (the device
@@ -91,14 +126,17 @@ local function advance(ms)
     if first == nil then break end
     first:unregister()
     if first.at > now_us then rtc = rtc + (first.at - now_us) // 1000000; now_us = first.at end
-    first.cb()
+    if powered then
+      local ok, e = pcall(first.cb)
+      if not ok and powered then error(e, 0) end
+    end
   end
   rtc = rtc + (stop - now_us) // 1000000
   now_us = stop
 end
 
--- print() is the device's screen
-print = function(...) local t = {} for k = 1, select("#", ...) do t[#t + 1] = tostring(select(k, ...)) end out:write(table.concat(t, "\t") .. "\n") end
+-- print() is the device's screen (dark once the power is gone)
+print = function(...) if not powered then return end local t = {} for k = 1, select("#", ...) do t[#t + 1] = tostring(select(k, ...)) end out:write(table.concat(t, "\t") .. "\n") end
 
 local image = dofile(image_path)
 if admin_stdio then
@@ -117,12 +155,23 @@ for line in io.lines() do
   if cmd == "U" then
     local id, text = rest:match("^(%d+) (.*)$")
     local h = handlers[tonumber(id)]
-    if h then h(text .. "\r\n") end
+    if h and powered then
+      local ok, e = pcall(h, text .. "\r\n")
+      if not ok and powered then error(e, 0) end
+    end
   elseif cmd == "A" then
-    print("< " .. image.admin(rest))
+    if powered then
+      local ok, r = pcall(image.admin, rest)
+      if ok then print("< " .. r) elseif powered then error(r, 0) end
+    end
+  elseif cmd == "C" then
+    budget = tonumber(rest)
+  elseif cmd == "R" then
+    alarms, handlers, budget, powered = {}, {}, nil, true
+    image = dofile(image_path)
   elseif cmd == "W" then
     advance(tonumber(rest))
   elseif line ~= "" then
-    io.stderr:write("stdio-hal: ignored \"" .. line:sub(1, 40) .. "\": lines are U <id> <text>, A <admin line> or W <ms>\n")
+    io.stderr:write("stdio-hal: ignored \"" .. line:sub(1, 40) .. "\": lines are U <id> <text>, A <admin line>, W <ms>, C <n> or R\n")
   end
 end

@@ -3,7 +3,7 @@
 // it to the disk and renames it over the old one, so a power cut leaves the
 // file as it was or as it became, never torn (hal/storage.ts allows any
 // prefix of a write; this gives the two ends).
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { overlay } from "../../core/bytes";
 import type { Storage } from "../../hal/storage";
@@ -31,9 +31,26 @@ function flush(path: string, flags: string): void {
   }
 }
 
-export function dirStorage(dir: string): Storage {
-  makeFolder(dir); // the folder the option names, never its parents
+/**
+ * The flash folder holds the device's secrets (device.key, audit.key): it is
+ * made 0700 and its files 0600; a folder that group or others can write is
+ * refused (anyone who can write it could drop the floors and the log), one
+ * that they can only read is closed (chmod 700) before anything is read.
+ */
+export function secureFolder(dir: string): void {
+  makeFolder(dir, { mode: 0o700 }); // the folder the option names, never its parents
+  const mode = statSync(dir).mode & 0o777;
+  if ((mode & 0o022) !== 0) throw new Error(`flash folder ${dir} is writable by group or others (mode ${mode.toString(8)}): chmod 700 it`);
+  if (mode !== 0o700) chmodSync(dir, 0o700);
+  for (const f of readdirSync(dir)) {
+    const p = join(dir, f);
+    const st = statSync(p);
+    if (st.isFile() && (st.mode & 0o077) !== 0) chmodSync(p, 0o600);
+  }
+}
 
+export function dirStorage(dir: string): Storage {
+  secureFolder(dir);
   const pathOf = (name: string) => join(dir, fileNameOf(name));
   const read = (name: string): Uint8Array | undefined => {
     const p = pathOf(name);
@@ -50,7 +67,7 @@ export function dirStorage(dir: string): Storage {
       const p = pathOf(name);
       const tmp = join(dir, "~" + fileNameOf(name)); // "~" is never in a stored name (it would be %7e)
       const bytes = overlay(read(name), data, offset);
-      const fd = openSync(tmp, "w");
+      const fd = openSync(tmp, "w", 0o600);
       try {
         writeSync(fd, bytes);
         fsyncSync(fd);

@@ -27,7 +27,7 @@ function kindOf(path: string): "folder" | "other" | "missing" {
 }
 
 /** Makes `path` (and with parents, its missing levels); a folder that exists is fine. */
-export function makeFolder(path: string, o: { parents?: boolean } = {}): void {
+export function makeFolder(path: string, o: { parents?: boolean; mode?: number } = {}): void {
   const target = resolve(path);
   const levels: string[] = [];
   for (let p = target; ; p = dirname(p)) {
@@ -40,7 +40,7 @@ export function makeFolder(path: string, o: { parents?: boolean } = {}): void {
   if (levels.length > 1 && !o.parents) throw new FolderError(path, `its parent folder ${dirname(target)} does not exist`);
   for (const p of levels) {
     try {
-      mkdirSync(p);
+      mkdirSync(p, o.mode === undefined ? undefined : { mode: o.mode });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === "EEXIST" && kindOf(p) === "folder") continue; // made meanwhile by another process

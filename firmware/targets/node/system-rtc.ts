@@ -19,14 +19,26 @@ function bootId(): string {
   }
 }
 
-/** `path` keeps {"boot": id, "offset": seconds}; `now` is the system clock in ms (a parameter for tests). */
-export function systemRtc(path: string, now: () => number = Date.now): Rtc {
+/** A wall clock that moved this far from the monotonic clock (ms) was set by someone: untrusted. */
+export const MAX_CLOCK_DRIFT_MS = 2000;
+
+/**
+ * `path` keeps {"boot": id, "offset": seconds}; `now` is the system clock in
+ * ms and `mono` a monotonic clock in ms (parameters for tests). The system
+ * clock is checked against the monotonic one on every reading: a jump (the
+ * host's clock moved back or forward, by hand or by a time server) makes the
+ * device's clock unset, so untrusted until the agency's next signed TIME
+ * (issue 21: a wall clock moved back 3 hours must not make an old screenshot green).
+ */
+export function systemRtc(path: string, now: () => number = Date.now, mono: () => number = () => Number(process.hrtime.bigint() / 1000000n)): Rtc {
   const boot = bootId();
   let offset = 0;
   let set = false;
   try {
-    const j = JSON.parse(readFileSync(path, "utf8")) as { boot?: unknown; offset?: unknown };
-    if (j.boot === boot && typeof j.offset === "number" && Number.isSafeInteger(j.offset)) {
+    const j = JSON.parse(readFileSync(path, "utf8")) as { boot?: unknown; offset?: unknown; base?: unknown };
+    // The monotonic clock counts from the boot: a wall clock moved while the verifier was stopped shows too.
+    const still = typeof j.base === "number" && Math.abs(now() - mono() - j.base) <= MAX_CLOCK_DRIFT_MS;
+    if (j.boot === boot && still && typeof j.offset === "number" && Number.isSafeInteger(j.offset)) {
       offset = j.offset;
       set = true;
     }
@@ -34,14 +46,27 @@ export function systemRtc(path: string, now: () => number = Date.now): Rtc {
     // none yet, or unreadable: not set
   }
   const system = () => Math.floor(now() / 1000);
+  // The wall clock minus the monotonic one: constant while nobody moves the wall clock.
+  let base = now() - mono();
+  const jumped = () => {
+    const d = now() - mono() - base;
+    if (d > MAX_CLOCK_DRIFT_MS || d < -MAX_CLOCK_DRIFT_MS) set = false;
+  };
   return {
-    seconds: () => system() + offset,
+    seconds: () => {
+      jumped();
+      return system() + offset;
+    },
     set(t) {
+      base = now() - mono();
       offset = t - system();
       set = true;
-      writeFileSync(path + ".new", JSON.stringify({ boot, offset }));
+      writeFileSync(path + ".new", JSON.stringify({ boot, offset, base }), { mode: 0o600 });
       renameSync(path + ".new", path);
     },
-    wasSet: () => set,
+    wasSet: () => {
+      jumped();
+      return set;
+    },
   };
 }

@@ -1,0 +1,40 @@
+// The flash files this firmware writes, by name: anything else in a device's
+// flash was put there by someone else (a boot file left by an unlocked
+// console, a planted table) and the Espruino target removes it at boot
+// (targets/espruino/main.ts, issue 21).
+const EXACT = [
+  "device.key", "audit.key", "keyset.0", "keyset.1", "keyset.floor", "clock.floor", "config", "random.boot", "tamper.boot",
+  // the image and its one-line boot loader (host/src/flash-espruino.ts)
+  "pindai.img", ".bootcde",
+];
+/** Ring pages: a prefix and a page number. */
+const NUMBERED = ["audit.run.", "audit.", "replay."];
+
+function digits(s: string): boolean {
+  if (s.length === 0 || s.length > 4) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+function hexDigits(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+
+export function isDeviceFile(name: string): boolean {
+  for (let i = 0; i < EXACT.length; i++) if (name === EXACT[i]) return true;
+  for (let i = 0; i < NUMBERED.length; i++) {
+    const p = NUMBERED[i];
+    if (name.length > p.length && name.substring(0, p.length) === p && digits(name.substring(p.length))) return true;
+  }
+  // Ed25519 tables (app/key-tables.ts): "tB" or "t" + a kid in hex, then one hex digit.
+  if (name.length === 3 && name.substring(0, 2) === "tB" && hexDigits(name.substring(2))) return true;
+  if (name.length === 18 && name.charAt(0) === "t" && hexDigits(name.substring(1))) return true;
+  return false;
+}
