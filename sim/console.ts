@@ -193,9 +193,11 @@ export class SimConsole {
         if (arg.startsWith("set")) {
           const t = arg.slice(3).trim();
           if (t !== "" && !/^\d+$/.test(t)) return ["error: clock set takes unix seconds"];
-          const r = d.signed(this.world.adminKey, "TIME", t === "" ? Math.floor(Date.now() / 1000) : Number(t));
+          // An untrusted clock takes only a root's TIME (docs/SPEC.md 6.4): the simulated agency holds both.
+          const key = d.app.time().trusted ? this.world.adminKey : this.world.rootKey;
+          const r = d.signed(key, "TIME", t === "" ? Math.floor(Date.now() / 1000) : Number(t));
           d.clear();
-          return [r];
+          return [r.replace(/ [0-9a-f]{128,}$/, " (signed by the device)")];
         }
         if (arg.startsWith("back")) {
           const s = Number(arg.slice(4).trim());
