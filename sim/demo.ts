@@ -48,8 +48,8 @@ async function main(): Promise<number> {
   const keysetLine = `KEYSET ${Buffer.from(world.keysetBytes).toString("hex")}`;
   say(`   > ${keysetLine.slice(0, 60)}...`);
   say(`   < ${device.admin(keysetLine)}`);
-  say(`   > ADMIN <TIME ${now}, signed by the agency's admin key for this device and a fresh nonce>`);
-  say(`   < ${device.signed(world.adminKey, "TIME", now)}`);
+  say(`   > ADMIN <TIME ${now}, signed by the agency's root key for this device and a fresh nonce (a clock never set takes no other)>`);
+  say(`   < ${device.signed(world.rootKey, "TIME", now).replace(/ ([0-9a-f]{24})[0-9a-f]{100,}$/, " $1... (signed by the device, with its STATUS)")}`);
   say("\n   Someone with ten seconds at the port tries to set the clock back an hour:");
   say(`   > TIME ${now - 3600}`);
   say(`   < ${device.admin(`TIME ${now - 3600}`)}`);
@@ -95,7 +95,8 @@ async function main(): Promise<number> {
   await show("The clock battery died: the device refuses until its clock is set again");
 
   say(`\nAudit log, exported with a signed LOG and checked against the device's own key (no names; a keyed hash of the NIK):`);
-  const client = new DeviceClient(memoryLink((l) => device.admin(l)), world.adminKey);
+  // While the clock is not trusted no admin key's window can be judged: only a root signs (SPEC 6.4).
+  const client = new DeviceClient(memoryLink((l) => device.admin(l)), world.rootKey);
   for (const r of await client.logs()) say(`   ${r.seq} ${r.time} ${r.verdict} ${r.source} ${r.kid} ${r.nikHash}`);
   say(`\nScreens written to ${OUT}/`);
 
