@@ -130,11 +130,13 @@ function writeAgencyKeys(con: SimConsole, dir: string, io: Io): void {
     writeKeyFile(join(dir, "admin.json"), file(["admin"], con.world.adminKey.secretKey));
     writeKeyFile(join(dir, "qr.json"), file(["qr"], con.world.qrSigner.secretKey));
     const root = file(["root"], con.world.rootKey.secretKey);
+    // The simulator's demo root (a fixed seed): a clock never set takes only a root's TIME (docs/SPEC.md 6.4).
+    writeKeyFile(join(dir, "root.json"), root);
     delete root.secretKey;
     writeFileSync(join(dir, "root.pub.json"), JSON.stringify(root, null, 2) + "\n");
     writeFileSync(join(dir, "keyset.cbor"), con.world.keysetBytes);
   } catch (e) {
     throw new CliError(`cannot write keys to ${dir}: ${(e as Error).message}`);
   }
-  io.out(`simulated agency keys in ${dir}: admin.json, qr.json, root.pub.json, keyset.cbor`);
+  io.out(`simulated agency keys in ${dir}: admin.json, qr.json, root.json, root.pub.json, keyset.cbor`);
 }
