@@ -150,6 +150,22 @@ describe.skipIf(!HAVE)("issue 21: the admin protocol's findings, tried again ove
     expect(await type("STATUS")).toMatch(/^OK - 1 /); // unprovisioned, the clock still trusted
   });
 
+  it("finding 2: a floor set too high (a clock set a year fast, then used) is undone by a root's TIME, across a reboot", async () => {
+    const { d, world, config, code } = provisioned();
+    const type = await typist(await serve((l) => d.admin(l)));
+    expect(await signedOn(type, world.adminKey, "TIME", T0 + 365 * DAY)).toMatch(/^OK TIME/); // a typo in the year
+    d.scan(code()); // logged at that time: the floor follows it
+    expect(floorOf(await type("STATUS"))).toBe(T0 + 365 * DAY);
+    expect(await signedOn(type, world.adminKey, "TIME", T0 + 60)).toMatch(/^ERR BELOW_FLOOR/);
+    expect(await signedOn(type, world.rootKey, "TIME", T0 + 60)).toMatch(/^OK TIME 1800000060 /);
+    expect(await type("STATUS")).toMatch(/^OK 1 1 - /);
+    const again = d.reboot(config);
+    again.clear();
+    expect(again.screen.warnings).toEqual([]);
+    expect(again.admin("STATUS")).toMatch(/^OK 1 1 - /);
+    expect(again.scan(code()).color).toBe("green");
+  });
+
   it("finding 2: pindai keyset refuses to sign a set issued in the future without --allow-future", async () => {
     const now = Math.floor(Date.now() / 1000);
     const root = join(dir, "root2.json");
