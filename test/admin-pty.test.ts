@@ -140,6 +140,18 @@ describe.skipIf(!HAVE)("pindai device and pindai fleet over real ptys", () => {
     expect(await typeLine(lua.path, signedCommand(sim.world.qrSigner, Buffer.from(luaId, "hex"), Buffer.from(n3, "hex"), "TIME", 1))).toMatch(/^ERR NOT_ADMIN/);
   });
 
+  it("issue 21 on the Lua image: after a root's WIPE, a key set of the installed version with other bytes is refused", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const w = sim.world;
+    const entry = (k: { secretKey: Uint8Array; kid: Uint8Array }, usage: number) => ({ kid: k.kid, publicKey: ed.getPublicKey(k.secretKey), nbf: now - 86400, exp: now + 86400, usage });
+    const otherV1 = sign1(w.rootKey.secretKey, w.rootKey.kid, keysetPayload({ version: 1, issued: now - 60, nextUpdate: now + 86400, keys: [entry(w.qrSigner, 1), entry(w.adminKey, 4)], revoked: [], policy: { skew: 30, maxValidity: 90, replay: 2 } }));
+    const [, luaId] = (await typeLine(lua.path, "ID")).split(" ");
+    const nonce = (await typeLine(lua.path, "NONCE")).slice(3);
+    expect(await typeLine(lua.path, signedCommand(w.rootKey, Buffer.from(luaId, "hex"), Buffer.from(nonce, "hex"), "WIPE"))).toMatch(/^OK WIPE [0-9a-f]+$/);
+    expect(await typeLine(lua.path, "KEYSET " + hex(otherV1))).toMatch(/^ERR OLDER: version 1 was installed on this device with other bytes/);
+    expect(await typeLine(lua.path, "KEYSET " + hex(w.keysetBytes))).toBe("OK INSTALLED 1");
+  });
+
   it("pindai fleet: enroll both, push the key set, set the time, pull logs (checked), export CSV; an unknown device is refused", async () => {
     const ports = `${simLink.b},${lua.path}`;
     const en = await runCli("fleet", "enroll", "--ports", ports, "--inventory", inventory);

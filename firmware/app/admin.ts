@@ -45,6 +45,12 @@ function cborMap(keys: number[], values: Bytes[]): Bytes {
   return concat(parts);
 }
 
+/** A challenge of 8 to 64 bytes in hex; undefined when it is not one. */
+function challengeOf(h: string): Bytes | undefined {
+  const c = fromHex(h);
+  return c === undefined || c.length < 8 || c.length > 64 ? undefined : c;
+}
+
 function cborArray(items: Bytes[]): Bytes {
   return concat([encodeHead(4, items.length), concat(items)]);
 }
@@ -124,12 +130,6 @@ export class AdminService {
     this.spent = this.spent > n ? this.spent - n : 0;
   }
 
-  /** A challenge of 8 to 64 bytes in hex; undefined when it is not one. */
-  private static challenge(h: string): Bytes | undefined {
-    const c = fromHex(h);
-    return c === undefined || c.length < 8 || c.length > 64 ? undefined : c;
-  }
-
   /** KEYSET <hex> [challenge]: with a challenge the answer is signed (kind KEYSET). */
   private keyset(arg: string): string {
     const sp = arg.indexOf(" ");
@@ -137,7 +137,7 @@ export class AdminService {
     if (data === undefined || data.length === 0) return err("BAD_ARGUMENT", "KEYSET takes the signed key set in hex");
     let challenge: Bytes | undefined = undefined;
     if (sp >= 0) {
-      challenge = AdminService.challenge(arg.substring(sp + 1));
+      challenge = challengeOf(arg.substring(sp + 1));
       if (challenge === undefined) return err("BAD_ARGUMENT", "KEYSET's challenge is 8 to 64 bytes in hex");
     }
     const cost = challenge === undefined ? 1 : 2;
@@ -160,7 +160,7 @@ export class AdminService {
     if (challengeHex === "") {
       return "OK " + (ks === undefined ? "-" : String(ks.version)) + " " + (t.trusted ? "1" : "0") + " " + (w.length > 0 ? w.join(",") : "-") + " " + t.now + " " + floor;
     }
-    const challenge = AdminService.challenge(challengeHex);
+    const challenge = challengeOf(challengeHex);
     if (challenge === undefined) return err("BAD_ARGUMENT", "STATUS takes a challenge of 8 to 64 bytes in hex");
     const busy = this.charge(1);
     if (busy !== undefined) return busy;

@@ -24,6 +24,15 @@ export type InstallResult =
   | { ok: true; outcome: "INSTALLED" | "SAME"; version: number }
   | { ok: false; reason: string };
 
+/** [version][first 8 bytes of SHA-256 of the signed bytes] of a set. */
+function stamp(version: number, raw: Bytes): Bytes {
+  const b = alloc(12);
+  putU32(b, 0, version);
+  const h = kidOf(raw); // raw may be a target's compact bytes: indexed reads only
+  for (let i = 0; i < 8; i++) b[4 + i] = h[i];
+  return b;
+}
+
 export class KeysetStore {
   current: Keyset | undefined = undefined;
   private slot = -1;
@@ -77,18 +86,9 @@ export class KeysetStore {
     return r.ok ? r.keyset : undefined;
   }
 
-  /** [version][first 8 bytes of SHA-256 of the signed bytes] of a set. */
-  private static stamp(version: number, raw: Bytes): Bytes {
-    const b = alloc(12);
-    putU32(b, 0, version);
-    const h = kidOf(raw); // raw may be a target's compact bytes: indexed reads only
-    for (let i = 0; i < 8; i++) b[4 + i] = h[i];
-    return b;
-  }
-
   private remember(version: number, raw: Bytes): void {
     const v = this.installed.value;
-    const s = KeysetStore.stamp(version, raw);
+    const s = stamp(version, raw);
     if (v === undefined || getU32(v, 0) < version) this.installed.write(s);
   }
 
@@ -96,7 +96,7 @@ export class KeysetStore {
   private otherBytes(version: number, data: Bytes): boolean {
     const v = this.installed.value;
     if (v === undefined || getU32(v, 0) !== version) return false;
-    const s = KeysetStore.stamp(version, data);
+    const s = stamp(version, data);
     for (let i = 4; i < 12; i++) if (v[i] !== s[i]) return true;
     return false;
   }
