@@ -16,9 +16,9 @@ import { ANSWER, CMD, CONFIG, LOG, MAX_ADMIN_LINE, RESULT, STATUS } from "../../
 import { cborEncode, sign1 } from "./cose-sign";
 import { hex, unhex } from "./keyfile";
 
-/** One request line, one reply line. */
+/** One request line, one reply line (within the link's timeout, or waitMs when given). */
 export interface LineLink {
-  request(line: string): Promise<string>;
+  request(line: string, waitMs?: number): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -60,9 +60,10 @@ export function streamLink(write: (s: string) => void, onData: (fn: (b: Buffer) 
     waiter?.();
   });
   return {
-    async request(line) {
+    async request(line, waitMs) {
       if (line.length > MAX_ADMIN_LINE) throw new DeviceError("LINE_TOO_LONG", `a line holds at most ${MAX_ADMIN_LINE} characters`);
-      const deadline = Date.now() + timeoutMs;
+      const wait = waitMs ?? timeoutMs;
+      const deadline = Date.now() + wait;
       if (!synced && pong === "") {
         const token = Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString("hex");
         pong = "OK PONG " + token;
@@ -72,7 +73,7 @@ export function streamLink(write: (s: string) => void, onData: (fn: (b: Buffer) 
       write(line + "\n");
       while (lines.length === 0) {
         const left = deadline - Date.now();
-        if (left <= 0) throw new DeviceError("TIMEOUT", `no answer from ${what} within ${timeoutMs} ms to ${line.split(" ")[0]}`);
+        if (left <= 0) throw new DeviceError("TIMEOUT", `no answer from ${what} within ${wait} ms to ${line.split(" ")[0]}`);
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, left);
           waiter = () => {
@@ -215,6 +216,13 @@ export interface LogRecord {
   warnings: number;
 }
 
+/**
+ * How long a request waits when the device computes an Ed25519 signature for
+ * it (STATUS with a challenge, KEYSET, ADMIN): seconds on a slow device that
+ * has not made its tables yet. Only after the device answered ID.
+ */
+export const SIGNING_WAIT_MS = 60_000;
+
 export class DeviceClient {
   id: Uint8Array = new Uint8Array(0);
   publicKey: Uint8Array = new Uint8Array(0);
@@ -255,7 +263,7 @@ export class DeviceClient {
   async status(): Promise<DeviceStatus> {
     if (this.id.length === 0) await this.identify();
     const challenge = crypto.getRandomValues(new Uint8Array(16));
-    return statusOf(this.id, checkAnswer(okText(await this.link.request("STATUS " + hex(challenge))), this.id, this.publicKey, challenge, "STATUS"));
+    return statusOf(this.id, checkAnswer(okText(await this.link.request("STATUS " + hex(challenge), SIGNING_WAIT_MS)), this.id, this.publicKey, challenge, "STATUS"));
   }
 
   /** KEYSET with a challenge: `INSTALLED v` or `SAME v`, signed, and the device's STATUS holds version v. */
@@ -264,7 +272,7 @@ export class DeviceClient {
     const version = keysetVersion(bytes);
     if (version === undefined) throw new DeviceError("BAD_ARGUMENT", "not a signed key set");
     const challenge = crypto.getRandomValues(new Uint8Array(16));
-    const r = checkChange(okText(await this.link.request("KEYSET " + hex(bytes) + " " + hex(challenge))), this.id, this.publicKey, challenge, "KEYSET");
+    const r = checkChange(okText(await this.link.request("KEYSET " + hex(bytes) + " " + hex(challenge), SIGNING_WAIT_MS)), this.id, this.publicKey, challenge, "KEYSET");
     if (r.words !== `INSTALLED ${version}` && r.words !== `SAME ${version}`) throw new DeviceError("BAD_ANSWER", `the device answered "${r.words}" to a key set of version ${version}`);
     return this.confirmed(r, r.status.keyset === version, `its key set is version ${r.status.keyset}, not ${version}`);
   }
@@ -288,7 +296,7 @@ export class DeviceClient {
     const nonce = okText(await this.link.request("NONCE"));
     if (!/^[0-9a-f]{32}$/.test(nonce)) throw new DeviceError("BAD_ANSWER", "NONCE answered something else than a nonce");
     const n = unhex(nonce);
-    return { text: okText(await this.link.request(signedCommand(this.key, this.id, n, name, arg))), nonce: n };
+    return { text: okText(await this.link.request(signedCommand(this.key, this.id, n, name, arg), SIGNING_WAIT_MS)), nonce: n };
   }
 
   async setTime(t: number): Promise<string> {
