@@ -9,7 +9,7 @@ import { LEVELS, synthFrame } from "./camera/synth";
 import { SimDevice, type SimDeviceOptions } from "./device";
 import { serveAdminLine } from "../firmware/app/admin-line";
 import type { Serial } from "../firmware/hal/serial";
-import { DeviceClient, memoryLink } from "../host/issuer/device-client";
+import { DeviceClient, memoryLink, type AdminKey } from "../host/issuer/device-client";
 import { DEFAULT_CLEAR_AFTER_MS, KEYSET_POLICY } from "../firmware/core/policy";
 import { DEFAULT_LANG, LANGS, isLang, type Lang } from "../firmware/app/i18n";
 import { SimFlash } from "./flash";
@@ -62,6 +62,11 @@ export interface ConsoleOptions {
 
 const BUILD_TIME = 1_767_225_600; // 2026-01-01
 
+/** A change's reply with its device signature shortened for the console. */
+function shortAnswer(reply: string): string {
+  return reply.replace(/ ([0-9a-f]{16})[0-9a-f]{100,}$/, " $1... (signed by the device)");
+}
+
 export class SimConsole {
   device: SimDevice;
   private readonly deviceOptions: SimDeviceOptions;
@@ -96,6 +101,14 @@ export class SimConsole {
     }
     this.device.clear();
     this.phone = new Phone(this.world.qrSigner, HOLDER, () => this.device.rtc.seconds());
+  }
+
+  /**
+   * The simulated agency signs with its admin key, or with its root while the
+   * device's clock is not trusted (then no other key is taken: docs/SPEC.md 6.4).
+   */
+  private agencyKey(): AdminKey {
+    return this.device.app.time().trusted ? this.world.adminKey : this.world.rootKey;
   }
 
   /** The admin line on a serial port (a pty): it follows the device across reboots. */
@@ -207,9 +220,9 @@ export class SimConsole {
         if (arg.startsWith("set")) {
           const t = arg.slice(3).trim();
           if (t !== "" && !/^\d+$/.test(t)) return ["error: clock set takes unix seconds"];
-          const r = d.signed(this.world.adminKey, "TIME", t === "" ? Math.floor(Date.now() / 1000) : Number(t));
+          const r = d.signed(this.agencyKey(), "TIME", t === "" ? Math.floor(Date.now() / 1000) : Number(t));
           d.clear();
-          return [r];
+          return [shortAnswer(r)];
         }
         if (arg.startsWith("back")) {
           const s = Number(arg.slice(4).trim());
@@ -224,11 +237,11 @@ export class SimConsole {
         return [d.admin("KEYSET " + Buffer.from(this.world.keysetBytes).toString("hex"))];
       case "lang":
         if (!isLang(arg)) return ["error: lang " + LANGS.join("|")];
-        return [d.signed(this.world.adminKey, "CONFIG", new Map([[1, arg]]))];
+        return [shortAnswer(d.signed(this.agencyKey(), "CONFIG", new Map([[1, arg]])))];
       case "admin":
         return [d.admin(arg)];
       case "log": {
-        const client = new DeviceClient(memoryLink((l) => d.admin(l)), this.world.adminKey);
+        const client = new DeviceClient(memoryLink((l) => d.admin(l)), this.agencyKey());
         const records = await client.logs();
         return [
           ...records.map((r) => `LOG ${r.seq} ${r.time} ${r.verdict} ${r.source} ${r.kid} ${r.nikHash} ${r.warnings}`),

@@ -39,7 +39,7 @@ const NARRATION = {
     fresh: "A new device out of the box: no key set, clock never set",
     refuses: "It refuses any code: a device without keys or a clock never says OK",
     provision: "The agency provisions it over its admin port (pindai device / pindai fleet):",
-    signedTime: (now: number) => `ADMIN <TIME ${now}, signed by the agency's admin key for this device and a fresh nonce>`,
+    signedTime: (now: number) => `ADMIN <TIME ${now}, signed by the agency's root key for this device and a fresh nonce (a clock never set takes no other)>`,
     attacker: "Someone with ten seconds at the port tries to set the clock back an hour:",
     ok: "The holder shows a fresh 90-second code: green, name and date of birth to match",
     again: "The same code again (a screenshot): refused, ask for a fresh code",
@@ -60,7 +60,7 @@ const NARRATION = {
     fresh: "Alat baru dari kotak: belum ada kunci penerbit, jam belum pernah diatur",
     refuses: "Alat menolak semua kode: tanpa kunci atau jam, alat tidak pernah berkata OK",
     provision: "Instansi mengisi alat lewat port admin (pindai device / pindai fleet):",
-    signedTime: (now: number) => `ADMIN <TIME ${now}, ditandatangani kunci admin instansi untuk alat ini dengan nonce baru>`,
+    signedTime: (now: number) => `ADMIN <TIME ${now}, ditandatangani kunci root instansi untuk alat ini dengan nonce baru (jam yang belum diatur hanya menerima root)>`,
     attacker: "Seseorang dengan sepuluh detik di port mencoba memundurkan jam satu jam:",
     ok: "Pemegang menunjukkan kode 90 detik yang baru: hijau, nama dan tanggal lahir untuk dicocokkan",
     again: "Kode yang sama lagi (tangkapan layar): ditolak, minta kode baru",
@@ -124,7 +124,7 @@ async function main(): Promise<number> {
   say(`   > ${keysetLine.slice(0, 60)}...`);
   say(`   < ${device.admin(keysetLine)}`);
   say(`   > ${t.signedTime(now)}`);
-  say(`   < ${device.signed(world.adminKey, "TIME", now)}`);
+  say(`   < ${device.signed(world.rootKey, "TIME", now).replace(/ ([0-9a-f]{24})[0-9a-f]{100,}$/, " $1... (signed by the device, with its STATUS)")}`);
   say("\n   " + t.attacker);
   say(`   > TIME ${now - 3600}`);
   say(`   < ${device.admin(`TIME ${now - 3600}`)}`);
@@ -170,7 +170,8 @@ async function main(): Promise<number> {
   await show(t.battery);
 
   say("\n" + t.log);
-  const client = new DeviceClient(memoryLink((l) => device.admin(l)), world.adminKey);
+  // While the clock is not trusted no admin key's window can be judged: only a root signs (SPEC 6.4).
+  const client = new DeviceClient(memoryLink((l) => device.admin(l)), world.rootKey);
   for (const r of await client.logs()) say(`   ${r.seq} ${r.time} ${r.verdict} ${r.source} ${r.kid} ${r.nikHash}`);
   say("\n" + t.written(OUT) + (DISPLAY ? ` (${DISPLAY})` : ""));
 

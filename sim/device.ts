@@ -112,10 +112,10 @@ export class SimDevice {
     return this.admin(signedCommand(key, id, nonce, name, arg));
   }
 
-  /** What an agency does on day one: install the key set, then set the clock with a signed TIME. */
+  /** What an agency does on day one: install the key set, then set the clock with a root's TIME (an untrusted clock takes no other). */
   provision(world: World, now: number): void {
     const k = this.admin("KEYSET " + Buffer.from(world.keysetBytes).toString("hex"));
-    const t = this.signed(world.adminKey, "TIME", now);
+    const t = this.signed(world.rootKey, "TIME", now);
     if (!k.startsWith("OK") || !t.startsWith("OK")) throw new Error(`provisioning failed: ${k} / ${t}`);
   }
 

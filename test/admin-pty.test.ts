@@ -14,6 +14,9 @@ import { SimConsole } from "../sim/console";
 import { nodeSerial } from "../firmware/targets/node/serial";
 import { build, type BuildResult } from "../host/build/build";
 import { signedCommand } from "../host/issuer/device-client";
+import { keysetPayload, sign1 } from "../host/issuer/cose-sign";
+import { ed } from "../host/issuer/ed";
+import { SIGNATURE_BUDGET } from "../firmware/app/admin-protocol";
 import { writeKeyFile, newKey, hex } from "../host/issuer/keyfile";
 import { runCli } from "./support/cli";
 import { haveTool } from "./support/tools";
@@ -55,6 +58,7 @@ describe.skipIf(!HAVE)("pindai device and pindai fleet over real ptys", () => {
   let lua: { path: string; proc: ChildProcess };
   let image: BuildResult;
   const adminKey = join(dir, "admin.json");
+  const rootKey = join(dir, "root.json");
   const qrKey = join(dir, "qr.json");
   const keysetFile = join(dir, "keyset.cbor");
   const db = join(dir, "fleet-db");
@@ -65,6 +69,7 @@ describe.skipIf(!HAVE)("pindai device and pindai fleet over real ptys", () => {
     // The sim's agency keys, as files an agency keeps.
     writeKeyFile(adminKey, { ...newKey(["admin"], 0, 0), ...keyFileOf(sim.world.adminKey, ["admin"]) });
     writeKeyFile(qrKey, { ...newKey(["qr"], 0, 0), ...keyFileOf(sim.world.qrSigner, ["qr"]) });
+    writeKeyFile(rootKey, { ...newKey(["root"], 0, 0), ...keyFileOf(sim.world.rootKey, ["root"]) });
     writeFileSync(keysetFile, sim.world.keysetBytes);
     simLink = await openPtyPair();
     simPort = new SerialPort({ path: simLink.a, baudRate: 115200 });
@@ -94,8 +99,12 @@ describe.skipIf(!HAVE)("pindai device and pindai fleet over real ptys", () => {
     const { id: devId } = JSON.parse(id.out);
     expect((await runCli("device", "keyset", "--port", simLink.b, "--keyset", keysetFile)).out).toMatch(/INSTALLED 1/);
     expect((await runCli("device", "time", "--port", simLink.b)).code).toBe(2); // signed: needs --admin-key
-    const t = await runCli("device", "time", "--port", simLink.b, "--admin-key", adminKey);
+    const byAdmin = await runCli("device", "time", "--port", simLink.b, "--admin-key", adminKey);
+    expect(byAdmin.code).toBe(1); // the clock was never set: only a root may sign
+    expect(byAdmin.err).toMatch(/CLOCK_NOT_TRUSTED/);
+    const t = await runCli("device", "time", "--port", simLink.b, "--admin-key", rootKey, "--expect-id", devId);
     expect(t.code, t.err).toBe(0);
+    expect(t.err).toContain(`signing TIME for device ${devId}`);
     const st = await runCli("device", "status", "--port", simLink.b, "--json");
     expect(JSON.parse(st.out)).toMatchObject({ device: devId, keyset: 1, trusted: true });
     expect((await runCli("device", "lang", "id", "--port", simLink.b, "--admin-key", adminKey)).code).toBe(0);
@@ -113,11 +122,15 @@ describe.skipIf(!HAVE)("pindai device and pindai fleet over real ptys", () => {
 
   it("a signed command recorded on the line works neither twice nor on the other device; a QR key cannot administer", async () => {
     const [, luaId] = (await typeLine(lua.path, "ID")).split(" ");
-    const nonce = (await typeLine(lua.path, "NONCE")).slice(3);
-    const line = signedCommand(sim.world.adminKey, Buffer.from(luaId, "hex"), Buffer.from(nonce, "hex"), "TIME", Math.floor(Date.now() / 1000));
-    // the key set first, so the admin key is known there
+    // the key set first (its answer signed by the Lua device and checked), so the admin key is known there
     expect((await runCli("device", "keyset", "--port", lua.path, "--keyset", keysetFile)).out).toMatch(/INSTALLED 1/);
-    expect(await typeLine(lua.path, line)).toMatch(/^OK TIME/);
+    // its clock was never set: an admin key's window cannot be judged, only a root may sign (issue 21)
+    const n1 = (await typeLine(lua.path, "NONCE")).slice(3);
+    const now = Math.floor(Date.now() / 1000);
+    expect(await typeLine(lua.path, signedCommand(sim.world.adminKey, Buffer.from(luaId, "hex"), Buffer.from(n1, "hex"), "TIME", now))).toMatch(/^ERR CLOCK_NOT_TRUSTED/);
+    const nonce = (await typeLine(lua.path, "NONCE")).slice(3);
+    const line = signedCommand(sim.world.rootKey, Buffer.from(luaId, "hex"), Buffer.from(nonce, "hex"), "TIME", now);
+    expect(await typeLine(lua.path, line)).toMatch(/^OK TIME \d+ [0-9a-f]+$/);
     expect(await typeLine(lua.path, line)).toMatch(/^ERR STALE_NONCE/); // recorded and sent again
     await typeLine(simLink.b, "NONCE");
     expect(await typeLine(simLink.b, line)).toMatch(/^ERR (WRONG_DEVICE|STALE_NONCE)/); // sent to the other device
@@ -125,6 +138,18 @@ describe.skipIf(!HAVE)("pindai device and pindai fleet over real ptys", () => {
     expect(byQr.code).toBe(2); // the tool refuses a QR key file before sending
     const n3 = (await typeLine(lua.path, "NONCE")).slice(3);
     expect(await typeLine(lua.path, signedCommand(sim.world.qrSigner, Buffer.from(luaId, "hex"), Buffer.from(n3, "hex"), "TIME", 1))).toMatch(/^ERR NOT_ADMIN/);
+  });
+
+  it("issue 21 on the Lua image: after a root's WIPE, a key set of the installed version with other bytes is refused", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const w = sim.world;
+    const entry = (k: { secretKey: Uint8Array; kid: Uint8Array }, usage: number) => ({ kid: k.kid, publicKey: ed.getPublicKey(k.secretKey), nbf: now - 86400, exp: now + 86400, usage });
+    const otherV1 = sign1(w.rootKey.secretKey, w.rootKey.kid, keysetPayload({ version: 1, issued: now - 60, nextUpdate: now + 86400, keys: [entry(w.qrSigner, 1), entry(w.adminKey, 4)], revoked: [], policy: { skew: 30, maxValidity: 90, replay: 2 } }));
+    const [, luaId] = (await typeLine(lua.path, "ID")).split(" ");
+    const nonce = (await typeLine(lua.path, "NONCE")).slice(3);
+    expect(await typeLine(lua.path, signedCommand(w.rootKey, Buffer.from(luaId, "hex"), Buffer.from(nonce, "hex"), "WIPE"))).toMatch(/^OK WIPE [0-9a-f]+$/);
+    expect(await typeLine(lua.path, "KEYSET " + hex(otherV1))).toMatch(/^ERR OLDER: version 1 was installed on this device with other bytes/);
+    expect(await typeLine(lua.path, "KEYSET " + hex(w.keysetBytes))).toBe("OK INSTALLED 1");
   });
 
   it("pindai fleet: enroll both, push the key set, set the time, pull logs (checked), export CSV; an unknown device is refused", async () => {
@@ -160,6 +185,20 @@ describe.skipIf(!HAVE)("pindai device and pindai fleet over real ptys", () => {
     expect(ex.code).toBe(0);
   });
 
+  it("issue 21 on the Lua image: a key set from the future is refused, unsigned signature work is rate limited", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const w = sim.world;
+    const entry = (k: { secretKey: Uint8Array; kid: Uint8Array }, usage: number) => ({ kid: k.kid, publicKey: ed.getPublicKey(k.secretKey), nbf: now - 86400, exp: now + 86400, usage });
+    const future = sign1(w.rootKey.secretKey, w.rootKey.kid, keysetPayload({ version: 2, issued: now + 30 * 86400, nextUpdate: now + 60 * 86400, keys: [entry(w.qrSigner, 1), entry(w.adminKey, 4)], revoked: [], policy: { skew: 30, maxValidity: 90, replay: 2 } }));
+    expect(await typeLine(lua.path, "STATUS")).toMatch(/^OK 1 1 /); // provisioned and trusted by the tests above
+    expect(await typeLine(lua.path, "KEYSET " + hex(future))).toMatch(/^ERR ISSUED_IN_FUTURE/);
+    expect(await typeLine(lua.path, "STATUS")).toMatch(/^OK 1 1 /);
+    const replies: string[] = [];
+    for (let i = 0; i <= SIGNATURE_BUDGET && !replies.some((r) => r.startsWith("ERR BUSY")); i++) replies.push(await typeLine(lua.path, "STATUS " + "cd".repeat(16)));
+    expect(replies[replies.length - 1]).toMatch(/^ERR BUSY try again in \d+ s/);
+    expect(await typeLine(lua.path, "VERSION")).toBe("OK pindai lua-pty"); // the words still answer
+  });
+
   it("a silent port fails with exit 1 within the timeout, never a hang", async () => {
     const link = await openPtyPair(); // nobody on the other end
     const t0 = Date.now();
@@ -171,7 +210,7 @@ describe.skipIf(!HAVE)("pindai device and pindai fleet over real ptys", () => {
   });
 }, 180_000);
 
-function keyFileOf(k: { secretKey: Uint8Array; kid: Uint8Array }, usage: Array<"admin" | "qr">) {
+function keyFileOf(k: { secretKey: Uint8Array; kid: Uint8Array }, usage: Array<"admin" | "qr" | "root">) {
   const f = newKey(usage, 0, 2 ** 32, new Uint8Array(k.secretKey));
   return { ...f, kid: hex(k.kid) };
 }

@@ -68,7 +68,7 @@ for (const bin of ["lua5.3", "lua5.4"]) {
         await dev.waitFor(/^screen> TAK SIAP \| #1 \| Panggil administrator/);
         expect(await dev.request(`TIME ${NOW}`)).toMatch(/^ERR SIGNATURE_REQUIRED/); // unsigned: refused
         expect(await client.installKeyset(world.keysetBytes)).toBe("INSTALLED 1");
-        expect(await client.setTime(NOW)).toBe(`TIME ${NOW}`);
+        expect(await new DeviceClient(dev, world.rootKey).setTime(NOW)).toBe(`TIME ${NOW}`); // an untrusted clock takes a root's TIME
         dev.send("W 11000");
         let from = dev.lines.length;
         dev.send("U 1 " + code);
@@ -193,7 +193,7 @@ describe("the Espruino image in an Espruino-like sandbox", () => {
     expect(await link.request(`TIME ${NOW}`)).toMatch(/^ERR SIGNATURE_REQUIRED/);
     expect(await link.request(`require("Storage").read("device.key")`)).toMatch(/^ERR UNKNOWN_COMMAND/); // text, never code
     expect(await client.installKeyset(world.keysetBytes)).toBe("INSTALLED 1");
-    expect(await client.setTime(NOW)).toBe(`TIME ${NOW}`);
+    expect(await new DeviceClient(link, world.rootKey).setTime(NOW)).toBe(`TIME ${NOW}`); // an untrusted clock takes a root's TIME
     for (const h of Serial1.handlers) h(code.slice(0, 100)), h(code.slice(100) + "\r\n");
     runSoon();
     expect(logs.some((l) => l.startsWith("[green] SAH") && l.includes("Siti Aminah"))).toBe(true);
@@ -242,7 +242,7 @@ describe.skipIf(!process.env.ESPRUINO)("the Espruino image on a real Espruino (E
       const client = new DeviceClient(dev, world.adminKey);
       expect(await client.installKeyset(world.keysetBytes)).toBe("INSTALLED 1");
       const now = Math.floor(Date.now() / 1000); // after the build time of this image
-      expect(await client.setTime(now)).toBe(`TIME ${now}`);
+      expect(await new DeviceClient(dev, world.rootKey).setTime(now)).toBe(`TIME ${now}`); // an untrusted clock takes a root's TIME
       const fresh = issuePresentation(world.qrSigner, HOLDER, { iat: now });
       await new Promise((r) => setTimeout(r, 6000)); // the tables of the base point and the keys are made (about 1 s each here)
       scanner.write(fresh + "\r\n");

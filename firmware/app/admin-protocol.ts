@@ -19,6 +19,8 @@ export const MAX_DISPLAY_MS = 120000;
 export const CMD = { DEVICE: 1, NONCE: 2, NAME: 3, ARG: 4 };
 /** Keys of a signed answer's payload map. */
 export const ANSWER = { DEVICE: 1, CHALLENGE: 2, KIND: 3, BODY: 4 };
+/** Keys of the body of an answer that reports a change (kinds KEYSET, TIME, CONFIG, LOGCLEAR, WIPE, UNLOCK). */
+export const RESULT = { WORDS: 1, STATUS: 2 };
 /** Keys of a STATUS answer's body. */
 export const STATUS = { VERSION: 1, KEYSET: 2, RTC: 3, TRUSTED: 4, FLOOR: 5, WARNINGS: 6, LOG_COUNT: 7, LOG_LAST: 8, LANG: 9, DISPLAY_MS: 10 };
 /** Keys of a LOG answer's body; each record is [seq, time, verdict index, source, kid, nik hash, warnings]. */
@@ -28,3 +30,12 @@ export const CONFIG = { LANG: 1, DISPLAY_MS: 2 };
 
 /** Signed commands (payload key 3). */
 export const SIGNED_COMMANDS = ["TIME", "CONFIG", "LOG", "LOGCLEAR", "WIPE", "UNLOCK", "SCREEN"];
+
+/**
+ * Unsigned requests that make the device compute a signature (STATUS with a
+ * challenge, KEYSET, an ADMIN that does not verify) share this budget per
+ * window; over it they are answered ERR BUSY (a cable cannot keep a slow
+ * device busy: at most 6 operations of about 1.1 s per 30 s on the 64 MHz model).
+ */
+export const SIGNATURE_BUDGET = 6;
+export const SIGNATURE_WINDOW_MS = 30000;

@@ -1,14 +1,18 @@
 // The agency's admin line (docs/SPEC.md section 6): one command per line,
 // exactly one reply line, "OK ..." or "ERR <CODE> <words>".
 //
-//   VERSION | PING token | ID | NONCE | STATUS [challenge hex] | KEYSET <hex>   unsigned
-//   ADMIN <COSE_Sign1 hex>                                          signed
+//   VERSION | PING token | ID | NONCE | STATUS [challenge] | KEYSET <hex> [challenge]   unsigned
+//   ADMIN <COSE_Sign1 hex>                                                        signed
 //
 // Unsigned commands change nothing but the key set (which carries its own
 // root signature) and read nothing personal. Everything else is an ADMIN
 // command: a COSE_Sign1 by a root of this firmware or a key set key with
 // usage 4, naming this device's id and the nonce it handed out last (one use,
 // two minutes), so a recorded command works neither twice nor elsewhere.
+// Every answer that reports a change carries a signature by the device key
+// over the request's nonce (or KEYSET's challenge) and the STATUS after the
+// change: a relay cannot answer OK for a device. Unsigned requests that cost a
+// signature operation share a budget per window (ERR BUSY beyond it).
 import { type Bytes, alloc, concat, equal, fromHex, toHex } from "../core/bytes";
 import { type CborItem, CBOR, cborDecode, encodeBytes, encodeHead, encodeInt, encodeText, isKind, mapBytes, mapGet, mapText, mapUint } from "../core/cbor";
 import { COSE_ALG_EDDSA, decodeSign1, sigStructure, verifySign1 } from "../core/cose";
@@ -17,7 +21,8 @@ import { verdictIndex } from "../core/verdict";
 import { deviceWarnings } from "../core/outcome";
 import { LANGS, isLang } from "./i18n";
 import {
-  ANSWER, CMD, CONFIG, LOG, LOG_PAGE, MAX_DISPLAY_MS, MAX_TIME, MIN_DISPLAY_MS, MIN_TIME, NONCE_BYTES, NONCE_LIFETIME_MS, STATUS,
+  ANSWER, CMD, CONFIG, LOG, LOG_PAGE, MAX_DISPLAY_MS, MAX_TIME, MIN_DISPLAY_MS, MIN_TIME, NONCE_BYTES, NONCE_LIFETIME_MS, RESULT, SIGNATURE_BUDGET,
+  SIGNATURE_WINDOW_MS, STATUS,
 } from "./admin-protocol";
 import type { VerifierApp } from "./verifier";
 import { encodeFrame } from "./layout-cbor";
@@ -41,6 +46,12 @@ function cborMap(keys: number[], values: Bytes[]): Bytes {
   return concat(parts);
 }
 
+/** A challenge of 8 to 64 bytes in hex; undefined when it is not one. */
+function challengeOf(h: string): Bytes | undefined {
+  const c = fromHex(h);
+  return c === undefined || c.length < 8 || c.length > 64 ? undefined : c;
+}
+
 function cborArray(items: Bytes[]): Bytes {
   return concat([encodeHead(4, items.length), concat(items)]);
 }
@@ -56,6 +67,9 @@ interface Signed {
 export class AdminService {
   private nonce: Bytes | undefined = undefined;
   private nonceAt = 0;
+  /** Signature operations spent on unsigned requests in the window that began at budgetAt. */
+  private spent = 0;
+  private budgetAt = 0;
 
   constructor(
     private readonly app: VerifierApp,
@@ -82,12 +96,7 @@ export class AdminService {
       return "OK " + toHex(this.nonce);
     }
     if (cmd === "STATUS") return this.status(arg);
-    if (cmd === "KEYSET") {
-      const data = fromHex(arg);
-      if (data === undefined || data.length === 0) return err("BAD_ARGUMENT", "KEYSET takes the signed key set in hex");
-      const r = app.installKeyset(data);
-      return r.ok ? "OK " + r.outcome + " " + r.version : "ERR " + r.reason;
-    }
+    if (cmd === "KEYSET") return this.keyset(arg);
     if (cmd === "ADMIN") {
       const s = this.verify(arg);
       if (typeof s === "string") return s;
@@ -97,6 +106,49 @@ export class AdminService {
       return err("SIGNATURE_REQUIRED", cmd + " is an ADMIN command: sign it (pindai device)");
     }
     return err("UNKNOWN_COMMAND", "unknown command " + cmd);
+  }
+
+  /**
+   * Spend n signature operations of the unsigned budget; the ERR BUSY line when
+   * the window's budget is spent (the window is on the device's millisecond timer).
+   */
+  private charge(n: number): string | undefined {
+    const now = this.app.timers.millis();
+    if (now - this.budgetAt >= SIGNATURE_WINDOW_MS || now < this.budgetAt) {
+      this.budgetAt = now;
+      this.spent = 0;
+    }
+    if (this.spent + n > SIGNATURE_BUDGET) {
+      const wait = Math.floor((this.budgetAt + SIGNATURE_WINDOW_MS - now + 999) / 1000);
+      return err("BUSY", "try again in " + wait + " s (at most " + SIGNATURE_BUDGET + " signature operations for unsigned requests per " + Math.floor(SIGNATURE_WINDOW_MS / 1000) + " s)");
+    }
+    this.spent += n;
+    return undefined;
+  }
+
+  /** Work that proved to be authorised (a verified command, a new key set) costs the budget nothing. */
+  private refund(n: number): void {
+    this.spent = this.spent > n ? this.spent - n : 0;
+  }
+
+  /** KEYSET <hex> [challenge]: with a challenge the answer is signed (kind KEYSET). */
+  private keyset(arg: string): string {
+    const sp = arg.indexOf(" ");
+    const data = fromHex(sp >= 0 ? arg.substring(0, sp) : arg);
+    if (data === undefined || data.length === 0) return err("BAD_ARGUMENT", "KEYSET takes the signed key set in hex");
+    let challenge: Bytes | undefined = undefined;
+    if (sp >= 0) {
+      challenge = challengeOf(arg.substring(sp + 1));
+      if (challenge === undefined) return err("BAD_ARGUMENT", "KEYSET's challenge is 8 to 64 bytes in hex");
+    }
+    const cost = challenge === undefined ? 1 : 2;
+    const busy = this.charge(cost);
+    if (busy !== undefined) return busy;
+    const r = this.app.installKeyset(data);
+    if (!r.ok) return "ERR " + r.reason;
+    if (r.outcome === "INSTALLED") this.refund(cost); // a new root-signed set: not a flood
+    const words = r.outcome + " " + r.version;
+    return challenge === undefined ? "OK " + words : this.changed(challenge, "KEYSET", words);
   }
 
   /** STATUS: plain words, or with a challenge an answer signed by the device key. */
@@ -109,19 +161,30 @@ export class AdminService {
     if (challengeHex === "") {
       return "OK " + (ks === undefined ? "-" : String(ks.version)) + " " + (t.trusted ? "1" : "0") + " " + (w.length > 0 ? w.join(",") : "-") + " " + t.now + " " + floor;
     }
-    const challenge = fromHex(challengeHex);
-    if (challenge === undefined || challenge.length < 8 || challenge.length > 64) return err("BAD_ARGUMENT", "STATUS takes a challenge of 8 to 64 bytes in hex");
+    const challenge = challengeOf(challengeHex);
+    if (challenge === undefined) return err("BAD_ARGUMENT", "STATUS takes a challenge of 8 to 64 bytes in hex");
+    const busy = this.charge(1);
+    if (busy !== undefined) return busy;
+    return "OK " + this.signedAnswer(challenge, "STATUS", this.statusBody());
+  }
+
+  /** The STATUS body (SPEC 6.5). */
+  private statusBody(): Bytes {
+    const app = this.app;
+    const ks = app.keysets.current;
+    const t = app.time();
+    const w = deviceWarnings(ks, t);
     const warnings: Bytes[] = [];
     for (let i = 0; i < w.length; i++) warnings.push(encodeText(w[i]));
     const last = app.audit.entries();
-    const body = cborMap(
+    return cborMap(
       [STATUS.VERSION, STATUS.KEYSET, STATUS.RTC, STATUS.TRUSTED, STATUS.FLOOR, STATUS.WARNINGS, STATUS.LOG_COUNT, STATUS.LOG_LAST, STATUS.LANG, STATUS.DISPLAY_MS],
       [
         encodeText(app.config.version),
         encodeInt(ks === undefined ? 0 : ks.version),
         encodeInt(t.now),
         encodeInt(t.trusted ? 1 : 0),
-        encodeInt(floor),
+        encodeInt(app.floor()),
         cborArray(warnings),
         encodeInt(last.length),
         encodeInt(last.length > 0 ? last[last.length - 1].seq : 0),
@@ -129,16 +192,20 @@ export class AdminService {
         encodeInt(app.displayMs()),
       ],
     );
-    return this.answer(challenge, "STATUS", body);
   }
 
-  /** A COSE_Sign1 by the device key over {device, challenge, kind, body}. */
-  private answer(challenge: Bytes, kind: string, body: Bytes): string {
+  /** A change's reply: `OK <words> <signed answer>` whose body holds the words and the STATUS after the change. */
+  private changed(challenge: Bytes, kind: string, words: string): string {
+    return "OK " + words + " " + this.signedAnswer(challenge, kind, cborMap([RESULT.WORDS, RESULT.STATUS], [encodeText(words), this.statusBody()]));
+  }
+
+  /** A COSE_Sign1 by the device key over {device, challenge, kind, body}, in hex. */
+  private signedAnswer(challenge: Bytes, kind: string, body: Bytes): string {
     const id = this.app.identity;
     const payload = cborMap([ANSWER.DEVICE, ANSWER.CHALLENGE, ANSWER.KIND, ANSWER.BODY], [encodeBytes(id.id), encodeBytes(challenge), encodeText(kind), body]);
     const prot = cborMap([1, 4], [encodeInt(COSE_ALG_EDDSA), encodeBytes(id.id)]);
     const sig = id.sign(sigStructure(prot, payload), this.app.tables.tables.base);
-    return "OK " + toHex(cborArray([encodeBytes(prot), encodeHead(5, 0), encodeBytes(payload), encodeBytes(sig)]));
+    return toHex(cborArray([encodeBytes(prot), encodeHead(5, 0), encodeBytes(payload), encodeBytes(sig)]));
   }
 
   /** The whole check of a signed command; a reply line when it fails. */
@@ -168,13 +235,17 @@ export class AdminService {
       const key = ks === undefined ? undefined : findKey(ks, s.kid);
       if (ks === undefined || key === undefined) return err("UNKNOWN_KEY", "signed by a key that is neither a root nor in the key set");
       if ((key.usage & UsageBits.ADMIN) === 0) return err("NOT_ADMIN", "the signing key may not administer devices (usage bit 4)");
-      // With an untrusted clock the floor stands in for now: a key that expired before it is refused.
+      // A key's window is judged on a trusted clock only: without one (the RTC
+      // lost power) an expired key could pass, so only a root may sign then.
       const t = app.time();
-      const now = t.trusted ? t.now : app.floor();
-      if (isRevoked(ks, key.kid) || now > key.exp || (t.trusted && now < key.nbf)) return err("KEY_NOT_VALID", "the signing key is revoked or outside its validity");
+      if (!t.trusted) return err("CLOCK_NOT_TRUSTED", "the clock is not trusted, so no key's validity can be judged: only a root may sign (a root's TIME first)");
+      if (isRevoked(ks, key.kid) || t.now > key.exp || t.now < key.nbf) return err("KEY_NOT_VALID", "the signing key is revoked or outside its validity");
       publicKey = key.publicKey;
     }
+    const busy = this.charge(1);
+    if (busy !== undefined) return busy;
     if (!verifySign1(s, publicKey)) return err("BAD_SIGNATURE", "the signature does not verify");
+    this.refund(1);
     // Signature verified: the payload may now be read.
     const p = cborDecode(s.payload);
     if (!p.ok || !isKind(p.item, CBOR.MAP)) return err("MALFORMED", "the payload is not a map");
@@ -193,12 +264,14 @@ export class AdminService {
     if (s.name === "TIME") {
       const t = a !== undefined && isKind(a, CBOR.UINT) ? (a.int as number) : -1;
       if (t < MIN_TIME || t > MAX_TIME) return err("BAD_ARGUMENT", "TIME takes unix seconds between " + MIN_TIME + " and " + MAX_TIME);
-      // Only a root (recovery) may set a time below the floor; it lowers the floor with it.
-      if (t < app.hardFloor()) return err("BELOW_FLOOR", "the build time or the key set's issue time is " + app.hardFloor() + ": the time cannot be below it");
-      const floor = app.floor();
-      if (t < floor && !s.byRoot) return err("BELOW_FLOOR", "the device's time floor is " + floor + ": a time below it needs a root's signature");
+      // Only a root (recovery) may set a time below the floor or the key set's
+      // issue time; it lowers the floor with it. Nothing goes below the build time.
+      if (t < app.hardFloor()) return err("BELOW_FLOOR", "the firmware's build time is " + app.hardFloor() + ": the time cannot be below it");
+      const ks = app.keysets.current;
+      const floor = ks !== undefined && ks.issued > app.floor() ? ks.issued : app.floor();
+      if (t < floor && !s.byRoot) return err("BELOW_FLOOR", "the device's time floor (or its key set's issue time) is " + floor + ": a time below it needs a root's signature");
       app.setTime(t, s.kid, s.byRoot);
-      return "OK TIME " + t;
+      return this.changed(s.nonce, "TIME", "TIME " + t);
     }
     if (s.name === "CONFIG") {
       if (a === undefined || !isKind(a, CBOR.MAP)) return err("BAD_ARGUMENT", "CONFIG takes a map");
@@ -209,7 +282,7 @@ export class AdminService {
         return err("BAD_ARGUMENT", "display time is " + MIN_DISPLAY_MS + " to " + MAX_DISPLAY_MS + " ms");
       }
       app.configure(isLang(lang) ? lang : app.lang, ms === undefined ? app.displayMs() : ms);
-      return "OK CONFIG " + app.lang + " " + app.displayMs();
+      return this.changed(s.nonce, "CONFIG", "CONFIG " + app.lang + " " + app.displayMs());
     }
     if (s.name === "LOG") {
       const from = a !== undefined && isKind(a, CBOR.UINT) ? (a.int as number) : 0;
@@ -228,23 +301,23 @@ export class AdminService {
         records.push(cborArray([encodeInt(e.seq), encodeInt(e.time), encodeInt(verdictIndex(e.verdict)), encodeInt(e.source), encodeBytes(kid === undefined ? alloc(8) : kid), encodeBytes(nik === undefined ? alloc(8) : nik), encodeInt(e.warnings)]));
       }
       const last = all.length > 0 ? all[all.length - 1].seq : 0;
-      return this.answer(s.nonce, "LOG", cborMap([LOG.RECORDS, LOG.MORE, LOG.LAST], [cborArray(records), encodeInt(more), encodeInt(last)]));
+      return "OK " + this.signedAnswer(s.nonce, "LOG", cborMap([LOG.RECORDS, LOG.MORE, LOG.LAST], [cborArray(records), encodeInt(more), encodeInt(last)]));
     }
     // SCREEN: the frame on the panel now, signed like every answer that carries personal data.
     if (s.name === "SCREEN") {
       const f = app.frame();
-      return this.answer(s.nonce, "SCREEN", encodeFrame(f.panel, f.ops));
+      return "OK " + this.signedAnswer(s.nonce, "SCREEN", encodeFrame(f.panel, f.ops));
     }
-    if (s.name === "LOGCLEAR") return "OK LOGCLEAR " + app.clearLog(s.kid);
+    if (s.name === "LOGCLEAR") return this.changed(s.nonce, "LOGCLEAR", "LOGCLEAR " + app.clearLog(s.kid));
     if (s.name === "WIPE") {
       app.wipe(s.kid);
-      return "OK WIPE";
+      return this.changed(s.nonce, "WIPE", "WIPE");
     }
     if (s.name === "UNLOCK") {
       if (this.hooks.unlock === undefined) return err("UNSUPPORTED", "this target has nothing to unlock");
       app.unlocked(s.kid); // on the record before the console opens
       this.hooks.unlock();
-      return "OK UNLOCK";
+      return this.changed(s.nonce, "UNLOCK", "UNLOCK");
     }
     return err("UNKNOWN_COMMAND", "unknown signed command " + s.name);
   }

@@ -174,6 +174,17 @@ export class AuditLog {
     }
   }
 
+  /**
+   * A new device secret for the NIK hash (WIPE): a torn write fails the
+   * length check and the next boot makes yet another, which serves as well.
+   */
+  renewKey(): void {
+    if (this.nikPolicy === "off") return;
+    this.secret = this.random.bytes(SECRET_LENGTH);
+    this.storage.erase(SECRET_FILE);
+    this.storage.write(SECRET_FILE, this.secret, 0);
+  }
+
   /** Valid records of both rings and the run in progress, oldest first. */
   entries(): AuditEntry[] {
     const a = this.verdicts.entries();

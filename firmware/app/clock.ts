@@ -1,11 +1,12 @@
 // SPEC section 3 and docs/SPEC.md section 6: the RTC is trusted only when it
 // has been set since it last lost power and reads no earlier than the time
-// floor. The floor is the highest of: the firmware's build time, the
-// installed key set's `issued`, the last signed time, the time of the last
-// audit record made with a trusted clock, and the highest verified iat minus
-// the skew. A clock set back below it is CLOCK_NOT_TRUSTED, never green; only
-// a signed time at or above it restores trust (a root's may go lower: recovery).
-import type { Keyset } from "../core/keyset";
+// floor. The floor is the highest of: the firmware's build time, the last
+// signed time, the time of the last audit record made with a trusted clock,
+// and evidence seen while the clock was trusted (a key set's `issued`, an OK
+// code's iat minus the skew), never above that trusted time: nothing unsigned
+// can push the floor past now. A clock set back below it is CLOCK_NOT_TRUSTED,
+// never green; only a signed time at or above it restores trust, and a root's
+// may go anywhere down to the build time (recovery from a floor set too high).
 import type { TrustedTime } from "../core/trust";
 import type { Rtc } from "../hal/clock";
 import type { Storage } from "../hal/storage";
@@ -35,27 +36,34 @@ export class ClockFloor {
     }
   }
 
-  /** What even a root's signed time cannot go below. */
-  hardFloor(ks: Keyset | undefined): number {
-    return ks !== undefined && ks.issued > this.buildTime ? ks.issued : this.buildTime;
+  /** What even a root's signed time cannot go below: the build time. */
+  hardFloor(): number {
+    return this.buildTime;
   }
 
-  floor(ks: Keyset | undefined): number {
-    let f = this.hardFloor(ks);
+  floor(): number {
+    let f = this.buildTime;
     const s = this.stored.get();
     if (s > f) f = s;
     if (this.lastLogged > f) f = this.lastLogged;
     return f;
   }
 
-  time(ks: Keyset | undefined): TrustedTime {
+  time(): TrustedTime {
     const now = this.rtc.seconds();
-    return { now, trusted: this.rtc.wasSet() && now >= this.floor(ks) };
+    return { now, trusted: this.rtc.wasSet() && now >= this.floor() };
   }
 
-  /** Evidence that the time is at least t (a verified iat minus the skew). */
-  raise(t: number, ks: Keyset | undefined): void {
-    if (t > this.floor(ks)) this.stored.set(t);
+  /**
+   * Evidence that the time is at least t (an OK code's iat minus the skew, an
+   * installed key set's issue time): kept only on a trusted clock, and never
+   * above it.
+   */
+  raise(t: number): void {
+    const now = this.time();
+    if (!now.trusted) return;
+    const v = t < now.now ? t : now.now;
+    if (v > this.floor()) this.stored.set(v);
   }
 
   /** A signed time was set; a root's may lower the floor (recovery from a clock run fast). */

@@ -130,17 +130,17 @@ export class VerifierApp {
 
   /** The RTC, trusted only when set since power loss and not below the floor. */
   time(): TrustedTime {
-    return this.clock.time(this.keysets.current);
+    return this.clock.time();
   }
 
   /** The time floor (app/clock.ts): the RTC below it is never trusted. */
   floor(): number {
-    return this.clock.floor(this.keysets.current);
+    return this.clock.floor();
   }
 
-  /** The floor that not even a root can go below: the build time and the key set's issue time. */
+  /** The floor that not even a root can go below: the build time. */
   hardFloor(): number {
-    return this.clock.hardFloor(this.keysets.current);
+    return this.clock.hardFloor();
   }
 
   private show(s: Screen): void {
@@ -207,9 +207,9 @@ export class VerifierApp {
     if (this.state === "verdict" && text === this.shownText) return;
     const t = this.time();
     const o = verifyPresentation(text, this.keysets.current, t, this.replay, this.tables.tables);
-    // A verified code proves the time is at least its iat minus the skew.
-    const ks = this.keysets.current;
-    if (o.iat !== undefined && ks !== undefined) this.clock.raise(o.iat - ks.policy.skew, ks);
+    // Only an OK verdict moves the floor, through its audit record at the
+    // trusted time (clock.logged): a signed code's iat is never taken as a
+    // time (a fast issuer clock or a leaked QR key would stop every device).
     this.conclude(o, SOURCE_QR, t.now);
     this.shownText = text;
     // Forgeries under a valid kid in a row: someone is on the scan line (issue 21). Shown and logged once per streak.
@@ -325,10 +325,15 @@ export class VerifierApp {
     return n;
   }
 
-  /** Back to unprovisioned: no key set, log, replay memory or settings. The device key and the floors stay. */
+  /**
+   * Back to unprovisioned: no key set, log, replay memory or settings, and a
+   * new audit key (the log after a reassignment cannot be linked to the one
+   * before). The device key and the floors stay.
+   */
   wipe(signer: Bytes): void {
     this.keysets.wipe();
     this.audit.clear();
+    this.audit.renewKey();
     this.replay.erase();
     this.settings.erase();
     this.defaultSettings();
@@ -336,8 +341,15 @@ export class VerifierApp {
     if (this.state === "idle") this.showIdle();
   }
 
+  /**
+   * KEYSET: on a trusted clock a set issued after now plus its skew is
+   * refused, and its issue time (no later than now) becomes evidence for the
+   * floor; on an untrusted clock its date cannot be judged and moves nothing.
+   */
   installKeyset(data: Bytes): InstallResult {
-    const r = this.keysets.install(data);
+    const t = this.time();
+    const r = this.keysets.install(data, t.trusted ? t.now : -1);
+    if (r.ok && r.outcome === "INSTALLED" && this.keysets.current !== undefined) this.clock.raise(this.keysets.current.issued);
     if (this.state === "idle") this.showIdle();
     if (r.ok && r.outcome === "INSTALLED") this.makeTables();
     return r;

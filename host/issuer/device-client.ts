@@ -1,7 +1,10 @@
 // The host side of the admin protocol (docs/SPEC.md section 6): a line link
 // to a device (serial port, tcp://, or a simulator in this process), signed
 // commands, and answers checked against the device's own key with the same
-// strict COSE code as the firmware. Every request has a timeout.
+// strict COSE code as the firmware. Every request has a timeout. An answer
+// that reports a change is believed only when the device signed it over our
+// nonce and the STATUS it carries (taken after the change) shows the change:
+// a bare `OK` (a relay, a fake) fails the command.
 import type { Socket } from "node:net";
 import { connectTcp } from "./tcp";
 import { CliError } from "./errors";
@@ -12,7 +15,7 @@ import { decodeSign1, verifySign1 } from "../../firmware/core/cose";
 import { kidOf } from "../../firmware/core/sha256";
 import { VERDICTS } from "../../firmware/core/verdict";
 import { SOURCE_NAMES } from "../../firmware/app/audit-log";
-import { ANSWER, CMD, CONFIG, LOG, MAX_ADMIN_LINE, STATUS } from "../../firmware/app/admin-protocol";
+import { ANSWER, CMD, CONFIG, LOG, MAX_ADMIN_LINE, RESULT, STATUS } from "../../firmware/app/admin-protocol";
 import { cborEncode, sign1 } from "./cose-sign";
 import { hex, unhex } from "./keyfile";
 import { SCREEN_BODY } from "../../firmware/app/layout-cbor";
@@ -27,9 +30,9 @@ export interface DeviceFrame {
   ops: Op[];
 }
 
-/** One request line, one reply line. */
+/** One request line, one reply line (within the link's timeout, or waitMs when given). */
 export interface LineLink {
-  request(line: string): Promise<string>;
+  request(line: string, waitMs?: number): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -71,9 +74,10 @@ export function streamLink(write: (s: string) => void, onData: (fn: (b: Buffer) 
     waiter?.();
   });
   return {
-    async request(line) {
+    async request(line, waitMs) {
       if (line.length > MAX_ADMIN_LINE) throw new DeviceError("LINE_TOO_LONG", `a line holds at most ${MAX_ADMIN_LINE} characters`);
-      const deadline = Date.now() + timeoutMs;
+      const wait = waitMs ?? timeoutMs;
+      const deadline = Date.now() + wait;
       if (!synced && pong === "") {
         const token = Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString("hex");
         pong = "OK PONG " + token;
@@ -83,7 +87,7 @@ export function streamLink(write: (s: string) => void, onData: (fn: (b: Buffer) 
       write(line + "\n");
       while (lines.length === 0) {
         const left = deadline - Date.now();
-        if (left <= 0) throw new DeviceError("TIMEOUT", `no answer from ${what} within ${timeoutMs} ms to ${line.split(" ")[0]}`);
+        if (left <= 0) throw new DeviceError("TIMEOUT", `no answer from ${what} within ${wait} ms to ${line.split(" ")[0]}`);
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, left);
           waiter = () => {
@@ -159,6 +163,46 @@ export function checkAnswer(hexText: string, deviceId: Uint8Array, devicePub: Ui
   return body;
 }
 
+/** The version a signed key set claims (its payload key 1), read without judging its signature. */
+function keysetVersion(bytes: Uint8Array): number | undefined {
+  const d = decodeSign1(bytes);
+  if (!d.ok) return undefined;
+  const p = cborDecode(d.sign1.payload);
+  return p.ok ? mapUint(p.item, 1) : undefined;
+}
+
+function statusOf(device: Uint8Array, b: CborItem): DeviceStatus {
+  const warnings = mapGet(b, STATUS.WARNINGS);
+  return {
+    device: hex(device),
+    version: mapText(b, STATUS.VERSION) ?? "",
+    keyset: mapUint(b, STATUS.KEYSET) ?? 0,
+    rtc: mapUint(b, STATUS.RTC) ?? 0,
+    trusted: mapUint(b, STATUS.TRUSTED) === 1,
+    floor: mapUint(b, STATUS.FLOOR) ?? 0,
+    warnings: warnings?.items?.map((w) => w.text ?? "") ?? [],
+    logCount: mapUint(b, STATUS.LOG_COUNT) ?? 0,
+    logLast: mapUint(b, STATUS.LOG_LAST) ?? 0,
+    lang: mapText(b, STATUS.LANG) ?? "",
+    displayMs: mapUint(b, STATUS.DISPLAY_MS) ?? 0,
+  };
+}
+
+/**
+ * Check a change's reply text (after `OK `): `<words> <signed answer hex>`,
+ * signed by the device over our challenge, of this kind, whose signed words
+ * are the printed ones. Returns the words and the STATUS it carries.
+ */
+export function checkChange(text: string, deviceId: Uint8Array, devicePub: Uint8Array, challenge: Uint8Array, kind: string): { words: string; status: DeviceStatus } {
+  const m = /^(.+) ([0-9a-f]{128,})$/.exec(text);
+  if (!m) throw new DeviceError("BAD_ANSWER", `the device's answer to ${kind} is not signed ("${text.slice(0, 40)}"): a relay or a fake answered, not the device`);
+  const body = checkAnswer(m[2], deviceId, devicePub, challenge, kind);
+  if (mapText(body, RESULT.WORDS) !== m[1]) throw new DeviceError("BAD_ANSWER", `the device signed another result than "${m[1]}"`);
+  const st = mapGet(body, RESULT.STATUS);
+  if (st === undefined || !isKind(st, CBOR.MAP)) throw new DeviceError("BAD_ANSWER", `the device's ${kind} answer carries no STATUS`);
+  return { words: m[1], status: statusOf(deviceId, st) };
+}
+
 export interface DeviceStatus {
   device: string;
   version: string;
@@ -184,9 +228,18 @@ export interface LogRecord {
   warnings: number;
 }
 
+/**
+ * How long a request waits when the device computes an Ed25519 signature for
+ * it (STATUS with a challenge, KEYSET, ADMIN): seconds on a slow device that
+ * has not made its tables yet. Only after the device answered ID.
+ */
+export const SIGNING_WAIT_MS = 60_000;
+
 export class DeviceClient {
   id: Uint8Array = new Uint8Array(0);
   publicKey: Uint8Array = new Uint8Array(0);
+  /** The signed STATUS that came with the last change's answer (taken on the device after the change). */
+  lastStatus: DeviceStatus | undefined = undefined;
 
   constructor(
     readonly link: LineLink,
@@ -209,6 +262,12 @@ export class DeviceClient {
     if (r.publicKey !== publicKeyHex) throw new DeviceError("WRONG_DEVICE", `the device on this port is ${r.id}, not the enrolled one`);
   }
 
+  /** Refuse to go on unless the device on this line is the one with this id (pindai device --expect-id). */
+  async expectId(idHex: string): Promise<void> {
+    const r = await this.identify();
+    if (r.id !== idHex.toLowerCase()) throw new DeviceError("WRONG_DEVICE", `the device on this port is ${r.id}, not ${idHex.toLowerCase()}`);
+  }
+
   async version(): Promise<string> {
     return okText(await this.link.request("VERSION"));
   }
@@ -216,25 +275,30 @@ export class DeviceClient {
   async status(): Promise<DeviceStatus> {
     if (this.id.length === 0) await this.identify();
     const challenge = crypto.getRandomValues(new Uint8Array(16));
-    const b = checkAnswer(okText(await this.link.request("STATUS " + hex(challenge))), this.id, this.publicKey, challenge, "STATUS");
-    const warnings = mapGet(b, STATUS.WARNINGS);
-    return {
-      device: hex(this.id),
-      version: mapText(b, STATUS.VERSION) ?? "",
-      keyset: mapUint(b, STATUS.KEYSET) ?? 0,
-      rtc: mapUint(b, STATUS.RTC) ?? 0,
-      trusted: mapUint(b, STATUS.TRUSTED) === 1,
-      floor: mapUint(b, STATUS.FLOOR) ?? 0,
-      warnings: warnings?.items?.map((w) => w.text ?? "") ?? [],
-      logCount: mapUint(b, STATUS.LOG_COUNT) ?? 0,
-      logLast: mapUint(b, STATUS.LOG_LAST) ?? 0,
-      lang: mapText(b, STATUS.LANG) ?? "",
-      displayMs: mapUint(b, STATUS.DISPLAY_MS) ?? 0,
-    };
+    return statusOf(this.id, checkAnswer(okText(await this.link.request("STATUS " + hex(challenge), SIGNING_WAIT_MS)), this.id, this.publicKey, challenge, "STATUS"));
   }
 
+  /** KEYSET with a challenge: `INSTALLED v` or `SAME v`, signed, and the device's STATUS holds version v. */
   async installKeyset(bytes: Uint8Array): Promise<string> {
-    return okText(await this.link.request("KEYSET " + hex(bytes)));
+    if (this.id.length === 0) await this.identify();
+    const version = keysetVersion(bytes);
+    if (version === undefined) throw new DeviceError("BAD_ARGUMENT", "not a signed key set");
+    const challenge = crypto.getRandomValues(new Uint8Array(16));
+    const r = checkChange(okText(await this.link.request("KEYSET " + hex(bytes) + " " + hex(challenge), SIGNING_WAIT_MS)), this.id, this.publicKey, challenge, "KEYSET");
+    if (r.words !== `INSTALLED ${version}` && r.words !== `SAME ${version}`) throw new DeviceError("BAD_ANSWER", `the device answered "${r.words}" to a key set of version ${version}`);
+    return this.confirmed(r, r.status.keyset === version, `its key set is version ${r.status.keyset}, not ${version}`);
+  }
+
+  private confirmed(r: { words: string; status: DeviceStatus }, holds: boolean, why: string): string {
+    this.lastStatus = r.status;
+    if (!holds) throw new DeviceError("NOT_CONFIRMED", `the device answered "${r.words}" but its signed STATUS says ${why}`);
+    return r.words;
+  }
+
+  /** A signed command that changes the device: its answer checked (signed over our nonce, this kind). */
+  private async change(name: string, arg?: number | string | Map<number, number | string>): Promise<{ words: string; status: DeviceStatus }> {
+    const r = await this.admin(name, arg);
+    return checkChange(r.text, this.id, this.publicKey, r.nonce, name);
   }
 
   /** NONCE, then the signed command; the reply text after OK. */
@@ -244,18 +308,22 @@ export class DeviceClient {
     const nonce = okText(await this.link.request("NONCE"));
     if (!/^[0-9a-f]{32}$/.test(nonce)) throw new DeviceError("BAD_ANSWER", "NONCE answered something else than a nonce");
     const n = unhex(nonce);
-    return { text: okText(await this.link.request(signedCommand(this.key, this.id, n, name, arg))), nonce: n };
+    return { text: okText(await this.link.request(signedCommand(this.key, this.id, n, name, arg), SIGNING_WAIT_MS)), nonce: n };
   }
 
   async setTime(t: number): Promise<string> {
-    return (await this.admin("TIME", t)).text;
+    const r = await this.change("TIME", t);
+    if (r.words !== `TIME ${t}`) throw new DeviceError("BAD_ANSWER", `the device answered "${r.words}" to TIME ${t}`);
+    return this.confirmed(r, r.status.trusted && r.status.rtc >= t && r.status.rtc <= t + 300, `its clock reads ${r.status.rtc} (${r.status.trusted ? "trusted" : "not trusted"})`);
   }
 
   async configure(o: { lang?: string; displayMs?: number }): Promise<string> {
     const m = new Map<number, number | string>();
     if (o.lang !== undefined) m.set(CONFIG.LANG, o.lang);
     if (o.displayMs !== undefined) m.set(CONFIG.DISPLAY_MS, o.displayMs);
-    return (await this.admin("CONFIG", m)).text;
+    const r = await this.change("CONFIG", m);
+    const holds = (o.lang === undefined || r.status.lang === o.lang) && (o.displayMs === undefined || r.status.displayMs === o.displayMs);
+    return this.confirmed(r, holds && r.words === `CONFIG ${r.status.lang} ${r.status.displayMs}`, `language ${r.status.lang}, display ${r.status.displayMs} ms`);
   }
 
   /** Every audit record, page by page, each page checked against the device's signature. */
@@ -292,14 +360,17 @@ export class DeviceClient {
   }
 
   async clearLog(): Promise<string> {
-    return (await this.admin("LOGCLEAR")).text;
+    const r = await this.change("LOGCLEAR");
+    return this.confirmed(r, /^LOGCLEAR \d+$/.test(r.words) && r.status.logCount === 1, `its log holds ${r.status.logCount} records`);
   }
 
   async wipe(): Promise<string> {
-    return (await this.admin("WIPE")).text;
+    const r = await this.change("WIPE");
+    return this.confirmed(r, r.words === "WIPE" && r.status.keyset === 0, `it still holds key set version ${r.status.keyset}`);
   }
 
   async unlock(): Promise<string> {
-    return (await this.admin("UNLOCK")).text;
+    const r = await this.change("UNLOCK");
+    return this.confirmed(r, r.words === "UNLOCK", `"${r.words}"`);
   }
 }

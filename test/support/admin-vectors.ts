@@ -46,17 +46,24 @@ export function adminVectors(): AdminVectors {
     return reply;
   };
   const [, id] = ask("the device's id and public key", "ID").split(" ");
+  const device = Buffer.from(id, "hex");
+  const root = { secretKey: rootSeed, kid: kidOf(rootPub) };
   ask("an unsigned TIME is refused", `TIME ${T}`);
-  ask("the key set (it carries its root's signature)", "KEYSET " + hex(keyset));
+  ask("the key set with the challenge 10..1f: the answer is signed, with the STATUS after the install", "KEYSET " + hex(keyset) + " 101112131415161718191a1b1c1d1e1f");
   let nonce = ask("a nonce for the next ADMIN request", "NONCE").slice(3);
-  ask("TIME 1800000000 signed by the admin key for this device and nonce", signedCommand(admin, Buffer.from(id, "hex"), Buffer.from(nonce, "hex"), "TIME", T));
-  ask("the same line again: the nonce is spent", signedCommand(admin, Buffer.from(id, "hex"), Buffer.from(nonce, "hex"), "TIME", T));
+  ask("TIME signed by the admin key while the clock is not trusted: refused (only a root may sign now)", signedCommand(admin, device, Buffer.from(nonce, "hex"), "TIME", T));
+  nonce = ask("a nonce", "NONCE").slice(3);
+  const time = signedCommand(root, device, Buffer.from(nonce, "hex"), "TIME", T);
+  ask("TIME 1800000000 signed by the root for this device and nonce; the answer is signed over the nonce", time);
+  ask("the same line again: the nonce is spent", time);
   ask("STATUS in words", "STATUS");
   ask("STATUS signed by the device key for the challenge 00..0f", "STATUS 000102030405060708090a0b0c0d0e0f");
   nonce = ask("a nonce", "NONCE").slice(3);
-  ask("SCREEN, signed: the frame on the panel now (no panel driver here: the idle screen laid out on a nominal 128x64), answered signed by the device", signedCommand(admin, Buffer.from(id, "hex"), Buffer.from(nonce, "hex"), "SCREEN"));
+  ask("CONFIG {1: \"id\"} signed by the admin key (the clock is trusted now)", signedCommand(admin, device, Buffer.from(nonce, "hex"), "CONFIG", new Map([[1, "id"]])));
   nonce = ask("a nonce", "NONCE").slice(3);
-  ask("LOG from the oldest record, signed; the answer is signed by the device", signedCommand(admin, Buffer.from(id, "hex"), Buffer.from(nonce, "hex"), "LOG", 0));
+  ask("SCREEN, signed: the frame on the panel now (no panel driver here: the idle screen laid out on a nominal 128x64), answered signed by the device", signedCommand(admin, device, Buffer.from(nonce, "hex"), "SCREEN"));
+  nonce = ask("a nonce", "NONCE").slice(3);
+  ask("LOG from the oldest record, signed; the answer is signed by the device", signedCommand(admin, device, Buffer.from(nonce, "hex"), "LOG", 0));
   return {
     about: "pindai admin protocol test vectors (docs/SPEC.md section 6). Seeds are 32 repeated bytes; the device's random source is the SeededRandom(6) of firmware/targets/memory/hal.ts.",
     rootSeed: hex(rootSeed),

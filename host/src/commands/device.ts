@@ -1,7 +1,10 @@
 // pindai device: one device's admin line (docs/SPEC.md section 6) over a
 // serial port or tcp://. Reads need no key; everything that changes the
 // device or reads its log is signed with --admin-key for this device and a
-// fresh nonce, and what matters comes back signed by the device's own key.
+// fresh nonce, and what matters comes back signed by the device's own key:
+// every change is believed only from the device's signed answer and the
+// STATUS it carries. The id a command is signed for is printed first, and
+// --expect-id refuses any other device (a relay to another unit).
 import { MAX_KEYSET_BYTES } from "../../../firmware/core/keyset";
 import { MAX_DISPLAY_MS, MIN_DISPLAY_MS } from "../../../firmware/app/admin-protocol";
 import { LANGS, isLang } from "../../../firmware/app/i18n";
@@ -14,7 +17,7 @@ import type { Io } from "../cli";
 import { renderFramePng } from "../../../sim/index";
 
 export const deviceHelp = `pindai device id|status|time|keyset|logs|screen|lang|display|log-clear|wipe|unlock
-              --port PATH|tcp://HOST:PORT [--admin-key FILE] [--json] [--timeout MS] [--baud N]
+              --port PATH|tcp://HOST:PORT [--admin-key FILE] [--expect-id ID] [--json] [--timeout MS] [--baud N]
 
   id                     the device's id and public key (no key needed)
   status                 its state, signed by the device's key and checked (no key needed)
@@ -31,7 +34,11 @@ export const deviceHelp = `pindai device id|status|time|keyset|logs|screen|lang|
                          (what pindai flash needs to replace the image), signed
 
 --admin-key is a key file with usage admin (listed in the device's key set) or a
-root of the firmware. Exit 0 done, 1 the device refused or did not answer
+root of the firmware; while the device's clock is not trusted only a root may
+sign. A signed command names the device it is for: pindai device prints that
+id first, and with --expect-id (the id on the device's screen or label) refuses
+any other device. Every change is confirmed by the device's signed answer and
+the STATUS in it: an unsigned OK fails. Exit 0 done, 1 the device refused or did not answer
 (wrong device, stale nonce, bad signature, timeout), 2 usage.`;
 
 export function csvOf(records: LogRecord[]): string {
@@ -77,6 +84,7 @@ export async function device(argv: string[], io: Io): Promise<number> {
       csv: { type: "string" },
       yes: { type: "boolean" },
       out: { type: "string" },
+      "expect-id": { type: "string" },
     },
     true,
   );
@@ -103,10 +111,15 @@ export async function device(argv: string[], io: Io): Promise<number> {
   const displayMs = sub === "display" ? parseInteger(arg ?? "", "display", MIN_DISPLAY_MS, MAX_DISPLAY_MS) : 0;
   if (sub === "wipe" && !values.yes) throw new CliError("wipe erases the key set, the audit log and the settings: add --yes");
   const at = sub === "time" ? (values.at ? parseTime(values.at, "at") : nowSeconds()) : 0;
+  const expectId = values["expect-id"];
+  if (expectId !== undefined && !/^[0-9a-fA-F]{16}$/.test(expectId)) throw new CliError("--expect-id: a device id is 16 hex digits");
   const print = (text: string, json: unknown) => io.out(values.json ? JSON.stringify(json) : text);
 
+  const what: Record<string, string> = { time: "TIME", logs: "LOG", lang: "CONFIG", display: "CONFIG", "log-clear": "LOGCLEAR", wipe: "WIPE", unlock: "UNLOCK" };
   return withDevice(port, { key, timeoutMs, baud }, io, async (c) => {
     const id = await c.identify();
+    if (expectId !== undefined) await c.expectId(expectId);
+    if (signed) io.err(`signing ${what[sub]} for device ${id.id}${expectId === undefined ? " (check it against the device's screen, or give --expect-id)" : ""}`);
     switch (sub) {
       case "id":
         print(`device ${id.id}\npublic key ${id.publicKey}`, id);
@@ -131,7 +144,7 @@ export async function device(argv: string[], io: Io): Promise<number> {
         print(`${id.id}: ${await c.setTime(at)}`, { device: id.id, time: at });
         return 0;
       case "keyset":
-        print(`${id.id}: ${await c.installKeyset(keysetBytes!)}`, { device: id.id, keyset: "installed" });
+        print(`${id.id}: ${await c.installKeyset(keysetBytes!)} (signed by the device, confirmed by its STATUS)`, { device: id.id, keyset: c.lastStatus?.keyset });
         return 0;
       case "logs": {
         const records = await c.logs((got, last) => io.err(`  ${got} records (device's last: ${last})`));

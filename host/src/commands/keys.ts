@@ -9,7 +9,12 @@ export const keygenHelp = `pindai keygen --usage qr|card|admin|root[,..] --out F
 
 Makes an Ed25519 key file (kid, public and secret key, validity window),
 written with mode 0600. T is unix seconds or an ISO date. The window is what
-\`pindai keyset\` puts in the key set (default: from now for 365 days).`;
+\`pindai keyset\` puts in the key set (default: from now for 365 days).
+A key with both qr and admin usage is refused without --force: the online
+key that signs QR codes could then wipe or unlock every device.`;
+
+/** The warning for a key that signs QR codes and administers devices. */
+export const COMBINED_WARNING = "warning: a key with both qr and admin usage lets whoever holds the QR-issuing key (an online service) wipe, unlock and set the clock of every device; keep them apart";
 
 export function keygen(argv: string[], io: Io): number {
   const { values } = parse(argv, {
@@ -23,6 +28,10 @@ export function keygen(argv: string[], io: Io): number {
   if (values.help) return io.help(keygenHelp);
   const usage = required(values.usage, "usage").split(",") as Usage[];
   for (const u of usage) if (!USAGES.includes(u)) throw new CliError(`--usage: unknown usage "${u}" (qr, card, admin, root)`);
+  if (usage.includes("qr") && usage.includes("admin")) {
+    if (!values.force) throw new CliError("--usage: a key with both qr and admin usage could administer every device from the QR issuing service; make two keys, or add --force");
+    io.err(COMBINED_WARNING);
+  }
   const out = required(values.out, "out");
   if (existsSync(out) && statSync(out).isDirectory()) throw new CliError(`--out: ${out} is a folder; give the key file's name`);
   if (existsSync(out) && !values.force) throw new CliError(`${out} exists; use --force to overwrite a key`);

@@ -1,7 +1,8 @@
 // pindai keyset: build and sign an issuer key set (SPEC section 4).
 import { parse, parseHex, parseInteger, parseTime, nowSeconds, required } from "../args";
 import { CliError } from "../../issuer/errors";
-import { readKeyFile, requireSecret, unhex, USAGE_BIT, type KeyFile } from "../../issuer/keyfile";
+import { hex, readKeyFile, requireSecret, unhex, USAGE_BIT, type KeyFile } from "../../issuer/keyfile";
+import { COMBINED_WARNING } from "./keys";
 import { keysetPayload, sign1, type KeyEntry } from "../../issuer/cose-sign";
 import { writeOutput } from "../../issuer/files";
 import {
@@ -13,6 +14,7 @@ import type { Io } from "../cli";
 export const keysetHelp = `pindai keyset --root ROOTKEY --version N --key PUBFILE [--key PUBFILE ...] --out keyset.cbor
               [--skew S] [--max-validity S] [--replay off|warn|reject]
               [--revoke HEX ...] [--revoke-card SERIAL ...] [--issued T] [--next-update T]
+              [--allow-future] [--force]
 
 Signs a key set with a root key. Each --key file (a key file or a public key
 file) adds its public key with its usage and validity window. Defaults: skew
@@ -20,7 +22,10 @@ ${KEYSET_POLICY.skew} s, max validity ${KEYSET_POLICY.maxValidity} s, replay ${R
 the guard asks for a fresh one), next update ${KEYSET_UPDATE_DAYS} days after issue.
 --revoke takes a presentation id (cti) in hex; --revoke-card a card serial.
 Limits (a device refuses more): ${MAX_KEYS} keys, ${MAX_REVOKED} revocations,
-${MAX_KEYSET_BYTES} bytes signed, skew 0-${MAX_SKEW} s, max validity 1-${MAX_VALIDITY} s.`;
+${MAX_KEYSET_BYTES} bytes signed, skew 0-${MAX_SKEW} s, max validity 1-${MAX_VALIDITY} s.
+A device with a trusted clock refuses a set issued after its time plus the
+skew: --issued later than now needs --allow-future (a set made early for a
+rotation). A key with both qr and admin usage needs --force.`;
 
 export function keyset(argv: string[], io: Io): number {
   const { values, positionals } = parse(
@@ -37,6 +42,8 @@ export function keyset(argv: string[], io: Io): number {
       "revoke-card": { type: "string", multiple: true },
       issued: { type: "string" },
       "next-update": { type: "string" },
+      "allow-future": { type: "boolean" },
+      force: { type: "boolean" },
     },
     true,
   );
@@ -50,7 +57,19 @@ export function keyset(argv: string[], io: Io): number {
   if (keyFiles.length === 0) throw new CliError("missing --key: a key set needs at least one issuer key");
   if (keyFiles.length > MAX_KEYS) throw new CliError(`${keyFiles.length} keys: a key set holds at most ${MAX_KEYS}`);
   const keys: KeyEntry[] = keyFiles.map((path) => entryOf(readKeyFile(path), path));
+  const combined = keys.filter((k) => (k.usage & USAGE_BIT.qr) !== 0 && (k.usage & USAGE_BIT.admin) !== 0);
+  if (combined.length > 0) {
+    if (!values.force) throw new CliError(`key ${hex(combined[0].kid)} has both qr and admin usage: the QR issuing service could administer every device; use two keys, or add --force`);
+    io.err(COMBINED_WARNING);
+  }
   const issued = values.issued ? parseTime(values.issued, "issued") : nowSeconds();
+  const skew = values.skew ? parseInteger(values.skew, "skew", 0, MAX_SKEW) : KEYSET_POLICY.skew;
+  if (issued > nowSeconds() + skew) {
+    if (!values["allow-future"]) {
+      throw new CliError(`--issued ${new Date(issued * 1000).toISOString()} is in the future: a device with a trusted clock refuses it until then, and one without a trusted clock takes nothing from its date; check this computer's clock, or add --allow-future (a set made early for a rotation)`);
+    }
+    io.err(`warning: the key set is issued ${Math.round((issued - nowSeconds()) / 60)} minutes in the future: devices with a trusted clock refuse it until then`);
+  }
   const nextUpdate = values["next-update"] ? parseTime(values["next-update"], "next-update") : issued + KEYSET_UPDATE_DAYS * 86400;
   if (nextUpdate <= issued) throw new CliError("--next-update must be after --issued");
   const replayName = values.replay ?? REPLAY_NAMES[KEYSET_POLICY.replay];
@@ -67,7 +86,7 @@ export function keyset(argv: string[], io: Io): number {
     keys,
     revoked,
     policy: {
-      skew: values.skew ? parseInteger(values.skew, "skew", 0, MAX_SKEW) : KEYSET_POLICY.skew,
+      skew,
       maxValidity: values["max-validity"] ? parseInteger(values["max-validity"], "max-validity", 1, MAX_VALIDITY) : KEYSET_POLICY.maxValidity,
       replay: replayCode(replayName),
     },

@@ -194,13 +194,15 @@ function writeAgencyKeys(world: SimConsole["world"], dir: string, io: Io): void 
     writeKeyFile(join(dir, "admin.json"), file(["admin"], world.adminKey.secretKey));
     writeKeyFile(join(dir, "qr.json"), file(["qr"], world.qrSigner.secretKey));
     const root = file(["root"], world.rootKey.secretKey);
+    // The simulator's demo root (a fixed seed): a clock never set takes only a root's TIME (docs/SPEC.md 6.4).
+    writeKeyFile(join(dir, "root.json"), root);
     delete root.secretKey;
     writeFileSync(join(dir, "root.pub.json"), JSON.stringify(root, null, 2) + "\n");
     writeFileSync(join(dir, "keyset.cbor"), world.keysetBytes);
   } catch (e) {
     throw failed(`cannot write keys to ${dir}: ${fsReason(e)}`, e);
   }
-  io.out(`simulated agency keys in ${dir}: admin.json, qr.json, root.pub.json, keyset.cbor`);
+  io.out(`simulated agency keys in ${dir}: admin.json, qr.json, root.json, root.pub.json, keyset.cbor`);
 }
 
 /** --root/--config (the agency's roots), --devices N and --admin-listen HOST:PORT, checked. */
