@@ -3,7 +3,7 @@
 // console, a planted table) and the Espruino target removes it at boot
 // (targets/espruino/main.ts, issue 21).
 const EXACT = [
-  "device.key", "audit.key", "keyset.0", "keyset.1", "keyset.floor", "clock.floor", "config", "random.boot", "tamper.boot",
+  "device.key", "audit.key", "keyset.0", "keyset.1", "keyset.floor", "keyset.hash", "clock.floor", "config", "random.boot", "tamper.boot",
   // the image and its one-line boot loader (host/src/flash-espruino.ts)
   "pindai.img", ".bootcde",
 ];
