@@ -46,7 +46,7 @@ describe("admin protocol vectors", () => {
     const sb = checkAnswer(committed.exchanges[screen].reply.slice(3), Buffer.from(id, "hex"), Buffer.from(pub, "hex"), Buffer.from(committed.exchanges[screen - 1].reply.slice(3), "hex"), "SCREEN");
     expect([mapUint(sb, 1), mapUint(sb, 2), mapUint(sb, 3)]).toEqual([128, 64, 0]);
     const texts = (mapGet(sb, 4)?.items ?? []).filter((op) => op.items![5].int! > 0).map((op) => op.items![6].text);
-    expect(texts).toContain("READY");
+    expect(texts).toContain("SIAP"); // READY, in the language the CONFIG before it chose
     expect(texts).toContain("ID " + id.slice(-4));
   });
 });

@@ -34,26 +34,26 @@ function file(name: string, content: unknown): string {
   return p;
 }
 
-/** Exit 2 and exactly one line on stderr, nothing on stdout. */
-function refused(r: { code: number; out: string; err: string }, pattern: RegExp) {
-  expect(r.code, r.out + r.err).toBe(2);
+/** Exit 2 (1 for a file that cannot be read: the one rule of pindai --help) and exactly one line on stderr, nothing on stdout. */
+function refused(r: { code: number; out: string; err: string }, pattern: RegExp, code: 1 | 2 = 2) {
+  expect(r.code, r.out + r.err).toBe(code);
   expect(r.err.split("\n")).toHaveLength(1);
   expect(r.err).toMatch(pattern);
   expect(r.out).toBe("");
 }
 
-describe("pindai fleet: bad inputs end with exit 2 and one line, never a hang", () => {
+describe("pindai fleet: bad inputs end with exit 2 (1: a file that cannot be read) and one line, never a hang", () => {
   it("device files and pipes are refused before a byte is read: /dev/zero, /dev/urandom, a FIFO", async () => {
-    refused(await fleet("import", "/dev/zero"), /inventory \/dev\/zero: not a regular file/);
-    refused(await fleet("import", "/dev/urandom"), /not a regular file/);
+    refused(await fleet("import", "/dev/zero"), /inventory \/dev\/zero: not a regular file/, 1);
+    refused(await fleet("import", "/dev/urandom"), /not a regular file/, 1);
     const fifo = join(dir, "fifo");
     spawnSync("mkfifo", [fifo]);
-    refused(await fleet("import", fifo), /not a regular file/);
-    refused(await fleet("import", dir), /it is a folder/);
+    refused(await fleet("import", fifo), /not a regular file/, 1);
+    refused(await fleet("import", dir), /it is a folder/, 1);
     // The inventory file of earlier versions is no option any more: one line that says what to do.
     refused(await fleet("enroll", "--inventory", "/dev/zero", "--ports", "/dev/ttyUSB0"), /became a database .*pindai fleet import/);
     refused(await runCli("fleet", "export", "--inventory", "/dev/zero", "--csv", "x.csv"), /now "fleet logs --csv FILE"/);
-    refused(await fleet("enroll", "--retry", "/dev/urandom"), /retry list \/dev\/urandom: not a regular file/);
+    refused(await fleet("enroll", "--retry", "/dev/urandom"), /retry list \/dev\/urandom: not a regular file/, 1);
   });
 
   it("an inventory's shape is checked entry by entry; one bad entry refuses the file and names it", async () => {
@@ -121,7 +121,7 @@ describe("pindai fleet: bad inputs end with exit 2 and one line, never a hang", 
     refused(await fleet("logs", "--since", "yesterday"), /--since: expected unix seconds or an ISO date/);
     refused(await fleet("logs", "--verdict", "MAYBE"), /--verdict: "MAYBE" is not a verdict/);
     refused(await fleet("set-time", "--ports", "/dev/ttyUSB0"), /set-time is signed: give --admin-key FILE/);
-    refused(await fleet("push-keyset", "--ports", "/dev/ttyUSB0", "--keyset", "/dev/zero"), /key set \/dev\/zero: not a regular file/);
+    refused(await fleet("push-keyset", "--ports", "/dev/ttyUSB0", "--keyset", "/dev/zero"), /key set \/dev\/zero: not a regular file/, 1);
     refused(await fleet("push-keyset", "--ports", "/dev/ttyUSB0", "--keyset", file("ks.cbor", "garbage")), /is not a signed key set/);
     refused(await runCli("fleet", "list", "--db", file("db-file", "x")), /fleet database folder .*db-file: /);
     refused(await fleet("frobnicate"), /unknown subcommand "frobnicate"/);

@@ -127,7 +127,7 @@ describe("the admin protocol over TCP", () => {
     await pindai(["sim", "--devices", "3", "--admin-listen", `127.0.0.1:${port}`, "--write-keys", keys], /3 simulated device\(s\) on tcp:\/\/127\.0\.0\.1:\d+-\d+/);
     const db = join(dir, "first-day-db");
     const range = `tcp://127.0.0.1:${port}-${port + 2}`;
-    const p = await runCli("fleet", "provision", "--db", db, "--ports", range, "--keyset", join(keys, "keyset.cbor"), "--admin-key", join(keys, "admin.json"));
+    const p = await runCli("fleet", "provision", "--db", db, "--ports", range, "--keyset", join(keys, "keyset.cbor"), "--admin-key", join(keys, "root.json")); // a new device: a root sets its clock
     expect(p.code, p.err).toBe(0);
     expect(p.out.split("\n").filter((l) => /provisioned: firmware sim, key set v1, clock trusted/.test(l))).toHaveLength(3);
     expect(p.out).toMatch(/^3 device\(s\) done$/m);

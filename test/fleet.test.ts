@@ -41,6 +41,7 @@ describe.each(engines)("pindai fleet on %s", (engine, available) => {
   let ports = "";
   const tag = engine.startsWith("PGlite") ? "pglite" : "pg";
   const admin = join(dir, `${tag}-admin.json`);
+  const root = join(dir, `${tag}-root.json`);
   const keyset = join(dir, `${tag}-keyset.cbor`);
   const cli = (...a: string[]) => runCli("fleet", ...a, "--db", db);
   const ids = () => fleet.devices.map((d) => hex(d.app.identity.id));
@@ -51,6 +52,8 @@ describe.each(engines)("pindai fleet on %s", (engine, available) => {
     ports = fleet.ports.map((p) => `tcp://127.0.0.1:${p}`).join(",");
     const now = Math.floor(Date.now() / 1000);
     writeKeyFile(admin, newKey(["admin"], now - 86400, now + 365 * 86400, new Uint8Array(fleet.world.adminKey.secretKey)));
+    // A new device's clock is not trusted: only a root may set it (issue 21 finding 11), so provisioning signs with the root.
+    writeKeyFile(root, newKey(["root"], now - 86400, now + 365 * 86400, new Uint8Array(fleet.world.rootKey.secretKey)));
     writeFileSync(keyset, fleet.world.keysetBytes);
     if (engine.startsWith("PGlite")) db = join(dir, "pglite-db");
     else ({ url: db, drop } = await freshDatabase(SERVER!, "fleet"));
@@ -62,7 +65,7 @@ describe.each(engines)("pindai fleet on %s", (engine, available) => {
   });
 
   it.skipIf(!available)("a dry run changes nothing; set-time before the key set fails with a hint; provision does the three steps in the order that works", async () => {
-    const dry = await cli("provision", "--ports", ports, "--admin-key", admin, "--keyset", keyset, "--dry-run");
+    const dry = await cli("provision", "--ports", ports, "--admin-key", root, "--keyset", keyset, "--dry-run");
     expect(dry.code, dry.err).toBe(0);
     expect(dry.out).toMatch(/would install key set v1, would set the clock/);
     expect(fleet.devices.every((d) => d.app.keysets.current === undefined)).toBe(true);
@@ -75,7 +78,7 @@ describe.each(engines)("pindai fleet on %s", (engine, available) => {
     expect(early.err).toMatch(/UNKNOWN_KEY/);
     expect(early.err).toMatch(/hint: .*push the key set that lists it first/);
 
-    const p = await cli("provision", "--ports", ports, "--admin-key", admin, "--keyset", keyset, "--label", "north", "--location", "Gate 1", "--json");
+    const p = await cli("provision", "--ports", ports, "--admin-key", root, "--keyset", keyset, "--label", "north", "--location", "Gate 1", "--json");
     expect(p.code, p.err).toBe(0);
     const r = JSON.parse(p.out);
     expect(r).toMatchObject({ command: "provision", done: 3, failed: 0 });

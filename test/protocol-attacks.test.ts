@@ -210,9 +210,9 @@ describe.skipIf(!HAVE)("issue 21: the admin protocol's findings, tried again ove
     const root = keyFile("root9.json", world.rootKey, ["root"]);
     const t = await runCli("device", "time", "--port", relay, "--admin-key", root, "--at", String(T0 + 5));
     expect(t.code).toBe(1);
-    const inv = join(dir, "fleet9.json");
-    expect((await runCli("fleet", "enroll", "--ports", relay, "--inventory", inv)).code).toBe(0);
-    const push = await runCli("fleet", "push-keyset", "--ports", relay, "--inventory", inv, "--keyset", v2);
+    const inv = join(dir, "fleet9-db");
+    expect((await runCli("fleet", "enroll", "--ports", relay, "--db", inv)).code).toBe(0);
+    const push = await runCli("fleet", "push-keyset", "--ports", relay, "--db", inv, "--keyset", v2);
     expect(push.code).toBe(1);
     expect(d.admin("STATUS")).toMatch(/^OK 1 /); // the device still holds v1, as its signed STATUS says
     // The device itself, with no relay: installed, and confirmed by its signed answer.

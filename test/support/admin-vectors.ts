@@ -61,7 +61,7 @@ export function adminVectors(): AdminVectors {
   nonce = ask("a nonce", "NONCE").slice(3);
   ask("CONFIG {1: \"id\"} signed by the admin key (the clock is trusted now)", signedCommand(admin, device, Buffer.from(nonce, "hex"), "CONFIG", new Map([[1, "id"]])));
   nonce = ask("a nonce", "NONCE").slice(3);
-  ask("SCREEN, signed: the frame on the panel now (no panel driver here: the idle screen laid out on a nominal 128x64), answered signed by the device", signedCommand(admin, device, Buffer.from(nonce, "hex"), "SCREEN"));
+  ask("SCREEN, signed: the frame on the panel now (no panel driver here: the idle screen laid out on a nominal 128x64, in the language CONFIG chose), answered signed by the device", signedCommand(admin, device, Buffer.from(nonce, "hex"), "SCREEN"));
   nonce = ask("a nonce", "NONCE").slice(3);
   ask("LOG from the oldest record, signed; the answer is signed by the device", signedCommand(admin, device, Buffer.from(nonce, "hex"), "LOG", 0));
   return {

@@ -63,6 +63,7 @@ export function hintFor(e: DeviceError, step: string): string | undefined {
   if (step === "TIME" && code === "UNKNOWN_KEY") return "the device does not know this admin key yet: push the key set that lists it first (pindai fleet push-keyset, or pindai fleet provision, which does both in order), or sign with a root key";
   if (step === "KEYSET" && code === "UNKNOWN_KEY") return "the key set is signed by a root this device's firmware does not have: flash it with the agency's roots (pindai run --config, pindai sim --root)";
   if (step === "KEYSET" && code === "OLDER") return "the device has a newer key set: push that one or a newer one";
+  if (code === "CLOCK_NOT_TRUSTED") return "the device's clock is not trusted (new, or its clock battery died), so no admin key's window can be judged: set its time with a root key first (--admin-key root.json; pindai fleet provision does it in order)";
   if (code === "KEY_NOT_VALID") return "the admin key is outside its validity window on the device's clock";
   if (code === "NOT_ADMIN") return "--admin-key is not an admin key in the device's key set";
   if (code === "BAD_SIGNATURE") return "--admin-key does not match the key the device has under that kid";
