@@ -157,6 +157,9 @@ function indicator(o: EspruinoOptions): Indicator {
   };
 }
 
+/** The Storage file `pindai flash` writes the image to (host/src/flash-espruino.ts IMAGE_FILE). */
+const IMAGE_FILE = "pindai.img";
+
 /** Take the REPL off every port; the admin line goes where it was. */
 function lockConsole(o: EspruinoOptions): { admin: UartOptions; unlock: () => void } {
   let was = "";
@@ -176,8 +179,13 @@ function lockConsole(o: EspruinoOptions): { admin: UartOptions; unlock: () => vo
   }
   return {
     admin,
-    // The REPL takes the port back only once our line handler has let go of it.
+    // The REPL takes the port back only once our line handler has let go of it. Every file but
+    // the image is erased first (UNLOCK is for a re-flash): an open console never reads the
+    // device key, the audit key or a key set, and a re-flash cut short leaves a device with no
+    // secrets. The image stays: the code running now is read from it in place.
     unlock: () => {
+      const files: string[] = require("Storage").list();
+      for (let i = 0; i < files.length; i++) if (files[i] !== IMAGE_FILE) require("Storage").erase(files[i]);
       portObject(admin.port).removeAllListeners("data");
       E.setConsole(admin.port, { force: true });
     },

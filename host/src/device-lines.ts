@@ -1,0 +1,180 @@
+// What a device says, as whole lines. Bytes arrive however the link cuts them
+// (a USB packet, a pty read, a TCP segment): a pattern is only ever matched
+// against a line that has ended, so "OK pindai flash-te" never passes for the
+// version "flash-test". Every wait has a deadline and nothing waits a fixed
+// time: a wait ends as soon as the line it needs has arrived.
+
+/** A line longer than this is a runaway device or a flood: it is dropped, memory stays bounded. */
+export const MAX_DEVICE_LINE = 64 * 1024;
+
+export class LineTimeout extends Error {}
+
+interface Waiter {
+  re: RegExp;
+  found: (m: RegExpExecArray) => void;
+  lost: (e: Error) => void;
+}
+
+export class DeviceLines {
+  private partial = "";
+  private waiters: Waiter[] = [];
+  private ended: string | undefined;
+  /** Every whole line, for --verbose. */
+  onLine: (line: string) => void = () => {};
+
+  /** Bytes from the device, as received. */
+  push(text: string): void {
+    this.partial += text;
+    let nl: number;
+    while ((nl = this.partial.indexOf("\n")) >= 0) {
+      const line = this.partial.slice(0, nl).replace(/\r+$/, "");
+      this.partial = this.partial.slice(nl + 1);
+      this.line(line);
+    }
+    if (this.partial.length > MAX_DEVICE_LINE) this.partial = "";
+  }
+
+  /** The link is gone: every wait ends now, and every later one at once. */
+  end(reason: string): void {
+    this.ended = reason;
+    for (const w of this.waiters.splice(0)) w.lost(new LineTimeout(reason));
+  }
+
+  private line(line: string): void {
+    this.onLine(line);
+    for (const w of this.waiters.slice()) {
+      const m = w.re.exec(line);
+      if (m) {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        w.found(m);
+      }
+    }
+  }
+
+  /**
+   * The first whole line from now on that matches `re`; `send` is called once the wait is
+   * in place (so a fast answer is never missed), and again every `resendMs` if given (a
+   * device still starting up). Rejects with LineTimeout after `ms`.
+   */
+  request(what: string, ms: number, re: RegExp, send: () => void, resendMs?: number): Promise<RegExpExecArray> {
+    return new Promise<RegExpExecArray>((resolve, reject) => {
+      if (this.ended !== undefined) return reject(new LineTimeout(`${what}: ${this.ended}`));
+      let again: NodeJS.Timeout | undefined;
+      const stop = () => {
+        clearTimeout(deadline);
+        clearInterval(again);
+      };
+      const w: Waiter = {
+        re,
+        found: (m) => (stop(), resolve(m)),
+        lost: (e) => (stop(), reject(new LineTimeout(`${what}: ${e.message}`))),
+      };
+      const deadline = setTimeout(() => {
+        clearInterval(again);
+        const i = this.waiters.indexOf(w);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(new LineTimeout(`${what}: no answer within ${ms} ms`));
+      }, ms);
+      this.waiters.push(w);
+      send();
+      if (resendMs !== undefined) again = setInterval(send, resendMs);
+    });
+  }
+}
+
+/**
+ * One JavaScript expression on an Espruino REPL, its value as JSON on a line of its own:
+ * `<pindai TAG json>`. \x10 keeps the command from being echoed; the tag is unique per
+ * request, so an answer to an earlier request that timed out is never taken for this one.
+ */
+let tags = 0;
+export function replRequest(lines: DeviceLines, write: (s: string) => void, what: string, code: string, ms: number, resendMs?: number): Promise<unknown> {
+  const tag = `${process.pid.toString(36)}${(++tags).toString(36)}`;
+  const re = new RegExp(`<pindai ${tag} (.*)>$`);
+  return lines.request(what, ms, re, () => write(`\x10print("<pindai ${tag} "+JSON.stringify((${code}))+">")\n`), resendMs).then((m) => (m[1] === "undefined" ? undefined : (JSON.parse(m[1]) as unknown)));
+}
+
+/** A byte link to a device: a serial port (USB or UART console, a pty) or tcp://HOST:PORT (Espruino's telnet console). */
+export interface ByteLink {
+  /** Queued; sent in pieces, each once the one before has been taken (see paced). */
+  write(text: string): void;
+  close(): Promise<void>;
+  /** Set when the link broke (the cable pulled, the peer gone): every wait then ends at once. */
+  closed: boolean;
+}
+
+export class LinkError extends Error {}
+
+/** Opens `port`, feeding what arrives into `lines`; rejects with one sentence saying why not, within timeoutMs. */
+export async function openByteLink(port: string, baudRate: number, timeoutMs: number, lines: DeviceLines, onClose: () => void): Promise<ByteLink> {
+  const tcp = /^tcp:\/\/(.*)$/.exec(port);
+  if (tcp) {
+    const m = /^([^:/\s]+):(\d{1,5})$/.exec(tcp[1]);
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new LinkError(`${port}: expected tcp://HOST:PORT with a port from 1 to 65535`);
+    const { createConnection } = await import("node:net");
+    const sock = await new Promise<import("node:net").Socket>((resolve, reject) => {
+      const s = createConnection({ host: m[1], port: Number(m[2]) });
+      const t = setTimeout(() => (s.destroy(), reject(new LinkError(`cannot connect to ${port}: no answer within ${timeoutMs} ms`))), timeoutMs);
+      s.once("connect", () => (clearTimeout(t), resolve(s)));
+      s.once("error", (e: NodeJS.ErrnoException) => (clearTimeout(t), reject(new LinkError(`cannot connect to ${port}: ${netReason(e)}`))));
+    });
+    const link: ByteLink = {
+      closed: false,
+      write: paced((piece, done) => (link.closed ? done() : sock.write(piece, () => done()))),
+      close: async () => void sock.destroy(),
+    };
+    sock.on("data", (d: Buffer) => lines.push(d.toString("latin1")));
+    sock.on("error", () => {}); // "close" follows and says it
+    sock.on("close", () => ((link.closed = true), onClose()));
+    return link;
+  }
+  const { SerialPort } = await import("serialport");
+  const { portReason } = await import("../issuer/files");
+  const sp = new SerialPort({ path: port, baudRate, autoOpen: false });
+  await new Promise<void>((resolve, reject) => sp.open((e) => (e ? reject(new LinkError(`cannot open ${port}: ${portReason(e)}`)) : resolve())));
+  const link: ByteLink = {
+    closed: false,
+    write: paced((piece, done) => (link.closed || !sp.isOpen ? done() : sp.write(piece, () => sp.drain(() => done())))),
+    close: () => new Promise<void>((r) => (sp.isOpen ? sp.close(() => r()) : r())),
+  };
+  sp.on("data", (d: Buffer) => lines.push(d.toString("latin1")));
+  sp.on("error", () => {}); // a write after the device went away: "close" says it
+  sp.on("close", () => ((link.closed = true), onClose()));
+  return link;
+}
+
+/** A piece no larger than one read of Espruino's input thread (32 bytes) or one of its input events (64). */
+export const PIECE = 32;
+
+/**
+ * Writes in pieces of PIECE bytes, the next one only once the link has taken the one before
+ * (the write's callback): a console's input buffer is never handed a whole 1 KB line at
+ * once. Espruino for Linux crashes (an ASSERT in its input queue, shared by two threads)
+ * when long lines arrive in one go; a UART's small receive buffer would drop bytes instead.
+ */
+function paced(send: (piece: Buffer, done: () => void) => void): (text: string) => void {
+  const queue: Buffer[] = [];
+  let busy = false;
+  const next = () => {
+    const piece = queue.shift();
+    if (piece === undefined) {
+      busy = false;
+      return;
+    }
+    busy = true;
+    send(piece, () => setImmediate(next));
+  };
+  return (text) => {
+    const b = Buffer.from(text, "latin1");
+    for (let i = 0; i < b.length; i += PIECE) queue.push(b.subarray(i, i + PIECE));
+    if (!busy) next();
+  };
+}
+
+function netReason(e: NodeJS.ErrnoException): string {
+  if (e.code === "ECONNREFUSED") return "connection refused (is the device's telnet console on?)";
+  if (e.code === "ENOTFOUND" || e.code === "EAI_AGAIN") return "unknown host";
+  if (e.code === "EHOSTUNREACH" || e.code === "ENETUNREACH") return "host unreachable";
+  if (e.code === "ETIMEDOUT") return "timed out";
+  return e.code ?? e.message;
+}
