@@ -118,12 +118,13 @@ export async function openByteLink(port: string, baudRate: number, timeoutMs: nu
       s.once("connect", () => (clearTimeout(t), resolve(s)));
       s.once("error", (e: NodeJS.ErrnoException) => (clearTimeout(t), reject(new LinkError(`cannot connect to ${port}: ${netReason(e)}`))));
     });
+    const flow = { xoff: false } as { xoff: boolean; resume?: () => void };
     const link: ByteLink = {
       closed: false,
-      write: paced((piece, done) => (link.closed ? done() : sock.write(piece, () => done()))),
+      write: paced((piece, done) => (link.closed ? done() : sock.write(piece, () => done())), flow),
       close: async () => void sock.destroy(),
     };
-    sock.on("data", (d: Buffer) => lines.push(d.toString("latin1")));
+    sock.on("data", (d: Buffer) => lines.push(xonXoff(d.toString("latin1"), flow)));
     sock.on("error", () => {}); // "close" follows and says it
     sock.on("close", () => ((link.closed = true), onClose()));
     return link;
@@ -132,19 +133,20 @@ export async function openByteLink(port: string, baudRate: number, timeoutMs: nu
   const { portReason } = await import("../issuer/files");
   const sp = new SerialPort({ path: port, baudRate, autoOpen: false });
   await new Promise<void>((resolve, reject) => sp.open((e) => (e ? reject(new LinkError(`cannot open ${port}: ${portReason(e)}`)) : resolve())));
+  const flow = { xoff: false } as { xoff: boolean; resume?: () => void };
   const link: ByteLink = {
     closed: false,
-    write: paced((piece, done) => (link.closed || !sp.isOpen ? done() : sp.write(piece, () => sp.drain(() => done())))),
+    write: paced((piece, done) => (link.closed || !sp.isOpen ? done() : sp.write(piece, () => sp.drain(() => done()))), flow),
     close: () => new Promise<void>((r) => (sp.isOpen ? sp.close(() => r()) : r())),
   };
-  sp.on("data", (d: Buffer) => lines.push(d.toString("latin1")));
+  sp.on("data", (d: Buffer) => lines.push(xonXoff(d.toString("latin1"), flow)));
   sp.on("error", () => {}); // a write after the device went away: "close" says it
   sp.on("close", () => ((link.closed = true), onClose()));
   return link;
 }
 
-/** A piece no larger than one read of Espruino's input thread (32 bytes) or one of its input events (64). */
-export const PIECE = 32;
+/** Bytes per write: espruino-tools' chunk size, below one read of Espruino for Linux's input thread (32). */
+export const PIECE = 20;
 
 /**
  * Writes in pieces of PIECE bytes, the next one only once the link has taken the one before
@@ -152,10 +154,14 @@ export const PIECE = 32;
  * once. Espruino for Linux crashes (an ASSERT in its input queue, shared by two threads)
  * when long lines arrive in one go; a UART's small receive buffer would drop bytes instead.
  */
-function paced(send: (piece: Buffer, done: () => void) => void): (text: string) => void {
+function paced(send: (piece: Buffer, done: () => void) => void, flow: { xoff: boolean; resume?: () => void }): (text: string) => void {
   const queue: Buffer[] = [];
   let busy = false;
   const next = () => {
+    if (flow.xoff) {
+      flow.resume = next; // the device said XOFF: the next piece waits for its XON
+      return;
+    }
     const piece = queue.shift();
     if (piece === undefined) {
       busy = false;
@@ -169,6 +175,21 @@ function paced(send: (piece: Buffer, done: () => void) => void): (text: string) 
     for (let i = 0; i < b.length; i += PIECE) queue.push(b.subarray(i, i + PIECE));
     if (!busy) next();
   };
+}
+
+/** Espruino's software flow control: XOFF (0x13) holds our writes until XON (0x11); both are taken out of the text. */
+function xonXoff(text: string, flow: { xoff: boolean; resume?: () => void }): string {
+  if (text.indexOf("\x13") < 0 && text.indexOf("\x11") < 0) return text;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === "\x13") flow.xoff = true;
+    else if (text[i] === "\x11") {
+      flow.xoff = false;
+      const r = flow.resume;
+      flow.resume = undefined;
+      r?.();
+    }
+  }
+  return text.replace(/[\x11\x13]/g, "");
 }
 
 function netReason(e: NodeJS.ErrnoException): string {

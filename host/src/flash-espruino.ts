@@ -213,7 +213,8 @@ async function upload(link: ByteLink, lines: DeviceLines, port: string, image: s
   // Start it as a reset would (load() clears the interpreter and runs .bootcde). The image takes
   // the REPL off this line and answers the admin protocol on it: ask for VERSION until it does.
   write("\x10load()\n");
-  const version = await lines.request("starting the image and asking its version", 60_000, /OK pindai (\S+)$/, () => write("VERSION\n"), 1000).catch((e: Error) => {
+  // A first boot makes the device key (and starts the tables) before the admin line answers.
+  const version = await lines.request("starting the image and asking its version", Math.max(60_000, 3 * timeoutMs), /OK pindai (\S+)$/, () => write("VERSION\n"), 1000).catch((e: Error) => {
     throw new FlashError(`the image was stored but did not answer VERSION on its admin line (${e.message}; --verbose shows its output)`);
   });
   return {
