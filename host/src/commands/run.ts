@@ -17,7 +17,7 @@ export const runHelp = `pindai run [--scan-port PATH] [--reader-port PATH] [--ad
 
 Runs the verifier firmware on this computer, as a device: the same firmware
 as the Espruino and Lua images, on real serial ports.
-  --scan-port    a QR scan engine on a UART (9600 baud): each line is scanned
+  --scan-port    a QR scan engine on a UART (115200 baud): each line is scanned
   --reader-port  a PN532 card reader in HSU mode (115200 baud), e.g. on a
                  USB-serial adapter: cards are looked for every 500 ms
   --admin-port   the admin line (115200 baud) for the agency's tools
@@ -53,7 +53,7 @@ admin port (a USB-serial cable, or one end of a socat pty pair):
   pindai fleet ...   (many devices)
 Runs until Ctrl-C or SIGTERM (exit 0). A systemd unit: examples/pindai.service.`;
 
-const SCAN_BAUD = 9600;
+const SCAN_BAUD = 115200; // the reference scan engines' setting (README, Reference builds)
 const LINE_BAUD = 115200;
 
 export async function run(argv: string[], io: Io): Promise<number> {
