@@ -137,8 +137,10 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
   }
 
   /** One admin line, its reply line (asked again each second until one comes, a device still booting). */
-  const lineOn = (path: string, line: string, ms = 180_000) =>
-    onLine(path, async (lines, write) => (await lines.request(line, ms, /^(OK|ERR)\b.*$/, () => write(line + "\n"), 1000))[0]);
+  const lineOn = (path: string, line: string, reply: RegExp, ms = 180_000) =>
+    onLine(path, async (lines, write) => (await lines.request(line, ms, reply, () => write(line + "\n"), 1000))[0]);
+  /** The device's ID answer (an earlier session's late VERSION answers are not it). */
+  const ID = /^OK [0-9a-f]{16} [0-9a-f]{64}$/;
 
   /** The running image's version, on its admin line (its console is locked). */
   const versionOnConsole = (path: string) => onLine(path, async (lines, write) => (await lines.request("VERSION", 180_000, /OK pindai (\S+)$/, () => write("VERSION\n"), 1000))[1]);
@@ -194,7 +196,7 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
     procs.push(second.proc);
     expect(await versionOnConsole(second.path)).toBe("flash-test");
     // Its console is locked now: a re-flash needs a signed UNLOCK, and erases Storage first.
-    const idBefore = await lineOn(second.path, "ID");
+    const idBefore = await lineOn(second.path, "ID", ID);
     const locked = await runCli("flash", "--port", second.path, "--image", img.espruino, "--timeout", "3000");
     expect(locked.code).toBe(1);
     expect(locked.err).toMatch(/give --admin-key/);
@@ -202,7 +204,7 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
     writeKeyFile(rootFile, newKey(["root"], 0, 2 ** 32, new Uint8Array(world.rootKey.secretKey)));
     const again = await runCli("flash", "--port", second.path, "--image", img.espruino, "--admin-key", rootFile, ...SLOW);
     expect(again.code, again.err).toBe(0);
-    expect(await lineOn(second.path, "ID")).not.toBe(idBefore); // Storage was wiped: a new device key
+    expect(await lineOn(second.path, "ID", ID)).not.toBe(idBefore); // Storage was wiped: a new device key
   }, 240_000);
 
   // FLASH_REPEAT=20 flashes 20 times in a row (the issue's "20 of 20"): the first onto a fresh
@@ -218,7 +220,7 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
     const outcomes: string[] = [];
     for (let i = 0; i < repeat; i++) {
       // A first boot makes the device key and tables: the device answers once that is done (as an agency waits to enroll it).
-      if (i > 0) expect(await lineOn(esp.path, "ID")).toMatch(/^OK [0-9a-f]{16} /);
+      if (i > 0) expect(await lineOn(esp.path, "ID", ID)).toMatch(ID);
       const r = await runCli("flash", "--port", esp.path, "--image", img.espruino, "--json", ...SLOW, ...(i > 0 ? ["--admin-key", rootFile] : []));
       const seconds = r.code === 0 ? (JSON.parse(r.out) as { seconds: number }).seconds.toFixed(1) : "";
       outcomes.push(r.code === 0 ? `ok ${JSON.parse(r.out).version} ${seconds} s` : `exit ${r.code}: ${r.err.trim().split("\n").pop()}`);
@@ -268,6 +270,7 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
     expect(k.code, k.err).toBe(0);
     const rootFile = join(dir, "root.json");
     writeKeyFile(rootFile, newKey(["root"], 0, 2 ** 32, new Uint8Array(world.rootKey.secretKey)));
+    expect(await lineOn(first.path, "ID", ID)).toMatch(ID); // done with the key set: idle again
     // The re-flash, through a cable pulled once 4,000 bytes of the image are through.
     let sent = 0;
     const cable = await relay(first.path, (d) => {

@@ -226,6 +226,7 @@ describe.skipIf(!HAVE)("pindai run as systemd runs it", () => {
     }
     const after = rss();
     await new Promise((res) => peer.close(res));
+    console.log(`admin flood: ${(written / 1048576).toFixed(1)} MB of requests, never read; RSS ${(before / 1048576).toFixed(0)} -> ${(after / 1048576).toFixed(0)} MB`);
     expect(written).toBeGreaterThan(4 * 1024 * 1024);
     // Answers for every request would be ~2.5x the requests: far above this.
     expect(after - before).toBeLessThan(96 * 1024 * 1024);
