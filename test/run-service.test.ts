@@ -18,6 +18,7 @@ import { newKey, writeKeyFile } from "../host/issuer/keyfile";
 import { EV_KEY, KeyDecoder, MAX_SCAN_LINE, eventSize } from "../firmware/targets/node/evdev-scanner";
 import { flashFolder } from "../host/src/commands/run";
 import { runCli } from "./support/cli";
+import { provisionOverAdmin } from "./support/provision";
 import { haveTool } from "./support/tools";
 
 const HAVE = haveTool("socat") && haveTool("mkfifo");
@@ -167,14 +168,8 @@ describe.skipIf(!HAVE)("pindai run as systemd runs it", () => {
     proc.stderr!.on("data", (d) => (out += d.toString()));
     exit = new Promise((res) => proc.once("exit", (code) => res(code)));
     await seen(/running: .*scanner .*scanner/, 0, 120_000);
-    const adminKey = join(dir, "admin.json");
-    writeKeyFile(adminKey, newKey(["admin"], now - 86400, now + 86400, new Uint8Array(world.adminKey.secretKey)));
-    const keyset = join(dir, "keyset.cbor");
-    writeFileSync(keyset, world.keysetBytes);
-    const k = await runCli("device", "--port", admin.b, "keyset", "--keyset", keyset);
-    expect(k.code, k.err).toBe(0);
-    const t = await runCli("device", "--port", admin.b, "--admin-key", adminKey, "time");
-    expect(t.code, t.err).toBe(0);
+    // Provisioned as an agency does it, through the admin port: the key set, then a signed time.
+    await provisionOverAdmin(admin.b, world, dir, now);
   }, 180_000);
 
   afterAll(async () => {

@@ -26,6 +26,7 @@ declare const E: any;
 declare const Serial1: any;
 declare const Serial2: any;
 declare function require(name: string): any;
+declare function reset(): void;
 declare function getTime(): number;
 declare function setTime(t: number): void;
 declare function digitalWrite(pin: any, value: number): void;
@@ -188,6 +189,9 @@ function lockConsole(o: EspruinoOptions): { admin: UartOptions; unlock: () => vo
       for (let i = 0; i < files.length; i++) if (files[i] !== IMAGE_FILE) require("Storage").erase(files[i]);
       portObject(admin.port).removeAllListeners("data");
       E.setConsole(admin.port, { force: true });
+      // Once this answer is out, a reset clears the interpreter (Espruino runs it when this
+      // line's handling ends): no key stays in RAM and no timer of the app competes with the REPL.
+      reset();
     },
   };
 }
