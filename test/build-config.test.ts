@@ -21,8 +21,8 @@ describe("the effective build config", () => {
   it("null turns a default off; other keys still merge; the defaults object is never changed", () => {
     const before = JSON.stringify(TARGET_OPTIONS);
     const b = resolveBuild(parseBuildFile(JSON.stringify({ lua: { reader: null, ledGreen: 4 }, espruino: { buzzer: "D13", ledRed: null } }), "c.json"));
-    expect(b.lua).toEqual({ scanEngine: { id: 1, baud: 9600 }, ledGreen: 4, display: LUA_DISPLAY });
-    expect(b.espruino).toEqual({ scanEngine: { port: "Serial1", baud: 9600 }, reader: { port: "Serial2", baud: 115200 }, ledGreen: "LED2", buzzer: "D13" });
+    expect(b.lua).toEqual({ scanEngine: { id: 1, baud: 115200 }, ledGreen: 4, display: LUA_DISPLAY });
+    expect(b.espruino).toEqual({ scanEngine: { port: "Serial1", baud: 115200 }, reader: { port: "Serial2", baud: 115200 }, ledGreen: "LED2", buzzer: "D13" });
     expect(JSON.stringify(TARGET_OPTIONS)).toBe(before);
   });
 
@@ -46,8 +46,8 @@ describe("the effective build config", () => {
     const text = describeBuild(resolveBuild({ lang: "en", espruino: { reader: null } }));
     expect(text.split("\n")).toEqual([
       "config: lang en, clearAfterMs 10000, cardPollMs 500, cardAuthMs 500, minKeysetVersion 0, auditNik hmac, espruinoCortexM false, 0 root(s)",
-      '  espruino: {scanEngine:{port:"Serial1",baud:9600},ledGreen:"LED2",ledRed:"LED1"}',
-      "  lua: {scanEngine:{id:1,baud:9600},reader:{id:2,baud:115200},display:" + LUA_DISPLAY_TEXT + "}",
+      '  espruino: {scanEngine:{port:"Serial1",baud:115200},ledGreen:"LED2",ledRed:"LED1"}',
+      "  lua: {scanEngine:{id:1,baud:115200},reader:{id:2,baud:115200},display:" + LUA_DISPLAY_TEXT + "}",
     ]);
   });
 });
@@ -64,14 +64,14 @@ it("npm run build prints the effective config and the images carry the merged op
   const r = spawnSync(join(process.cwd(), "node_modules/.bin/tsx"), ["host/build/build.ts", "--config", cfg, "--out", join(dir, "dist")], { encoding: "utf8", timeout: 170_000, killSignal: "SIGKILL" });
   expect(r.status, r.stderr).toBe(0);
   expect(r.stdout).toContain('  espruino: {scanEngine:{port:"Serial1",baud:4800},reader:{port:"Serial2",baud:115200},ledGreen:"LED2",ledRed:"LED1"}');
-  expect(r.stdout).toContain("  lua: {scanEngine:{id:1,baud:9600},display:" + LUA_DISPLAY_TEXT + "}");
+  expect(r.stdout).toContain("  lua: {scanEngine:{id:1,baud:115200},display:" + LUA_DISPLAY_TEXT + "}");
   expect(r.stdout).toContain("warning: no display in the espruino block"); // the guard would see only the LEDs
   // The options are compiled into each image's entry: the reader stayed on Espruino, left Lua.
   const esp = readFileSync(join(dir, "dist/espruino/pindai.js"), "utf8");
   expect(esp).toMatch(/reader:\s*\{\s*port:\s*"Serial2",\s*baud:\s*115200/);
   expect(esp).toMatch(/baud:\s*4800/);
   const lua = readFileSync(join(dir, "dist/lua/pindai.lua"), "utf8");
-  expect(lua).toMatch(/scanEngine = \{id = 1, baud = 9600\}/);
+  expect(lua).toMatch(/scanEngine = \{id = 1, baud = 115200\}/);
   expect(lua).not.toMatch(/reader = \{id = 2/);
   // Its generated entries (scratch inside the repository, for typescript-to-lua) are gone.
   const gen = join(process.cwd(), "dist/gen");

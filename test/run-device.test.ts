@@ -17,6 +17,7 @@ import { qrPng } from "../host/issuer/qr-image";
 import { dirStorage } from "../firmware/targets/node/dir-storage";
 import { systemRtc } from "../firmware/targets/node/system-rtc";
 import { runCli } from "./support/cli";
+import { provisionOverAdmin } from "./support/provision";
 import { haveTool } from "./support/tools";
 
 const HAVE = haveTool("socat");
@@ -131,16 +132,7 @@ describe.skipIf(!HAVE)("pindai run on real ptys", () => {
     exit = new Promise((res) => proc.once("exit", (code) => res(code)));
     await seen(/running: scans from stdin, scan engine/, 0, 60_000);
     // Provisioned as an agency does it, through the admin port: the key set, then a signed time.
-    const adminKey = join(dir, "admin.json");
-    writeKeyFile(adminKey, newKey(["admin"], now - 86400, now + 86400, new Uint8Array(world.adminKey.secretKey)));
-    const keyset = join(dir, "keyset.cbor");
-    writeFileSync(keyset, world.keysetBytes);
-    const k = await runCli("device", "--port", admin.b, "keyset", "--keyset", keyset);
-    expect(k.code, k.err).toBe(0);
-    const rootKey = join(dir, "root.json"); // the first TIME on an untrusted clock is a root's (issue 21)
-    writeKeyFile(rootKey, newKey(["root"], now - 86400, now + 86400, new Uint8Array(world.rootKey.secretKey)));
-    const t = await runCli("device", "--port", admin.b, "--admin-key", rootKey, "time");
-    expect(t.code, t.err).toBe(0);
+    await provisionOverAdmin(admin.b, world, dir, now);
   }, 120_000);
 
   afterAll(async () => {

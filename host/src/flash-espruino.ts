@@ -1,18 +1,18 @@
-// Upload the Espruino image with espruino-tools used as a library, offline.
+// Upload the Espruino image over the board's JavaScript console, offline.
 // One connection does everything, so nothing is cut off while the device is
-// still reading: ask the board who it is (process.env), check the image fits
-// the board (its board JSON, shipped in host/boards or named with --board),
-// write it to Storage as .bootcde (the tools' SAVE_ON_SEND), then have the
-// device checksum what it stored, load() it and report the firmware version.
-import { createRequire } from "node:module";
-import { SerialPort } from "serialport";
+// still reading: ask the board who it is (process.env), erase its Storage,
+// check the image fits the board (its board JSON, shipped in host/boards or
+// named with --board), write it to Storage in chunks the device checksums,
+// then the one-line .bootcde that loads it, load() it and ask the image its
+// version. Every exchange waits for the whole answer line it needs, with a
+// deadline (device-lines.ts), never for a fixed time: the outcome does not
+// depend on how a USB link or a busy machine cuts the bytes.
 import { DeviceClient, DeviceError, openLink, type AdminKey } from "../issuer/device-client";
+import { DeviceLines, openByteLink, replRequest, type ByteLink } from "./device-lines";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { crc32 } from "../../firmware/core/crc32";
-import { connectTcp, floodGuard, parseTcp } from "./open-port";
-import { jsonWhere, portReason } from "../issuer/files";
 
 const BOARDS = resolve(dirname(fileURLToPath(import.meta.url)), "../boards");
 export const BOOT_FILE = ".bootcde";
@@ -38,9 +38,12 @@ export interface FlashOptions {
   /** The device must answer each step within this time. */
   timeoutMs?: number;
   progress?: (done: number, total: number) => void;
-  /** What espruino-tools prints (connection, upload notes), for --verbose. */
+  /** What the device prints and the upload's notes, for --verbose. */
   log?: (line: string) => void;
-  /** A device already running pindai has its REPL locked: a signed UNLOCK (this key) opens it until it reboots. */
+  /**
+   * A device already running pindai has its REPL locked: a signed UNLOCK (this key) erases its
+   * Storage and then opens the console, so the device is never unlocked with its secrets in it.
+   */
   adminKey?: AdminKey;
 }
 
@@ -57,119 +60,6 @@ export interface FlashResult {
 
 export class FlashError extends Error {}
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-let tools: any;
-let toolLog: (line: string) => void = () => {};
-let boardFile: string | undefined;
-let serialPath: string | undefined;
-
-/** Load espruino-tools once, with every online feature off. */
-async function loadTools(): Promise<any> {
-  if (tools) return tools;
-  const req = createRequire(import.meta.url);
-  const esp = req("espruino");
-  // The tools print while they load (one line per file): keep that out of our output.
-  await quietly(() => new Promise<void>((done) => esp.init(done)));
-  const E = (globalThis as any).Espruino;
-  const c = E.Config;
-  c.set("MODULE_URL", ""); // never fetch modules: the image needs none
-  c.set("BOARD_JSON_URL", "pindai-boards:"); // answered by the getURL processor below
-  c.set("SAVE_ON_SEND", 1); // Storage .bootcde: runs at boot
-  c.set("LOAD_STORAGE_FILE", 0); // we load() after checking what was stored
-  c.set("MINIFICATION_LEVEL", ""); // the image is minified already
-  c.set("PRETOKENISE", 0);
-  c.set("SET_TIME_ON_WRITE", false); // the clock is set with the service line, deliberately
-  c.set("RESET_BEFORE_SEND", true);
-  c.set("STORE_LINE_NUMBERS", false);
-  for (const k of ["BLUETOOTH_LOW_ENERGY", "BLUETOOTH_LOW_ENERGY_DBUS", "WEB_BLUETOOTH", "SERIAL_AUDIO"]) c.set(k, false);
-  E.Core.Notifications = {
-    success: (m: string) => toolLog(String(m)),
-    info: (m: string) => toolLog(String(m)),
-    warning: (m: string) => toolLog("warning: " + m),
-    error: (m: string) => toolLog("error: " + m),
-  };
-  // The tools ask for BOARD_JSON_URL/<BOARD>.json after reading process.env: answer from disk.
-  E.addProcessor("getURL", (req: { url: string; data?: string }, next: (r: unknown) => void) => {
-    const m = /^pindai-boards:\/(.+)\.json$/.exec(req.url);
-    if (!m) return next(req);
-    try {
-      next({ ...req, data: JSON.stringify(loadBoard(m[1], boardFile).json) });
-    } catch {
-      next({ ...req, data: "{}" }); // flashEspruino reports the missing board itself
-    }
-  });
-  // Serial ports go through the project's node-serialport, so any path opens
-  // (the tools only open ports they can list, and a pty is never listed), and
-  // tcp:// through host/issuer/tcp.ts (a refused port or an unknown host is
-  // named at once, not after the tools' 25 s). What the device sends is bounded.
-  let conn: { write(b: Buffer, done: () => void): void; close(): void } | undefined;
-  E.Core.Serial.devices.push({
-    name: "pindai serialport",
-    getPorts: (cb: (ports: unknown[], instant: boolean) => void) => cb(serialPath ? [{ path: serialPath, description: "pindai" }] : [], true),
-    open(path: string, opened: (info?: string) => void, received: (d: ArrayBuffer) => void, disconnected: () => void) {
-      const guard = floodGuard(FLOOD_BYTES, 1000, () => {
-        linkFailed(new FlashError(`${path} sent more than ${FLOOD_BYTES} bytes in a second: not an Espruino console (or a line at the wrong baud rate)`));
-        conn?.close();
-      });
-      const onData = (d: Buffer) => guard(d) && received(new Uint8Array(d).slice().buffer);
-      const failOpen = (e: Error) => {
-        linkFailed(e);
-        opened(undefined);
-        disconnected();
-      };
-      if (path.startsWith("tcp://")) {
-        connectTcp(path).then((sock) => {
-          conn = { write: (b, done) => void sock.write(b, () => done()), close: () => sock.destroy() };
-          sock.on("data", onData);
-          sock.on("close", () => disconnected());
-          sock.on("error", (e: Error) => toolLog("connection error: " + e.message));
-          opened("Ok");
-        }, failOpen);
-        return;
-      }
-      const p = new SerialPort({ path, baudRate: Number(E.Config.BAUD_RATE) || 9600, autoOpen: false });
-      conn = { write: (b, done) => void p.write(b, () => done()), close: () => (p.isOpen ? p.close() : undefined) };
-      p.on("data", onData);
-      p.on("close", () => disconnected());
-      p.on("error", (e: Error) => toolLog("serial error: " + e.message));
-      p.open((err) => {
-        if (err) {
-          toolLog(`cannot open ${path}: ${err.message}`);
-          failOpen(new FlashError(`cannot open ${path}: ${portReason(err)}`));
-        } else opened("Ok");
-      });
-    },
-    write: (data: string, done: () => void) => conn?.write(Buffer.from(data, "latin1"), () => done()),
-    close: () => conn?.close(),
-  });
-  // A step the tools timed out may still have a timer that writes: never after the port closed.
-  const write = E.Core.Serial.write;
-  E.Core.Serial.write = (...a: unknown[]) => (E.Core.Serial.isConnected() ? write(...a) : toolLog("(a late write after closing was dropped)"));
-  tools = E;
-  return E;
-}
-
-async function quietly<T>(fn: () => Promise<T>): Promise<T> {
-  const saved = { log: console.log, warn: console.warn, error: console.error, info: console.info };
-  console.log = console.info = (...a: unknown[]) => toolLog(a.join(" "));
-  console.warn = console.error = (...a: unknown[]) => toolLog(a.join(" "));
-  try {
-    return await fn();
-  } finally {
-    Object.assign(console, saved);
-  }
-}
-
-function withTimeout<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new FlashError(`${what}: no answer within ${ms} ms`)), ms);
-    }),
-  ]);
-}
-
 /** The board JSON: the --board file, or the one shipped for the board the device names. */
 export function loadBoard(boardName: string, file?: string): { path: string; json: BoardJson } {
   const path = file ? resolve(file) : join(BOARDS, boardName + ".json");
@@ -181,12 +71,10 @@ export function loadBoard(boardName: string, file?: string): { path: string; jso
     );
   }
   let json: BoardJson;
-  const text = readFileSync(path, "utf8");
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(readFileSync(path, "utf8"));
   } catch (e) {
-    const where = jsonWhere(text, e);
-    throw new FlashError(`${path}: not JSON${where ? ` (${where})` : ""}`);
+    throw new FlashError(`${path}: not JSON (${(e as Error).message})`);
   }
   if (typeof json !== "object" || json === null || typeof json.info !== "object") throw new FlashError(`${path}: not a board JSON (no "info")`);
   return { path, json };
@@ -207,24 +95,34 @@ export function fitProblems(env: Record<string, unknown>, board: BoardJson, imag
   return problems;
 }
 
-export function flashEspruino(port: string, image: string, o: FlashOptions = {}): Promise<FlashResult> {
-  toolLog = o.log ?? (() => {});
-  if (port.startsWith("tcp://")) parseTcp(port); // a malformed URL is a usage error, before anything starts
-  // A port that cannot be opened, or that floods, ends the flash at once with its reason.
-  const broken = new Promise<never>((_, reject) => (linkFailed = reject));
-  broken.catch(() => {});
-  // The tools print as they go (ports, throttling, progress): that goes to o.log, not our output.
-  return quietly(() => Promise.race([upload(port, image, o), broken]));
+export async function flashEspruino(port: string, image: string, o: FlashOptions = {}): Promise<FlashResult> {
+  if (/[^\x09\x0a\x0d\x20-\x7e]/.test(image)) throw new FlashError("the image is not plain ASCII: rebuild it with npm run build");
+  const timeoutMs = o.timeoutMs ?? 10_000;
+  const log = o.log ?? (() => {});
+  if (o.adminKey !== undefined) await unlock(port, o);
+  const lines = new DeviceLines();
+  lines.onLine = (l) => log("< " + l);
+  let link: ByteLink;
+  try {
+    link = await openByteLink(port, o.baud ?? 9600, timeoutMs, lines, () => lines.end("the link to the device closed"));
+  } catch (e) {
+    throw new FlashError((e as Error).message);
+  }
+  try {
+    return await upload(link, lines, port, image, timeoutMs, o);
+  } finally {
+    await link.close();
+  }
 }
 
-/** Ends the current flash with a link's failure (set by flashEspruino). */
-let linkFailed: (e: Error) => void = () => {};
-/** A device's console says a few KB a second; a peer past this is cut off. */
-const FLOOD_BYTES = 1 << 20;
-
-/** A locked pindai image answers the admin protocol, not JavaScript: ask it to UNLOCK (signed). */
+/** A locked pindai image answers the admin protocol, not JavaScript: ask it to UNLOCK (signed); it erases its Storage first. */
 async function unlock(port: string, o: FlashOptions): Promise<void> {
-  const link = await openLink(port, { timeoutMs: o.timeoutMs ?? 10_000, baud: o.baud });
+  let link;
+  try {
+    link = await openLink(port, { timeoutMs: o.timeoutMs ?? 10_000, baud: o.baud });
+  } catch (e) {
+    throw new FlashError((e as Error).message);
+  }
   try {
     await new DeviceClient(link, o.adminKey).unlock();
   } catch (e) {
@@ -235,168 +133,97 @@ async function unlock(port: string, o: FlashOptions): Promise<void> {
   }
 }
 
-async function upload(port: string, image: string, o: FlashOptions): Promise<FlashResult> {
-  const timeoutMs = o.timeoutMs ?? 10_000;
-  if (o.adminKey !== undefined) await unlock(port, o);
-  const E = await loadTools();
-  serialPath = port;
-  E.Config.set("BAUD_RATE", o.baud ?? 9600);
-  if (/[^\x09\x0a\x0d\x20-\x7e]/.test(image)) throw new FlashError("the image is not plain ASCII: rebuild it with npm run build");
+async function upload(link: ByteLink, lines: DeviceLines, port: string, image: string, timeoutMs: number, o: FlashOptions): Promise<FlashResult> {
+  const log = o.log ?? (() => {});
+  const write = (s: string) => link.write(s);
+  const expr = (what: string, code: string, ms = timeoutMs) =>
+    replRequest(lines, write, what, code, ms).catch((e: Error) => {
+      throw new FlashError(e.message);
+    });
 
-  boardFile = o.board;
-
-  // The tools report every write's progress: kept quiet (the upload reports its own, per acknowledged chunk).
-  const status = E.Core.Status;
-  E.Core.Status = {
-    total: 0,
-    setStatus(_text: string, total?: number) {
-      this.total = total ?? 0;
-    },
-    hasProgress() {
-      return this.total > 0;
-    },
-    incrementProgress() {},
-  };
-
-  const serial = E.Core.Serial;
-  let opened = false;
-  let closed = false;
-  let onClosed = () => {};
-  // The tools read process.env and the board JSON before they report the connection.
-  // (The tools time their own steps out and always call back: our limits are a last resort above theirs.)
-  const connected = withTimeout(
-    `connecting to ${port}`,
-    timeoutMs + 15_000,
-    new Promise<void>((ok, fail) => {
-      serial.startListening(() => {});
-      serial.open(
-        port,
-        (info: unknown) => {
-          opened = info !== undefined;
-          if (opened) ok();
-          else fail(new FlashError(`cannot open ${port}`));
-        },
-        () => {
-          closed = true;
-          onClosed();
-          if (!opened) fail(new FlashError(`cannot open ${port}`));
-        },
-      );
-    }),
-  );
-
-  // Send something, then collect the device's output until `re` matches it.
-  const untilOutput = (what: string, ms: number, re: RegExp, send: () => void): Promise<RegExpExecArray> =>
-    withTimeout(
-      what,
-      ms,
-      new Promise<RegExpExecArray>((res) => {
-        let seen = "";
-        const previous = serial.startListening((d: ArrayBuffer) => {
-          seen += Buffer.from(d).toString("latin1");
-          const m = re.exec(seen);
-          if (m) {
-            serial.startListening(previous);
-            res(m);
-          }
-        });
-        send();
-      }),
-    );
-
-  // An expression's value (or, with prints, what it printed); the tools send it once they see a prompt.
-  const expr = (what: string, code: string, ms = timeoutMs, prints = false): Promise<string> =>
-    withTimeout(
-      what,
-      ms + 5000,
-      new Promise<string>((res, rej) =>
-        E.Core.Utils.executeExpression(code, (r: string | undefined) => (r === undefined ? rej(new FlashError(`${what}: no answer`)) : res(r)), {
-          maxTimeout: Math.ceil(ms / 1000),
-          exprPrintsResult: prints,
-        }),
-      ),
-    );
-
+  // Who is there: process.env, asked again every second until the deadline (a board still
+  // starting, a console still taking the port back). A newline first ends a half-typed line
+  // (never Ctrl-C: twice at an idle prompt, Espruino for Linux exits).
+  let env: Record<string, unknown>;
   try {
-    await connected;
-    const envData = E.Core.Env.getData() as Record<string, unknown>;
-    if (!envData.BOARD) {
-      throw new FlashError(`no Espruino answered on ${port} (process.env was empty)${o.adminKey === undefined ? ": a device running pindai keeps its console locked; give --admin-key to unlock it" : ""}`);
-    }
-    // Nothing of the old Storage survives: no planted file (a table, a key set slot) outlives a re-flash.
-    await expr("erasing Storage", `require("Storage").eraseAll(),1`, 60_000);
-    const board = loadBoard(String(envData.BOARD), o.board);
-    const storageFree = Number(await expr("asking for free Storage", `require("Storage").getFree()+(require("Storage").read(${JSON.stringify(BOOT_FILE)})||"").length`));
-    const problems = fitProblems(envData, board.json, image.length, storageFree);
-    if (problems.length > 0) throw new FlashError(`${String(envData.BOARD)} cannot run this image: ` + problems.join("; "));
+    const tag = `env${Date.now().toString(36)}`;
+    write("\n");
+    const got = await lines.request(`asking ${port} for process.env`, timeoutMs, new RegExp(`<pindai ${tag} (\\{.*\\})>$`), () => write(`\x10print("<pindai ${tag} "+JSON.stringify(process.env)+">")\n`), 1000);
+    env = JSON.parse(got[1]) as Record<string, unknown>;
+  } catch {
+    env = {};
+  }
+  if (typeof env.BOARD !== "string") {
+    throw new FlashError(`no Espruino answered on ${port} (process.env was empty)${o.adminKey === undefined ? ": a device running pindai keeps its console locked; give --admin-key to unlock it" : ""}`);
+  }
+  log(`found ${env.BOARD}, Espruino ${String(env.VERSION)}`);
+  // A reset first clears whatever the old image left running in RAM (its timers would write
+  // Storage again; its code is read from the image file in place). reset() keeps the console
+  // where it is; what arrives while it runs is lost, so it is asked again each second.
+  write("\x10reset()\n");
+  await replRequest(lines, write, "resetting the interpreter", "1", timeoutMs, 1000).catch((e: Error) => {
+    throw new FlashError(e.message);
+  });
+  // Nothing of the old Storage survives: no planted file (a table, a key set slot, a .boot0)
+  // outlives a re-flash.
+  await expr("erasing Storage", `require("Storage").eraseAll(),1`, 60_000);
+  const board = loadBoard(String(env.BOARD), o.board);
+  const storageFree = Number(await expr("asking for free Storage", `require("Storage").getFree()`));
+  const problems = fitProblems(env, board.json, image.length, storageFree);
+  if (problems.length > 0) throw new FlashError(`${String(env.BOARD)} cannot run this image: ` + problems.join("; "));
 
-    // Upload, paced by the device's acknowledgements: one Storage.write() line per chunk, each
-    // answered with the CRC-32 of what landed. A chunk lost or damaged on the way (a slow or
-    // lossy link) starts the image file again, at most UPLOAD_TRIES times. The image goes to
-    // IMAGE_FILE; only once all of it checks does the one-line boot loader go to .bootcde, so
-    // a half-written image never boots.
-    const bytes = Buffer.from(image, "latin1");
-    const want = crc32(bytes, 0, bytes.length);
-    let landed = false;
-    for (let attempt = 1; attempt <= UPLOAD_TRIES && !landed; attempt++) {
-      if (attempt > 1) toolLog(`upload attempt ${attempt}: a chunk did not land whole`);
-      // An erased file keeps its room until Storage is compacted: a retry compacts, or a third try
-      // finds no room (seconds on a real board's flash). The first try follows eraseAll: nothing to compact.
-      const compact = attempt > 1 ? `require("Storage").compact(),` : "";
-      await expr("erasing the image file", `require("Storage").erase(${JSON.stringify(IMAGE_FILE)}),${compact}1`, 60_000);
-      landed = true;
-      for (let off = 0; off < bytes.length; off += CHUNK) {
-        const piece = bytes.subarray(off, off + CHUNK);
-        const size = off === 0 ? `,${bytes.length}` : "";
-        const line =
-          `\x10require("Storage").write(${JSON.stringify(IMAGE_FILE)},atob("${piece.toString("base64")}"),${off}${size}),` +
-          `print("<pindai "+${off}+" "+E.CRC32(require("Storage").read(${JSON.stringify(IMAGE_FILE)},${off},${piece.length}))+">")\n`;
-        const got = await untilOutput(`chunk at ${off}`, timeoutMs + 30_000, new RegExp(`<pindai ${off} (-?\\d+)>`), () => serial.write(line, false)).catch(() => undefined);
-        if (got === undefined || Number(got[1]) >>> 0 !== crc32(piece, 0, piece.length)) {
-          landed = false;
-          break;
-        }
-        o.progress?.(off + piece.length, bytes.length);
+  // Upload, paced by the device's acknowledgements: one Storage.write() line per chunk, each
+  // answered with the CRC-32 of what landed. A chunk lost or damaged on the way (a slow or
+  // lossy link) starts the image file again, at most UPLOAD_TRIES times. The image goes to
+  // IMAGE_FILE; only once all of it checks does the one-line boot loader go to .bootcde, so
+  // a half-written image never boots.
+  const bytes = Buffer.from(image, "latin1");
+  const want = crc32(bytes, 0, bytes.length);
+  let landed = false;
+  for (let attempt = 1; attempt <= UPLOAD_TRIES && !landed; attempt++) {
+    if (link.closed) break;
+    if (attempt > 1) log(`upload attempt ${attempt}: a chunk did not land whole`);
+    // An erased file keeps its room until Storage is compacted, which Storage.write does by
+    // itself when it runs out of room (no compact() here: on Espruino for Linux it can crash
+    // the interpreter while input arrives).
+    await expr("erasing the image file", `require("Storage").erase(${JSON.stringify(IMAGE_FILE)}),1`, 60_000);
+    landed = true;
+    for (let off = 0; off < bytes.length; off += CHUNK) {
+      const piece = bytes.subarray(off, off + CHUNK);
+      const got = await expr(
+        `chunk at ${off}`,
+        `require("Storage").write(${JSON.stringify(IMAGE_FILE)},atob("${piece.toString("base64")}"),${off}${off === 0 ? `,${bytes.length}` : ""}),` +
+          `E.CRC32(require("Storage").read(${JSON.stringify(IMAGE_FILE)},${off},${piece.length}))`,
+        timeoutMs + 30_000,
+      ).catch(() => undefined);
+      if (got === undefined || Number(got) >>> 0 !== crc32(piece, 0, piece.length)) {
+        landed = false;
+        break;
       }
-    }
-    if (!landed) throw new FlashError(`the image did not land whole in ${UPLOAD_TRIES} tries: the link loses data; try a slower --baud`);
-    const check = `\x10print("<pindai "+"stored "+E.CRC32(require("Storage").read(${JSON.stringify(IMAGE_FILE)}))+">")\n`;
-    const stored = await untilOutput("checking the stored image", timeoutMs, /<pindai stored (-?\d+)>/, () => serial.write(check, false));
-    if (Number(stored[1]) >>> 0 !== want) {
-      throw new FlashError(`the device stored something else (CRC-32 ${stored[1]}, expected ${want}): the upload was corrupted; try again`);
-    }
-    await expr("writing the boot loader", `require("Storage").write(${JSON.stringify(BOOT_FILE)},${JSON.stringify(BOOT_LOADER)}),require("Storage").read(${JSON.stringify(BOOT_FILE)}).length`);
-    // Start it as a reset would (load() clears the interpreter and runs .bootcde). The image takes
-    // the REPL off this line and answers the admin protocol on it: ask for VERSION until it does.
-    let asking: NodeJS.Timeout | undefined;
-    const version = await untilOutput("starting the image and asking its version", 60_000, /OK pindai (\S+)/, () => {
-      serial.write("\x10load()\n", false);
-      asking = setInterval(() => serial.write("VERSION\n", false), 1000);
-    })
-      .catch((e) => {
-        throw new FlashError(`the image was stored but did not answer VERSION on its admin line (${(e as Error).message}; --verbose shows its output)`);
-      })
-      .finally(() => clearInterval(asking));
-    return {
-      board: board.path,
-      boardName: board.json.info?.name ?? String(envData.BOARD),
-      firmware: String(envData.VERSION),
-      bytes: image.length,
-      crc: want,
-      version: version[1],
-      storageFree,
-    };
-  } finally {
-    E.Core.Status = status;
-    if (!closed) {
-      await withTimeout(
-        "closing",
-        2000,
-        new Promise<void>((res) => {
-          onClosed = res;
-          serial.close();
-        }),
-      ).catch(() => {});
+      o.progress?.(off + piece.length, bytes.length);
     }
   }
+  if (link.closed) throw new FlashError("the link to the device closed during the upload: the device holds no image and no secrets; flash it again");
+  if (!landed) throw new FlashError(`the image did not land whole in ${UPLOAD_TRIES} tries: the link loses data; try a slower --baud`);
+  const stored = Number(await expr("checking the stored image", `E.CRC32(require("Storage").read(${JSON.stringify(IMAGE_FILE)}))`));
+  if (stored >>> 0 !== want) {
+    throw new FlashError(`the device stored something else (CRC-32 ${stored}, expected ${want}): the upload was corrupted; try again`);
+  }
+  await expr("writing the boot loader", `require("Storage").write(${JSON.stringify(BOOT_FILE)},${JSON.stringify(BOOT_LOADER)}),require("Storage").read(${JSON.stringify(BOOT_FILE)}).length`);
+  // Start it as a reset would (load() clears the interpreter and runs .bootcde). The image takes
+  // the REPL off this line and answers the admin protocol on it: ask for VERSION until it does.
+  write("\x10load()\n");
+  // A first boot makes the device key (and starts the tables) before the admin line answers.
+  const version = await lines.request("starting the image and asking its version", Math.max(60_000, 3 * timeoutMs), /OK pindai (\S+)$/, () => write("VERSION\n"), 1000).catch((e: Error) => {
+    throw new FlashError(`the image was stored but did not answer VERSION on its admin line (${e.message}; --verbose shows its output)`);
+  });
+  return {
+    board: board.path,
+    boardName: board.json.info?.name ?? String(env.BOARD),
+    firmware: String(env.VERSION),
+    bytes: image.length,
+    crc: want,
+    version: version[1],
+    storageFree,
+  };
 }

@@ -32,6 +32,7 @@ declare const E: any;
 declare const Serial1: any;
 declare const Serial2: any;
 declare function require(name: string): any;
+declare function reset(): void;
 declare function getTime(): number;
 declare function setTime(t: number): void;
 declare function digitalWrite(pin: any, value: number): void;
@@ -190,6 +191,9 @@ function indicator(o: EspruinoOptions): Indicator {
   };
 }
 
+/** The Storage file `pindai flash` writes the image to (host/src/flash-espruino.ts IMAGE_FILE). */
+const IMAGE_FILE = "pindai.img";
+
 /** Take the REPL off every port; the admin line goes where it was. */
 function lockConsole(o: EspruinoOptions): { admin: UartOptions; unlock: () => void } {
   let was = "";
@@ -211,10 +215,18 @@ function lockConsole(o: EspruinoOptions): { admin: UartOptions; unlock: () => vo
   }
   return {
     admin,
-    // The REPL takes the port back only once our line handler has let go of it.
+    // The REPL takes the port back only once our line handler has let go of it. Every file but
+    // the image is erased first (UNLOCK is for a re-flash): an open console never reads the
+    // device key, the audit key or a key set, and a re-flash cut short leaves a device with no
+    // secrets. The image stays: the code running now is read from it in place.
     unlock: () => {
+      const files: string[] = require("Storage").list();
+      for (let i = 0; i < files.length; i++) if (files[i] !== IMAGE_FILE) require("Storage").erase(files[i]);
       portObject(admin.port).removeAllListeners("data");
       E.setConsole(admin.port, { force: true });
+      // Once this answer is out, a reset clears the interpreter (Espruino runs it when this
+      // line's handling ends): no key stays in RAM and no timer of the app competes with the REPL.
+      reset();
     },
   };
 }

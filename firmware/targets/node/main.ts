@@ -5,10 +5,12 @@
 // flash files in a folder (dir-storage.ts), the system clock as RTC
 // (system-rtc.ts), the screen in the terminal or as a PNG file (screen.ts,
 // which the simulator shows too), LED and buzzer as terminal lines, serial ports
-// through node-serialport (serial.ts), stdin as a keyboard-wedge scanner, and
-// camera frames from files a capture tool writes (file-camera.ts), decoded
-// by zxing (jsQR where WebAssembly does not run). Ed25519 and SHA-2 go
-// through OpenSSL (natives.ts).
+// through node-serialport (serial.ts), a keyboard-wedge USB scanner read from
+// its input device (evdev-scanner.ts) or from stdin, and camera frames from
+// files a capture tool writes (file-camera.ts), decoded by zxing (jsQR where
+// WebAssembly does not run). A reader or camera that stops answering gets a
+// warning line (and another when it is back). Ed25519 and SHA-2 go through
+// OpenSSL (natives.ts).
 import "./natives"; // first, before the core loads: verification and SHA-2 through OpenSSL
 import { renameSync, writeFileSync } from "node:fs";
 import { makeFolder } from "./make-folder";
@@ -26,6 +28,10 @@ import type { Frame } from "../../hal/frame-source";
 import { nodeRandom } from "./random";
 import { systemRtc } from "./system-rtc";
 import { nodeTimers } from "./timers";
+import { evdevScanner } from "./evdev-scanner";
+
+/** A camera with no new frame for this long gets a warning line (its capture tool stopped). */
+export const CAMERA_STALL_MS = 10_000;
 
 export interface NodeOptions {
   /** The flash: a folder of files (made if missing). */
@@ -35,6 +41,10 @@ export interface NodeOptions {
   admin?: Serial;
   /** A keyboard-wedge scanner's bytes (standard input): each line is scanned, as from the scan engine. */
   keyboard?: Serial;
+  /** A keyboard-wedge USB scanner's input device (/dev/input/eventN): read as key events, no terminal needed. */
+  scanInput?: string;
+  /** How long a camera may give no new frame before a warning line (default CAMERA_STALL_MS). */
+  cameraStallMs?: number;
   /** A PNG or JPEG file, or a folder, that a capture tool keeps writing frames to, and how an image file becomes a frame. */
   camera?: { path: string; readFrame: (path: string) => Frame };
   /** "terminal", or a folder where the screen is kept as screen.png. */
@@ -77,14 +87,39 @@ export function start(cfg: BuildConfig, o: NodeOptions): NodeDevice {
     buildOptions(cfg, true),
   );
   if (o.keyboard !== undefined) device.connectScanEngine(o.keyboard);
+  const scanInput = o.scanInput === undefined ? undefined : evdevScanner(o.scanInput, { note: o.out });
+  if (scanInput !== undefined) device.connectScanEngine(scanInput);
+  if (device.poller !== undefined) {
+    device.poller.onReaderState = (up, detail) =>
+      o.out(up ? "card reader: answering again" : `warning: the card reader stopped answering (${detail}): check its cable and power`);
+  }
   const camera = o.camera === undefined ? undefined : new FileCamera(o.camera.path, o.camera.readFrame);
   if (camera !== undefined) attachCamera(device, { frames: camera, decoder: cameraDecoder((why) => o.out(`camera: zxing unavailable (${why}), using jsqr`), FRAME_BUDGET_MS) }); // live frames: a next one comes
+  // The health check also keeps the process alive when nothing else does (no stdin, no ports).
+  const stallMs = o.cameraStallMs ?? CAMERA_STALL_MS;
+  let seen = -1;
+  let since = Date.now();
+  let stalled = false;
+  const health = setInterval(() => {
+    if (camera === undefined) return;
+    const n = camera.stats.frames + camera.stats.unreadable;
+    if (n !== seen) {
+      if (stalled) o.out("camera: frames again");
+      seen = n;
+      since = Date.now();
+      stalled = false;
+    } else if (!stalled && Date.now() - since >= stallMs) {
+      stalled = true;
+      o.out(`warning: the camera gave no new frame for ${Math.round(stallMs / 1000)} s: is its capture tool running? (${o.camera!.path})`);
+    }
+  }, Math.min(1000, stallMs));
   return {
     device,
     close() {
+      clearInterval(health);
       camera?.close();
       device.poller?.stop();
-      for (const s of [o.scanEngine, o.reader, o.admin, o.keyboard]) s?.close();
+      for (const s of [o.scanEngine, o.reader, o.admin, o.keyboard, scanInput]) s?.close();
     },
   };
 }

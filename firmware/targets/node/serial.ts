@@ -6,13 +6,23 @@ import type { Serial } from "../../hal/serial";
 export interface NodePort {
   write(data: Buffer): unknown;
   on(event: "data", fn: (chunk: Buffer) => void): unknown;
+  on(event: "error", fn: (e: Error) => void): unknown;
   close(cb?: (err?: Error | null) => void): unknown;
   isOpen?: boolean;
+  /** Bytes queued and not yet taken by the OS (a stream's writableLength). */
+  writableLength?: number;
 }
 
+/** Bytes a port may have queued: a peer that never reads gets answers dropped beyond this, memory stays flat. */
+export const MAX_WRITE_BACKLOG = 64 * 1024;
+
 export function nodeSerial(port: NodePort): Serial {
+  // A port's errors (a write cancelled by close, a cable pulled) are not crashes: an 'error'
+  // event without a listener would end the process with a stack trace.
+  port.on("error", () => {});
   return {
     write(data) {
+      if ((port.writableLength ?? 0) > MAX_WRITE_BACKLOG) return;
       port.write(Buffer.from(data));
     },
     onData(handler) {

@@ -1,6 +1,6 @@
 // pindai flash: upload the Espruino image so it runs at boot, and check it.
 import { parse, parseInteger, required } from "../args";
-import { flashEspruino, shippedBoards } from "../flash-espruino";
+import { flashEspruino, IMAGE_FILE, shippedBoards } from "../flash-espruino";
 import { progressLine, readImage } from "./upload";
 import type { Io } from "../cli";
 import { CliError } from "../../issuer/errors";
@@ -10,13 +10,14 @@ import { adminKeyOf } from "./device";
 export const flashHelp = `pindai flash --port PATH|tcp://HOST:PORT [--board FILE] [--image dist/espruino/pindai.js]
              [--admin-key FILE] [--baud 9600] [--timeout 10000] [--verbose] [--json]
 
-Uploads the Espruino image (npm run build makes it) with espruino-tools,
-offline: reads the board's process.env, checks the image fits (Storage module,
-free Storage) using the board JSON, writes the image to Storage as pindai.img
-and a one-line .bootcde that loads it, so it starts at boot (progress on stderr), has the device checksum what it stored,
-starts it and asks it for its firmware version on its admin line. Storage is
-erased first: nothing of the old flash (key sets, tables, the device key)
-survives a re-flash, so enroll the device again afterwards.
+Uploads the Espruino image over the board's JavaScript console, offline:
+reads the board's process.env, erases Storage, checks the image fits (Storage
+module, free Storage) using the board JSON, writes the image to Storage as
+pindai.img in chunks the device checksums (progress on stderr), then a
+one-line .bootcde that loads it at boot, starts it and asks it for its
+firmware version on its admin line. Every step waits for the device's whole
+answer line, up to --timeout. Nothing of the old flash (key sets, tables,
+the device key) survives a re-flash, so enroll the device again afterwards.
 
   --port      a serial port (USB or UART console), or tcp://HOST:PORT for
               Espruino's telnet console (the Linux build's --telnet: port 2323)
@@ -25,8 +26,11 @@ survives a re-flash, so enroll the device again afterwards.
   --timeout   ms the device may take to answer each step (the upload itself
               gets 60 s plus 1 ms per byte)
   --admin-key a device already running pindai keeps its console locked: a
-              signed UNLOCK with this admin (or root) key opens it until reboot
-  --verbose   show what espruino-tools and the device print
+              signed UNLOCK with this admin (or root) key makes it erase its
+              Storage and then open the console until reboot; a flash that
+              fails after that leaves a device with no secrets, never an
+              unlocked provisioned one
+  --verbose   show what the device prints
 
 Exit status 0 when the device runs exactly this image, 1 when flashing failed
 (a port that cannot be opened, a refused connection, an unknown host: named
@@ -63,7 +67,7 @@ export async function flashCommand(argv: string[], io: Io): Promise<number> {
     const seconds = (Date.now() - started) / 1000;
     if (values.json) io.out(JSON.stringify({ ...r, seconds }));
     else {
-      io.out(`flashed ${r.bytes} bytes to .bootcde on ${r.boardName} (Espruino ${r.firmware}), CRC-32 ${r.crc} verified, in ${seconds.toFixed(1)} s`);
+      io.out(`flashed ${r.bytes} bytes to ${IMAGE_FILE} on ${r.boardName} (Espruino ${r.firmware}), CRC-32 ${r.crc} verified, in ${seconds.toFixed(1)} s`);
       io.out(`running: pindai ${r.version}`);
     }
     return 0;

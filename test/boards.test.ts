@@ -1,0 +1,33 @@
+// The reference builds (README, Reference builds): every build config in
+// examples/boards/ is a valid config and builds both images, with the scan
+// engine at 115,200 baud as the README's engine setup says.
+import { describe, expect, it } from "vitest";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { build } from "../host/build/build";
+import { readBuildFile, resolveBuild } from "../host/build/config";
+
+const BOARDS = "examples/boards";
+const files = readdirSync(BOARDS).filter((f) => f.endsWith(".json"));
+
+describe("examples/boards", () => {
+  it("holds the four reference builds, each named in the README", () => {
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    const readme = readFileSync("README.md", "utf8");
+    for (const f of files) expect(readme, f).toContain(`examples/boards/${f}`);
+  });
+
+  for (const f of files) {
+    it(`${f} builds`, async () => {
+      const file = readBuildFile(join(BOARDS, f));
+      const b = resolveBuild(file);
+      if (file.espruino !== undefined) expect(b.espruino.scanEngine?.baud).toBe(115200);
+      if (file.lua !== undefined) expect(b.lua.scanEngine?.baud).toBe(115200);
+      const out = mkdtempSync(join(tmpdir(), "pindai-board-"));
+      const r = await build(file, out, () => {});
+      expect(readFileSync(r.espruino, "utf8").length).toBeGreaterThan(10_000);
+      if (file.espruino?.scanEngine) expect(readFileSync(r.espruino, "utf8")).toMatch(/baud:\s*115200/);
+    }, 600_000);
+  }
+});
