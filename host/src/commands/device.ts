@@ -115,7 +115,7 @@ export async function device(argv: string[], io: Io): Promise<number> {
   if (expectId !== undefined && !/^[0-9a-fA-F]{16}$/.test(expectId)) throw new CliError("--expect-id: a device id is 16 hex digits");
   const print = (text: string, json: unknown) => io.out(values.json ? JSON.stringify(json) : text);
 
-  const what: Record<string, string> = { time: "TIME", logs: "LOG", lang: "CONFIG", display: "CONFIG", "log-clear": "LOGCLEAR", wipe: "WIPE", unlock: "UNLOCK" };
+  const what: Record<string, string> = { time: "TIME", logs: "LOG", lang: "CONFIG", display: "CONFIG", "log-clear": "LOGCLEAR", wipe: "WIPE", unlock: "UNLOCK", screen: "SCREEN" };
   return withDevice(port, { key, timeoutMs, baud }, io, async (c) => {
     const id = await c.identify();
     if (expectId !== undefined) await c.expectId(expectId);
