@@ -135,7 +135,7 @@ describe("pindai CLI", () => {
     expect(bash.code).toBe(0);
     expect(bash.out).toMatch(/^# pindai completion for bash/);
     expect(bash.out).toContain("complete -o filenames -F _pindai pindai");
-    expect(bash.out).toMatch(/device\) words="id status time keyset logs lang display log-clear wipe unlock .*--admin-key.*--port/);
+    expect(bash.out).toMatch(/device\) words="id status time keyset logs screen lang display log-clear wipe unlock .*--admin-key.*--port/);
     expect(bash.out).toMatch(/sim\) words=".*--admin-port.*--replay.*--write-keys/);
     if (spawnSync("sh", ["-c", "command -v bash"]).status === 0) {
       // The script is valid bash, and completes "pindai dev" to device.

@@ -143,7 +143,7 @@ describe("the simulator draws the same layouts: pindai sim --display, npm start 
 
   it("npm start -- --display pixl: every step's screen at the panel's size", () => {
     const out = join(OUT, "demo-pixl");
-    const r = spawnSync(process.execPath, ["--import", "tsx", "sim/demo.ts", "--display", "pixl"], { env: { ...process.env, PINDAI_DEMO_OUT: out }, encoding: "utf8", timeout: 120_000 });
+    const r = spawnSync(process.execPath, ["--import", "tsx", "sim/demo.ts", "--display", "pixl", "--lang", "en"], { env: { ...process.env, PINDAI_DEMO_OUT: out }, encoding: "utf8", timeout: 120_000 });
     expect(r.stdout, r.stderr).toContain("Demo complete.");
     const steps = readdirSync(out).filter((f) => f.startsWith("step-"));
     expect(steps.length).toBeGreaterThan(8);
