@@ -39,10 +39,11 @@ function spawned(args: string[], o: { untilErr?: RegExp } = {}): Promise<{ code:
   const child = spawn("node", [BIN, ...args], { cwd: process.cwd(), stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
   let err = "";
+  let stopped = false;
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => {
     err += d;
-    if (o.untilErr?.test(err)) child.kill("SIGTERM"); // up and running: Ctrl-C
+    if (!stopped && o.untilErr?.test(err)) (stopped = true), child.kill("SIGTERM"); // up and running: Ctrl-C, once
   });
   const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
   return new Promise((resolve) => child.on("close", (code) => (clearTimeout(timer), resolve({ code, out, err }))));

@@ -118,9 +118,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
   // Standard input may end at once (a service's /dev/null, Ctrl-D): that is one scanner fewer, not a reason to stop.
   process.stdin.on("error", () => {});
   io.err(`pindai ${cfg.version} running: ${describe(values)}; flash ${flashDir}; Ctrl-C stops it`);
+  // The first signal stops it; one more while it shuts down (a second Ctrl-C, systemd's repeat) is not a crash.
   const signal = await new Promise<string>((resolve) => {
-    process.once("SIGINT", () => resolve("SIGINT"));
-    process.once("SIGTERM", () => resolve("SIGTERM"));
+    process.on("SIGINT", () => resolve("SIGINT"));
+    process.on("SIGTERM", () => resolve("SIGTERM"));
   });
   await tcp?.close();
   node.close();
