@@ -146,7 +146,7 @@ export const IMAGE_BOOT = "Lua 5.4, device image boot";
 export async function measureImageBoot(v: LuaVersion): Promise<M4Boot & { bytes: number }> {
   const imageDir = mkdtempSync(join(tmpdir(), "pindai-m4-image-"));
   try {
-    const image = await build({ roots: [Buffer.from(makeWorld(1_800_000_000, 0, "bench").roots[0].publicKey).toString("hex")], version: "bench" }, imageDir, () => {});
+    const image = await build({ roots: [Buffer.from(makeWorld(1_800_000_000, 0, "bench").roots[0].publicKey).toString("hex")], version: "bench", lua: { display: null } }, imageDir, () => {});
     const b = await imageBootOnM4(buildLuaM4(v), image.lua);
     return { boot: b.instructions, bootPeak: b.peakHeap, bootHeld: b.held, bytes: image.sizes.lua };
   } finally {

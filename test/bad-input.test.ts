@@ -336,7 +336,8 @@ describe("every command survives bad input (spawned, exit 1 or 2, one line, boun
       const port = (server.address() as { port: number }).port;
       const r = await pindai(["flash", "--port", `tcp://127.0.0.1:${port}`, "--image", f("img.js")]);
       expectContract(r, "flash from a flooding peer", 1);
-      expect(r.err).toContain("sent more than");
+      // Cut off by the flood guard, or refused first because the junk answers no probe: one line either way.
+      expect(r.err).toMatch(/sent more than|no Espruino answered/);
     } finally {
       server.close();
     }

@@ -143,7 +143,7 @@ export async function imageBootOnM4(elf: string, image: string): Promise<{ instr
   const dir = mkdtempSync(join(tmpdir(), "pindai-m4-run-"));
   try {
     copyFileSync(image, join(dir, "pindai.lua"));
-    for (const f of ["stdio-hal.lua", "file-api.lua"]) copyFileSync(fileURLToPath(new URL("../../firmware/targets/lua/" + f, import.meta.url)), join(dir, f));
+    for (const f of ["stdio-hal.lua", "file-api.lua", "u8g2-standin.lua"]) copyFileSync(fileURLToPath(new URL("../../firmware/targets/lua/" + f, import.meta.url)), join(dir, f));
     writeFileSync(join(dir, "commands.txt"), "");
     const next = prng(20261128);
     writeFileSync(join(dir, "random.bin"), Buffer.from(Array.from({ length: 65536 }, () => Math.floor(next() * 256))));

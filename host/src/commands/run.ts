@@ -5,7 +5,7 @@ import { mkdirSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { parse, parseInteger } from "../args";
-import { CliError } from "../../issuer/errors";
+import { CliError, failed } from "../../issuer/errors";
 import { fsReason } from "../../issuer/files";
 import { openPort } from "../open-port";
 import { parseRoot } from "../../issuer/trust";
@@ -151,8 +151,8 @@ export function flashFolder(given: string | undefined, env = process.env, uid = 
       if (!statSync(dir).isDirectory()) throw new CliError(`--flash ${dir}: not a folder`);
       return dir;
     }
-    if (code === "ENOENT") throw new CliError(`--flash ${dir}: its parent folder ${dirname(dir)} does not exist`);
-    throw new CliError(`--flash ${dir}: cannot make the folder: ${fsReason(e)}`);
+    if (code === "ENOENT") throw failed(`--flash ${dir}: its parent folder ${dirname(dir)} does not exist`);
+    throw failed(`--flash ${dir}: cannot make the folder: ${fsReason(e)}`);
   }
   return dir;
 }
