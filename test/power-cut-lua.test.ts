@@ -45,7 +45,8 @@ describe.skipIf(!HAVE)("the Lua image: power cut at every byte of an accepted co
   const base = join(dir, "base");
 
   beforeAll(async () => {
-    image = await build({ roots: [hex(world.roots[0].publicKey)], version: "cut" }, join(dir, "dist"), () => {});
+    // The console display (a debug option): its "[green] ..." / "[red] ..." lines are what this test reads.
+    image = await build({ roots: [hex(world.roots[0].publicKey)], version: "cut", lua: { display: { type: "console" } } }, join(dir, "dist"), () => {});
     mkdirSync(base);
     const dev = luaDevice("lua5.4", image.lua, base);
     const client = new DeviceClient(dev, world.adminKey);
