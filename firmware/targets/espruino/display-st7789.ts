@@ -46,6 +46,12 @@ function wait(ms: number): void {
   }
 }
 
+/** A column or row window: first and last address, each as two bytes, high first (arithmetic, the portable subset). */
+function window(first: number, n: number): number[] {
+  const last = first + n - 1;
+  return [Math.floor(first / 256), first % 256, Math.floor(last / 256), last % 256];
+}
+
 export function display(o: St7789Options): Display {
   const H = o.height;
   const spi = global[o.spi === undefined ? "SPI1" : o.spi];
@@ -106,8 +112,8 @@ export function display(o: St7789Options): Display {
       ops.push([1, x, y, f, 0, index(i), t]);
     },
     flush(): void {
-      cmd(0x2a, [x0 >> 8, x0 & 255, (x0 + W - 1) >> 8, (x0 + W - 1) & 255]);
-      cmd(0x2b, [y0 >> 8, y0 & 255, (y0 + H - 1) >> 8, (y0 + H - 1) & 255]);
+      cmd(0x2a, window(x0, W));
+      cmd(0x2b, window(y0, H));
       cmd(0x2c, []);
       stripe.setFontAlign(-1, -1);
       for (let top = 0; top < H; top += STRIPE) {
