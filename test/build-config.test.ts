@@ -3,8 +3,8 @@
 // null turns a default off; and `npm run build` prints the effective config
 // before it builds, so what goes into an image is never a surprise.
 import { describe, expect, it } from "vitest";
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TARGET_OPTIONS, describeBuild, parseBuildFile, resolveBuild } from "../host/build/config";
@@ -84,4 +84,29 @@ it("npm run build prints the effective config and the images carry the merged op
   };
   const left = existsSync(gen) ? readdirSync(gen).filter(ours) : [];
   expect(left).toEqual([]);
+}, 180_000);
+
+it("an interrupted build leaves the previous images whole: no half-written file, no scratch left", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "pindai-build-interrupt-"));
+  const dist = join(dir, "dist");
+  const images = { espruino: join(dist, "espruino/pindai.js"), lua: join(dist, "lua/pindai.lua") };
+  mkdirSync(join(dist, "espruino"), { recursive: true });
+  mkdirSync(join(dist, "lua"), { recursive: true });
+  writeFileSync(images.espruino, "// the previous Espruino image\n");
+  writeFileSync(images.lua, "-- the previous Lua image\n");
+  const scratch = () => ["espruino", "lua"].flatMap((t) => readdirSync(join(dist, t)).filter((f) => f.endsWith(".partial")));
+  // node itself (not the tsx wrapper), so the Ctrl-C reaches the build.
+  const p = spawn(process.execPath, ["--import", "tsx", "host/build/build.ts", "--out", dist], { stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  p.stderr.on("data", (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((done) => p.on("exit", (code) => done(code)));
+  // Ctrl-C while an image is being written: its scratch file is there.
+  const deadline = Date.now() + 170_000;
+  while (scratch().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  expect(scratch().length, "the build never started writing an image").toBeGreaterThan(0);
+  p.kill("SIGINT");
+  expect(await exited, err).toBe(130);
+  expect(readFileSync(images.espruino, "utf8")).toBe("// the previous Espruino image\n");
+  expect(readFileSync(images.lua, "utf8")).toBe("-- the previous Lua image\n");
+  expect(scratch()).toEqual([]);
 }, 180_000);

@@ -4,8 +4,8 @@
 //   dist/lua/pindai.lua      typescript-to-lua bundle (Lua 5.3 and 5.4)
 // The root public keys and the build time are compiled in. Without roots an
 // image can never install a key set, so it never says OK: the build says so.
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { withLuaNatives } from "./lua-natives";
@@ -144,6 +144,20 @@ export async function build(file: BuildFile, outDir: string, log: (s: string) =>
   const rel = (p: string) => relative(gen, join(ROOT, p)).replace(/\\/g, "/");
   const paths = {} as Record<TargetName, string>;
   const sizes = {} as Record<TargetName, number>;
+  // Each image is written beside its place under a scratch name and renamed
+  // into place only when every image is built: an interrupted or failed build
+  // leaves the previous images whole (or none), never half a file.
+  const pending: { scratch: string; out: string }[] = [];
+  const dropScratch = () => {
+    for (const p of pending) rmSync(p.scratch, { force: true });
+    rmSync(gen, { recursive: true, force: true });
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    dropScratch();
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   try {
     for (const t of TARGETS) {
       if (only !== undefined && !only.includes(t.name)) continue;
@@ -159,13 +173,18 @@ export async function build(file: BuildFile, outDir: string, log: (s: string) =>
       );
       if (!display) log(`warning: no display in the ${t.name} block: that image shows nothing, the guard gets only the LEDs`);
       const out = join(outDir, t.out);
-      await t.bundle(entry, out, b, log);
+      const scratch = join(dirname(out), `.${basename(out)}.${process.pid}-${buildCount}.partial`);
+      pending.push({ scratch, out });
+      await t.bundle(entry, scratch, b, log);
       paths[t.name] = out;
-      sizes[t.name] = statSync(out).size;
-      log(`${relative(process.cwd(), out)}  ${sizes[t.name]} bytes (${t.note})`);
+      sizes[t.name] = statSync(scratch).size;
     }
+    for (const p of pending) renameSync(p.scratch, p.out);
+    for (const t of TARGETS) if (paths[t.name]) log(`${relative(process.cwd(), paths[t.name])}  ${sizes[t.name]} bytes (${t.note})`);
   } finally {
-    rmSync(gen, { recursive: true, force: true }); // scratch: only the images stay
+    dropScratch(); // scratch: only the images stay
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
   }
   log(`version ${config.version}, built ${new Date(config.buildTime * 1000).toISOString()}, ${config.roots.length} root(s)`);
   return { ...paths, sizes, config };
