@@ -36,6 +36,14 @@ export interface Display {
   show(screen: Screen): void;
 }
 
+/** A screen as debug text: "[colour] title", then each line after lineSep and each warning after warnSep. */
+export function screenAsText(s: Screen, lineSep: string, warnSep: string): string {
+  let t = "[" + s.color + "] " + s.title;
+  for (let i = 0; i < s.lines.length; i++) t += lineSep + s.lines[i];
+  for (let i = 0; i < s.warnings.length; i++) t += warnSep + s.warnings[i];
+  return t;
+}
+
 /** The colours a layout paints with; a monochrome panel draws "black" off and every other ink on. */
 export type Ink = "black" | "white" | "green" | "red" | "amber" | "grey" | "yellow";
 
