@@ -94,6 +94,8 @@ export class ScanQueue {
   /** Fresh candidates since the last verification began, and when the last one came. */
   private fresh = 0;
   private lastFreshAt = 0;
+  /** When the last verification ended. */
+  private resumedAt = 0;
   private readonly k1: number;
   private readonly k2: number;
 
@@ -160,17 +162,22 @@ export class ScanQueue {
     const again = find(this.seen, tail) >= 0;
     this.remember(this.seen, tail, SEEN_SLOTS);
     const now = this.timers.millis();
-    if (this.flooding && now - this.lastFreshAt >= FLOOD_QUIET_MS) {
-      this.flooding = false;
-      this.fresh = 0;
+    const code = text.substring(0, QR_PREFIX.length) === QR_PREFIX;
+    if (this.flooding) {
+      // A fresh code now: the flood goes on. Any other line after FLOOD_QUIET_MS without one,
+      // counted from the end of the last verification too (lines wait while it runs): it is over.
+      if (code && !again) this.lastFreshAt = now;
+      else if (now - this.lastFreshAt >= FLOOD_QUIET_MS && now - this.resumedAt >= FLOOD_QUIET_MS) {
+        this.flooding = false;
+        this.fresh = 0;
+      }
     }
-    if (this.flooding && !again) {
-      // Seen once during a flood: held (not even triaged); shown again, it comes first.
-      this.held++;
-      if (text.substring(0, QR_PREFIX.length) === QR_PREFIX) this.lastFreshAt = now;
+    if (this.flooding && (!again || !code)) {
+      this.held++; // seen once during a flood: held, not even triaged; shown again, it comes first
       return;
     }
-    let rank = this.rank(text);
+    // Seen again during a flood: first, and not triaged (the look costs as much as a verification on Espruino; the verification reads it whole).
+    let rank = this.flooding ? RANK_SEEN_AGAIN : this.rank(text);
     if (rank === TRIAGE_CANDIDATE) {
       if (again) rank = RANK_SEEN_AGAIN;
       else {
@@ -236,6 +243,7 @@ export class ScanQueue {
     // Armed before the work: a verification that throws still leaves the rest to do.
     this.schedule();
     this.verify(text);
+    this.resumedAt = this.timers.millis();
   }
 
   /** Index of the best line (highest rank, newest) or, with best false, the worst (lowest rank, oldest). */
