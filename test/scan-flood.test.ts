@@ -16,6 +16,7 @@ import { loadKeyset } from "../firmware/core/keyset";
 import { ManualRtc, MemoryStorage, ScriptedSerial, SeededRandom, Transcript, VirtualTimers } from "../firmware/targets/memory/hal";
 import { HOLDER, makeWorld } from "../sim/world";
 import { T0 } from "./support/fixtures";
+import type { Timers } from "../firmware/hal/timers";
 
 const world = makeWorld(T0, 1);
 const bytes = (s: string) => new Uint8Array(Buffer.from(s, "latin1"));
@@ -100,9 +101,8 @@ describe("the input queue while a verification runs", () => {
   });
 });
 
-/** A provisioned device on memory HALs, its scan engine wired as on every target. */
-function device() {
-  const timers = new VirtualTimers();
+/** A provisioned device on memory HALs and these timers, its scan engine wired as on every target. */
+function provisioned(timers: Timers) {
   const rtc = new ManualRtc();
   const screen = new Transcript();
   const app = new VerifierApp(
@@ -112,7 +112,12 @@ function device() {
   rtc.set(T0);
   expect(app.installKeyset(world.keysetBytes).ok).toBe(true);
   const serial = new ScriptedSerial(() => undefined);
-  const input = scanInput(serial, timers, app);
+  return { app, serial, input: scanInput(serial, timers, app) };
+}
+
+function device() {
+  const timers = new VirtualTimers();
+  const { app, serial, input } = provisioned(timers);
   // Count verifications; `during` feeds the lines that arrive while one runs.
   const log: Array<{ text: string; verdict: string }> = [];
   let during: (n: number) => void = () => {};
@@ -270,7 +275,7 @@ const TARGETS: Costs[] = [
 const BAUD_BYTES_PER_MS = 115_200 / 10 / 1000;
 
 /** Timers whose clock moves when the CPU works (spend) or waits for the next event. */
-class CpuTimers {
+class CpuTimers implements Timers {
   now = 0;
   private next = 1;
   private pending: Array<{ id: number; at: number; fn: () => void }> = [];
@@ -326,16 +331,8 @@ function scanLine(from: number, until: number, repeat: number): Array<{ at: numb
 function simulate(c: Costs, from: number, o: { until?: number; repeat?: number } = {}) {
   const until = o.until ?? from + 6000;
   const timers = new CpuTimers();
-  const rtc = new ManualRtc();
-  const screen = new Transcript();
-  const app = new VerifierApp(
-    { display: screen, indicator: screen, storage: new MemoryStorage(), rtc, timers, random: new SeededRandom(7) },
-    { roots: world.roots, buildTime: T0 - 86400, version: "flood", lang: "en", clearAfterMs: 5000, tables: false },
-  );
-  rtc.set(T0);
-  expect(app.installKeyset(world.keysetBytes).ok).toBe(true);
-  const serial = new ScriptedSerial(() => undefined);
-  const { queue } = scanInput(serial, timers, app);
+  const { app, serial, input } = provisioned(timers);
+  const queue = input.queue;
   let verdictAt: number | undefined;
   let verdict = "";
   let verified = 0;

@@ -143,13 +143,7 @@ export function sealedFolder(dir: string): SealedFolder {
     save(); // resolved: no file keeps a second accepted hash; the next start is clean (the caller reports the problems once)
   }
 
-  const sealed: SealedFolder = {
-    problems,
-    onTamper: () => {},
-    generation: () => gen,
-    storage: undefined as unknown as Storage,
-    text: undefined as unknown as SealedFolder["text"],
-  };
+  let onTamper = (what: string): void => void what;
 
   /** A file's bytes when they are the sealed ones; anything else is quarantined, reported, and reads as absent. */
   const read = (file: string): Uint8Array | undefined => {
@@ -160,7 +154,7 @@ export function sealedFolder(dir: string): SealedFolder {
     if (b !== undefined) quarantine(file);
     if (want !== null) delete files[file];
     save();
-    sealed.onTamper(file + (b === undefined ? ": missing" : ": changed while running"));
+    onTamper(file + (b === undefined ? ": missing" : ": changed while running"));
     return undefined;
   };
 
@@ -178,18 +172,27 @@ export function sealedFolder(dir: string): SealedFolder {
     save();
   };
 
-  sealed.storage = {
-    read: (name) => read(fileNameOf(name)),
-    write: (name, data, offset) => commit(fileNameOf(name), overlay(read(fileNameOf(name)), data, offset)),
-    erase: (name) => commit(fileNameOf(name), undefined),
-  };
-  sealed.text = (file) => ({
-    read: () => {
-      const b = read(file);
-      return b === undefined ? undefined : Buffer.from(b).toString("utf8");
+  return {
+    problems,
+    get onTamper() {
+      return onTamper;
     },
-    write: (s) => commit(file, new Uint8Array(Buffer.from(s, "utf8"))),
-    erase: () => commit(file, undefined),
-  });
-  return sealed;
+    set onTamper(f) {
+      onTamper = f;
+    },
+    generation: () => gen,
+    storage: {
+      read: (name) => read(fileNameOf(name)),
+      write: (name, data, offset) => commit(fileNameOf(name), overlay(read(fileNameOf(name)), data, offset)),
+      erase: (name) => commit(fileNameOf(name), undefined),
+    },
+    text: (file) => ({
+      read: () => {
+        const b = read(file);
+        return b === undefined ? undefined : Buffer.from(b).toString("utf8");
+      },
+      write: (s) => commit(file, new Uint8Array(Buffer.from(s, "utf8"))),
+      erase: () => commit(file, undefined),
+    }),
+  };
 }
