@@ -3,7 +3,8 @@
 // or others can write (where anyone could drop the floors and the log) is refused;
 // and its clock (finding 13): a wall clock moved against the monotonic clock is untrusted.
 import { describe, expect, it } from "vitest";
-import { chmodSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dirStorage } from "../firmware/targets/node/dir-storage";
@@ -13,6 +14,10 @@ import { VerifierApp } from "../firmware/app/verifier";
 import { MemoryStorage, Transcript, VirtualTimers } from "../firmware/targets/memory/hal";
 import { issuePresentation } from "../host/issuer/issuer";
 import { HOLDER, makeWorld } from "../sim/world";
+import { openPtyPair } from "../sim/pty";
+import { provisionOverAdmin } from "./support/provision";
+import { runCli } from "./support/cli";
+import { haveTool } from "./support/tools";
 
 const mode = (p: string) => statSync(p).mode & 0o777;
 
@@ -97,4 +102,73 @@ describe("the system clock moved (issue 21, finding 13)", () => {
     app.scanText(screenshot);
     expect(app.lastOutcome!.verdict).not.toBe("OK");
   });
+});
+
+describe.skipIf(!haveTool("socat"))("pindai run, its folder edited between two runs (issue 21, finding 7: the sealed folder)", () => {
+  // As an outsider does it: the real `pindai run`, provisioned over its admin port, a code
+  // verified, stopped; .rtc edited 30 minutes back, clock.floor and the audit pages dropped;
+  // restarted. On the folder as it was this made a 30-minute-old screenshot OK (shown on the
+  // same wiring in test/folder-seal.test.ts, attack 1); now the clock is untrusted.
+  it("a 30-minute-old screenshot after the edit is not VALID; the run says why; a root's TIME recovers it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pindai-seal-run-"));
+    const now = Math.floor(Date.now() / 1000);
+    const world = makeWorld(now, 2);
+    const config = join(dir, "agency.json");
+    writeFileSync(config, JSON.stringify({ roots: [Buffer.from(world.roots[0].publicKey).toString("hex")], lang: "en", clearAfterMs: 1000 }));
+    const flash = join(dir, "flash");
+    const admin = await openPtyPair();
+    let n = 0;
+    const code = (ago: number) => issuePresentation(world.qrSigner, HOLDER, { iat: Math.floor(Date.now() / 1000) - ago, cti: new Uint8Array(16).fill(++n) });
+    const run = async () => {
+      const p = spawn(process.execPath, ["host/bin/pindai.js", "run", "--config", config, "--admin-port", admin.a, "--flash", flash], {
+        stdio: ["pipe", "pipe", "pipe"],
+        env: { ...process.env, SOURCE_DATE_EPOCH: String(now - 86400) }, // installed yesterday (the build time is a floor for the clock)
+      });
+      const r = { p, out: "", exit: new Promise<number | null>((res) => p.once("exit", res)) };
+      p.stdout!.on("data", (d) => (r.out += d.toString()));
+      p.stderr!.on("data", (d) => (r.out += d.toString()));
+      const seen = async (re: RegExp, from: number) => {
+        for (let i = 0; i < 600 && !re.test(r.out.slice(from)); i++) await new Promise((res) => setTimeout(res, 50));
+        expect(r.out.slice(from)).toMatch(re);
+        return r.out.slice(from);
+      };
+      await seen(/running:/, 0);
+      const scan = async (text: string) => {
+        const from = r.out.length;
+        p.stdin!.write(text + "\n");
+        return seen(/LED (green|red|amber)/, from);
+      };
+      return { ...r, seen, scan, stop: async () => (p.kill("SIGTERM"), expect(await r.exit).toBe(0)) };
+    };
+    try {
+      const a = await run();
+      await provisionOverAdmin(admin.b, world, dir, now);
+      expect(await a.scan(code(0))).toMatch(/VALID[\s\S]*LED green/);
+      await a.stop();
+
+      const rtc = JSON.parse(readFileSync(join(flash, ".rtc"), "utf8")) as { offset: number };
+      rtc.offset -= 1800;
+      writeFileSync(join(flash, ".rtc"), JSON.stringify(rtc));
+      for (const f of readdirSync(flash)) if (f === "clock.floor" || /^audit\./.test(f)) rmSync(join(flash, f));
+
+      const b = await run();
+      try {
+        const t = await b.scan(code(1800));
+        expect(t).not.toContain("VALID"); // on the folder as it was: VALID, LED green
+        expect(t).toMatch(/clock/i);
+        expect(b.out).toMatch(/warning: the flash folder .* was changed by someone else \(.*\.rtc: changed or rolled back.*clock\.floor: missing/);
+        expect(b.out).toContain("TAMPER");
+        // The agency's signed TIME (a root's: the clock is not trusted) makes it a verifier again.
+        const rootKey = join(dir, "root.json");
+        const r = await runCli("device", "--port", admin.b, "--admin-key", rootKey, "time");
+        expect(r.code, r.err).toBe(0);
+        expect(await b.scan(code(0))).toMatch(/VALID[\s\S]*LED green/);
+        expect(await b.scan(code(1800))).not.toContain("VALID");
+      } finally {
+        await b.stop();
+      }
+    } finally {
+      admin.close();
+    }
+  }, 120_000);
 });

@@ -16,6 +16,7 @@ import { loadKeyset } from "../firmware/core/keyset";
 import { ManualRtc, MemoryStorage, ScriptedSerial, SeededRandom, Transcript, VirtualTimers } from "../firmware/targets/memory/hal";
 import { HOLDER, makeWorld } from "../sim/world";
 import { T0 } from "./support/fixtures";
+import type { Timers } from "../firmware/hal/timers";
 
 const world = makeWorld(T0, 1);
 const bytes = (s: string) => new Uint8Array(Buffer.from(s, "latin1"));
@@ -100,9 +101,8 @@ describe("the input queue while a verification runs", () => {
   });
 });
 
-/** A provisioned device on memory HALs, its scan engine wired as on every target. */
-function device() {
-  const timers = new VirtualTimers();
+/** A provisioned device on memory HALs and these timers, its scan engine wired as on every target. */
+function provisioned(timers: Timers) {
   const rtc = new ManualRtc();
   const screen = new Transcript();
   const app = new VerifierApp(
@@ -112,7 +112,12 @@ function device() {
   rtc.set(T0);
   expect(app.installKeyset(world.keysetBytes).ok).toBe(true);
   const serial = new ScriptedSerial(() => undefined);
-  const input = scanInput(serial, timers, app);
+  return { app, serial, input: scanInput(serial, timers, app) };
+}
+
+function device() {
+  const timers = new VirtualTimers();
+  const { app, serial, input } = provisioned(timers);
   // Count verifications; `during` feeds the lines that arrive while one runs.
   const log: Array<{ text: string; verdict: string }> = [];
   let during: (n: number) => void = () => {};
@@ -192,21 +197,27 @@ describe("flood: a fresh genuine code during a stream of lines that force signat
     expect(d.input.queue.coalesced).toBeGreaterThanOrEqual(270);
   });
 
-  it("fresh forgeries rank as genuine codes do: the newest goes first, so a code shown after them is next", () => {
+  it("fresh forgeries faster than they are verified are a flood: a code shown once is held, shown again it is next", () => {
     const d = device();
     const code = genuine();
-    let n = 0;
+    const feed = (lines: string[]) => {
+      d.serial.feed(bytes(lines.join("\r\n") + "\r\n"));
+      for (let i = 0; i < 10; i++) d.timers.advance(0);
+    };
     d.setDuring((k) => {
-      if (k > 30) return;
-      const batch = [forged(), forged(), forged()];
-      if (k === 10) batch.push(code);
-      n += batch.length;
-      d.serial.feed(bytes(batch.join("\r\n") + "\r\n"));
+      if (k === 1) d.serial.feed(bytes([forged(), forged(), forged()].join("\r\n") + "\r\n")); // 3 fresh during one verification
     });
-    d.serial.feed(bytes(forged() + "\r\n"));
-    for (let i = 0; i < 100; i++) d.timers.advance(0);
-    expect(d.log.findIndex((e) => e.text === code) + 1).toBe(11);
-    expect(n).toBeGreaterThan(30);
+    feed([forged()]);
+    expect(d.input.queue.flooding).toBe(true);
+    expect(d.log).toHaveLength(1);
+    feed([forged(), forged(), code, forged(), forged()]); // shown once, among the flood: held
+    expect(d.log).toHaveLength(1);
+    feed([forged(), code, forged()]); // shown again: verified at once
+    expect(d.log.map((e) => e.verdict)).toEqual(["BAD_SIGNATURE", "OK"]);
+    expect(d.log[1].text).toBe(code);
+    expect(d.input.queue.held).toBe(3 + 5 + 2); // the three that started the flood, then every line seen once
+    // TAMPER on the screen and in the log when the flood started.
+    expect(d.app.audit.entries().filter((e) => e.source === 6)).toHaveLength(1);
   });
 });
 
@@ -234,5 +245,190 @@ describe("a flood of forgeries is tampering (issue 21, finding 10: the warning)"
       d.timers.advance(0);
     }
     expect(d.app.lastScreen).toMatchObject({ color: "red", title: "TAMPER", lines: ["forged codes on the scan line"] });
+  });
+});
+
+// Issue 21, finding 10: the 3-second bound. A flood of fresh forgeries under a valid kid at the
+// scan engine's full line rate (115,200 baud, 10 bits a byte), a genuine code shown every second,
+// on the 64 MHz model: virtual time, where a verification, the cheap look (triage) and a flood
+// line's hashing cost what they were counted or measured to cost (README, "Performance"):
+// - Lua 5.4 with the Lua natives: a scan 38.7 M instructions (0.76 s at 64 MHz, CPI 1.25), 19.5 M
+//   with tables (0.38 s); the issue's own figure for Lua, 1.2 s. The look is 2.7-4.5 % of a scan
+//   without tables in lua5.4/lua5.3 here (34 ms on the model), a flood line 0.12-0.19 % (1.5 ms).
+// - Espruino with the native kernel: a scan 99 M instructions (1.93 s), with tables about 88 M
+//   (1.72 s). The look is 0.8 % of a portable verification on Espruino for Linux and a flood
+//   line 0.0067 %; against the 7,700 M instructions of a portable verification on the ARM
+//   build: 1.2 s and 10 ms on the model.
+interface Costs {
+  name: string;
+  verifyMs: number;
+  lookMs: number;
+  floodLineMs: number;
+}
+const TARGETS: Costs[] = [
+  { name: "Lua 5.4 at 64 MHz, no tables", verifyMs: 760, lookMs: 34, floodLineMs: 1.5 },
+  { name: "Lua at 64 MHz, the issue's 1.2 s", verifyMs: 1200, lookMs: 54, floodLineMs: 2.4 },
+  { name: "Lua 5.4 at 64 MHz, tables", verifyMs: 380, lookMs: 34, floodLineMs: 1.5 },
+  { name: "Espruino with the kernel at 64 MHz, no tables", verifyMs: 1930, lookMs: 1200, floodLineMs: 10 },
+  { name: "Espruino with the kernel at 64 MHz, tables", verifyMs: 1720, lookMs: 1200, floodLineMs: 10 },
+];
+const BAUD_BYTES_PER_MS = 115_200 / 10 / 1000;
+
+/** Timers whose clock moves when the CPU works (spend) or waits for the next event. */
+class CpuTimers implements Timers {
+  now = 0;
+  private next = 1;
+  private pending: Array<{ id: number; at: number; fn: () => void }> = [];
+  setTimeout(fn: () => void, ms: number): number {
+    const id = this.next++;
+    this.pending.push({ id, at: this.now + ms, fn });
+    return id;
+  }
+  clearTimeout(id: number): void {
+    this.pending = this.pending.filter((p) => p.id !== id);
+  }
+  millis(): number {
+    return this.now;
+  }
+  spend(ms: number): void {
+    this.now += ms;
+  }
+  /** Runs the earliest timer that is due; false when none is. */
+  runDue(): boolean {
+    let k = -1;
+    for (let i = 0; i < this.pending.length; i++) {
+      const p = this.pending[i];
+      if (p.at <= this.now && (k < 0 || p.at < this.pending[k].at || (p.at === this.pending[k].at && p.id < this.pending[k].id))) k = i;
+    }
+    if (k < 0) return false;
+    this.pending.splice(k, 1)[0].fn();
+    return true;
+  }
+  nextAt(): number {
+    return this.pending.reduce((m, p) => Math.min(m, p.at), Infinity);
+  }
+}
+
+const CODE = genuine();
+const LINE_MS = (CODE.length + 2) / BAUD_BYTES_PER_MS;
+const FLOOD = Array.from({ length: Math.ceil(20_000 / LINE_MS) }, () => forged());
+
+/** The scan line: forgeries back to back at line rate (each sent `repeat` times in a row), the genuine code every second from `from` in the slot of a forgery. */
+function scanLine(from: number, until: number, repeat: number): Array<{ at: number; text: string }> {
+  const lines: Array<{ at: number; text: string }> = [];
+  let shown = from;
+  for (let i = 0; i * LINE_MS < until; i++) {
+    const at = i * LINE_MS;
+    if (at >= shown) {
+      lines.push({ at, text: CODE });
+      shown += 1000;
+    } else lines.push({ at, text: FLOOD[Math.floor(i / repeat)] });
+  }
+  return lines;
+}
+
+/** The device as it is (scan-input.ts, the queue, the app) on the line; ms from the code's first showing to its verdict. */
+function simulate(c: Costs, from: number, o: { until?: number; repeat?: number } = {}) {
+  const until = o.until ?? from + 6000;
+  const timers = new CpuTimers();
+  const { app, serial, input } = provisioned(timers);
+  const queue = input.queue;
+  let verdictAt: number | undefined;
+  let verdict = "";
+  let verified = 0;
+  const verify = app.scanText.bind(app);
+  app.scanText = (text: string) => {
+    verify(text);
+    timers.spend(c.verifyMs);
+    verified++;
+    if (text === CODE && verdictAt === undefined) [verdictAt, verdict] = [timers.now, app.lastOutcome!.verdict];
+  };
+  const push = queue.push.bind(queue);
+  queue.push = (text: string) => {
+    const looked = !queue.flooding;
+    const known = queue.knownForgeries;
+    push(text);
+    timers.spend(looked && queue.knownForgeries === known ? c.lookMs : c.floodLineMs);
+  };
+  const lines = scanLine(from, until, o.repeat ?? 1);
+  let i = 0;
+  while (timers.now < until && verdictAt === undefined) {
+    if (i < lines.length && lines[i].at <= timers.now) serial.feed(bytes(lines[i++].text + "\r\n"));
+    else if (!timers.runDue()) timers.now = Math.min(i < lines.length ? lines[i].at : Infinity, timers.nextAt());
+  }
+  return { after: verdictAt === undefined ? undefined : verdictAt - from, verdict, verified, queue, app };
+}
+
+/** The queue as it was: every line looked at, fresh forgeries ranked as the genuine code, newest first, 4 waiting. */
+function simulateAsItWas(c: Costs, from: number): number | undefined {
+  const lines = scanLine(from, from + 6000, 1);
+  let now = 0;
+  let i = 0;
+  let waiting: string[] = [];
+  while (now < from + 6000) {
+    while (i < lines.length && lines[i].at <= now) {
+      waiting = waiting.filter((t) => t !== lines[i].text).concat(lines[i++].text).slice(-4);
+      now += c.lookMs;
+    }
+    const text = waiting.pop();
+    if (text !== undefined) {
+      now += c.verifyMs;
+      if (text === CODE) return now - from;
+    } else now = lines[i].at;
+  }
+  return undefined;
+}
+
+describe("issue 21, finding 10: a genuine code during a flood of fresh forgeries at 115,200 baud, on the 64 MHz model", () => {
+  // Shown from 10 s into the flood (the flood's first lines are looked at and verified before it is
+  // known for one: the README says what that costs), at 8 phases of a verification.
+  const phases = Array.from({ length: 8 }, (_, k) => 10_000 + k * 241);
+
+  it(`the line carries ${Math.round(1000 / LINE_MS)} codes a second (${CODE.length} characters each)`, () => {
+    expect(1000 / LINE_MS).toBeGreaterThan(35);
+  });
+
+  for (const c of TARGETS) {
+    it(`${c.name}: as the queue was, no verdict within 3 s (the finding)`, () => {
+      const worst = Math.max(...phases.map((p) => simulateAsItWas(c, p) ?? Infinity));
+      expect(worst).toBeGreaterThan(3000);
+    });
+
+    it(`${c.name}: now, its verdict within 3 s of its first showing, whatever the phase`, () => {
+      const got = phases.map((p) => simulate(c, p));
+      for (const g of got) expect(g.verdict).toBe("OK");
+      const worst = Math.max(...got.map((g) => g.after!));
+      console.log(`${c.name}: verdict ${got.map((g) => (g.after! / 1000).toFixed(2)).join(" ")} s after the first showing`);
+      expect(worst).toBeLessThanOrEqual(3000);
+      // Within its next showing plus one verification (and the lines hashed meanwhile).
+      expect(worst).toBeLessThanOrEqual(1000 + c.verifyMs + 100);
+      const g = got[0];
+      expect(g.queue.flooding).toBe(true);
+      expect(g.queue.held).toBeGreaterThan(300); // the forgeries, hashed and held
+      expect(g.app.audit.entries().filter((e) => e.source === 6).length).toBeGreaterThanOrEqual(1); // TAMPER logged
+    });
+  }
+
+  it("a forgery repeated is verified once, then dropped for free; the bound when every forgery is sent 2 or 3 times", () => {
+    const report: string[] = [];
+    for (const repeat of [2, 3]) {
+      for (const c of TARGETS) {
+        const g = simulate(c, 10_000, { repeat, until: 70_000 });
+        expect(g.queue.flooding, c.name).toBe(true); // the flood is seen for what it is all along
+        if (repeat === 3) expect(g.queue.knownForgeries, c.name).toBeGreaterThan(0); // the third copy of a refuted forgery: free
+        report.push(`x${repeat} ${c.name}: ${g.after === undefined ? "no verdict in 60 s" : (g.after / 1000).toFixed(1) + " s"}, ${g.verified} verified, ${g.queue.knownForgeries} dropped as known`);
+      }
+    }
+    console.log("genuine code, every forgery sent 2 or 3 times:\n  " + report.join("\n  "));
+  });
+
+  it("shown as the flood starts: the flood's first lines are looked at and one is verified before it is known for a flood", () => {
+    const report: string[] = [];
+    for (const c of TARGETS) {
+      const worst = Math.max(...[0, 200, 400, 600, 800].map((p) => simulate(c, 100 + p).after ?? Infinity));
+      expect(worst, c.name).toBeLessThan(1000 + 2 * c.verifyMs + 3 * c.lookMs + 500);
+      report.push(`${c.name}: at worst ${(worst / 1000).toFixed(1)} s`);
+    }
+    console.log("genuine code shown in the flood's first second:\n  " + report.join("\n  "));
   });
 });

@@ -49,37 +49,43 @@ export function secureFolder(dir: string): void {
   }
 }
 
+/** A file of the folder (its name on disk), or undefined when absent or too large to be ours. */
+export function readWhole(dir: string, file: string): Uint8Array | undefined {
+  const p = join(dir, file);
+  try {
+    if (statSync(p).size > MAX_STORED_FILE_BYTES) return undefined;
+    return new Uint8Array(readFileSync(p));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Replaces a file of the folder whole: the new bytes flushed beside it, then renamed over it. */
+export function writeWhole(dir: string, file: string, bytes: Uint8Array): void {
+  const tmp = join(dir, "~" + file); // "~" is never in a stored name (it would be %7e)
+  const fd = openSync(tmp, "w", 0o600);
+  try {
+    writeSync(fd, bytes);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, join(dir, file));
+  flush(dir, "r"); // the rename itself reaches the disk
+}
+
+/** Removes a file of the folder, the removal flushed. */
+export function eraseWhole(dir: string, file: string): void {
+  rmSync(join(dir, file), { force: true });
+  flush(dir, "r");
+}
+
 export function dirStorage(dir: string): Storage {
   secureFolder(dir);
-  const pathOf = (name: string) => join(dir, fileNameOf(name));
-  const read = (name: string): Uint8Array | undefined => {
-    const p = pathOf(name);
-    try {
-      if (statSync(p).size > MAX_STORED_FILE_BYTES) return undefined;
-      return new Uint8Array(readFileSync(p));
-    } catch {
-      return undefined;
-    }
-  };
+  const read = (name: string) => readWhole(dir, fileNameOf(name));
   return {
     read,
-    write(name, data, offset) {
-      const p = pathOf(name);
-      const tmp = join(dir, "~" + fileNameOf(name)); // "~" is never in a stored name (it would be %7e)
-      const bytes = overlay(read(name), data, offset);
-      const fd = openSync(tmp, "w", 0o600);
-      try {
-        writeSync(fd, bytes);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(tmp, p);
-      flush(dir, "r"); // the rename itself reaches the disk
-    },
-    erase(name) {
-      rmSync(pathOf(name), { force: true });
-      flush(dir, "r");
-    },
+    write: (name, data, offset) => writeWhole(dir, fileNameOf(name), overlay(read(name), data, offset)),
+    erase: (name) => eraseWhole(dir, fileNameOf(name)),
   };
 }

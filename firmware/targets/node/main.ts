@@ -2,7 +2,7 @@
 // Pi-class computer with a USB scanner, a PN532 on a USB-serial adapter and a
 // small screen). The only code that knows it runs on Node and Linux. The
 // device is the same assembly as every image (../device.ts); here are its HALs:
-// flash files in a folder (dir-storage.ts), the system clock as RTC
+// flash files in a folder, sealed by the device key (folder-seal.ts), the system clock as RTC
 // (system-rtc.ts), the screen in the terminal or as a PNG file (screen.ts,
 // which the simulator shows too), LED and buzzer as terminal lines, serial ports
 // through node-serialport (serial.ts), a keyboard-wedge USB scanner read from
@@ -22,7 +22,7 @@ import { type BuildConfig, type Device, attachCamera, buildOptions, startDevice 
 import { renderPng, renderText, SIGNAL_TEXT } from "./screen";
 import { cameraDecoder } from "./camera-decoder";
 import { FRAME_BUDGET_MS } from "./zxing-decoder";
-import { dirStorage } from "./dir-storage";
+import { QUARANTINE, sealedFolder } from "./folder-seal";
 import { FileCamera } from "./file-camera";
 import type { Frame } from "../../hal/frame-source";
 import { nodeRandom } from "./random";
@@ -79,13 +79,22 @@ function pngDisplay(dir: string, out: (line: string) => void): Display {
 export function start(cfg: BuildConfig, o: NodeOptions): NodeDevice {
   const display: Display = o.screen.kind === "png" ? pngDisplay(o.screen.dir, o.out) : { show: (s) => o.out(renderText(s, o.screen.kind === "terminal" && o.screen.color && !process.env.NO_COLOR)) };
   const indicator: Indicator = { signal: (s) => o.out(SIGNAL_TEXT[s]) };
-  const storage = dirStorage(o.flashDir);
+  // Every file of the folder is checked against its seal (folder-seal.ts): one that fails makes the clock untrusted until a signed TIME.
+  const folder = sealedFolder(o.flashDir);
+  const storage = folder.storage;
   // Stored names never start with "." (dir-storage.ts): the RTC's offset cannot collide with one.
-  const rtc = systemRtc(join(o.flashDir, ".rtc"));
+  const rtc = systemRtc(join(o.flashDir, ".rtc"), undefined, undefined, { file: folder.text(".rtc"), distrust: folder.problems.length > 0 });
   const device = startDevice(
     { display, indicator, storage, rtc, timers: nodeTimers(), random: nodeRandom, scanEngine: o.scanEngine, reader: o.reader, admin: o.admin },
     buildOptions(cfg, true),
   );
+  const tampered = (what: string[]) => {
+    rtc.distrust();
+    o.out(`warning: the flash folder ${o.flashDir} was changed by someone else (${what.join("; ")}): set aside in ${QUARANTINE}/, clock untrusted until a signed TIME`);
+    device.app.tamper("flash folder changed", what.length);
+  };
+  if (folder.problems.length > 0) tampered(folder.problems);
+  folder.onTamper = (what) => tampered([what]);
   if (o.keyboard !== undefined) device.connectScanEngine(o.keyboard);
   const scanInput = o.scanInput === undefined ? undefined : evdevScanner(o.scanInput, { note: o.out });
   if (scanInput !== undefined) device.connectScanEngine(scanInput);

@@ -19,6 +19,18 @@ function bootId(): string {
   }
 }
 
+export interface RtcOptions {
+  /** Where the offset is kept instead of `path` (the sealed folder's ".rtc": node/folder-seal.ts). */
+  file?: { read(): string | undefined; write(s: string): void; erase(): void };
+  /** Start unset and forget the kept offset (the flash folder failed its check): untrusted until a signed TIME. */
+  distrust?: boolean;
+}
+
+export interface SystemRtc extends Rtc {
+  /** Unset now and forget the kept offset: untrusted until the next signed TIME. */
+  distrust(): void;
+}
+
 /** A wall clock that moved this far from the monotonic clock (ms) was set by someone: untrusted. */
 export const MAX_CLOCK_DRIFT_MS = 2000;
 
@@ -30,12 +42,22 @@ export const MAX_CLOCK_DRIFT_MS = 2000;
  * device's clock unset, so untrusted until the agency's next signed TIME
  * (issue 21: a wall clock moved back 3 hours must not make an old screenshot green).
  */
-export function systemRtc(path: string, now: () => number = Date.now, mono: () => number = () => Number(process.hrtime.bigint() / 1000000n)): Rtc {
+export function systemRtc(
+  path: string,
+  now: () => number = Date.now,
+  mono: () => number = () => Number(process.hrtime.bigint() / 1000000n),
+  o: RtcOptions = {},
+): SystemRtc {
   const boot = bootId();
+  const file = o.file ?? { read: () => readFileSync(path, "utf8"), write: (s: string) => (writeFileSync(path + ".new", s, { mode: 0o600 }), renameSync(path + ".new", path)), erase: () => {} };
   let offset = 0;
   let set = false;
   try {
-    const j = JSON.parse(readFileSync(path, "utf8")) as { boot?: unknown; offset?: unknown; base?: unknown };
+    if (o.distrust === true) {
+      file.erase(); // untrusted until the next signed TIME, over restarts too
+      throw new Error("distrusted");
+    }
+    const j = JSON.parse(file.read() ?? "") as { boot?: unknown; offset?: unknown; base?: unknown };
     // The monotonic clock counts from the boot: a wall clock moved while the verifier was stopped shows too.
     const still = typeof j.base === "number" && Math.abs(now() - mono() - j.base) <= MAX_CLOCK_DRIFT_MS;
     if (j.boot === boot && still && typeof j.offset === "number" && Number.isSafeInteger(j.offset)) {
@@ -61,12 +83,15 @@ export function systemRtc(path: string, now: () => number = Date.now, mono: () =
       base = now() - mono();
       offset = t - system();
       set = true;
-      writeFileSync(path + ".new", JSON.stringify({ boot, offset, base }), { mode: 0o600 });
-      renameSync(path + ".new", path);
+      file.write(JSON.stringify({ boot, offset, base }));
     },
     wasSet: () => {
       jumped();
       return set;
+    },
+    distrust() {
+      set = false;
+      file.erase();
     },
   };
 }
