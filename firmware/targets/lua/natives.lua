@@ -46,8 +46,6 @@ local function sar(x, n)
   return ((x + MININT) >> n) - (1 << (63 - n))
 end
 
-local WIDTH = { 26, 25, 26, 25, 26, 25, 26, 25, 26, 25 }
-
 local function fe()
   return { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 end
@@ -66,51 +64,9 @@ local function sub(r, a, b)
   r[6], r[7], r[8], r[9], r[10] = a[6] - b[6], a[7] - b[7], a[8] - b[8], a[9] - b[9], a[10] - b[10]
 end
 
---- r = the columns h0..h9 of a product, carried: 12 rounded carries in
---- ref10's order (two chains interleaved), 2^255 folded back as 19. One copy
---- for mul and sqr, reached by a tail call (about 3 % of a verification).
-local function carryInto(r, h0, h1, h2, h3, h4, h5, h6, h7, h8, h9)
-  local c
-  c = ((h0 + -9223372036821221376) >> 26) - 137438953472
-  h1 = h1 + c
-  h0 = h0 - (c << 26)
-  c = ((h4 + -9223372036821221376) >> 26) - 137438953472
-  h5 = h5 + c
-  h4 = h4 - (c << 26)
-  c = ((h1 + -9223372036837998592) >> 25) - 274877906944
-  h2 = h2 + c
-  h1 = h1 - (c << 25)
-  c = ((h5 + -9223372036837998592) >> 25) - 274877906944
-  h6 = h6 + c
-  h5 = h5 - (c << 25)
-  c = ((h2 + -9223372036821221376) >> 26) - 137438953472
-  h3 = h3 + c
-  h2 = h2 - (c << 26)
-  c = ((h6 + -9223372036821221376) >> 26) - 137438953472
-  h7 = h7 + c
-  h6 = h6 - (c << 26)
-  c = ((h3 + -9223372036837998592) >> 25) - 274877906944
-  h4 = h4 + c
-  h3 = h3 - (c << 25)
-  c = ((h7 + -9223372036837998592) >> 25) - 274877906944
-  h8 = h8 + c
-  h7 = h7 - (c << 25)
-  c = ((h4 + -9223372036821221376) >> 26) - 137438953472
-  h5 = h5 + c
-  h4 = h4 - (c << 26)
-  c = ((h8 + -9223372036821221376) >> 26) - 137438953472
-  h9 = h9 + c
-  h8 = h8 - (c << 26)
-  c = ((h9 + -9223372036837998592) >> 25) - 274877906944
-  h0 = h0 + 19 * c
-  h9 = h9 - (c << 25)
-  c = ((h0 + -9223372036821221376) >> 26) - 137438953472
-  h1 = h1 + c
-  h0 = h0 - (c << 26)
-  r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10] = h0, h1, h2, h3, h4, h5, h6, h7, h8, h9
-end
-
---- r = f * g mod p (r may alias f or g). 100 products, 12 rounded carries.
+--- r = f * g mod p (r may alias f or g). 100 products, then the columns
+--- carried: 12 rounded carries in ref10's order (two chains interleaved),
+--- 2^255 folded back as 19.
 local function mul(r, f, g)
   local f0, f1, f2, f3, f4, f5, f6, f7, f8, f9 = f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10]
   local g0, g1, g2, g3, g4, g5, g6, g7, g8, g9 = g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10]
@@ -127,7 +83,22 @@ local function mul(r, f, g)
   local h7 = f0 * g7 + f1 * g6 + f2 * g5 + f3 * g4 + f4 * g3 + f5 * g2 + f6 * g1 + f7 * g0 + f8 * g9_19 + f9 * g8_19
   local h8 = f0 * g8 + f1_2 * g7 + f2 * g6 + f3_2 * g5 + f4 * g4 + f5_2 * g3 + f6 * g2 + f7_2 * g1 + f8 * g0 + f9_2 * g9_19
   local h9 = f0 * g9 + f1 * g8 + f2 * g7 + f3 * g6 + f4 * g5 + f5 * g4 + f6 * g3 + f7 * g2 + f8 * g1 + f9 * g0
-  return carryInto(r, h0, h1, h2, h3, h4, h5, h6, h7, h8, h9)
+  -- The carries inline, as in sqrn: a call with 11 arguments costs about as
+  -- much as 3 of them (mul is 60 % of a verification with tables).
+  local c
+  c = ((h0 + -9223372036821221376) >> 26) - 137438953472; h1 = h1 + c; h0 = h0 - (c << 26)
+  c = ((h4 + -9223372036821221376) >> 26) - 137438953472; h5 = h5 + c; h4 = h4 - (c << 26)
+  c = ((h1 + -9223372036837998592) >> 25) - 274877906944; h2 = h2 + c; h1 = h1 - (c << 25)
+  c = ((h5 + -9223372036837998592) >> 25) - 274877906944; h6 = h6 + c; h5 = h5 - (c << 25)
+  c = ((h2 + -9223372036821221376) >> 26) - 137438953472; h3 = h3 + c; h2 = h2 - (c << 26)
+  c = ((h6 + -9223372036821221376) >> 26) - 137438953472; h7 = h7 + c; h6 = h6 - (c << 26)
+  c = ((h3 + -9223372036837998592) >> 25) - 274877906944; h4 = h4 + c; h3 = h3 - (c << 25)
+  c = ((h7 + -9223372036837998592) >> 25) - 274877906944; h8 = h8 + c; h7 = h7 - (c << 25)
+  c = ((h4 + -9223372036821221376) >> 26) - 137438953472; h5 = h5 + c; h4 = h4 - (c << 26)
+  c = ((h8 + -9223372036821221376) >> 26) - 137438953472; h9 = h9 + c; h8 = h8 - (c << 26)
+  c = ((h9 + -9223372036837998592) >> 25) - 274877906944; h0 = h0 + 19 * c; h9 = h9 - (c << 25)
+  c = ((h0 + -9223372036821221376) >> 26) - 137438953472; h1 = h1 + c; h0 = h0 - (c << 26)
+  r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10] = h0, h1, h2, h3, h4, h5, h6, h7, h8, h9
 end
 
 --- r = a^(2^n) (n >= 1, default 1: sqr): the 45 cross products of mul appear
@@ -151,7 +122,7 @@ local function sqrn(r, a, n)
     local h7 = f0_2 * f7 + f1_2 * f6 + f2_2 * f5 + f3_2 * f4 + f8_38 * f9
     local h8 = f0_2 * f8 + f1_4 * f7 + f2_2 * f6 + f3_4 * f5 + f4 * f4 + f9_38 * f9
     local h9 = f0_2 * f9 + f1_2 * f8 + f2_2 * f7 + f3_2 * f6 + f4_2 * f5
-    -- carryInto's carries, in the same order
+    -- mul's carries, in the same order
     local c
     c = ((h0 + -9223372036821221376) >> 26) - 137438953472; h1 = h1 + c; h0 = h0 - (c << 26)
     c = ((h4 + -9223372036821221376) >> 26) - 137438953472; h5 = h5 + c; h4 = h4 - (c << 26)
@@ -188,11 +159,20 @@ local function limbs(r, b0, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11, b12, b
 end
 
 local sbyte = string.byte
+local sunpack = string.unpack
 
 --- r = the element at b[at .. at + 31], b a Bytes table or compact (below).
+--- From a string, as four 64-bit little-endian words in one string.unpack
+--- (the limbs are bits 0, 26, 51, 77, 102 | 128, 153, 179, 204, 230): about
+--- a third of the bytecodes of 32 bytes through limbs, 3 per table addition.
 local function unpackAt(r, b, at)
   local s = b.s
-  if s then return limbs(r, sbyte(s, at + 1, at + 32)) end
+  if s then
+    local q0, q1, q2, q3 = sunpack("<i8i8i8i8", s, at + 1)
+    r[1], r[2], r[3], r[4], r[5] = q0 & 0x3ffffff, (q0 >> 26) & 0x1ffffff, ((q0 >> 51) | (q1 << 13)) & 0x3ffffff, (q1 >> 13) & 0x1ffffff, (q1 >> 38) & 0x3ffffff
+    r[6], r[7], r[8], r[9], r[10] = q2 & 0x1ffffff, (q2 >> 25) & 0x3ffffff, ((q2 >> 51) | (q3 << 13)) & 0x1ffffff, (q3 >> 12) & 0x3ffffff, (q3 >> 38) & 0x1ffffff
+    return
+  end
   return limbs(r,
     b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5], b[at + 6], b[at + 7],
     b[at + 8], b[at + 9], b[at + 10], b[at + 11], b[at + 12], b[at + 13], b[at + 14], b[at + 15],
@@ -226,38 +206,49 @@ local function unpack(r, b)
 end
 
 --- o[0..31] = the canonical little-endian encoding (fully reduced below p).
+--- On locals: about a sixth of the bytecodes of loops over a table.
 local function pack(o, a)
-  local h = { a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10] }
+  local h0, h1, h2, h3, h4, h5, h6, h7, h8, h9 = a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10]
   -- Two rounded carry passes bring any sum the core makes within 2^25 / 2^24 per limb.
   for _ = 1, 2 do
-    for i = 1, 10 do
-      local w = WIDTH[i]
-      local c = sar(h[i] + (1 << (w - 1)), w)
-      h[i] = h[i] - (c << w)
-      if i == 10 then h[1] = h[1] + 19 * c else h[i + 1] = h[i + 1] + c end
-    end
+    local c
+    c = ((h0 + -9223372036821221376) >> 26) - 137438953472; h0 = h0 - (c << 26); h1 = h1 + c
+    c = ((h1 + -9223372036837998592) >> 25) - 274877906944; h1 = h1 - (c << 25); h2 = h2 + c
+    c = ((h2 + -9223372036821221376) >> 26) - 137438953472; h2 = h2 - (c << 26); h3 = h3 + c
+    c = ((h3 + -9223372036837998592) >> 25) - 274877906944; h3 = h3 - (c << 25); h4 = h4 + c
+    c = ((h4 + -9223372036821221376) >> 26) - 137438953472; h4 = h4 - (c << 26); h5 = h5 + c
+    c = ((h5 + -9223372036837998592) >> 25) - 274877906944; h5 = h5 - (c << 25); h6 = h6 + c
+    c = ((h6 + -9223372036821221376) >> 26) - 137438953472; h6 = h6 - (c << 26); h7 = h7 + c
+    c = ((h7 + -9223372036837998592) >> 25) - 274877906944; h7 = h7 - (c << 25); h8 = h8 + c
+    c = ((h8 + -9223372036821221376) >> 26) - 137438953472; h8 = h8 - (c << 26); h9 = h9 + c
+    c = ((h9 + -9223372036837998592) >> 25) - 274877906944; h9 = h9 - (c << 25); h0 = h0 + 19 * c
   end
   -- q = floor(h / p), in -1..1 (ref10's fe_tobytes): then h - q p is h + 19 q
   -- with bit 255 dropped, carried so every limb is in [0, 2^width).
-  local q = sar(19 * h[10] + (1 << 24), 25)
-  for i = 1, 10 do q = sar(h[i] + q, WIDTH[i]) end
-  h[1] = h[1] + 19 * q
-  for i = 1, 9 do
-    local c = sar(h[i], WIDTH[i])
-    h[i + 1] = h[i + 1] + c
-    h[i] = h[i] - (c << WIDTH[i])
+  local q = sar(19 * h9 + (1 << 24), 25)
+  q = sar(h0 + q, 26); q = sar(h1 + q, 25); q = sar(h2 + q, 26); q = sar(h3 + q, 25); q = sar(h4 + q, 26)
+  q = sar(h5 + q, 25); q = sar(h6 + q, 26); q = sar(h7 + q, 25); q = sar(h8 + q, 26); q = sar(h9 + q, 25)
+  h0 = h0 + 19 * q
+  local c
+  c = sar(h0, 26); h1 = h1 + c; h0 = h0 - (c << 26)
+  c = sar(h1, 25); h2 = h2 + c; h1 = h1 - (c << 25)
+  c = sar(h2, 26); h3 = h3 + c; h2 = h2 - (c << 26)
+  c = sar(h3, 25); h4 = h4 + c; h3 = h3 - (c << 25)
+  c = sar(h4, 26); h5 = h5 + c; h4 = h4 - (c << 26)
+  c = sar(h5, 25); h6 = h6 + c; h5 = h5 - (c << 25)
+  c = sar(h6, 26); h7 = h7 + c; h6 = h6 - (c << 26)
+  c = sar(h7, 25); h8 = h8 + c; h7 = h7 - (c << 25)
+  c = sar(h8, 26); h9 = h9 + c; h8 = h8 - (c << 26)
+  h9 = h9 & 0x1ffffff
+  -- The limbs at bits 0, 26, 51, 77, 102 | 128, 153, 179, 204, 230 as four 64-bit words.
+  local w0 = h0 | (h1 << 26) | (h2 << 51)
+  local w1 = (h2 >> 13) | (h3 << 13) | (h4 << 38)
+  local w2 = h5 | (h6 << 25) | (h7 << 51)
+  local w3 = (h7 >> 13) | (h8 << 12) | (h9 << 38)
+  for i = 0, 7 do
+    local k = 8 * i
+    o[i], o[i + 8], o[i + 16], o[i + 24] = (w0 >> k) & 255, (w1 >> k) & 255, (w2 >> k) & 255, (w3 >> k) & 255
   end
-  h[10] = h[10] & 0x1ffffff
-  local acc, bits, n = 0, 0, 0
-  for i = 1, 10 do
-    acc = acc | (h[i] << bits)
-    bits = bits + WIDTH[i]
-    while bits >= 8 do
-      o[n] = acc & 255
-      acc, bits, n = acc >> 8, bits - 8, n + 1
-    end
-  end
-  o[31] = acc & 255
 end
 
 -- z^(2^250 - 1) and z^11 by ref10's addition chain (field25519.ts chain250):
@@ -534,8 +525,8 @@ end
 local ea, eb, ec = fe(), fe(), fe()
 
 --- q += sign(d) * entry |d| of a subtable (y + x, y - x, 2dxy at (|d| - 1) * 96):
---- ed25519-table.ts addEntry, 7 products.
-local function addEntry(q, subtable, d)
+--- ed25519-table.ts addEntry, 7 products (6 without T, needT false).
+local function addEntry(q, subtable, d, needT)
   local neg = d < 0
   local at = ((neg and -d or d) - 1) * 96
   unpackAt(neg and eb or ea, subtable, at)
@@ -550,7 +541,7 @@ local function addEntry(q, subtable, d)
   mul(X, pe, pf)
   mul(Y, pg, ph)
   mul(Z, pf, pg)
-  mul(q[4], pe, ph)
+  if needT then mul(q[4], pe, ph) end
 end
 
 local E1, E2 = {}, {}
@@ -569,10 +560,16 @@ local function tableMulSub(s1, t1, s2, t2)
       dbl(q, false)
       dbl(q, true)
     end
+    -- The group's last addition is followed by a doubling or the end: no T.
+    local last = -1
+    for m = 15, 0, -1 do
+      if E2[4 * m + g] ~= 0 then last = 2 * m + 1 break end
+      if E1[4 * m + g] ~= 0 then last = 2 * m break end
+    end
     for m = 0, 15 do
       local d1, d2 = E1[4 * m + g], E2[4 * m + g]
-      if d1 ~= 0 then addEntry(q, t1[m + 1], d1) end
-      if d2 ~= 0 then addEntry(q, t2[m + 1], -d2) end
+      if d1 ~= 0 then addEntry(q, t1[m + 1], d1, last ~= 2 * m) end
+      if d2 ~= 0 then addEntry(q, t2[m + 1], -d2, last ~= 2 * m + 1) end
     end
   end
   return { x = q[1], y = q[2], z = q[3], t = q[4] }
