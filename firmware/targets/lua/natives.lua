@@ -294,39 +294,56 @@ local function pow2523(r, z)
 end
 
 -- Scalars mod L ------------------------------------------------------------
--- L = 2^252 + 27742317777372353535851937790883648493, little-endian bytes.
-local LB = { [0] = 0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10 }
+-- L = 2^252 + 27742317777372353535851937790883648493.
 
---- A 64-byte little-endian number mod L as new Bytes of 32: the core's modL
---- (TweetNaCl's) on Lua integers, // being an exact floor division.
+-- 2^252 mod L, that is -(L - 2^252), in six signed 21-bit limbs (ref10's sc_reduce).
+local FOLD = { [0] = 666643, 470296, 654183, -997805, 136657, -683901 }
+-- The order of ref10's carries after the first folds (rounded), and after the second.
+local CARRY_HIGH = { 6, 8, 10, 12, 14, 16, 7, 9, 11, 13, 15 }
+local CARRY_LOW = { 0, 2, 4, 6, 8, 10, 1, 3, 5, 7, 9, 11 }
+
+--- s[i] folded into s[i - 12 .. i - 7] (s[i] 2^(21 i) = s[i] 2^(21 (i - 12)) 2^252).
+local function fold(s, i)
+  local v = s[i]
+  for j = 0, 5 do s[i - 12 + j] = s[i - 12 + j] + v * FOLD[j] end
+  s[i] = 0
+end
+
+--- A 64-byte little-endian number mod L as new Bytes of 32: ref10's
+--- sc_reduce on 24 limbs of 21 bits, folded from the top with 2^252 mod L
+--- (about a twentieth of the bytecodes of a byte-wise reduction).
 local function reduce64(h)
-  local x = {}
-  for i = 0, 63 do x[i] = h[i] end
-  x[64] = 0
-  for i = 63, 32, -1 do
-    local carry, xi, base = 0, 16 * x[i], i - 32
-    for j = base, i - 13 do
-      local v = x[j] + carry - xi * LB[j - base]
-      carry = (v + 128) // 256
-      x[j] = v - carry * 256
+  local s = {}
+  for i = 0, 23 do
+    local at, shift = (21 * i) >> 3, (21 * i) & 7
+    local v = (h[at] | (h[at + 1] << 8) | (h[at + 2] << 16) | (h[at + 3] << 24)) >> shift
+    s[i] = i == 23 and v or v & 0x1fffff
+  end
+  for i = 23, 18, -1 do fold(s, i) end
+  for _, i in ipairs(CARRY_HIGH) do
+    local c = (s[i] + 1048576) // 2097152
+    s[i + 1], s[i] = s[i + 1] + c, s[i] - c * 2097152
+  end
+  for i = 17, 12, -1 do fold(s, i) end
+  for _, i in ipairs(CARRY_LOW) do
+    local c = (s[i] + 1048576) // 2097152
+    s[i + 1], s[i] = s[i + 1] + c, s[i] - c * 2097152
+  end
+  for _ = 1, 2 do
+    fold(s, 12)
+    for i = 0, 11 do
+      local c = s[i] // 2097152
+      s[i + 1], s[i] = s[i + 1] + c, s[i] - c * 2097152
     end
-    x[i - 12] = x[i - 12] + carry
-    x[i] = 0
   end
-  local carry, top = 0, x[31] // 16
-  for j = 0, 31 do
-    local v = x[j] + carry - top * LB[j]
-    carry = v // 256
-    x[j] = v - carry * 256
+  local r, acc, bits, n = { length = 32 }, 0, 0, 0
+  for i = 0, 11 do
+    acc, bits = acc | (s[i] << bits), bits + 21
+    while bits >= 8 do
+      r[n], acc, bits, n = acc & 255, acc >> 8, bits - 8, n + 1
+    end
   end
-  for j = 0, 31 do x[j] = x[j] - carry * LB[j] end
-  local r = { length = 32 }
-  for i = 0, 31 do
-    local q = x[i] // 256
-    x[i + 1] = x[i + 1] + q
-    r[i] = x[i] - q * 256
-  end
+  r[31] = acc
   return r
 end
 
@@ -522,27 +539,13 @@ local function radix16(s, e)
   e[63] = e[63] + carry
 end
 
-local ea, eb, ec = fe(), fe(), fe()
-
 --- q += sign(d) * entry |d| of a subtable (y + x, y - x, 2dxy at (|d| - 1) * 96):
---- ed25519-table.ts addEntry, 7 products (6 without T, needT false).
-local function addEntry(q, subtable, d, needT)
-  local neg = d < 0
-  local at = ((neg and -d or d) - 1) * 96
-  unpackAt(neg and eb or ea, subtable, at)
-  unpackAt(neg and ea or eb, subtable, at + 32)
-  unpackAt(ec, subtable, at + 64)
-  local X, Y, Z = q[1], q[2], q[3]
-  sumDiff(pb, pa, Y, X)
-  mul(pa, pa, eb)
-  mul(pb, pb, ea)
-  mul(pc, q[4], ec)
-  addMix(pe, ph, pf, pg, pa, pb, pc, Z, neg)
-  mul(X, pe, pf)
-  mul(Y, pg, ph)
-  mul(Z, pf, pg)
-  if needT then mul(q[4], pe, ph) end
-end
+--- ed25519-table.ts addEntry, 7 products (6 without T, needT false), the
+--- formulas of addCached on an entry with Z = 1. The build writes it here
+--- (host/build/lua-natives.ts): mul's products and carries spelt out 7 times
+--- on locals, with no call and no table between them, since the table
+--- additions are about 70 % of a verification with tables.
+--@addEntry
 
 local E1, E2 = {}, {}
 
@@ -609,10 +612,25 @@ local function compress(st)
     W[t] = W[t - 16] + W[t - 7] + ((x >> 1 | x << 63) ~ (x >> 8 | x << 56) ~ (x >> 7)) + ((y >> 19 | y << 45) ~ (y >> 61 | y << 3) ~ (y >> 6))
   end
   local a, bb, c, d, e, f, g, h = st[1], st[2], st[3], st[4], st[5], st[6], st[7], st[8]
-  for t = 1, 80 do
-    local t1 = h + ((e >> 14 | e << 50) ~ (e >> 18 | e << 46) ~ (e >> 41 | e << 23)) + (e & f ~ ~e & g) + K512[t] + W[t]
-    local t2 = ((a >> 28 | a << 36) ~ (a >> 34 | a << 30) ~ (a >> 39 | a << 25)) + (a & bb ~ a & c ~ bb & c)
-    h, g, f, e, d, c, bb, a = g, f, e, d + t1, c, bb, a, t1 + t2
+  -- Eight rounds a turn, the variables' roles moving one place a round: no
+  -- shuffle of all eight after each (a quarter of a round's bytecodes).
+  for t = 1, 80, 8 do
+    local t0 = h + ((e >> 14 | e << 50) ~ (e >> 18 | e << 46) ~ (e >> 41 | e << 23)) + (g ~ e & (f ~ g)) + K512[t + 0] + W[t + 0]
+    d, h = d + t0, t0 + ((a >> 28 | a << 36) ~ (a >> 34 | a << 30) ~ (a >> 39 | a << 25)) + (a & (bb | c) | bb & c)
+    local t1 = g + ((d >> 14 | d << 50) ~ (d >> 18 | d << 46) ~ (d >> 41 | d << 23)) + (f ~ d & (e ~ f)) + K512[t + 1] + W[t + 1]
+    c, g = c + t1, t1 + ((h >> 28 | h << 36) ~ (h >> 34 | h << 30) ~ (h >> 39 | h << 25)) + (h & (a | bb) | a & bb)
+    local t2 = f + ((c >> 14 | c << 50) ~ (c >> 18 | c << 46) ~ (c >> 41 | c << 23)) + (e ~ c & (d ~ e)) + K512[t + 2] + W[t + 2]
+    bb, f = bb + t2, t2 + ((g >> 28 | g << 36) ~ (g >> 34 | g << 30) ~ (g >> 39 | g << 25)) + (g & (h | a) | h & a)
+    local t3 = e + ((bb >> 14 | bb << 50) ~ (bb >> 18 | bb << 46) ~ (bb >> 41 | bb << 23)) + (d ~ bb & (c ~ d)) + K512[t + 3] + W[t + 3]
+    a, e = a + t3, t3 + ((f >> 28 | f << 36) ~ (f >> 34 | f << 30) ~ (f >> 39 | f << 25)) + (f & (g | h) | g & h)
+    local t4 = d + ((a >> 14 | a << 50) ~ (a >> 18 | a << 46) ~ (a >> 41 | a << 23)) + (c ~ a & (bb ~ c)) + K512[t + 4] + W[t + 4]
+    h, d = h + t4, t4 + ((e >> 28 | e << 36) ~ (e >> 34 | e << 30) ~ (e >> 39 | e << 25)) + (e & (f | g) | f & g)
+    local t5 = c + ((h >> 14 | h << 50) ~ (h >> 18 | h << 46) ~ (h >> 41 | h << 23)) + (bb ~ h & (a ~ bb)) + K512[t + 5] + W[t + 5]
+    g, c = g + t5, t5 + ((d >> 28 | d << 36) ~ (d >> 34 | d << 30) ~ (d >> 39 | d << 25)) + (d & (e | f) | e & f)
+    local t6 = bb + ((g >> 14 | g << 50) ~ (g >> 18 | g << 46) ~ (g >> 41 | g << 23)) + (a ~ g & (h ~ a)) + K512[t + 6] + W[t + 6]
+    f, bb = f + t6, t6 + ((c >> 28 | c << 36) ~ (c >> 34 | c << 30) ~ (c >> 39 | c << 25)) + (c & (d | e) | d & e)
+    local t7 = a + ((f >> 14 | f << 50) ~ (f >> 18 | f << 46) ~ (f >> 41 | f << 23)) + (h ~ f & (g ~ h)) + K512[t + 7] + W[t + 7]
+    e, a = e + t7, t7 + ((bb >> 28 | bb << 36) ~ (bb >> 34 | bb << 30) ~ (bb >> 39 | bb << 25)) + (bb & (c | d) | c & d)
   end
   st[1], st[2], st[3], st[4] = st[1] + a, st[2] + bb, st[3] + c, st[4] + d
   st[5], st[6], st[7], st[8] = st[5] + e, st[6] + f, st[7] + g, st[8] + h
@@ -627,16 +645,6 @@ local function block(st, b, off)
   compress(st)
 end
 
---- Byte i of the padded tail (FIPS 180-4 5.1.2: the bytes of m from full on,
---- 0x80, zeros, the length in bits as 128 bits) of tailLen bytes.
-local function tailByte(m, n, full, tailLen, i)
-  local j = full + i
-  if j < n then return m[j] end
-  if j == n then return 0x80 end
-  if i >= tailLen - 8 then return (n * 8) >> (8 * (tailLen - 1 - i)) & 255 end
-  return 0
-end
-
 --- The 64-byte digest of a 0-based Bytes table, as one.
 local function sha512(m)
   local st = { 0x6a09e667f3bcc908, 0xbb67ae8584caa73b, 0x3c6ef372fe94f82b, 0xa54ff53a5f1d36f1,
@@ -644,15 +652,15 @@ local function sha512(m)
   local n = m.length
   local full = n - n % 128
   for off = 0, full - 1, 128 do block(st, m, off) end
-  -- The padded tail read byte by byte into W: no Bytes table of it (4 KB
-  -- of garbage per hash on 32-bit Lua).
+  -- The padded tail (FIPS 180-4 5.1.2: the bytes of m from full on, 0x80,
+  -- zeros, the length in bits as 128 bits) as a string of one or two
+  -- blocks, read 16 words at a time: no Bytes table of it (4 KB of garbage
+  -- per hash on 32-bit Lua), no call per byte.
   local tailLen = n - full < 112 and 128 or 256
-  for off = 0, tailLen - 1, 128 do
-    for t = 1, 16 do
-      local w = 0
-      for k = off + 8 * t - 8, off + 8 * t - 1 do w = w << 8 | tailByte(m, n, full, tailLen, k) end
-      W[t] = w
-    end
+  local tail = string.char(table.unpack(m, full, n - 1)) .. "\128" .. string.rep("\0", tailLen - (n - full) - 9) .. string.pack(">I8", n * 8)
+  for off = 1, tailLen, 128 do
+    W[1], W[2], W[3], W[4], W[5], W[6], W[7], W[8], W[9], W[10], W[11], W[12], W[13], W[14], W[15], W[16] =
+      sunpack(">i8i8i8i8i8i8i8i8i8i8i8i8i8i8i8i8", tail, off)
     compress(st)
   end
   local out = { length = 64 }
