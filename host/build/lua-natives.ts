@@ -119,9 +119,16 @@ export function addEntryLua(): string {
 }
 
 const ADD_ENTRY = "--@addEntry\n";
+const TABLE_PATH = /^-- @tables:[^]*?^-- @end tables\n/m;
 
-export function withLuaNatives(bundle: string): string {
+/**
+ * The bundle with the Lua natives in front. tables: false for an image whose
+ * device makes no tables (the Lua image: firmware/targets/lua/main.ts): the
+ * table path is left out, and the core would run its own were it ever called.
+ */
+export function withLuaNatives(bundle: string, o: { tables?: boolean } = {}): string {
   const natives = readFileSync(NATIVES_LUA, "utf8");
-  if (!natives.includes(ADD_ENTRY)) throw new Error("lua-natives: natives.lua has no --@addEntry line");
-  return "PINDAI_NATIVES = (function()\n" + natives.replace(ADD_ENTRY, addEntryLua() + "\n") + "\nend)()\n" + freeingModulesOnLoad(bundle);
+  if (!natives.includes(ADD_ENTRY) || !TABLE_PATH.test(natives)) throw new Error("lua-natives: natives.lua has no --@addEntry line or no -- @tables section");
+  const lua = o.tables === false ? natives.replace(TABLE_PATH, "local tableMulSub = nil -- this image makes no tables\n") : natives.replace(ADD_ENTRY, addEntryLua() + "\n");
+  return "PINDAI_NATIVES = (function()\n" + lua + "\nend)()\n" + freeingModulesOnLoad(bundle);
 }

@@ -524,6 +524,9 @@ local function doubleScalarMul(s1, p1, s2, p2)
   return { x = q[1], y = q[2], z = q[3], t = q[4] }
 end
 
+-- @tables: the table path, [s1]P1 - [s2]P2 from precomputed tables. An
+-- image whose device makes no tables leaves it out (host/build/lua-natives.ts):
+-- the written-out addition alone is about 18 KB of bytecode in RAM.
 --- The 64 signed radix-16 digits of a 32-byte scalar into e[0..63] (ed25519-table.ts digits).
 local function radix16(s, e)
   for i = 0, 31 do
@@ -577,6 +580,8 @@ local function tableMulSub(s1, t1, s2, t2)
   end
   return { x = q[1], y = q[2], z = q[3], t = q[4] }
 end
+
+-- @end tables
 
 -- SHA-512 (FIPS 180-4) on 64-bit integers: a word is one Lua integer (the
 -- portable code holds two 32-bit halves). Additions wrap mod 2^64 as Lua's
