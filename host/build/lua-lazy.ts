@@ -161,10 +161,13 @@ function runsOnLoad(lines: string[], from: number, to: number, byLine: Map<numbe
   }
   const named = new Set<string>();
   // Called names (a name before "(" or a string or table argument), and the classes made (__TS__New(C, ...)).
+  // String literals emptied first: a class's name (C.name = "C") or a module
+  // path (require("a.keyset")) is not a call of C or keyset.
   const addTokens = (a: number, b: number) => {
     for (let i = a; i <= b; i++) {
-      for (const m of lines[i].matchAll(CALLED)) named.add(m[1]);
-      for (const m of lines[i].matchAll(MADE)) named.add(m[1]);
+      const code = lines[i].replace(/"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'/g, '""');
+      for (const m of code.matchAll(CALLED)) named.add(m[1]);
+      for (const m of code.matchAll(MADE)) named.add(m[1]);
     }
   };
   let d = 0;
