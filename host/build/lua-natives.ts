@@ -59,13 +59,41 @@ function productLua(f: string[], g: string[], out: string[]): string {
     }
     lines.push(`${out[k]} = ${terms.join(" + ")}`);
   }
-  lines.push("local c");
+  return "do\n" + lines.join("\n") + "\n" + carriesLua(out) + "\nend";
+}
+
+/** Lua: mul's 12 rounded carries on the locals named. */
+function carriesLua(h: string[]): string {
+  const lines = ["local c"];
   for (const [i, w] of CARRIES) {
-    const next = i === 9 ? `${out[0]} = ${out[0]} + 19 * c` : `${out[i + 1]} = ${out[i + 1]} + c`;
+    const next = i === 9 ? `${h[0]} = ${h[0]} + 19 * c` : `${h[i + 1]} = ${h[i + 1]} + c`;
     const bias = w === 26 ? "-9223372036821221376" : "-9223372036837998592";
-    lines.push(`c = ((${out[i]} + ${bias}) >> ${w}) - ${2n ** BigInt(63 - w)}; ${next}; ${out[i]} = ${out[i]} - (c << ${w})`);
+    lines.push(`c = ((${h[i]} + ${bias}) >> ${w}) - ${2n ** BigInt(63 - w)}; ${next}; ${h[i]} = ${h[i]} - (c << ${w})`);
   }
-  return "do\n" + lines.join("\n") + "\nend";
+  return lines.join("\n");
+}
+
+/** out = f^2 mod p, carried: natives.lua's sqrn (one squaring), term for term, on the locals named (out already declared). */
+function squareLua(f: string[], out: string[]): string {
+  const [f0, f1, f2, f3, f4, f5, f6, f7, f8, f9] = f;
+  const lines = [
+    `local _d0, _d1, _d2, _d3, _d4 = 2 * ${f0}, 2 * ${f1}, 2 * ${f2}, 2 * ${f3}, 2 * ${f4}`,
+    `local _q1, _q3 = 4 * ${f1}, 4 * ${f3}`,
+    `local _n6, _n8 = 19 * ${f6}, 19 * ${f8}`,
+    `local _t2, _t3, _t4, _t5, _t6, _t7, _t8, _t9 = 38 * ${f2}, 38 * ${f3}, 38 * ${f4}, 38 * ${f5}, 38 * ${f6}, 38 * ${f7}, 38 * ${f8}, 38 * ${f9}`,
+    `local _s1, _s3, _s5, _s7 = 76 * ${f1}, 76 * ${f3}, 76 * ${f5}, 76 * ${f7}`,
+    `${out[0]} = ${f0} * ${f0} + _s1 * ${f9} + _t2 * ${f8} + _s3 * ${f7} + _t4 * ${f6} + _t5 * ${f5}`,
+    `${out[1]} = _d0 * ${f1} + _t2 * ${f9} + _t3 * ${f8} + _t4 * ${f7} + _t5 * ${f6}`,
+    `${out[2]} = _d0 * ${f2} + _d1 * ${f1} + _s3 * ${f9} + _t4 * ${f8} + _s5 * ${f7} + _n6 * ${f6}`,
+    `${out[3]} = _d0 * ${f3} + _d1 * ${f2} + _t4 * ${f9} + _t5 * ${f8} + _t6 * ${f7}`,
+    `${out[4]} = _d0 * ${f4} + _q1 * ${f3} + ${f2} * ${f2} + _s5 * ${f9} + _t6 * ${f8} + _t7 * ${f7}`,
+    `${out[5]} = _d0 * ${f5} + _d1 * ${f4} + _d2 * ${f3} + _t6 * ${f9} + _t7 * ${f8}`,
+    `${out[6]} = _d0 * ${f6} + _q1 * ${f5} + _d2 * ${f4} + _d3 * ${f3} + _s7 * ${f9} + _n8 * ${f8}`,
+    `${out[7]} = _d0 * ${f7} + _d1 * ${f6} + _d2 * ${f5} + _d3 * ${f4} + _t8 * ${f9}`,
+    `${out[8]} = _d0 * ${f8} + _q1 * ${f7} + _d2 * ${f6} + _q3 * ${f5} + ${f4} * ${f4} + _t9 * ${f9}`,
+    `${out[9]} = _d0 * ${f9} + _d1 * ${f8} + _d2 * ${f7} + _d3 * ${f6} + _d4 * ${f5}`,
+  ];
+  return "do\n" + lines.join("\n") + "\n" + carriesLua(out) + "\nend";
 }
 
 /** Lua: the 10 limbs (natives.lua unpackAt) of the element at byte pos (1-based) of the string s, as new locals k0..k9. */
@@ -118,6 +146,40 @@ export function addEntryLua(): string {
   ].join("\n");
 }
 
+/** natives.lua's dbl written out (its comment says what it computes), for the table path's 12 doublings. */
+export function doubleLua(): string {
+  const load = (p: string, t: string) => `local ${list(p)} = ${names(p).map((_, i) => `${t}[${i + 1}]`).join(", ")}`;
+  return [
+    "local function dblTables(q, needT)",
+    "local X, Y, Z = q[1], q[2], q[3]",
+    `local ${list("e")}`,
+    `local ${list("f")}`,
+    `local ${list("g")}`,
+    `local ${list("h")}`,
+    "do",
+    `local ${list("a")}`,
+    `local ${list("b")}`,
+    `local ${list("c")}`,
+    "do",
+    load("x", "X"),
+    load("y", "Y"),
+    squareLua(names("x"), names("a")),
+    squareLua(names("y"), names("b")),
+    `local ${list("xy")} = ${names("x").map((_, i) => `x${i} + y${i}`).join(", ")}`,
+    squareLua(names("xy"), names("e")),
+    "end",
+    `do\n${load("z", "Z")}\n${squareLua(names("z"), names("c"))}\nend`,
+    // dblMix: E = (X + Y)^2 - A - B, G = B - A, F = 2C - G, H = A + B.
+    each((i) => `e${i}, g${i}, h${i} = e${i} - a${i} - b${i}, b${i} - a${i}, a${i} + b${i}; f${i} = 2 * c${i} - g${i}`),
+    "end",
+    productInto("X", "e", "f"),
+    productInto("Y", "g", "h"),
+    productInto("Z", "f", "g"),
+    `if needT then\n${productInto("q[4]", "e", "h")}\nend`,
+    "end",
+  ].join("\n");
+}
+
 const ADD_ENTRY = "--@addEntry\n";
 const TABLE_PATH = /^-- @tables:[^]*?^-- @end tables\n/m;
 
@@ -129,6 +191,6 @@ const TABLE_PATH = /^-- @tables:[^]*?^-- @end tables\n/m;
 export function withLuaNatives(bundle: string, o: { tables?: boolean } = {}): string {
   const natives = readFileSync(NATIVES_LUA, "utf8");
   if (!natives.includes(ADD_ENTRY) || !TABLE_PATH.test(natives)) throw new Error("lua-natives: natives.lua has no --@addEntry line or no -- @tables section");
-  const lua = o.tables === false ? natives.replace(TABLE_PATH, "local tableMulSub = nil -- this image makes no tables\n") : natives.replace(ADD_ENTRY, addEntryLua() + "\n");
+  const lua = o.tables === false ? natives.replace(TABLE_PATH, "local tableMulSub = nil -- this image makes no tables\n") : natives.replace(ADD_ENTRY, addEntryLua() + "\n" + doubleLua() + "\n");
   return "PINDAI_NATIVES = (function()\n" + lua + "\nend)()\n" + freeingModulesOnLoad(bundle);
 }

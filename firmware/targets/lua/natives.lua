@@ -542,12 +542,13 @@ local function radix16(s, e)
   e[63] = e[63] + carry
 end
 
---- q += sign(d) * entry |d| of a subtable (y + x, y - x, 2dxy at (|d| - 1) * 96):
---- ed25519-table.ts addEntry, 7 products (6 without T, needT false), the
---- formulas of addCached on an entry with Z = 1. The build writes it here
---- (host/build/lua-natives.ts): mul's products and carries spelt out 7 times
---- on locals, with no call and no table between them, since the table
---- additions are about 70 % of a verification with tables.
+--- addEntry(q, subtable, d, needT): q += sign(d) * entry |d| of a subtable
+--- (y + x, y - x, 2dxy at (|d| - 1) * 96): ed25519-table.ts addEntry, 7
+--- products (6 without T, needT false), the formulas of addCached on an entry
+--- with Z = 1. dblTables(q, needT): dbl's formulas. The build writes both
+--- here (host/build/lua-natives.ts): mul's and sqrn's products and carries
+--- spelt out on locals, with no call and no table between them, since the
+--- table additions are about 70 % of a verification with tables.
 --@addEntry
 
 local E1, E2 = {}, {}
@@ -561,10 +562,10 @@ local function tableMulSub(s1, t1, s2, t2)
   q[2][1], q[3][1] = 1, 1
   for g = 3, 0, -1 do
     if g < 3 then
-      dbl(q, false)
-      dbl(q, false)
-      dbl(q, false)
-      dbl(q, true)
+      dblTables(q, false)
+      dblTables(q, false)
+      dblTables(q, false)
+      dblTables(q, true)
     end
     -- The group's last addition is followed by a doubling or the end: no T.
     local last = -1
