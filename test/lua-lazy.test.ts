@@ -80,6 +80,38 @@ describe.skipIf(!ready)("Lua functions loaded on first call (host/build/lua-lazy
     expect(second).toBe(0);
   });
 
+  it("drops the functions that ran while the bundle loaded once its entry has loaded, and loads them again when called", () => {
+    // On a device: what the boot ran once leaves RAM (host/build/lua-lazy.ts, ____boot).
+    const script = `
+      local loads = {}
+      PINDAI_LAZY_TRACE = function(at) loads[#loads + 1] = at end
+      local m = dofile(arg[1])
+      local ranOnLoad = {}
+      for _, at in ipairs(loads) do ranOnLoad[at] = true end
+      local atLoad = #loads
+      loads = {}
+      m.sha512Hex("abcd")
+      m.ed25519(arg[2], arg[3], arg[4])
+      local again = 0
+      for _, at in ipairs(loads) do if ranOnLoad[at] then again = again + 1 end end
+      print(atLoad, again)`;
+    writeFileSync(join(dir, "drop.lua"), script);
+    const g = wycheproof.testGroups[0];
+    const r = spawnSync("lua5.4", [join(dir, "drop.lua"), lazyPath, g.publicKey.pk, g.tests[0].msg, g.tests[0].sig], { encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    const [atLoad, again] = r.stdout.trim().split(/\s+/).map(Number);
+    expect(atLoad).toBeGreaterThan(0);
+    expect(again).toBeGreaterThan(0);
+  });
+
+  it("takes a name inside a string for no call: a class named in a string (C.name = \"C\") keeps its methods lazy", () => {
+    // typescript-to-lua writes every class's name as a string at its module's top level.
+    const classes = [...readFileSync(plain, "utf8").matchAll(/^([A-Za-z_]\w*)\.name = "\1"$/gm)].map((m) => m[1]);
+    expect(classes.length).toBeGreaterThan(0);
+    const lazyConstructors = classes.filter((c) => lazy.image.includes(`${c}.prototype.____constructor = ____lazy(`));
+    expect(lazyConstructors.length).toBeGreaterThan(0);
+  });
+
   it("says which file it could not read when the image's file is gone", () => {
     const moved = join(dir, "gone.lua");
     writeFileSync(moved, lazy.image);

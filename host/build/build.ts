@@ -97,7 +97,8 @@ async function bundleLua(entry: string, out: string, _b: EffectiveBuild, log: (s
     throw new Error("typescript-to-lua: " + r.diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")).join("\n"));
   }
   // The field arithmetic on Lua's 64-bit integers: about 8x fewer bytecodes per verification.
-  const lazy = withLazyFunctions(withLuaNatives(readFileSync(out, "utf8")));
+  // The Lua device makes no Ed25519 tables (firmware/targets/lua/main.ts): its natives carry no table path.
+  const lazy = withLazyFunctions(withLuaNatives(readFileSync(out, "utf8"), { tables: false }));
   if (lazy.functions === 0) log("luac5.4 is not installed: the Lua image keeps all its functions in RAM (install lua5.4 for the smaller heap)");
   writeFileSync(out, lazy.image);
 }

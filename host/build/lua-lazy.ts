@@ -78,9 +78,10 @@ do
   local src = debug.getinfo(1, "S").source
   if type(src) == "string" and src:sub(1, 1) == "@" then ____lazySource = src:sub(2) end
 end
+local ____lazyLoaded = {}
 local function ____lazy(binder, spec)
-  local f
   return function(...)
+    local f = ____lazyLoaded[spec]
     if f == nil then
       local at, len, map = spec:match("^(%d+):(%d+):(.*)$")
       at, len = tonumber(at), tonumber(len)
@@ -105,6 +106,7 @@ local function ____lazy(binder, spec)
         i = i + 1
       end
       f = real
+      ____lazyLoaded[spec] = real
       if PINDAI_LAZY_TRACE then PINDAI_LAZY_TRACE(at, len) end
     end
     return f(...)
@@ -159,10 +161,13 @@ function runsOnLoad(lines: string[], from: number, to: number, byLine: Map<numbe
   }
   const named = new Set<string>();
   // Called names (a name before "(" or a string or table argument), and the classes made (__TS__New(C, ...)).
+  // String literals emptied first: a class's name (C.name = "C") or a module
+  // path (require("a.keyset")) is not a call of C or keyset.
   const addTokens = (a: number, b: number) => {
     for (let i = a; i <= b; i++) {
-      for (const m of lines[i].matchAll(CALLED)) named.add(m[1]);
-      for (const m of lines[i].matchAll(MADE)) named.add(m[1]);
+      const code = lines[i].replace(/"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'/g, '""');
+      for (const m of code.matchAll(CALLED)) named.add(m[1]);
+      for (const m of code.matchAll(MADE)) named.add(m[1]);
     }
   };
   let d = 0;
@@ -285,6 +290,27 @@ export function withLazyFunctions(image: string, minBytes = MIN_BYTES): LazyResu
     }
     out.push(lines[i]);
     if (insertAfter.has(i)) out.push(insertAfter.get(i)!);
+  }
+  // Once the entry has loaded (on a device: booted), the functions that ran
+  // are dropped: what ran once (the device key, the random source's health
+  // check, the first flash reads) leaves RAM, and a scan loads its own path
+  // on its first call again. Still by a tail call from the bundle's main
+  // function, so that its code (every module's top level) is freed as the
+  // boot goes (host/build/lua-natives.ts).
+  for (let i = out.length - 1; i >= 0; i--) {
+    const ret = /^return (require\("[^"\n]+", \.\.\.\))$/.exec(out[i]);
+    if (ret === null) continue;
+    out.splice(
+      i, 1,
+      "local function ____boot(...)",
+      `  local entry = ${ret[1]}`,
+      "  for k in pairs(____lazyLoaded) do ____lazyLoaded[k] = nil end",
+      "  collectgarbage()",
+      "  return entry",
+      "end",
+      "return ____boot(...)",
+    );
+    break;
   }
   let level = "==";
   while (chunks.some((c) => c.includes("]" + level + "]"))) level += "=";

@@ -46,8 +46,6 @@ local function sar(x, n)
   return ((x + MININT) >> n) - (1 << (63 - n))
 end
 
-local WIDTH = { 26, 25, 26, 25, 26, 25, 26, 25, 26, 25 }
-
 local function fe()
   return { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 end
@@ -66,51 +64,9 @@ local function sub(r, a, b)
   r[6], r[7], r[8], r[9], r[10] = a[6] - b[6], a[7] - b[7], a[8] - b[8], a[9] - b[9], a[10] - b[10]
 end
 
---- r = the columns h0..h9 of a product, carried: 12 rounded carries in
---- ref10's order (two chains interleaved), 2^255 folded back as 19. One copy
---- for mul and sqr, reached by a tail call (about 3 % of a verification).
-local function carryInto(r, h0, h1, h2, h3, h4, h5, h6, h7, h8, h9)
-  local c
-  c = ((h0 + -9223372036821221376) >> 26) - 137438953472
-  h1 = h1 + c
-  h0 = h0 - (c << 26)
-  c = ((h4 + -9223372036821221376) >> 26) - 137438953472
-  h5 = h5 + c
-  h4 = h4 - (c << 26)
-  c = ((h1 + -9223372036837998592) >> 25) - 274877906944
-  h2 = h2 + c
-  h1 = h1 - (c << 25)
-  c = ((h5 + -9223372036837998592) >> 25) - 274877906944
-  h6 = h6 + c
-  h5 = h5 - (c << 25)
-  c = ((h2 + -9223372036821221376) >> 26) - 137438953472
-  h3 = h3 + c
-  h2 = h2 - (c << 26)
-  c = ((h6 + -9223372036821221376) >> 26) - 137438953472
-  h7 = h7 + c
-  h6 = h6 - (c << 26)
-  c = ((h3 + -9223372036837998592) >> 25) - 274877906944
-  h4 = h4 + c
-  h3 = h3 - (c << 25)
-  c = ((h7 + -9223372036837998592) >> 25) - 274877906944
-  h8 = h8 + c
-  h7 = h7 - (c << 25)
-  c = ((h4 + -9223372036821221376) >> 26) - 137438953472
-  h5 = h5 + c
-  h4 = h4 - (c << 26)
-  c = ((h8 + -9223372036821221376) >> 26) - 137438953472
-  h9 = h9 + c
-  h8 = h8 - (c << 26)
-  c = ((h9 + -9223372036837998592) >> 25) - 274877906944
-  h0 = h0 + 19 * c
-  h9 = h9 - (c << 25)
-  c = ((h0 + -9223372036821221376) >> 26) - 137438953472
-  h1 = h1 + c
-  h0 = h0 - (c << 26)
-  r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10] = h0, h1, h2, h3, h4, h5, h6, h7, h8, h9
-end
-
---- r = f * g mod p (r may alias f or g). 100 products, 12 rounded carries.
+--- r = f * g mod p (r may alias f or g). 100 products, then the columns
+--- carried: 12 rounded carries in ref10's order (two chains interleaved),
+--- 2^255 folded back as 19.
 local function mul(r, f, g)
   local f0, f1, f2, f3, f4, f5, f6, f7, f8, f9 = f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10]
   local g0, g1, g2, g3, g4, g5, g6, g7, g8, g9 = g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10]
@@ -127,7 +83,22 @@ local function mul(r, f, g)
   local h7 = f0 * g7 + f1 * g6 + f2 * g5 + f3 * g4 + f4 * g3 + f5 * g2 + f6 * g1 + f7 * g0 + f8 * g9_19 + f9 * g8_19
   local h8 = f0 * g8 + f1_2 * g7 + f2 * g6 + f3_2 * g5 + f4 * g4 + f5_2 * g3 + f6 * g2 + f7_2 * g1 + f8 * g0 + f9_2 * g9_19
   local h9 = f0 * g9 + f1 * g8 + f2 * g7 + f3 * g6 + f4 * g5 + f5 * g4 + f6 * g3 + f7 * g2 + f8 * g1 + f9 * g0
-  return carryInto(r, h0, h1, h2, h3, h4, h5, h6, h7, h8, h9)
+  -- The carries inline, as in sqrn: a call with 11 arguments costs about as
+  -- much as 3 of them (mul is 60 % of a verification with tables).
+  local c
+  c = ((h0 + -9223372036821221376) >> 26) - 137438953472; h1 = h1 + c; h0 = h0 - (c << 26)
+  c = ((h4 + -9223372036821221376) >> 26) - 137438953472; h5 = h5 + c; h4 = h4 - (c << 26)
+  c = ((h1 + -9223372036837998592) >> 25) - 274877906944; h2 = h2 + c; h1 = h1 - (c << 25)
+  c = ((h5 + -9223372036837998592) >> 25) - 274877906944; h6 = h6 + c; h5 = h5 - (c << 25)
+  c = ((h2 + -9223372036821221376) >> 26) - 137438953472; h3 = h3 + c; h2 = h2 - (c << 26)
+  c = ((h6 + -9223372036821221376) >> 26) - 137438953472; h7 = h7 + c; h6 = h6 - (c << 26)
+  c = ((h3 + -9223372036837998592) >> 25) - 274877906944; h4 = h4 + c; h3 = h3 - (c << 25)
+  c = ((h7 + -9223372036837998592) >> 25) - 274877906944; h8 = h8 + c; h7 = h7 - (c << 25)
+  c = ((h4 + -9223372036821221376) >> 26) - 137438953472; h5 = h5 + c; h4 = h4 - (c << 26)
+  c = ((h8 + -9223372036821221376) >> 26) - 137438953472; h9 = h9 + c; h8 = h8 - (c << 26)
+  c = ((h9 + -9223372036837998592) >> 25) - 274877906944; h0 = h0 + 19 * c; h9 = h9 - (c << 25)
+  c = ((h0 + -9223372036821221376) >> 26) - 137438953472; h1 = h1 + c; h0 = h0 - (c << 26)
+  r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10] = h0, h1, h2, h3, h4, h5, h6, h7, h8, h9
 end
 
 --- r = a^(2^n) (n >= 1, default 1: sqr): the 45 cross products of mul appear
@@ -151,7 +122,7 @@ local function sqrn(r, a, n)
     local h7 = f0_2 * f7 + f1_2 * f6 + f2_2 * f5 + f3_2 * f4 + f8_38 * f9
     local h8 = f0_2 * f8 + f1_4 * f7 + f2_2 * f6 + f3_4 * f5 + f4 * f4 + f9_38 * f9
     local h9 = f0_2 * f9 + f1_2 * f8 + f2_2 * f7 + f3_2 * f6 + f4_2 * f5
-    -- carryInto's carries, in the same order
+    -- mul's carries, in the same order
     local c
     c = ((h0 + -9223372036821221376) >> 26) - 137438953472; h1 = h1 + c; h0 = h0 - (c << 26)
     c = ((h4 + -9223372036821221376) >> 26) - 137438953472; h5 = h5 + c; h4 = h4 - (c << 26)
@@ -188,11 +159,20 @@ local function limbs(r, b0, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11, b12, b
 end
 
 local sbyte = string.byte
+local sunpack = string.unpack
 
 --- r = the element at b[at .. at + 31], b a Bytes table or compact (below).
+--- From a string, as four 64-bit little-endian words in one string.unpack
+--- (the limbs are bits 0, 26, 51, 77, 102 | 128, 153, 179, 204, 230): about
+--- a third of the bytecodes of 32 bytes through limbs, 3 per table addition.
 local function unpackAt(r, b, at)
   local s = b.s
-  if s then return limbs(r, sbyte(s, at + 1, at + 32)) end
+  if s then
+    local q0, q1, q2, q3 = sunpack("<i8i8i8i8", s, at + 1)
+    r[1], r[2], r[3], r[4], r[5] = q0 & 0x3ffffff, (q0 >> 26) & 0x1ffffff, ((q0 >> 51) | (q1 << 13)) & 0x3ffffff, (q1 >> 13) & 0x1ffffff, (q1 >> 38) & 0x3ffffff
+    r[6], r[7], r[8], r[9], r[10] = q2 & 0x1ffffff, (q2 >> 25) & 0x3ffffff, ((q2 >> 51) | (q3 << 13)) & 0x1ffffff, (q3 >> 12) & 0x3ffffff, (q3 >> 38) & 0x1ffffff
+    return
+  end
   return limbs(r,
     b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5], b[at + 6], b[at + 7],
     b[at + 8], b[at + 9], b[at + 10], b[at + 11], b[at + 12], b[at + 13], b[at + 14], b[at + 15],
@@ -226,38 +206,49 @@ local function unpack(r, b)
 end
 
 --- o[0..31] = the canonical little-endian encoding (fully reduced below p).
+--- On locals: about a sixth of the bytecodes of loops over a table.
 local function pack(o, a)
-  local h = { a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10] }
+  local h0, h1, h2, h3, h4, h5, h6, h7, h8, h9 = a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10]
   -- Two rounded carry passes bring any sum the core makes within 2^25 / 2^24 per limb.
   for _ = 1, 2 do
-    for i = 1, 10 do
-      local w = WIDTH[i]
-      local c = sar(h[i] + (1 << (w - 1)), w)
-      h[i] = h[i] - (c << w)
-      if i == 10 then h[1] = h[1] + 19 * c else h[i + 1] = h[i + 1] + c end
-    end
+    local c
+    c = ((h0 + -9223372036821221376) >> 26) - 137438953472; h0 = h0 - (c << 26); h1 = h1 + c
+    c = ((h1 + -9223372036837998592) >> 25) - 274877906944; h1 = h1 - (c << 25); h2 = h2 + c
+    c = ((h2 + -9223372036821221376) >> 26) - 137438953472; h2 = h2 - (c << 26); h3 = h3 + c
+    c = ((h3 + -9223372036837998592) >> 25) - 274877906944; h3 = h3 - (c << 25); h4 = h4 + c
+    c = ((h4 + -9223372036821221376) >> 26) - 137438953472; h4 = h4 - (c << 26); h5 = h5 + c
+    c = ((h5 + -9223372036837998592) >> 25) - 274877906944; h5 = h5 - (c << 25); h6 = h6 + c
+    c = ((h6 + -9223372036821221376) >> 26) - 137438953472; h6 = h6 - (c << 26); h7 = h7 + c
+    c = ((h7 + -9223372036837998592) >> 25) - 274877906944; h7 = h7 - (c << 25); h8 = h8 + c
+    c = ((h8 + -9223372036821221376) >> 26) - 137438953472; h8 = h8 - (c << 26); h9 = h9 + c
+    c = ((h9 + -9223372036837998592) >> 25) - 274877906944; h9 = h9 - (c << 25); h0 = h0 + 19 * c
   end
   -- q = floor(h / p), in -1..1 (ref10's fe_tobytes): then h - q p is h + 19 q
   -- with bit 255 dropped, carried so every limb is in [0, 2^width).
-  local q = sar(19 * h[10] + (1 << 24), 25)
-  for i = 1, 10 do q = sar(h[i] + q, WIDTH[i]) end
-  h[1] = h[1] + 19 * q
-  for i = 1, 9 do
-    local c = sar(h[i], WIDTH[i])
-    h[i + 1] = h[i + 1] + c
-    h[i] = h[i] - (c << WIDTH[i])
+  local q = sar(19 * h9 + (1 << 24), 25)
+  q = sar(h0 + q, 26); q = sar(h1 + q, 25); q = sar(h2 + q, 26); q = sar(h3 + q, 25); q = sar(h4 + q, 26)
+  q = sar(h5 + q, 25); q = sar(h6 + q, 26); q = sar(h7 + q, 25); q = sar(h8 + q, 26); q = sar(h9 + q, 25)
+  h0 = h0 + 19 * q
+  local c
+  c = sar(h0, 26); h1 = h1 + c; h0 = h0 - (c << 26)
+  c = sar(h1, 25); h2 = h2 + c; h1 = h1 - (c << 25)
+  c = sar(h2, 26); h3 = h3 + c; h2 = h2 - (c << 26)
+  c = sar(h3, 25); h4 = h4 + c; h3 = h3 - (c << 25)
+  c = sar(h4, 26); h5 = h5 + c; h4 = h4 - (c << 26)
+  c = sar(h5, 25); h6 = h6 + c; h5 = h5 - (c << 25)
+  c = sar(h6, 26); h7 = h7 + c; h6 = h6 - (c << 26)
+  c = sar(h7, 25); h8 = h8 + c; h7 = h7 - (c << 25)
+  c = sar(h8, 26); h9 = h9 + c; h8 = h8 - (c << 26)
+  h9 = h9 & 0x1ffffff
+  -- The limbs at bits 0, 26, 51, 77, 102 | 128, 153, 179, 204, 230 as four 64-bit words.
+  local w0 = h0 | (h1 << 26) | (h2 << 51)
+  local w1 = (h2 >> 13) | (h3 << 13) | (h4 << 38)
+  local w2 = h5 | (h6 << 25) | (h7 << 51)
+  local w3 = (h7 >> 13) | (h8 << 12) | (h9 << 38)
+  for i = 0, 7 do
+    local k = 8 * i
+    o[i], o[i + 8], o[i + 16], o[i + 24] = (w0 >> k) & 255, (w1 >> k) & 255, (w2 >> k) & 255, (w3 >> k) & 255
   end
-  h[10] = h[10] & 0x1ffffff
-  local acc, bits, n = 0, 0, 0
-  for i = 1, 10 do
-    acc = acc | (h[i] << bits)
-    bits = bits + WIDTH[i]
-    while bits >= 8 do
-      o[n] = acc & 255
-      acc, bits, n = acc >> 8, bits - 8, n + 1
-    end
-  end
-  o[31] = acc & 255
 end
 
 -- z^(2^250 - 1) and z^11 by ref10's addition chain (field25519.ts chain250):
@@ -303,39 +294,56 @@ local function pow2523(r, z)
 end
 
 -- Scalars mod L ------------------------------------------------------------
--- L = 2^252 + 27742317777372353535851937790883648493, little-endian bytes.
-local LB = { [0] = 0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10 }
+-- L = 2^252 + 27742317777372353535851937790883648493.
 
---- A 64-byte little-endian number mod L as new Bytes of 32: the core's modL
---- (TweetNaCl's) on Lua integers, // being an exact floor division.
+-- 2^252 mod L, that is -(L - 2^252), in six signed 21-bit limbs (ref10's sc_reduce).
+local FOLD = { [0] = 666643, 470296, 654183, -997805, 136657, -683901 }
+-- The order of ref10's carries after the first folds (rounded), and after the second.
+local CARRY_HIGH = { 6, 8, 10, 12, 14, 16, 7, 9, 11, 13, 15 }
+local CARRY_LOW = { 0, 2, 4, 6, 8, 10, 1, 3, 5, 7, 9, 11 }
+
+--- s[i] folded into s[i - 12 .. i - 7] (s[i] 2^(21 i) = s[i] 2^(21 (i - 12)) 2^252).
+local function fold(s, i)
+  local v = s[i]
+  for j = 0, 5 do s[i - 12 + j] = s[i - 12 + j] + v * FOLD[j] end
+  s[i] = 0
+end
+
+--- A 64-byte little-endian number mod L as new Bytes of 32: ref10's
+--- sc_reduce on 24 limbs of 21 bits, folded from the top with 2^252 mod L
+--- (about a twentieth of the bytecodes of a byte-wise reduction).
 local function reduce64(h)
-  local x = {}
-  for i = 0, 63 do x[i] = h[i] end
-  x[64] = 0
-  for i = 63, 32, -1 do
-    local carry, xi, base = 0, 16 * x[i], i - 32
-    for j = base, i - 13 do
-      local v = x[j] + carry - xi * LB[j - base]
-      carry = (v + 128) // 256
-      x[j] = v - carry * 256
+  local s = {}
+  for i = 0, 23 do
+    local at, shift = (21 * i) >> 3, (21 * i) & 7
+    local v = (h[at] | (h[at + 1] << 8) | (h[at + 2] << 16) | (h[at + 3] << 24)) >> shift
+    s[i] = i == 23 and v or v & 0x1fffff
+  end
+  for i = 23, 18, -1 do fold(s, i) end
+  for _, i in ipairs(CARRY_HIGH) do
+    local c = (s[i] + 1048576) // 2097152
+    s[i + 1], s[i] = s[i + 1] + c, s[i] - c * 2097152
+  end
+  for i = 17, 12, -1 do fold(s, i) end
+  for _, i in ipairs(CARRY_LOW) do
+    local c = (s[i] + 1048576) // 2097152
+    s[i + 1], s[i] = s[i + 1] + c, s[i] - c * 2097152
+  end
+  for _ = 1, 2 do
+    fold(s, 12)
+    for i = 0, 11 do
+      local c = s[i] // 2097152
+      s[i + 1], s[i] = s[i + 1] + c, s[i] - c * 2097152
     end
-    x[i - 12] = x[i - 12] + carry
-    x[i] = 0
   end
-  local carry, top = 0, x[31] // 16
-  for j = 0, 31 do
-    local v = x[j] + carry - top * LB[j]
-    carry = v // 256
-    x[j] = v - carry * 256
+  local r, acc, bits, n = { length = 32 }, 0, 0, 0
+  for i = 0, 11 do
+    acc, bits = acc | (s[i] << bits), bits + 21
+    while bits >= 8 do
+      r[n], acc, bits, n = acc & 255, acc >> 8, bits - 8, n + 1
+    end
   end
-  for j = 0, 31 do x[j] = x[j] - carry * LB[j] end
-  local r = { length = 32 }
-  for i = 0, 31 do
-    local q = x[i] // 256
-    x[i + 1] = x[i + 1] + q
-    r[i] = x[i] - q * 256
-  end
+  r[31] = acc
   return r
 end
 
@@ -516,6 +524,9 @@ local function doubleScalarMul(s1, p1, s2, p2)
   return { x = q[1], y = q[2], z = q[3], t = q[4] }
 end
 
+-- @tables: the table path, [s1]P1 - [s2]P2 from precomputed tables. An
+-- image whose device makes no tables leaves it out (host/build/lua-natives.ts):
+-- the written-out addition alone is about 18 KB of bytecode in RAM.
 --- The 64 signed radix-16 digits of a 32-byte scalar into e[0..63] (ed25519-table.ts digits).
 local function radix16(s, e)
   for i = 0, 31 do
@@ -531,27 +542,14 @@ local function radix16(s, e)
   e[63] = e[63] + carry
 end
 
-local ea, eb, ec = fe(), fe(), fe()
-
---- q += sign(d) * entry |d| of a subtable (y + x, y - x, 2dxy at (|d| - 1) * 96):
---- ed25519-table.ts addEntry, 7 products.
-local function addEntry(q, subtable, d)
-  local neg = d < 0
-  local at = ((neg and -d or d) - 1) * 96
-  unpackAt(neg and eb or ea, subtable, at)
-  unpackAt(neg and ea or eb, subtable, at + 32)
-  unpackAt(ec, subtable, at + 64)
-  local X, Y, Z = q[1], q[2], q[3]
-  sumDiff(pb, pa, Y, X)
-  mul(pa, pa, eb)
-  mul(pb, pb, ea)
-  mul(pc, q[4], ec)
-  addMix(pe, ph, pf, pg, pa, pb, pc, Z, neg)
-  mul(X, pe, pf)
-  mul(Y, pg, ph)
-  mul(Z, pf, pg)
-  mul(q[4], pe, ph)
-end
+--- addEntry(q, subtable, d, needT): q += sign(d) * entry |d| of a subtable
+--- (y + x, y - x, 2dxy at (|d| - 1) * 96): ed25519-table.ts addEntry, 7
+--- products (6 without T, needT false), the formulas of addCached on an entry
+--- with Z = 1. dblTables(q, needT): dbl's formulas. The build writes both
+--- here (host/build/lua-natives.ts): mul's and sqrn's products and carries
+--- spelt out on locals, with no call and no table between them, since the
+--- table additions are about 70 % of a verification with tables.
+--@addEntry
 
 local E1, E2 = {}, {}
 
@@ -564,19 +562,27 @@ local function tableMulSub(s1, t1, s2, t2)
   q[2][1], q[3][1] = 1, 1
   for g = 3, 0, -1 do
     if g < 3 then
-      dbl(q, false)
-      dbl(q, false)
-      dbl(q, false)
-      dbl(q, true)
+      dblTables(q, false)
+      dblTables(q, false)
+      dblTables(q, false)
+      dblTables(q, true)
+    end
+    -- The group's last addition is followed by a doubling or the end: no T.
+    local last = -1
+    for m = 15, 0, -1 do
+      if E2[4 * m + g] ~= 0 then last = 2 * m + 1 break end
+      if E1[4 * m + g] ~= 0 then last = 2 * m break end
     end
     for m = 0, 15 do
       local d1, d2 = E1[4 * m + g], E2[4 * m + g]
-      if d1 ~= 0 then addEntry(q, t1[m + 1], d1) end
-      if d2 ~= 0 then addEntry(q, t2[m + 1], -d2) end
+      if d1 ~= 0 then addEntry(q, t1[m + 1], d1, last ~= 2 * m) end
+      if d2 ~= 0 then addEntry(q, t2[m + 1], -d2, last ~= 2 * m + 1) end
     end
   end
   return { x = q[1], y = q[2], z = q[3], t = q[4] }
 end
+
+-- @end tables
 
 -- SHA-512 (FIPS 180-4) on 64-bit integers: a word is one Lua integer (the
 -- portable code holds two 32-bit halves). Additions wrap mod 2^64 as Lua's
@@ -612,10 +618,25 @@ local function compress(st)
     W[t] = W[t - 16] + W[t - 7] + ((x >> 1 | x << 63) ~ (x >> 8 | x << 56) ~ (x >> 7)) + ((y >> 19 | y << 45) ~ (y >> 61 | y << 3) ~ (y >> 6))
   end
   local a, bb, c, d, e, f, g, h = st[1], st[2], st[3], st[4], st[5], st[6], st[7], st[8]
-  for t = 1, 80 do
-    local t1 = h + ((e >> 14 | e << 50) ~ (e >> 18 | e << 46) ~ (e >> 41 | e << 23)) + (e & f ~ ~e & g) + K512[t] + W[t]
-    local t2 = ((a >> 28 | a << 36) ~ (a >> 34 | a << 30) ~ (a >> 39 | a << 25)) + (a & bb ~ a & c ~ bb & c)
-    h, g, f, e, d, c, bb, a = g, f, e, d + t1, c, bb, a, t1 + t2
+  -- Eight rounds a turn, the variables' roles moving one place a round: no
+  -- shuffle of all eight after each (a quarter of a round's bytecodes).
+  for t = 1, 80, 8 do
+    local t0 = h + ((e >> 14 | e << 50) ~ (e >> 18 | e << 46) ~ (e >> 41 | e << 23)) + (g ~ e & (f ~ g)) + K512[t + 0] + W[t + 0]
+    d, h = d + t0, t0 + ((a >> 28 | a << 36) ~ (a >> 34 | a << 30) ~ (a >> 39 | a << 25)) + (a & (bb | c) | bb & c)
+    local t1 = g + ((d >> 14 | d << 50) ~ (d >> 18 | d << 46) ~ (d >> 41 | d << 23)) + (f ~ d & (e ~ f)) + K512[t + 1] + W[t + 1]
+    c, g = c + t1, t1 + ((h >> 28 | h << 36) ~ (h >> 34 | h << 30) ~ (h >> 39 | h << 25)) + (h & (a | bb) | a & bb)
+    local t2 = f + ((c >> 14 | c << 50) ~ (c >> 18 | c << 46) ~ (c >> 41 | c << 23)) + (e ~ c & (d ~ e)) + K512[t + 2] + W[t + 2]
+    bb, f = bb + t2, t2 + ((g >> 28 | g << 36) ~ (g >> 34 | g << 30) ~ (g >> 39 | g << 25)) + (g & (h | a) | h & a)
+    local t3 = e + ((bb >> 14 | bb << 50) ~ (bb >> 18 | bb << 46) ~ (bb >> 41 | bb << 23)) + (d ~ bb & (c ~ d)) + K512[t + 3] + W[t + 3]
+    a, e = a + t3, t3 + ((f >> 28 | f << 36) ~ (f >> 34 | f << 30) ~ (f >> 39 | f << 25)) + (f & (g | h) | g & h)
+    local t4 = d + ((a >> 14 | a << 50) ~ (a >> 18 | a << 46) ~ (a >> 41 | a << 23)) + (c ~ a & (bb ~ c)) + K512[t + 4] + W[t + 4]
+    h, d = h + t4, t4 + ((e >> 28 | e << 36) ~ (e >> 34 | e << 30) ~ (e >> 39 | e << 25)) + (e & (f | g) | f & g)
+    local t5 = c + ((h >> 14 | h << 50) ~ (h >> 18 | h << 46) ~ (h >> 41 | h << 23)) + (bb ~ h & (a ~ bb)) + K512[t + 5] + W[t + 5]
+    g, c = g + t5, t5 + ((d >> 28 | d << 36) ~ (d >> 34 | d << 30) ~ (d >> 39 | d << 25)) + (d & (e | f) | e & f)
+    local t6 = bb + ((g >> 14 | g << 50) ~ (g >> 18 | g << 46) ~ (g >> 41 | g << 23)) + (a ~ g & (h ~ a)) + K512[t + 6] + W[t + 6]
+    f, bb = f + t6, t6 + ((c >> 28 | c << 36) ~ (c >> 34 | c << 30) ~ (c >> 39 | c << 25)) + (c & (d | e) | d & e)
+    local t7 = a + ((f >> 14 | f << 50) ~ (f >> 18 | f << 46) ~ (f >> 41 | f << 23)) + (h ~ f & (g ~ h)) + K512[t + 7] + W[t + 7]
+    e, a = e + t7, t7 + ((bb >> 28 | bb << 36) ~ (bb >> 34 | bb << 30) ~ (bb >> 39 | bb << 25)) + (bb & (c | d) | c & d)
   end
   st[1], st[2], st[3], st[4] = st[1] + a, st[2] + bb, st[3] + c, st[4] + d
   st[5], st[6], st[7], st[8] = st[5] + e, st[6] + f, st[7] + g, st[8] + h
@@ -630,16 +651,6 @@ local function block(st, b, off)
   compress(st)
 end
 
---- Byte i of the padded tail (FIPS 180-4 5.1.2: the bytes of m from full on,
---- 0x80, zeros, the length in bits as 128 bits) of tailLen bytes.
-local function tailByte(m, n, full, tailLen, i)
-  local j = full + i
-  if j < n then return m[j] end
-  if j == n then return 0x80 end
-  if i >= tailLen - 8 then return (n * 8) >> (8 * (tailLen - 1 - i)) & 255 end
-  return 0
-end
-
 --- The 64-byte digest of a 0-based Bytes table, as one.
 local function sha512(m)
   local st = { 0x6a09e667f3bcc908, 0xbb67ae8584caa73b, 0x3c6ef372fe94f82b, 0xa54ff53a5f1d36f1,
@@ -647,15 +658,15 @@ local function sha512(m)
   local n = m.length
   local full = n - n % 128
   for off = 0, full - 1, 128 do block(st, m, off) end
-  -- The padded tail read byte by byte into W: no Bytes table of it (4 KB
-  -- of garbage per hash on 32-bit Lua).
+  -- The padded tail (FIPS 180-4 5.1.2: the bytes of m from full on, 0x80,
+  -- zeros, the length in bits as 128 bits) as a string of one or two
+  -- blocks, read 16 words at a time: no Bytes table of it (4 KB of garbage
+  -- per hash on 32-bit Lua), no call per byte.
   local tailLen = n - full < 112 and 128 or 256
-  for off = 0, tailLen - 1, 128 do
-    for t = 1, 16 do
-      local w = 0
-      for k = off + 8 * t - 8, off + 8 * t - 1 do w = w << 8 | tailByte(m, n, full, tailLen, k) end
-      W[t] = w
-    end
+  local tail = string.char(table.unpack(m, full, n - 1)) .. "\128" .. string.rep("\0", tailLen - (n - full) - 9) .. string.pack(">I8", n * 8)
+  for off = 1, tailLen, 128 do
+    W[1], W[2], W[3], W[4], W[5], W[6], W[7], W[8], W[9], W[10], W[11], W[12], W[13], W[14], W[15], W[16] =
+      sunpack(">i8i8i8i8i8i8i8i8i8i8i8i8i8i8i8i8", tail, off)
     compress(st)
   end
   local out = { length = 64 }
