@@ -70,6 +70,12 @@ export interface Natives {
   /** SHA-512 / SHA-256 of a Bytes value, as a new Bytes value of 64 / 32. */
   sha512?: (this: void, m: Bytes) => Bytes;
   sha256?: (this: void, m: Bytes) => Bytes;
+  /** Strict UTF-8 (bytes.ts utf8Decode) whole: the runtime's string, or undefined when not valid UTF-8. */
+  utf8Decode?: (this: void, b: Bytes) => string | undefined;
+  /** dst[at, at + n) = src[from, from + n) (bytes.ts copyInto), where a loop over bytes is slow. */
+  copyBytes?: (this: void, dst: Bytes, at: number, src: Bytes, from: number, n: number) => void;
+  /** Base45 text (length not 1 mod 3, its output within the limit: base45.ts checks both first) as bytes, or the error: "BAD_CHAR" or "OVERFLOW", the first in the text. */
+  base45Decode?: (this: void, text: string) => Bytes | string;
   /** Bytes already checked to be valid UTF-8, as a string of the runtime's own form (where String.fromCharCode cannot make one). */
   utf8Text?: (this: void, b: Bytes) => string;
   /** The same bytes, read-only, in less memory (b[i] and length as before): for data kept long, as the tables. */

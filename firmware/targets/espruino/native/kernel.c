@@ -403,3 +403,73 @@ ENTRY void pd_sha512(uint8_t *out, const uint8_t *m, uint32_t n) {
   if (len == 256) sha512block(st, last + 128);
   for (int i = 0; i < 64; i++) out[i] = (uint8_t)(st[i >> 3] >> (56 - 8 * (i & 7)));
 }
+
+/* --- Text: Base45 and UTF-8 (base45.ts, bytes.ts utf8Decode, the same checks in the same order) --- */
+
+static int b45value(int c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'Z') return c - 55;
+  switch (c) {
+    case ' ': return 36;
+    case '$': return 37;
+    case '%': return 38;
+    case '*': return 39;
+    case '+': return 40;
+    case '-': return 41;
+    case '.': return 42;
+    case '/': return 43;
+    case ':': return 44;
+  }
+  return -1;
+}
+
+/*
+ * The n characters at t (n % 3 != 1, checked by the caller) decoded into out:
+ * the number of bytes, or -1 for a character outside the alphabet, -2 for a
+ * group above 65535 (255 at the end), the first error in the text's order.
+ */
+ENTRY int pd_base45(uint8_t *out, const uint8_t *t, uint32_t n) {
+  int o = 0;
+  for (uint32_t i = 0; i < n; i += 3) {
+    int c0 = b45value(t[i]), c1 = b45value(t[i + 1]);
+    if (c0 < 0 || c1 < 0) return -1;
+    if (i + 2 < n) {
+      int c2 = b45value(t[i + 2]);
+      if (c2 < 0) return -1;
+      int v = c0 + c1 * 45 + c2 * 2025;
+      if (v > 65535) return -2;
+      out[o++] = (uint8_t)(v >> 8);
+      out[o++] = (uint8_t)v;
+    } else {
+      int v = c0 + c1 * 45;
+      if (v > 255) return -2;
+      out[o++] = (uint8_t)v;
+    }
+  }
+  return o;
+}
+
+/* Strict UTF-8 (RFC 3629) of the n bytes at b: -1 not valid, 0 valid ASCII, 1 valid with other characters. */
+ENTRY int pd_utf8(const uint8_t *b, uint32_t n) {
+  int ascii = 1;
+  uint32_t i = 0;
+  while (i < n) {
+    uint32_t c = b[i], cp, k;
+    if (c < 0x80) cp = c, k = 0;
+    else if (c >= 0xc2 && c <= 0xdf) cp = c & 0x1f, k = 1;
+    else if (c >= 0xe0 && c <= 0xef) cp = c & 0x0f, k = 2;
+    else if (c >= 0xf0 && c <= 0xf4) cp = c & 0x07, k = 3;
+    else return -1;
+    if (i + k >= n && k > 0) return -1;
+    for (uint32_t j = 1; j <= k; j++) {
+      uint32_t cc = b[i + j];
+      if ((cc & 0xc0) != 0x80) return -1;
+      cp = cp * 64 + (cc & 0x3f);
+    }
+    if (k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) return -1;
+    if (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) return -1;
+    if (k > 0) ascii = 0;
+    i += k + 1;
+  }
+  return ascii ? 0 : 1;
+}

@@ -147,16 +147,48 @@ var PINDAI_KERNEL_NATIVES = (function (n, K) {
     REDUCE(BBP, BBP);
     return new Uint8Array(BB32);
   };
-  n.sha512 = function (m) {
+  /** m's bytes copied to flat memory (MSG, grown as needed): their address. */
+  function flatCopy(m) {
     var len = m.length;
     if (len > MSG.length) {
       MSG = new Uint8Array(len);
       MSGP = E.getAddressOf(MSG, true);
     }
-    if (!MSGP) throw new Error("SHA-512: no flat memory for " + len + " bytes");
+    if (!MSGP) throw new Error("no flat memory for " + len + " bytes");
     MSG.set(m, 0);
-    SHA(BBP, MSGP, len);
+    return MSGP;
+  }
+  n.sha512 = function (m) {
+    SHA(BBP, flatCopy(m), m.length);
     return new Uint8Array(BB);
+  };
+  // Text: a JavaScript loop over bytes costs thousands of instructions a byte.
+  var B45 = fn("pd_base45", "int(int,int,int)");
+  var UTF8 = fn("pd_utf8", "int(int,int)");
+  var OUT = new Uint8Array(0);
+  var OUTP = 0;
+  n.base45Decode = function (text) {
+    var len = text.length;
+    if (((len + 2) / 3 | 0) * 2 > OUT.length) {
+      OUT = new Uint8Array(((len + 2) / 3 | 0) * 2);
+      OUTP = E.getAddressOf(OUT, true);
+      if (!OUTP) throw new Error("no flat memory for Base45");
+    }
+    var o = B45(OUTP, flatCopy(new Uint8Array(E.toArrayBuffer(text))), len);
+    if (o < 0) return o === -1 ? "BAD_CHAR" : "OVERFLOW";
+    var r = new Uint8Array(o);
+    r.set(new Uint8Array(OUT.buffer, 0, o));
+    return r;
+  };
+  if (typeof E.asUTF8 === "function") n.utf8Decode = function (b) {
+    var v = UTF8(flatCopy(b), b.length);
+    if (v < 0) return undefined;
+    var s = E.toString(b);
+    return v === 0 ? s : E.asUTF8(s);
+  };
+  n.copyBytes = function (dst, at, src, from, len) {
+    if (src.buffer && dst.set) dst.set(new Uint8Array(src.buffer, src.byteOffset + from, len), at);
+    else for (var i = 0; i < len; i++) dst[at + i] = src[from + i];
   };
   return n;
 })({}, typeof PINDAI_KERNEL !== "undefined" ? PINDAI_KERNEL : undefined);
