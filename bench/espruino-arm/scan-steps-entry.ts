@@ -6,14 +6,15 @@
 import { type Bytes, concat, slice } from "../../firmware/core/bytes";
 import { base45Decode } from "../../firmware/core/base45";
 import { decodeSign1, sigStructure, type Sign1 } from "../../firmware/core/cose";
-import { parsePresentationClaims } from "../../firmware/core/claims";
+import { parseIdentity, parsePresentationClaims } from "../../firmware/core/claims";
+import { cborDecode, mapGet } from "../../firmware/core/cbor";
 import { ed25519Verify, makeBaseTable, makeKeyTable, reduce64, scalarIsCanonical } from "../../firmware/core/ed25519";
 import { type VerifyTables, tableMulSub } from "../../firmware/core/ed25519-table";
 import { encodePoint } from "../../firmware/core/ed25519-curve";
 import { isNonCanonical } from "../../firmware/core/field25519";
 import { sha512 } from "../../firmware/core/sha512";
 import { checkSigner } from "../../firmware/core/trust";
-import { type Keyset, UsageBits } from "../../firmware/core/keyset";
+import { type Keyset, UsageBits, findKey } from "../../firmware/core/keyset";
 import { keysetFrom, presentationOnDevice } from "../../test/conformance/verifier-entry";
 
 let text = "";
@@ -98,4 +99,18 @@ export function stepEncode(): string {
 }
 export function stepClaims(): string {
   return String(parsePresentationClaims(s1.payload) !== undefined);
+}
+export function stepCborPayload(): string {
+  return String(cborDecode(s1.payload).ok);
+}
+export function stepMapGet(): string {
+  const r = cborDecode(s1.payload);
+  return String(r.ok && mapGet(r.item, 4) !== undefined);
+}
+export function stepIdentity(): string {
+  const r = cborDecode(s1.payload);
+  return String(r.ok && parseIdentity(mapGet(r.item, -65537)) !== undefined);
+}
+export function stepFindKey(): string {
+  return String(findKey(ks, s1.kid) !== undefined);
 }

@@ -22,6 +22,10 @@ export const STEPS: [string, string][] = [
   ["stepTableMul", "the table product [S]B - [k]A"],
   ["stepEncode", "the table product and R' encoded"],
   ["stepClaims", "the claims parsed"],
+  ["stepCborPayload", "CBOR of the payload alone"],
+  ["stepMapGet", "CBOR of the payload and one mapGet"],
+  ["stepIdentity", "CBOR of the payload and the identity map checked"],
+  ["stepFindKey", "the signer's key found by kid"],
 ];
 
 export async function scanSteps(bin: string, kernel: boolean): Promise<[string, number][]> {

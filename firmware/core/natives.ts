@@ -6,6 +6,7 @@
 // Without it the core runs its portable path, which is what the conformance
 // suite runs on every runtime. No other file of the core knows a runtime.
 import type { Bytes } from "./bytes";
+import type { CborItem } from "./cbor";
 
 /** A field element as the natives represent it (opaque to the core). */
 export type NativeFe = Float64Array;
@@ -76,6 +77,11 @@ export interface Natives {
   copyBytes?: (this: void, dst: Bytes, at: number, src: Bytes, from: number, n: number) => void;
   /** Base45 text (length not 1 mod 3, its output within the limit: base45.ts checks both first) as bytes, or the error: "BAD_CHAR" or "OVERFLOW", the first in the text. */
   base45Decode?: (this: void, text: string) => Bytes | string;
+  /**
+   * cbor.ts cborDecode on valid input: the same item tree, or undefined for any
+   * input it does not take (the core's own decoder then decides, and names the error).
+   */
+  cborDecode?: (this: void, data: Bytes, maxDepth: number, maxItems: number) => CborItem | undefined;
   /** Bytes already checked to be valid UTF-8, as a string of the runtime's own form (where String.fromCharCode cannot make one). */
   utf8Text?: (this: void, b: Bytes) => string;
   /** The same bytes, read-only, in less memory (b[i] and length as before): for data kept long, as the tables. */

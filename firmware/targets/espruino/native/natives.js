@@ -186,6 +186,50 @@ var PINDAI_KERNEL_NATIVES = (function (n, K) {
     var s = E.toString(b);
     return v === 0 ? s : E.asUTF8(s);
   };
+  // CBOR: the kernel checks and parses (records of 6 words an item, kernel.c
+  // pd_cbor), this makes cbor.ts's items from them; undefined for whatever the
+  // kernel refuses, so the core's own decoder names the error.
+  var CBOR_DEC = fn("pd_cbor", "int(int,int,int,int)");
+  var ROOM = 64;
+  var REC = new Uint32Array(6 * ROOM);
+  var RECP = E.getAddressOf(REC, true);
+  var at; // the next record
+  function item(d) {
+    var i = at;
+    at += 6;
+    var k = REC[i] & 15;
+    var it = { kind: k, start: REC[i + 1], end: REC[i + 2] };
+    var a = REC[i + 3];
+    var c;
+    if (k < 2) {
+      a += REC[i + 4] * 4294967296;
+      it.int = k === 0 ? a : -1 - a;
+    } else if (k === 2) it.bytes = new Uint8Array(new Uint8Array(d.buffer, d.byteOffset + a, REC[i + 4]));
+    else if (k === 3) {
+      c = E.toString(new Uint8Array(d.buffer, d.byteOffset + a, REC[i + 4]));
+      it.text = REC[i] & 16 ? E.asUTF8(c) : c;
+    } else if (k === 4) {
+      it.items = [];
+      for (c = 0; c < a; c++) it.items.push(item(d));
+    } else if (k === 5) {
+      it.keys = [];
+      it.values = [];
+      for (c = 0; c < a; c++) {
+        it.keys.push(item(d));
+        it.values.push(item(d));
+      }
+    } else if (k === 6) {
+      it.tag = 18;
+      it.content = item(d);
+    }
+    return it;
+  }
+  if (RECP && typeof E.asUTF8 === "function") n.cborDecode = function (d, maxDepth, maxItems) {
+    if (!d.buffer || maxDepth > 255) return undefined;
+    if (CBOR_DEC(RECP, flatCopy(d), d.length, maxDepth + 256 * (maxItems < ROOM ? maxItems : ROOM)) < 0) return undefined;
+    at = 0;
+    return item(d);
+  };
   n.copyBytes = function (dst, at, src, from, len) {
     if (src.buffer && dst.set) dst.set(new Uint8Array(src.buffer, src.byteOffset + from, len), at);
     else for (var i = 0; i < len; i++) dst[at + i] = src[from + i];
