@@ -12,6 +12,8 @@ import { kernelPrelude } from "../host/build/espruino-kernel";
 import { armToolsMissing, runOnArm, type Call } from "../bench/espruino-arm/run";
 import { measureEspruinoArm } from "../bench/espruino-arm/bench";
 import { haveTool } from "./support/tools";
+import * as entry from "./conformance/core-entry";
+import { ALICE, T0, makeKey, present, rootOf, signKeyset } from "./support/fixtures";
 
 const bin = process.env.ESPRUINO_ARM;
 if (!bin) console.warn("\n*** SKIPPED: ESPRUINO_ARM is not set: the native kernel was not run through E.nativeCall in Espruino (test/espruino-kernel.test.ts still ran it bare-metal) ***\n");
@@ -44,6 +46,26 @@ describe.skipIf(!ready)("the native kernel through E.nativeCall on Espruino for 
     sizes.forEach((n, i) => {
       expect(r[cases.length + tabled.length + i].result).toBe(createHash("sha512").update(Buffer.alloc(n, 0xa5)).digest("hex"));
     });
+  }, 1_200_000);
+
+  it("answers the CBOR, Base45 and presentation cases as the core on Node (the kernel's CBOR, Base45, UTF-8 and byte copies)", async () => {
+    const qr = makeKey(["qr"]);
+    const root = makeKey(["root"]);
+    const ks = Buffer.from(signKeyset(root, [qr])).toString("hex");
+    const r = rootOf(root);
+    const rk = [Buffer.from(r.kid).toString("hex"), Buffer.from(r.publicKey).toString("hex")];
+    const good = present(qr);
+    const texts = [good, present(qr, { tagged: false }), present(qr, {}, { ...ALICE, name: "Dewi \u00c9l\u00e9onore \u6c34" }), good.slice(0, -3) + "000", good.slice(0, -2), good + "::"];
+    const calls: Call[] = texts.map((t) => ["presentation", t, ks, rk[0], rk[1], String(T0 + 10), "1"]);
+    for (const t of texts) calls.push(["base45", t.substring(4)]);
+    const cbors = JSON.parse(readFileSync(new URL("./vectors/cbor_appendix_a.json", import.meta.url), "utf8")).map((v: { hex: string }) => v.hex);
+    for (const h of [...cbors, "1817", "5f4101ff", "a201010102", "62c328", "81".repeat(17) + "00", "1b0020000000000000", "0000", ""]) calls.push(["cbor", h]);
+    const fns = entry as unknown as Record<string, (...a: string[]) => string>;
+    const want = calls.map(([f, ...a]) => fns[f](...a));
+    expect(want.slice(0, 3)).toEqual([expect.stringMatching(/^OK/), expect.stringMatching(/^OK/), expect.stringMatching(/^OK/)]);
+    const bundle = await buildEspruinoBundle("test/conformance/core-entry.ts");
+    const got = runOnArm(bin as string, bundle, calls, kernelPrelude());
+    calls.forEach((c, i) => expect(got[i].result, `${c[0]} ${c[1].slice(0, 40)}`).toBe(want[i]));
   }, 1_200_000);
 
   it("costs under 100 M instructions per verification and per device scan (counted, so exact)", async () => {

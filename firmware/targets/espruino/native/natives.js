@@ -190,7 +190,7 @@ var PINDAI_KERNEL_NATIVES = (function (n, K) {
   // pd_cbor), this makes cbor.ts's items from them; undefined for whatever the
   // kernel refuses, so the core's own decoder names the error.
   var CBOR_DEC = fn("pd_cbor", "int(int,int,int,int)");
-  var ROOM = 64;
+  var ROOM = 32; // a QR's COSE and its payload need about 25; larger input (a key set) is decoded the portable way
   var REC = new Uint32Array(6 * ROOM);
   var RECP = E.getAddressOf(REC, true);
   var at; // the next record
