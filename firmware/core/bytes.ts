@@ -32,6 +32,7 @@ export function alloc(n: number): Bytes {
 
 // Where a loop over bytes is slow (Espruino interprets it), the target copies.
 const COPY = NATIVES.copyBytes;
+const EQUAL = NATIVES.equalBytes;
 
 /** Copy of b[start, end): never a view, so no runtime aliases memory. */
 export function slice(b: Bytes, start: number, end: number): Bytes {
@@ -74,6 +75,7 @@ export function overlay(old: Bytes | undefined, data: Bytes, offset: number): By
 
 /** Constant-time for equal lengths (no early exit on the first difference). */
 export function equal(a: Bytes, b: Bytes): boolean {
+  if (EQUAL !== undefined) return EQUAL(a, b);
   if (a.length !== b.length) return false;
   let d = 0;
   for (let i = 0; i < a.length; i++) d |= a[i] ^ b[i];

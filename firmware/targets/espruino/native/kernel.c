@@ -404,6 +404,34 @@ ENTRY void pd_sha512(uint8_t *out, const uint8_t *m, uint32_t n) {
   for (int i = 0; i < 64; i++) out[i] = (uint8_t)(st[i >> 3] >> (56 - 8 * (i & 7)));
 }
 
+/*
+ * The table path of a verification whole (ed25519.ts ed25519Verify with tables,
+ * after its checks of S and R): a[0] the address of R || A || M, a[1] its
+ * length, a[2] of the signature, a[3] of the 32 subtable addresses as
+ * pd_tablemulsub takes them. 1 when the encoding of [S]B - [k]A, k = SHA-512(R || A || M)
+ * mod L, is R, else 0.
+ */
+ENTRY int pd_verifytables(const uint32_t *a) {
+  const uint8_t *ram = (const uint8_t *)(uintptr_t)a[0], *sig = (const uint8_t *)(uintptr_t)a[2];
+  uint8_t h[64], s[64], enc[32];
+  ge q;
+  fe zi, t;
+  pd_sha512(h, ram, a[1]);
+  for (int i = 0; i < 32; i++) s[i] = sig[32 + i];
+  pd_reduce64(s + 32, h);
+  pd_tablemulsub(&q, (const uint8_t *)(uintptr_t)a[3], s);
+  finv(zi, q.z);
+  fmul(t, q.x, zi);
+  fpack(enc, t);
+  int sign = enc[0] & 1;
+  fmul(t, q.y, zi);
+  fpack(enc, t);
+  enc[31] |= (uint8_t)(sign << 7);
+  int diff = 0;
+  for (int i = 0; i < 32; i++) diff |= enc[i] ^ sig[i];
+  return diff == 0;
+}
+
 /* --- Text: Base45 and UTF-8 (base45.ts, bytes.ts utf8Decode, the same checks in the same order) --- */
 
 static int b45value(int c) {
@@ -587,4 +615,11 @@ ENTRY int pd_cbor(uint32_t *rec, const uint8_t *d, uint32_t n, uint32_t limits) 
   cbor_t c = {d, n, 0, 0, limits >> 8, limits & 255, rec};
   if (cbor_item(&c, 1) < 0 || c.pos != n) return -1;
   return (int)c.count;
+}
+
+/* 1 when the n bytes at a and at b are the same (bytes.ts equal: every byte read, whatever differs). */
+ENTRY int pd_equal(const uint8_t *a, const uint8_t *b, uint32_t n) {
+  uint32_t d = 0;
+  for (uint32_t i = 0; i < n; i++) d |= (uint32_t)(a[i] ^ b[i]);
+  return d == 0;
 }

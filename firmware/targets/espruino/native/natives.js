@@ -142,6 +142,42 @@ var PINDAI_KERNEL_NATIVES = (function (n, K) {
       return q;
     },
   };
+  // The table path whole: one call instead of a hash, a reduction, a product
+  // and an encoding through JavaScript. Subtable addresses are read once per
+  // table (the last few tables are remembered, as the tables themselves are).
+  var VERIFYT = fn("pd_verifytables", "int(int)");
+  var VARGS = new Int32Array(36); // 4 arguments, then the 32 subtable addresses (large enough to be flat)
+  var VARGSP = E.getAddressOf(VARGS, true);
+  var known = [];
+  function subsOf(t) {
+    for (var i = 0; i < known.length; i += 2) if (known[i] === t) return known[i + 1];
+    var a = new Int32Array(16);
+    for (var m = 0; m < 16; m++) {
+      a[m] = E.getAddressOf(t[m], true);
+      if (!a[m]) return undefined;
+    }
+    if (known.length >= 8) known.splice(0, 2);
+    known.push(t, a);
+    return a;
+  }
+  if (VARGSP) n.ed25519VerifyTables = function (pk, msg, sig, t1, t2) {
+    var a1 = subsOf(t1);
+    var a2 = subsOf(t2);
+    if (!a1 || !a2 || !sig.buffer) return undefined;
+    VARGS.set(a1, 4);
+    VARGS.set(a2, 20);
+    var len = 64 + msg.length;
+    if (len > MSG.length) flatCopy(new Uint8Array(len));
+    MSG.set(new Uint8Array(sig.buffer, sig.byteOffset, 32), 0);
+    MSG.set(pk, 32);
+    MSG.set(msg, 64);
+    BB.set(sig, 0);
+    VARGS[0] = MSGP;
+    VARGS[1] = len;
+    VARGS[2] = BBP;
+    VARGS[3] = VARGSP + 16;
+    return VERIFYT(VARGSP) === 1;
+  };
   n.reduce64 = function (h) {
     BB.set(h, 0);
     REDUCE(BBP, BBP);
@@ -184,6 +220,7 @@ var PINDAI_KERNEL_NATIVES = (function (n, K) {
     var v = UTF8(flatCopy(b), b.length);
     if (v < 0) return undefined;
     var s = E.toString(b);
+    if (s === undefined) throw new Error("no flat memory for text");
     return v === 0 ? s : E.asUTF8(s);
   };
   // CBOR: the kernel checks and parses (records of 6 words an item, kernel.c
@@ -207,6 +244,7 @@ var PINDAI_KERNEL_NATIVES = (function (n, K) {
     } else if (k === 2) it.bytes = new Uint8Array(new Uint8Array(d.buffer, d.byteOffset + a, REC[i + 4]));
     else if (k === 3) {
       c = E.toString(new Uint8Array(d.buffer, d.byteOffset + a, REC[i + 4]));
+      if (c === undefined) throw new Error("no flat memory for text");
       it.text = REC[i] & 16 ? E.asUTF8(c) : c;
     } else if (k === 4) {
       it.items = [];
@@ -229,6 +267,15 @@ var PINDAI_KERNEL_NATIVES = (function (n, K) {
     if (CBOR_DEC(RECP, flatCopy(d), d.length, maxDepth + 256 * (maxItems < ROOM ? maxItems : ROOM)) < 0) return undefined;
     at = 0;
     return item(d);
+  };
+  var EQ = fn("pd_equal", "int(int,int,int)");
+  n.equalBytes = function (a, b) {
+    var len = a.length;
+    if (len !== b.length) return false;
+    if (2 * len > MSG.length) flatCopy(new Uint8Array(2 * len));
+    MSG.set(a, 0);
+    MSG.set(b, len);
+    return EQ(MSGP, MSGP + len, len) === 1;
   };
   n.copyBytes = function (dst, at, src, from, len) {
     if (src.buffer && dst.set) dst.set(new Uint8Array(src.buffer, src.byteOffset + from, len), at);
