@@ -10,6 +10,7 @@ import { modelCalls } from "../cortex-m";
 import { table } from "../measure";
 import { armToolsMissing, runOnArm, type Call } from "./run";
 import { KERNEL_M4_TOOLS, runKernelM4 } from "./kernel-m4";
+import { scanSteps } from "./steps";
 import { spawnSync } from "node:child_process";
 
 /** Seconds at `mhz` for a count, with the README's CPI of 1.25 (a floor: an interpreter from flash does worse). */
@@ -75,6 +76,11 @@ export async function benchEspruinoArm(): Promise<void> {
       row("Ed25519 verify, native kernel, tables", kernel.tabled),
       row("a device scan, native kernel", kernel.device),
     ],
+  );
+  table(
+    "Where a device scan's instructions go, native kernel (each step alone, on the scan's own inputs: bench/espruino-arm/steps.ts)",
+    ["step", "M instructions"],
+    (await scanSteps(bin, true)).map(([what, n]) => [what, M(n)]),
   );
   if (KERNEL_M4_TOOLS.every((t) => spawnSync("sh", ["-c", `command -v ${t}`]).status === 0)) {
     table("The kernel's calls on the Cortex-M4 model (qemu-system-arm -icount shift=0)", ["call", "M instructions"], await kernelCalls());

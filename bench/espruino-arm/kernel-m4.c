@@ -10,6 +10,9 @@
  *   R h            h (64 bytes) mod L
  *   S s1 x1 y1 s2 x2 y2   pack of the affine y and x of [s1]P1 + [s2]P2 (Straus)
  *   T s1 s2 t1 t2  the same of [s1]P1 - [s2]P2 from the two tables (16 x 768 bytes each)
+ *   C data         pd_cbor: the number of items, or -1 (refused)
+ *   B text         pd_base45 of the text's bytes: "=<hex>", or "e-1" (a character), "e-2" (a group too big)
+ *   U bytes        pd_utf8: -1 not UTF-8, 0 ASCII, 1 other valid UTF-8
  *
  * and after each the instructions the kernel took ("<hex> <count>"; the
  * timer ticks every 40 instructions with -icount shift=0).
@@ -62,6 +65,8 @@ static int32_t fa[16], fb[16], fr[16];
 static int32_t pts[3 * 64], q[64];
 static uint8_t out[64];
 static const uint8_t *subs[32];
+static uint32_t recs[6 * 4096];
+static uint8_t b45[8192];
 
 static void packPoint(const int32_t *p) {
   int32_t zi[16], c[16];
@@ -127,6 +132,17 @@ int main(void) {
       memcpy(out + 32, arg[1], 32);
       f3(AT_pd_tablemulsub)(A(q), A(subs), A(out));
       packPoint(q);
+    } else if (cmd == 'C' && n <= 1) {
+      printf("%d", ((int (*)(int, int, int, int))(uintptr_t)(code + AT_pd_cbor + 1))(A(recs), A(arg[0]), n ? argLen[0] : 0, 16 + 256 * 4096));
+    } else if (cmd == 'B' && n <= 1) {
+      int o = ((int (*)(int, int, int))(uintptr_t)(code + AT_pd_base45 + 1))(A(b45), A(arg[0]), n ? argLen[0] : 0);
+      if (o < 0) printf("e%d", o);
+      else {
+        printf("=");
+        hex(b45, o);
+      }
+    } else if (cmd == 'U' && n <= 1) {
+      printf("%d", ((int (*)(int, int))(uintptr_t)(code + AT_pd_utf8 + 1))(A(arg[0]), n ? argLen[0] : 0));
     } else {
       printf("?");
     }

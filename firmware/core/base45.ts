@@ -3,6 +3,9 @@
 // last single byte two characters. Decoding is strict: only the 45-character
 // alphabet, no length = 1 (mod 3), no group above 65535 (or 255 at the end).
 import { type Bytes, alloc } from "./bytes";
+import { NATIVES } from "./natives";
+
+const NATIVE = NATIVES.base45Decode;
 
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
 
@@ -33,6 +36,10 @@ export function base45Decode(text: string, maxBytes?: number): Base45Result {
   if (n % 3 === 1) return { ok: false, error: "BAD_LENGTH" };
   const outLen = Math.floor(n / 3) * 2 + (n % 3 === 2 ? 1 : 0);
   if (outLen > limit) return { ok: false, error: "TOO_LONG" }; // checked before allocating
+  if (NATIVE !== undefined) {
+    const r = NATIVE(text);
+    return typeof r === "string" ? { ok: false, error: r as Base45Error } : { ok: true, bytes: r };
+  }
   const out = alloc(outLen);
   let o = 0;
   for (let i = 0; i < n; i += 3) {

@@ -30,17 +30,25 @@ export function alloc(n: number): Bytes {
   return t as unknown as Bytes;
 }
 
+// Where a loop over bytes is slow (Espruino interprets it), the target copies.
+const COPY = NATIVES.copyBytes;
+const EQUAL = NATIVES.equalBytes;
+
 /** Copy of b[start, end): never a view, so no runtime aliases memory. */
 export function slice(b: Bytes, start: number, end: number): Bytes {
   if (end > b.length) end = b.length;
   if (start > end) start = end;
   const out = alloc(end - start);
-  for (let i = start; i < end; i++) out[i - start] = b[i];
+  copyInto(out, 0, b, start, end - start);
   return out;
 }
 
 /** dst[dstOff ...] = src[srcOff, srcOff + n) */
 export function copyInto(dst: Bytes, dstOff: number, src: Bytes, srcOff: number, n: number): void {
+  if (COPY !== undefined) {
+    COPY(dst, dstOff, src, srcOff, n);
+    return;
+  }
   for (let i = 0; i < n; i++) dst[dstOff + i] = src[srcOff + i];
 }
 
@@ -67,6 +75,7 @@ export function overlay(old: Bytes | undefined, data: Bytes, offset: number): By
 
 /** Constant-time for equal lengths (no early exit on the first difference). */
 export function equal(a: Bytes, b: Bytes): boolean {
+  if (EQUAL !== undefined) return EQUAL(a, b);
   if (a.length !== b.length) return false;
   let d = 0;
   for (let i = 0; i < a.length; i++) d |= a[i] ^ b[i];
@@ -124,12 +133,14 @@ const STRINGS_ARE_BYTES = "\u00e9".length === 2;
 // Where String.fromCharCode cannot make the runtime's string (Espruino keeps
 // only the low 8 bits of a code point), the target's decoder makes it.
 const UTF8_TEXT = NATIVES.utf8Text;
+const UTF8_DECODE = NATIVES.utf8Decode;
 
 /**
  * Strict UTF-8 (RFC 3629) to a string; undefined when not valid UTF-8
  * (overlong forms, surrogates, code points above U+10FFFF, truncation).
  */
 export function utf8Decode(b: Bytes): string | undefined {
+  if (UTF8_DECODE !== undefined) return UTF8_DECODE(b);
   let s = "";
   let i = 0;
   let ascii = true;

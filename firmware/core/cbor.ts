@@ -5,6 +5,7 @@
 // Items are a tagged tree (no Map, no null inside arrays, no reliance on
 // object key order) so that the same code runs on Node, Espruino and Lua.
 import { type Bytes, alloc, concat, slice, utf8Decode, utf8Encode } from "./bytes";
+import { NATIVES } from "./natives";
 
 /** Item kinds. */
 export const CBOR = {
@@ -101,6 +102,8 @@ export function mapBytes(map: CborItem, key: number): Bytes | undefined {
 // --- decoder -----------------------------------------------------------------
 
 const TWO_32 = 4294967296;
+// A target's decoder for the input it takes (Espruino's kernel); the rest is decoded here.
+const NATIVE = NATIVES.cborDecode;
 const MAX_SAFE = 9007199254740991; // 2^53 - 1
 
 class Decoder {
@@ -237,7 +240,12 @@ class Decoder {
 
 /** Decode exactly one item that fills `data`. */
 export function cborDecode(data: Bytes, limits?: CborLimits): CborResult {
-  const dec = new Decoder(data, limits === undefined ? DEFAULT_LIMITS : limits);
+  const lim = limits === undefined ? DEFAULT_LIMITS : limits;
+  if (NATIVE !== undefined) {
+    const fast = NATIVE(data, lim.maxDepth, lim.maxItems);
+    if (fast !== undefined) return { ok: true, item: fast };
+  }
+  const dec = new Decoder(data, lim);
   const item = dec.item(1);
   if (item === undefined) return { ok: false, error: dec.error === undefined ? "TRUNCATED" : dec.error, offset: dec.errorAt };
   if (dec.pos !== data.length) return { ok: false, error: "TRAILING_BYTES", offset: dec.pos };

@@ -20,6 +20,7 @@ import { NATIVES } from "./natives";
 const CURVE = NATIVES.curve;
 const REDUCE64 = NATIVES.reduce64;
 const WHOLE = NATIVES.ed25519Verify;
+const TABLED = NATIVES.ed25519VerifyTables;
 
 export type Ed25519Check =
   | "OK"
@@ -227,6 +228,10 @@ export function ed25519Verify(publicKey: Bytes, message: Bytes, signature: Bytes
   if (WHOLE !== undefined) return verifyByLibrary(WHOLE, publicKey, message, signature);
   // A key's table exists only for a key that decodes and is not of small order.
   const useTables = tables !== undefined && isTable(tables.base) && isTable(tables.key);
+  if (useTables && TABLED !== undefined) {
+    const whole = TABLED(publicKey, message, signature, (tables as VerifyTables).base, (tables as VerifyTables).key);
+    if (whole !== undefined) return whole ? "OK" : "MISMATCH";
+  }
   let A: Point | undefined;
   if (!useTables) {
     A = decodePoint(publicKey);

@@ -6,6 +6,7 @@
 // Without it the core runs its portable path, which is what the conformance
 // suite runs on every runtime. No other file of the core knows a runtime.
 import type { Bytes } from "./bytes";
+import type { CborItem } from "./cbor";
 
 /** A field element as the natives represent it (opaque to the core). */
 export type NativeFe = Float64Array;
@@ -67,9 +68,28 @@ export interface Natives {
    * library's own acceptance rules differ (ed25519.ts ed25519Verify).
    */
   ed25519Verify?: (this: void, publicKey: Bytes, message: Bytes, signature: Bytes) => boolean;
+  /**
+   * The table path of ed25519Verify whole, called after its checks of S and R:
+   * true when [S]B - [k]A encodes as R (k = SHA-512(R || A || M) mod L), from the
+   * base point's and the key's tables; undefined where it cannot take these tables.
+   */
+  ed25519VerifyTables?: (this: void, publicKey: Bytes, message: Bytes, signature: Bytes, base: Bytes[], key: Bytes[]) => boolean | undefined;
   /** SHA-512 / SHA-256 of a Bytes value, as a new Bytes value of 64 / 32. */
   sha512?: (this: void, m: Bytes) => Bytes;
   sha256?: (this: void, m: Bytes) => Bytes;
+  /** Strict UTF-8 (bytes.ts utf8Decode) whole: the runtime's string, or undefined when not valid UTF-8. */
+  utf8Decode?: (this: void, b: Bytes) => string | undefined;
+  /** bytes.ts equal: the same length and bytes, every byte read whatever differs (MACs are compared with it). */
+  equalBytes?: (this: void, a: Bytes, b: Bytes) => boolean;
+  /** dst[at, at + n) = src[from, from + n) (bytes.ts copyInto), where a loop over bytes is slow. */
+  copyBytes?: (this: void, dst: Bytes, at: number, src: Bytes, from: number, n: number) => void;
+  /** Base45 text (length not 1 mod 3, its output within the limit: base45.ts checks both first) as bytes, or the error: "BAD_CHAR" or "OVERFLOW", the first in the text. */
+  base45Decode?: (this: void, text: string) => Bytes | string;
+  /**
+   * cbor.ts cborDecode on valid input: the same item tree, or undefined for any
+   * input it does not take (the core's own decoder then decides, and names the error).
+   */
+  cborDecode?: (this: void, data: Bytes, maxDepth: number, maxItems: number) => CborItem | undefined;
   /** Bytes already checked to be valid UTF-8, as a string of the runtime's own form (where String.fromCharCode cannot make one). */
   utf8Text?: (this: void, b: Bytes) => string;
   /** The same bytes, read-only, in less memory (b[i] and length as before): for data kept long, as the tables. */

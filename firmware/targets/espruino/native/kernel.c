@@ -403,3 +403,223 @@ ENTRY void pd_sha512(uint8_t *out, const uint8_t *m, uint32_t n) {
   if (len == 256) sha512block(st, last + 128);
   for (int i = 0; i < 64; i++) out[i] = (uint8_t)(st[i >> 3] >> (56 - 8 * (i & 7)));
 }
+
+/*
+ * The table path of a verification whole (ed25519.ts ed25519Verify with tables,
+ * after its checks of S and R): a[0] the address of R || A || M, a[1] its
+ * length, a[2] of the signature, a[3] of the 32 subtable addresses as
+ * pd_tablemulsub takes them. 1 when the encoding of [S]B - [k]A, k = SHA-512(R || A || M)
+ * mod L, is R, else 0.
+ */
+ENTRY int pd_verifytables(const uint32_t *a) {
+  const uint8_t *ram = (const uint8_t *)(uintptr_t)a[0], *sig = (const uint8_t *)(uintptr_t)a[2];
+  uint8_t h[64], s[64], enc[32];
+  ge q;
+  fe zi, t;
+  pd_sha512(h, ram, a[1]);
+  for (int i = 0; i < 32; i++) s[i] = sig[32 + i];
+  pd_reduce64(s + 32, h);
+  pd_tablemulsub(&q, (const uint8_t *)(uintptr_t)a[3], s);
+  finv(zi, q.z);
+  fmul(t, q.x, zi);
+  fpack(enc, t);
+  int sign = enc[0] & 1;
+  fmul(t, q.y, zi);
+  fpack(enc, t);
+  enc[31] |= (uint8_t)(sign << 7);
+  int diff = 0;
+  for (int i = 0; i < 32; i++) diff |= enc[i] ^ sig[i];
+  return diff == 0;
+}
+
+/* --- Text: Base45 and UTF-8 (base45.ts, bytes.ts utf8Decode, the same checks in the same order) --- */
+
+static int b45value(int c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'Z') return c - 55;
+  switch (c) {
+    case ' ': return 36;
+    case '$': return 37;
+    case '%': return 38;
+    case '*': return 39;
+    case '+': return 40;
+    case '-': return 41;
+    case '.': return 42;
+    case '/': return 43;
+    case ':': return 44;
+  }
+  return -1;
+}
+
+/*
+ * The n characters at t (n % 3 != 1, checked by the caller) decoded into out:
+ * the number of bytes, or -1 for a character outside the alphabet, -2 for a
+ * group above 65535 (255 at the end), the first error in the text's order.
+ */
+ENTRY int pd_base45(uint8_t *out, const uint8_t *t, uint32_t n) {
+  int o = 0;
+  for (uint32_t i = 0; i < n; i += 3) {
+    int c0 = b45value(t[i]), c1 = b45value(t[i + 1]);
+    if (c0 < 0 || c1 < 0) return -1;
+    if (i + 2 < n) {
+      int c2 = b45value(t[i + 2]);
+      if (c2 < 0) return -1;
+      int v = c0 + c1 * 45 + c2 * 2025;
+      if (v > 65535) return -2;
+      out[o++] = (uint8_t)(v >> 8);
+      out[o++] = (uint8_t)v;
+    } else {
+      int v = c0 + c1 * 45;
+      if (v > 255) return -2;
+      out[o++] = (uint8_t)v;
+    }
+  }
+  return o;
+}
+
+/* Strict UTF-8 (RFC 3629) of the n bytes at b: -1 not valid, 0 valid ASCII, 1 valid with other characters. */
+ENTRY int pd_utf8(const uint8_t *b, uint32_t n) {
+  int ascii = 1;
+  uint32_t i = 0;
+  while (i < n) {
+    uint32_t c = b[i], cp, k;
+    if (c < 0x80) cp = c, k = 0;
+    else if (c >= 0xc2 && c <= 0xdf) cp = c & 0x1f, k = 1;
+    else if (c >= 0xe0 && c <= 0xef) cp = c & 0x0f, k = 2;
+    else if (c >= 0xf0 && c <= 0xf4) cp = c & 0x07, k = 3;
+    else return -1;
+    if (i + k >= n && k > 0) return -1;
+    for (uint32_t j = 1; j <= k; j++) {
+      uint32_t cc = b[i + j];
+      if ((cc & 0xc0) != 0x80) return -1;
+      cp = cp * 64 + (cc & 0x3f);
+    }
+    if (k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) return -1;
+    if (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) return -1;
+    if (k > 0) ascii = 0;
+    i += k + 1;
+  }
+  return ascii ? 0 : 1;
+}
+
+/* --- CBOR (cbor.ts): the item tree as records, for valid input only ---------------------
+ * One record of 6 words per item, in pre-order: kind (cbor.ts CBOR.*, + 16 for text that
+ * is not ASCII), start, end, then lo and hi of an integer's argument, a byte or text
+ * string's offset and length, an array's or map's count; and the record after the item's
+ * own. Any input the portable decoder would refuse is refused here too (its checks, not
+ * its error names: the caller then runs the portable decoder for those); so is input
+ * beyond the records' room. */
+
+typedef struct {
+  const uint8_t *d;
+  uint32_t n, pos, count, cap, maxDepth;
+  uint32_t *rec;
+} cbor_t;
+
+static int cbor_item(cbor_t *c, uint32_t depth);
+
+static int cbor_same_key(cbor_t *c, uint32_t a, uint32_t b) {
+  uint32_t *x = c->rec + 6 * a, *y = c->rec + 6 * b;
+  if ((x[0] & 15) != (y[0] & 15)) return 0;
+  if ((x[0] & 15) != 3) return x[3] == y[3] && x[4] == y[4];
+  if (x[4] != y[4]) return 0;
+  for (uint32_t i = 0; i < x[4]; i++) if (c->d[x[3] + i] != c->d[y[3] + i]) return 0;
+  return 1;
+}
+
+static int cbor_item(cbor_t *c, uint32_t depth) {
+  uint32_t start = c->pos, lo = 0, hi = 0;
+  if (depth > c->maxDepth || c->count >= c->cap || c->pos >= c->n) return -1;
+  uint32_t me = c->count++;
+  uint32_t *r = c->rec + 6 * me;
+  uint32_t ib = c->d[c->pos++], major = ib >> 5, info = ib & 31, kind;
+  if (ib == 0xff) return -1;
+  if (major == 7) {
+    if (info < 20 || info > 22) return -1;
+    kind = info - 13; /* 20, 21, 22: FALSE 7, TRUE 8, NULL 9 */
+  } else {
+    if (info < 24) lo = info;
+    else {
+      if (info > 27) return -1;
+      uint32_t nb = info == 24 ? 1 : info == 25 ? 2 : info == 26 ? 4 : 8;
+      if (c->pos + nb > c->n) return -1;
+      for (uint32_t i = 0; i < nb; i++) {
+        hi = (hi << 8) | (lo >> 24);
+        lo = (lo << 8) | c->d[c->pos++];
+      }
+      uint32_t min = info == 24 ? 24 : info == 25 ? 256 : info == 26 ? 65536 : 0;
+      if (hi == 0 && (nb == 8 || lo < min)) return -1; /* not the shortest form */
+      if (hi >= 2097152) return -1;                    /* 2^53 or more */
+    }
+    kind = major;
+    uint32_t left = c->n - c->pos;
+    switch (major) {
+      case 0: break;
+      case 1:
+        if (hi == 2097151 && lo == 0xffffffffu) return -1;
+        break;
+      case 2:
+      case 3:
+        if (hi != 0 || lo > left) return -1;
+        r[3] = c->pos;
+        r[4] = lo;
+        if (major == 3) {
+          int u = pd_utf8(c->d + c->pos, lo);
+          if (u < 0) return -1;
+          if (u) kind |= 16;
+        }
+        c->pos += lo;
+        break;
+      case 4:
+        if (hi != 0 || lo > left) return -1;
+        for (uint32_t i = 0; i < lo; i++) if (cbor_item(c, depth + 1) < 0) return -1;
+        break;
+      case 5:
+        if (hi != 0 || lo > left / 2) return -1;
+        for (uint32_t i = 0; i < lo; i++) {
+          uint32_t k = c->count;
+          if (cbor_item(c, depth + 1) < 0) return -1;
+          uint32_t kk = c->rec[6 * k] & 15;
+          if (kk != 0 && kk != 1 && kk != 3) return -1;
+          /* earlier keys of this map: the first after the map's record, then each value's next's */
+          for (uint32_t j = me + 1; j != k; j = c->rec[6 * c->rec[6 * j + 5] + 5])
+            if (cbor_same_key(c, j, k)) return -1;
+          if (cbor_item(c, depth + 1) < 0) return -1;
+        }
+        break;
+      default:
+        if (hi != 0 || lo != 18) return -1;
+        if (cbor_item(c, depth + 1) < 0) return -1;
+        break;
+    }
+  }
+  if (major == 2 || major == 3) {
+    /* r[3], r[4] set above */
+  } else {
+    r[3] = lo;
+    r[4] = hi;
+  }
+  r[0] = kind;
+  r[1] = start;
+  r[2] = c->pos;
+  r[5] = c->count;
+  return 0;
+}
+
+/*
+ * The n bytes at d as one CBOR item filling them, into records at rec (room for
+ * `limits` >> 8 records; depth at most `limits` & 255): the number of records,
+ * or -1 (refused, or no room: the caller decodes it the portable way).
+ */
+ENTRY int pd_cbor(uint32_t *rec, const uint8_t *d, uint32_t n, uint32_t limits) {
+  cbor_t c = {d, n, 0, 0, limits >> 8, limits & 255, rec};
+  if (cbor_item(&c, 1) < 0 || c.pos != n) return -1;
+  return (int)c.count;
+}
+
+/* 1 when the n bytes at a and at b are the same (bytes.ts equal: every byte read, whatever differs). */
+ENTRY int pd_equal(const uint8_t *a, const uint8_t *b, uint32_t n) {
+  uint32_t d = 0;
+  for (uint32_t i = 0; i < n; i++) d |= (uint32_t)(a[i] ^ b[i]);
+  return d == 0;
+}

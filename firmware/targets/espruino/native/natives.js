@@ -142,21 +142,144 @@ var PINDAI_KERNEL_NATIVES = (function (n, K) {
       return q;
     },
   };
+  // The table path whole: one call instead of a hash, a reduction, a product
+  // and an encoding through JavaScript. Subtable addresses are read once per
+  // table (the last few tables are remembered, as the tables themselves are).
+  var VERIFYT = fn("pd_verifytables", "int(int)");
+  var VARGS = new Int32Array(36); // 4 arguments, then the 32 subtable addresses (large enough to be flat)
+  var VARGSP = E.getAddressOf(VARGS, true);
+  var known = [];
+  function subsOf(t) {
+    for (var i = 0; i < known.length; i += 2) if (known[i] === t) return known[i + 1];
+    var a = new Int32Array(16);
+    for (var m = 0; m < 16; m++) {
+      a[m] = E.getAddressOf(t[m], true);
+      if (!a[m]) return undefined;
+    }
+    if (known.length >= 8) known.splice(0, 2);
+    known.push(t, a);
+    return a;
+  }
+  if (VARGSP) n.ed25519VerifyTables = function (pk, msg, sig, t1, t2) {
+    var a1 = subsOf(t1);
+    var a2 = subsOf(t2);
+    if (!a1 || !a2 || !sig.buffer) return undefined;
+    VARGS.set(a1, 4);
+    VARGS.set(a2, 20);
+    var len = 64 + msg.length;
+    if (len > MSG.length) flatCopy(new Uint8Array(len));
+    MSG.set(new Uint8Array(sig.buffer, sig.byteOffset, 32), 0);
+    MSG.set(pk, 32);
+    MSG.set(msg, 64);
+    BB.set(sig, 0);
+    VARGS[0] = MSGP;
+    VARGS[1] = len;
+    VARGS[2] = BBP;
+    VARGS[3] = VARGSP + 16;
+    return VERIFYT(VARGSP) === 1;
+  };
   n.reduce64 = function (h) {
     BB.set(h, 0);
     REDUCE(BBP, BBP);
     return new Uint8Array(BB32);
   };
-  n.sha512 = function (m) {
+  /** m's bytes copied to flat memory (MSG, grown as needed): their address. */
+  function flatCopy(m) {
     var len = m.length;
     if (len > MSG.length) {
       MSG = new Uint8Array(len);
       MSGP = E.getAddressOf(MSG, true);
     }
-    if (!MSGP) throw new Error("SHA-512: no flat memory for " + len + " bytes");
+    if (!MSGP) throw new Error("no flat memory for " + len + " bytes");
     MSG.set(m, 0);
-    SHA(BBP, MSGP, len);
+    return MSGP;
+  }
+  n.sha512 = function (m) {
+    SHA(BBP, flatCopy(m), m.length);
     return new Uint8Array(BB);
+  };
+  // Text: a JavaScript loop over bytes costs thousands of instructions a byte.
+  var B45 = fn("pd_base45", "int(int,int,int)");
+  var UTF8 = fn("pd_utf8", "int(int,int)");
+  var OUT = new Uint8Array(0);
+  var OUTP = 0;
+  n.base45Decode = function (text) {
+    var len = text.length;
+    if (((len + 2) / 3 | 0) * 2 > OUT.length) {
+      OUT = new Uint8Array(((len + 2) / 3 | 0) * 2);
+      OUTP = E.getAddressOf(OUT, true);
+      if (!OUTP) throw new Error("no flat memory for Base45");
+    }
+    var o = B45(OUTP, flatCopy(new Uint8Array(E.toArrayBuffer(text))), len);
+    if (o < 0) return o === -1 ? "BAD_CHAR" : "OVERFLOW";
+    var r = new Uint8Array(o);
+    r.set(new Uint8Array(OUT.buffer, 0, o));
+    return r;
+  };
+  if (typeof E.asUTF8 === "function") n.utf8Decode = function (b) {
+    var v = UTF8(flatCopy(b), b.length);
+    if (v < 0) return undefined;
+    var s = E.toString(b);
+    if (s === undefined) throw new Error("no flat memory for text");
+    return v === 0 ? s : E.asUTF8(s);
+  };
+  // CBOR: the kernel checks and parses (records of 6 words an item, kernel.c
+  // pd_cbor), this makes cbor.ts's items from them; undefined for whatever the
+  // kernel refuses, so the core's own decoder names the error.
+  var CBOR_DEC = fn("pd_cbor", "int(int,int,int,int)");
+  var ROOM = 32; // a QR's COSE and its payload need about 25; larger input (a key set) is decoded the portable way
+  var REC = new Uint32Array(6 * ROOM);
+  var RECP = E.getAddressOf(REC, true);
+  var at; // the next record
+  function item(d) {
+    var i = at;
+    at += 6;
+    var k = REC[i] & 15;
+    var it = { kind: k, start: REC[i + 1], end: REC[i + 2] };
+    var a = REC[i + 3];
+    var c;
+    if (k < 2) {
+      a += REC[i + 4] * 4294967296;
+      it.int = k === 0 ? a : -1 - a;
+    } else if (k === 2) it.bytes = new Uint8Array(new Uint8Array(d.buffer, d.byteOffset + a, REC[i + 4]));
+    else if (k === 3) {
+      c = E.toString(new Uint8Array(d.buffer, d.byteOffset + a, REC[i + 4]));
+      if (c === undefined) throw new Error("no flat memory for text");
+      it.text = REC[i] & 16 ? E.asUTF8(c) : c;
+    } else if (k === 4) {
+      it.items = [];
+      for (c = 0; c < a; c++) it.items.push(item(d));
+    } else if (k === 5) {
+      it.keys = [];
+      it.values = [];
+      for (c = 0; c < a; c++) {
+        it.keys.push(item(d));
+        it.values.push(item(d));
+      }
+    } else if (k === 6) {
+      it.tag = 18;
+      it.content = item(d);
+    }
+    return it;
+  }
+  if (RECP && typeof E.asUTF8 === "function") n.cborDecode = function (d, maxDepth, maxItems) {
+    if (!d.buffer || maxDepth > 255) return undefined;
+    if (CBOR_DEC(RECP, flatCopy(d), d.length, maxDepth + 256 * (maxItems < ROOM ? maxItems : ROOM)) < 0) return undefined;
+    at = 0;
+    return item(d);
+  };
+  var EQ = fn("pd_equal", "int(int,int,int)");
+  n.equalBytes = function (a, b) {
+    var len = a.length;
+    if (len !== b.length) return false;
+    if (2 * len > MSG.length) flatCopy(new Uint8Array(2 * len));
+    MSG.set(a, 0);
+    MSG.set(b, len);
+    return EQ(MSGP, MSGP + len, len) === 1;
+  };
+  n.copyBytes = function (dst, at, src, from, len) {
+    if (src.buffer && dst.set) dst.set(new Uint8Array(src.buffer, src.byteOffset + from, len), at);
+    else for (var i = 0; i < len; i++) dst[at + i] = src[from + i];
   };
   return n;
 })({}, typeof PINDAI_KERNEL !== "undefined" ? PINDAI_KERNEL : undefined);
