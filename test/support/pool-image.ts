@@ -54,7 +54,9 @@ class Boot {
   constructor(pool: string, dir: string) {
     this.proc = spawnChild(pool, [], { cwd: dir, stdio: ["pipe", "pipe", "ignore"] });
     this.proc.stdout!.on("data", (d: Buffer) => (this.out += d.toString("latin1")));
-    this.link = streamLink((t) => this.proc.stdin!.write(t), (fn) => this.proc.stdout!.on("data", fn), async () => {}, ANSWER_MS, "espruino (pool)");
+    const raw = streamLink((t) => this.proc.stdin!.write(t), (fn) => this.proc.stdout!.on("data", fn), async () => {}, ANSWER_MS, "espruino (pool)");
+    // Every request waits ANSWER_MS, the signed ones too (the host tool gives those 60 s).
+    this.link = { request: (line) => raw.request(line, ANSWER_MS), close: () => raw.close() };
   }
   async waitFor(re: RegExp, from: number, ms: number): Promise<RegExpExecArray> {
     for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) {
@@ -164,7 +166,10 @@ export async function runImageOnPool(big: string, pool: string): Promise<PoolIma
     return { boot: atBoot, after, log, steps };
   } catch (e) {
     // What Espruino last printed (an out-of-memory or error line) says more than a timeout.
-    if (boot !== undefined) (e as Error).message += `; steps: ${steps.join(", ")}; Espruino printed: ${JSON.stringify(boot.out.slice(-400))}`;
+    if (boot !== undefined) {
+      const assert = /ASSERT[^\n]*|[A-Z_]*MEMORY[^\n]*/.exec(boot.out); // Espruino for Linux's own failure line, before its trace
+      (e as Error).message += `; steps: ${steps.join(", ")}; Espruino printed: ${assert ? assert[0] + " ... " : ""}${JSON.stringify(boot.out.slice(-400))}`;
+    }
     throw e;
   } finally {
     boot?.close();
