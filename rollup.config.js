@@ -13,6 +13,7 @@ import ts from "typescript";
 import terser from "@rollup/plugin-terser";
 import { rollup } from "rollup";
 import { shortNamesPlugin } from "./host/build/short-names.js";
+import { topLevelPlugin } from "./host/build/espruino-top-level.js";
 
 // Per-file TypeScript to ES5 (type checking is tsc's job, run by the
 // tests): one whole-program check per bundle would fail on unrelated files.
@@ -60,7 +61,8 @@ async function espruinoNatives() {
   return nativesCode;
 }
 
-export function espruinoConfig({ input, file, name = "pindai", minify = true, banner = "", natives = true }) {
+/** topLevel: the bundle's body at the top level, no iife (host/build/espruino-top-level.js; the flashed image). */
+export function espruinoConfig({ input, file, name = "pindai", minify = true, banner = "", natives = true, topLevel = false }) {
   return {
     input,
     output: {
@@ -87,6 +89,7 @@ export function espruinoConfig({ input, file, name = "pindai", minify = true, ba
             }),
             // Instead of the mangler: one name dictionary for the whole file.
             shortNamesPlugin(),
+            ...(topLevel ? [topLevelPlugin()] : []),
           ]
         : [],
     },

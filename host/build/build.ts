@@ -67,7 +67,7 @@ async function bundleEspruino(entry: string, out: string, b: EffectiveBuild, log
   // @ts-expect-error plain JS config
   const { espruinoConfig } = await import("../../rollup.config.js");
   const { checkEspruino } = await import("./espruino-check");
-  const rc = espruinoConfig({ input: entry, file: out, name: "pindaiImage" });
+  const rc = espruinoConfig({ input: entry, file: out, name: "pindaiImage", topLevel: true });
   const bundle = await rollup({ input: rc.input, plugins: rc.plugins, onwarn: rc.onwarn });
   await bundle.write(rc.output);
   await bundle.close();

@@ -14,6 +14,7 @@
 // function of the file, `arguments`, the builtins), the file's own top-level
 // names (other scripts call them), property names and labels.
 import * as acorn from "acorn";
+import { ESPRUINO_GLOBALS } from "./espruino-top-level.js";
 
 // JavaScript's reserved words and Espruino's own tokens (its lexer takes `of` as one).
 const RESERVED = new Set(
@@ -116,11 +117,11 @@ export function shortenNames(code) {
   }
   const declared = new Set(bindings.filter((b) => b.scope !== program).map((b) => b.node.name));
   // One-letter names are as short as they get: they stay, and no new name equals one.
-  const taken = (n) => RESERVED.has(n) || keep.has(n) || (n.length === 1 && declared.has(n));
+  const taken = (n) => RESERVED.has(n) || ESPRUINO_GLOBALS.has(n) || keep.has(n) || (n.length === 1 && declared.has(n));
   const renamed = new Map();
   const gen = shortNames();
   for (const name of [...declared].sort()) {
-    if (keep.has(name) || name.length === 1) continue;
+    if (keep.has(name) || (name.length === 1 && !ESPRUINO_GLOBALS.has(name))) continue; // `g`: a top-level name may become a global
     let next;
     do next = gen.next().value;
     while (taken(next));
