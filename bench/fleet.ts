@@ -13,7 +13,8 @@
 //     INSERT ... SELECT FROM unnest ... ON CONFLICT DO NOTHING per 5,000, a
 //     transaction per 20,000), FLEET_STREAMS (PostgreSQL 4: the pool's
 //     connections, as pull-logs --parallel writes; PGlite 1) at once:
-//     records per second over the whole run; then fleet logs for one device
+//     records per second over the whole run (FLEET_ORDER: daily, as
+//     daily pulls bring them, or device, each device's 10 days at once); then fleet logs for one device
 //     over a day and for the whole fleet over an hour (median of 5, the
 //     query through the store and the whole command with its start-up).
 //     The data is dropped after.
@@ -38,6 +39,7 @@ const DEVICES = Number(process.env.FLEET_DEVICES ?? "1000");
 const PARALLEL = process.env.FLEET_PARALLEL ?? "32";
 const RECORDS = (engine: string) => Number((engine === "PGlite" ? process.env.FLEET_PGLITE_RECORDS : process.env.FLEET_RECORDS) ?? (engine === "PGlite" ? "1000000" : "10000000"));
 const STREAMS = (engine: string) => Number(process.env.FLEET_STREAMS ?? (engine === "PGlite" ? "1" : String(SERVER_CONNECTIONS)));
+const ORDER = process.env.FLEET_ORDER ?? "daily";
 const ONLY = process.env.FLEET_PART; // "devices" or "records": one part only
 const ENGINE = process.env.FLEET_ENGINE; // "PGlite" or "PostgreSQL": one engine only
 const dir = mkdtempSync(join(tmpdir(), "pindai-bench-fleet-"));
@@ -110,11 +112,13 @@ async function simDevices(n: number): Promise<{ proc: ChildProcess; port: number
   return { proc, port, keys };
 }
 
+/** The command's wall time; a failure says why (its first error lines). */
 async function timed(args: string[]): Promise<number> {
+  const errors: string[] = [];
   const t0 = performance.now();
-  const code = await main(args, quiet);
+  const code = await main(args, { ...quiet, err: (l: string) => void (errors.length < 6 && errors.push(l)) });
   const s = (performance.now() - t0) / 1000;
-  if (code !== 0) throw new Error(`pindai ${args.join(" ")} exited ${code}`);
+  if (code !== 0) throw new Error(`pindai ${args.join(" ")} exited ${code}:\n${errors.join("\n")}`);
   return s;
 }
 
@@ -167,13 +171,19 @@ async function benchRecords(engine: string, spec: string): Promise<void> {
   const t0 = performance.now();
   let n = 0;
   let batch: LogRecord[] = [];
-  // Records arrive as pulls do: a device at a time, its records in order.
-  for (let d = 0; d < devices.length && n < records; d++) {
-    for (let s = 0; s < perDevice && n < records; s++, n++) {
-      batch.push({ device: devices[d], seq: s, time: start + Math.floor((s * span) / perDevice), verdict: VERDICTS[s % 50 === 0 ? 6 : 0], source: "qr", kid, nikHash: hex(8), warnings: s % 7 === 0 ? 4 : 0 });
-      if (batch.length === INSERT_BATCH * 4) {
-        await ingest(batch);
-        batch = [];
+  // Records arrive as an agency's daily pull-logs brings them (FLEET_ORDER=daily):
+  // each day, every device's records of that day, in order. FLEET_ORDER=device:
+  // each device's whole 10 days at once (the table's order then says nothing of time).
+  const days = ORDER === "device" ? 1 : 10;
+  const perDay = Math.ceil(perDevice / days);
+  for (let day = 0; day < days && n < records; day++) {
+    for (let d = 0; d < devices.length && n < records; d++) {
+      for (let s = day * perDay; s < Math.min(perDevice, (day + 1) * perDay) && n < records; s++, n++) {
+        batch.push({ device: devices[d], seq: s, time: start + Math.floor((s * span) / perDevice), verdict: VERDICTS[s % 50 === 0 ? 6 : 0], source: "qr", kid, nikHash: hex(8), warnings: s % 7 === 0 ? 4 : 0 });
+        if (batch.length === INSERT_BATCH * 4) {
+          await ingest(batch);
+          batch = [];
+        }
       }
     }
   }
@@ -181,7 +191,7 @@ async function benchRecords(engine: string, spec: string): Promise<void> {
   await Promise.all(inFlight);
   const s = (performance.now() - t0) / 1000;
   const [{ bytes }] = await db.query<{ bytes: number }>(`SELECT pg_total_relation_size('log_records')::float8 AS bytes`);
-  say(`| ${engine} | ingest ${n.toLocaleString("en")} records, ${streams} stream(s) | ${s.toFixed(1)} s | ${Math.round(n / s).toLocaleString("en")} records/s | ${l0}, at the end ${load()} | ${serverLine(serverCpu() - server0, n)} | table and indexes ${(bytes / 2 ** 30).toFixed(2)} GiB |`);
+  say(`| ${engine} | ingest ${n.toLocaleString("en")} records (${ORDER} order), ${streams} stream(s) | ${s.toFixed(1)} s | ${Math.round(n / s).toLocaleString("en")} records/s | ${l0}, at the end ${load()} | ${serverLine(serverCpu() - server0, n)} | table and indexes ${(bytes / 2 ** 30).toFixed(2)} GiB |`);
   await db.exec("ANALYZE log_records");
   const median = async (fn: () => Promise<unknown>) => {
     const t: number[] = [];
@@ -199,13 +209,14 @@ async function benchRecords(engine: string, spec: string): Promise<void> {
   const qDay = await median(() => store.logs(day));
   const qHour = await median(() => store.logs(hour));
   const plan = await db.query<{ "QUERY PLAN": string }>(`EXPLAIN SELECT * FROM log_records WHERE device_id = ANY($1::text[]) AND at >= to_timestamp($2) AND at < to_timestamp($3) ORDER BY at, device_id, seq`, [day.devices, day.since, day.until]);
+  const planHour = await db.query<{ "QUERY PLAN": string }>(`EXPLAIN SELECT * FROM log_records WHERE at >= to_timestamp($1) AND at < to_timestamp($2) ORDER BY at, device_id, seq`, [hour.since, hour.until]);
   await db.close();
   const cli = (a: string[]) => median(() => timed(["fleet", "logs", "--db", spec, "--json", ...a]).then(() => 0));
   const cDay = await cli(["--device", devices[500], "--since", String(day.since), "--until", String(day.until)]);
   const cHour = await cli(["--since", String(hour.since), "--until", String(hour.until)]);
   say(`| ${engine} | fleet logs, one device over a day (${oneDay} records) | query ${qDay.toFixed(1)} ms | command ${cDay.toFixed(0)} ms |`);
   say(`| ${engine} | fleet logs, whole fleet over an hour (${oneHour} records) | query ${qHour.toFixed(1)} ms | command ${cHour.toFixed(0)} ms |`);
-  say(`  (${engine} plan for one device over a day: ${plan.map((p) => p["QUERY PLAN"].trim()).find((p) => /Index|Scan/.test(p)) ?? "?"})`);
+  say(`  (${engine} plan for one device over a day: ${plan.map((p) => p["QUERY PLAN"].trim()).find((p) => /Index|Scan/.test(p)) ?? "?"}; whole fleet over an hour: ${planHour.map((p) => p["QUERY PLAN"].trim()).find((p) => /Index|Scan/.test(p)) ?? "?"})`);
 }
 
 const server = process.env.PINDAI_BENCH_PG_URL ?? process.env.PINDAI_TEST_PG_URL;
