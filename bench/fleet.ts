@@ -60,7 +60,8 @@ function cpuOf(pid: number | undefined): number {
 }
 
 /** CPU seconds of a PostgreSQL server on this machine (its postmaster and every backend), NaN when it is elsewhere. */
-function serverCpu(): number {
+function serverCpu(engine: string): number {
+  if (engine === "PGlite") return NaN; // PostgreSQL runs inside this process: its CPU is pindai's
   const dataDir = process.env.PINDAI_TEST_PG_DIR && join(process.env.PINDAI_TEST_PG_DIR, "data");
   if (!dataDir) return NaN;
   try {
@@ -80,7 +81,7 @@ function parentOf(pid: string): number {
   }
 }
 /** The server's CPU for the records: what one core of its own would ingest. */
-const serverLine = (s: number, n: number) => (Number.isNaN(s) || s === 0 ? "server CPU: in this process (PGlite) or not on this machine" : `server CPU ${s.toFixed(1)} s = ${Math.round(n / s).toLocaleString("en")} records per CPU-second`);
+const serverLine = (s: number, n: number) => (Number.isNaN(s) ? "server CPU: in this process (PGlite) or not on this machine" : `server CPU ${s.toFixed(1)} s = ${Math.round(n / s).toLocaleString("en")} records per CPU-second`);
 const cpu = (s: number) => (Number.isNaN(s) ? "?" : s.toFixed(1));
 
 async function freeBase(n: number): Promise<number> {
@@ -130,10 +131,10 @@ async function benchDevices(engine: string, db: string): Promise<void> {
     const common = ["--db", db, "--parallel", PARALLEL, "--timeout", "30000"];
     // CPU seconds of the simulated devices, of this process (the fleet command runs in it) and of the server.
     const measure = async (args: string[]) => {
-      const before = { sim: cpuOf(sim.proc.pid), host: process.cpuUsage(), server: serverCpu(), load: load() };
+      const before = { sim: cpuOf(sim.proc.pid), host: process.cpuUsage(), server: serverCpu(engine), load: load() };
       const wall = await timed(args);
       const host = process.cpuUsage(before.host);
-      return { wall, load: before.load, cpu: `CPU: devices ${cpu(cpuOf(sim.proc.pid) - before.sim)} s, pindai ${cpu((host.user + host.system) / 1e6)} s, server ${cpu(serverCpu() - before.server)} s` };
+      return { wall, load: before.load, cpu: `CPU: devices ${cpu(cpuOf(sim.proc.pid) - before.sim)} s, pindai ${cpu((host.user + host.system) / 1e6)} s, server ${engine === "PGlite" ? "in pindai" : cpu(serverCpu(engine) - before.server) + " s"}` };
     };
     const prov = await measure(["fleet", "provision", "--ports", range, "--keyset", join(sim.keys, "keyset.cbor"), "--admin-key", join(sim.keys, "root.json"), ...common]);
     const pull = await measure(["fleet", "pull-logs", "--admin-key", join(sim.keys, "admin.json"), ...common]);
@@ -167,7 +168,7 @@ async function benchRecords(engine: string, spec: string): Promise<void> {
     inFlight.add(p);
   };
   const l0 = load();
-  const server0 = serverCpu();
+  const server0 = serverCpu(engine);
   const t0 = performance.now();
   let n = 0;
   let batch: LogRecord[] = [];
@@ -191,7 +192,7 @@ async function benchRecords(engine: string, spec: string): Promise<void> {
   await Promise.all(inFlight);
   const s = (performance.now() - t0) / 1000;
   const [{ bytes }] = await db.query<{ bytes: number }>(`SELECT pg_total_relation_size('log_records')::float8 AS bytes`);
-  say(`| ${engine} | ingest ${n.toLocaleString("en")} records (${ORDER} order), ${streams} stream(s) | ${s.toFixed(1)} s | ${Math.round(n / s).toLocaleString("en")} records/s | ${l0}, at the end ${load()} | ${serverLine(serverCpu() - server0, n)} | table and indexes ${(bytes / 2 ** 30).toFixed(2)} GiB |`);
+  say(`| ${engine} | ingest ${n.toLocaleString("en")} records (${ORDER} order), ${streams} stream(s) | ${s.toFixed(1)} s | ${Math.round(n / s).toLocaleString("en")} records/s | ${l0}, at the end ${load()} | ${serverLine(serverCpu(engine) - server0, n)} | table and indexes ${(bytes / 2 ** 30).toFixed(2)} GiB |`);
   await db.exec("ANALYZE log_records");
   const median = async (fn: () => Promise<unknown>) => {
     const t: number[] = [];
