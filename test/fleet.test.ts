@@ -12,6 +12,7 @@ import { Phone, tamper } from "../sim/phone";
 import { HOLDER } from "../sim/world";
 import { newKey, writeKeyFile, hex } from "../host/issuer/keyfile";
 import { openDb } from "../host/src/fleet/db";
+import { FleetStore } from "../host/src/fleet/store";
 import { CSV_COLUMNS } from "../host/src/fleet/report";
 import { runCli } from "./support/cli";
 import { freshDatabase, serverUrl } from "./support/postgres";
@@ -147,6 +148,27 @@ describe.each(engines)("pindai fleet on %s", (engine, available) => {
     const v = await cli("verify-logs");
     expect(v.code).toBe(1);
     expect(v.err).toMatch(new RegExp(`of ${ids()[2]}: a stored record differs from the signed page`));
+  }, 60_000);
+
+  it.skipIf(!available)("records stay tied to enrolled devices and their pages: checked once per statement, not per row", async () => {
+    const d = await openDb(db);
+    const store = new FleetStore(d);
+    try {
+      const stranger = { device: "00000000000000ff", seq: 1, time: 1_790_000_000, verdict: "OK", source: "qr", kid: "0011223344556677", nikHash: "8899aabbccddeeff", warnings: 0 };
+      await expect(store.ingest([stranger])).rejects.toThrow(/names a device that is not enrolled/);
+      // One unknown device in a batch refuses the whole batch: nothing of it is kept.
+      await expect(store.ingest([{ ...stranger, device: ids()[1], seq: 1_000_000 }, stranger])).rejects.toThrow(/not enrolled/);
+      expect(await store.maxSeq(ids()[1])).toBeLessThan(1_000_000);
+      const [page] = await d.query<{ id: string }>(`SELECT id FROM log_pages WHERE device_id = $1 LIMIT 1`, [ids()[1]]);
+      await expect(d.query(`UPDATE log_records SET page_id = $1 WHERE device_id = $2`, [page.id, ids()[2]])).rejects.toThrow(/not that device's/);
+      await expect(d.query(`DELETE FROM devices WHERE id = $1`, [ids()[1]])).rejects.toThrow(/has log records: it is revoked, never deleted/);
+      await expect(d.query(`DELETE FROM log_pages WHERE id = $1`, [page.id])).rejects.toThrow(/holds log records/);
+      expect(await store.ingest([{ ...stranger, device: ids()[1], seq: 1_000_000 }])).toBe(1);
+      expect(await store.ingest([{ ...stranger, device: ids()[1], seq: 1_000_000 }])).toBe(0); // idempotent by (device, seq)
+      await d.query(`DELETE FROM log_records WHERE device_id = $1 AND seq = 1000000`, [ids()[1]]);
+    } finally {
+      await d.close();
+    }
   }, 60_000);
 
   it.skipIf(!available)("a dead address fails within the timeout and goes to the retry list, which --retry takes", async () => {

@@ -2,7 +2,7 @@
 // behind a serial-to-network bridge): a bad URL is a usage error, a refused
 // port, an unknown host or silence is one sentence within 2 s, and a peer
 // that pours data is cut off instead of filling memory.
-import { connect, type Socket } from "node:net";
+import { connect, isIP, type Socket } from "node:net";
 import { lookup } from "node:dns/promises";
 import { CliError, failed } from "./errors";
 
@@ -45,14 +45,23 @@ export function netReason(e: unknown): string {
 export async function connectTcp(url: string, ms = CONNECT_MS): Promise<Socket> {
   const { host, port } = parseTcp(url);
   const fail = (e: unknown) => failed(`cannot connect to ${url}: ${netReason(e)}`, e);
-  const address = await withDeadline(lookup(host), ms, "ETIMEDOUT").catch((e) => {
-    throw fail((e as NodeJS.ErrnoException).code === "ETIMEDOUT" ? { code: "EAI_AGAIN" } : e);
-  });
+  // An address needs no look-up (a busy thread pool can hold getaddrinfo past the deadline).
+  const address = isIP(host)
+    ? { address: host, family: isIP(host) }
+    : await withDeadline(lookup(host), ms, "ETIMEDOUT").catch((e) => {
+        throw fail((e as NodeJS.ErrnoException).code === "ETIMEDOUT" ? { code: "EAI_AGAIN" } : e);
+      });
   return new Promise((resolve, reject) => {
     const s = connect({ host: address.address, port, family: address.family });
+    // Timers run before I/O in Node's loop: after the loop was busy (an embedded
+    // database's query, many devices at once) a connection that did complete is
+    // seen first (setImmediate runs after the I/O), not failed as silent.
     const t = setTimeout(() => {
-      s.destroy();
-      reject(fail({ code: "ETIMEDOUT" }));
+      setImmediate(() => {
+        if (!s.connecting) return;
+        s.destroy();
+        reject(fail({ code: "ETIMEDOUT" }));
+      });
     }, ms);
     s.once("connect", () => {
       clearTimeout(t);

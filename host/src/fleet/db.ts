@@ -1,8 +1,9 @@
 // The fleet's database: PostgreSQL, embedded (PGlite, PostgreSQL compiled to
 // WebAssembly, in a folder) or a server (node-postgres). Both speak the same
-// SQL; this is the only place that knows which one runs. One connection per
-// process, used by one query at a time (serial() below), so the parallel
-// device workers never interleave a transaction.
+// SQL; this is the only place that knows which one runs. PGlite is one
+// connection, used by one query at a time (serial() below), so the parallel
+// device workers never interleave a transaction; a server gets a few pooled
+// connections, a transaction holding one of its own.
 import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
@@ -135,18 +136,43 @@ export async function openDb(spec: string): Promise<Db> {
   return db;
 }
 
+/** Connections to a server: the device workers' short writes overlap instead of queueing on one. */
+export const SERVER_CONNECTIONS = 4;
+
 async function openServer(url: string): Promise<Db> {
   const { default: pg } = await import("pg");
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10000, application_name: "pindai fleet" });
-  client.on("error", () => {}); // a dropped connection fails the next query, with its message
+  // Bounded: a query that runs away (a wrong filter on 10 M records) stops.
+  const pool = new pg.Pool({ connectionString: url, max: SERVER_CONNECTIONS, connectionTimeoutMillis: 10000, statement_timeout: 300_000, application_name: "pindai fleet" });
+  pool.on("error", () => {}); // a dropped idle connection: the next query connects again, or fails with its message
   try {
-    await client.connect();
+    (await pool.connect()).release();
   } catch (e) {
+    await pool.end().catch(() => {});
     throw new CliError(`cannot connect to the fleet database ${safeUrl(url)}: ${(e as Error).message.split("\n")[0]}`);
   }
-  // Bounded: a query that runs away (a wrong filter on 10 M records) stops.
-  await client.query("SET statement_timeout = '300s'");
-  return wrap("postgres", safeUrl(url), { query: (s, p) => client.query(s, p as unknown[]), exec: async (s) => void (await client.query(s)), close: () => client.end() }, () => {});
+  const q = async <T>(c: { query(s: string, p?: unknown[]): Promise<{ rows: unknown[] }> }, sql: string, params?: unknown[]) => (await c.query(sql, params)).rows as T[];
+  return {
+    engine: "postgres",
+    where: safeUrl(url),
+    query: (sql, params) => q(pool, sql, params),
+    exec: async (sql) => void (await pool.query(sql)),
+    // A transaction holds one connection from BEGIN to COMMIT.
+    tx: async (fn) => {
+      const c = await pool.connect();
+      try {
+        await c.query("BEGIN");
+        const r = await fn((sql, params) => q(c, sql, params));
+        await c.query("COMMIT");
+        return r;
+      } catch (e) {
+        await c.query("ROLLBACK").catch(() => {});
+        throw e;
+      } finally {
+        c.release();
+      }
+    },
+    close: () => pool.end(),
+  };
 }
 
 async function openEmbedded(dir: string): Promise<Db> {

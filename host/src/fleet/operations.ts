@@ -109,8 +109,9 @@ export async function operate(sub: Sub, c: DeviceClient, address: string, ctx: O
   if (!enrolling && ctx.label !== undefined && known?.label !== ctx.label) return out(true, `not labelled ${ctx.label}: skipped`, {}, true);
   if (!enrolling && !known) return { ...out(false, `device ${id} is not enrolled`), hint: "pindai fleet enroll (or provision) first" };
 
-  if (enrolling) await enroll(c, id, publicKey, address, ctx);
+  // The signed STATUS names the firmware too: no VERSION round trip.
   let st = await step("STATUS", () => c.status());
+  if (enrolling && !ctx.dryRun) await ctx.store.enroll({ id, publicKey, address, firmware: st.version.slice(0, 100), label: ctx.label, location: ctx.location });
   let drift = await contact(ctx, id, address, st);
 
   switch (sub) {
@@ -120,13 +121,14 @@ export async function operate(sub: Sub, c: DeviceClient, address: string, ctx: O
       const ks = ctx.keyset!;
       if (st.keyset >= ks.version) return out(true, `has key set v${st.keyset} already (this one is v${ks.version})`, { keyset: st.keyset });
       if (ctx.dryRun) return out(true, `would install key set v${ks.version} (has ${st.keyset === 0 ? "none" : "v" + st.keyset})`);
-      st = (await installKeyset(c, ctx, id, address))!;
+      st = await installKeyset(c, ctx);
+      await contact(ctx, id, address, st);
       return out(true, `key set v${st.keyset} installed (confirmed by the device's signed STATUS)`, { keyset: st.keyset });
     }
     case "set-time": {
       if (ctx.dryRun) return out(true, `would set the clock (now ${st.trusted ? sign(drift) + " s off" : "not trusted"})`, { drift });
       const before = st.trusted ? `was ${sign(drift)} s off` : "was not trusted";
-      st = await setTime(c, ctx, id, address);
+      st = await setTime(c, ctx);
       drift = await contact(ctx, id, address, st);
       return out(true, `clock set (${before}; now ${sign(drift)} s)`, { drift });
     }
@@ -138,10 +140,9 @@ export async function operate(sub: Sub, c: DeviceClient, address: string, ctx: O
       if (!needKeyset && st.keyset === 0) return { ...out(false, "has no key set: a device without one never says OK"), hint: "give --keyset FILE" };
       // A root may set an untrusted clock first (a key set is then checked against a trusted time);
       // an admin key is known to the device only through the key set: the key set first.
-      if (needTime && ctx.keyIsRoot) st = await setTime(c, ctx, id, address);
-      // When TIME follows, its signed STATUS confirms the key set too (one signature less per device).
-      if (needKeyset) st = (await installKeyset(c, ctx, id, address, !(needTime && !ctx.keyIsRoot))) ?? st;
-      if (needTime && !ctx.keyIsRoot) st = await setTime(c, ctx, id, address);
+      if (needTime && ctx.keyIsRoot) st = await setTime(c, ctx);
+      if (needKeyset) st = await installKeyset(c, ctx);
+      if (needTime && !ctx.keyIsRoot) st = await setTime(c, ctx);
       drift = await contact(ctx, id, address, st);
       if (ks !== undefined) confirmKeyset(st, ks);
       if (!st.trusted) return out(false, `clock still not trusted after TIME (${describe(st, drift)})`);
@@ -166,28 +167,22 @@ export async function operate(sub: Sub, c: DeviceClient, address: string, ctx: O
   }
 }
 
-async function enroll(c: DeviceClient, id: string, publicKey: string, address: string, ctx: OpContext): Promise<void> {
-  const version = await step("VERSION", () => c.version());
-  if (version.length > 100) throw new DeviceError("BAD_ANSWER", "VERSION answered more than 100 characters");
-  if (!ctx.dryRun) await ctx.store.enroll({ id, publicKey, address, firmware: version, label: ctx.label, location: ctx.location });
-}
-
-async function installKeyset(c: DeviceClient, ctx: OpContext, id: string, address: string, confirm = true): Promise<DeviceStatus | undefined> {
+// A change's answer carries the device's STATUS taken after it, signed over
+// our challenge (DeviceClient.lastStatus): as good as asking STATUS again, a
+// round trip and a device signature less.
+async function installKeyset(c: DeviceClient, ctx: OpContext): Promise<DeviceStatus> {
   const ks = ctx.keyset!;
   await step("KEYSET", () => c.installKeyset(ks.bytes));
-  if (!confirm) return undefined;
-  const st = await step("STATUS", () => c.status());
-  await contact(ctx, id, address, st);
+  const st = c.lastStatus!;
   confirmKeyset(st, ks);
   return st;
 }
 
-async function setTime(c: DeviceClient, ctx: OpContext, id: string, address: string): Promise<DeviceStatus> {
+async function setTime(c: DeviceClient, ctx: OpContext): Promise<DeviceStatus> {
   if (ctx.key === undefined) throw new CliError("setting the clock is signed: give --admin-key FILE");
   const at = ctx.at ?? nowSeconds();
   await step("TIME", () => c.setTime(at));
-  const st = await step("STATUS", () => c.status());
-  await contact(ctx, id, address, st);
+  const st = c.lastStatus!;
   if (!st.trusted) throw new DeviceError("NOT_CONFIRMED", "TIME: the device answered OK, but its signed STATUS says its clock is not trusted");
   return st;
 }
