@@ -4,7 +4,7 @@
 // panel (host/build/screens.ts); the display tests use them too.
 import type { Screen } from "../firmware/hal/display";
 import type { Lang } from "../firmware/app/i18n";
-import { checkingScreen, verdictScreen } from "../firmware/app/screens";
+import { checkingScreen, storageFaultScreen, verdictScreen } from "../firmware/app/screens";
 import { KEYSET_POLICY } from "../firmware/core/policy";
 import { SimDevice } from "./device";
 import { Phone, tamper } from "./phone";
@@ -53,5 +53,7 @@ export async function demoScreens(lang: Lang, now = 1_800_000_000): Promise<Demo
   device.rtc.powerLoss();
   device.clear();
   take("not-ready-clock", device.scan(phone.refresh()));
+  // A flash that cannot be read or written (app/watched-storage.ts): what the idle screen shows.
+  take("not-ready-storage", storageFaultScreen(lang, "15-01-2027 15:00 WIB", { keysetVersion: 1, keysetAgeDays: 0, id: "00112233a1b2c3d4" }));
   return out;
 }

@@ -6,6 +6,17 @@ import { issuePresentation } from "../host/issuer/issuer";
 import { SimDevice } from "../sim/device";
 import { HOLDER, makeWorld } from "../sim/world";
 import { T0 } from "./support/fixtures";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SimFlash } from "../sim/flash";
+import { VirtualRtc } from "../sim/rtc";
+import { SimDisplay, SimIndicator } from "../sim/screen";
+import { startDevice } from "../firmware/targets/device";
+import { nodeTimers } from "../firmware/targets/node/timers";
+import { nodeRandom } from "../firmware/targets/node/random";
+import { dirStorage } from "../firmware/targets/node/dir-storage";
+import { FLOOR_FILE } from "../firmware/app/clock";
 
 const BUILD = T0 - 86400 * 30;
 
@@ -170,7 +181,9 @@ describe("verdict screens", () => {
     const { d, code } = device(1, { clearAfterMs: 80 });
     d.scan(code());
     expect(d.screen.lines.join(" ")).toContain("Siti Aminah");
-    await new Promise((r) => setTimeout(r, 200));
+    // The clear timer fires on its own (real timers): wait for it, with a deadline, not a fixed time.
+    const deadline = Date.now() + 10_000;
+    while (d.app.state !== "idle" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(d.app.state).toBe("idle");
     expect(d.screen.title).toBe("READY");
     expect(JSON.stringify(d.screen)).not.toContain("Siti");
@@ -234,5 +247,113 @@ describe("audit log and service line", () => {
     expect(d.admin("FLY")).toBe("ERR UNKNOWN_COMMAND unknown command FLY");
     expect(d.admin("VERSION")).toBe("OK pindai test");
     expect(d.admin("ADMIN zz")).toMatch(/^ERR MALFORMED/);
+  });
+});
+
+/** Flash whose reads or writes throw, as a worn chip or a failing driver does (the rest of it is the simulator's flash). */
+class FailingFlash extends SimFlash {
+  failWrites = false;
+  failRead: (name: string) => boolean = () => false;
+  override read(name: string): Uint8Array | undefined {
+    if (this.failRead(name)) throw new Error("EIO reading " + name);
+    return super.read(name);
+  }
+  override write(name: string, data: Uint8Array, offset: number): void {
+    if (this.failWrites) throw new Error("EIO writing " + name);
+    super.write(name, data, offset);
+  }
+}
+
+describe("storage error: a store the verdict depends on cannot be read or written", () => {
+  const notReady = (s: { kind?: string; color: string; title: string; lines: string[] }) => [s.kind, s.color, s.title, s.lines];
+  const FAULT = ["fault", "amber", "NOT READY", ["Call administrator", "Device storage error"]];
+
+  it("a write that throws (the replay store, the log): amber NOT READY, never OK, and the idle screen says not ready until a reboot on working flash", () => {
+    const world = makeWorld(T0, 1);
+    const flash = new FailingFlash();
+    const config = { roots: world.roots, buildTime: BUILD, version: "test", clearAfterMs: 60_000, lang: "en" as const };
+    const d = new SimDevice({ ...config, flash });
+    d.provision(world, T0);
+    const code = () => issuePresentation(world.qrSigner, HOLDER, { iat: d.rtc.seconds() });
+    expect(d.scan(code()).title).toBe("VALID");
+    d.clear();
+    const logged = d.app.audit.entries().length;
+    flash.failWrites = true;
+    const fresh = code();
+    const s = d.scan(fresh); // verified, but its replay record cannot be kept
+    expect(notReady(s)).toEqual(FAULT);
+    expect(last(d)).toBe("fail");
+    expect(d.app.storageFault()).toBe("write replay.0");
+    expect(d.app.lastOutcome?.verdict).toBe("OK"); // the earlier verdict: this one was never shown
+    d.clear();
+    expect(notReady(d.screen)).toEqual(FAULT); // idle: not ready, with the device time
+    expect(d.screen.facts?.[2]).toMatch(/WIB$/);
+    // The flash answers again: the device stays not ready (fail closed) and writes nothing more until a reboot.
+    flash.failWrites = false;
+    expect(notReady(d.scan(code()))).toEqual(FAULT);
+    const d2 = d.reboot(config);
+    expect(d2.app.audit.entries()).toHaveLength(logged); // nothing was written after the fault
+    expect(d2.screen.title).toBe("READY");
+    expect(d2.scan(fresh).title).toBe("VALID"); // never shown OK before, so not a replay
+  });
+
+  it("a read that throws at boot (the replay store's page): never OK, not ready; the boot counter's flash failing: the amber screen, not a crash", () => {
+    const world = makeWorld(T0, 1);
+    const flash = new FailingFlash();
+    const config = { roots: world.roots, buildTime: BUILD, version: "test", lang: "en" as const };
+    const d = new SimDevice({ ...config, flash });
+    d.provision(world, T0);
+    const code = issuePresentation(world.qrSigner, HOLDER, { iat: T0 });
+    expect(d.scan(code).title).toBe("VALID");
+    flash.failRead = (name) => name.startsWith("replay.");
+    const d2 = d.reboot(config); // a replay store that cannot be read would let that code be green again
+    expect(notReady(d2.screen)).toEqual(FAULT);
+    expect(notReady(d2.scan(code))).toEqual(FAULT);
+    expect(d2.indicator.events).not.toContain("ok");
+    // Nothing of the flash can be read: startDevice ends with the amber screen and ERR on the admin line.
+    flash.failRead = () => true;
+    const display = new SimDisplay();
+    const indicator = new SimIndicator();
+    expect(() => startDevice({ display, indicator, storage: flash, rtc: new VirtualRtc(T0, 0), timers: nodeTimers(), random: nodeRandom }, { app: config })).toThrow(/^STORAGE_FAILED read /);
+    expect(notReady(display.current!)).toEqual(FAULT);
+    expect(indicator.events).toEqual(["fail"]);
+  });
+
+  it("a record that fails its check and cannot be recovered (both slots of the clock floor): not ready, never OK", () => {
+    const world = makeWorld(T0, 1);
+    const flash = new SimFlash();
+    const config = { roots: world.roots, buildTime: BUILD, version: "test", lang: "en" as const };
+    const d = new SimDevice({ ...config, flash });
+    d.provision(world, T0);
+    expect(d.signed(world.rootKey, "TIME", T0 + 60)).toMatch(/^OK TIME /); // the floor's second slot
+    const floor = flash.files[FLOOR_FILE];
+    expect(floor.length).toBe(24); // two slots of [seq][u32][crc]
+    // One slot torn (a power cut): the other holds the floor, the device is ready.
+    floor[5] ^= 0xff;
+    const torn = d.reboot(config);
+    torn.clear();
+    expect(torn.screen.title).toBe("READY");
+    expect(torn.app.floor()).toBeGreaterThanOrEqual(T0);
+    // Both slots bad: the floor is lost (a clock set back would be trusted): a storage fault.
+    floor[17] ^= 0xff;
+    const bad = d.reboot(config);
+    expect(notReady(bad.screen)).toEqual(FAULT);
+    expect(bad.app.storageFault()).toBe("check clock.floor");
+    expect(notReady(bad.scan(issuePresentation(world.qrSigner, HOLDER, { iat: bad.rtc.seconds() })))).toEqual(FAULT);
+  });
+
+  it("Node's folder storage (pindai run) whose folder is gone: the next code shows NOT READY, never OK", () => {
+    const world = makeWorld(T0, 1);
+    const dir = join(mkdtempSync(join(tmpdir(), "pindai-storage-")), "flash");
+    const config = { roots: world.roots, buildTime: BUILD, version: "test", lang: "en" as const };
+    const d = new SimDevice({ ...config, flash: dirStorage(dir) as SimFlash });
+    d.provision(world, T0);
+    expect(d.scan(issuePresentation(world.qrSigner, HOLDER, { iat: T0 })).title).toBe("VALID");
+    d.clear();
+    rmSync(dir, { recursive: true }); // the disk went away under the running device
+    const s = d.scan(issuePresentation(world.qrSigner, HOLDER, { iat: T0 + 1 }));
+    expect(notReady(s)).toEqual(FAULT);
+    expect(d.app.storageFault()).toMatch(/^write replay\./);
+    expect(d.indicator.events[d.indicator.events.length - 1]).toBe("fail");
   });
 });

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PNG } from "pngjs";
-import { checkingScreen, idleScreen, verdictScreen } from "../firmware/app/screens";
+import { checkingScreen, idleScreen, storageFaultScreen, verdictScreen } from "../firmware/app/screens";
 import { type Op, cellMetrics, layout, wrapText } from "../firmware/app/layout";
 import { strings, type Lang } from "../firmware/app/i18n";
 import { VERDICTS, type Warning } from "../firmware/core/verdict";
@@ -37,6 +37,8 @@ function everyScreen(lang: Lang): Screen[] {
     idleScreen(lang, ["KEYSET_STALE"], 1_800_000_000, 420, "WIB", DEVICE),
     idleScreen(lang, ["NO_KEYSET", "CLOCK_NOT_TRUSTED"], 1_000, 420, "WIB", { ...DEVICE, keysetVersion: 0 }),
     checkingScreen(lang),
+    storageFaultScreen(lang, "15-01-2027 15:00 WIB", DEVICE), // the flash failed: idle
+    storageFaultScreen(lang, undefined), // at boot, before the clock or the device id could be read
     ...VERDICTS.filter((v) => v !== "OK").flatMap((v) => [false, true].map((card) => verdictScreen(lang, { verdict: v, warnings: ["CLOCK_NOT_TRUSTED"] }, card, 12, 3, 10))),
     ok("Siti Aminah", []),
     ok(LONG_NAME, ["ALREADY_USED"], "KTP-0001"),
@@ -94,6 +96,13 @@ describe("the layout in the simulator: every screen, both languages, every panel
     expect(band(idleScreen("en", ["NO_KEYSET"], 0, 0, "UTC", DEVICE))).toBe("amber");
     expect(idleScreen("en", ["CLOCK_NOT_TRUSTED"], 0, 0, "UTC", DEVICE).title).toBe("NOT READY");
     expect(idleScreen("id", [], 0, 0, "UTC", DEVICE).title).toBe("SIAP");
+    // A storage error: the same amber NOT READY, with what failed in the guard's words.
+    for (const lang of LANGS) {
+      const s = storageFaultScreen(lang, "15-01-2027 15:00 WIB", DEVICE);
+      expect([s.title, band(s), s.facts]).toEqual([strings(lang).notReady, "amber", [strings(lang).callAdmin, strings(lang).storageError, "15-01-2027 15:00 WIB"]]);
+      const texts = layout(s, panelMetrics("ssd1306")).map((o) => o.text).join(" ");
+      expect(texts).toContain(strings(lang).storageError);
+    }
     // The icons differ in shape, so a monochrome panel tells them apart too.
     const iconRects = (s: Screen) => JSON.stringify(layout(s, panelMetrics("ssd1306")).filter((o) => o.font < 0 && o.y < 18 && o.w < 20).map((o) => [o.x, o.y, o.w, o.h]));
     const shapes = new Set([iconRects(en("NO_KEYSET")), iconRects(en("BAD_SIGNATURE")), iconRects(verdictScreen("en", { verdict: "OK", warnings: [], display: { name: "A", dob: "1990-12-05", nikMasked: "1234", sex: "P", issuer: "I" } }, false))]);

@@ -90,6 +90,22 @@ describe("pindai flash without a device", () => {
     expect(fitProblems({ VERSION: "2v29" }, board, 1, 10)).toEqual([]);
   });
 
+  it("answers are matched on whole lines only, however the link cuts the bytes", async () => {
+    const lines = new DeviceLines();
+    let sent = 0;
+    const version = lines.request("VERSION", 5_000, /OK pindai (\S+)$/, () => sent++);
+    lines.push("OK pindai flash-te"); // a USB packet ends mid-line: "flash-te" is not the version
+    lines.push("st\r");
+    lines.push("\nOK pindai later\r\n");
+    expect((await version)[1]).toBe("flash-test");
+    expect(sent).toBe(1);
+    // A wait with nothing coming ends at its deadline, and a closed link ends every wait at once.
+    await expect(lines.request("nothing", 50, /never/, () => {})).rejects.toThrow(/no answer within 50 ms/);
+    const pending = lines.request("ID", 60_000, /^OK /, () => {});
+    lines.end("the link closed");
+    await expect(pending).rejects.toThrow(/the link closed/);
+  });
+
   it("a port where no Espruino answers fails (exit 1) instead of hanging", async (ctx) => {
     if (!haveTool("socat")) return ctx.skip();
     const link = await openPtyPair();
@@ -208,7 +224,10 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
   }, 240_000);
 
   // FLASH_REPEAT=20 flashes 20 times in a row (the issue's "20 of 20"): the first onto a fresh
-  // Espruino, each next one a re-flash of the running image (signed UNLOCK, erase, upload).
+  // Espruino, each next one a re-flash of the running image (signed UNLOCK, erase, upload) after a
+  // power cycle (the image booted from flash). FLASH_REPEAT_NO_CYCLE=1 re-flashes straight after
+  // the flash before it (the image that flash started with load()): on Espruino for Linux that
+  // UNLOCK can end in ASSERT(jsvIsString(arrayBuffer)) (README, flashing), not yet found.
   const repeat = Number(process.env.FLASH_REPEAT ?? 2);
   it(`${repeat} flashes in a row on one device, each to a running image`, async (ctx) => {
     if (!haveTool("socat")) return ctx.skip();
@@ -246,7 +265,7 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
       // flash, as a unit is), done with its first boot's key and tables: it answers ID.
       if (i > 0) {
         // (Not over telnet: a booted image keeps its admin line on stdin, the console it found at boot.)
-        if (!tcp) esp.path = await powerOn();
+        if (!tcp && process.env.FLASH_REPEAT_NO_CYCLE !== "1") esp.path = await powerOn();
         expect(await lineOn(esp.path, "ID", ID)).toMatch(ID);
       }
       const r = await runCli("flash", "--port", esp.path, "--image", img.espruino, "--json", ...SLOW, ...(i > 0 ? ["--admin-key", rootFile] : []));
@@ -257,6 +276,22 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
     expect(outcomes.filter((o) => !o.startsWith("ok flash-test "))).toEqual([]);
   }, 120_000 + repeat * 420_000);
 
+  it("a console left inside an unfinished line (an upload broken off in its brackets): the flash ends it and goes on", async (ctx) => {
+    if (!haveTool("socat")) return ctx.skip();
+    const dir = espruinoDir();
+    const esp = await ptyExec(bin, dir);
+    procs.push(esp.proc);
+    // The REPL waits for more lines while brackets are open: what a cut upload line leaves behind.
+    await onLine(esp.path, async (lines, write) => {
+      write("\n");
+      await replRequest(lines, write, "a first answer", "1", 30_000, 1000);
+      write('require("Storage").write("x",atob("QUJD"),0,(1+\n');
+    });
+    const r = await runCli("flash", "--port", esp.path, "--image", img.espruino, ...SLOW);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain("running: pindai flash-test");
+  }, 240_000);
+
   it("over a lossy link: a damaged chunk is sent again, and only a whole image boots", async (ctx) => {
     if (!haveTool("socat")) return ctx.skip();
     const dir = espruinoDir();
@@ -265,10 +300,13 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
     // A relay between the host's pty and Espruino's that damages one character of one chunk, once.
     let damaged = 0;
     const r0 = await relay(esp.path, (d, seen) => {
-      const at = d.indexOf("atob(");
-      if (damaged === 0 && seen > 20_000 && at >= 0 && at + 10 < d.length) {
+      const at = d.indexOf('W("'); // a chunk: W("<the image's text>",offset)
+      // One letter of the image's text changed: still a valid line, other bytes, a wrong CRC.
+      let k = at + 3;
+      while (at >= 0 && k < d.length && !/[A-Za-z]/.test(String.fromCharCode(d[k]))) k++;
+      if (damaged === 0 && seen > 20_000 && at >= 0 && k < d.length) {
         d = Buffer.from(d);
-        d[at + 10] = d[at + 10] === 0x41 ? 0x42 : 0x41; // one base64 character: other bytes, a wrong CRC
+        d[k] = d[k] === 0x41 ? 0x42 : 0x41;
         damaged++;
       }
       return d;
@@ -302,7 +340,7 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
     // The re-flash, through a cable pulled once 4,000 bytes of the image are through.
     let sent = 0;
     const cable = await relay(first.path, (d) => {
-      if (sent > 0 || d.includes("atob(")) sent += d.length;
+      if (sent > 0 || d.includes('W("')) sent += d.length;
       if (sent > 4000) {
         cable.cut();
         return undefined;

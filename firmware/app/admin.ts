@@ -316,8 +316,11 @@ export class AdminService {
     if (s.name === "UNLOCK") {
       if (this.hooks.unlock === undefined) return err("UNSUPPORTED", "this target has nothing to unlock");
       app.unlocked(s.kid); // on the record before the console opens
+      // Signed before the hook erases Storage: on a board the signing table is a view of its
+      // flash file in place (app/key-tables.ts), which would read erased bytes after the erase.
+      const answer = this.changed(s.nonce, "UNLOCK", "UNLOCK");
       this.hooks.unlock();
-      return this.changed(s.nonce, "UNLOCK", "UNLOCK");
+      return answer;
     }
     return err("UNKNOWN_COMMAND", "unknown signed command " + s.name);
   }

@@ -42,6 +42,11 @@ export class FlashRecord {
         this.value = slice(b, off + 4, off + 4 + this.size);
       }
     }
+    // Slot 1 is written only once slot 0 holds a value, and a write goes to the older slot: a
+    // power cut leaves one slot intact. Both whole and neither intact is a failing flash,
+    // reported to a storage that watches for it (app/watched-storage.ts).
+    const watched = this.storage as { fail?: (what: string) => void };
+    if (this.value === undefined && b.length >= 2 * n && watched.fail !== undefined) watched.fail("check " + this.file);
   }
 
   write(payload: Bytes): void {

@@ -42,6 +42,8 @@ export interface Strings {
   /** A device that cannot verify (no key set, clock, storage): amber, never the holder's red. */
   notReady: string;
   callAdmin: string;
+  /** The flash the device keeps its stores in cannot be read or written. */
+  storageError: string;
   /** A read to repeat (the card was not read): amber, not a refusal. */
   retry: string;
   /** The idle screen's key set row: "Keys v3 (12 d)"; none installed. */
@@ -72,6 +74,7 @@ function idStrings(): Strings {
     clock: "Jam alat",
     notReady: "TAK SIAP",
     callAdmin: "Panggil administrator",
+    storageError: "Memori alat rusak",
     retry: "ULANGI",
     keys: "Kunci",
     days: "hari",
@@ -120,6 +123,7 @@ function enStrings(): Strings {
     clock: "Device time",
     notReady: "NOT READY",
     callAdmin: "Call administrator",
+    storageError: "Device storage error",
     retry: "TRY AGAIN",
     keys: "Keys",
     days: "d",

@@ -96,6 +96,19 @@ export function idleScreen(lang: Lang, warnings: Warning[], now: number, offsetM
   };
 }
 
+/**
+ * The device's flash failed (app/watched-storage.ts): amber NOT READY, call
+ * the administrator, until it is repaired; shown idle and for every code or
+ * card, since nothing is verified on a store that cannot be kept.
+ */
+export function storageFaultScreen(lang: Lang, clock: string | undefined, device?: DeviceInfo): Screen {
+  const s = strings(lang);
+  const facts = [s.callAdmin, s.storageError];
+  if (clock !== undefined) facts.push(clock);
+  const corner = device === undefined ? undefined : "ID " + device.id.substring(device.id.length - 4);
+  return { kind: "fault", color: "amber", title: s.notReady, lines: [s.callAdmin, s.storageError], warnings: [], facts, corner };
+}
+
 export function checkingScreen(lang: Lang): Screen {
   return { kind: "checking", color: "neutral", title: strings(lang).checking, lines: [], warnings: [] };
 }

@@ -30,7 +30,8 @@ import { DeviceIdentity } from "./identity";
 import { KeysetStore, type InstallResult } from "./keyset-store";
 import { TableMaker } from "./table-maker";
 import { ReplayStore } from "./replay-store";
-import { type DeviceInfo, checkingScreen, idleScreen, verdictScreen } from "./screens";
+import { type DeviceInfo, checkingScreen, formatClock, idleScreen, storageFaultScreen, verdictScreen } from "./screens";
+import { WatchedStorage } from "./watched-storage";
 import { type Op, type PanelDisplay, cellMetrics, layout } from "./layout";
 import type { PanelMetrics } from "../hal/display";
 
@@ -89,6 +90,8 @@ export class VerifierApp {
   private readonly replay: ReplayStore;
   private readonly clock: ClockFloor;
   private readonly settings: FlashRecord;
+  /** The HAL's storage, watched: a store that cannot be read or written is a fault (app/watched-storage.ts). */
+  private readonly storage: WatchedStorage;
   private clearAfterMs = DEFAULT_CLEAR_AFTER_MS;
   private clearTimer: TimerHandle | undefined = undefined;
   private tickTimer: TimerHandle | undefined = undefined;
@@ -105,16 +108,18 @@ export class VerifierApp {
     this.random = hw.random;
     this.timers = hw.timers;
     this.defaultSettings();
-    this.identity = new DeviceIdentity(hw.storage, hw.random);
-    this.settings = new FlashRecord(hw.storage, "config", 5);
+    const storage = hw.storage instanceof WatchedStorage ? hw.storage : new WatchedStorage(hw.storage);
+    this.storage = storage;
+    this.identity = new DeviceIdentity(storage, hw.random);
+    this.settings = new FlashRecord(storage, "config", 5);
     this.applySettings();
-    this.keysets = new KeysetStore(hw.storage, config.roots, config.minKeysetVersion === undefined ? 0 : config.minKeysetVersion);
-    this.audit = new AuditLog(hw.storage, hw.random, config.auditCapacity === undefined ? 256 : config.auditCapacity, "audit", {
+    this.keysets = new KeysetStore(storage, config.roots, config.minKeysetVersion === undefined ? 0 : config.minKeysetVersion);
+    this.audit = new AuditLog(storage, hw.random, config.auditCapacity === undefined ? 256 : config.auditCapacity, "audit", {
       nik: config.auditNik,
     });
-    this.replay = new ReplayStore(hw.storage, config.replayCapacity);
-    this.clock = new ClockFloor(hw.storage, hw.rtc, config.buildTime, this.audit.entries());
-    this.tables = new TableMaker(hw.storage, hw.timers, this.keysets, this.identity.secret("tables"));
+    this.replay = new ReplayStore(storage, config.replayCapacity);
+    this.clock = new ClockFloor(storage, hw.rtc, config.buildTime, this.audit.entries());
+    this.tables = new TableMaker(storage, hw.timers, this.keysets, this.identity.secret("tables"));
     this.showIdle();
     this.makeTables();
   }
@@ -131,6 +136,22 @@ export class VerifierApp {
   /** The RTC, trusted only when set since power loss and not below the floor. */
   time(): TrustedTime {
     return this.clock.time();
+  }
+
+  /** What of the flash failed ("write replay.0"), or undefined: a failed flash verifies nothing until the next boot. */
+  storageFault(): string | undefined {
+    return this.storage.failure;
+  }
+
+  /** The amber NOT READY screen of a failed flash, and the red light: never OK. */
+  private showStorageFault(now: number | undefined): void {
+    const clock = now === undefined ? undefined : formatClock(now, this.tzOffset(), this.config.tzName === undefined ? "WIB" : this.config.tzName);
+    this.show(storageFaultScreen(this.lang, clock, now === undefined ? undefined : this.deviceInfo(now)));
+    this.hw.indicator.signal("fail");
+  }
+
+  private tzOffset(): number {
+    return this.config.tzOffsetMin === undefined ? 420 : this.config.tzOffsetMin;
   }
 
   /** The time floor (app/clock.ts): the RTC below it is never trusted. */
@@ -181,7 +202,8 @@ export class VerifierApp {
     this.shownText = "";
     this.shown = undefined;
     const t = this.time();
-    this.show(idleScreen(this.lang, deviceWarnings(this.keysets.current, t), t.now, this.config.tzOffsetMin === undefined ? 420 : this.config.tzOffsetMin, this.config.tzName === undefined ? "WIB" : this.config.tzName, this.deviceInfo(t.now)));
+    if (this.storage.failure !== undefined) return this.showStorageFault(t.now);
+    this.show(idleScreen(this.lang, deviceWarnings(this.keysets.current, t), t.now, this.tzOffset(), this.config.tzName === undefined ? "WIB" : this.config.tzName, this.deviceInfo(t.now)));
     this.hw.indicator.signal("off");
   }
 
@@ -205,6 +227,7 @@ export class VerifierApp {
   scanText(text: string): void {
     // A camera sees the same code in many frames: one verdict per code on screen.
     if (this.state === "verdict" && text === this.shownText) return;
+    if (this.faulted()) return;
     const t = this.time();
     const o = verifyPresentation(text, this.keysets.current, t, this.replay, this.tables.tables);
     // Only an OK verdict moves the floor, through its audit record at the
@@ -230,6 +253,7 @@ export class VerifierApp {
       if (this.state === "scanning") this.showIdle();
       return;
     }
+    if (this.faulted()) return;
     const t = this.time();
     let o: Outcome;
     if (r.ok) {
@@ -240,10 +264,19 @@ export class VerifierApp {
     this.conclude(o, SOURCE_CARD, t.now);
   }
 
+  /** A failed flash: the fault screen instead of a verdict (a code or card is not even checked). */
+  private faulted(): boolean {
+    if (this.storage.failure === undefined) return false;
+    this.showIdle();
+    return true;
+  }
+
   private conclude(o: Outcome, source: number, now: number): void {
-    this.lastOutcome = o;
     const e = this.audit.append(now, source, o);
     this.clock.logged(e.time, e.warnings);
+    // The replay store or the log could not keep this verdict: no OK that a replay could repeat.
+    if (this.faulted()) return;
+    this.lastOutcome = o;
     this.state = "verdict";
     this.stopTimers();
     this.shown = { o, card: source === SOURCE_CARD, seq: e.seq, left: Math.ceil(this.clearAfterMs / 1000) };

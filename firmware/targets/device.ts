@@ -13,6 +13,9 @@ import { AdminService, type AdminHooks } from "../app/admin";
 import { serveAdminLine } from "../app/admin-line";
 import { CardPoller } from "../app/card-poller";
 import { CheckedRandom } from "../app/checked-random";
+import { WatchedStorage } from "../app/watched-storage";
+import { storageFaultScreen } from "../app/screens";
+import { DEFAULT_LANG } from "../app/i18n";
 import { type ScanInput, scanInput } from "../app/scan-input";
 import { type CameraReader, cameraReader } from "../app/camera-reader";
 import type { Lang } from "../app/i18n";
@@ -120,11 +123,20 @@ function refuse(hw: DeviceHardware, failure: string): Error {
 }
 
 export function startDevice(source: DeviceHardware, o: DeviceOptions): Device {
+  // A flash that throws is a fault the app shows, never a crash (app/watched-storage.ts).
+  const storage = new WatchedStorage(source.storage);
   // Every random byte comes through the health-checked, counter-mixed generator (app/checked-random.ts).
-  const random = new CheckedRandom(source.random, source.storage);
+  const random = new CheckedRandom(source.random, storage);
+  if (random.failure !== undefined && storage.failure !== undefined) {
+    // The boot counter could not be kept because the flash failed: the amber NOT READY screen, not the random source's.
+    source.display.show(storageFaultScreen(o.app.lang === undefined ? DEFAULT_LANG : o.app.lang, undefined));
+    source.indicator.signal("fail");
+    if (source.admin !== undefined) serveAdminLine(source.admin, () => "ERR STORAGE_FAILED " + storage.failure);
+    throw new Error("STORAGE_FAILED " + storage.failure);
+  }
   if (random.failure !== undefined) throw refuse(source, random.failure);
   const hw: DeviceHardware = {
-    display: source.display, indicator: source.indicator, storage: source.storage, rtc: source.rtc, timers: source.timers, random,
+    display: source.display, indicator: source.indicator, storage, rtc: source.rtc, timers: source.timers, random,
     scanEngine: source.scanEngine, reader: source.reader, admin: source.admin, hooks: source.hooks,
   };
   // The app makes its Ed25519 tables in the background (AppConfig.tables).

@@ -160,9 +160,11 @@ export const PIECE = 20;
 
 /**
  * Writes in pieces of PIECE bytes, the next one only once the link has taken the one before
- * (the write's callback): a console's input buffer is never handed a whole 1 KB line at
- * once. Espruino for Linux crashes (an ASSERT in its input queue, shared by two threads)
- * when long lines arrive in one go; a UART's small receive buffer would drop bytes instead.
+ * (the write's callback), and holds them while the device says XOFF: a UART's small receive
+ * buffer is never handed a whole 1 KB line at once. (Espruino for Linux reads its console one
+ * byte at a time on a second thread that pushes into the input queue without a lock while the
+ * main loop pops it: any byte can tear the queue, ASSERT(len <= 64) in jshPopIOEvent. No
+ * pacing removes that; flash-espruino.ts sends as few bytes as it can instead, README.)
  */
 function paced(send: (piece: Buffer, done: () => void) => void, flow: { xoff: boolean; resume?: () => void }): (text: string) => void {
   const queue: Buffer[] = [];

@@ -1,0 +1,48 @@
+// The device's flash as the app sees it: a read, write or erase that throws
+// (a worn or full flash, a folder made read-only, a driver error) is a
+// storage fault, remembered until the next boot. From then on the device
+// writes nothing (a store read as empty must never overwrite what is in
+// flash: the device key, the floors, the log stay for the administrator)
+// and verifies nothing: app/verifier.ts shows the amber NOT READY screen
+// and never says OK.
+import type { Bytes } from "../core/bytes";
+import type { Storage } from "../hal/storage";
+
+export class WatchedStorage implements Storage {
+  /** What failed first ("write replay.0"), or undefined while the flash works. */
+  failure: string | undefined = undefined;
+
+  constructor(private readonly inner: Storage) {}
+
+  /** A store found a record that fails its check and cannot be recovered. */
+  fail(what: string): void {
+    if (this.failure === undefined) this.failure = what;
+  }
+
+  read(name: string): Bytes | undefined {
+    try {
+      return this.inner.read(name);
+    } catch (e) {
+      this.fail("read " + name);
+      return undefined;
+    }
+  }
+
+  write(name: string, data: Bytes, offset: number): void {
+    if (this.failure !== undefined) return;
+    try {
+      this.inner.write(name, data, offset);
+    } catch (e) {
+      this.fail("write " + name);
+    }
+  }
+
+  erase(name: string): void {
+    if (this.failure !== undefined) return;
+    try {
+      this.inner.erase(name);
+    } catch (e) {
+      this.fail("erase " + name);
+    }
+  }
+}
