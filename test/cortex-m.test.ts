@@ -54,5 +54,5 @@ describe.skipIf(!ready)("Cortex-M4 cost model (Lua bare-metal under qemu-system-
       expect(now[name].scan, `${name} scan`).toBeLessThanOrEqual(40_000_000);
       expect(now[name].device, `${name} scan with tables`).toBeLessThanOrEqual(16_000_000);
     }
-  }, 600_000);
+  }, 900_000); // a hang guard, not a time limit: 9 min on this 2-core machine at a load of 20
 });

@@ -39,6 +39,8 @@ function freeingModulesOnLoad(bundle: string): string {
 
 const names = (p: string) => Array.from({ length: 10 }, (_, i) => p + i);
 const list = (p: string) => names(p).join(", ");
+/** Lua: local p0, ..., p9 for each prefix. */
+const locals = (...ps: string[]) => ps.map((p) => `local ${list(p)}`);
 const each = (f: (i: number) => string) => Array.from({ length: 10 }, (_, i) => f(i)).join("; ");
 // The rounded carries of natives.lua's mul, in its order: [limb, width].
 const CARRIES: Array<[number, number]> = [[0, 26], [4, 26], [1, 25], [5, 25], [2, 26], [6, 26], [3, 25], [7, 25], [4, 26], [8, 26], [9, 25], [0, 26]];
@@ -116,13 +118,9 @@ export function addEntryLua(): string {
     "local s = subtable.s",
     "if s == nil then s, at = string.char(table.unpack(subtable, at - 1, at + 94)), 1 end",
     "local X, Y, Z, T = q[1], q[2], q[3], q[4]",
-    `local ${list("e")}`,
-    `local ${list("f")}`,
-    `local ${list("g")}`,
-    `local ${list("h")}`,
+    ...locals("e", "f", "g", "h"),
     "do",
-    `local ${list("a")}`,
-    `local ${list("b")}`,
+    ...locals("a", "b"),
     "do",
     `local ${list("x")} = ${names("x").map((_, i) => `X[${i + 1}]`).join(", ")}`,
     `local ${list("y")} = ${names("y").map((_, i) => `Y[${i + 1}]`).join(", ")}`,
@@ -152,14 +150,9 @@ export function doubleLua(): string {
   return [
     "local function dblTables(q, needT)",
     "local X, Y, Z = q[1], q[2], q[3]",
-    `local ${list("e")}`,
-    `local ${list("f")}`,
-    `local ${list("g")}`,
-    `local ${list("h")}`,
+    ...locals("e", "f", "g", "h"),
     "do",
-    `local ${list("a")}`,
-    `local ${list("b")}`,
-    `local ${list("c")}`,
+    ...locals("a", "b", "c"),
     "do",
     load("x", "X"),
     load("y", "Y"),
