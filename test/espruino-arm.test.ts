@@ -72,11 +72,11 @@ describe.skipIf(!ready)("the native kernel through E.nativeCall on Espruino for 
     calls.forEach((c, i) => expect(got[i].result, `${c[0]} ${c[1].slice(0, 40)}`).toBe(want[i]));
   }, 1_200_000);
 
-  it("costs under 100 M instructions per verification and per device scan (counted, so exact)", async () => {
+  it("costs under 100 M instructions per verification and under 25 M per device scan (counted, so exact)", async () => {
     const bundle = await buildEspruinoBundle("test/conformance/core-entry.ts");
     const f = measureEspruinoArm(bin as string, bundle, kernelPrelude());
     expect(f.verify).toBeLessThan(100e6);
     expect(f.tabled).toBeLessThan(f.verify);
-    expect(f.device).toBeLessThan(110e6);
+    expect(f.device).toBeLessThan(25e6); // issue 22's goal for a device scan (24.8 M measured)
   }, 1_200_000);
 });
