@@ -35,7 +35,10 @@ describe.skipIf(!ready)("the native kernel through E.nativeCall on Espruino for 
     const cases: Case[] = [];
     for (const g of file.testGroups) for (const t of g.tests) cases.push({ pk: g.publicKey.pk, ...t });
     const calls: Call[] = cases.map((c) => ["ed25519", c.pk, c.msg, c.sig]);
-    const tabled = cases; // the kernel's whole table path (pd_verifytables) on every case, as the core answers on Node
+    // The kernel's whole table path (pd_verifytables) on every case of the first 4 keys (79 cases; each key's
+    // table is kept, 12 KB each), as the core answers on Node.
+    const keys = [...new Set(cases.map((c) => c.pk))].slice(0, 4);
+    const tabled = cases.filter((c) => keys.includes(c.pk));
     for (const c of tabled) calls.push(["ed25519Tabled", c.pk, c.msg, c.sig]);
     const sizes = [0, 111, 112, 127, 128, 239, 240, 1500];
     for (const n of sizes) calls.push(["sha512Hex", "a5".repeat(n)]);
@@ -69,11 +72,11 @@ describe.skipIf(!ready)("the native kernel through E.nativeCall on Espruino for 
     calls.forEach((c, i) => expect(got[i].result, `${c[0]} ${c[1].slice(0, 40)}`).toBe(want[i]));
   }, 1_200_000);
 
-  it("costs under 100 M instructions per verification and per device scan (counted, so exact)", async () => {
+  it("costs under 100 M instructions per verification and under 25 M per device scan (counted, so exact)", async () => {
     const bundle = await buildEspruinoBundle("test/conformance/core-entry.ts");
     const f = measureEspruinoArm(bin as string, bundle, kernelPrelude());
     expect(f.verify).toBeLessThan(100e6);
     expect(f.tabled).toBeLessThan(f.verify);
-    expect(f.device).toBeLessThan(110e6);
+    expect(f.device).toBeLessThan(25e6); // issue 22's goal for a device scan (24.8 M measured)
   }, 1_200_000);
 });

@@ -10,6 +10,8 @@
  *   R h            h (64 bytes) mod L
  *   S s1 x1 y1 s2 x2 y2   pack of the affine y and x of [s1]P1 + [s2]P2 (Straus)
  *   T s1 s2 t1 t2  the same of [s1]P1 - [s2]P2 from the two tables (16 x 768 bytes each)
+ *   V ram sig t1 t2  pd_verifytables: 1 when [S]B - [k]A (k = SHA-512(ram) mod L, ram = R || A || M) encodes as R
+ *   E a b          pd_equal: 1 when a and b (of a's length) are the same bytes
  *   C data         pd_cbor: the number of items, or -1 (refused)
  *   B text         pd_base45 of the text's bytes: "=<hex>", or "e-1" (a character), "e-2" (a group too big)
  *   U bytes        pd_utf8: -1 not UTF-8, 0 ASCII, 1 other valid UTF-8
@@ -132,6 +134,19 @@ int main(void) {
       memcpy(out + 32, arg[1], 32);
       f3(AT_pd_tablemulsub)(A(q), A(subs), A(out));
       packPoint(q);
+    } else if (cmd == 'V' && n == 4) {
+      static uint32_t va[4];
+      for (int m = 0; m < 16; m++) {
+        subs[m] = arg[2] + 768 * m;
+        subs[16 + m] = arg[3] + 768 * m;
+      }
+      va[0] = (uint32_t)A(arg[0]);
+      va[1] = (uint32_t)argLen[0];
+      va[2] = (uint32_t)A(arg[1]);
+      va[3] = (uint32_t)A(subs);
+      printf("%d", ((int (*)(int))(uintptr_t)(code + AT_pd_verifytables + 1))(A(va)));
+    } else if (cmd == 'E' && n == 2) {
+      printf("%d", ((int (*)(int, int, int))(uintptr_t)(code + AT_pd_equal + 1))(A(arg[0]), A(arg[1]), argLen[0]));
     } else if (cmd == 'C' && n <= 1) {
       printf("%d", ((int (*)(int, int, int, int))(uintptr_t)(code + AT_pd_cbor + 1))(A(recs), A(arg[0]), n ? argLen[0] : 0, 16 + 256 * 4096));
     } else if (cmd == 'B' && n <= 1) {

@@ -74,7 +74,8 @@ export function parseIdentity(item: CborItem | undefined): Identity | undefined 
   const dob = mapText(item, 3);
   const sex = mapText(item, 4);
   if (nik === undefined || nik.length !== NIK_DIGITS || !isDigits(nik, 0, NIK_DIGITS)) return undefined;
-  if (name === undefined || charCount(name) < 1 || charCount(name) > MAX_NAME_CHARS) return undefined;
+  const nameChars = name === undefined ? 0 : charCount(name); // counted once: a loop over the name
+  if (name === undefined || nameChars < 1 || nameChars > MAX_NAME_CHARS) return undefined;
   if (dob === undefined || !isDate(dob)) return undefined;
   if (sex !== "L" && sex !== "P") return undefined;
   const id: Identity = { nik, name, dob, sex };

@@ -227,11 +227,12 @@ export function ed25519Verify(publicKey: Bytes, message: Bytes, signature: Bytes
   if (isNonCanonical(r) || ((r[31] & 0x80) !== 0 && isXZeroEncoding(r))) return "NON_CANONICAL_R";
   if (WHOLE !== undefined) return verifyByLibrary(WHOLE, publicKey, message, signature);
   // A key's table exists only for a key that decodes and is not of small order.
-  const useTables = tables !== undefined && isTable(tables.base) && isTable(tables.key);
-  if (useTables && TABLED !== undefined) {
-    const whole = TABLED(publicKey, message, signature, (tables as VerifyTables).base, (tables as VerifyTables).key);
+  // The target's table path whole checks the tables as isTable does (once per table).
+  if (tables !== undefined && TABLED !== undefined) {
+    const whole = TABLED(publicKey, message, signature, tables.base, tables.key);
     if (whole !== undefined) return whole ? "OK" : "MISMATCH";
   }
+  const useTables = tables !== undefined && isTable(tables.base) && isTable(tables.key);
   let A: Point | undefined;
   if (!useTables) {
     A = decodePoint(publicKey);

@@ -71,9 +71,10 @@ export interface Natives {
   /**
    * The table path of ed25519Verify whole, called after its checks of S and R:
    * true when [S]B - [k]A encodes as R (k = SHA-512(R || A || M) mod L), from the
-   * base point's and the key's tables; undefined where it cannot take these tables.
+   * base point's and the key's tables; undefined where it cannot take these tables,
+   * and for anything ed25519-table.ts isTable refuses (16 subtables of 768 bytes or more).
    */
-  ed25519VerifyTables?: (this: void, publicKey: Bytes, message: Bytes, signature: Bytes, base: Bytes[], key: Bytes[]) => boolean | undefined;
+  ed25519VerifyTables?: (this: void, publicKey: Bytes, message: Bytes, signature: Bytes, base: Bytes[] | undefined, key: Bytes[] | undefined) => boolean | undefined;
   /** SHA-512 / SHA-256 of a Bytes value, as a new Bytes value of 64 / 32. */
   sha512?: (this: void, m: Bytes) => Bytes;
   sha256?: (this: void, m: Bytes) => Bytes;

@@ -150,9 +150,12 @@ var PINDAI_KERNEL_NATIVES = (function (n, K) {
   var VARGSP = E.getAddressOf(VARGS, true);
   var known = [];
   function subsOf(t) {
+    if (t === undefined) return undefined;
     for (var i = 0; i < known.length; i += 2) if (known[i] === t) return known[i + 1];
+    if (t.length !== 16) return undefined; // ed25519-table.ts isTable
     var a = new Int32Array(16);
     for (var m = 0; m < 16; m++) {
+      if (!(t[m].length >= 768)) return undefined;
       a[m] = E.getAddressOf(t[m], true);
       if (!a[m]) return undefined;
     }
