@@ -215,13 +215,16 @@ function lockConsole(o: EspruinoOptions): { admin: UartOptions; unlock: () => vo
   }
   return {
     admin,
-    // The REPL takes the port back only once our line handler has let go of it. Every file but
-    // the image is erased first (UNLOCK is for a re-flash): an open console never reads the
+    // The REPL takes the port back only once our line handler has let go of it. The secrets and
+    // the stores are erased first (UNLOCK is for a re-flash): an open console never reads the
     // device key, the audit key or a key set, and a re-flash cut short leaves a device with no
-    // secrets. The image stays: the code running now is read from it in place.
+    // secrets, which boots as a new, unprovisioned one. Kept: the image and its boot loader (the
+    // code running now is read from it in place), the audit pages (UNLOCK is on the record there,
+    // for the next boot's LOG) and the Ed25519 tables (public points, read in place by views
+    // still alive until the reset: erasing them under those views stops Espruino).
     unlock: () => {
       const files: string[] = require("Storage").list();
-      for (let i = 0; i < files.length; i++) if (files[i] !== IMAGE_FILE) require("Storage").erase(files[i]);
+      for (let i = 0; i < files.length; i++) if (!keptByUnlock(files[i])) require("Storage").erase(files[i]);
       portObject(admin.port).removeAllListeners("data");
       E.setConsole(admin.port, { force: true });
       // Once this answer is out, a reset clears the interpreter (Espruino runs it when this
@@ -229,6 +232,13 @@ function lockConsole(o: EspruinoOptions): { admin: UartOptions; unlock: () => vo
       reset();
     },
   };
+}
+
+/** What UNLOCK leaves in flash: the image, its boot loader, the audit pages and the Ed25519 tables (nothing secret). */
+function keptByUnlock(name: string): boolean {
+  if (name === IMAGE_FILE || name === ".bootcde") return true;
+  if (name.substring(0, 6) === "audit." && name !== "audit.key") return true;
+  return isDeviceFile(name) && name.charAt(0) === "t" && name !== "tamper.boot";
 }
 
 /**
