@@ -52,7 +52,7 @@ export const FLOOD_FRESH = 3;
 /** A flood is over when no fresh candidate came for this long. */
 export const FLOOD_QUIET_MS = 1500;
 /** Characters of a line's end that say whether it was seen before. */
-export const TAIL_CHARS = 16;
+export const TAIL_CHARS = 8;
 /** The rank of a candidate seen again: above everything triage gives. */
 export const RANK_SEEN_AGAIN = TRIAGE_CANDIDATE + 1;
 
@@ -118,28 +118,27 @@ export class ScanQueue {
 
   /** A keyed hash of the whole line: two polynomial lanes mod P (about 52 bits). */
   hashOf(text: string): number {
-    return this.hashFrom(text, 0);
-  }
-
-  /**
-   * The same hash over the line's last TAIL_CHARS characters and its length:
-   * the end of a code is its signature, random for every forgery, and a slow
-   * interpreter reads 16 characters (about 85 bits of the signature) where
-   * it would read 300.
-   */
-  tailHash(text: string): number {
-    return this.hashFrom(text, text.length > TAIL_CHARS ? text.length - TAIL_CHARS : 0);
-  }
-
-  private hashFrom(text: string, from: number): number {
     let a = text.length % P;
     let b = a;
-    for (let i = from; i < text.length; i++) {
+    for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i) + 1;
       a = (a * this.k1 + c) % P;
       b = (b * this.k2 + c) % P;
     }
     return a * LANE + b;
+  }
+
+  /**
+   * One lane of the same hash over the line's last TAIL_CHARS characters and
+   * its length: the end of a code is its signature, random for every
+   * forgery, and a slow interpreter reads 8 characters where it would read
+   * 300 (a flood line's whole cost on Espruino). A collision here only makes
+   * a line "seen again"; a line is dropped as forged only on its whole hash.
+   */
+  tailHash(text: string): number {
+    let a = text.length % P;
+    for (let i = text.length > TAIL_CHARS ? text.length - TAIL_CHARS : 0; i < text.length; i++) a = (a * this.k1 + text.charCodeAt(i) + 1) % P;
+    return a;
   }
 
   push(text: string): void {
