@@ -76,7 +76,8 @@ export function streamLink(write: (s: string) => void, onData: (fn: (b: Buffer) 
   return {
     async request(line, waitMs) {
       if (line.length > MAX_ADMIN_LINE) throw new DeviceError("LINE_TOO_LONG", `a line holds at most ${MAX_ADMIN_LINE} characters`);
-      const wait = waitMs ?? timeoutMs;
+      // A longer wait asked for a signing request never cuts the caller's own --timeout short.
+      const wait = waitMs === undefined ? timeoutMs : Math.max(waitMs, timeoutMs);
       const deadline = Date.now() + wait;
       if (!synced && pong === "") {
         const token = Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString("hex");

@@ -71,6 +71,12 @@ export interface FlashResult {
 
 export class FlashError extends Error {}
 
+/** The console answered in pindai's admin protocol: the image still runs, its console locked. */
+class LockedConsole extends FlashError {}
+
+/** Unlocks tried while the device goes on answering as pindai (an UNLOCK not answered in time on a busy device). */
+const UNLOCK_TRIES = 3;
+
 /** The board JSON: the --board file, or the one shipped for the board the device names. */
 export function loadBoard(boardName: string, file?: string): { path: string; json: BoardJson } {
   const path = file ? resolve(file) : join(BOARDS, boardName + ".json");
@@ -110,19 +116,26 @@ export async function flashEspruino(port: string, image: string, o: FlashOptions
   if (/[^\x09\x0a\x0d\x20-\x7e]/.test(image)) throw new FlashError("the image is not plain ASCII: rebuild it with npm run build");
   const timeoutMs = o.timeoutMs ?? 10_000;
   const log = o.log ?? (() => {});
-  if (o.adminKey !== undefined) await unlock(port, o);
-  const lines = new DeviceLines();
-  lines.onLine = (l) => log("< " + l);
-  let link: ByteLink;
-  try {
-    link = await openByteLink(port, o.baud ?? 9600, timeoutMs, lines, () => lines.end("the link to the device closed"));
-  } catch (e) {
-    throw new FlashError((e as Error).message);
-  }
-  try {
-    return await upload(link, lines, port, image, timeoutMs, o);
-  } finally {
-    await link.close();
+  for (let attempt = 1; ; attempt++) {
+    if (o.adminKey !== undefined) await unlock(port, o);
+    const lines = new DeviceLines();
+    lines.onLine = (l) => log("< " + l);
+    let link: ByteLink;
+    try {
+      link = await openByteLink(port, o.baud ?? 9600, timeoutMs, lines, () => lines.end("the link to the device closed"));
+    } catch (e) {
+      throw new FlashError((e as Error).message);
+    }
+    try {
+      return await upload(link, lines, port, image, timeoutMs, o);
+    } catch (e) {
+      // Still locked after an UNLOCK: the device was too busy to answer it in time (a first boot
+      // making its tables, a loaded machine). It answers now, so it is asked again.
+      if (!(e instanceof LockedConsole) || o.adminKey === undefined || attempt >= UNLOCK_TRIES) throw e;
+      log(`the device still runs pindai (its UNLOCK was not answered in time): unlocking again (${attempt + 1} of ${UNLOCK_TRIES})`);
+    } finally {
+      await link.close();
+    }
   }
 }
 
@@ -157,22 +170,24 @@ async function upload(link: ByteLink, lines: DeviceLines, port: string, image: s
   // unfinished string is an error at once); from the second try a line of closing brackets also
   // ends one left inside open brackets, where Espruino waits for more lines (an upload broken
   // off). Never Ctrl-C: twice at an idle prompt, Espruino for Linux exits.
+  // A running pindai image answers those lines in its admin protocol (ERR UNKNOWN_COMMAND): locked.
   let env: Record<string, unknown>;
   let tries = 0;
+  let locked = false;
   try {
     const tag = `env${Date.now().toString(36)}`;
     const ask = `\x10print("<pindai ${tag} "+JSON.stringify(process.env)+">")\n`;
-    const got = await lines.request(`asking ${port} for process.env`, timeoutMs, new RegExp(`<pindai ${tag} (\\{.*\\})>$`), () => write((tries++ === 0 ? "\n" : END_HALF_LINE) + ask), 1000);
-    env = JSON.parse(got[1]) as Record<string, unknown>;
+    const got = await lines.request(`asking ${port} for process.env`, timeoutMs, new RegExp(`<pindai ${tag} (\\{.*\\})>$|^ERR [A-Z_]+ `), () => write((tries++ === 0 ? "\n" : END_HALF_LINE) + ask), 1000);
+    locked = got[1] === undefined;
+    env = locked ? {} : (JSON.parse(got[1]) as Record<string, unknown>);
   } catch {
     env = {};
   }
   if (link.closed) throw new FlashError(`the link to ${port} closed before an Espruino answered (the device stopped or was unplugged)`);
+  const lockedHint = ": a device running pindai keeps its console locked; give --admin-key to unlock it";
+  if (locked) throw new LockedConsole(`${port} runs pindai, its console locked${o.adminKey === undefined ? "; give --admin-key to unlock it" : `: it did not unlock in ${UNLOCK_TRIES} tries`}`);
   if (typeof env.BOARD !== "string") {
-    const hint =
-      o.adminKey === undefined
-        ? ": a device running pindai keeps its console locked; give --admin-key to unlock it"
-        : ": it did not answer UNLOCK either; switch it off and on, then flash again";
+    const hint = o.adminKey === undefined ? lockedHint : ": it did not answer UNLOCK either; switch it off and on, then flash again";
     throw new FlashError(`no Espruino answered on ${port} (process.env was empty)${hint}`);
   }
   log(`found ${env.BOARD}, Espruino ${String(env.VERSION)}`);
