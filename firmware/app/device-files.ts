@@ -33,8 +33,11 @@ export function isDeviceFile(name: string): boolean {
     const p = NUMBERED[i];
     if (name.length > p.length && name.substring(0, p.length) === p && digits(name.substring(p.length))) return true;
   }
-  // Ed25519 tables (app/key-tables.ts): "tB" or "t" + a kid in hex, then one hex digit.
+  return isTableFile(name);
+}
+
+/** An Ed25519 table file (app/key-tables.ts): "tB" or "t" + a kid in hex, then one hex digit. */
+export function isTableFile(name: string): boolean {
   if (name.length === 3 && name.substring(0, 2) === "tB" && hexDigits(name.substring(2))) return true;
-  if (name.length === 18 && name.charAt(0) === "t" && hexDigits(name.substring(1))) return true;
-  return false;
+  return name.length === 18 && name.charAt(0) === "t" && hexDigits(name.substring(1));
 }
