@@ -136,12 +136,14 @@ export function addEntryLua(): string {
     // E = B - A, H = B + A, F = 2Z - C, G = 2Z + C (C negated for a negative digit).
     `if neg then ${mix("+", "-")} else ${mix("-", "+")} end`,
     "end",
-    productInto("X", "e", "f"),
-    productInto("Y", "g", "h"),
-    productInto("Z", "f", "g"),
-    `if needT then\n${productInto("T", "e", "h")}\nend`,
+    ...finalProducts("T"),
     "end",
   ].join("\n");
+}
+
+/** The last four products of an addition or a doubling: X = EF, Y = GH, Z = FG, and T = EH into `t` when needed. */
+function finalProducts(t: string): string[] {
+  return [productInto("X", "e", "f"), productInto("Y", "g", "h"), productInto("Z", "f", "g"), `if needT then\n${productInto(t, "e", "h")}\nend`];
 }
 
 /** natives.lua's dbl written out (its comment says what it computes), for the table path's 12 doublings. */
@@ -165,10 +167,7 @@ export function doubleLua(): string {
     // dblMix: E = (X + Y)^2 - A - B, G = B - A, F = 2C - G, H = A + B.
     each((i) => `e${i}, g${i}, h${i} = e${i} - a${i} - b${i}, b${i} - a${i}, a${i} + b${i}; f${i} = 2 * c${i} - g${i}`),
     "end",
-    productInto("X", "e", "f"),
-    productInto("Y", "g", "h"),
-    productInto("Z", "f", "g"),
-    `if needT then\n${productInto("q[4]", "e", "h")}\nend`,
+    ...finalProducts("q[4]"),
     "end",
   ].join("\n");
 }
