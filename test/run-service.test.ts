@@ -213,7 +213,7 @@ describe.skipIf(!HAVE)("pindai run as systemd runs it", () => {
     peer.pause();
     const before = rss();
     const lines = Buffer.from("VERSION\n".repeat(8192)); // 64 KB of requests, each answered with 17 bytes
-    const WANT = 48 * 1024 * 1024; // answers to all of it, kept: about 100 MB
+    const WANT = 24 * 1024 * 1024; // answers to all of it, kept: about 51 MB (a loaded machine writes 48 MB too slowly)
     let written = 0;
     const deadline = Date.now() + 150_000;
     while (written < WANT && Date.now() < deadline) {
@@ -225,7 +225,7 @@ describe.skipIf(!HAVE)("pindai run as systemd runs it", () => {
     console.log(`admin flood: ${(written / 1048576).toFixed(1)} MB of requests, never read; RSS ${(before / 1048576).toFixed(0)} -> ${(after / 1048576).toFixed(0)} MB`);
     peer.destroy();
     expect(written).toBeGreaterThanOrEqual(WANT);
-    expect(after - before).toBeLessThan(48 * 1024 * 1024);
+    expect(after - before).toBeLessThan(WANT); // under half of what keeping every answer would take
     expect(proc.exitCode).toBeNull();
   }, 200_000);
 
