@@ -7,6 +7,7 @@ import QRCode from "qrcode";
 import { HISTORY_KEPT, SimDisplay, SimIndicator } from "../firmware/targets/node/screen";
 import { zxingRead } from "../firmware/targets/node/zxing-decoder";
 import type { Screen } from "../firmware/hal/display";
+import { SimConsole } from "../sim/console";
 
 describe("the simulator's history", () => {
   it(`keeps the latest ${HISTORY_KEPT} screens and LED events, however many came`, () => {
@@ -42,4 +43,16 @@ describe("the camera path's text", () => {
     const found = await zxingRead({ width, height: width, luma });
     expect(found.texts).toEqual([text]);
   });
+});
+
+describe("pindai sim --script: the device's timers between lines", () => {
+  it("settle, as the script runner does before each line, lets the table maker finish as on a device", async () => {
+    const con = new SimConsole({ color: false });
+    expect(con.device.app.tables.busy()).toBe(true); // a provisioned device starts making its tables
+    expect(con.device.app.tables.tables.keys.length).toBe(0);
+    await con.settle(60_000);
+    expect(con.device.app.tables.busy()).toBe(false);
+    expect(con.device.app.tables.tables.base).toBeDefined();
+    expect(con.device.app.tables.tables.keys.length).toBeGreaterThan(0);
+  }, 90_000);
 });
