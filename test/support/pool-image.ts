@@ -157,12 +157,16 @@ export async function runImageOnPool(big: string, pool: string): Promise<PoolIma
     const after = await boot.memory(client);
     boot.close();
 
-    // Boot 2: as it starts every day, key set and tables in flash.
+    // Boot 2: the UNLOCK that read the memory erased the secrets and the key set (it keeps the
+    // image, the audit pages and the tables), so the key set goes in again, and the memory is
+    // read as a device starts every day: key set and tables in flash. A root signs the UNLOCK
+    // (the clock floor went with the rest: an untrusted clock takes a root's command only).
     boot = new Boot(pool, dir);
     client = new DeviceClient(boot.link, world.adminKey);
     must(await client.version(), "pindai pool"); // answered once it has booted
-    step("second boot");
-    const atBoot = await boot.memory(client);
+    must(await client.installKeyset(world.keysetBytes), "INSTALLED 1");
+    step("second boot, KEYSET again");
+    const atBoot = await boot.memory(new DeviceClient(boot.link, world.rootKey));
     return { boot: atBoot, after, log, steps };
   } catch (e) {
     // What Espruino last printed (an out-of-memory or error line) says more than a timeout.
