@@ -19,8 +19,8 @@ describe.skipIf(!big || !pool)("the flashed Espruino image on a fixed pool (ESPR
     if (!haveTool("socat")) return ctx.skip();
     const r = await runImageOnPool(big!, pool!);
     // UNLOCK clears the interpreter (reset()) before the REPL answers, so the usage read through
-    // it is an empty interpreter's: what stays meaningful is the error flags (they outlive the
-    // reset) and the verdicts. The image's own variables are measured before any UNLOCK (README, Memory).
+    // it is an empty interpreter's: the test checks the verdicts in the log and the error flags
+    // Espruino reports then. The image's own variables are measured before any UNLOCK (README, Memory).
     console.log(
       `pool of ${r.boot.total} variables: error flags ${JSON.stringify(r.after.flags)} after provisioning, tables and two scans, ${JSON.stringify(r.boot.flags)} after booting again; ${r.after.usage} in use after UNLOCK's reset (${r.steps.join(", ")})`,
     );
