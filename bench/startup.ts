@@ -18,20 +18,18 @@ function medianMs(cmd: string, args: string[], runs: number): number {
 
 export function benchStartup(runs: number): void {
   const node = process.execPath;
+  // The first row, Node alone, is what the others are compared with.
   const rows: [string, string, string[]][] = [
     ["node -e 0 (Node alone)", node, ["-e", "0"]],
     ["node host/bin/pindai.js --help (bundle)", node, ["host/bin/pindai.js", "--help"]],
     ["npx --version (npm alone)", "npx", ["--version"]],
     ["npx pindai --help", "npx", ["pindai", "--help"]],
   ];
-  const base = medianMs(node, ["-e", "0"], runs);
+  const ms = rows.map(([, cmd, args]) => medianMs(cmd, args, runs));
   table(
     `CLI start-up, median of ${runs} runs (wall time)`,
     ["command", "ms", "x node -e 0"],
-    rows.map(([name, cmd, args]) => {
-      const ms = name.startsWith("node -e 0") ? base : medianMs(cmd, args, runs);
-      return [name, ms.toFixed(0), (ms / base).toFixed(2)];
-    }),
+    rows.map(([name], i) => [name, ms[i].toFixed(0), (ms[i] / ms[0]).toFixed(2)]),
   );
 }
 

@@ -25,7 +25,7 @@ import type { St7789Options } from "./display-st7789";
 import type { PixlOptions } from "./display-pixl";
 import type { Bangle2Options } from "./display-bangle2";
 import type { ConsoleOptions } from "./display-console";
-import { isDeviceFile } from "../../app/device-files";
+import { isDeviceFile, isTableFile } from "../../app/device-files";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const E: any;
@@ -238,7 +238,7 @@ function lockConsole(o: EspruinoOptions): { admin: UartOptions; unlock: () => vo
 function keptByUnlock(name: string): boolean {
   if (name === IMAGE_FILE || name === ".bootcde") return true;
   if (name.substring(0, 6) === "audit." && name !== "audit.key") return true;
-  return isDeviceFile(name) && name.charAt(0) === "t" && name !== "tamper.boot";
+  return isTableFile(name);
 }
 
 /**
