@@ -138,6 +138,26 @@ describe("tables in flash", () => {
     expect(tablesFor(d.app.tables.tables, ed.getPublicKey(world.qrSigner.secretKey))).toBeDefined(); // handed to its scans
     expect(d.scan(issuePresentation(world.qrSigner, HOLDER, { iat: T0 })).color).toBe("green");
   });
+
+  it("a table file that cannot be read or erased stops only the tables, never verification (no storage fault)", async () => {
+    for (const failing of ["read", "erase"] as const) {
+      const world = makeWorld(T0);
+      const flash = new SimFlash();
+      const real = { read: flash.read.bind(flash), erase: flash.erase.bind(flash) };
+      let tries = 0;
+      flash[failing] = ((name: string) => {
+        if (!name.startsWith("t")) return (real[failing] as (n: string) => undefined)(name);
+        tries++;
+        throw new Error(`flash ${failing} error`);
+      }) as never;
+      const d = new SimDevice({ roots: world.roots, buildTime: T0 - 86400, version: "t", lang: "en", flash });
+      d.provision(world, T0);
+      await new Promise((r) => setTimeout(r, 600)); // past the first table steps
+      expect(tries, failing).toBeGreaterThan(0); // the maker did reach its files
+      expect(d.app.tables.tables, failing).toEqual({ base: undefined, keys: [] });
+      expect(d.scan(issuePresentation(world.qrSigner, HOLDER, { iat: T0 })).color, failing).toBe("green");
+    }
+  });
 });
 
 describe("the table maker (firmware/app/table-maker.ts)", () => {
