@@ -4,22 +4,21 @@
 // `pindai device` and `pindai fleet` commands and node-serialport.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChildProcess } from "node:child_process";
-import { killTree, ptyExec } from "./support/pty-exec";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SerialPort } from "serialport";
 import { openPtyPair, type PtyLink } from "../sim/pty";
 import { SimConsole } from "../sim/console";
 import { nodeSerial } from "../firmware/targets/node/serial";
-import { build, type BuildResult } from "../host/build/build";
 import { signedCommand } from "../host/issuer/device-client";
 import { keysetPayload, sign1 } from "../host/issuer/cose-sign";
 import { ed } from "../host/issuer/ed";
 import { SIGNATURE_BUDGET } from "../firmware/app/admin-protocol";
-import { writeKeyFile, newKey, hex } from "../host/issuer/keyfile";
+import { hex } from "../host/issuer/keyfile";
 import { runCli } from "./support/cli";
 import { haveTool } from "./support/tools";
+import { keyPaths, ptyDevices, type PtyDevices } from "./support/pty-devices";
 
 const HAVE = haveTool("socat") && haveTool("lua5.4");
 const dir = mkdtempSync(join(tmpdir(), "pindai-admin-pty-"));
@@ -46,46 +45,20 @@ async function typeLine(path: string, line: string): Promise<string> {
   return r;
 }
 
-/** The Lua image with its admin line on a pty (socat EXEC): its stdin and stdout are uart 0. */
-function luaOnPty(image: string, flashDir: string): Promise<{ path: string; proc: ChildProcess }> {
-  return ptyExec(`lua5.4 ${join(process.cwd(), "firmware/targets/lua/stdio-hal.lua")} --admin-stdio --flash ${flashDir} ${image}`, dir);
-}
-
 describe.skipIf(!HAVE)("pindai device and pindai fleet over real ptys", () => {
+  let devices: PtyDevices;
   let sim: SimConsole;
   let simLink: PtyLink;
-  let simPort: SerialPort;
   let lua: { path: string; proc: ChildProcess };
-  let image: BuildResult;
-  const adminKey = join(dir, "admin.json");
-  const rootKey = join(dir, "root.json");
-  const qrKey = join(dir, "qr.json");
-  const keysetFile = join(dir, "keyset.cbor");
+  const { admin: adminKey, root: rootKey, qr: qrKey, keyset: keysetFile } = keyPaths(dir);
   const db = join(dir, "fleet-db");
 
   beforeAll(async () => {
-    const now = Math.floor(Date.now() / 1000);
-    sim = new SimConsole({ fresh: true, lang: "en", start: now });
-    // The sim's agency keys, as files an agency keeps.
-    writeKeyFile(adminKey, { ...newKey(["admin"], 0, 0), ...keyFileOf(sim.world.adminKey, ["admin"]) });
-    writeKeyFile(qrKey, { ...newKey(["qr"], 0, 0), ...keyFileOf(sim.world.qrSigner, ["qr"]) });
-    writeKeyFile(rootKey, { ...newKey(["root"], 0, 0), ...keyFileOf(sim.world.rootKey, ["root"]) });
-    writeFileSync(keysetFile, sim.world.keysetBytes);
-    simLink = await openPtyPair();
-    simPort = new SerialPort({ path: simLink.a, baudRate: 115200 });
-    await new Promise((r) => simPort.once("open", r));
-    sim.connectAdmin(nodeSerial(simPort));
-    // The Lua image built with the same root as the simulator's world.
-    image = await build({ roots: [hex(sim.world.roots[0].publicKey)], version: "lua-pty" }, join(dir, "dist"), () => {});
-    const flash = mkdtempSync(join(dir, "lua-flash-"));
-    lua = await luaOnPty(image.lua, flash);
+    devices = await ptyDevices(dir, "lua-pty");
+    ({ sim, simLink, lua } = devices);
   }, 120_000);
 
-  afterAll(async () => {
-    await new Promise((r) => (simPort?.isOpen ? simPort.close(r) : r(0)));
-    simLink?.close();
-    if (lua) killTree(lua.proc);
-  });
+  afterAll(() => devices?.close());
 
   it("an unsigned TIME typed on either admin line is refused", async () => {
     expect(await typeLine(simLink.b, "TIME 1000000000")).toMatch(/^ERR SIGNATURE_REQUIRED/);
@@ -210,7 +183,3 @@ describe.skipIf(!HAVE)("pindai device and pindai fleet over real ptys", () => {
   });
 }, 180_000);
 
-function keyFileOf(k: { secretKey: Uint8Array; kid: Uint8Array }, usage: Array<"admin" | "qr" | "root">) {
-  const f = newKey(usage, 0, 2 ** 32, new Uint8Array(k.secretKey));
-  return { ...f, kid: hex(k.kid) };
-}

@@ -5,30 +5,23 @@
 // the simulator, and the Lua image whose panel is its u8g2 SSD1306 driver.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PNG } from "pngjs";
-import { SerialPort } from "serialport";
-import { killTree, ptyExec } from "./support/pty-exec";
-import { openPtyPair, type PtyLink } from "../sim/pty";
+import type { PtyLink } from "../sim/pty";
 import { SimConsole } from "../sim/console";
-import { nodeSerial } from "../firmware/targets/node/serial";
-import { build } from "../host/build/build";
 import { DeviceClient, DeviceError, memoryLink } from "../host/issuer/device-client";
-import { writeKeyFile, newKey, hex } from "../host/issuer/keyfile";
 import { SimDevice } from "../sim/device";
 import { HOLDER, makeWorld } from "../sim/world";
 import { issuePresentation } from "../host/issuer/issuer";
 import { runCli } from "./support/cli";
 import { haveTool } from "./support/tools";
+import { keyPaths, ptyDevices, type PtyDevices } from "./support/pty-devices";
 
 const HAVE = haveTool("socat") && haveTool("lua5.4");
 const dir = mkdtempSync(join(tmpdir(), "pindai-screen-admin-"));
 
-function keyFileOf(k: { secretKey: Uint8Array; kid: Uint8Array }, usage: Array<"admin" | "qr" | "root">) {
-  return { ...newKey(usage, 0, 2 ** 32, new Uint8Array(k.secretKey)), kid: hex(k.kid) };
-}
 
 describe("SCREEN through the device client (simulator in memory)", () => {
   it("answers the frame on the panel, signed by the device; refused unsigned; a changed answer is refused by the host", async () => {
@@ -60,34 +53,19 @@ describe("SCREEN through the device client (simulator in memory)", () => {
 });
 
 describe.skipIf(!HAVE)("pindai device screen over real ptys", () => {
+  let devices: PtyDevices;
   let sim: SimConsole;
   let simLink: PtyLink;
-  let simPort: SerialPort;
   let lua: { path: string; proc: ChildProcess };
-  const adminKey = join(dir, "admin.json");
   // A clock not yet trusted takes only a root's signature (issue 21 finding 11).
-  const rootKey = join(dir, "root.json");
-  const keysetFile = join(dir, "keyset.cbor");
+  const { admin: adminKey, root: rootKey, keyset: keysetFile } = keyPaths(dir);
 
   beforeAll(async () => {
-    const now = Math.floor(Date.now() / 1000);
-    sim = new SimConsole({ fresh: true, lang: "en", start: now });
-    writeKeyFile(adminKey, { ...newKey(["admin"], 0, 0), ...keyFileOf(sim.world.adminKey, ["admin"]) });
-    writeKeyFile(rootKey, { ...newKey(["root"], 0, 0), ...keyFileOf(sim.world.rootKey, ["root"]) });
-    writeFileSync(keysetFile, sim.world.keysetBytes);
-    simLink = await openPtyPair();
-    simPort = new SerialPort({ path: simLink.a, baudRate: 115200 });
-    await new Promise((r) => simPort.once("open", r));
-    sim.connectAdmin(nodeSerial(simPort));
-    const image = await build({ roots: [hex(sim.world.roots[0].publicKey)], version: "screen-pty" }, join(dir, "dist"), () => {});
-    lua = await ptyExec(`lua5.4 ${join(process.cwd(), "firmware/targets/lua/stdio-hal.lua")} --admin-stdio --flash ${mkdtempSync(join(dir, "flash-"))} ${image.lua}`, dir);
+    devices = await ptyDevices(dir, "screen-pty");
+    ({ sim, simLink, lua } = devices);
   }, 120_000);
 
-  afterAll(async () => {
-    await new Promise((r) => (simPort?.isOpen ? simPort.close(r) : r(0)));
-    simLink?.close();
-    if (lua) killTree(lua.proc);
-  });
+  afterAll(() => devices?.close());
 
   it("the simulator: the holder's verdict as PNG, written for the owner only; without --admin-key it is a usage error", async () => {
     expect((await runCli("device", "keyset", "--port", simLink.b, "--keyset", keysetFile)).code).toBe(0);
