@@ -5,27 +5,17 @@
 import { describe, expect, it } from "vitest";
 import { SOURCE_CARD, SOURCE_QR } from "../firmware/app/audit-log";
 import { CardPoller, FAULTS_DOWN } from "../firmware/app/card-poller";
-import { VerifierApp } from "../firmware/app/verifier";
-import { ManualRtc, MemoryStorage, SeededRandom, Transcript, VirtualTimers } from "../firmware/targets/memory/hal";
 import { issuePresentation } from "../host/issuer/issuer";
 import { HOLDER, makeWorld } from "../sim/world";
 import { emulatedPn532 } from "./support/cards";
 import { T0 } from "./support/fixtures";
+import { provisionedApp } from "./support/provisioned-app";
 
 const world = makeWorld(T0);
 const IN_LIST_PASSIVE_TARGET = 0x4a;
 
 function device() {
-  const out = new Transcript();
-  const timers = new VirtualTimers();
-  const random = new SeededRandom(20261206);
-  const app = new VerifierApp(
-    { display: out, indicator: out, storage: new MemoryStorage(), rtc: new ManualRtc(), timers, random },
-    { roots: world.roots, buildTime: T0 - 86400, version: "test", lang: "en", clearAfterMs: 10_000 },
-  );
-  const installed = app.installKeyset(world.keysetBytes);
-  if (!installed.ok) throw new Error("the test key set did not install: " + installed.reason);
-  app.setTime(T0, world.roots[0].kid, true);
+  const { app, out, timers, random } = provisionedApp(world, T0, { seed: 20261206, clearAfterMs: 10_000 });
   const { pn, emulator } = emulatedPn532(timers);
   const poller = new CardPoller(pn, random, timers, () => app.state === "idle", (r) => app.cardResult(r), 500, () => app.cardDetected());
   const states: string[] = [];

@@ -8,15 +8,15 @@ import { verifyCard } from "../firmware/core/card";
 import { loadKeyset } from "../firmware/core/keyset";
 import { SOURCE_CARD } from "../firmware/app/audit-log";
 import { CardPoller } from "../firmware/app/card-poller";
-import { VerifierApp } from "../firmware/app/verifier";
 import type { CardReader } from "../firmware/hal/card-reader";
 import { type CardSessionResult, readCard } from "../firmware/reader/card-session";
-import { ManualRtc, MemoryStorage, SeededRandom, Transcript, VirtualTimers } from "../firmware/targets/memory/hal";
+import { SeededRandom, VirtualTimers } from "../firmware/targets/memory/hal";
 import { MemoryCardReader } from "../sim/memory-reader";
 import type { VirtualCard } from "../sim/virtual-card";
 import { makeWorld } from "../sim/world";
 import { emulatedPn532 } from "./support/cards";
 import { T0 } from "./support/fixtures";
+import { provisionedApp } from "./support/provisioned-app";
 
 const world = makeWorld(T0);
 const cards = world.cards;
@@ -25,17 +25,7 @@ if (!loaded.ok) throw new Error("the test key set did not load: " + loaded.reaso
 const keyset = loaded.keyset;
 
 function newApp() {
-  const out = new Transcript();
-  const timers = new VirtualTimers();
-  const random = new SeededRandom(20261128);
-  const app = new VerifierApp(
-    { display: out, indicator: out, storage: new MemoryStorage(), rtc: new ManualRtc(), timers, random },
-    { roots: world.roots, buildTime: T0 - 86400, version: "test", lang: "en", clearAfterMs: 5000 },
-  );
-  const installed = app.installKeyset(world.keysetBytes);
-  if (!installed.ok) throw new Error("the test key set did not install: " + installed.reason);
-  app.setTime(T0, world.roots[0].kid, true);
-  return { app, out, timers, random };
+  return provisionedApp(world, T0, { seed: 20261128, clearAfterMs: 5000 });
 }
 
 /** One card read through `reader` on virtual time: the session's result, its verdict, and the time it took. */
