@@ -108,7 +108,7 @@ describe.skipIf(!ready)("Lua functions loaded on first call (host/build/lua-lazy
     // typescript-to-lua writes every class's name as a string at its module's top level.
     const classes = [...readFileSync(plain, "utf8").matchAll(/^([A-Za-z_]\w*)\.name = "\1"$/gm)].map((m) => m[1]);
     expect(classes.length).toBeGreaterThan(0);
-    const lazyConstructors = classes.filter((c) => lazy.image.includes(`${c}.prototype.____constructor = ____lazy(`));
+    const lazyConstructors = classes.filter((c) => lazy.image.includes(`${c}.prototype.____constructor = ____lzf(`));
     expect(lazyConstructors.length).toBeGreaterThan(0);
   });
 
