@@ -89,16 +89,18 @@ function luacFunctions(source: string): LuacFunction[] | undefined {
 // its own and one shared with its module's other stubs (about 60 bytes on a
 // 32-bit Lua).
 //
-// Compiled functions are kept in a bytecode cache in flash (CACHE_FILE):
-// loading stripped bytecode costs a fraction of compiling the source, so
-// the functions can be dropped after every scan. The file is the tag (the
-// image's id and the Lua's own bytecode header: another image or another Lua
-// starts it anew), then a directory of one 12-byte entry per function
-// (offset, length, a check of the two), then the bytecode, appended. An
-// entry is written only after its bytecode, in its own write: a power cut
-// leaves either no entry (the function is compiled and appended again) or a
-// torn one whose check fails; an entry is used only when its check holds and
-// the bytes it names are all there, so a torn cache is rebuilt, never run.
+// Compiled functions are kept in a bytecode cache in flash (pindai.lbc, or
+// beside the image file where there is no flash file module): loading
+// stripped bytecode costs a fifth of compiling the source, so the functions
+// can be dropped after every scan. The file is the tag (the image's id and
+// the Lua's own bytecode header: another image or another Lua starts it
+// anew), then a directory of one 12-byte entry per function (offset, length,
+// a check of both and of three words of the bytecode), then the bytecode,
+// appended. An entry is written only after its bytecode, in its own write: a
+// power cut leaves either no entry (the function is compiled and appended
+// again) or a torn one whose check fails; an entry is used only when its
+// check holds over the bytes it names, all there, so a torn cache is
+// rebuilt, never run.
 const LOADER = `local ____lazySource = "pindai.lua"
 do
   local src = debug.getinfo(1, "S").source
@@ -134,7 +136,15 @@ local function ____flashOpen(name, mode)
   return io.open(name, mode)
 end
 local ____cacheTag, ____cacheChecked
-local function ____entryCheck(at, len) return ((at * 40503 + len * 2654435761) ~ 0x5bd1e995) & 0xffffffff end
+-- An entry's check: its offset and length, and three words of the bytecode
+-- (its first, middle and last), so an entry naming other bytes than it was
+-- written for (a torn entry, or bytes lost and written over) fails it.
+local function ____entryCheck(at, bc)
+  local n = #bc
+  if n < 8 then return nil end
+  local a, b, c = string.unpack("<I4", bc, 1), string.unpack("<I4", bc, n // 2), string.unpack("<I4", bc, n - 3)
+  return ((at * 40503 + n * 2654435761 + a * 97 + b * 389 + c * 1543) ~ 0x5bd1e995) & 0xffffffff
+end
 -- The cache, open at a valid directory (made anew when absent or not this
 -- image's; checked once a boot, as only this image writes it), or nil.
 local function ____cacheOpen()
@@ -164,9 +174,9 @@ local function ____lazyChunk(spec)
   local entry = cache ~= nil and cache:seek("set", #____cacheTag + index * 12) ~= nil and cache:read(12)
   if entry and #entry == 12 then
     local bcAt, bcLen, check = string.unpack("<I4I4I4", entry)
-    if bcAt > 0 and check == ____entryCheck(bcAt, bcLen) and cache:seek("set", bcAt) ~= nil then
+    if bcAt > 0 and bcLen < 1000000 and cache:seek("set", bcAt) ~= nil then
       local bc = ____readAll(cache, bcLen)
-      local f = #bc == bcLen and load(bc, "=pindai", "b")
+      local f = #bc == bcLen and check == ____entryCheck(bcAt, bc) and load(bc, "=pindai", "b")
       if f then
         cache:close()
         return f, at, len
@@ -184,7 +194,7 @@ local function ____lazyChunk(spec)
     local bcAt = cache:seek("end", 0)
     if bcAt ~= nil and bcAt >= #____cacheTag + ____LAZY_COUNT * 12 and cache:write(bc) then
       cache:seek("set", #____cacheTag + index * 12)
-      cache:write(string.pack("<I4I4I4", bcAt, #bc, ____entryCheck(bcAt, #bc)))
+      cache:write(string.pack("<I4I4I4", bcAt, #bc, ____entryCheck(bcAt, bc) or 0))
     end
     cache:close()
   end
