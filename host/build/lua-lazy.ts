@@ -116,7 +116,7 @@ local ____lazyLoaded, ____lazyBytes, ____lazyHeld = {}, 0, ____LAZY_HELD_BOOT
 -- the last scan or admin command.
 function PINDAI_LAZY_DROP(above)
   if ____lazyBytes <= (above or -1) then return end
-  for k in pairs(____lazyLoaded) do ____lazyLoaded[k] = nil end
+  ____lazyLoaded = {} -- a new table: a table emptied keeps its size
   ____lazyBytes = 0
 end
 local function ____readAll(h, len)
