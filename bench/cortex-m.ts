@@ -162,10 +162,12 @@ export async function measureImageBoot(v: LuaVersion): Promise<M4Boot & { bytes:
     const image = await build({ roots: [Buffer.from(w.roots[0].publicKey).toString("hex")], version: "bench", lua: { display: null, ledGreen: 4, ledRed: 5 } }, imageDir, () => {});
     const elf = buildLuaM4(v);
     const b = await imageBootOnM4(elf, image.lua);
-    // Provisioned on this machine's lua (the admin protocol's exchanges), then two scans on the model.
+    // Provisioned on this machine's lua of the same version (else lua5.4: the model then makes its own
+    // bytecode cache at the first scan), over the admin protocol's exchanges; then two scans on the model.
     const flash = join(imageDir, "flash");
     mkdirSync(flash);
-    const dev = luaDevice("lua" + v, image.lua, flash);
+    const hostLua = spawnSync("sh", ["-c", "command -v lua" + v]).status === 0 ? "lua" + v : "lua5.4";
+    const dev = luaDevice(hostLua, image.lua, flash);
     try {
       if ((await new DeviceClient(dev, w.adminKey).installKeyset(w.keysetBytes)) !== "INSTALLED 1") throw new Error("the bench device did not take its key set");
       if ((await new DeviceClient(dev, w.rootKey).setTime(now)) !== `TIME ${now}`) throw new Error("the bench device did not take its time");
