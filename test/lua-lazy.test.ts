@@ -108,8 +108,100 @@ describe.skipIf(!ready)("Lua functions loaded on first call (host/build/lua-lazy
     // typescript-to-lua writes every class's name as a string at its module's top level.
     const classes = [...readFileSync(plain, "utf8").matchAll(/^([A-Za-z_]\w*)\.name = "\1"$/gm)].map((m) => m[1]);
     expect(classes.length).toBeGreaterThan(0);
-    const lazyConstructors = classes.filter((c) => lazy.image.includes(`${c}.prototype.____constructor = ____lazy(`));
+    const lazyConstructors = classes.filter((c) => lazy.image.includes(`${c}.prototype.____constructor = ____lzf(`));
     expect(lazyConstructors.length).toBeGreaterThan(0);
+  });
+
+  // The bytecode cache (host/build/lua-lazy.ts): without NodeMCU's file module it lies beside the image file, as <image>.lbc.
+  const cacheDriver = `
+    local compiles, hostLoad = 0, load
+    load = function(s, name, mode, ...)
+      if mode ~= "b" and type(s) == "string" and #s > 0 then compiles = compiles + 1 end
+      return hostLoad(s, name, mode, ...)
+    end
+    local m = dofile(arg[1])
+    print(m.ed25519(arg[2], arg[3], arg[4]), m.sha512Hex("abcd"), m.base45("BB8"), compiles)`;
+  const runCached = (lua: string, image: string): { answers: string; compiles: number } => {
+    writeFileSync(join(dir, "cache-driver.lua"), cacheDriver);
+    const g = wycheproof.testGroups[0];
+    const r = spawnSync(lua, [join(dir, "cache-driver.lua"), image, g.publicKey.pk, g.tests[0].msg, g.tests[0].sig], { encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    const parts = r.stdout.trim().split("\t");
+    return { answers: parts.slice(0, -1).join(" "), compiles: Number(parts[parts.length - 1]) };
+  };
+
+  it("keeps what it compiled in a bytecode cache: the next run compiles nothing; another Lua or another image starts it anew", (ctx) => {
+    if (!haveTool("lua5.3")) return ctx.skip();
+    // The 5.3 bundle runs on both Lua versions (as the device image does).
+    const image = join(dir, "cached.lua");
+    writeFileSync(image, withLazyFunctions(readFileSync(buildLuaBundle("test/conformance/core-entry.ts", "5.3", true), "utf8"), 120).image);
+    const first = runCached("lua5.4", image);
+    expect(first.answers).toMatch(/^OK /);
+    expect(first.compiles).toBeGreaterThan(10);
+    expect(readFileSync(image + ".lbc").length).toBeGreaterThan(1000);
+    expect(runCached("lua5.4", image)).toEqual({ answers: first.answers, compiles: 0 });
+    // lua5.3's bytecode header differs: the cache is made anew for it, and again for lua5.4 after.
+    expect(runCached("lua5.3", image)).toEqual({ answers: first.answers, compiles: first.compiles });
+    expect(runCached("lua5.3", image)).toEqual({ answers: first.answers, compiles: 0 });
+    expect(runCached("lua5.4", image)).toEqual({ answers: first.answers, compiles: first.compiles });
+    // Another image at the same path (other functions at other places): its own cache.
+    writeFileSync(image, withLazyFunctions(readFileSync(buildLuaBundle("test/conformance/core-entry.ts", "5.3", true), "utf8"), 200).image);
+    expect(runCached("lua5.4", image).compiles).toBeGreaterThan(10);
+  }, 60_000);
+
+  it("rebuilds a torn or damaged bytecode cache and never runs it: cut anywhere, entries torn, bytes lost and written over", () => {
+    const image = join(dir, "torn.lua");
+    writeFileSync(image, lazy.image);
+    const first = runCached("lua5.4", image);
+    const whole = readFileSync(image + ".lbc");
+    // The tag: "PLBC", the image's id (16 hex digits), the bytecode of an empty function; then the directory.
+    const emptyDump = Number(spawnSync("lua5.4", ["-e", 'io.write(#string.dump(load(""), true))'], { encoding: "utf8" }).stdout);
+    const tagAndDirectory = 4 + 16 + emptyDump;
+    expect(whole.subarray(0, 4).toString()).toBe("PLBC");
+    const damaged: Array<[string, Buffer]> = [];
+    // Cut at every point of the tag and the directory's start, and through the bytecode.
+    for (const n of [0, 1, 3, 10, tagAndDirectory - 1, tagAndDirectory + 5, tagAndDirectory + 100, tagAndDirectory + 12 * lazy.functions - 1]) damaged.push([`cut at ${n}`, whole.subarray(0, n)]);
+    for (let n = whole.length - 1; n > whole.length * 0.6; n -= Math.ceil(whole.length / 40)) damaged.push([`cut at ${n}`, whole.subarray(0, n)]);
+    // Every used entry torn: its first k bytes from another entry.
+    const entries: number[] = [];
+    for (let i = 0; i < lazy.functions; i++) if (whole.readUInt32LE(tagAndDirectory + 12 * i) > 0) entries.push(tagAndDirectory + 12 * i);
+    expect(entries.length).toBeGreaterThan(5);
+    for (const k of [2, 4, 6, 8, 10]) {
+      const b = Buffer.from(whole);
+      for (let i = 0; i < entries.length; i++) whole.copy(b, entries[i], entries[(i + 1) % entries.length], entries[(i + 1) % entries.length] + k);
+      damaged.push([`entries torn at byte ${k}`, b]);
+    }
+    // The bytecode's second half lost and written over by other bytecode (the entries still name it).
+    const half = Math.floor((whole.length + tagAndDirectory) / 2);
+    const firstCode = tagAndDirectory + 12 * lazy.functions;
+    damaged.push(["bytecode written over", Buffer.concat([whole.subarray(0, half), whole.subarray(firstCode, firstCode + whole.length - half)])]);
+    for (const [what, bytes] of damaged) {
+      writeFileSync(image + ".lbc", bytes);
+      const r = runCached("lua5.4", image);
+      expect(r.answers, what).toBe(first.answers);
+      expect(runCached("lua5.4", image), what + ", then from the rebuilt cache").toEqual({ answers: first.answers, compiles: 0 });
+    }
+  }, 120_000);
+
+  it("drops the loaded functions on PINDAI_LAZY_DROP only past the bytes of source it is given", () => {
+    const script = `
+      local loads = 0
+      PINDAI_LAZY_TRACE = function() loads = loads + 1 end
+      local m = dofile(arg[1])
+      m.sha512Hex("abcd")
+      local at = loads
+      PINDAI_LAZY_DROP(1e9)
+      m.sha512Hex("abcd")
+      local kept = loads - at
+      PINDAI_LAZY_DROP(0)
+      m.sha512Hex("abcd")
+      print(kept, loads - at - kept)`;
+    writeFileSync(join(dir, "drop-above.lua"), script);
+    const r = spawnSync("lua5.4", [join(dir, "drop-above.lua"), lazyPath], { encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    const [kept, again] = r.stdout.trim().split(/\s+/).map(Number);
+    expect(kept).toBe(0);
+    expect(again).toBeGreaterThan(0);
   });
 
   it("says which file it could not read when the image's file is gone", () => {

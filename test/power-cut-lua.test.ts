@@ -6,7 +6,7 @@
 // next accepted code's writes the cut lands on.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build, type BuildResult } from "../host/build/build";
@@ -90,5 +90,37 @@ describe.skipIf(!HAVE)("the Lua image: power cut at every byte of an accepted co
     // of flash writes for the replay record itself; the audit record is 32 more).
     expect(cut).toBeGreaterThan(20);
     expect(cut).toBeLessThanOrEqual(20 + 32 + 12);
+  }, 600_000);
+
+  it("a cut anywhere in a new device's first writes (its keys, its bytecode cache) leaves a device that boots, answers and gives the same verdicts", () => {
+    // A fresh flash: the first boot writes the device's keys and, as its functions are first
+    // loaded, the bytecode cache (host/build/lua-lazy.ts: pindai.lbc). The power goes after
+    // `cut` bytes (--cut: the first boot's writes included); the next boots must run as an uncut device does.
+    const boot = (flash: string, cut?: number) => {
+      const args = [HAL, "--flash", flash, "--rtc", String(now + 5), ...(cut === undefined ? [] : ["--cut", String(cut)]), image.lua];
+      const script = ["W 10", "R", "A PING a", "U 1 " + codeA, "W 20", "R", "A PING b", "U 1 " + codeA, "W 20"];
+      const r = spawnSync("lua5.4", args, { input: script.join("\n") + "\n", encoding: "latin1" });
+      if (r.status !== 0) throw new Error(`lua5.4 failed (cut ${cut}): ` + r.stderr);
+      const lines = r.stdout.split("\n");
+      return [verdictAfter(lines, "a"), verdictAfter(lines, "b")].join(" / ");
+    };
+    const fresh = join(dir, "fresh");
+    mkdirSync(fresh);
+    const want = boot(fresh);
+    expect(want).toMatch(/^\[amber\].* \/ \[amber\]/); // no key set on a new device: amber, never green
+    const written = statSync(join(fresh, "pindai.lbc")).size;
+    expect(written).toBeGreaterThan(10_000);
+    const failures: string[] = [];
+    const cuts = [...Array.from({ length: 30 }, (_, i) => i * 11), ...Array.from({ length: 50 }, (_, i) => 330 + Math.floor((i * written) / 50))];
+    for (const cut of cuts) {
+      const flash = join(dir, "fresh-cut" + cut);
+      mkdirSync(flash);
+      const got = boot(flash, cut);
+      const cache = statSync(join(flash, "pindai.lbc"), { throwIfNoEntry: false });
+      rmSync(flash, { recursive: true, force: true });
+      if (got !== want) failures.push(`cut after ${cut} bytes: ${got}`);
+      if (cache === undefined || cache.size < written / 2) failures.push(`cut after ${cut} bytes: the cache was not made again (${cache?.size} bytes)`);
+    }
+    expect(failures).toEqual([]);
   }, 600_000);
 });

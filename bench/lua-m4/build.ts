@@ -25,7 +25,8 @@ const LUA_FLAGS: Record<LuaVersion, string[]> = {
 };
 
 /** The tools the model needs (the Lua sources are fetched on first use). */
-export const CORTEX_M_TOOLS = ["arm-none-eabi-gcc", "qemu-system-arm", "apt-get"];
+/** What the model needs on this machine (lua5.4: the image's scan row provisions the device on it first). */
+export const CORTEX_M_TOOLS = ["arm-none-eabi-gcc", "qemu-system-arm", "apt-get", "lua5.4"];
 
 function run(cmd: string, args: string[], cwd: string, timeout = 300_000): string {
   const r = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout, maxBuffer: 1 << 26 });

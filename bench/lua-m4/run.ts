@@ -4,7 +4,7 @@
 // the driver prints is the answer.
 import { prng } from "../../sim/camera/synth";
 import { spawn } from "node:child_process";
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -114,8 +114,9 @@ export async function runOnM4(elf: string, bundle: string, calls: Call[], o: Loa
   }
 }
 
-// The device image booting on the stdio HAL (firmware/targets/lua/stdio-hal.lua)
-// with no commands: compiled to bytecode on the device first, then loaded.
+// The device image booting on the stdio HAL (firmware/targets/lua/stdio-hal.lua):
+// compiled to bytecode on the device first, then loaded; the boot ends when
+// the HAL reads its first command line (or finds none).
 const BOOT_DRIVER = `
 local f = assert(loadfile("pindai.lua"))
 local out = assert(io.open("pindai.luac", "wb"))
@@ -131,27 +132,83 @@ arg = { [0] = "stdio-hal.lua", "pindai.luac" }
 collectgarbage()
 m4.resetpeak()
 local c = m4.count()
+function BOOT_DONE()
+  if c == nil then return end
+  c = m4.count() - c
+  local peak = m4.peak()
+  collectgarbage()
+  print("BOOT\\t" .. c .. "\\t" .. peak .. "\\t" .. m4.heap())
+  c = nil
+end
 dofile("stdio-hal.lua")
-c = m4.count() - c
-local peak = m4.peak()
-collectgarbage()
-print("BOOT\\t" .. c .. "\\t" .. peak .. "\\t" .. m4.heap())
+BOOT_DONE()
 `;
 
-/** The Lua image's boot: instructions, peak heap, heap held after it (bytes). */
-export async function imageBootOnM4(elf: string, image: string): Promise<{ instructions: number; peakHeap: number; held: number }> {
+// With commands, each command line of the stdio HAL is measured on its own:
+// the driver's io.lines gives the HAL its lines and prints, before each, the
+// previous line's instructions, peak heap and heap held after it; the LEDs
+// (gpio.write) are printed as "GPIO pin level".
+const LINES_DRIVER = `
+local hostLines = io.lines
+io.lines = function()
+  local it = hostLines("commands.txt")
+  gpio.write = function(pin, level) print("GPIO " .. pin .. " " .. level) end
+  local last, c
+  return function()
+    BOOT_DONE()
+    if last ~= nil then
+      c = m4.count() - c
+      local peak = m4.peak()
+      collectgarbage()
+      print("LINE\\t" .. c .. "\\t" .. peak .. "\\t" .. m4.heap() .. "\\t" .. last:sub(1, 1))
+    end
+    last = it()
+    collectgarbage()
+    m4.resetpeak()
+    c = m4.count()
+    return last
+  end
+end
+`;
+
+export interface M4Line {
+  command: string;
+  instructions: number;
+  peakHeap: number;
+  held: number;
+}
+
+/**
+ * The Lua image's boot: instructions, peak heap, heap held after it (bytes);
+ * then each line of `commands` (the stdio HAL's: U, W, A) measured, on the
+ * flash files of `flash` (copied) with the RTC at `rtc`.
+ */
+export async function imageBootOnM4(
+  elf: string,
+  image: string,
+  o: { commands?: string[]; flash?: string; rtc?: number } = {},
+): Promise<{ instructions: number; peakHeap: number; held: number; lines: M4Line[]; out: string }> {
   const dir = mkdtempSync(join(tmpdir(), "pindai-m4-run-"));
   try {
     copyFileSync(image, join(dir, "pindai.lua"));
     for (const f of ["stdio-hal.lua", "file-api.lua", "u8g2-standin.lua"]) copyFileSync(fileURLToPath(new URL("../../firmware/targets/lua/" + f, import.meta.url)), join(dir, f));
-    writeFileSync(join(dir, "commands.txt"), "");
+    if (o.flash !== undefined) for (const f of readdirSync(o.flash)) copyFileSync(join(o.flash, f), join(dir, f));
+    writeFileSync(join(dir, "commands.txt"), (o.commands ?? []).map((c) => c + "\n").join(""));
     const next = prng(20261128);
     writeFileSync(join(dir, "random.bin"), Buffer.from(Array.from({ length: 65536 }, () => Math.floor(next() * 256))));
-    writeFileSync(join(dir, "driver.lua"), BOOT_DRIVER);
+    let driver = BOOT_DRIVER;
+    if (o.commands !== undefined) driver = LINES_DRIVER + driver;
+    if (o.rtc !== undefined) driver = driver.replace('"pindai.luac" }', `"--rtc", "${Math.floor(o.rtc)}", "pindai.luac" }`);
+    writeFileSync(join(dir, "driver.lua"), driver);
     const out = await qemu(elf, dir);
     const m = /BOOT\t(\d+)\t(\d+)\t(\d+)/.exec(out);
     if (!m) throw new Error("the image did not boot on the M4 model: " + out.slice(-300));
-    return { instructions: Number(m[1]), peakHeap: Number(m[2]), held: Number(m[3]) };
+    const lines: M4Line[] = [];
+    for (const l of out.split("\n")) {
+      const x = /^LINE\t(\d+)\t(\d+)\t(\d+)\t(.*)$/.exec(l);
+      if (x) lines.push({ command: x[4], instructions: Number(x[1]), peakHeap: Number(x[2]), held: Number(x[3]) });
+    }
+    return { instructions: Number(m[1]), peakHeap: Number(m[2]), held: Number(m[3]), lines, out };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

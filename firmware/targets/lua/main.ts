@@ -106,11 +106,33 @@ export interface LuaOptions {
 
 export type DisplayOptions = Ssd1306Options | ConsoleOptions;
 
+/** Set by the image's loader (host/build/lua-lazy.ts): drops the functions loaded from flash once more than `above` bytes of their source are. */
+declare const PINDAI_LAZY_DROP: ((above: number) => void) | undefined;
+
+// Once the device has been idle for IDLE_MS after an event (a timer, bytes
+// on a uart), the functions a scan or an admin command loaded from flash
+// (about 60 KB of source for a scan) are dropped: between scans it holds its
+// state, not their code; the next scan loads its own again from the bytecode
+// cache. The card poller's few functions (about 6 KB, every cardPollMs) stay.
+const IDLE_MS = 200;
+const IDLE_KEEP = 16_000;
+let idleTimer: LuaTimer | undefined;
+function eventDone(): void {
+  if (typeof PINDAI_LAZY_DROP !== "function") return;
+  if (idleTimer === undefined) idleTimer = tmr.create();
+  idleTimer.unregister();
+  idleTimer.alarm(IDLE_MS, tmr.ALARM_SINGLE, () => PINDAI_LAZY_DROP!(IDLE_KEEP));
+}
+
 function luaUart(o: UartOptions): Serial {
   uart.setup(o.id, o.baud, 8, 0, 1, 0);
   return {
     write: (d: Bytes) => uart.write(o.id, toText(d)),
-    onData: (h: (d: Bytes) => void) => uart.on(o.id, "data", 0, (s: string) => h(toBytes(s)), 0),
+    onData: (h: (d: Bytes) => void) =>
+      uart.on(o.id, "data", 0, (s: string) => {
+        h(toBytes(s));
+        eventDone();
+      }, 0),
     close: () => {},
   };
 }
@@ -181,6 +203,7 @@ function luaTimers(): Timers {
           }
         }
         fn();
+        eventDone();
       });
       return id;
     },

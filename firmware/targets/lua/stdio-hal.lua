@@ -1,7 +1,7 @@
 -- The NodeMCU-style HAL contract of firmware/targets/lua/main.ts, on plain
 -- Lua 5.3/5.4 with stdin/stdout, for tests and Linux-class devices.
 --
---   lua5.4 stdio-hal.lua [--flash DIR] [--rtc SECONDS] IMAGE < commands
+--   lua5.4 stdio-hal.lua [--flash DIR] [--rtc SECONDS] [--cut N] IMAGE < commands
 --     commands, one per line:
 --       U <id> <text>   bytes <text> then CR LF arrive on uart <id> (1: the scan engine)
 --       A <line>        an admin-line command (VERSION, ID, NONCE, STATUS, KEYSET hex, ADMIN hex)
@@ -21,15 +21,18 @@
 --
 -- Flash files are kept in DIR (default: the working directory). --rtc starts the
 -- RTC at SECONDS (a battery clock that kept its time; default 0: never set).
+-- --cut N: the power goes after N bytes written from the start, the first boot's included (as C N).
 local admin_stdio = false
 local flash_dir = nil
 local rtc_start = 0
+local cut_at = nil
 local image_path = nil
 local i = 1
 while i <= #arg do
   if arg[i] == "--admin-stdio" then admin_stdio = true
   elseif arg[i] == "--flash" then i = i + 1; flash_dir = arg[i]
   elseif arg[i] == "--rtc" then i = i + 1; rtc_start = tonumber(arg[i]) or 0
+  elseif arg[i] == "--cut" then i = i + 1; cut_at = tonumber(arg[i])
   else image_path = arg[i] end
   i = i + 1
 end
@@ -63,7 +66,7 @@ if flash_dir ~= nil then
 end
 
 -- Power cuts (C, R): bytes that may still be written before the power goes.
-local budget = nil
+local budget = cut_at
 local powered = true
 do
   local open, remove = file.open, file.remove
@@ -138,7 +141,12 @@ end
 -- print() is the device's screen (dark once the power is gone)
 print = function(...) if not powered then return end local t = {} for k = 1, select("#", ...) do t[#t + 1] = tostring(select(k, ...)) end out:write(table.concat(t, "\t") .. "\n") end
 
-local image = dofile(image_path)
+-- The first boot may meet the power cut of --cut: the device is then dark until R.
+local booted, image = pcall(dofile, image_path)
+if not booted then
+  if powered then error(image, 0) end
+  image = nil
+end
 if admin_stdio then
   local last = os.time()
   for line in io.lines() do
