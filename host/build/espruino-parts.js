@@ -31,6 +31,9 @@ export const PARTS = {
   tbl: { modules: ["firmware/app/table-maker.ts", "firmware/app/key-tables.ts"], drop: false },
   // The device key's signatures (admin answers, the audit log export) and making the key at first boot.
   sig: { modules: ["firmware/core/ed25519-sign.ts"], drop: true },
+  // The curve: field arithmetic, points, verification and the table format, with their
+  // constants and scratch, loaded for a verification or a signature and dropped once idle.
+  curve: { modules: ["firmware/core/field25519.ts", "firmware/core/ed25519-curve.ts", "firmware/core/ed25519.ts", "firmware/core/ed25519-table.ts"], drop: true },
   // The card reader: loaded only on a board whose build config names one (its poller runs on timers: kept).
   card: {
     modules: ["firmware/app/card-poller.ts", "firmware/reader/pn532/pn532.ts", "firmware/reader/pn532/frame.ts", "firmware/reader/card-session.ts", "firmware/reader/apdu.ts", "firmware/core/card.ts"],
@@ -74,6 +77,25 @@ function protoMethod(s) {
   const o = l.object;
   if (o.type !== "MemberExpression" || o.computed || o.property.name !== "prototype" || o.object.type !== "Identifier") return undefined;
   return [o.object.name, l.property.name];
+}
+
+/** A node's text with the names in `rn` (a part's stubbed functions) as `name$`. */
+function renamedIn(code, node, rn) {
+  const edits = [];
+  walk(node, (n, par, key) => {
+    if (n.type !== "Identifier" || !rn.has(n.name)) return;
+    if (par && par.type === "MemberExpression" && key === "property" && !par.computed) return;
+    if (par && par.type === "Property" && key === "key") return;
+    edits.push(n);
+  });
+  edits.sort((a, b) => a.start - b.start);
+  let body = "";
+  let k = node.start;
+  for (const e of edits) {
+    body += code.slice(k, e.start) + e.name + "$";
+    k = e.end;
+  }
+  return body + code.slice(k, node.end);
 }
 
 /**
@@ -122,6 +144,8 @@ export function splitImage(code, parts = PARTS) {
     if (x.part === undefined) continue;
     if (x.s.type === "FunctionDeclaration" && !ctor.has(x.s.id.name) && !inner.has(x.s.id.name)) x.fn = x.s.id.name;
     else if (protoMethod(x.s)) x.method = protoMethod(x.s);
+    else if (x.s.type === "VariableDeclaration" && x.s.declarations.every((d) => !inner.has(d.id.name) && !ctor.has(d.id.name))) x.data = x.s.declarations.map((d) => d.id.name);
+    else if (x.s.type === "ExpressionStatement") x.data = [];
   }
   // Identifiers and property names each statement uses (the moved function's own name excluded).
   const idsOf = (x) => {
@@ -140,9 +164,30 @@ export function splitImage(code, parts = PARTS) {
     return { ids, props };
   };
   for (const x of stmts) Object.assign(x, x.mark ? { ids: new Set(), props: new Set() } : idsOf(x));
-  const movedOut = (x) => x.fn !== undefined || x.method !== undefined;
+  const movedOut = (x) => x.fn !== undefined || x.method !== undefined || (x.data !== undefined && !x.stays);
   /** Used outside part p: by the image or another part. */
   const usedOutside = (p, test) => stmts.some((y) => (y.part !== p || !movedOut(y)) && test(y));
+  // A part's module-level data (var statements, and expression statements that touch only
+  // the part's own data and call functions) goes with it when nothing outside reads it;
+  // else it stays in the image. Repeated until nothing more has to stay.
+  const fnNames = new Set(stmts.filter((x) => x.s.type === "FunctionDeclaration").map((x) => x.s.id.name));
+  const topVars = new Set(stmts.filter((x) => x.s.type === "VariableDeclaration").flatMap((x) => x.s.declarations.map((d) => d.id.name)));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const x of stmts) {
+      if (x.data === undefined || x.stays) continue;
+      let stay = x.data.some((n) => usedOutside(x.part, (y) => y !== x && y.ids.has(n)));
+      if (!stay && x.data.length === 0) {
+        // An expression statement: only this part's moved data and functions.
+        const mine = (n) => stmts.some((y) => y.part === x.part && movedOut(y) && y !== x && y.data !== undefined && y.data.includes(n));
+        for (const n of x.ids) if (topVars.has(n) ? !mine(n) : !fnNames.has(n)) stay = true;
+      }
+      if (stay) {
+        x.stays = true;
+        changed = true;
+      }
+    }
+  }
   const out = { image: "", parts: {}, moved: {} };
   const partCode = {};
   const drops = {};
@@ -152,11 +197,12 @@ export function splitImage(code, parts = PARTS) {
   for (const name of Object.keys(parts)) {
     partCode[name] = [];
     drops[name] = [];
-    out.moved[name] = { functions: 0, stubs: 0 };
+    out.moved[name] = { functions: 0, stubs: 0, data: 0 };
   }
   const renames = new Map(); // part -> names its own code calls directly under `name$`
+  const renamed = (node, rn) => renamedIn(code, node, rn);
   for (const x of stmts) {
-    if (!movedOut(x)) continue;
+    if (!movedOut(x) || x.data !== undefined) continue;
     if (x.fn) x.external = usedOutside(x.part, (y) => y.ids.has(x.fn));
     else x.external = usedOutside(x.part, (y) => y.props.has(x.method[1]));
     if (x.fn && x.external) {
@@ -164,6 +210,8 @@ export function splitImage(code, parts = PARTS) {
       renames.get(x.part).add(x.fn);
     }
   }
+  const partData = {};
+  for (const name of Object.keys(parts)) partData[name] = [];
   for (const x of stmts) {
     const before = code.slice(at, x.s.start);
     at = x.s.end;
@@ -175,25 +223,22 @@ export function splitImage(code, parts = PARTS) {
     image += before.replace(/[^\s;]/g, "");
     const p = x.part;
     const load = `$p(${JSON.stringify(p)})`;
+    const rn0 = renames.get(p) ?? new Set();
+    if (x.data !== undefined) {
+      // Run when the part loads, after its functions are defined (as hoisting had them); a var as a global.
+      const t = renamed(x.s, rn0);
+      if (x.s.type === "VariableDeclaration") {
+        const decls = x.s.declarations.map((d) => d.id.name + "=" + (d.init ? renamed(d.init, rn0) : "undefined"));
+        partData[p].push(decls.join(",") + ";");
+        for (const n of x.data) drops[p].push(`delete global.${n}`);
+      } else partData[p].push(t.endsWith(";") ? t : t + ";");
+      out.moved[p].data++;
+      continue;
+    }
     out.moved[p].functions++;
     const fe = x.fn ? x.s : x.s.expression.right;
     // The function's text from `function`, its direct calls to the part's stubbed names renamed.
-    const rn = renames.get(p) ?? new Set();
-    const edits = [];
-    walk(fe, (n, par, key) => {
-      if (n.type !== "Identifier" || !rn.has(n.name)) return;
-      if (par && par.type === "MemberExpression" && key === "property" && !par.computed) return;
-      if (par && par.type === "Property" && key === "key") return;
-      edits.push(n);
-    });
-    edits.sort((a, b) => a.start - b.start);
-    let body = "";
-    let k = fe.start;
-    for (const e of edits) {
-      body += code.slice(k, e.start) + e.name + "$";
-      k = e.end;
-    }
-    body += code.slice(k, fe.end);
+    const body = renamed(fe, rn0);
     if (x.fn) {
       // `function f(..){..}` as `f=function f$(..)` would name it; an anonymous expression costs no name.
       const fnText = "function" + body.slice(body.indexOf("("));
@@ -216,10 +261,10 @@ export function splitImage(code, parts = PARTS) {
     }
   }
   image += code.slice(at);
-  let head = "var $P={},$Q={},$D={};\n";
+  let head = "var $P={},$U={},$Q={},$D={};\n";
   for (const name of Object.keys(parts)) {
-    if (partCode[name].length === 0) continue;
-    const body = partCode[name].join("");
+    if (partCode[name].length === 0 && partData[name].length === 0) continue;
+    const body = partCode[name].join("") + partData[name].join("");
     if (body.includes("\n")) throw new Error(`espruino parts: the part ${name} is not one line`);
     out.parts[name] = body;
     head += `$Q.${name}=function(){${body}};\n`;
@@ -236,8 +281,9 @@ export function splitImage(code, parts = PARTS) {
  */
 const LOADER =
   'function $p($n){if(!$P[$n]){var $s=require("Storage").read("pindai."+$n);if($s!==undefined){eval($s);$s=0}else $Q[$n]();$P[$n]=1;' +
-  "if($D[$n])setTimeout($w,1000,$n)}if($D[$n])$P[$n]=getTime()}\n" +
-  "function $w($n){if(getTime()-$P[$n]<1)return setTimeout($w,1000,$n);$D[$n]();delete $P[$n]}\n";
+  "if($D[$n])setTimeout($w,1000,$n)}if($D[$n])$U[$n]=getTime()}\n" +
+  // Idle: no call for a second (either way: the clock may be set back meanwhile).
+  "function $w($n){if(Math.abs(getTime()-$U[$n])<1)return setTimeout($w,1000,$n);$D[$n]();delete $P[$n]}\n";
 
 /** rollup output plugin, after the top-level step. */
 export function partsPlugin() {
