@@ -40,11 +40,12 @@ describe("the split (host/build/espruino-parts.js)", () => {
     '__pindaiModule("a.ts");function main(){return new C().run()+big(0)}';
   const parts = { pb: { modules: ["b.ts"], drop: true } };
 
-  function run() {
+  function run(free = 3000) {
     const split = splitImage(program, parts);
     const timers: Array<() => void> = [];
     let now = 0;
     const ctx: Record<string, unknown> = {
+      process: { memory: () => ({ free }) },
       require: () => ({ read: (f: string) => (f === "pindai.pb" ? split.parts.pb : undefined) }),
       getTime: () => now,
       setTimeout: (fn: (...a: unknown[]) => void, _ms: number, ...args: unknown[]) => timers.push(() => fn(...args)),
@@ -63,7 +64,7 @@ describe("the split (host/build/espruino-parts.js)", () => {
     expect(split.parts.pb).toContain("C.prototype.run$=function(){return this.inner()+big$(this.n)}"); // the part calls its own function directly
     // The image: a stub for `big` and for `run`, none for `helper` or `inner`; `C` stays (a constructor).
     const image = split.image.split("\n").filter((l: string) => !l.startsWith("$Q.") && !l.startsWith("$D.")).join("\n");
-    expect(image).toContain('function big(){$p("pb");return big$.apply(this,arguments)}');
+    expect(image).toContain('function big(){$p("pb");try{return big$.apply(this,arguments)}finally{$x("pb")}}');
     expect(image).toContain("C.prototype.run=function(){");
     expect(image).not.toMatch(/helper|inner|x\*2/);
     expect(image).toContain("function C(){this.n=1}");
@@ -82,6 +83,20 @@ describe("the split (host/build/espruino-parts.js)", () => {
     expect(vm.runInContext("typeof C.prototype.inner", ctx)).toBe("undefined");
     expect(vm.runInContext("main()", ctx)).toBe(14);
   });
+
+  it("where variables are short, drops the part as soon as its last call returns", () => {
+    const { ctx } = run(1000);
+    expect(vm.runInContext("main()", ctx)).toBe(14);
+    expect(ctx.helper).toBeUndefined();
+    expect(vm.runInContext("main()", ctx)).toBe(14);
+  });
+
+  it("moves the part's module-level data with it when only the part reads it", () => {
+    const data = '__pindaiModule("a.ts");function use(){return k()}__pindaiModule("b.ts");var T=[1,2,3];var S=0;function k(){S++;return T[1]+S}__pindaiModule("a.ts");';
+    const split = splitImage(data, parts);
+    expect(split.parts.pb).toBe("k$=function(){S++;return T[1]+S};T=[1,2,3];S=0;");
+    expect(split.image).not.toMatch(/var T|var S/);
+  });
 });
 
 describe("the built image's files", () => {
@@ -96,7 +111,7 @@ describe("the built image's files", () => {
     // An admin error text: in the admin part, not in the boot file.
     expect(byName["pindai.adm"]).toContain("SIGNATURE_REQUIRED");
     expect(byName[IMAGE_FILE]).not.toContain("SIGNATURE_REQUIRED");
-    expect(byName[IMAGE_FILE]).toMatch(/\.prototype\.handle=function\(\)\{\$p\("adm"\)/);
+    expect(byName[IMAGE_FILE]).toMatch(/\.prototype\.handle=function\(\)\{\$p\("adm"\);try\{/);
   }, 300_000);
 });
 

@@ -41,6 +41,9 @@ export const PARTS = {
   },
 };
 
+/** Free variables below which a droppable part goes as soon as its last call returns (a Pico's 5,100 after boot). */
+const LOW_FREE = 1500;
+
 /** The Storage file of a part (app/device-files.ts names them; at most 28 characters). */
 export const partFile = (name) => "pindai." + name;
 /** A part's line in the one-file image. */
@@ -223,6 +226,7 @@ export function splitImage(code, parts = PARTS) {
     image += before.replace(/[^\s;]/g, "");
     const p = x.part;
     const load = `$p(${JSON.stringify(p)})`;
+    const done = `$x(${JSON.stringify(p)})`;
     const rn0 = renames.get(p) ?? new Set();
     if (x.data !== undefined) {
       // Run when the part loads, after its functions are defined (as hoisting had them); a var as a global.
@@ -246,7 +250,7 @@ export function splitImage(code, parts = PARTS) {
       partCode[p].push(`${target}=${fnText};`);
       drops[p].push(`delete global.${target}`);
       if (x.external) {
-        image += `function ${x.fn}(){${load};return ${x.fn}$.apply(this,arguments)}`;
+        image += `function ${x.fn}(){${load};try{return ${x.fn}$.apply(this,arguments)}finally{${done}}}`;
         out.moved[p].stubs++;
       }
     } else {
@@ -255,13 +259,13 @@ export function splitImage(code, parts = PARTS) {
       partCode[p].push(`${cls}.prototype.${target}=${body};`);
       drops[p].push(`delete ${cls}.prototype.${target}`);
       if (x.external) {
-        image += `${cls}.prototype.${m}=function(){${load};return this.${m}$.apply(this,arguments)};`;
+        image += `${cls}.prototype.${m}=function(){${load};try{return this.${m}$.apply(this,arguments)}finally{${done}}};`;
         out.moved[p].stubs++;
       }
     }
   }
   image += code.slice(at);
-  let head = "var $P={},$U={},$Q={},$D={};\n";
+  let head = "var $P={},$U={},$C={},$Q={},$D={};\n";
   for (const name of Object.keys(parts)) {
     if (partCode[name].length === 0 && partData[name].length === 0) continue;
     const body = partCode[name].join("") + partData[name].join("");
@@ -281,9 +285,11 @@ export function splitImage(code, parts = PARTS) {
  */
 const LOADER =
   'function $p($n){if(!$P[$n]){var $s=require("Storage").read("pindai."+$n);if($s!==undefined){eval($s);$s=0}else $Q[$n]();$P[$n]=1;' +
-  "if($D[$n])setTimeout($w,1000,$n)}if($D[$n])$U[$n]=getTime()}\n" +
-  // Idle: no call for a second (either way: the clock may be set back meanwhile).
-  "function $w($n){if(Math.abs(getTime()-$U[$n])<1)return setTimeout($w,1000,$n);$D[$n]();delete $P[$n]}\n";
+  "if($D[$n])setTimeout($w,1000,$n)}$C[$n]=($C[$n]|0)+1;if($D[$n])$U[$n]=getTime()}\n" +
+  // The last call out of a part: where variables are short it goes at once, else once idle.
+  "function $x($n){if(--$C[$n]===0&&$D[$n]&&$P[$n]&&typeof process!==\"undefined\"&&process.memory(false).free<" + LOW_FREE + "){$D[$n]();delete $P[$n]}}\n" +
+  // Idle: no call for a second (either way: the clock may be set back meanwhile), none running.
+  "function $w($n){if(!$P[$n])return;if($C[$n]>0||Math.abs(getTime()-$U[$n])<1)return setTimeout($w,1000,$n);$D[$n]();delete $P[$n]}\n";
 
 /** rollup output plugin, after the top-level step. */
 export function partsPlugin() {
