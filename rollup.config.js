@@ -14,6 +14,7 @@ import terser from "@rollup/plugin-terser";
 import { rollup } from "rollup";
 import { shortNamesPlugin } from "./host/build/short-names.js";
 import { topLevelPlugin } from "./host/build/espruino-top-level.js";
+import { moduleMarkPlugin, partsPlugin } from "./host/build/espruino-parts.js";
 
 // Per-file TypeScript to ES5 (type checking is tsc's job, run by the
 // tests): one whole-program check per bundle would fail on unrelated files.
@@ -61,8 +62,11 @@ async function espruinoNatives() {
   return nativesCode;
 }
 
-/** topLevel: the bundle's body at the top level, no iife (host/build/espruino-top-level.js; the flashed image). */
-export function espruinoConfig({ input, file, name = "pindai", minify = true, banner = "", natives = true, topLevel = false }) {
+/**
+ * topLevel: the bundle's body at the top level, no iife (host/build/espruino-top-level.js; the flashed image).
+ * parts: with topLevel, what a scan does not need in Storage files of its own (host/build/espruino-parts.js).
+ */
+export function espruinoConfig({ input, file, name = "pindai", minify = true, banner = "", natives = true, topLevel = false, parts = false }) {
   return {
     input,
     output: {
@@ -90,10 +94,11 @@ export function espruinoConfig({ input, file, name = "pindai", minify = true, ba
             // Instead of the mangler: one name dictionary for the whole file.
             shortNamesPlugin(),
             ...(topLevel ? [topLevelPlugin()] : []),
+            ...(topLevel && parts ? [partsPlugin()] : []),
           ]
         : [],
     },
-    plugins: [typescriptTranspile()],
+    plugins: [typescriptTranspile(), ...(minify && topLevel && parts ? [moduleMarkPlugin()] : [])],
     onwarn(warning, warn) {
       if (warning.code === "CIRCULAR_DEPENDENCY") return;
       warn(warning);

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SerialPort } from "serialport";
 import { build, type BuildResult } from "../host/build/build";
-import { fitProblems, loadBoard, shippedBoards } from "../host/src/flash-espruino";
+import { espruinoStorageFiles, fitProblems, IMAGE_FILE, loadBoard, shippedBoards } from "../host/src/flash-espruino";
 import { crc32 } from "../firmware/core/crc32";
 import { openPtyPair } from "../sim/pty";
 import { runCli } from "./support/cli";
@@ -158,10 +158,15 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
   const SLOW = ["--timeout", "60000"];
   let img: BuildResult;
   let want: number;
+  let files: Array<{ name: string; bytes: number; crc: number }>;
   beforeAll(async () => {
     img = await build({ version: "flash-test", roots: [hex(world.roots[0].publicKey)] }, mkdtempSync(join(tmpdir(), "pindai-flash-build-")), () => {});
-    const bytes = readFileSync(img.espruino);
-    want = crc32(bytes, 0, bytes.length);
+    // The Storage files pindai flash writes: the image's parts, then pindai.img.
+    files = espruinoStorageFiles(readFileSync(img.espruino, "latin1")).map((f) => {
+      const b = Buffer.from(f.data, "latin1");
+      return { name: f.name, bytes: b.length, crc: crc32(b, 0, b.length) };
+    });
+    want = files[files.length - 1].crc;
   }, 600_000); // a build on a loaded 2-core machine
 
   /** Talk to a device on `path` for the length of `fn`: whole lines, each wait with a deadline. */
@@ -225,7 +230,9 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
     const r = await runCli("flash", "--port", first.path, "--image", img.espruino, "--json", ...SLOW);
     expect(r.code, r.err).toBe(0);
     const result = JSON.parse(r.out);
-    expect(result).toMatchObject({ firmware: expect.stringMatching(/^2v/), bytes: img.sizes.espruino, crc: want, version: "flash-test", boardName: "Espruino for Linux" });
+    const total = files.reduce((n, f) => n + f.bytes, 0);
+    expect(result).toMatchObject({ firmware: expect.stringMatching(/^2v/), bytes: total, crc: want, files, version: "flash-test", boardName: "Espruino for Linux" });
+    expect(files.map((f) => f.name)).toEqual(["pindai.adm", "pindai.tbl", "pindai.sig", "pindai.curve", "pindai.card", IMAGE_FILE]); // every file written and checked
     expect(r.err).toMatch(/flash: 0% /);
     expect(r.err).toMatch(/flash: 100% /);
     // Power off and on: a fresh interpreter on the same flash file runs .bootcde.
@@ -396,7 +403,7 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
     await listening(2323, 30_000);
     const r = await runCli("flash", "--port", "tcp://localhost:2323", "--image", img.espruino, ...SLOW);
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(new RegExp(`CRC-32 ${want} verified`));
+    expect(r.out).toMatch(/flashed \d+ bytes to pindai\.adm, pindai\.tbl, pindai\.sig, pindai\.curve, pindai\.card, pindai\.img on .*each file's CRC-32 verified/);
     expect(r.out).toContain("running: pindai flash-test");
   }, 180_000);
 });

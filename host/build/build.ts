@@ -67,7 +67,7 @@ async function bundleEspruino(entry: string, out: string, b: EffectiveBuild, log
   // @ts-expect-error plain JS config
   const { espruinoConfig } = await import("../../rollup.config.js");
   const { checkEspruino } = await import("./espruino-check");
-  const rc = espruinoConfig({ input: entry, file: out, name: "pindaiImage", topLevel: true });
+  const rc = espruinoConfig({ input: entry, file: out, name: "pindaiImage", topLevel: true, parts: true });
   const bundle = await rollup({ input: rc.input, plugins: rc.plugins, onwarn: rc.onwarn });
   await bundle.write(rc.output);
   await bundle.close();
@@ -83,6 +83,12 @@ async function bundleEspruino(entry: string, out: string, b: EffectiveBuild, log
   }
   const nonAscii = /[^\x00-\x7f]/.exec(readFileSync(out, "utf8"));
   if (nonAscii) throw new Error("the Espruino image is not ASCII (the uploader would turn it into '?')");
+  // Every Storage file the image is flashed as is one the firmware knows as its own (else it would erase it at boot).
+  const { espruinoStorageFiles } = await import("../src/flash-espruino");
+  const { isImageFile } = await import("../../firmware/app/device-files");
+  for (const f of espruinoStorageFiles(readFileSync(out, "latin1"))) {
+    if (!isImageFile(f.name)) throw new Error(`the Espruino image's file ${f.name} is not named in firmware/app/device-files.ts IMAGE_FILES`);
+  }
 }
 
 /** Lua: one bundle, minimal lualib, then the Lua natives in front, and its functions loaded on first call. */

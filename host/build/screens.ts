@@ -152,7 +152,9 @@ export async function espruinoImageFrames(bin: string, panel: PanelName | "none"
   const file = join(SCRATCH, `image-${panel}.out`);
   writeFileSync(file, "");
   const out0 = `var OUT = function (s) { require("fs").appendFileSync(${JSON.stringify(file)}, s + "\\n"); };`;
-  const after = `setTimeout(function () { OUT("@@M " + process.memory().usage); quit(); }, ${ms});`;
+  // The image's droppable parts (host/build/espruino-parts.js) still loaded from boot go first, as they would once idle.
+  const dropIdle = `if (typeof $D !== "undefined") for (var n in $P) if ($D[n] && !($C[n] > 0)) { $D[n](); delete $P[n]; }`;
+  const after = `setTimeout(function () { ${dropIdle} OUT("@@M " + process.memory().usage); quit(); }, ${ms});`;
   writeFileSync(script, [out0, panel === "none" ? "" : STANDINS[panel], readFileSync(image, "utf8"), after].join("\n"));
   // stdin stays open while it runs: Espruino for Linux stops at the end of its console's input.
   const stdout = await new Promise<string>((done) => {

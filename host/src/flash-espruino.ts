@@ -20,6 +20,31 @@ export const BOOT_FILE = ".bootcde";
 export const IMAGE_FILE = "pindai.img";
 /** What .bootcde holds: code and strings are read from flash in place, not copied into variables. */
 export const BOOT_LOADER = `eval(require("Storage").read(${JSON.stringify(IMAGE_FILE)}));`;
+/** A part's line in the one-file image (host/build/espruino-parts.js): `$Q.<name>=function(){<code>};`. */
+const PART_LINE = /^\$Q\.([a-z]+)=function\(\)\{(.*)\};$/;
+
+export interface StorageFile {
+  name: string;
+  data: string;
+}
+
+/**
+ * The Storage files an image is flashed as: each part of the image
+ * (host/build/espruino-parts.js) as "pindai.<name>", holding the part's code,
+ * loaded by the image only when called; the rest as IMAGE_FILE, last. The
+ * image file also runs as it is (its parts then come from its own lines).
+ */
+export function espruinoStorageFiles(image: string): StorageFile[] {
+  const files: StorageFile[] = [];
+  const rest: string[] = [];
+  for (const line of image.split("\n")) {
+    const m = PART_LINE.exec(line);
+    if (m) files.push({ name: "pindai." + m[1], data: m[2] });
+    else rest.push(line);
+  }
+  return [...files, { name: IMAGE_FILE, data: rest.join("\n") }];
+}
+
 /** Image bytes per Storage.write line: with the helper below, a line of about 840 characters. */
 const CHUNK = 768;
 /**
@@ -29,8 +54,8 @@ const CHUNK = 768;
  * bytes on the wire than a base64 Storage.write line: every byte a console takes is a chance
  * for Espruino for Linux's unlocked input queue to tear (see device-lines.ts, paced).
  */
-const WRITER = (size: number) =>
-  `W=function(d,o){var S=require("Storage"),f=${JSON.stringify(IMAGE_FILE)};if(o)S.write(f,d,o);else S.write(f,d,0,${size});return E.CRC32(S.read(f,o,d.length))},1`;
+const WRITER = (file: string, size: number) =>
+  `W=function(d,o){var S=require("Storage"),f=${JSON.stringify(file)};if(o)S.write(f,d,o);else S.write(f,d,0,${size});return E.CRC32(S.read(f,o,d.length))},1`;
 /** Closing brackets: a line cut off inside open brackets (an upload broken off) is ended, with a harmless error. */
 const END_HALF_LINE = "\n" + ")".repeat(12) + "\n";
 const UPLOAD_TRIES = 3;
@@ -63,8 +88,12 @@ export interface FlashResult {
   board: string;
   boardName: string;
   firmware: string;
+  /** All the files' bytes. */
   bytes: number;
+  /** The CRC-32 of IMAGE_FILE as stored. */
   crc: number;
+  /** Each Storage file written and checked, IMAGE_FILE last. */
+  files: Array<{ name: string; bytes: number; crc: number }>;
   version: string;
   storageFree: number;
 }
@@ -203,41 +232,22 @@ async function upload(link: ByteLink, lines: DeviceLines, port: string, image: s
   await expr("erasing Storage", `require("Storage").eraseAll(),1`, 60_000);
   const board = loadBoard(String(env.BOARD), o.board);
   const storageFree = Number(await expr("asking for free Storage", `require("Storage").getFree()`));
-  const problems = fitProblems(env, board.json, image.length, storageFree);
+  const files = espruinoStorageFiles(image);
+  let total = 0;
+  for (const f of files) total += f.data.length;
+  const problems = fitProblems(env, board.json, total, storageFree);
   if (problems.length > 0) throw new FlashError(`${String(env.BOARD)} cannot run this image: ` + problems.join("; "));
 
   // Upload, paced by the device's acknowledgements: one Storage.write() line per chunk, each
   // answered with the CRC-32 of what landed. A chunk lost or damaged on the way (a slow or
-  // lossy link) starts the image file again, at most UPLOAD_TRIES times. The image goes to
-  // IMAGE_FILE; only once all of it checks does the one-line boot loader go to .bootcde, so
-  // a half-written image never boots.
-  const bytes = Buffer.from(image, "latin1");
-  const want = crc32(bytes, 0, bytes.length);
-  let landed = false;
-  for (let attempt = 1; attempt <= UPLOAD_TRIES && !landed; attempt++) {
-    if (link.closed) break;
-    if (attempt > 1) log(`upload attempt ${attempt}: a chunk did not land whole`);
-    // An erased file keeps its room until Storage is compacted, which Storage.write does by
-    // itself when it runs out of room (no compact() here: on Espruino for Linux it can crash
-    // the interpreter while input arrives).
-    await expr("erasing the image file", `require("Storage").erase(${JSON.stringify(IMAGE_FILE)}),1`, 60_000);
-    await expr("defining the chunk writer", WRITER(bytes.length));
-    landed = true;
-    for (let off = 0; off < bytes.length; off += CHUNK) {
-      const piece = bytes.subarray(off, off + CHUNK);
-      const got = await expr(`chunk at ${off}`, `W(${JSON.stringify(piece.toString("latin1"))},${off})`, timeoutMs + 30_000).catch(() => undefined);
-      if (got === undefined || Number(got) >>> 0 !== crc32(piece, 0, piece.length)) {
-        landed = false;
-        break;
-      }
-      o.progress?.(off + piece.length, bytes.length);
-    }
-  }
-  if (link.closed) throw new FlashError("the link to the device closed during the upload: the device holds no image and no secrets; flash it again");
-  if (!landed) throw new FlashError(`the image did not land whole in ${UPLOAD_TRIES} tries: the link loses data; try a slower --baud`);
-  const stored = Number(await expr("checking the stored image", `E.CRC32(require("Storage").read(${JSON.stringify(IMAGE_FILE)}))`));
-  if (stored >>> 0 !== want) {
-    throw new FlashError(`the device stored something else (CRC-32 ${stored}, expected ${want}): the upload was corrupted; try again`);
+  // lossy link) starts that file again, at most UPLOAD_TRIES times. The parts go first and
+  // IMAGE_FILE last; only once every file checks whole does the one-line boot loader go to
+  // .bootcde, so a half-written image never boots.
+  const written: FlashResult["files"] = [];
+  let done = 0;
+  for (const f of files) {
+    written.push(await uploadFile(link, expr, f, timeoutMs + 30_000, (n) => o.progress?.(done + n, total), log));
+    done += f.data.length;
   }
   await expr("writing the boot loader", `require("Storage").write(${JSON.stringify(BOOT_FILE)},${JSON.stringify(BOOT_LOADER)}),require("Storage").read(${JSON.stringify(BOOT_FILE)}).length`);
   // Start it as a reset would (load() clears the interpreter and runs .bootcde). The image takes
@@ -247,13 +257,56 @@ async function upload(link: ByteLink, lines: DeviceLines, port: string, image: s
   const version = await lines.request("starting the image and asking its version", Math.max(60_000, 3 * timeoutMs), /OK pindai (\S+)$/, () => write("VERSION\n"), 1000).catch((e: Error) => {
     throw new FlashError(`the image was stored but did not answer VERSION on its admin line (${e.message}; --verbose shows its output)`);
   });
+  const last = written[written.length - 1];
   return {
     board: board.path,
     boardName: board.json.info?.name ?? String(env.BOARD),
     firmware: String(env.VERSION),
-    bytes: image.length,
-    crc: want,
+    bytes: total,
+    crc: last.crc,
+    files: written,
     version: version[1],
     storageFree,
   };
+}
+
+/** One Storage file, chunk by chunk, each chunk's CRC-32 checked, then the whole file's. */
+async function uploadFile(
+  link: ByteLink,
+  expr: (what: string, code: string, ms?: number) => Promise<unknown>,
+  f: StorageFile,
+  chunkMs: number,
+  progress: (done: number) => void,
+  log: (line: string) => void,
+): Promise<{ name: string; bytes: number; crc: number }> {
+  const bytes = Buffer.from(f.data, "latin1");
+  const want = crc32(bytes, 0, bytes.length);
+  const name = JSON.stringify(f.name);
+  let landed = false;
+  for (let attempt = 1; attempt <= UPLOAD_TRIES && !landed; attempt++) {
+    if (link.closed) break;
+    if (attempt > 1) log(`upload attempt ${attempt} of ${f.name}: a chunk did not land whole`);
+    // An erased file keeps its room until Storage is compacted, which Storage.write does by
+    // itself when it runs out of room (no compact() here: on Espruino for Linux it can crash
+    // the interpreter while input arrives).
+    await expr(`erasing ${f.name}`, `require("Storage").erase(${name}),1`, 60_000);
+    await expr(`defining the chunk writer for ${f.name}`, WRITER(f.name, bytes.length));
+    landed = true;
+    for (let off = 0; off < bytes.length; off += CHUNK) {
+      const piece = bytes.subarray(off, off + CHUNK);
+      const got = await expr(`${f.name} chunk at ${off}`, `W(${JSON.stringify(piece.toString("latin1"))},${off})`, chunkMs).catch(() => undefined);
+      if (got === undefined || Number(got) >>> 0 !== crc32(piece, 0, piece.length)) {
+        landed = false;
+        break;
+      }
+      progress(off + piece.length);
+    }
+  }
+  if (link.closed) throw new FlashError("the link to the device closed during the upload: the device holds no image and no secrets; flash it again");
+  if (!landed) throw new FlashError(`${f.name} did not land whole in ${UPLOAD_TRIES} tries: the link loses data; try a slower --baud`);
+  const stored = Number(await expr(`checking the stored ${f.name}`, `E.CRC32(require("Storage").read(${name}))`));
+  if (stored >>> 0 !== want) {
+    throw new FlashError(`the device stored something else in ${f.name} (CRC-32 ${stored}, expected ${want}): the upload was corrupted; try again`);
+  }
+  return { name: f.name, bytes: bytes.length, crc: want };
 }

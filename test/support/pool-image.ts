@@ -11,14 +11,14 @@
 // scans, then after booting again with all of it in flash. (The screen goes to the console, which the image
 // locks: verdicts are read from the signed audit log.)
 import { type ChildProcess, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SerialPort } from "serialport";
 import { build } from "../../host/build/build";
 import { DeviceClient, streamLink, type LineLink } from "../../host/issuer/device-client";
 import { issuePresentation } from "../../host/issuer/issuer";
-import { BOOT_FILE, BOOT_LOADER, IMAGE_FILE } from "../../host/src/flash-espruino";
+import { BOOT_FILE, BOOT_LOADER, IMAGE_FILE, espruinoStorageFiles } from "../../host/src/flash-espruino";
 import { crc32 } from "../../firmware/core/crc32";
 import { openPtyPair } from "../../sim/pty";
 import { HOLDER, makeWorld } from "../../sim/world";
@@ -30,7 +30,18 @@ export interface PoolMemory {
   flags: string[];
 }
 
+/** Variables in use on the first boot, sampled by the image's own process.memory() once a second (between events). */
+export interface PoolUsage {
+  /** Booted, the admin line answering, nothing installed yet. */
+  boot: number;
+  /** After KEYSET and a signed TIME (the admin part dropped again where it is dropped). */
+  provisioned: number;
+  /** The highest sample while two codes were scanned and the LOG read (a timer sees no peak inside a verification). */
+  scans: number;
+}
+
 export interface PoolImageRun {
+  usage: PoolUsage;
   /** After the key set, the time, the tables and two scans. */
   after: PoolMemory;
   /** In use after a boot with the key set and tables in flash, with the pool's size. */
@@ -119,33 +130,55 @@ export async function runImageOnPool(big: string, pool: string): Promise<PoolIma
     } finally {
       delete process.env.SOURCE_DATE_EPOCH;
     }
-    const image = readFileSync(espruinoImage, "latin1");
+    // Storage as pindai flash leaves it: the image's parts, pindai.img and the boot loader, each checked by its CRC-32.
+    const files = espruinoStorageFiles(readFileSync(espruinoImage, "latin1"));
     const lines = ['require("Storage").eraseAll();'];
-    for (let off = 0; off < image.length; off += 512) {
-      lines.push(`require("Storage").write(${JSON.stringify(IMAGE_FILE)},${JSON.stringify(image.slice(off, off + 512))},${off},${image.length});`);
+    for (const f of files) {
+      for (let off = 0; off < f.data.length; off += 512) {
+        lines.push(`require("Storage").write(${JSON.stringify(f.name)},${JSON.stringify(f.data.slice(off, off + 512))},${off},${f.data.length});`);
+      }
+      lines.push(`print("<stored ${f.name} "+E.CRC32(require("Storage").read(${JSON.stringify(f.name)}))+">");`);
     }
-    lines.push(`require("Storage").write(${JSON.stringify(BOOT_FILE)},${JSON.stringify(BOOT_LOADER)});`);
-    lines.push(`print("<stored "+E.CRC32(require("Storage").read(${JSON.stringify(IMAGE_FILE)}))+">");quit();`);
+    // Behind the boot loader, the one addition to what pindai flash writes: a sampler of the
+    // variables in use, a file line a second (its function and timer cost about 10 variables).
+    const usageLog = join(dir, "usage.log");
+    const probe = `setInterval(function(){var f=E.openFile(${JSON.stringify(usageLog)},"a");f.write(process.memory().usage+"\\n");f.close()},1000);`;
+    lines.push(`require("Storage").write(${JSON.stringify(BOOT_FILE)},${JSON.stringify(BOOT_LOADER + probe)});quit();`);
     writeFileSync(join(dir, "setup.js"), lines.join("\n") + "\n");
     const s = spawnSync(big, ["setup.js"], { cwd: dir, encoding: "latin1", timeout: 120_000, killSignal: "SIGKILL" });
-    // The same check pindai flash makes: the CRC-32 of what Storage holds is the image's.
-    const stored = /<stored (-?\d+)>/.exec(s.stdout);
-    const bytes = Buffer.from(image, "latin1");
-    if (!stored || Number(stored[1]) >>> 0 !== crc32(bytes, 0, bytes.length)) throw new Error("writing Storage failed: " + s.stdout.slice(-300));
+    // The same check pindai flash makes: the CRC-32 of what Storage holds is each file's.
+    for (const f of files) {
+      const stored = new RegExp(`<stored ${f.name.replace(".", "\\.")} (-?\\d+)>`).exec(s.stdout);
+      const bytes = Buffer.from(f.data, "latin1");
+      if (!stored || Number(stored[1]) >>> 0 !== crc32(bytes, 0, bytes.length)) throw new Error(`writing ${f.name} to Storage failed: ` + s.stdout.slice(-300));
+    }
+    if (!files.some((f) => f.name === IMAGE_FILE)) throw new Error("the image has no " + IMAGE_FILE);
+
+    /** The samples so far (the file grows while the image runs). */
+    const samples = () => (existsSync(usageLog) ? readFileSync(usageLog, "latin1").split("\n").filter((l) => l !== "").map(Number) : []);
+    const lastSample = async () => {
+      const n = samples().length;
+      for (let i = 0; i < 100 && samples().length <= n; i++) await sleep(500); // the next one, taken after the answer
+      const all = samples();
+      return all[all.length - 1];
+    };
 
     // Boot 1: provisioned, the tables made, a fresh code and the same code again.
     boot = new Boot(pool, dir);
     let client = new DeviceClient(boot.link, world.adminKey);
     must(await client.version(), "pindai pool");
     step("boot");
+    const usageBoot = await lastSample();
     must(await client.installKeyset(world.keysetBytes), "INSTALLED 1");
     step("KEYSET");
     const t = Math.floor(Date.now() / 1000);
     must(await new DeviceClient(boot.link, world.rootKey).setTime(t), `TIME ${t}`); // an untrusted clock takes a root's TIME
     step("TIME");
+    const usageProvisioned = await lastSample();
     await sleep(8000); // the base point's and the two keys' tables (about 1 s each on x86), where the pool has room for them
     // Issued now: a device slowed by the machine's load still gets it well within its 90 s.
     const code = issuePresentation(world.qrSigner, HOLDER, { iat: Math.floor(Date.now() / 1000) });
+    const scansFrom = samples().length;
     for (let i = 0; i < 2; i++) {
       scanner.write(code + "\r\n");
       await sleep(3000);
@@ -154,6 +187,8 @@ export async function runImageOnPool(big: string, pool: string): Promise<PoolIma
     }
     const log = (await client.logs()).map((r) => r.verdict + " " + r.source);
     step("two scans, LOG");
+    await lastSample();
+    const usageScans = Math.max(...samples().slice(scansFrom));
     const after = await boot.memory(client);
     boot.close();
 
@@ -167,7 +202,7 @@ export async function runImageOnPool(big: string, pool: string): Promise<PoolIma
     must(await client.installKeyset(world.keysetBytes), "INSTALLED 1");
     step("second boot, KEYSET again");
     const atBoot = await boot.memory(new DeviceClient(boot.link, world.rootKey));
-    return { boot: atBoot, after, log, steps };
+    return { usage: { boot: usageBoot, provisioned: usageProvisioned, scans: usageScans }, boot: atBoot, after, log, steps };
   } catch (e) {
     // What Espruino last printed (an out-of-memory or error line) says more than a timeout.
     if (boot !== undefined) {

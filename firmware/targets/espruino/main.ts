@@ -25,7 +25,7 @@ import type { St7789Options } from "./display-st7789";
 import type { PixlOptions } from "./display-pixl";
 import type { Bangle2Options } from "./display-bangle2";
 import type { ConsoleOptions } from "./display-console";
-import { isDeviceFile, isTableFile } from "../../app/device-files";
+import { isDeviceFile, isImageFile, isTableFile } from "../../app/device-files";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const E: any;
@@ -191,9 +191,6 @@ function indicator(o: EspruinoOptions): Indicator {
   };
 }
 
-/** The Storage file `pindai flash` writes the image to (host/src/flash-espruino.ts IMAGE_FILE). */
-const IMAGE_FILE = "pindai.img";
-
 /** Take the REPL off every port; the admin line goes where it was. */
 function lockConsole(o: EspruinoOptions): { admin: UartOptions; unlock: () => void } {
   let was = "";
@@ -218,8 +215,8 @@ function lockConsole(o: EspruinoOptions): { admin: UartOptions; unlock: () => vo
     // The REPL takes the port back only once our line handler has let go of it. The secrets and
     // the stores are erased first (UNLOCK is for a re-flash): an open console never reads the
     // device key, the audit key or a key set, and a re-flash cut short leaves a device with no
-    // secrets, which boots as a new, unprovisioned one. Kept: the image and its boot loader (the
-    // code running now is read from it in place), the audit pages (UNLOCK is on the record there,
+    // secrets, which boots as a new, unprovisioned one. Kept: the image, its boot loader and its
+    // parts (the code running now is read from them in place), the audit pages (UNLOCK is on the record there,
     // for the next boot's LOG) and the Ed25519 tables (public points, read in place by views
     // still alive until the reset: erasing them under those views stops Espruino).
     unlock: () => {
@@ -234,9 +231,9 @@ function lockConsole(o: EspruinoOptions): { admin: UartOptions; unlock: () => vo
   };
 }
 
-/** What UNLOCK leaves in flash: the image, its boot loader, the audit pages and the Ed25519 tables (nothing secret). */
+/** What UNLOCK leaves in flash: the image, its boot loader and parts, the audit pages and the Ed25519 tables (nothing secret). */
 function keptByUnlock(name: string): boolean {
-  if (name === IMAGE_FILE || name === ".bootcde") return true;
+  if (isImageFile(name)) return true;
   if (name.substring(0, 6) === "audit." && name !== "audit.key") return true;
   return isTableFile(name);
 }

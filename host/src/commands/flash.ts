@@ -1,6 +1,6 @@
 // pindai flash: upload the Espruino image so it runs at boot, and check it.
 import { parse, parseInteger, required } from "../args";
-import { flashEspruino, IMAGE_FILE, shippedBoards } from "../flash-espruino";
+import { flashEspruino, shippedBoards } from "../flash-espruino";
 import { progressLine, readImage } from "./upload";
 import type { Io } from "../cli";
 import { CliError } from "../../issuer/errors";
@@ -13,7 +13,8 @@ export const flashHelp = `pindai flash --port PATH|tcp://HOST:PORT [--board FILE
 Uploads the Espruino image over the board's JavaScript console, offline:
 reads the board's process.env, erases Storage, checks the image fits (Storage
 module, free Storage) using the board JSON, writes the image to Storage as
-pindai.img in chunks the device checksums (progress on stderr), then a
+its files (its parts, loaded only when called, then pindai.img), each in
+chunks the device checksums and checked whole (progress on stderr), then a
 one-line .bootcde that loads it at boot, starts it and asks it for its
 firmware version on its admin line. Every step waits for the device's whole
 answer line, up to --timeout. Nothing of the old flash (key sets, tables,
@@ -67,7 +68,7 @@ export async function flashCommand(argv: string[], io: Io): Promise<number> {
     const seconds = (Date.now() - started) / 1000;
     if (values.json) io.out(JSON.stringify({ ...r, seconds }));
     else {
-      io.out(`flashed ${r.bytes} bytes to ${IMAGE_FILE} on ${r.boardName} (Espruino ${r.firmware}), CRC-32 ${r.crc} verified, in ${seconds.toFixed(1)} s`);
+      io.out(`flashed ${r.bytes} bytes to ${r.files.map((f) => f.name).join(", ")} on ${r.boardName} (Espruino ${r.firmware}), each file's CRC-32 verified, in ${seconds.toFixed(1)} s`);
       io.out(`running: pindai ${r.version}`);
     }
     return 0;

@@ -1,0 +1,314 @@
+// The flashed Espruino image in parts. Espruino keeps every function's
+// parameter names, name and code reference as variables even when its code
+// stays in flash, so code a scan never runs (the admin protocol, the table
+// maker, the device's signing) still costs RAM. Here the top-level image
+// (host/build/espruino-top-level.js) is split after its short names: the
+// functions and class methods of the modules named in PARTS move into a part,
+// evaluated from its own Storage file only when called; what the rest of the
+// image calls keeps a small stub in place of the function, which loads the
+// part and calls the real one (under the name with a `$` after it). A part
+// marked `drop` is deleted again once it has not been called for a second,
+// so its functions cost variables only while an admin command runs. The
+// firmware is unchanged: Node and Lua import the modules as written, and the
+// split is only this build step.
+//
+// The image file stays one script that runs as it is (the tests, an IDE
+// upload): each part on a line of its own, `$Q.<name>=function(){...};`,
+// then the image. `pindai flash` (host/src/flash-espruino.ts) stores each
+// part line's body as the Storage file "pindai.<name>" and the rest as
+// pindai.img, so a part's code stays in flash and is read from there.
+import { relative, resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as acorn from "acorn";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** The parts: their modules, and whether the part is dropped once idle (its code leaves no callback behind). */
+export const PARTS = {
+  // The agency's admin commands (the admin line itself stays: it only reads lines).
+  adm: { modules: ["firmware/app/admin.ts", "firmware/app/layout-cbor.ts"], drop: true },
+  // Making and checking the Ed25519 tables in flash (its steps run on a timer: kept once loaded).
+  tbl: { modules: ["firmware/app/table-maker.ts", "firmware/app/key-tables.ts"], drop: false },
+  // The device key's signatures (admin answers, the audit log export) and making the key at first boot.
+  sig: { modules: ["firmware/core/ed25519-sign.ts"], drop: true },
+  // The curve: field arithmetic, points, verification and the table format, with their
+  // constants and scratch, loaded for a verification or a signature and dropped once idle.
+  curve: { modules: ["firmware/core/field25519.ts", "firmware/core/ed25519-curve.ts", "firmware/core/ed25519.ts", "firmware/core/ed25519-table.ts"], drop: true },
+  // The card reader: loaded only on a board whose build config names one (its poller runs on timers: kept).
+  card: {
+    modules: ["firmware/app/card-poller.ts", "firmware/reader/pn532/pn532.ts", "firmware/reader/pn532/frame.ts", "firmware/reader/card-session.ts", "firmware/reader/apdu.ts", "firmware/core/card.ts"],
+    drop: false,
+  },
+};
+
+/** Free variables below which a droppable part goes as soon as its last call returns (a Pico's 5,100 after boot). */
+const LOW_FREE = 1500;
+
+/** The Storage file of a part (app/device-files.ts names them; at most 28 characters). */
+export const partFile = (name) => "pindai." + name;
+/** A part's line in the one-file image. */
+export const PART_LINE = /^\$Q\.([a-z]+)=function\(\)\{(.*)\};$/;
+
+const MARK = "__pindaiModule";
+
+/** rollup plugin (after the TypeScript one): each module starts with a marker call naming it, which the split reads and removes. */
+export function moduleMarkPlugin() {
+  return {
+    name: "pindai-module-marks",
+    transform(code, id) {
+      if (!id.endsWith(".ts")) return null;
+      return { code: `${MARK}(${JSON.stringify(relative(ROOT, id))});\n` + code, map: null };
+    },
+  };
+}
+
+function walk(node, visit, parent, key) {
+  visit(node, parent, key);
+  for (const k of Object.keys(node)) {
+    if (k === "type" || k === "start" || k === "end") continue;
+    const v = node[k];
+    if (Array.isArray(v)) for (const x of v) x && typeof x.type === "string" && walk(x, visit, node, k);
+    else if (v && typeof v.type === "string") walk(v, visit, node, k);
+  }
+}
+
+/** `X.prototype.m=function(){}` as [X, m]; else undefined. */
+function protoMethod(s) {
+  if (s.type !== "ExpressionStatement" || s.expression.type !== "AssignmentExpression" || s.expression.operator !== "=") return undefined;
+  const l = s.expression.left;
+  if (s.expression.right.type !== "FunctionExpression" || l.type !== "MemberExpression" || l.computed || l.property.type !== "Identifier") return undefined;
+  const o = l.object;
+  if (o.type !== "MemberExpression" || o.computed || o.property.name !== "prototype" || o.object.type !== "Identifier") return undefined;
+  return [o.object.name, l.property.name];
+}
+
+/** A node's text with the names in `rn` (a part's stubbed functions) as `name$`. */
+function renamedIn(code, node, rn) {
+  const edits = [];
+  walk(node, (n, par, key) => {
+    if (n.type !== "Identifier" || !rn.has(n.name)) return;
+    if (par && par.type === "MemberExpression" && key === "property" && !par.computed) return;
+    if (par && par.type === "Property" && key === "key") return;
+    edits.push(n);
+  });
+  edits.sort((a, b) => a.start - b.start);
+  let body = "";
+  let k = node.start;
+  for (const e of edits) {
+    body += code.slice(k, e.start) + e.name + "$";
+    k = e.end;
+  }
+  return body + code.slice(k, node.end);
+}
+
+/**
+ * The top-level image split into the image and its parts. Throws where a
+ * marker is missing. Returns { image, parts: { name: code } , moved }.
+ */
+export function splitImage(code, parts = PARTS) {
+  const ast = acorn.parse(code, { ecmaVersion: 5, sourceType: "script" });
+  const partOf = new Map();
+  for (const name of Object.keys(parts)) for (const m of parts[name].modules) partOf.set(m, name);
+  // Each top-level statement's part (undefined: the image), markers dropped.
+  let current;
+  const stmts = [];
+  for (const s of ast.body) {
+    const e = s.type === "ExpressionStatement" ? s.expression : undefined;
+    if (e && e.type === "CallExpression" && e.callee.type === "Identifier" && e.callee.name === MARK) {
+      current = partOf.get(e.arguments[0].value);
+      stmts.push({ s, mark: true });
+      continue;
+    }
+    stmts.push({ s, part: current });
+  }
+  // Names declared inside any function: a top-level function of that name is not moved (one-letter names may repeat).
+  const inner = new Set();
+  const isFn = (n) => n.type === "FunctionDeclaration" || n.type === "FunctionExpression";
+  for (const { s } of stmts) {
+    walk(s, (n, p) => {
+      if (isFn(n)) {
+        if (n !== s && n.id) inner.add(n.id.name);
+        for (const x of n.params) inner.add(x.name);
+      }
+      if (n.type === "VariableDeclarator" && s.type !== "VariableDeclaration") inner.add(n.id.name);
+      if (n.type === "VariableDeclarator" && s.type === "VariableDeclaration" && !s.declarations.includes(n)) inner.add(n.id.name);
+      if (n.type === "CatchClause" && n.param) inner.add(n.param.name);
+    });
+  }
+  // What moves: top-level functions that are no constructor, and class methods.
+  const ctor = new Set();
+  for (const { s } of stmts) {
+    walk(s, (n) => {
+      if (n.type === "MemberExpression" && !n.computed && n.property.name === "prototype" && n.object.type === "Identifier") ctor.add(n.object.name);
+      if (n.type === "NewExpression" && n.callee.type === "Identifier") ctor.add(n.callee.name);
+    });
+  }
+  for (const x of stmts) {
+    if (x.part === undefined) continue;
+    if (x.s.type === "FunctionDeclaration" && !ctor.has(x.s.id.name) && !inner.has(x.s.id.name)) x.fn = x.s.id.name;
+    else if (protoMethod(x.s)) x.method = protoMethod(x.s);
+    else if (x.s.type === "VariableDeclaration" && x.s.declarations.every((d) => !inner.has(d.id.name) && !ctor.has(d.id.name))) x.data = x.s.declarations.map((d) => d.id.name);
+    else if (x.s.type === "ExpressionStatement") x.data = [];
+  }
+  // Identifiers and property names each statement uses (the moved function's own name excluded).
+  const idsOf = (x) => {
+    const ids = new Set();
+    const props = new Set();
+    walk(x.s, (n, p, key) => {
+      if (n.type === "Identifier") {
+        if (p && p.type === "MemberExpression" && key === "property" && !p.computed) props.add(n.name);
+        else if (p && p.type === "Property" && key === "key") props.add(n.name);
+        else ids.add(n.name);
+      }
+      if (n.type === "Literal" && typeof n.value === "string") props.add(n.value);
+    });
+    if (x.fn) ids.delete(x.fn);
+    if (x.method) props.delete(x.method[1]);
+    return { ids, props };
+  };
+  for (const x of stmts) Object.assign(x, x.mark ? { ids: new Set(), props: new Set() } : idsOf(x));
+  const movedOut = (x) => x.fn !== undefined || x.method !== undefined || (x.data !== undefined && !x.stays);
+  /** Used outside part p: by the image or another part. */
+  const usedOutside = (p, test) => stmts.some((y) => (y.part !== p || !movedOut(y)) && test(y));
+  // A part's module-level data (var statements, and expression statements that touch only
+  // the part's own data and call functions) goes with it when nothing outside reads it;
+  // else it stays in the image. Repeated until nothing more has to stay.
+  const fnNames = new Set(stmts.filter((x) => x.s.type === "FunctionDeclaration").map((x) => x.s.id.name));
+  const topVars = new Set(stmts.filter((x) => x.s.type === "VariableDeclaration").flatMap((x) => x.s.declarations.map((d) => d.id.name)));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const x of stmts) {
+      if (x.data === undefined || x.stays) continue;
+      let stay = x.data.some((n) => usedOutside(x.part, (y) => y !== x && y.ids.has(n)));
+      if (!stay && x.data.length === 0) {
+        // An expression statement: only this part's moved data and functions.
+        const mine = (n) => stmts.some((y) => y.part === x.part && movedOut(y) && y !== x && y.data !== undefined && y.data.includes(n));
+        for (const n of x.ids) if (topVars.has(n) ? !mine(n) : !fnNames.has(n)) stay = true;
+      }
+      if (stay) {
+        x.stays = true;
+        changed = true;
+      }
+    }
+  }
+  const out = { image: "", parts: {}, moved: {} };
+  const partCode = {};
+  const drops = {};
+  let image = "";
+  let at = ast.body.length > 0 ? ast.body[0].start : 0;
+  const text = (n) => code.slice(n.start, n.end);
+  for (const name of Object.keys(parts)) {
+    partCode[name] = [];
+    drops[name] = [];
+    out.moved[name] = { functions: 0, stubs: 0, data: 0 };
+  }
+  const renames = new Map(); // part -> names its own code calls directly under `name$`
+  const renamed = (node, rn) => renamedIn(code, node, rn);
+  for (const x of stmts) {
+    if (!movedOut(x) || x.data !== undefined) continue;
+    if (x.fn) x.external = usedOutside(x.part, (y) => y.ids.has(x.fn));
+    else x.external = usedOutside(x.part, (y) => y.props.has(x.method[1]));
+    if (x.fn && x.external) {
+      if (!renames.has(x.part)) renames.set(x.part, new Set());
+      renames.get(x.part).add(x.fn);
+    }
+  }
+  const partData = {};
+  for (const name of Object.keys(parts)) partData[name] = [];
+  for (const x of stmts) {
+    const before = code.slice(at, x.s.start);
+    at = x.s.end;
+    if (x.mark) continue;
+    if (!movedOut(x)) {
+      image += before + text(x.s);
+      continue;
+    }
+    image += before.replace(/[^\s;]/g, "");
+    const p = x.part;
+    const load = `$p(${JSON.stringify(p)})`;
+    const done = `$x(${JSON.stringify(p)})`;
+    const rn0 = renames.get(p) ?? new Set();
+    if (x.data !== undefined) {
+      // Run when the part loads, after its functions are defined (as hoisting had them); a var as a global.
+      const t = renamed(x.s, rn0);
+      if (x.s.type === "VariableDeclaration") {
+        const decls = x.s.declarations.map((d) => d.id.name + "=" + (d.init ? renamed(d.init, rn0) : "undefined"));
+        partData[p].push(decls.join(",") + ";");
+        for (const n of x.data) drops[p].push(`delete global.${n}`);
+      } else partData[p].push(t.endsWith(";") ? t : t + ";");
+      out.moved[p].data++;
+      continue;
+    }
+    out.moved[p].functions++;
+    const fe = x.fn ? x.s : x.s.expression.right;
+    // The function's text from `function`, its direct calls to the part's stubbed names renamed.
+    const body = renamed(fe, rn0);
+    if (x.fn) {
+      // `function f(..){..}` as `f=function f$(..)` would name it; an anonymous expression costs no name.
+      const fnText = "function" + body.slice(body.indexOf("("));
+      const target = x.external ? x.fn + "$" : x.fn;
+      partCode[p].push(`${target}=${fnText};`);
+      drops[p].push(`delete global.${target}`);
+      if (x.external) {
+        image += `function ${x.fn}(){${load};try{return ${x.fn}$.apply(this,arguments)}finally{${done}}}`;
+        out.moved[p].stubs++;
+      }
+    } else {
+      const [cls, m] = x.method;
+      const target = x.external ? m + "$" : m;
+      partCode[p].push(`${cls}.prototype.${target}=${body};`);
+      drops[p].push(`delete ${cls}.prototype.${target}`);
+      if (x.external) {
+        image += `${cls}.prototype.${m}=function(){${load};try{return this.${m}$.apply(this,arguments)}finally{${done}}};`;
+        out.moved[p].stubs++;
+      }
+    }
+  }
+  image += code.slice(at);
+  let head = "var $P={},$U={},$C={},$Q={},$D={};\n";
+  for (const name of Object.keys(parts)) {
+    if (partCode[name].length === 0 && partData[name].length === 0) continue;
+    const body = partCode[name].join("") + partData[name].join("");
+    if (body.includes("\n")) throw new Error(`espruino parts: the part ${name} is not one line`);
+    out.parts[name] = body;
+    head += `$Q.${name}=function(){${body}};\n`;
+    if (parts[name].drop) head += `$D.${name}=function(){${drops[name].join(";")}};\n`;
+  }
+  out.image = head + LOADER + image;
+  return out;
+}
+
+/**
+ * Loads part n once: its Storage file evaluated (code stays in flash), else
+ * the one-file image's maker. A part with a dropper goes again once it has
+ * not been called for a second (a timer, so none of its code is running).
+ */
+const LOADER =
+  'function $p($n){if(!$P[$n]){var $s=require("Storage").read("pindai."+$n);if($s!==undefined){eval($s);$s=0}else $Q[$n]();$P[$n]=1;' +
+  "if($D[$n])setTimeout($w,1000,$n)}$C[$n]=($C[$n]|0)+1;if($D[$n])$U[$n]=getTime()}\n" +
+  // The last call out of a part: where variables are short it goes at once, else once idle.
+  "function $x($n){if(--$C[$n]===0&&$D[$n]&&$P[$n]&&typeof process!==\"undefined\"&&process.memory(false).free<" + LOW_FREE + "){$D[$n]();delete $P[$n]}}\n" +
+  // Idle: no call for a second (either way: the clock may be set back meanwhile), none running.
+  "function $w($n){if(!$P[$n])return;if($C[$n]>0||Math.abs(getTime()-$U[$n])<1)return setTimeout($w,1000,$n);$D[$n]();delete $P[$n]}\n";
+
+/** rollup output plugin, after the top-level step. */
+export function partsPlugin() {
+  return {
+    name: "pindai-espruino-parts",
+    renderChunk(code) {
+      return { code: splitImage(code).image, map: null };
+    },
+  };
+}
+
+/** The Storage files of a one-file image: each part line's body as "pindai.<name>", the rest as the image file. */
+export function storageFiles(image, imageFile) {
+  const files = [];
+  const rest = [];
+  for (const line of image.split("\n")) {
+    const m = PART_LINE.exec(line);
+    if (m) files.push({ name: partFile(m[1]), data: m[2] });
+    else rest.push(line);
+  }
+  return [...files, { name: imageFile, data: rest.join("\n") }];
+}

@@ -1,0 +1,163 @@
+// The Espruino image in parts (host/build/espruino-parts.js): what a scan
+// does not need (the admin protocol, the table maker, signing, the card
+// path) is in Storage files of its own, loaded when called. Checked three
+// ways: the split on a small program run in Node (stubs, a part's own
+// functions, dropping and loading again); the built image's files; and the
+// image flashed as `pindai flash` writes it, booted from Storage on a real
+// Espruino for Linux (ESPRUINO), where the admin line answers although the
+// boot file holds no admin code, and UNLOCK keeps the parts.
+import { afterAll, describe, expect, it } from "vitest";
+import { spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import vm from "node:vm";
+import { SerialPort } from "serialport";
+import { killTree, ptyExec } from "./support/pty-exec";
+import { haveTool } from "./support/tools";
+import { build, type BuildResult } from "../host/build/build";
+import { BOOT_FILE, BOOT_LOADER, IMAGE_FILE, espruinoStorageFiles } from "../host/src/flash-espruino";
+import { DeviceClient, streamLink } from "../host/issuer/device-client";
+import { isDeviceFile, isImageFile } from "../firmware/app/device-files";
+import { makeWorld } from "../sim/world";
+// @ts-expect-error plain JS build step
+import { splitImage } from "../host/build/espruino-parts.js";
+
+const ESPRUINO = process.env.ESPRUINO;
+if (!ESPRUINO) console.warn("\n*** SKIPPED: ESPRUINO is not set: the image's parts were not loaded from Storage on a real Espruino ***\n");
+
+const procs: ChildProcess[] = [];
+afterAll(() => procs.forEach((p) => killTree(p)));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("the split (host/build/espruino-parts.js)", () => {
+  // Two modules: "a.ts" stays, "b.ts" is the part "pb". The image calls b's `big` and
+  // the method `run`; `helper` and `inner` only b calls.
+  const program =
+    '__pindaiModule("a.ts");var calls=[];function C(){this.n=1}' +
+    '__pindaiModule("b.ts");function helper(x){return x*2}function big(x){return helper(x)+1}' +
+    "C.prototype.run=function(){return this.inner()+big(this.n)};C.prototype.inner=function(){return 10};" +
+    '__pindaiModule("a.ts");function main(){return new C().run()+big(0)}';
+  const parts = { pb: { modules: ["b.ts"], drop: true } };
+
+  function run(free = 3000) {
+    const split = splitImage(program, parts);
+    const timers: Array<() => void> = [];
+    let now = 0;
+    const ctx: Record<string, unknown> = {
+      process: { memory: () => ({ free }) },
+      require: () => ({ read: (f: string) => (f === "pindai.pb" ? split.parts.pb : undefined) }),
+      getTime: () => now,
+      setTimeout: (fn: (...a: unknown[]) => void, _ms: number, ...args: unknown[]) => timers.push(() => fn(...args)),
+    };
+    ctx.global = ctx;
+    vm.createContext(ctx);
+    vm.runInContext(split.image, ctx);
+    return { split, ctx, tick: (s: number) => ((now += s), timers.splice(0).forEach((t) => t())) };
+  }
+
+  it("moves the part's functions out of the image, with stubs only for what the image calls", () => {
+    const { split } = run();
+    expect(split.parts.pb).toContain("helper=function(x)");
+    expect(split.parts.pb).toContain("C.prototype.inner=function");
+    expect(split.parts.pb).toContain("big$=function(x){return helper(x)+1}");
+    expect(split.parts.pb).toContain("C.prototype.run$=function(){return this.inner()+big$(this.n)}"); // the part calls its own function directly
+    // The image: a stub for `big` and for `run`, none for `helper` or `inner`; `C` stays (a constructor).
+    const image = split.image.split("\n").filter((l: string) => !l.startsWith("$Q.") && !l.startsWith("$D.")).join("\n");
+    expect(image).toContain('function big(){$p("pb");try{return big$.apply(this,arguments)}finally{$x("pb")}}');
+    expect(image).toContain("C.prototype.run=function(){");
+    expect(image).not.toMatch(/helper|inner|x\*2/);
+    expect(image).toContain("function C(){this.n=1}");
+    expect(image).not.toContain("__pindaiModule");
+  });
+
+  it("loads the part on the first call, drops it once idle, and loads it again", () => {
+    const { ctx, tick } = run();
+    expect(ctx.helper).toBeUndefined();
+    expect(vm.runInContext("main()", ctx)).toBe(14);
+    expect(typeof ctx.helper).toBe("function");
+    tick(0.5); // called half a second ago: kept
+    expect(typeof ctx.helper).toBe("function");
+    tick(1);
+    expect(ctx.helper).toBeUndefined(); // dropped: its names are gone
+    expect(vm.runInContext("typeof C.prototype.inner", ctx)).toBe("undefined");
+    expect(vm.runInContext("main()", ctx)).toBe(14);
+  });
+
+  it("where variables are short, drops the part as soon as its last call returns", () => {
+    const { ctx } = run(1000);
+    expect(vm.runInContext("main()", ctx)).toBe(14);
+    expect(ctx.helper).toBeUndefined();
+    expect(vm.runInContext("main()", ctx)).toBe(14);
+  });
+
+  it("moves the part's module-level data with it when only the part reads it", () => {
+    const data = '__pindaiModule("a.ts");function use(){return k()}__pindaiModule("b.ts");var T=[1,2,3];var S=0;function k(){S++;return T[1]+S}__pindaiModule("a.ts");';
+    const split = splitImage(data, parts);
+    expect(split.parts.pb).toBe("k$=function(){S++;return T[1]+S};T=[1,2,3];S=0;");
+    expect(split.image).not.toMatch(/var T|var S/);
+  });
+});
+
+describe("the built image's files", () => {
+  let img: BuildResult;
+  const world = makeWorld(Math.floor(Date.now() / 1000), 1);
+  it("are the parts and pindai.img, each a file the firmware keeps; the admin code is only in its part", async () => {
+    img = await build({ roots: [Buffer.from(world.roots[0].publicKey).toString("hex")], version: "parts" }, mkdtempSync(join(tmpdir(), "pindai-parts-")), () => {}, ["espruino"]);
+    const files = espruinoStorageFiles(readFileSync(img.espruino, "latin1"));
+    expect(files.map((f) => f.name)).toEqual(["pindai.adm", "pindai.tbl", "pindai.sig", "pindai.curve", "pindai.card", IMAGE_FILE]);
+    for (const f of files) expect(isImageFile(f.name) && isDeviceFile(f.name)).toBe(true);
+    const byName = Object.fromEntries(files.map((f) => [f.name, f.data]));
+    // An admin error text: in the admin part, not in the boot file.
+    expect(byName["pindai.adm"]).toContain("SIGNATURE_REQUIRED");
+    expect(byName[IMAGE_FILE]).not.toContain("SIGNATURE_REQUIRED");
+    expect(byName[IMAGE_FILE]).toMatch(/\.prototype\.handle=function\(\)\{\$p\("adm"\);try\{/);
+  }, 300_000);
+});
+
+describe.skipIf(!ESPRUINO || !haveTool("socat"))("the parts flashed and booted on Espruino for Linux (ESPRUINO names the binary)", () => {
+  it("the admin line answers from pindai.adm (not in the boot file), again after the part was dropped, and UNLOCK keeps every part", async () => {
+    const world = makeWorld(Math.floor(Date.now() / 1000), 1);
+    const dir = mkdtempSync(join(tmpdir(), "pindai-parts-"));
+    const img = await build({ roots: [Buffer.from(world.roots[0].publicKey).toString("hex")], version: "parts" }, join(dir, "dist"), () => {}, ["espruino"]);
+    // Storage as pindai flash leaves it: each file of the image, then the boot loader.
+    const files = espruinoStorageFiles(readFileSync(img.espruino, "latin1"));
+    const setup = files.map((f) => `require("Storage").write(${JSON.stringify(f.name)},${JSON.stringify(f.data)});`);
+    setup.push(`require("Storage").write(${JSON.stringify(BOOT_FILE)},${JSON.stringify(BOOT_LOADER)});print("<"+"installed "+require("Storage").list().sort().join(",")+">");`);
+    writeFileSync(join(dir, "setup.js"), setup.join("\n") + "\n");
+    const r = spawnSync(ESPRUINO!, ["setup.js"], { cwd: dir, encoding: "latin1", timeout: 60_000 });
+    const names = [BOOT_FILE, ...files.map((f) => f.name)].sort();
+    expect(r.stdout).toContain(`<installed ${names.join(",")}>`);
+
+    const { path, proc } = await ptyExec(ESPRUINO!, dir);
+    procs.push(proc);
+    const port = new SerialPort({ path, baudRate: 9600 });
+    await new Promise((res) => port.once("open", res));
+    let out = "";
+    port.on("data", (d: Buffer) => (out += d.toString("latin1")));
+    const write = (t: string) => void port.write(Buffer.from(t, "latin1"));
+    const link = streamLink(write, (fn) => port.on("data", fn), async () => {}, 120_000, "espruino");
+    try {
+      await sleep(1500);
+      expect(await link.request("VERSION")).toBe("OK pindai parts");
+      await sleep(3000); // idle: the admin part is dropped
+      expect(await link.request("ID")).toMatch(/^OK [0-9a-f]{16} [0-9a-f]{64}$/); // loaded again
+      expect(await new DeviceClient(link, world.rootKey).unlock()).toBe("UNLOCK");
+      await sleep(1000);
+      const from = out.length;
+      write(`\x10print("<"+"files "+require("Storage").list().sort().join(",")+">")\n`);
+      for (let i = 0; i < 100 && !/<files [^>]*>/.test(out.slice(from)); i++) await sleep(100);
+      const listed = /<files ([^>]*)>/.exec(out.slice(from));
+      expect(listed, out.slice(-400)).not.toBeNull();
+      const left = listed![1].split(",");
+      for (const f of files) expect(left).toContain(f.name); // kept by UNLOCK
+      expect(left).toContain(BOOT_FILE);
+      expect(left).not.toContain("device.key"); // the secrets are gone
+    } catch (e) {
+      throw new Error(`${(e as Error).message}; Espruino printed: ${JSON.stringify(out.slice(-600))}`);
+    } finally {
+      await new Promise((res) => port.close(res));
+      killTree(proc);
+    }
+  }, 600_000);
+});
