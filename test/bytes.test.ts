@@ -26,6 +26,15 @@ describe("bytes on Node", () => {
     expect(bytes.fromHex("abc")).toBeUndefined();
     expect(bytes.fromHex("zz")).toBeUndefined();
   });
+  it("hex of a range is read in place, its bounds checked", () => {
+    expect(entry.hexRange("KEYSET 0aFF 00", "7,11")).toBe("0aff:2");
+    expect(entry.hexRange("KEYSET 0aFF", "7,11")).toBe("0aff:2");
+    expect(entry.hexRange("KEYSET ", "7,7")).toBe(":0");
+    expect(entry.hexRange("KEYSET 0aF", "7,10")).toBe("invalid"); // odd length
+    expect(entry.hexRange("KEYSET 0a", "7,11")).toBe("invalid"); // past the end
+    expect(entry.hexRange("KEYSET 0a", "9,7")).toBe("invalid"); // end before start
+    expect(entry.hexRange("KEYSET 0a z", "7,11")).toBe("invalid"); // a space and a non-hex character inside
+  });
   it("strict UTF-8", () => {
     for (const [hex, want] of UTF8_CASES) expect(entry.utf8(hex), hex).toBe(want);
     expect(bytes.utf8Decode(bytes.fromHex("f09f9880")!)).toBe("\u{1F600}");
@@ -42,6 +51,10 @@ async function checkRunner(runner: LuaRunner) {
     ["roundTrip", "0102ff"],
     ["roundTrip", "zz"],
     ["allocZero", "5"],
+    ["hexRange", "KEYSET 0aFF 00", "7,11"],
+    ["hexRange", "KEYSET 0aF", "7,10"],
+    ["hexRange", "KEYSET 0a", "7,11"],
+    ["hexRange", "KEYSET 0a z", "7,11"],
     ...UTF8_CASES.map(([hex]) => ["utf8", hex] as [string, string]),
   ];
   const got = await runner.callMany(calls);

@@ -34,12 +34,14 @@ export function serveAdminLine(serial: Serial, handle: (line: string) => string)
       if (c === 13 || c === 10) {
         if (!overlong) parts.push(piece);
         const line = overlong ? "" : parts.join("");
-        if (overlong) reply("ERR LINE_TOO_LONG a line holds at most " + MAX_ADMIN_LINE + " characters");
-        else if (line.length > 0) reply(answer(handle, line));
+        const wasOverlong = overlong;
+        // Reset before the command runs: its pieces are not held beside the line (a KEYSET's hex is long).
         parts = [];
         piece = "";
         length = 0;
         overlong = false;
+        if (wasOverlong) reply("ERR LINE_TOO_LONG a line holds at most " + MAX_ADMIN_LINE + " characters");
+        else if (line.length > 0) reply(answer(handle, line));
       } else if (!overlong) {
         length++;
         if (length > MAX_ADMIN_LINE) {

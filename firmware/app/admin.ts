@@ -83,6 +83,8 @@ export class AdminService {
     const sp = line.indexOf(" ");
     if (sp >= 0) {
       cmd = line.substring(0, sp);
+      // KEYSET's hex is read from the line itself: no copy of it beside the line (a Pico's RAM).
+      if (cmd === "KEYSET") return this.keyset(line, sp + 1);
       arg = line.substring(sp + 1);
     }
     const app = this.app;
@@ -96,7 +98,7 @@ export class AdminService {
       return "OK " + toHex(this.nonce);
     }
     if (cmd === "STATUS") return this.status(arg);
-    if (cmd === "KEYSET") return this.keyset(arg);
+    if (cmd === "KEYSET") return this.keyset(line, line.length);
     if (cmd === "ADMIN") {
       const s = this.verify(arg);
       if (typeof s === "string") return s;
@@ -131,14 +133,15 @@ export class AdminService {
     this.spent = this.spent > n ? this.spent - n : 0;
   }
 
-  /** KEYSET <hex> [challenge]: with a challenge the answer is signed (kind KEYSET). */
-  private keyset(arg: string): string {
-    const sp = arg.indexOf(" ");
-    const data = fromHex(sp >= 0 ? arg.substring(0, sp) : arg);
+  /** KEYSET <hex> [challenge], its arguments from `line[from]` on: with a challenge the answer is signed (kind KEYSET). */
+  private keyset(line: string, from: number): string {
+    let sp = from;
+    while (sp < line.length && line.charCodeAt(sp) !== 32) sp++;
+    const data = fromHex(line, from, sp);
     if (data === undefined || data.length === 0) return err("BAD_ARGUMENT", "KEYSET takes the signed key set in hex");
     let challenge: Bytes | undefined = undefined;
-    if (sp >= 0) {
-      challenge = challengeOf(arg.substring(sp + 1));
+    if (sp < line.length) {
+      challenge = challengeOf(line.substring(sp + 1));
       if (challenge === undefined) return err("BAD_ARGUMENT", "KEYSET's challenge is 8 to 64 bytes in hex");
     }
     const cost = challenge === undefined ? 1 : 2;

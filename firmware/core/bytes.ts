@@ -100,13 +100,19 @@ function hexNibble(c: number): number {
   return -1;
 }
 
-/** Hex text to bytes; undefined for odd length or a non-hex character. */
-export function fromHex(s: string): Bytes | undefined {
-  if (s.length % 2 !== 0) return undefined;
-  const out = alloc(Math.floor(s.length / 2)); // `/` is a float on Lua
+/**
+ * Hex text to bytes; undefined for odd length or a non-hex character. With
+ * `start` and `end`, only s[start..end) is read: a long line's hex field
+ * decoded in place (on Espruino a substring is a second copy in RAM).
+ */
+export function fromHex(s: string, start?: number, end?: number): Bytes | undefined {
+  const from = start === undefined ? 0 : start;
+  const to = end === undefined ? s.length : end;
+  if (from < 0 || to > s.length || to < from || (to - from) % 2 !== 0) return undefined;
+  const out = alloc(Math.floor((to - from) / 2)); // `/` is a float on Lua
   for (let i = 0; i < out.length; i++) {
-    const hi = hexNibble(s.charCodeAt(2 * i));
-    const lo = hexNibble(s.charCodeAt(2 * i + 1));
+    const hi = hexNibble(s.charCodeAt(from + 2 * i));
+    const lo = hexNibble(s.charCodeAt(from + 2 * i + 1));
     if (hi < 0 || lo < 0) return undefined;
     out[i] = hi * 16 + lo;
   }

@@ -1,6 +1,6 @@
 // The Ed25519 curve (RFC 8032 5.1) over field25519: constants, points in
 // extended coordinates, addition and doubling, strict encoding and decoding.
-import { type Bytes, alloc } from "./bytes";
+import { type Bytes, alloc, bytesOf } from "./bytes";
 import {
   type Fe, fe, set, add, sub, mul, sqr, inv, pow2523, pack, unpack, isNonCanonical, isOdd, isZero, equal,
 } from "./field25519";
@@ -16,11 +16,11 @@ const SQRT_M1 = fe([0xa0b0, 0x4a0e, 0x1b27, 0xc4ee, 0xe478, 0xad2f, 0x1806, 0x2f
 /** Base point B = (x, 4/5), x even */
 const BX = fe([0xd51a, 0x8f25, 0x2d60, 0xc956, 0xa7b2, 0x9525, 0xc760, 0x692c, 0xdc5c, 0xfdd6, 0xe231, 0xc0a4, 0x53fe, 0xcd6e, 0x36d3, 0x2169]);
 const BY = fe([0x6658, 0x6666, 0x6666, 0x6666, 0x6666, 0x6666, 0x6666, 0x6666, 0x6666, 0x6666, 0x6666, 0x6666, 0x6666, 0x6666, 0x6666, 0x6666]);
-/** Group order L = 2^252 + 27742317777372353535851937790883648493, little-endian bytes */
-const L = [
+/** Group order L = 2^252 + 27742317777372353535851937790883648493, little-endian bytes (as Bytes: on Espruino 4 variables, not 33) */
+const L = bytesOf([
   0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
-];
+]);
 
 /** Exposed for the tests that check them against their definitions. */
 export const CONSTANTS = { D, D2, SQRT_M1, BX, BY, L };

@@ -132,20 +132,20 @@ export function digits(s: Bytes): number[] {
   return e;
 }
 
-// Scratch for the table addition (never re-entered).
-const ypx = fe();
-const ymx = fe();
-const xy2d = fe();
-const ta = fe();
-const tb = fe();
-const tc = fe();
-const td = fe();
-
 /**
  * r += sign(e) * entry (m, |e|) of table. madd-2008-hwcd-3 with Z2 = 1: 7M.
- * A negative digit swaps y + x with y - x and negates 2dxy.
+ * A negative digit swaps y + x with y - x and negates 2dxy. `s`: 7 elements
+ * of scratch, made per multiplication, not held by the module (a board
+ * without tables never makes them: on a Pico that is 90 variables).
  */
-function addEntry(r: Point, table: Table, m: number, e: number): void {
+function addEntry(r: Point, table: Table, m: number, e: number, s: Fe[]): void {
+  const ypx = s[0];
+  const ymx = s[1];
+  const xy2d = s[2];
+  const ta = s[3];
+  const tb = s[4];
+  const tc = s[5];
+  const td = s[6];
   const entries = table[m];
   const at = ((e < 0 ? -e : e) - 1) * 96;
   unpackAt(e < 0 ? ymx : ypx, entries, at);
@@ -181,13 +181,14 @@ export function tableMulSub(s1: Bytes, table1: Table, s2: Bytes, table2: Table):
   const q = point();
   set(q.y, ONE);
   set(q.z, ONE);
+  const s = [fe(), fe(), fe(), fe(), fe(), fe(), fe()];
   for (let g = 3; g >= 0; g--) {
     if (g < 3) for (let i = 0; i < 4; i++) doublePoint(q, q);
     for (let m = 0; m < 16; m++) {
       const d1 = e1[4 * m + g];
       const d2 = e2[4 * m + g];
-      if (d1 !== 0) addEntry(q, table1, m, d1);
-      if (d2 !== 0) addEntry(q, table2, m, -d2);
+      if (d1 !== 0) addEntry(q, table1, m, d1, s);
+      if (d2 !== 0) addEntry(q, table2, m, -d2, s);
     }
   }
   return q;

@@ -8,7 +8,7 @@
 // "negative zero" x); small-order A rejected; then the cofactorless equation
 // [S]B = R + [k]A, checked by encoding R' = [S]B - [k]A and comparing it with
 // R byte for byte. This agrees with every case of Wycheproof's ed25519_test.
-import { type Bytes, alloc, concat, equal, slice } from "./bytes";
+import { type Bytes, alloc, bytesOf, concat, equal, slice } from "./bytes";
 import { sha512 } from "./sha512";
 import { fe, mul, isNonCanonical } from "./field25519";
 import {
@@ -178,9 +178,9 @@ function isXZeroEncoding(r: Bytes): boolean {
  * 8 small-order points, whose canonical encodings are these y with either
  * sign bit (with x = 0, only sign 0 is canonical, checked before).
  */
-const Y8 = [
+const Y8 = bytesOf([
   0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a,
-];
+]);
 
 /** True when the canonical encoding `a` is one of a small-order point's (no decoding: the library path's check). */
 function isSmallOrderEncoding(a: Bytes): boolean {

@@ -207,16 +207,17 @@ function sqrN(r: Fe, a: Fe, n: number): void {
 }
 
 // Shared tail of the inversion and square-root chains (ref10's addition chain):
-// returns z^(2^250 - 1) in t250 and z^11 in z11. Cost 250 S + 11 M.
-const z2 = fe();
-const z9 = fe();
-const z11 = fe();
-const t0 = fe();
-const t1 = fe();
-const t250 = fe();
-const t10 = fe();
-const t50 = fe();
-function chain250(z: Fe): void {
+// returns [scratch, z^(2^250 - 1), z^11]. Cost 250 S + 11 M. Its scratch is made
+// per call, not held by the module (on Espruino 8 elements are 100 variables).
+function chain250(z: Fe): Fe[] {
+  const z2 = fe();
+  const z9 = fe();
+  const z11 = fe();
+  const t0 = fe();
+  const t1 = fe();
+  const t250 = fe();
+  const t10 = fe();
+  const t50 = fe();
   sqr(z2, z); // z^2
   sqrN(t0, z2, 2); // z^8
   mul(z9, z, t0); // z^9
@@ -239,22 +240,23 @@ function chain250(z: Fe): void {
   mul(t1, t1, t0); // z^(2^200 - 1)
   sqrN(t1, t1, 50);
   mul(t250, t1, t50); // z^(2^250 - 1)
+  return [t0, t250, z11];
 }
 
 /** r = z^(p - 2) = 1/z (Fermat). 255 S + 11 M. */
 export function inv(r: Fe, z: Fe): void {
   if (NATIVE !== undefined && NATIVE.inv !== undefined) return NATIVE.inv(r, z);
-  chain250(z);
-  sqrN(t0, t250, 5); // z^(2^255 - 32)
-  mul(r, t0, z11); // z^(2^255 - 21)
+  const c = chain250(z);
+  sqrN(c[0], c[1], 5); // z^(2^255 - 32)
+  mul(r, c[0], c[2]); // z^(2^255 - 21)
 }
 
 /** r = z^((p - 5) / 8) = z^(2^252 - 3), for the square root in point decoding. 252 S + 11 M. */
 export function pow2523(r: Fe, z: Fe): void {
   if (NATIVE !== undefined && NATIVE.pow2523 !== undefined) return NATIVE.pow2523(r, z);
-  chain250(z);
-  sqrN(t0, t250, 2); // z^(2^252 - 4)
-  mul(r, t0, z); // z^(2^252 - 3)
+  const c = chain250(z);
+  sqrN(c[0], c[1], 2); // z^(2^252 - 4)
+  mul(r, c[0], z); // z^(2^252 - 3)
 }
 
 /** True when the 32 bytes (top bit ignored) encode a number >= p: not canonical. */

@@ -18,3 +18,10 @@ export function allocZero(n: string): string {
   const b = alloc(Math.floor(Number(n)));
   return toHex(b) + (equal(b, alloc(b.length)) ? ":eq" : ":ne");
 }
+
+/** fromHex of s[start..end) (a line's field decoded in place), "from,to" as numbers. */
+export function hexRange(s: string, range: string): string {
+  const [a, b] = range.split(",");
+  const r = fromHex(s, Math.floor(Number(a)), Math.floor(Number(b)));
+  return r === undefined ? "invalid" : toHex(r) + ":" + r.length;
+}
