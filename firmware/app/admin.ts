@@ -81,12 +81,10 @@ export class AdminService {
     let cmd = line;
     let arg = "";
     const sp = line.indexOf(" ");
-    if (sp >= 0) {
-      cmd = line.substring(0, sp);
-      // KEYSET's hex is read from the line itself: no copy of it beside the line (a Pico's RAM).
-      if (cmd === "KEYSET") return this.keyset(line, sp + 1);
-      arg = line.substring(sp + 1);
-    }
+    if (sp >= 0) cmd = line.substring(0, sp);
+    // KEYSET's hex is read from the line itself: no copy of it beside the line (a Pico's RAM).
+    if (cmd === "KEYSET") return this.keyset(line, sp >= 0 ? sp + 1 : line.length);
+    if (sp >= 0) arg = line.substring(sp + 1);
     const app = this.app;
     if (cmd === "VERSION") return "OK pindai " + app.config.version;
     // PING <token>: lets a host find where its own replies begin on a line with old output.
@@ -98,7 +96,6 @@ export class AdminService {
       return "OK " + toHex(this.nonce);
     }
     if (cmd === "STATUS") return this.status(arg);
-    if (cmd === "KEYSET") return this.keyset(line, line.length);
     if (cmd === "ADMIN") {
       const s = this.verify(arg);
       if (typeof s === "string") return s;
