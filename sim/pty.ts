@@ -25,3 +25,32 @@ export function openPtyPair(): Promise<PtyLink> {
     socat.on("exit", (code) => reject(new Error(`socat exited (${code}): ${text}`)));
   });
 }
+
+/** A pty whose output nobody ever reads: what is written to `input` reaches
+ *  the program on `path`, and what the program writes stays in the kernel's
+ *  buffer (socat -u never reads the master), as with a peer that never reads.
+ *  Nothing here relays the other way, so no relay can stall the input. */
+export interface OneWayPty {
+  path: string;
+  input: NodeJS.WritableStream;
+  close(): void;
+}
+
+export function openOneWayPty(): Promise<OneWayPty> {
+  const socat: ChildProcess = spawn("socat", ["-d", "-d", "-u", "STDIN", "pty,raw,echo=0"], { stdio: ["pipe", "ignore", "pipe"] });
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const timer = setTimeout(() => reject(new Error("socat did not report its pty: " + text)), 5000);
+    socat.stdin!.on("error", () => {}); // socat gone: the test's own checks say what failed
+    socat.stderr!.on("data", (d) => {
+      text += d.toString();
+      const found = /PTY is (\/dev\/pts\/\d+)/.exec(text);
+      if (found) {
+        clearTimeout(timer);
+        resolve({ path: found[1], input: socat.stdin!, close: () => socat.kill() });
+      }
+    });
+    socat.on("error", (e) => reject(e));
+    socat.on("exit", (code) => reject(new Error(`socat exited (${code}): ${text}`)));
+  });
+}
