@@ -373,14 +373,13 @@ export function cellMetrics(width: number, height: number, colour: boolean, cw: 
 }
 
 /**
- * A Display on a panel driver: every screen laid out and drawn; the last
- * frame is kept (the admin line's SCREEN reads it).
+ * A Display on a panel driver: every screen laid out and drawn. The frame is
+ * not kept: the admin line's SCREEN lays the last screen out again on the
+ * same canvas (its ops were 194 variables on a 5,100-variable board).
  */
 export class PanelDisplay {
-  frame: Op[] = [];
   constructor(readonly canvas: Canvas) {}
   show(s: Screen): void {
-    this.frame = layout(s, this.canvas);
-    paint(this.frame, this.canvas);
+    paint(layout(s, this.canvas), this.canvas);
   }
 }

@@ -170,13 +170,13 @@ export class VerifierApp {
   }
 
   /**
-   * The frame on the panel now (the admin line's SCREEN): the driver's own
-   * when it draws layouts, else the screen laid out on a nominal 128x64.
+   * The frame on the panel now (the admin line's SCREEN): the last screen laid
+   * out again on the driver's own canvas where it draws layouts (layout is a
+   * function of the two), else on a nominal 128x64.
    */
   frame(): { panel: PanelMetrics; ops: Op[] } {
-    const d = this.hw.display as PanelDisplay;
-    if (d.canvas !== undefined && d.frame !== undefined) return { panel: d.canvas, ops: d.frame };
-    const panel = cellMetrics(128, 64, false, 6, 8, 2);
+    const c = (this.hw.display as PanelDisplay).canvas;
+    const panel = c !== undefined ? c : cellMetrics(128, 64, false, 6, 8, 2);
     return { panel, ops: this.lastScreen === undefined ? [] : layout(this.lastScreen, panel) };
   }
 

@@ -3,7 +3,7 @@
 // harness in front of it stands in for the panel's bus (I2C1, SPI1) or the
 // board's `g`, and prints each frame as it leaves the driver.
 import type { Screen } from "../../firmware/hal/display";
-import type { PanelDisplay } from "../../firmware/app/layout";
+import { type PanelDisplay, layout } from "../../firmware/app/layout";
 import { display as ssd1306 } from "../../firmware/targets/espruino/display-ssd1306";
 import { display as st7789 } from "../../firmware/targets/espruino/display-st7789";
 import { display as pixl } from "../../firmware/targets/espruino/display-pixl";
@@ -27,7 +27,7 @@ export function drawAll(panel: string, screens: Screen[]): void {
   const d = make(panel);
   for (let i = 0; i < screens.length; i++) {
     d.show(screens[i]);
-    print("@@O " + JSON.stringify(d.frame));
+    print("@@O " + JSON.stringify(layout(screens[i], d.canvas))); // what SCREEN answers: the screen laid out again
     if (i === 0) print("@@M " + (process.memory().usage - before));
   }
 }

@@ -14,5 +14,5 @@ export interface Bangle2Options {
 const RGB3: Record<Ink, number> = { black: 0, white: 7, green: 2, red: 4, amber: 6, grey: 1, yellow: 7 };
 
 export function display(o: Bangle2Options): Display {
-  return new PanelDisplay(graphicsCanvas(g, 176, 176, true, 4, (i: Ink) => RGB3[i], () => g.flip()));
+  return new PanelDisplay(graphicsCanvas(() => g, 176, 176, true, 4, (i: Ink) => RGB3[i], () => g.flip()));
 }

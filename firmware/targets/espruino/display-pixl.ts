@@ -11,5 +11,5 @@ export interface PixlOptions {
 }
 
 export function display(o: PixlOptions): Display {
-  return new PanelDisplay(graphicsCanvas(g, 128, 64, false, 2, monoInk, () => g.flip()));
+  return new PanelDisplay(graphicsCanvas(() => g, 128, 64, false, 2, monoInk, () => g.flip()));
 }

@@ -43,17 +43,22 @@ export function display(o: Ssd1306Options): Display {
   const addr = o.addr === undefined ? 0x3c : o.addr;
   bus.setup({ sda: o.sda, scl: o.scl, bitrate: o.bitrate === undefined ? 400000 : o.bitrate });
   for (let i = 0; i < INIT.length; i++) bus.writeTo(addr, 0, INIT[i]);
+  // The frame is made for each screen and let go once sent: the panel keeps the picture in its
+  // own RAM, and the 1 KB frame with its Graphics is about 200 variables a 5,100-variable board
+  // needs while it verifies. A new frame is all black, as each screen starts.
+  let g: any;
   // msb: false said outright: bit 0 is the top row of a page, as the controller reads it (Espruino 2v29 defaults to msb).
-  const g = Graphics.createArrayBuffer(128, 64, 1, { vertical_byte: true, msb: false });
-  const chunk = new Uint8Array(129);
-  chunk[0] = 0x40; // what follows is display data
+  const gfx = () => g || (g = Graphics.createArrayBuffer(128, 64, 1, { vertical_byte: true, msb: false }));
   const flush = () => {
     const cmds = [0x21, 0, 127, 0x22, 0, 7]; // the whole screen: columns 0-127, pages 0-7
     for (let i = 0; i < cmds.length; i++) bus.writeTo(addr, 0, cmds[i]);
+    const chunk = new Uint8Array(129);
+    chunk[0] = 0x40; // what follows is display data
     for (let p = 0; p < 1024; p += 128) {
-      chunk.set(new Uint8Array(g.buffer, p, 128), 1);
+      chunk.set(new Uint8Array(gfx().buffer, p, 128), 1);
       bus.writeTo(addr, chunk);
     }
+    g = undefined;
   };
-  return new PanelDisplay(graphicsCanvas(g, 128, 64, false, 2, monoInk, flush));
+  return new PanelDisplay(graphicsCanvas(gfx, 128, 64, false, 2, monoInk, flush));
 }

@@ -230,9 +230,8 @@ export function renderPanelPng(s: Screen, name: PanelName, zoom = 2): Promise<Bu
 export class SimDisplay implements Display {
   readonly history: Screen[] = [];
   private echoed = "";
-  /** With a panel: its metrics, and each screen's frame laid out on it (what the app's SCREEN reads). */
+  /** With a panel: its metrics, on which the app's SCREEN lays the last screen out. */
   readonly canvas: PanelMetrics | undefined;
-  frame: Op[] | undefined;
   constructor(
     private echo?: (text: string) => void,
     readonly panel?: PanelName,
@@ -245,7 +244,6 @@ export class SimDisplay implements Display {
   }
   show(s: Screen): void {
     keep(this.history, s);
-    if (this.canvas !== undefined) this.frame = layout(s, this.canvas);
     // The countdown redraws the same screen each second: the terminal shows it once.
     const t = renderText(s);
     if (t !== this.echoed) this.echo?.(t);
