@@ -7,7 +7,7 @@ import type { RootKey } from "../firmware/core/keyset";
 import { DEFAULT_CLEAR_AFTER_MS, REPLAY_WARN } from "../firmware/core/policy";
 import { DEFAULT_LANG, type Lang } from "../firmware/app/i18n";
 import { listenAdmin, type AdminListener } from "../firmware/targets/node/admin-tcp";
-import { makeBaseTable } from "../firmware/core/ed25519";
+import { makeBaseTable } from "../firmware/core/ed25519-table-make";
 import { SimDevice } from "./device";
 import { SimFlash } from "./flash";
 import { VirtualRtc } from "./rtc";

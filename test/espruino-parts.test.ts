@@ -20,6 +20,7 @@ import { BOOT_FILE, BOOT_LOADER, IMAGE_FILE, espruinoStorageFiles } from "../hos
 import { DeviceClient, streamLink } from "../host/issuer/device-client";
 import { isDeviceFile, isImageFile } from "../firmware/app/device-files";
 import { makeWorld } from "../sim/world";
+import { CONSTANTS } from "../firmware/core/ed25519-curve";
 // @ts-expect-error plain JS build step
 import { splitImage } from "../host/build/espruino-parts.js";
 
@@ -105,13 +106,21 @@ describe("the built image's files", () => {
   it("are the parts and pindai.img, each a file the firmware keeps; the admin code is only in its part", async () => {
     img = await build({ roots: [Buffer.from(world.roots[0].publicKey).toString("hex")], version: "parts" }, mkdtempSync(join(tmpdir(), "pindai-parts-")), () => {}, ["espruino"]);
     const files = espruinoStorageFiles(readFileSync(img.espruino, "latin1"));
-    expect(files.map((f) => f.name)).toEqual(["pindai.adm", "pindai.tbl", "pindai.sig", "pindai.curve", "pindai.card", IMAGE_FILE]);
+    expect(files.map((f) => f.name)).toEqual(["pindai.adm", "pindai.tbl", "pindai.qr", "pindai.sig", "pindai.curve", "pindai.card", IMAGE_FILE]);
     for (const f of files) expect(isImageFile(f.name) && isDeviceFile(f.name)).toBe(true);
     const byName = Object.fromEntries(files.map((f) => [f.name, f.data]));
     // An admin error text: in the admin part, not in the boot file.
     expect(byName["pindai.adm"]).toContain("SIGNATURE_REQUIRED");
     expect(byName[IMAGE_FILE]).not.toContain("SIGNATURE_REQUIRED");
     expect(byName[IMAGE_FILE]).toMatch(/\.prototype\.handle=function\(\)\{\$p\("adm"\);try\{/);
+    // The curve's constants (2d's limbs as the image writes them) with the curve, never in the image:
+    // left there, they would load the curve at boot and hold it (a Pico's KEYSET needs that room).
+    const d2 = Array.from(CONSTANTS.D2).join(",");
+    expect(byName["pindai.curve"]).toContain(d2);
+    expect(byName[IMAGE_FILE]).not.toContain(d2);
+    // A scanned code's decoding is a part of its own, loaded per scan: the image reaches it through stubs.
+    expect(byName["pindai.qr"].length).toBeGreaterThan(1000);
+    expect(byName[IMAGE_FILE]).toMatch(/\$p\("qr"\)/);
   }, 300_000);
 });
 

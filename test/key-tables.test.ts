@@ -4,7 +4,8 @@
 // background by a device (firmware/app/table-maker.ts).
 import { describe, expect, it } from "vitest";
 import { readTable, tableFileName, tablesStep } from "../firmware/app/key-tables";
-import { ed25519Verify, makeBaseTable, makeKeyTable } from "../firmware/core/ed25519";
+import { ed25519Verify } from "../firmware/core/ed25519";
+import { makeBaseTable, makeKeyTable } from "../firmware/core/ed25519-table-make";
 import { SUBTABLE_BYTES, type TableSet, tablesFor } from "../firmware/core/ed25519-table";
 import { KeysetStore } from "../firmware/app/keyset-store";
 import { TableMaker } from "../firmware/app/table-maker";

@@ -17,7 +17,7 @@
 import { type Bytes, alloc, concat, copyInto, slice, toHex } from "../core/bytes";
 import { sha512 } from "../core/sha512";
 import { SUBTABLE_BYTES, type Table, type TableSet } from "../core/ed25519-table";
-import { emitBaseTable, emitKeyTable } from "../core/ed25519";
+import { emitBaseTable, emitKeyTable } from "../core/ed25519-table-make";
 import { type Keyset, UsageBits } from "../core/keyset";
 import type { Storage } from "../hal/storage";
 

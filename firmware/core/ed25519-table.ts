@@ -93,15 +93,7 @@ export function buildTable(p: Point, emit: (m: number, subtable: Bytes) => void)
   }
 }
 
-const COMPACT = NATIVES.compactBytes;
 const CURVE = NATIVES.curve;
-
-/** A whole table in memory (tests, and runtimes with RAM to spare), compact where the target can hold it so. */
-export function collectTable(p: Point): Table {
-  const t: Table = [];
-  buildTable(p, (_m, sub) => t.push(COMPACT !== undefined ? COMPACT(sub) : sub));
-  return t;
-}
 
 /** 16 subtables of at least 768 bytes (flash files may carry more after them). */
 export function isTable(t: Table | undefined): boolean {

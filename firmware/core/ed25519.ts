@@ -2,7 +2,8 @@
 // section 2 requires, without BigInt. Reads top to bottom: scalars, the
 // Straus double-scalar product, precomputed tables, verify. The tables are
 // an input: the caller hands in the base point's and the key's when it has them.
-// The curve (points, encoding) is ed25519-curve.ts; the tables, ed25519-table.ts.
+// The curve (points, encoding) is ed25519-curve.ts; the tables, ed25519-table.ts,
+// made by ed25519-table-make.ts.
 //
 // Strictness: S < L (no malleable S); A and R canonical (y < p, and no
 // "negative zero" x); small-order A rejected; then the cofactorless equation
@@ -14,7 +15,7 @@ import { fe, mul, isNonCanonical } from "./field25519";
 import {
   type Point, CONSTANTS, point, addPoints, doublePoint, negate, setIdentity, encodePoint, decodePoint, isSmallOrder,
 } from "./ed25519-curve";
-import { type Table, type VerifyTables, buildTable, collectTable, isTable, tableMulSub } from "./ed25519-table";
+import { type Table, type VerifyTables, isTable, tableMulSub } from "./ed25519-table";
 import { NATIVES } from "./natives";
 
 const CURVE = NATIVES.curve;
@@ -99,6 +100,11 @@ const L = CONSTANTS.L;
 export const BASE: Point = { x: CONSTANTS.BX, y: CONSTANTS.BY, z: fe([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), t: fe() };
 mul(BASE.t, CONSTANTS.BX, CONSTANTS.BY);
 
+/** The base point, for the table maker: a function, so on Espruino the point stays in the curve's part. */
+export function basePoint(): Point {
+  return BASE;
+}
+
 /**
  * [s1]P1 + [s2]P2 by Straus-Shamir: one chain of 256 doublings with an
  * addition of P1, P2 or P1 + P2 where bits are set. Cost ~256 (4M + 4S) + ~192 * 9M.
@@ -118,38 +124,6 @@ export function doubleScalarMul(s1: Bytes, p1: Point, s2: Bytes, p2: Point): Poi
     else if (b2 === 1) addPoints(q, q, p2);
   }
   return q;
-}
-
-// --- Precomputed tables ------------------------------------------------------
-
-/** The base point's table (about as much work as two verifications without tables). */
-export function makeBaseTable(): Table {
-  return collectTable(BASE);
-}
-
-/** The same, subtable by subtable, for a device to write to flash as they come. */
-export function emitBaseTable(emit: (m: number, subtable: Bytes) => void): void {
-  buildTable(BASE, emit);
-}
-
-/** A public key's table; undefined for a key verification refuses anyway (not canonical, not on the curve, small order). */
-export function makeKeyTable(publicKey: Bytes): Table | undefined {
-  const A = tablePoint(publicKey);
-  return A === undefined ? undefined : collectTable(A);
-}
-
-/** The same, subtable by subtable; false (and nothing emitted) for a refused key. */
-export function emitKeyTable(publicKey: Bytes, emit: (m: number, subtable: Bytes) => void): boolean {
-  const A = tablePoint(publicKey);
-  if (A === undefined) return false;
-  buildTable(A, emit);
-  return true;
-}
-
-function tablePoint(publicKey: Bytes): Point | undefined {
-  if (publicKey.length !== 32) return undefined;
-  const A = decodePoint(publicKey);
-  return A === undefined || isSmallOrder(A) ? undefined : A;
 }
 
 const ZERO_SCALAR = alloc(32);

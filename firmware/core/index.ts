@@ -13,7 +13,7 @@ export { maskNik, type Outcome, type Display } from "./outcome";
 export { verifyCard, cardAuthMessage, type CardRead } from "./card";
 export { loadKeyset, installDecision, isStale, type Keyset, type RootKey, UsageBits } from "./keyset";
 export { ReplayCache } from "./replay";
-export { makeBaseTable, makeKeyTable, emitBaseTable, emitKeyTable } from "./ed25519";
+export { makeBaseTable, makeKeyTable, emitBaseTable, emitKeyTable } from "./ed25519-table-make";
 export { tablesFor, type TableSet, type VerifyTables } from "./ed25519-table";
 export type { TrustedTime } from "./trust";
 export { VERDICTS, type Verdict, type Warning } from "./verdict";

@@ -28,7 +28,10 @@ export const PARTS = {
   // The agency's admin commands (the admin line itself stays: it only reads lines).
   adm: { modules: ["firmware/app/admin.ts", "firmware/app/layout-cbor.ts"], drop: true },
   // Making and checking the Ed25519 tables in flash (its steps run on a timer: kept once loaded).
-  tbl: { modules: ["firmware/app/table-maker.ts", "firmware/app/key-tables.ts"], drop: false },
+  tbl: { modules: ["firmware/app/table-maker.ts", "firmware/app/key-tables.ts", "firmware/core/ed25519-table-make.ts"], drop: false },
+  // A scanned code's decoding (Base45, the presentation, its claims, the backlog's triage): loaded
+  // per scan and dropped once idle, so an admin command (a KEYSET on a Pico) has the room.
+  qr: { modules: ["firmware/core/base45.ts", "firmware/core/presentation.ts", "firmware/core/claims.ts", "firmware/core/triage.ts"], drop: true },
   // The device key's signatures (admin answers, the audit log export) and making the key at first boot.
   sig: { modules: ["firmware/core/ed25519-sign.ts"], drop: true },
   // The curve: field arithmetic, points, verification and the table format, with their

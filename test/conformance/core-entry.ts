@@ -2,7 +2,7 @@
 // Lua by test/core-lua.test.ts so the same vectors run on Node and in the
 // Lua VM and must give the same answers.
 import { alloc, concat, toHex } from "../../firmware/core/bytes";
-import { makeBaseTable } from "../../firmware/core/ed25519";
+import { makeBaseTable } from "../../firmware/core/ed25519-table-make";
 import { sha512 } from "../../firmware/core/sha512";
 import { kidOf, sha256 } from "../../firmware/core/sha256";
 import { hmacSha512 } from "../../firmware/core/hmac";

@@ -3,7 +3,8 @@
 // scan, alone in a module so the Cortex-M4 cost model (bench/cortex-m.ts) can
 // also measure the heap of the verifier core without the rest of the suite.
 import { fromHex, toHex } from "../../firmware/core/bytes";
-import { ed25519Verify, makeBaseTable, makeKeyTable } from "../../firmware/core/ed25519";
+import { ed25519Verify } from "../../firmware/core/ed25519";
+import { makeBaseTable, makeKeyTable } from "../../firmware/core/ed25519-table-make";
 import { type TableSet, tablesFor } from "../../firmware/core/ed25519-table";
 import { loadKeyset } from "../../firmware/core/keyset";
 import { verifyPresentation } from "../../firmware/core/presentation";
