@@ -217,9 +217,8 @@ export function ed25519Verify(publicKey: Bytes, message: Bytes, signature: Bytes
   let rPoint: Point; // R' = [S]B - [k]A
   if (useTables) rPoint = tableMulSub(s, (tables as VerifyTables).base, k, (tables as VerifyTables).key);
   else {
-    const minusA = point();
-    negate(minusA, A as Point);
-    rPoint = doubleScalarMul(s, BASE, k, minusA);
+    negate(A as Point, A as Point); // -A in place: A is not read again, and a point less at the peak (a Pico's KEYSET)
+    rPoint = doubleScalarMul(s, BASE, k, A as Point);
   }
   const rCheck = encodePoint(rPoint);
   for (let i = 0; i < 32; i++) if (rCheck[i] !== r[i]) return "MISMATCH";
