@@ -1,5 +1,6 @@
-// A linked pair of pseudo-terminals made by socat: what one end writes, the
-// other reads, through the kernel's tty layer, like a UART cable.
+// Pseudo-terminals made by socat: a linked pair (what one end writes, the
+// other reads, through the kernel's tty layer, like a UART cable), or one
+// pty fed from a pipe whose output nobody reads.
 import { spawn, type ChildProcess } from "node:child_process";
 
 export interface PtyLink {
@@ -8,17 +9,18 @@ export interface PtyLink {
   close(): void;
 }
 
-export function openPtyPair(): Promise<PtyLink> {
-  const socat: ChildProcess = spawn("socat", ["-d", "-d", "pty,raw,echo=0", "pty,raw,echo=0"], { stdio: ["ignore", "ignore", "pipe"] });
+/** socat with these addresses, once it has reported `count` ptys (their paths, in order). */
+function socatPtys(args: string[], count: number, stdin: "ignore" | "pipe"): Promise<{ socat: ChildProcess; paths: string[] }> {
+  const socat: ChildProcess = spawn("socat", ["-d", "-d", ...args], { stdio: [stdin, "ignore", "pipe"] });
   return new Promise((resolve, reject) => {
     let text = "";
     const timer = setTimeout(() => reject(new Error("socat did not report its ptys: " + text)), 5000);
     socat.stderr!.on("data", (d) => {
       text += d.toString();
       const found = [...text.matchAll(/PTY is (\/dev\/pts\/\d+)/g)].map((m) => m[1]);
-      if (found.length === 2) {
+      if (found.length === count) {
         clearTimeout(timer);
-        resolve({ a: found[0], b: found[1], close: () => socat.kill() });
+        resolve({ socat, paths: found });
       }
     });
     socat.on("error", (e) => reject(e));
@@ -26,31 +28,39 @@ export function openPtyPair(): Promise<PtyLink> {
   });
 }
 
-/** A pty whose output nobody ever reads: what is written to `input` reaches
+export async function openPtyPair(): Promise<PtyLink> {
+  const { socat, paths } = await socatPtys(["pty,raw,echo=0", "pty,raw,echo=0"], 2, "ignore");
+  return { a: paths[0], b: paths[1], close: () => socat.kill() };
+}
+
+/** A pty whose output nobody ever reads: what `pour` writes reaches
  *  the program on `path`, and what the program writes stays in the kernel's
  *  buffer (socat -u never reads the master), as with a peer that never reads.
  *  Nothing here relays the other way, so no relay can stall the input. */
 export interface OneWayPty {
   path: string;
-  input: NodeJS.WritableStream;
+  /**
+   * Writes `chunk` again and again, each once socat took the one before (it
+   * takes only what the program reads), until `want` bytes, `ms` passed or
+   * `alive()` is false; the bytes written.
+   */
+  pour(chunk: Buffer, want: number, ms: number, alive: () => boolean): Promise<number>;
   close(): void;
 }
 
-export function openOneWayPty(): Promise<OneWayPty> {
-  const socat: ChildProcess = spawn("socat", ["-d", "-d", "-u", "STDIN", "pty,raw,echo=0"], { stdio: ["pipe", "ignore", "pipe"] });
-  return new Promise((resolve, reject) => {
-    let text = "";
-    const timer = setTimeout(() => reject(new Error("socat did not report its pty: " + text)), 5000);
-    socat.stdin!.on("error", () => {}); // socat gone: the test's own checks say what failed
-    socat.stderr!.on("data", (d) => {
-      text += d.toString();
-      const found = /PTY is (\/dev\/pts\/\d+)/.exec(text);
-      if (found) {
-        clearTimeout(timer);
-        resolve({ path: found[1], input: socat.stdin!, close: () => socat.kill() });
+export async function openOneWayPty(): Promise<OneWayPty> {
+  const { socat, paths } = await socatPtys(["-u", "STDIN", "pty,raw,echo=0"], 1, "pipe");
+  const input = socat.stdin!;
+  input.on("error", () => {}); // socat gone: the caller's own checks say what failed
+  return {
+    path: paths[0],
+    async pour(chunk, want, ms, alive) {
+      let poured = 0;
+      for (const deadline = Date.now() + ms; poured < want && Date.now() < deadline && alive(); poured += chunk.length) {
+        await new Promise<void>((res) => (input.write(chunk) ? res() : input.once("drain", () => res())));
       }
-    });
-    socat.on("error", (e) => reject(e));
-    socat.on("exit", (code) => reject(new Error(`socat exited (${code}): ${text}`)));
-  });
+      return poured;
+    },
+    close: () => socat.kill(),
+  };
 }

@@ -370,13 +370,7 @@ describe("every command survives bad input (spawned, exit 1 or 2, one line, boun
     try {
       await new Promise((r) => setTimeout(r, 3000)); // the simulator opens the port
       const before = rssMb(child.pid!);
-      let poured = 0;
-      const deadline = Date.now() + 90_000;
-      // Each piece once socat took the one before: socat only takes what the simulator reads.
-      while (poured < WANT && Date.now() < deadline && child.exitCode === null) {
-        await new Promise<void>((res) => (pty.input.write(lines) ? res() : pty.input.once("drain", () => res())));
-        poured += lines.length;
-      }
+      const poured = await pty.pour(lines, WANT, 90_000, () => child.exitCode === null);
       const after = rssMb(child.pid!);
       console.log(`sim admin flood: ${(poured / 1048576).toFixed(1)} MB never read; ${before.toFixed(0)} -> ${after.toFixed(0)} MB resident`);
       expect(poured, "bytes the simulator took").toBeGreaterThanOrEqual(WANT);

@@ -222,13 +222,7 @@ describe.skipIf(!HAVE)("pindai run as systemd runs it", () => {
       const before = rss();
       const lines = Buffer.from("VERSION\n".repeat(8192)); // 64 KB of requests, each answered with 17 bytes
       const WANT = 24 * 1024 * 1024; // answers to all of it, kept: about 51 MB
-      let written = 0;
-      const deadline = Date.now() + 150_000;
-      // Each piece once socat took the one before: socat only takes what the device reads.
-      while (written < WANT && Date.now() < deadline && flood.exitCode === null) {
-        await new Promise<void>((res) => (pty.input.write(lines) ? res() : pty.input.once("drain", () => res())));
-        written += lines.length;
-      }
+      const written = await pty.pour(lines, WANT, 150_000, () => flood.exitCode === null);
       const after = rss();
       console.log(`admin flood: ${(written / 1048576).toFixed(1)} MB of requests, never read; RSS ${(before / 1048576).toFixed(0)} -> ${(after / 1048576).toFixed(0)} MB`);
       expect(written).toBeGreaterThanOrEqual(WANT);
