@@ -47,4 +47,3 @@ function tablePoint(publicKey: Bytes): Point | undefined {
   const A = decodePoint(publicKey);
   return A === undefined || isSmallOrder(A) ? undefined : A;
 }
-

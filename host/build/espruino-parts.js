@@ -47,11 +47,6 @@ export const PARTS = {
 /** Free variables below which a droppable part goes as soon as its last call returns (a Pico's 5,100 after boot). */
 const LOW_FREE = 1500;
 
-/** The Storage file of a part (app/device-files.ts names them; at most 28 characters). */
-export const partFile = (name) => "pindai." + name;
-/** A part's line in the one-file image. */
-export const PART_LINE = /^\$Q\.([a-z]+)=function\(\)\{(.*)\};$/;
-
 const MARK = "__pindaiModule";
 
 /** rollup plugin (after the TypeScript one): each module starts with a marker call naming it, which the split reads and removes. */
@@ -302,16 +297,4 @@ export function partsPlugin() {
       return { code: splitImage(code).image, map: null };
     },
   };
-}
-
-/** The Storage files of a one-file image: each part line's body as "pindai.<name>", the rest as the image file. */
-export function storageFiles(image, imageFile) {
-  const files = [];
-  const rest = [];
-  for (const line of image.split("\n")) {
-    const m = PART_LINE.exec(line);
-    if (m) files.push({ name: partFile(m[1]), data: m[2] });
-    else rest.push(line);
-  }
-  return [...files, { name: imageFile, data: rest.join("\n") }];
 }
