@@ -7,15 +7,15 @@
 // and the log must hold who unlocked and what was removed.
 import { afterAll, describe, expect, it } from "vitest";
 import { spawnSync, type ChildProcess } from "node:child_process";
-import { SerialPort } from "serialport";
-import { killTree, ptyExec } from "./support/pty-exec";
+import { killTree } from "./support/pty-exec";
+import { bootFromFlash } from "./support/espruino-boot";
 import { haveTool } from "./support/tools";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "../host/build/build";
 import { BOOT_FILE, BOOT_LOADER, IMAGE_FILE } from "../host/src/flash-espruino";
-import { DeviceClient, streamLink } from "../host/issuer/device-client";
+import { DeviceClient } from "../host/issuer/device-client";
 import { makeWorld } from "../sim/world";
 
 const ESPRUINO = process.env.ESPRUINO;
@@ -23,24 +23,6 @@ if (!ESPRUINO) console.warn("\n*** SKIPPED: ESPRUINO is not set: boot files and 
 
 const procs: ChildProcess[] = [];
 afterAll(() => procs.forEach((p) => killTree(p)));
-
-/** Boot from flash (no file argument: .boot0-.boot3, then .bootcde) in `dir`, its console on a pty as a board's USB console. */
-async function bootFromFlash(dir: string) {
-  const { path, proc } = await ptyExec(ESPRUINO!, dir);
-  procs.push(proc);
-  const port = new SerialPort({ path, baudRate: 9600 });
-  await new Promise((r) => port.once("open", r));
-  let out = "";
-  port.on("data", (d: Buffer) => (out += d.toString("latin1")));
-  const write = (t: string) => void port.write(Buffer.from(t, "latin1"));
-  const link = streamLink(write, (fn) => port.on("data", fn), async () => {}, 120_000, "espruino"); // a busy host: the device makes its Ed25519 tables meanwhile
-  const stop = async () => {
-    await new Promise((r) => port.close(r));
-    killTree(proc);
-    await new Promise((r) => (proc.exitCode !== null || proc.signalCode !== null ? r(0) : proc.on("exit", r)));
-  };
-  return { write, link, out: () => out, stop };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -56,7 +38,7 @@ describe.skipIf(!ESPRUINO || !haveTool("socat"))("boot files and UNLOCK on Espru
     expect(r.stdout).toContain(`<installed ${BOOT_FILE},${IMAGE_FILE}>`);
 
     // First boot: locked. A root signs UNLOCK; the console is the REPL now, and one line goes in.
-    const first = await bootFromFlash(dir);
+    const first = await bootFromFlash(ESPRUINO!, dir, procs);
     await sleep(1500);
     expect(await first.link.request("VERSION")).toBe("OK pindai boot");
     const client = new DeviceClient(first.link, world.rootKey);
@@ -72,7 +54,7 @@ describe.skipIf(!ESPRUINO || !haveTool("socat"))("boot files and UNLOCK on Espru
     await first.stop();
 
     // Power off and on.
-    const second = await bootFromFlash(dir);
+    const second = await bootFromFlash(ESPRUINO!, dir, procs);
     try {
       await sleep(4000);
       expect(second.out()).not.toContain("REOPENED");

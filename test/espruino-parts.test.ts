@@ -12,12 +12,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import vm from "node:vm";
-import { SerialPort } from "serialport";
-import { killTree, ptyExec } from "./support/pty-exec";
+import { bootFromFlash } from "./support/espruino-boot";
+import { killTree } from "./support/pty-exec";
 import { haveTool } from "./support/tools";
 import { build, type BuildResult } from "../host/build/build";
 import { BOOT_FILE, BOOT_LOADER, IMAGE_FILE, espruinoStorageFiles } from "../host/src/flash-espruino";
-import { DeviceClient, streamLink } from "../host/issuer/device-client";
+import { DeviceClient } from "../host/issuer/device-client";
 import { isDeviceFile, isImageFile } from "../firmware/app/device-files";
 import { makeWorld } from "../sim/world";
 import { CONSTANTS } from "../firmware/core/ed25519-curve";
@@ -138,14 +138,7 @@ describe.skipIf(!ESPRUINO || !haveTool("socat"))("the parts flashed and booted o
     const names = [BOOT_FILE, ...files.map((f) => f.name)].sort();
     expect(r.stdout).toContain(`<installed ${names.join(",")}>`);
 
-    const { path, proc } = await ptyExec(ESPRUINO!, dir);
-    procs.push(proc);
-    const port = new SerialPort({ path, baudRate: 9600 });
-    await new Promise((res) => port.once("open", res));
-    let out = "";
-    port.on("data", (d: Buffer) => (out += d.toString("latin1")));
-    const write = (t: string) => void port.write(Buffer.from(t, "latin1"));
-    const link = streamLink(write, (fn) => port.on("data", fn), async () => {}, 120_000, "espruino");
+    const { write, link, out, stop } = await bootFromFlash(ESPRUINO!, dir, procs);
     try {
       await sleep(1500);
       expect(await link.request("VERSION")).toBe("OK pindai parts");
@@ -153,20 +146,19 @@ describe.skipIf(!ESPRUINO || !haveTool("socat"))("the parts flashed and booted o
       expect(await link.request("ID")).toMatch(/^OK [0-9a-f]{16} [0-9a-f]{64}$/); // loaded again
       expect(await new DeviceClient(link, world.rootKey).unlock()).toBe("UNLOCK");
       await sleep(1000);
-      const from = out.length;
+      const from = out().length;
       write(`\x10print("<"+"files "+require("Storage").list().sort().join(",")+">")\n`);
-      for (let i = 0; i < 100 && !/<files [^>]*>/.test(out.slice(from)); i++) await sleep(100);
-      const listed = /<files ([^>]*)>/.exec(out.slice(from));
-      expect(listed, out.slice(-400)).not.toBeNull();
+      for (let i = 0; i < 100 && !/<files [^>]*>/.test(out().slice(from)); i++) await sleep(100);
+      const listed = /<files ([^>]*)>/.exec(out().slice(from));
+      expect(listed, out().slice(-400)).not.toBeNull();
       const left = listed![1].split(",");
       for (const f of files) expect(left).toContain(f.name); // kept by UNLOCK
       expect(left).toContain(BOOT_FILE);
       expect(left).not.toContain("device.key"); // the secrets are gone
     } catch (e) {
-      throw new Error(`${(e as Error).message}; Espruino printed: ${JSON.stringify(out.slice(-600))}`);
+      throw new Error(`${(e as Error).message}; Espruino printed: ${JSON.stringify(out().slice(-600))}`);
     } finally {
-      await new Promise((res) => port.close(res));
-      killTree(proc);
+      await stop();
     }
   }, 600_000);
 });

@@ -1,0 +1,25 @@
+// A real Espruino for Linux booted from its flash (no file argument: .boot0-.boot3, then
+// .bootcde) in a folder, its console on a pty as a board's USB console: the console's
+// output so far, a writer, and the admin line as the host tools speak it.
+import type { ChildProcess } from "node:child_process";
+import { SerialPort } from "serialport";
+import { streamLink } from "../../host/issuer/device-client";
+import { killTree, ptyExec } from "./pty-exec";
+
+/** Boots `espruino` in `dir`; its process goes into `procs` (the caller's afterAll kills what a failed test left). */
+export async function bootFromFlash(espruino: string, dir: string, procs: ChildProcess[]) {
+  const { path, proc } = await ptyExec(espruino, dir);
+  procs.push(proc);
+  const port = new SerialPort({ path, baudRate: 9600 });
+  await new Promise((r) => port.once("open", r));
+  let out = "";
+  port.on("data", (d: Buffer) => (out += d.toString("latin1")));
+  const write = (t: string) => void port.write(Buffer.from(t, "latin1"));
+  const link = streamLink(write, (fn) => port.on("data", fn), async () => {}, 120_000, "espruino"); // a busy host: the device makes its Ed25519 tables meanwhile
+  const stop = async () => {
+    await new Promise((r) => port.close(r));
+    killTree(proc);
+    await new Promise((r) => (proc.exitCode !== null || proc.signalCode !== null ? r(0) : proc.on("exit", r)));
+  };
+  return { write, link, out: () => out, stop };
+}
