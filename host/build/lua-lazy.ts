@@ -23,7 +23,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 
 /** Functions smaller than this (bytes of source) stay in the image: the stub would cost as much. */
-const MIN_BYTES = Number(process.env.PINDAI_MIN_BYTES ?? 60);
+const MIN_BYTES = 60;
 /**
  * Bytes of source whose functions stay loaded at once: past it, all loaded
  * functions are dropped before the next is loaded (those running go on).
