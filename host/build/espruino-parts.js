@@ -20,6 +20,7 @@
 import { relative, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as acorn from "acorn";
+import { children } from "./short-names.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -60,14 +61,10 @@ export function moduleMarkPlugin() {
   };
 }
 
+/** Every node under `node`, each with its parent and the key it is under there. */
 function walk(node, visit, parent, key) {
   visit(node, parent, key);
-  for (const k of Object.keys(node)) {
-    if (k === "type" || k === "start" || k === "end") continue;
-    const v = node[k];
-    if (Array.isArray(v)) for (const x of v) x && typeof x.type === "string" && walk(x, visit, node, k);
-    else if (v && typeof v.type === "string") walk(v, visit, node, k);
-  }
+  for (const [k, child] of children(node)) walk(child, visit, node, k);
 }
 
 /** `X.prototype.m=function(){}` as [X, m]; else undefined. */

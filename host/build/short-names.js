@@ -33,8 +33,8 @@ function* shortNames() {
   for (const c of first) for (const d of rest) for (const e of rest) for (const f of rest) yield c + d + e + f;
 }
 
-/** Each node's children, in source order enough for a walk. */
-function children(node) {
+/** Each node's children as [key, child], in source order enough for a walk (espruino-parts.js walks with it too). */
+export function children(node) {
   const out = [];
   for (const key of Object.keys(node)) {
     if (key === "type" || key === "start" || key === "end" || key === "loc") continue;
