@@ -15,6 +15,7 @@ import { rollup } from "rollup";
 import { shortNamesPlugin } from "./host/build/short-names.js";
 import { topLevelPlugin } from "./host/build/espruino-top-level.js";
 import { moduleMarkPlugin, partsPlugin } from "./host/build/espruino-parts.js";
+import { shortPropertiesPlugin } from "./host/build/espruino-properties.js";
 
 // Per-file TypeScript to ES5 (type checking is tsc's job, run by the
 // tests): one whole-program check per bundle would fail on unrelated files.
@@ -64,7 +65,8 @@ async function espruinoNatives() {
 
 /**
  * topLevel: the bundle's body at the top level, no iife (host/build/espruino-top-level.js; the flashed image).
- * parts: with topLevel, what a scan does not need in Storage files of its own (host/build/espruino-parts.js).
+ * parts: with topLevel, what a scan does not need in Storage files of its own (host/build/espruino-parts.js),
+ * and the firmware's own long property names shortened (host/build/espruino-properties.js).
  */
 export function espruinoConfig({ input, file, name = "pindai", minify = true, banner = "", natives = true, topLevel = false, parts = false }) {
   return {
@@ -93,6 +95,7 @@ export function espruinoConfig({ input, file, name = "pindai", minify = true, ba
             }),
             // Instead of the mangler: one name dictionary for the whole file.
             shortNamesPlugin(),
+            ...(topLevel && parts ? [shortPropertiesPlugin(resolve(input))] : []),
             ...(topLevel ? [topLevelPlugin()] : []),
             ...(topLevel && parts ? [partsPlugin()] : []),
           ]
