@@ -45,9 +45,13 @@ export function fe(limbs?: number[]): Fe {
 
 // --- The portable representation: 16 limbs of 16 bits -------------------------
 
+const ELEMENT = PRODUCT !== undefined ? PRODUCT.element : undefined;
+
 function fePortable(limbs?: number[]): Fe {
   let r: Fe;
-  if (HAS_FLOAT64) {
+  if (ELEMENT !== undefined) {
+    r = ELEMENT();
+  } else if (HAS_FLOAT64) {
     r = new Float64Array(16);
   } else {
     const t: LuaLimbs = { length: 16 };

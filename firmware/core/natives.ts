@@ -50,6 +50,13 @@ export interface CurveNatives {
 export interface ProductNatives {
   mul: (this: void, r: Float64Array, a: Float64Array, b: Float64Array) => void;
   sqr: (this: void, r: Float64Array, a: Float64Array) => void;
+  /**
+   * A new zero element in a smaller array than 16 doubles, where every value
+   * the field stores fits it (Espruino: Int32Array, 7 variables instead of 12).
+   * Only with this product, which stores limbs carried; the portable product
+   * stores columns up to 2^46 before its carry pass.
+   */
+  element?: (this: void) => Float64Array;
 }
 
 export interface Natives {

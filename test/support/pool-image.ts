@@ -179,11 +179,19 @@ export async function runImageOnPool(big: string, pool: string): Promise<PoolIma
     // Issued now: a device slowed by the machine's load still gets it well within its 90 s.
     const code = issuePresentation(world.qrSigner, HOLDER, { iat: Math.floor(Date.now() / 1000) });
     const scansFrom = samples().length;
+    // Each line waits for the one before it to be done: the sampler's timer runs only while the
+    // device is idle, so two fresh samples say the verification has ended (a pool too small for
+    // the tables verifies in the portable path, many seconds on this interpreter).
+    const idle = async () => {
+      await sleep(1000);
+      const n = samples().length;
+      for (let i = 0; i < 600 && samples().length < n + 2; i++) await sleep(500);
+    };
     for (let i = 0; i < 2; i++) {
       scanner.write(code + "\r\n");
-      await sleep(3000);
+      await idle();
       scanner.write("hello\r\n"); // another line between: the same code still on screen is one verdict
-      await sleep(1000);
+      await idle();
     }
     const log = (await client.logs()).map((r) => r.verdict + " " + r.source);
     step("two scans, LOG");

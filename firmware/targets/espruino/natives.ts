@@ -93,6 +93,14 @@ function sqrConvolve(r: Fe, a: Fe): void {
   mulConvolve(r, a, a);
 }
 
+// An element as 16 32-bit integers: 64 bytes, 7 variables on a board where 16
+// doubles take 12 (a verification holds about 40 elements). Exact: limbs are
+// stored carried (mulConvolve) or a few sums of carried limbs (add, sub), far
+// inside 2^31; E.convolve reads them as numbers all the same.
+function elementInt32(): Fe {
+  return new Int32Array(16) as unknown as Fe;
+}
+
 /** The board's hash `name` ("SHA256", "SHA512") from its crypto module (the Linux build has it, a Puck.js does not). */
 function boardHash(name: string): ((this: void, m: Bytes) => Bytes) | undefined {
   if (typeof require !== "function") return undefined;
@@ -116,7 +124,7 @@ function utf8Text(b: Bytes): string {
 function espruinoNatives(): Natives {
   const n: Natives = {};
   if (typeof E === "undefined") return n;
-  if (CONV !== undefined) n.product = { mul: mulConvolve, sqr: sqrConvolve };
+  if (CONV !== undefined) n.product = { mul: mulConvolve, sqr: sqrConvolve, element: elementInt32 };
   n.sha512 = boardHash("SHA512");
   n.sha256 = boardHash("SHA256");
   if (typeof E.asUTF8 === "function") n.utf8Text = utf8Text;
