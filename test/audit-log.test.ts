@@ -3,8 +3,8 @@
 // never evict verdicts on credentials, and append-only writes.
 import { describe, expect, it } from "vitest";
 import { createHmac } from "node:crypto";
-import { AuditLog, RECORD_SIZE } from "../firmware/app/audit-log";
-import { PAGE_RECORDS } from "../firmware/app/record-ring";
+import { AuditLog, RECORD_SIZE, UNTRUSTED_BIT } from "../firmware/app/audit-log";
+import { PAGE_RECORDS, type RecordCodec, RecordRing } from "../firmware/app/record-ring";
 import type { Outcome } from "../firmware/core/outcome";
 import { nodeRandom } from "../firmware/targets/node/random";
 import { issuePresentation } from "../host/issuer/issuer";
@@ -154,5 +154,82 @@ describe("append-only flash writes", () => {
     const before = flash.bytesWritten;
     for (let i = 0; i < 5000; i++) log.append(T0, 0, junk);
     expect(flash.bytesWritten).toBe(before);
+  });
+});
+
+describe("the log read a page at a time (a board cannot hold it whole)", () => {
+  /** A full log: verdicts past the ring's capacity (its oldest page being remade) and runs between them. */
+  function fullLog(flash: SimFlash): AuditLog {
+    const log = new AuditLog(flash, nodeRandom, 40, "audit", { runCapacity: 8 });
+    for (let i = 0; i < 75; i++) {
+      log.append(T0 + 10 * i, 0, i % 7 === 3 ? { ...ok(), warnings: ["CLOCK_NOT_TRUSTED"] } : ok());
+      if (i % 4 === 0) log.append(T0 + 10 * i + 1, 0, junk);
+    }
+    log.append(T0 + 2000, 0, junk); // a run in progress, not yet in flash
+    return log;
+  }
+
+  it("pages of any size give exactly the records entries() gives, in order; count and last number agree", () => {
+    const log = fullLog(new SimFlash());
+    const all = log.entries();
+    expect(all.length).toBeGreaterThan(40);
+    expect(log.count()).toBe(all.length);
+    expect(log.lastSeq()).toBe(all[all.length - 1].seq);
+    for (const size of [1, 5, 32, 1000]) {
+      const paged: typeof all = [];
+      for (let from = 0; ; ) {
+        const p = log.pageFrom(from, size);
+        expect(p.length).toBeLessThanOrEqual(size);
+        paged.push(...p);
+        if (p.length < size) break;
+        from = p[p.length - 1].seq + 1;
+      }
+      expect(paged).toEqual(all);
+    }
+    // From a number inside the log: the records from there on, oldest first.
+    const mid = all[17].seq;
+    expect(log.pageFrom(mid, 3)).toEqual(all.slice(17, 20));
+    expect(log.pageFrom(all[all.length - 1].seq + 1, 32)).toEqual([]);
+  });
+
+  it("decodes only the page it returns; counting decodes nothing; each decodes one record at a time", () => {
+    // A ring of 8-byte records (number, value) with a codec that counts what it decodes.
+    let decoded = 0;
+    const codec: RecordCodec<{ seq: number; value: number }> = {
+      size: 8,
+      seqOf: (b, off) => (b[off] === 0xff && b[off + 1] === 0xff ? undefined : b[off] + 256 * b[off + 1]),
+      decode: (b, off) => {
+        decoded++;
+        return { seq: b[off] + 256 * b[off + 1], value: b[off + 4] };
+      },
+    };
+    const flash = new SimFlash();
+    const ring = new RecordRing(flash, "r.", 40, codec, 16);
+    for (let seq = 1; seq <= 100; seq++) ring.append(Uint8Array.from([seq & 255, seq >> 8, 0, 0, seq % 200, 0, 0, 0]), seq);
+    decoded = 0;
+    expect(ring.count()).toBe(40);
+    expect(decoded).toBe(0);
+    expect(ring.pageFrom(70, 5).map((r) => r.seq)).toEqual([70, 71, 72, 73, 74]);
+    expect(decoded).toBe(5);
+    decoded = 0;
+    // Past the capacity: the page starts at the oldest of the newest 40, not at a record still in flash.
+    expect(ring.pageFrom(0, 3).map((r) => r.seq)).toEqual([61, 62, 63]);
+    expect(decoded).toBe(3);
+    decoded = 0;
+    const seen: number[] = [];
+    ring.each((r, seq) => seen.push(seq));
+    expect(decoded).toBe(40);
+    expect(seen.sort((a, b) => a - b)).toEqual(ring.entries().map((r) => r.seq));
+  });
+
+  it("the clock floor starts from the newest record made with a trusted clock, read without the whole log", () => {
+    const flash = new SimFlash();
+    const log = fullLog(flash);
+    log.append(T0 + 3000, 0, { ...ok(), warnings: ["CLOCK_NOT_TRUSTED"] }); // ends the run; the newest, untrusted
+    const all = log.entries();
+    const expected = [...all].reverse().find((e) => (e.warnings & UNTRUSTED_BIT) === 0)!;
+    expect(expected.seq).toBeLessThan(all[all.length - 1].seq);
+    expect(log.lastTrustedTime()).toBe(expected.time);
+    expect(new AuditLog(flash, nodeRandom, 40, "audit", { runCapacity: 8 }).lastTrustedTime()).toBe(expected.time); // after a reboot
   });
 });

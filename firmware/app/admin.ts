@@ -176,7 +176,6 @@ export class AdminService {
     const w = deviceWarnings(ks, t);
     const warnings: Bytes[] = [];
     for (let i = 0; i < w.length; i++) warnings.push(encodeText(w[i]));
-    const last = app.audit.entries();
     return cborMap(
       [STATUS.VERSION, STATUS.KEYSET, STATUS.RTC, STATUS.TRUSTED, STATUS.FLOOR, STATUS.WARNINGS, STATUS.LOG_COUNT, STATUS.LOG_LAST, STATUS.LANG, STATUS.DISPLAY_MS],
       [
@@ -186,8 +185,8 @@ export class AdminService {
         encodeInt(t.trusted ? 1 : 0),
         encodeInt(app.floor()),
         cborArray(warnings),
-        encodeInt(last.length),
-        encodeInt(last.length > 0 ? last[last.length - 1].seq : 0),
+        encodeInt(app.audit.count()),
+        encodeInt(app.audit.lastSeq()),
         encodeText(app.lang),
         encodeInt(app.displayMs()),
       ],
@@ -286,22 +285,18 @@ export class AdminService {
     }
     if (s.name === "LOG") {
       const from = a !== undefined && isKind(a, CBOR.UINT) ? (a.int as number) : 0;
-      const all = app.audit.entries();
+      // One more than a page says whether there is more; only the page is decoded (a board's RAM
+      // could not hold the whole log as objects).
+      const page = app.audit.pageFrom(from, LOG_PAGE + 1);
       const records: Bytes[] = [];
-      let more = 0;
-      for (let i = 0; i < all.length; i++) {
-        const e = all[i];
-        if (e.seq < from) continue;
-        if (records.length === LOG_PAGE) {
-          more = 1;
-          break;
-        }
+      const more = page.length > LOG_PAGE ? 1 : 0;
+      for (let i = 0; i < page.length && i < LOG_PAGE; i++) {
+        const e = page[i];
         const kid = fromHex(e.kid);
         const nik = fromHex(e.nikHash);
         records.push(cborArray([encodeInt(e.seq), encodeInt(e.time), encodeInt(verdictIndex(e.verdict)), encodeInt(e.source), encodeBytes(kid === undefined ? alloc(8) : kid), encodeBytes(nik === undefined ? alloc(8) : nik), encodeInt(e.warnings)]));
       }
-      const last = all.length > 0 ? all[all.length - 1].seq : 0;
-      return "OK " + this.signedAnswer(s.nonce, "LOG", cborMap([LOG.RECORDS, LOG.MORE, LOG.LAST], [cborArray(records), encodeInt(more), encodeInt(last)]));
+      return "OK " + this.signedAnswer(s.nonce, "LOG", cborMap([LOG.RECORDS, LOG.MORE, LOG.LAST], [cborArray(records), encodeInt(more), encodeInt(app.audit.lastSeq())]));
     }
     // SCREEN: the frame on the panel now, signed like every answer that carries personal data.
     if (s.name === "SCREEN") {

@@ -70,6 +70,9 @@ export function warningBits(w: Warning[]): number {
   return bits;
 }
 
+/** A record made while the clock was not trusted has this bit (the clock floor skips it). */
+export const UNTRUSTED_BIT = warningBits(["CLOCK_NOT_TRUSTED"]);
+
 /** The warnings a record's bit set names (the fleet's exports show names, never the bits). */
 export function warningNames(bits: number): Warning[] {
   const out: Warning[] = [];
@@ -185,19 +188,54 @@ export class AuditLog {
     this.storage.write(SECRET_FILE, this.secret, 0);
   }
 
-  /** Valid records of both rings and the run in progress, oldest first. */
-  entries(): AuditEntry[] {
-    const a = this.verdicts.entries();
-    const b = this.runs.entries();
-    if (this.run !== undefined) b.push(this.run);
+  /**
+   * Up to `max` records numbered `from` or more, of both rings and the run in
+   * progress, oldest first (a LOG page): only these are decoded.
+   */
+  pageFrom(from: number, max: number): AuditEntry[] {
+    const a = this.verdicts.pageFrom(from, max);
+    const b = this.runs.pageFrom(from, max);
+    if (this.run !== undefined && this.run.seq >= from) b.push(this.run);
     const out: AuditEntry[] = [];
     let i = 0;
     let j = 0;
-    while (i < a.length || j < b.length) {
+    while ((i < a.length || j < b.length) && out.length < max) {
       if (j >= b.length || (i < a.length && a[i].seq < b[j].seq)) out.push(a[i++]);
       else out.push(b[j++]);
     }
     return out;
+  }
+
+  /** Valid records of both rings and the run in progress, oldest first. */
+  entries(): AuditEntry[] {
+    return this.pageFrom(0, this.verdicts.capacity + this.runs.capacity + 1);
+  }
+
+  /** How many records entries() gives, without decoding them (STATUS). */
+  count(): number {
+    return this.verdicts.count() + this.runs.count() + (this.run !== undefined ? 1 : 0);
+  }
+
+  /** The newest record's number; 0 when there is none. */
+  lastSeq(): number {
+    if (this.run !== undefined) return this.run.seq; // a run in progress is the newest: a verdict ends it first
+    return this.verdicts.lastSeq() > this.runs.lastSeq() ? this.verdicts.lastSeq() : this.runs.lastSeq();
+  }
+
+  /** The time of the newest record made with a trusted clock, 0 when none: where a boot's clock floor starts. */
+  lastTrustedTime(): number {
+    let best = 0;
+    let time = 0;
+    const visit = (e: AuditEntry, seq: number) => {
+      if ((e.warnings & UNTRUSTED_BIT) === 0 && seq > best) {
+        best = seq;
+        time = e.time;
+      }
+    };
+    this.verdicts.each(visit);
+    this.runs.each(visit);
+    if (this.run !== undefined) visit(this.run, this.run.seq);
+    return time;
   }
 
   /** The NIK as the log keeps it: 8 bytes of HMAC-SHA-512(device secret, NIK); zeros when the policy is "off". */
@@ -245,7 +283,7 @@ export class AuditLog {
 
   /** Erase every record (the secret stays); returns how many there were. */
   clear(): number {
-    const n = this.entries().length;
+    const n = this.count();
     this.run = undefined;
     this.verdicts.clear();
     this.runs.clear();

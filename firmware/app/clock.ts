@@ -10,11 +10,10 @@
 import type { TrustedTime } from "../core/trust";
 import type { Rtc } from "../hal/clock";
 import type { Storage } from "../hal/storage";
-import { type AuditEntry, warningBits } from "./audit-log";
+import { UNTRUSTED_BIT } from "./audit-log";
 import { FlashNumber } from "./flash-record";
 
 export const FLOOR_FILE = "clock.floor";
-const UNTRUSTED_BIT = warningBits(["CLOCK_NOT_TRUSTED"]);
 
 export class ClockFloor {
   private readonly stored: FlashNumber;
@@ -25,15 +24,11 @@ export class ClockFloor {
     storage: Storage,
     private readonly rtc: Rtc,
     private readonly buildTime: number,
-    log: AuditEntry[],
+    /** The time of the newest audit record made with a trusted clock (AuditLog.lastTrustedTime). */
+    lastLogged: number,
   ) {
     this.stored = new FlashNumber(storage, FLOOR_FILE);
-    for (let i = log.length - 1; i >= 0; i--) {
-      if ((log[i].warnings & UNTRUSTED_BIT) === 0) {
-        this.lastLogged = log[i].time;
-        break;
-      }
-    }
+    this.lastLogged = lastLogged;
   }
 
   /** What even a root's signed time cannot go below: the build time. */

@@ -57,8 +57,9 @@ export interface Strings {
   warnings: Record<Warning, string>;
 }
 
-// Each language is made when it is first shown and only the one in use is
-// kept: on Espruino a language is about 160 variables of RAM.
+// A language's words are made for each screen and let go with it: on
+// Espruino a language is about 160 variables of RAM, which a Pico-class
+// board needs for a verification (a screen keeps only the words it shows).
 function idStrings(): Strings {
   return {
     ok: "SAH",
@@ -158,14 +159,7 @@ function enStrings(): Strings {
 }
 
 const MAKERS: Record<Lang, () => Strings> = { id: idStrings, en: enStrings };
-let shownLang: Lang | undefined;
-let shown: Strings | undefined;
 
 export function strings(lang: Lang): Strings {
-  const l = MAKERS[lang] === undefined ? DEFAULT_LANG : lang;
-  if (shown === undefined || shownLang !== l) {
-    shown = MAKERS[l]();
-    shownLang = l;
-  }
-  return shown;
+  return MAKERS[lang] === undefined ? MAKERS[DEFAULT_LANG]() : MAKERS[lang]();
 }

@@ -25,6 +25,18 @@ export interface RecordCodec<T> {
   decode: (this: void, b: Bytes, off: number) => T;
 }
 
+/** Puts v into `list` (ascending), which keeps only the k smallest numbers given. */
+function keepSmallest(list: number[], v: number, k: number): void {
+  if (list.length < k) list.push(v);
+  else if (v >= list[k - 1]) return;
+  let i = list.length - 1;
+  while (i > 0 && list[i - 1] > v) {
+    list[i] = list[i - 1];
+    i--;
+  }
+  list[i] = v;
+}
+
 function erased(b: Bytes, off: number, n: number): boolean {
   for (let i = off; i < off + n; i++) if (b[i] !== 0xff) return false;
   return true;
@@ -102,22 +114,81 @@ export class RecordRing<T> {
     this.maxSeq = seq;
   }
 
-  /** The newest `capacity` valid records, oldest first. */
-  entries(): T[] {
-    const found: Array<{ seq: number; rec: T }> = [];
+  /** Every valid record's number, page and offset, in flash order (nothing kept). */
+  private eachSlot(visit: (seq: number, b: Bytes, off: number) => void): void {
     for (let p = 0; p < this.pages; p++) {
       const b = this.storage.read(this.name(p));
       if (b === undefined || b.length !== this.pageBytes()) continue;
       for (let s = 0; s < this.perPage; s++) {
         const off = PAGE_MAGIC.length + s * this.codec.size;
         const seq = this.codec.seqOf(b, off);
-        if (seq !== undefined) found.push({ seq, rec: this.codec.decode(slice(b, off, off + this.codec.size), 0) });
+        if (seq !== undefined) visit(seq, b, off);
       }
     }
+  }
+
+  /**
+   * The numbers at or below which records are past the newest `capacity`
+   * (0 when there are no more): the page being remade can leave up to two
+   * pages' worth of older ones, found as the smallest numbers without
+   * keeping any record.
+   */
+  private floorSeq(): number {
+    let n = 0;
+    this.eachSlot(() => {
+      n++;
+    });
+    const excess = n - this.capacity;
+    if (excess <= 0) return 0;
+    const low: number[] = [];
+    this.eachSlot((seq) => keepSmallest(low, seq, excess));
+    return low[low.length - 1];
+  }
+
+  /** How many records entries() gives, none decoded. */
+  count(): number {
+    let n = 0;
+    const floor = this.floorSeq();
+    this.eachSlot((seq) => {
+      if (seq > floor) n++;
+    });
+    return n;
+  }
+
+  /** Each of the newest `capacity` records, decoded one at a time, in flash order. */
+  each(visit: (rec: T, seq: number) => void): void {
+    const floor = this.floorSeq();
+    this.eachSlot((seq, b, off) => {
+      if (seq > floor) visit(this.codec.decode(slice(b, off, off + this.codec.size), 0), seq);
+    });
+  }
+
+  /**
+   * Up to `max` of the newest `capacity` records numbered `from` or more,
+   * oldest first: only those are decoded (a board with a few thousand
+   * variables cannot hold the whole log as objects).
+   */
+  pageFrom(from: number, max: number): T[] {
+    const floor = this.floorSeq();
+    const picked: number[] = [];
+    this.eachSlot((seq) => {
+      if (seq >= from && seq > floor) keepSmallest(picked, seq, max);
+    });
+    const found: Array<{ seq: number; rec: T }> = [];
+    if (picked.length === 0) return [];
+    const last = picked[picked.length - 1];
+    this.eachSlot((seq, b, off) => {
+      if (seq >= from && seq > floor && seq <= last) found.push({ seq, rec: this.codec.decode(slice(b, off, off + this.codec.size), 0) });
+    });
     found.sort((a, c) => a.seq - c.seq);
     const out: T[] = [];
-    for (let i = found.length > this.capacity ? found.length - this.capacity : 0; i < found.length; i++) out.push(found[i].rec);
+    for (let i = 0; i < found.length; i++) out.push(found[i].rec);
     return out;
+  }
+
+  /** The newest `capacity` valid records, oldest first. */
+  entries(): T[] {
+    return this.pageFrom(0, this.capacity);
   }
 
   /** Remove every page (a new ring). */
