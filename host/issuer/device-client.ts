@@ -328,9 +328,9 @@ export class DeviceClient {
   }
 
   /** Every audit record, page by page, each page checked against the device's signature. */
-  async logs(progress?: (got: number, last: number) => void): Promise<LogRecord[]> {
+  async logs(progress?: (got: number, last: number) => void, since = 0): Promise<LogRecord[]> {
     const out: LogRecord[] = [];
-    let from = 0;
+    let from = since;
     for (let page = 0; page < 10000; page++) {
       const r = await this.admin("LOG", from);
       const b = checkAnswer(r.text, this.id, this.publicKey, r.nonce, "LOG");

@@ -19,7 +19,10 @@ import { build } from "../../host/build/build";
 import { DeviceClient, streamLink, type LineLink } from "../../host/issuer/device-client";
 import { issuePresentation } from "../../host/issuer/issuer";
 import { BOOT_FILE, BOOT_LOADER, IMAGE_FILE, espruinoStorageFiles } from "../../host/src/flash-espruino";
+import { AuditLog } from "../../firmware/app/audit-log";
 import { crc32 } from "../../firmware/core/crc32";
+import { nodeRandom } from "../../firmware/targets/node/random";
+import { SimFlash } from "../../sim/flash";
 import { openPtyPair } from "../../sim/pty";
 import { HOLDER, makeWorld } from "../../sim/world";
 import { killChild, spawnChild } from "./children";
@@ -46,14 +49,34 @@ export interface PoolImageRun {
   after: PoolMemory;
   /** In use after a boot with the key set and tables in flash, with the pool's size. */
   boot: PoolMemory;
-  /** The audit log as the host tool reads it (the screen is not on the locked console). */
+  /** This run's audit records as the host tool reads them (the screen is not on the locked console), after a full log. */
   log: string[];
+  /** The records the device's STATUS counts then (the full log it started with stays full). */
+  logCount: number;
   /** Each step and the seconds it took (Espruino for Linux reads Storage slowly; a loaded machine slower). */
   steps: string[];
 }
 
 /** An answer's deadline: a signed answer is an Ed25519 signature in portable JavaScript, on a 2-core machine shared with other jobs. */
 const ANSWER_MS = 300_000;
+
+/** Records in the full log the device starts with: its rings' capacity, 256 verdicts and 32 runs. */
+const FULL_LOG_RECORDS = 288;
+
+/** The audit rings' page files of a full log made at `time` (the device's own format: app/audit-log.ts), by name. */
+function fullAuditLog(time: number): Array<[string, Uint8Array]> {
+  const flash = new SimFlash();
+  const log = new AuditLog(flash, nodeRandom, 256, "audit");
+  for (let i = 0; i < 256; i++) {
+    if (i % 8 === 0) log.append(time + i, 0, { verdict: "NOT_A_CREDENTIAL", warnings: [] }); // a run, written when the verdict ends it
+    log.append(time + i, 0, { verdict: "OK", warnings: [], kid: "0102030405060708", nik: "3201014512900001" });
+  }
+  if (log.count() !== FULL_LOG_RECORDS) throw new Error("the full log holds " + log.count() + " records");
+  // The rings' pages only: the device keeps its own NIK secret.
+  return Object.keys(flash.files)
+    .filter((n) => /^audit\.(run\.)?\d+$/.test(n))
+    .map((n) => [n, flash.files[n]] as [string, Uint8Array]);
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -133,6 +156,9 @@ export async function runImageOnPool(big: string, pool: string): Promise<PoolIma
     // Storage as pindai flash leaves it: the image's parts, pindai.img and the boot loader, each checked by its CRC-32.
     const files = espruinoStorageFiles(readFileSync(espruinoImage, "latin1"));
     const lines = ['require("Storage").eraseAll();'];
+    // A full audit log from an earlier day (256 verdicts and 32 runs, the rings' capacity): LOG,
+    // STATUS and the boot's clock floor must read it without holding it (a board could not).
+    for (const [name, bytes] of fullAuditLog(now - 86_400)) lines.push(`require("Storage").write(${JSON.stringify(name)},atob(${JSON.stringify(Buffer.from(bytes).toString("base64"))}));`);
     for (const f of files) {
       for (let off = 0; off < f.data.length; off += 512) {
         lines.push(`require("Storage").write(${JSON.stringify(f.name)},${JSON.stringify(f.data.slice(off, off + 512))},${off},${f.data.length});`);
@@ -193,7 +219,8 @@ export async function runImageOnPool(big: string, pool: string): Promise<PoolIma
       scanner.write("hello\r\n"); // another line between: the same code still on screen is one verdict
       await idle();
     }
-    const log = (await client.logs()).map((r) => r.verdict + " " + r.source);
+    const log = (await client.logs(undefined, FULL_LOG_RECORDS + 1)).map((r) => r.verdict + " " + r.source); // this run's records
+    const logCount = (await client.status()).logCount;
     step("two scans, LOG");
     await lastSample();
     const usageScans = Math.max(...samples().slice(scansFrom));
@@ -210,7 +237,7 @@ export async function runImageOnPool(big: string, pool: string): Promise<PoolIma
     must(await client.installKeyset(world.keysetBytes), "INSTALLED 1");
     step("second boot, KEYSET again");
     const atBoot = await boot.memory(new DeviceClient(boot.link, world.rootKey));
-    return { usage: { boot: usageBoot, provisioned: usageProvisioned, scans: usageScans }, boot: atBoot, after, log, steps };
+    return { usage: { boot: usageBoot, provisioned: usageProvisioned, scans: usageScans }, boot: atBoot, after, log, logCount, steps };
   } catch (e) {
     // What Espruino last printed (an out-of-memory or error line) says more than a timeout.
     if (boot !== undefined) {
