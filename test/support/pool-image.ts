@@ -71,7 +71,7 @@ function fullAuditLog(time: number): Array<[string, Uint8Array]> {
     if (i % 8 === 0) log.append(time + i, 0, { verdict: "NOT_A_CREDENTIAL", warnings: [] }); // a run, written when the verdict ends it
     log.append(time + i, 0, { verdict: "OK", warnings: [], kid: "0102030405060708", nik: "3201014512900001" });
   }
-  if (log.count() !== FULL_LOG_RECORDS) throw new Error("the full log holds " + log.count() + " records");
+  if (log.entries().length !== FULL_LOG_RECORDS) throw new Error("the full log holds " + log.entries().length + " records");
   // The rings' pages only: the device keeps its own NIK secret.
   return Object.keys(flash.files)
     .filter((n) => /^audit\.(run\.)?\d+$/.test(n))
