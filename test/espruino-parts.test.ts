@@ -7,16 +7,16 @@
 // Espruino for Linux (ESPRUINO), where the admin line answers although the
 // boot file holds no admin code, and UNLOCK keeps the parts.
 import { afterAll, describe, expect, it } from "vitest";
-import { spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import vm from "node:vm";
-import { bootFromFlash } from "./support/espruino-boot";
+import { bootFromFlash, flashToFolder } from "./support/espruino-boot";
 import { killTree } from "./support/pty-exec";
 import { haveTool } from "./support/tools";
 import { build, type BuildResult } from "../host/build/build";
-import { BOOT_FILE, BOOT_LOADER, IMAGE_FILE, espruinoStorageFiles } from "../host/src/flash-espruino";
+import { BOOT_FILE, IMAGE_FILE, espruinoStorageFiles } from "../host/src/flash-espruino";
 import { DeviceClient } from "../host/issuer/device-client";
 import { isDeviceFile, isImageFile } from "../firmware/app/device-files";
 import { makeWorld } from "../sim/world";
@@ -131,13 +131,8 @@ describe.skipIf(!ESPRUINO || !haveTool("socat"))("the parts flashed and booted o
     const dir = mkdtempSync(join(tmpdir(), "pindai-parts-"));
     const img = await build({ roots: [Buffer.from(world.roots[0].publicKey).toString("hex")], version: "parts" }, join(dir, "dist"), () => {}, ["espruino"]);
     // Storage as pindai flash leaves it: each file of the image, then the boot loader.
-    const files = espruinoStorageFiles(readFileSync(img.espruino, "latin1"));
-    const setup = files.map((f) => `require("Storage").write(${JSON.stringify(f.name)},${JSON.stringify(f.data)});`);
-    setup.push(`require("Storage").write(${JSON.stringify(BOOT_FILE)},${JSON.stringify(BOOT_LOADER)});print("<"+"installed "+require("Storage").list().sort().join(",")+">");`);
-    writeFileSync(join(dir, "setup.js"), setup.join("\n") + "\n");
-    const r = spawnSync(ESPRUINO!, ["setup.js"], { cwd: dir, encoding: "latin1", timeout: 60_000 });
-    const names = [BOOT_FILE, ...files.map((f) => f.name)].sort();
-    expect(r.stdout).toContain(`<installed ${names.join(",")}>`);
+    const { files, listed } = flashToFolder(ESPRUINO!, dir, img.espruino);
+    expect(listed).toBe([BOOT_FILE, ...files.map((f) => f.name)].sort().join(","));
 
     const { write, link, out, stop } = await bootFromFlash(ESPRUINO!, dir, procs);
     try {
