@@ -127,6 +127,15 @@ export class RecordRing<T> {
     }
   }
 
+  /** Valid records in flash, the newest `capacity` and any older ones a page being remade left. */
+  private validRecords(): number {
+    let n = 0;
+    this.eachSlot(() => {
+      n++;
+    });
+    return n;
+  }
+
   /**
    * The numbers at or below which records are past the newest `capacity`
    * (0 when there are no more): the page being remade can leave up to two
@@ -134,25 +143,17 @@ export class RecordRing<T> {
    * keeping any record.
    */
   private floorSeq(): number {
-    let n = 0;
-    this.eachSlot(() => {
-      n++;
-    });
-    const excess = n - this.capacity;
+    const excess = this.validRecords() - this.capacity;
     if (excess <= 0) return 0;
     const low: number[] = [];
     this.eachSlot((seq) => keepSmallest(low, seq, excess));
     return low[low.length - 1];
   }
 
-  /** How many records entries() gives, none decoded. */
+  /** How many records entries() gives, none decoded: the newest `capacity` of those in flash. */
   count(): number {
-    let n = 0;
-    const floor = this.floorSeq();
-    this.eachSlot((seq) => {
-      if (seq > floor) n++;
-    });
-    return n;
+    const n = this.validRecords();
+    return n < this.capacity ? n : this.capacity;
   }
 
   /** Each of the newest `capacity` records, decoded one at a time, in flash order. */
@@ -174,8 +175,8 @@ export class RecordRing<T> {
     this.eachSlot((seq) => {
       if (seq >= from && seq > floor) keepSmallest(picked, seq, max);
     });
-    const found: Array<{ seq: number; rec: T }> = [];
     if (picked.length === 0) return [];
+    const found: Array<{ seq: number; rec: T }> = [];
     const last = picked[picked.length - 1];
     this.eachSlot((seq, b, off) => {
       if (seq >= from && seq > floor && seq <= last) found.push({ seq, rec: this.codec.decode(slice(b, off, off + this.codec.size), 0) });
