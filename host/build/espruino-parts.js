@@ -20,7 +20,7 @@
 import { relative, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as acorn from "acorn";
-import { children } from "./short-names.js";
+import { applyEdits, children } from "./short-names.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -84,16 +84,9 @@ function renamedIn(code, node, rn) {
     if (n.type !== "Identifier" || !rn.has(n.name)) return;
     if (par && par.type === "MemberExpression" && key === "property" && !par.computed) return;
     if (par && par.type === "Property" && key === "key") return;
-    edits.push(n);
+    edits.push({ start: n.start, end: n.end, text: n.name + "$" });
   });
-  edits.sort((a, b) => a.start - b.start);
-  let body = "";
-  let k = node.start;
-  for (const e of edits) {
-    body += code.slice(k, e.start) + e.name + "$";
-    k = e.end;
-  }
-  return body + code.slice(k, node.end);
+  return applyEdits(code, edits, node.start, node.end);
 }
 
 /**

@@ -27,7 +27,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as acorn from "acorn";
 import ts from "typescript";
-import { children } from "./short-names.js";
+import { applyEdits, children } from "./short-names.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const KERNEL_JS = join(ROOT, "firmware/targets/espruino/native/natives.js");
@@ -37,6 +37,11 @@ const ALWAYS_KEPT = new Set(["constructor", "prototype", "__proto__", "toString"
 /** Words of a JavaScript file (identifiers and string contents), for the names it may use. */
 function wordsOf(code) {
   return new Set(code.match(/[A-Za-z_$][A-Za-z0-9_$]*/g) ?? []);
+}
+
+/** A source file of the program's own (not a .d.ts of a library, not a package). */
+function isFirmwareFile(f) {
+  return !f.isDeclarationFile && !f.fileName.includes("/node_modules/");
 }
 
 /**
@@ -51,10 +56,7 @@ export function ownPropertyNames(entry) {
   const own = new Set();
   const kept = new Map();
   const keep = (name, why) => kept.has(name) || kept.set(name, why);
-  const isOurs = (decl) => {
-    const f = decl.getSourceFile();
-    return !f.isDeclarationFile && !f.fileName.includes("/node_modules/");
-  };
+  const isOurs = (decl) => isFirmwareFile(decl.getSourceFile());
   const ourSymbol = (sym) => sym !== undefined && (sym.declarations ?? []).length > 0 && sym.declarations.every(isOurs);
   const isAny = (t) => (t.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) !== 0;
   /** Every property name of `t` and of the object types within it: they meet code that reads them by name. */
@@ -127,23 +129,11 @@ export function ownPropertyNames(entry) {
     }
     ts.forEachChild(node, visit);
   };
-  for (const f of program.getSourceFiles()) if (!f.isDeclarationFile && !f.fileName.includes("/node_modules/")) visit(f);
+  for (const f of program.getSourceFiles()) if (isFirmwareFile(f)) visit(f);
   for (const w of wordsOf(readFileSync(KERNEL_JS, "utf8"))) keep(w, "the kernel's JavaScript");
   for (const n of ALWAYS_KEPT) keep(n, "read by the runtime");
   const names = [...own].filter((n) => n.length > 4 && !kept.has(n)).sort();
   return { names, kept };
-}
-
-/** Identifiers, property names and strings of `ast`: a new name must be none of them. */
-function usedWords(ast) {
-  const used = new Set();
-  const walk = (node) => {
-    if (node.type === "Identifier") used.add(node.name);
-    if (node.type === "Literal" && typeof node.value === "string") for (const w of wordsOf(node.value)) used.add(w).add(node.value);
-    for (const [, c] of children(node)) walk(c);
-  };
-  walk(ast);
-  return used;
 }
 
 /** $a, $b, ..., $Z, $a0...: two or three characters, in a space the firmware's names are not in. */
@@ -156,20 +146,30 @@ function* propertyNames() {
 /** `code` with each of `names` (that it holds only as property names) a short name; the map used. */
 export function shortenProperties(code, names) {
   const ast = acorn.parse(code, { ecmaVersion: "latest", sourceType: "script" });
-  const used = usedWords(ast);
-  // A name the bundle also holds as a string (code that is not the firmware's: the natives, the part loader) stays.
+  // A new name is none of the bundle's identifiers, property names and strings (nor a word in one);
+  // a name the bundle also holds as a string (code that is not the firmware's: the natives, the
+  // part loader) stays. The image is ES5 by now: no shorthand properties (short-names.js refuses them).
+  const used = new Set();
   const strings = new Set();
-  const edits = [];
   const sites = [];
+  const word = (t) => {
+    used.add(t);
+    for (const w of wordsOf(t)) used.add(w);
+  };
   const walk = (node) => {
-    if (node.type === "Literal" && typeof node.value === "string") strings.add(node.value);
-    if (node.type === "MemberExpression" && !node.computed && node.property.type === "Identifier") sites.push({ node: node.property, name: node.property.name });
+    if (node.type === "Identifier") used.add(node.name);
+    if (node.type === "Literal" && typeof node.value === "string") {
+      strings.add(node.value);
+      word(node.value);
+    }
+    if (node.type === "MemberExpression" && !node.computed && node.property.type === "Identifier") sites.push(node.property);
     if (node.type === "Property" && !node.computed && node.kind === "init") {
       const k = node.key;
-      const name = k.type === "Identifier" ? k.name : typeof k.value === "string" ? k.value : undefined;
-      if (name !== undefined) sites.push({ node: k, name, key: true, shorthand: node.shorthand, value: node.value });
-      // A quoted key is a property name, not a string the code reads.
-      if (k.type === "Literal") {
+      if (k.type === "Identifier") sites.push(k);
+      else if (typeof k.value === "string") {
+        // A quoted key is a property name, not a string the code reads.
+        sites.push(k);
+        word(k.value);
         walk(node.value);
         return;
       }
@@ -185,16 +185,12 @@ export function shortenProperties(code, names) {
     while (used.has(s)) s = gen.next().value;
     map.set(n, s);
   }
-  for (const s of sites) {
-    const to = map.get(s.name);
-    if (to === undefined) continue;
-    if (s.shorthand) edits.push({ start: s.node.start, end: s.node.end, text: `${to}: ${s.name}` });
-    else edits.push({ start: s.node.start, end: s.node.end, text: to });
+  const edits = [];
+  for (const k of sites) {
+    const to = map.get(k.type === "Identifier" ? k.name : k.value);
+    if (to !== undefined) edits.push({ start: k.start, end: k.end, text: to });
   }
-  edits.sort((a, b) => b.start - a.start);
-  let out = code;
-  for (const e of edits) out = out.slice(0, e.start) + e.text + out.slice(e.end);
-  return { code: out, map };
+  return { code: applyEdits(code, edits), map };
 }
 
 /** Rollup output plugin: the image's own long property names shortened (ownPropertyNames of `entry`). */

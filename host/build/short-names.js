@@ -130,16 +130,25 @@ export function shortenNames(code) {
   const edits = [];
   for (const { node } of [...refs, ...bindings]) {
     const to = renamed.get(node.name);
-    if (to !== undefined) edits.push([node.start, node.end, to]);
+    if (to !== undefined) edits.push({ start: node.start, end: node.end, text: to });
   }
-  edits.sort((x, y) => x[0] - y[0]);
+  return applyEdits(code, edits);
+}
+
+/**
+ * `code` from `start` to `end` with each edit's range replaced by its text
+ * (edits in any order, none overlapping; espruino-parts.js and
+ * espruino-properties.js rename with it too).
+ */
+export function applyEdits(code, edits, start = 0, end = code.length) {
+  const sorted = [...edits].sort((x, y) => x.start - y.start);
   const parts = [];
-  let at = 0;
-  for (const [start, end, to] of edits) {
-    parts.push(code.slice(at, start), to);
-    at = end;
+  let at = start;
+  for (const e of sorted) {
+    parts.push(code.slice(at, e.start), e.text);
+    at = e.end;
   }
-  parts.push(code.slice(at));
+  parts.push(code.slice(at, end));
   return parts.join("");
 }
 
