@@ -8,13 +8,13 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { spawnSync, type ChildProcess } from "node:child_process";
 import { killTree } from "./support/pty-exec";
-import { bootFromFlash } from "./support/espruino-boot";
+import { bootFromFlash, flashToFolder } from "./support/espruino-boot";
 import { haveTool } from "./support/tools";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "../host/build/build";
-import { BOOT_FILE, BOOT_LOADER, IMAGE_FILE } from "../host/src/flash-espruino";
+import { BOOT_FILE, IMAGE_FILE } from "../host/src/flash-espruino";
 import { DeviceClient } from "../host/issuer/device-client";
 import { makeWorld } from "../sim/world";
 
@@ -31,11 +31,10 @@ describe.skipIf(!ESPRUINO || !haveTool("socat"))("boot files and UNLOCK on Espru
     const world = makeWorld(Math.floor(Date.now() / 1000), 1);
     const dir = mkdtempSync(join(tmpdir(), "pindai-bootfiles-"));
     const img = await build({ roots: [Buffer.from(world.roots[0].publicKey).toString("hex")], version: "boot" }, join(dir, "dist"), () => {});
-    // Storage as pindai flash leaves it: the image and its boot loader.
-    const setup = join(dir, "setup.js");
-    writeFileSync(setup, `var S=require("Storage");S.write(${JSON.stringify(IMAGE_FILE)},require("fs").readFileSync(${JSON.stringify(img.espruino)}));S.write(${JSON.stringify(BOOT_FILE)},${JSON.stringify(BOOT_LOADER)});print("<"+"installed "+S.list().sort().join(",")+">");`);
-    const r = spawnSync(ESPRUINO!, [setup], { cwd: dir, encoding: "latin1", timeout: 60_000 });
-    expect(r.stdout).toContain(`<installed ${BOOT_FILE},${IMAGE_FILE}>`);
+    // Storage as pindai flash leaves it: the image's parts, pindai.img and its boot loader.
+    const { files, listed } = flashToFolder(ESPRUINO!, dir, img.espruino);
+    expect(listed).toBe([BOOT_FILE, ...files.map((f) => f.name)].sort().join(","));
+    expect(listed).toContain(IMAGE_FILE);
 
     // First boot: locked. A root signs UNLOCK; the console is the REPL now, and one line goes in.
     const first = await bootFromFlash(ESPRUINO!, dir, procs);
