@@ -21,6 +21,7 @@ import { relative, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as acorn from "acorn";
 import { applyEdits, children } from "./short-names.js";
+import { paramsAsArguments } from "./espruino-arguments.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -279,12 +280,33 @@ const LOADER =
   // Idle: no call for a second (either way: the clock may be set back meanwhile), none running.
   "function $w($n){if(!$P[$n])return;if($C[$n]>0||Math.abs(getTime()-$U[$n])<1)return setTimeout($w,1000,$n);$D[$n]();delete $P[$n]}\n";
 
-/** rollup output plugin, after the top-level step. */
+/**
+ * Modules whose functions keep their declared parameters (host/build/espruino-arguments.js):
+ * the arithmetic a verification runs thousands of calls of, where an `arguments` array per
+ * call would cost time. The natives before the first module (E.convolve's products) are kept too.
+ */
+export const HOT_MODULES = ["firmware/core/field25519.ts", "firmware/core/ed25519-curve.ts", "firmware/core/ed25519.ts", "firmware/core/ed25519-table.ts"];
+
+/** The top-level statements of the natives and of HOT_MODULES (the module marks read as splitImage reads them). */
+export function hotStatements(code) {
+  const ast = acorn.parse(code, { ecmaVersion: 5, sourceType: "script" });
+  const hot = new Set();
+  let inHot = true;
+  for (const s of ast.body) {
+    const e = s.type === "ExpressionStatement" ? s.expression : undefined;
+    if (e && e.type === "CallExpression" && e.callee.type === "Identifier" && e.callee.name === MARK) inHot = HOT_MODULES.includes(e.arguments[0].value);
+    else if (inHot) hot.add(s.start);
+  }
+  return hot;
+}
+
+/** rollup output plugin, after the top-level step: parameters as `arguments` outside the hot modules, then the split. */
 export function partsPlugin() {
   return {
     name: "pindai-espruino-parts",
     renderChunk(code) {
-      return { code: splitImage(code).image, map: null };
+      const hot = hotStatements(code);
+      return { code: splitImage(paramsAsArguments(code, (s) => hot.has(s.start)).code).image, map: null };
     },
   };
 }
