@@ -39,6 +39,9 @@ export const PARTS = {
   // The curve: field arithmetic, points, verification and the table format, with their
   // constants and scratch, loaded for a verification or a signature and dropped once idle.
   curve: { modules: ["firmware/core/field25519.ts", "firmware/core/ed25519-curve.ts", "firmware/core/ed25519.ts", "firmware/core/ed25519-table.ts"], drop: true },
+  // The screens: their words, layout and drawing, loaded for a screen and dropped once idle
+  // (what they return is data: no function of theirs is kept past the call).
+  scr: { modules: ["firmware/app/screens.ts", "firmware/app/layout.ts", "firmware/app/i18n.ts", "firmware/app/display-text.ts"], drop: true },
   // The card reader: loaded only on a board whose build config names one (its poller runs on timers: kept).
   card: {
     modules: ["firmware/app/card-poller.ts", "firmware/reader/pn532/pn532.ts", "firmware/reader/pn532/frame.ts", "firmware/reader/card-session.ts", "firmware/reader/apdu.ts", "firmware/core/card.ts"],
@@ -66,6 +69,37 @@ export function moduleMarkPlugin() {
 function walk(node, visit, parent, key) {
   visit(node, parent, key);
   for (const [k, child] of children(node)) walk(child, visit, node, k);
+}
+
+const isFunctionNode = (n) => n.type === "FunctionDeclaration" || n.type === "FunctionExpression";
+
+/** The names a function binds: its parameters, its `var`s and inner function declarations (hoisted), its own name. */
+function boundIn(fn) {
+  const names = new Set(fn.params.map((p) => p.name));
+  if (fn.type === "FunctionExpression" && fn.id) names.add(fn.id.name);
+  const visit = (n) => {
+    if (n.type === "VariableDeclarator") names.add(n.id.name);
+    if (n.type === "FunctionDeclaration") names.add(n.id.name);
+    if (isFunctionNode(n)) return;
+    for (const [, c] of children(n)) visit(c);
+  };
+  visit(fn.body);
+  return names;
+}
+
+/** Like walk, and each Identifier that a function or catch around it (inside `node`) binds is skipped: what is left reads the top level. */
+function walkFree(node, visit) {
+  const scopes = [];
+  const bound = (name) => scopes.some((s) => s.has(name));
+  const go = (n, parent, key) => {
+    if (n.type === "Identifier" && bound(n.name)) return;
+    visit(n, parent, key);
+    const scope = isFunctionNode(n) ? boundIn(n) : n.type === "CatchClause" && n.param ? new Set([n.param.name]) : undefined;
+    if (scope) scopes.push(scope);
+    for (const [k, c] of children(n)) go(c, n, k);
+    if (scope) scopes.pop();
+  };
+  go(node);
 }
 
 /** `X.prototype.m=function(){}` as [X, m]; else undefined. */
@@ -136,14 +170,15 @@ export function splitImage(code, parts = PARTS) {
     if (x.part === undefined) continue;
     if (x.s.type === "FunctionDeclaration" && !ctor.has(x.s.id.name) && !inner.has(x.s.id.name)) x.fn = x.s.id.name;
     else if (protoMethod(x.s)) x.method = protoMethod(x.s);
-    else if (x.s.type === "VariableDeclaration" && x.s.declarations.every((d) => !inner.has(d.id.name) && !ctor.has(d.id.name))) x.data = x.s.declarations.map((d) => d.id.name);
+    else if (x.s.type === "VariableDeclaration" && x.s.declarations.every((d) => !ctor.has(d.id.name))) x.data = x.s.declarations.map((d) => d.id.name);
     else if (x.s.type === "ExpressionStatement") x.data = [];
   }
   // Identifiers and property names each statement uses (the moved function's own name excluded).
   const idsOf = (x) => {
     const ids = new Set();
     const props = new Set();
-    walk(x.s, (n, p, key) => {
+    // Names a function binds are its own, not the top level's (one-letter names repeat).
+    walkFree(x.s, (n, p, key) => {
       if (n.type === "Identifier") {
         if (p && p.type === "MemberExpression" && key === "property" && !p.computed) props.add(n.name);
         else if (p && p.type === "Property" && key === "key") props.add(n.name);
