@@ -20,7 +20,8 @@ describe.skipIf(!big || !pool)("the flashed Espruino image on a fixed pool (ESPR
     const r = await runImageOnPool(big!, pool!);
     // UNLOCK clears the interpreter (reset()) before the REPL answers, so the usage read through
     // it is an empty interpreter's: the test checks the verdicts in the log and the error flags
-    // Espruino reports then. The image's own variables are measured before any UNLOCK (README, Memory).
+    // Espruino reports then, with those the sampler read each second since the boot (reading
+    // them clears them). The image's own variables are measured before any UNLOCK (README, Memory).
     console.log(
       `pool of ${r.boot.total} variables: in use ${r.usage.boot} after the first boot, ${r.usage.provisioned} after KEYSET and TIME, at most ${r.usage.scans} sampled during the scans and LOG (a full log of ${r.logCount} records); error flags ${JSON.stringify(r.after.flags)} after provisioning, tables and two scans, ${JSON.stringify(r.boot.flags)} after booting again; ${r.after.usage} in use after UNLOCK's reset (${r.steps.join(", ")})`,
     );

@@ -165,11 +165,13 @@ export async function runImageOnPool(big: string, pool: string): Promise<PoolIma
       }
       lines.push(`print("<stored ${f.name} "+E.CRC32(require("Storage").read(${JSON.stringify(f.name)}))+">");`);
     }
-    // Behind the boot loader, the one addition to what pindai flash writes: a sampler of the
-    // variables in use, a file line a second (its function and timer cost about 10 variables).
+    // Before the boot loader, the one addition to what pindai flash writes: a sampler of the
+    // variables in use and Espruino's error flags, a file line a second (its function and timer
+    // cost about 10 variables). The console is the admin line's, so a boot that runs out of
+    // memory says so only here (set first, it runs even when evaluating the image fails).
     const usageLog = join(dir, "usage.log");
-    const probe = `setInterval(function(){var f=E.openFile(${JSON.stringify(usageLog)},"a");f.write(process.memory().usage+"\\n");f.close()},1000);`;
-    lines.push(`require("Storage").write(${JSON.stringify(BOOT_FILE)},${JSON.stringify(BOOT_LOADER + probe)});quit();`);
+    const probe = `setInterval(function(){var f=E.openFile(${JSON.stringify(usageLog)},"a");f.write(process.memory().usage+" "+E.getErrorFlags()+"\\n");f.close()},1000);`;
+    lines.push(`require("Storage").write(${JSON.stringify(BOOT_FILE)},${JSON.stringify(probe + BOOT_LOADER)});quit();`);
     writeFileSync(join(dir, "setup.js"), lines.join("\n") + "\n");
     const s = spawnSync(big, ["setup.js"], { cwd: dir, encoding: "latin1", timeout: 120_000, killSignal: "SIGKILL" });
     // The same check pindai flash makes: the CRC-32 of what Storage holds is each file's.
@@ -181,7 +183,26 @@ export async function runImageOnPool(big: string, pool: string): Promise<PoolIma
     if (!files.some((f) => f.name === IMAGE_FILE)) throw new Error("the image has no " + IMAGE_FILE);
 
     /** The samples so far (the file grows while the image runs). */
-    const samples = () => (existsSync(usageLog) ? readFileSync(usageLog, "latin1").split("\n").filter((l) => l !== "").map(Number) : []);
+    const sampled = () => (existsSync(usageLog) ? readFileSync(usageLog, "latin1").split("\n").filter((l) => l !== "") : []);
+    const samples = () => sampled().map((l) => Number(l.split(" ")[0]));
+    /** The error flags the sampler read (reading them clears them) from line `from` on, with those read at the end. */
+    const flagsSince = (from: number, last: string[]) => [...new Set([...sampled().slice(from).flatMap((l) => l.split(" ")[1]?.split(",") ?? []).filter((f) => f !== ""), ...last])];
+    /** VERSION's answer once booted; out of memory on the way fails at once, with where (not after ANSWER_MS). */
+    const booted = async (c: DeviceClient, from: number) => {
+      let done = false;
+      const watch = async () => {
+        for (; !done; await sleep(500)) {
+          const bad = sampled().slice(from).find((l) => /MEMORY/.test(l));
+          if (bad !== undefined) throw new Error(`out of memory while booting: "${bad}" (variables in use, error flags) in the sampler's log`);
+        }
+        return "";
+      };
+      try {
+        return await Promise.race([c.version(), watch()]);
+      } finally {
+        done = true;
+      }
+    };
     const lastSample = async () => {
       const n = samples().length;
       for (let i = 0; i < 100 && samples().length <= n; i++) await sleep(500); // the next one, taken after the answer
@@ -192,7 +213,7 @@ export async function runImageOnPool(big: string, pool: string): Promise<PoolIma
     // Boot 1: provisioned, the tables made, a fresh code and the same code again.
     boot = new Boot(pool, dir);
     let client = new DeviceClient(boot.link, world.adminKey);
-    must(await client.version(), "pindai pool");
+    must(await booted(client, 0), "pindai pool");
     step("boot");
     const usageBoot = await lastSample();
     must(await client.installKeyset(world.keysetBytes), "INSTALLED 1");
@@ -224,8 +245,10 @@ export async function runImageOnPool(big: string, pool: string): Promise<PoolIma
     step("two scans, LOG");
     await lastSample();
     const usageScans = Math.max(...samples().slice(scansFrom));
-    const after = await boot.memory(client);
+    const read = await boot.memory(client);
+    const after = { ...read, flags: flagsSince(0, read.flags) };
     boot.close();
+    const secondFrom = samples().length;
 
     // Boot 2: the UNLOCK that read the memory erased the secrets and the key set (it keeps the
     // image, the audit pages and the tables), so the key set goes in again, and the memory is
@@ -233,10 +256,11 @@ export async function runImageOnPool(big: string, pool: string): Promise<PoolIma
     // (the clock floor went with the rest: an untrusted clock takes a root's command only).
     boot = new Boot(pool, dir);
     client = new DeviceClient(boot.link, world.adminKey);
-    must(await client.version(), "pindai pool"); // answered once it has booted
+    must(await booted(client, secondFrom), "pindai pool"); // answered once it has booted
     must(await client.installKeyset(world.keysetBytes), "INSTALLED 1");
     step("second boot, KEYSET again");
-    const atBoot = await boot.memory(new DeviceClient(boot.link, world.rootKey));
+    const readAtBoot = await boot.memory(new DeviceClient(boot.link, world.rootKey));
+    const atBoot = { ...readAtBoot, flags: flagsSince(secondFrom, readAtBoot.flags) };
     return { usage: { boot: usageBoot, provisioned: usageProvisioned, scans: usageScans }, boot: atBoot, after, log, logCount, steps };
   } catch (e) {
     // What Espruino last printed (an out-of-memory or error line) says more than a timeout.
