@@ -202,27 +202,30 @@ local function ____lazyChunk(spec)
   end
   return assert(load(bc, "=pindai", "b")), at, len
 end
--- The stub maker of a module: binder[1] returns the module's variables.
+-- The function at \`spec\` of the module whose variables binder[1] returns:
+-- loaded, its upvalues joined to the module's, and kept until the next drop.
+local function ____lazyLoad(spec, binder)
+  local chunk, at, len = ____lazyChunk(spec)
+  local f, map = chunk()
+  local i = 1
+  for j in map:gmatch("%d+") do
+    j = tonumber(j)
+    if j > 0 then debug.upvaluejoin(f, i, binder[1], j) end
+    i = i + 1
+  end
+  if ____lazyBytes + len > ____lazyHeld then PINDAI_LAZY_DROP() end
+  ____lazyBytes = ____lazyBytes + len
+  ____lazyLoaded[spec] = f
+  if PINDAI_LAZY_TRACE then PINDAI_LAZY_TRACE(at, len) end
+  return f
+end
+-- The stub maker of a module. A stub lives as long as the image, one per
+-- function: it has 4 upvalues (the loading done by ____lazyLoad), 12 bytes
+-- fewer on 32-bit Lua than with the loading inline (7).
 local function ____lazy(binder)
   return function(spec)
     return function(...)
-      local f = ____lazyLoaded[spec]
-      if f == nil then
-        local chunk, at, len = ____lazyChunk(spec)
-        local map
-        f, map = chunk()
-        local i = 1
-        for j in map:gmatch("%d+") do
-          j = tonumber(j)
-          if j > 0 then debug.upvaluejoin(f, i, binder[1], j) end
-          i = i + 1
-        end
-        if ____lazyBytes + len > ____lazyHeld then PINDAI_LAZY_DROP() end
-        ____lazyBytes = ____lazyBytes + len
-        ____lazyLoaded[spec] = f
-        if PINDAI_LAZY_TRACE then PINDAI_LAZY_TRACE(at, len) end
-      end
-      return f(...)
+      return (____lazyLoaded[spec] or ____lazyLoad(spec, binder))(...)
     end
   end
 end
