@@ -18,9 +18,7 @@
 // never shorter than the declared list; without one it is exactly what the
 // caller passed).
 import * as acorn from "acorn";
-import { applyEdits, children } from "./short-names.js";
-
-const isFunction = (n) => n.type === "FunctionDeclaration" || n.type === "FunctionExpression";
+import { applyEdits, children, isFunction } from "./short-names.js";
 
 /** Does `node` read `arguments`: in its own body only, or (deep) in any function inside it too? */
 function readsArguments(node, deep) {
@@ -36,11 +34,11 @@ function readsArguments(node, deep) {
 
 /**
  * `code` with every function's parameters read from `arguments`, except in
- * the top-level statements for which `keep(statement)` is true. Returns the
- * code and how many parameters moved.
+ * the top-level statements for which `keep(statement)` is true (`ast`: the
+ * code's, when the caller has parsed it). Returns the code and how many
+ * parameters moved.
  */
-export function paramsAsArguments(code, keep = () => false) {
-  const ast = acorn.parse(code, { ecmaVersion: 5, sourceType: "script" });
+export function paramsAsArguments(code, keep = () => false, ast = acorn.parse(code, { ecmaVersion: 5, sourceType: "script" })) {
   const edits = [];
   let moved = 0;
   // under: a function around n reads `arguments` (then n's own would not be its own).

@@ -20,7 +20,7 @@
 import { relative, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as acorn from "acorn";
-import { applyEdits, children } from "./short-names.js";
+import { applyEdits, children, isFunction } from "./short-names.js";
 import { paramsAsArguments } from "./espruino-arguments.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -65,13 +65,17 @@ export function moduleMarkPlugin() {
   };
 }
 
+/** The module a marker statement names (moduleMarkPlugin's call); undefined for any other statement. */
+function moduleMark(s) {
+  const e = s.type === "ExpressionStatement" ? s.expression : undefined;
+  return e && e.type === "CallExpression" && e.callee.type === "Identifier" && e.callee.name === MARK ? e.arguments[0].value : undefined;
+}
+
 /** Every node under `node`, each with its parent and the key it is under there. */
 function walk(node, visit, parent, key) {
   visit(node, parent, key);
   for (const [k, child] of children(node)) walk(child, visit, node, k);
 }
-
-const isFunctionNode = (n) => n.type === "FunctionDeclaration" || n.type === "FunctionExpression";
 
 /** The names a function binds: its parameters, its `var`s and inner function declarations (hoisted), its own name. */
 function boundIn(fn) {
@@ -80,7 +84,7 @@ function boundIn(fn) {
   const visit = (n) => {
     if (n.type === "VariableDeclarator") names.add(n.id.name);
     if (n.type === "FunctionDeclaration") names.add(n.id.name);
-    if (isFunctionNode(n)) return;
+    if (isFunction(n)) return;
     for (const [, c] of children(n)) visit(c);
   };
   visit(fn.body);
@@ -94,7 +98,7 @@ function walkFree(node, visit) {
   const go = (n, parent, key) => {
     if (n.type === "Identifier" && bound(n.name)) return;
     visit(n, parent, key);
-    const scope = isFunctionNode(n) ? boundIn(n) : n.type === "CatchClause" && n.param ? new Set([n.param.name]) : undefined;
+    const scope = isFunction(n) ? boundIn(n) : n.type === "CatchClause" && n.param ? new Set([n.param.name]) : undefined;
     if (scope) scopes.push(scope);
     for (const [k, c] of children(n)) go(c, n, k);
     if (scope) scopes.pop();
@@ -136,9 +140,9 @@ export function splitImage(code, parts = PARTS) {
   let current;
   const stmts = [];
   for (const s of ast.body) {
-    const e = s.type === "ExpressionStatement" ? s.expression : undefined;
-    if (e && e.type === "CallExpression" && e.callee.type === "Identifier" && e.callee.name === MARK) {
-      current = partOf.get(e.arguments[0].value);
+    const mark = moduleMark(s);
+    if (mark !== undefined) {
+      current = partOf.get(mark);
       stmts.push({ s, mark: true });
       continue;
     }
@@ -146,10 +150,9 @@ export function splitImage(code, parts = PARTS) {
   }
   // Names declared inside any function: a top-level function of that name is not moved (one-letter names may repeat).
   const inner = new Set();
-  const isFn = (n) => n.type === "FunctionDeclaration" || n.type === "FunctionExpression";
   for (const { s } of stmts) {
     walk(s, (n, p) => {
-      if (isFn(n)) {
+      if (isFunction(n)) {
         if (n !== s && n.id) inner.add(n.id.name);
         for (const x of n.params) inner.add(x.name);
       }
@@ -322,15 +325,14 @@ const LOADER =
  */
 export const HOT_MODULES = ["firmware/core/field25519.ts", "firmware/core/ed25519-curve.ts", "firmware/core/ed25519.ts", "firmware/core/ed25519-table.ts"];
 
-/** The top-level statements of the natives and of HOT_MODULES (the module marks read as splitImage reads them). */
-export function hotStatements(code) {
-  const ast = acorn.parse(code, { ecmaVersion: 5, sourceType: "script" });
+/** The top-level statements (of the parsed bundle `ast`) of the natives and of HOT_MODULES. */
+export function hotStatements(ast) {
   const hot = new Set();
   let inHot = true;
   for (const s of ast.body) {
-    const e = s.type === "ExpressionStatement" ? s.expression : undefined;
-    if (e && e.type === "CallExpression" && e.callee.type === "Identifier" && e.callee.name === MARK) inHot = HOT_MODULES.includes(e.arguments[0].value);
-    else if (inHot) hot.add(s.start);
+    const mark = moduleMark(s);
+    if (mark !== undefined) inHot = HOT_MODULES.includes(mark);
+    else if (inHot) hot.add(s);
   }
   return hot;
 }
@@ -340,8 +342,9 @@ export function partsPlugin() {
   return {
     name: "pindai-espruino-parts",
     renderChunk(code) {
-      const hot = hotStatements(code);
-      return { code: splitImage(paramsAsArguments(code, (s) => hot.has(s.start)).code).image, map: null };
+      const ast = acorn.parse(code, { ecmaVersion: 5, sourceType: "script" });
+      const hot = hotStatements(ast);
+      return { code: splitImage(paramsAsArguments(code, (s) => hot.has(s), ast).code).image, map: null };
     },
   };
 }

@@ -34,6 +34,8 @@ function* shortNames() {
 }
 
 /** Each node's children as [key, child], in source order enough for a walk (espruino-parts.js walks with it too). */
+export const isFunction = (n) => n.type === "FunctionDeclaration" || n.type === "FunctionExpression";
+
 export function children(node) {
   const out = [];
   for (const key of Object.keys(node)) {
