@@ -32,13 +32,14 @@ afterAll(() => procs.forEach((p) => killTree(p)));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("the split (host/build/espruino-parts.js)", () => {
-  // Two modules: "a.ts" stays, "b.ts" is the part "pb". The image calls b's `big` and
-  // the method `run`; `helper` and `inner` only b calls.
+  // Two modules: "a.ts" stays, "b.ts" is the part "pb". The image calls b's `big` and the
+  // methods `run` and `$go` (a `$` name is the firmware's own: host/build/espruino-properties.js),
+  // and takes `val` as a value; `helper` and `inner` only b calls.
   const program =
     '__pindaiModule("a.ts");var calls=[];function C(){this.n=1}' +
-    '__pindaiModule("b.ts");function helper(x){return x*2}function big(x){return helper(x)+1}' +
-    "C.prototype.run=function(){return this.inner()+big(this.n)};C.prototype.inner=function(){return 10};" +
-    '__pindaiModule("a.ts");function main(){return new C().run()+big(0)}';
+    '__pindaiModule("b.ts");function helper(x){return x*2}function big(x){return helper(x)+1}function val(){return 5}' +
+    "C.prototype.run=function(){return this.inner()+big(this.n)};C.prototype.inner=function(){return 10};C.prototype.$go=function(y){return this.n+y};" +
+    '__pindaiModule("a.ts");function main(){var f=val;return new C().run()+big(0)+new C().$go(2)+f()}';
   const parts = { pb: { modules: ["b.ts"], drop: true } };
 
   function run(free = 3000) {
@@ -57,15 +58,20 @@ describe("the split (host/build/espruino-parts.js)", () => {
     return { split, ctx, tick: (s: number) => ((now += s), timers.splice(0).forEach((t) => t())) };
   }
 
-  it("moves the part's functions out of the image, with stubs only for what the image calls", () => {
+  it("moves the part's functions out of the image: what the image only calls is called through the loader, a stub only for the rest", () => {
     const { split } = run();
     expect(split.parts.pb).toContain("helper=function(x)");
     expect(split.parts.pb).toContain("C.prototype.inner=function");
-    expect(split.parts.pb).toContain("big$=function(x){return helper(x)+1}");
-    expect(split.parts.pb).toContain("C.prototype.run$=function(){return this.inner()+big$(this.n)}"); // the part calls its own function directly
-    // The image: a stub for `big` and for `run`, none for `helper` or `inner`; `C` stays (a constructor).
+    expect(split.parts.pb).toContain("big=function(x){return helper(x)+1}");
+    expect(split.parts.pb).toContain("val$=function(){return 5}");
+    expect(split.parts.pb).toContain("C.prototype.$go=function(y){return this.n+y}");
+    expect(split.parts.pb).toContain("C.prototype.run$=function(){return this.inner()+big(this.n)}");
     const image = split.image.split("\n").filter((l: string) => !l.startsWith("$Q.") && !l.startsWith("$D.")).join("\n");
-    expect(image).toContain('function big(){$p("pb");try{return big$.apply(this,arguments)}finally{$x("pb")}}');
+    // Only called: each call loads the part, no stub (a stub costs the variables of a function).
+    expect(image).toContain('function main(){var f=val;return new C().run()+$c("pb","big",0)+$m("pb",new C(),"$go",2)+f()}');
+    expect(image).not.toMatch(/function big\(|\.\$go=/);
+    // Taken as a value (`val`), or a method name an Espruino object may have (`run`): a stub.
+    expect(image).toContain('function val(){$p("pb");try{return val$.apply(this,arguments)}finally{$x("pb")}}');
     expect(image).toContain("C.prototype.run=function(){");
     expect(image).not.toMatch(/helper|inner|x\*2/);
     expect(image).toContain("function C(){this.n=1}");
@@ -75,27 +81,40 @@ describe("the split (host/build/espruino-parts.js)", () => {
   it("loads the part on the first call, drops it once idle, and loads it again", () => {
     const { ctx, tick } = run();
     expect(ctx.helper).toBeUndefined();
-    expect(vm.runInContext("main()", ctx)).toBe(14);
+    expect(vm.runInContext("main()", ctx)).toBe(22);
     expect(typeof ctx.helper).toBe("function");
     tick(0.5); // called half a second ago: kept
     expect(typeof ctx.helper).toBe("function");
     tick(1);
     expect(ctx.helper).toBeUndefined(); // dropped: its names are gone
     expect(vm.runInContext("typeof C.prototype.inner", ctx)).toBe("undefined");
-    expect(vm.runInContext("main()", ctx)).toBe(14);
+    expect(vm.runInContext("typeof C.prototype.$go", ctx)).toBe("undefined");
+    expect(vm.runInContext("main()", ctx)).toBe(22);
   });
 
   it("where variables are short, drops the part as soon as its last call returns", () => {
     const { ctx } = run(1000);
-    expect(vm.runInContext("main()", ctx)).toBe(14);
+    expect(vm.runInContext("main()", ctx)).toBe(22);
     expect(ctx.helper).toBeUndefined();
-    expect(vm.runInContext("main()", ctx)).toBe(14);
+    expect(vm.runInContext("main()", ctx)).toBe(22);
+  });
+
+  it("calls through the loader nested in each other's receiver and arguments", () => {
+    const nested = program.replace(/function main\(\)\{[^}]*\}$/, "function main(){return $c0(big(big(1)),new C().$go(big(0)),mk(big(2)).$go(3))}function mk(n){var c=new C();c.n=n;return c}function $c0(a,b,c){return [a,b,c].join()}");
+    const split = splitImage(nested, parts);
+    expect(split.image).toContain('$c0($c("pb","big",$c("pb","big",1)),$m("pb",new C(),"$go",$c("pb","big",0)),$m("pb",mk($c("pb","big",2)),"$go",3))');
+    const ctx: Record<string, unknown> = { process: { memory: () => ({ free: 3000 }) }, require: () => ({ read: () => split.parts.pb }), getTime: () => 0, setTimeout: () => {} };
+    ctx.global = ctx;
+    vm.createContext(ctx);
+    vm.runInContext(split.image, ctx);
+    expect(vm.runInContext("main()", ctx)).toBe("7,2,8");
   });
 
   it("moves the part's module-level data with it when only the part reads it", () => {
     const data = '__pindaiModule("a.ts");function use(){return k()}__pindaiModule("b.ts");var T=[1,2,3];var S=0;function k(){S++;return T[1]+S}__pindaiModule("a.ts");';
     const split = splitImage(data, parts);
-    expect(split.parts.pb).toBe("k$=function(){S++;return T[1]+S};T=[1,2,3];S=0;");
+    expect(split.parts.pb).toBe("k=function(){S++;return T[1]+S};T=[1,2,3];S=0;");
+    expect(split.image).toContain('function use(){return $c("pb","k")}');
     expect(split.image).not.toMatch(/var T|var S/);
   });
 });
@@ -112,20 +131,20 @@ describe("the built image's files", () => {
     // An admin error text: in the admin part, not in the boot file.
     expect(byName["pindai.adm"]).toContain("SIGNATURE_REQUIRED");
     expect(byName[IMAGE_FILE]).not.toContain("SIGNATURE_REQUIRED");
-    // (The admin line's handle method, by its short name: host/build/espruino-properties.js.)
-    expect(byName[IMAGE_FILE]).toMatch(/\.prototype\.\$\w+=function\(\)\{\$p\("adm"\);try\{/);
+    // (The admin line's handle method, by its short name, host/build/espruino-properties.js: called through the loader.)
+    expect(byName[IMAGE_FILE]).toMatch(/\$m\("adm",\w+,"\$\w+",/);
     // The curve's constants (2d's limbs as the image writes them) with the curve, never in the image:
     // left there, they would load the curve at boot and hold it (a Pico's KEYSET needs that room).
     const d2 = Array.from(CONSTANTS.D2).join(",");
     expect(byName["pindai.curve"]).toContain(d2);
     expect(byName[IMAGE_FILE]).not.toContain(d2);
-    // A scanned code's decoding is a part of its own, loaded per scan: the image reaches it through stubs.
+    // A scanned code's decoding is a part of its own, loaded per scan: the image calls it through the loader.
     expect(byName["pindai.qr"].length).toBeGreaterThan(1000);
-    expect(byName[IMAGE_FILE]).toMatch(/\$p\("qr"\)/);
+    expect(byName[IMAGE_FILE]).toMatch(/\$c\("qr",/);
     // The screens' words and layout: loaded for a screen, never in the image.
     expect(byName["pindai.scr"]).toContain("DITOLAK");
     expect(byName[IMAGE_FILE]).not.toContain("DITOLAK");
-    expect(byName[IMAGE_FILE]).toMatch(/\$p\("scr"\)/);
+    expect(byName[IMAGE_FILE]).toMatch(/\$c\("scr",/);
   }, 300_000);
 });
 

@@ -52,6 +52,8 @@ export const PARTS = {
 /** Free variables below which a droppable part goes as soon as its last call returns (a Pico's 5,100 after boot). */
 const LOW_FREE = 1500;
 
+const NONE = new Set();
+
 const MARK = "__pindaiModule";
 
 /** rollup plugin (after the TypeScript one): each module starts with a marker call naming it, which the split reads and removes. */
@@ -116,16 +118,94 @@ function protoMethod(s) {
   return [o.object.name, l.property.name];
 }
 
-/** A node's text with the names in `rn` (a part's stubbed functions) as `name$`. */
-function renamedIn(code, node, rn) {
+/**
+ * A node's text with the names in `rn` (a part's stubbed functions) as `name$`,
+ * and each call in `calls` (a call of another part's function: see callSiteEdits) made through the loader.
+ */
+function renamedIn(code, node, rn, calls) {
   const edits = [];
   walk(node, (n, par, key) => {
+    const via = calls.get(n);
+    if (via !== undefined) edits.push(...via);
     if (n.type !== "Identifier" || !rn.has(n.name)) return;
     if (par && par.type === "MemberExpression" && key === "property" && !par.computed) return;
     if (par && par.type === "Property" && key === "key") return;
     edits.push({ start: n.start, end: n.end, text: n.name + "$" });
   });
   return applyEdits(code, edits, node.start, node.end);
+}
+
+/**
+ * The edits that make `call` (of function `name` of part `part`) load the part
+ * itself: `f(a)` as `$c("p","f",a)`, `o.m(a)` as `$m("p",o,"m",a)`. The
+ * function then needs no stub in the image: a stub costs as many variables as
+ * the function it stands for.
+ */
+function callSiteEdits(code, call, part, name) {
+  const paren = code.indexOf("(", call.callee.end);
+  const rest = call.arguments.length > 0 ? "," : "";
+  const p = JSON.stringify(part);
+  const f = JSON.stringify(name);
+  if (call.callee.type === "Identifier") {
+    return [
+      { start: call.callee.start, end: call.callee.end, text: "$c" },
+      { start: paren + 1, end: paren + 1, text: `${p},${f}${rest}` },
+    ];
+  }
+  const o = call.callee.object;
+  return [
+    { start: o.start, end: o.start, text: `$m(${p},` },
+    { start: o.end, end: paren + 1, text: `,${f}${rest}` },
+  ];
+}
+
+/**
+ * Every free read of a top-level name and every use of a `$` property (the
+ * firmware's own names, host/build/espruino-properties.js: no Espruino object
+ * has one), each as { y (its statement), node, call (the call it is the callee
+ * of, if it is) }; a `$` property's definitions too (def: true).
+ */
+function usesOf(stmts) {
+  const uses = new Map();
+  const add = (name, use) => (uses.get(name) ?? uses.set(name, []).get(name)).push(use);
+  for (const y of stmts) {
+    if (y.mark) continue;
+    walkFree(y.s, (n, par, key) => {
+      const call = par && par.type === "CallExpression" && key === "callee" ? par : undefined;
+      if (n.type === "Identifier" && !(par && par.type === "MemberExpression" && key === "property" && !par.computed) && !(par && par.type === "Property" && key === "key")) {
+        add(n.name, { y, node: n, call });
+      }
+      if (n.type === "MemberExpression" && !n.computed && n.property.name.startsWith("$")) add("." + n.property.name, { y, node: n, call });
+      if (n.type === "Property" && n.key.type === "Identifier" && n.key.name.startsWith("$")) add("." + n.key.name, { y, node: n, def: true });
+    });
+  }
+  return uses;
+}
+
+/**
+ * The calls through which the moved function or method `x` is reached from
+ * outside its part (`outside(y)`), when those are all it is: a function read
+ * only as a callee there; a `$` method defined only by methods of x's part and
+ * used outside only as a callee (so each such call is one of x's part's).
+ * Else undefined (it keeps a stub).
+ */
+function callsOnly(x, uses, outside, movedOut) {
+  const key = x.fn !== undefined ? x.fn : "." + x.method[1];
+  if (x.method !== undefined && !x.method[1].startsWith("$")) return undefined;
+  const sites = [];
+  for (const u of uses.get(key) ?? []) {
+    if (x.method !== undefined) {
+      const pm = protoMethod(u.y.s);
+      const defines = pm !== undefined && pm[1] === x.method[1] && u.node === u.y.s.expression.left;
+      if (defines && (u.y.part !== x.part || !movedOut(u.y))) return undefined; // a method of that name elsewhere
+      if (defines) continue;
+      if (u.def) return undefined;
+    }
+    if (!outside(u.y)) continue;
+    if (u.call === undefined) return undefined;
+    sites.push(u.call);
+  }
+  return sites;
 }
 
 /**
@@ -230,11 +310,20 @@ export function splitImage(code, parts = PARTS) {
     out.moved[name] = { functions: 0, stubs: 0, data: 0 };
   }
   const renames = new Map(); // part -> names its own code calls directly under `name$`
-  const renamed = (node, rn) => renamedIn(code, node, rn);
+  const calls = new Map(); // a call of a part's function from outside it -> its edits (callSiteEdits)
+  const renamed = (node, rn) => renamedIn(code, node, rn, calls);
+  const uses = usesOf(stmts);
   for (const x of stmts) {
     if (!movedOut(x) || x.data !== undefined) continue;
     if (x.fn) x.external = usedOutside(x.part, (y) => y.ids.has(x.fn));
     else x.external = usedOutside(x.part, (y) => y.props.has(x.method[1]));
+    // Called by name from outside, never taken as a value: each call loads the part, no stub.
+    const sites = x.external ? callsOnly(x, uses, (y) => y.part !== x.part || !movedOut(y), movedOut) : undefined;
+    if (sites !== undefined) {
+      for (const call of sites) calls.set(call, callSiteEdits(code, call, x.part, x.fn ?? x.method[1]));
+      x.external = false;
+      x.viaCalls = true;
+    }
     if (x.fn && x.external) {
       if (!renames.has(x.part)) renames.set(x.part, new Set());
       renames.get(x.part).add(x.fn);
@@ -247,7 +336,7 @@ export function splitImage(code, parts = PARTS) {
     at = x.s.end;
     if (x.mark) continue;
     if (!movedOut(x)) {
-      image += before + text(x.s);
+      image += before + renamed(x.s, NONE);
       continue;
     }
     image += before.replace(/[^\s;]/g, "");
@@ -316,7 +405,10 @@ const LOADER =
   // The last call out of a part: where variables are short it goes at once, else once idle.
   "function $x($n){if(--$C[$n]===0&&$D[$n]&&$P[$n]&&typeof process!==\"undefined\"&&process.memory(false).free<" + LOW_FREE + "){$D[$n]();delete $P[$n]}}\n" +
   // Idle: no call for a second (either way: the clock may be set back meanwhile), none running.
-  "function $w($n){if(!$P[$n])return;if($C[$n]>0||Math.abs(getTime()-$U[$n])<1)return setTimeout($w,1000,$n);$D[$n]();delete $P[$n]}\n";
+  "function $w($n){if(!$P[$n])return;if($C[$n]>0||Math.abs(getTime()-$U[$n])<1)return setTimeout($w,1000,$n);$D[$n]();delete $P[$n]}\n" +
+  // A call of a part's function from outside it (callSiteEdits): $c("p","f",a) for f(a), $m("p",o,"m",a) for o.m(a).
+  "function $c($n,$f){$p($n);try{return global[$f].apply(undefined,[].slice.call(arguments,2))}finally{$x($n)}}\n" +
+  "function $m($n,$o,$f){$p($n);try{return $o[$f].apply($o,[].slice.call(arguments,3))}finally{$x($n)}}\n";
 
 /**
  * Modules whose functions keep their declared parameters (host/build/espruino-arguments.js):

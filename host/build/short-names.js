@@ -143,7 +143,8 @@ export function shortenNames(code) {
  * espruino-properties.js rename with it too).
  */
 export function applyEdits(code, edits, start = 0, end = code.length) {
-  const sorted = [...edits].sort((x, y) => x.start - y.start);
+  // At one place, insertions first, in the order given (an outer call's before an inner one's).
+  const sorted = [...edits].sort((x, y) => x.start - y.start || Number(x.end > x.start) - Number(y.end > y.start));
   const parts = [];
   let at = start;
   for (const e of sorted) {
