@@ -160,10 +160,10 @@ function callSiteEdits(code, call, part, name) {
 }
 
 /**
- * Every free read of a top-level name and every use of a `$` property (the
- * firmware's own names, host/build/espruino-properties.js: no Espruino object
- * has one), each as { y (its statement), node, call (the call it is the callee
- * of, if it is) }; a `$` property's definitions too (def: true).
+ * Every free read of a top-level name (`f`) and every use of a property name
+ * (`.m`), each as { y (its statement), node, call (the call it is the callee
+ * of, if it is) }; a property name as an object literal's key or a string is
+ * a definition of it (def: true) as well.
  */
 function usesOf(stmts) {
   const uses = new Map();
@@ -175,8 +175,9 @@ function usesOf(stmts) {
       if (n.type === "Identifier" && !(par && par.type === "MemberExpression" && key === "property" && !par.computed) && !(par && par.type === "Property" && key === "key")) {
         add(n.name, { y, node: n, call });
       }
-      if (n.type === "MemberExpression" && !n.computed && n.property.name.startsWith("$")) add("." + n.property.name, { y, node: n, call });
-      if (n.type === "Property" && n.key.type === "Identifier" && n.key.name.startsWith("$")) add("." + n.key.name, { y, node: n, def: true });
+      if (n.type === "MemberExpression" && !n.computed) add("." + n.property.name, { y, node: n, call });
+      if (n.type === "Property" && n.key.type === "Identifier") add("." + n.key.name, { y, node: n, def: true });
+      if (n.type === "Literal" && typeof n.value === "string") add("." + n.value, { y, node: n, def: true });
     });
   }
   return uses;
@@ -185,13 +186,14 @@ function usesOf(stmts) {
 /**
  * The calls through which the moved function or method `x` is reached from
  * outside its part (`outside(y)`), when those are all it is: a function read
- * only as a callee there; a `$` method defined only by methods of x's part and
- * used outside only as a callee (so each such call is one of x's part's).
- * Else undefined (it keeps a stub).
+ * only as a callee there; a method whose name the code defines only as
+ * methods of x's part (no other class, object literal or string has it), used
+ * outside only as a callee. Such a call may still be an Espruino object's
+ * method of that name: $m calls that directly (LOADER). Else undefined (it
+ * keeps a stub).
  */
 function callsOnly(x, uses, outside, movedOut) {
   const key = x.fn !== undefined ? x.fn : "." + x.method[1];
-  if (x.method !== undefined && !x.method[1].startsWith("$")) return undefined;
   const sites = [];
   for (const u of uses.get(key) ?? []) {
     if (x.method !== undefined) {
@@ -408,7 +410,8 @@ const LOADER =
   "function $w($n){if(!$P[$n])return;if($C[$n]>0||Math.abs(getTime()-$U[$n])<1)return setTimeout($w,1000,$n);$D[$n]();delete $P[$n]}\n" +
   // A call of a part's function from outside it (callSiteEdits): $c("p","f",a) for f(a), $m("p",o,"m",a) for o.m(a).
   "function $c($n,$f){$p($n);try{return global[$f].apply(undefined,[].slice.call(arguments,2))}finally{$x($n)}}\n" +
-  "function $m($n,$o,$f){$p($n);try{return $o[$f].apply($o,[].slice.call(arguments,3))}finally{$x($n)}}\n";
+  // A method there while its part is not loaded is not the part's (an Espruino object's of that name): called as it is.
+  "function $m($n,$o,$f){var $a=[].slice.call(arguments,3);if(!$P[$n]&&typeof $o[$f]===\"function\")return $o[$f].apply($o,$a);$p($n);try{return $o[$f].apply($o,$a)}finally{$x($n)}}\n";
 
 /**
  * Modules whose functions keep their declared parameters (host/build/espruino-arguments.js):
