@@ -33,10 +33,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("the split (host/build/espruino-parts.js)", () => {
   // Two modules: "a.ts" stays, "b.ts" is the part "pb". The image calls b's `big` and the
-  // methods `run` and `$go` (a `$` name is the firmware's own: host/build/espruino-properties.js),
-  // and takes `val` as a value; `helper` and `inner` only b calls.
+  // methods `run` (a name an object literal of the image has too) and `$go`, and takes `val`
+  // as a value; `helper` and `inner` only b calls.
   const program =
-    '__pindaiModule("a.ts");var calls=[];function C(){this.n=1}' +
+    '__pindaiModule("a.ts");var calls=[],R={run:function(){return 0}};function C(){this.n=1}' +
     '__pindaiModule("b.ts");function helper(x){return x*2}function big(x){return helper(x)+1}function val(){return 5}' +
     "C.prototype.run=function(){return this.inner()+big(this.n)};C.prototype.inner=function(){return 10};C.prototype.$go=function(y){return this.n+y};" +
     '__pindaiModule("a.ts");function main(){var f=val;return new C().run()+big(0)+new C().$go(2)+f()}';
@@ -70,7 +70,7 @@ describe("the split (host/build/espruino-parts.js)", () => {
     // Only called: each call loads the part, no stub (a stub costs the variables of a function).
     expect(image).toContain('function main(){var f=val;return new C().run()+$c("pb","big",0)+$m("pb",new C(),"$go",2)+f()}');
     expect(image).not.toMatch(/function big\(|\.\$go=/);
-    // Taken as a value (`val`), or a method name an Espruino object may have (`run`): a stub.
+    // Taken as a value (`val`), or a method name something else defines too (`run`): a stub.
     expect(image).toContain('function val(){$p("pb");try{return val$.apply(this,arguments)}finally{$x("pb")}}');
     expect(image).toContain("C.prototype.run=function(){");
     expect(image).not.toMatch(/helper|inner|x\*2/);
@@ -107,6 +107,9 @@ describe("the split (host/build/espruino-parts.js)", () => {
     ctx.global = ctx;
     vm.createContext(ctx);
     vm.runInContext(split.image, ctx);
+    // An object of its own with a method of that name (as an Espruino object may have): called, the part not loaded.
+    expect(vm.runInContext('$m("pb",{$go:function(y){return y*9}},"$go",2)', ctx)).toBe(18);
+    expect(ctx.helper).toBeUndefined();
     expect(vm.runInContext("main()", ctx)).toBe("7,2,8");
   });
 
