@@ -25,7 +25,10 @@ import { paramsAsArguments } from "./espruino-arguments.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
-/** The parts: their modules, and whether the part is dropped once idle (its code leaves no callback behind). */
+/**
+ * The parts: their modules (or single functions, "file#name"), and whether the part is dropped
+ * once idle (its code leaves no callback behind).
+ */
 export const PARTS = {
   // The agency's admin commands (the admin line itself stays: it only reads lines).
   adm: { modules: ["firmware/app/admin.ts", "firmware/app/layout-cbor.ts"], drop: true },
@@ -42,6 +45,34 @@ export const PARTS = {
   // The screens: their words, layout and drawing, loaded for a screen and dropped once idle
   // (what they return is data: no function of theirs is kept past the call).
   scr: { modules: ["firmware/app/screens.ts", "firmware/app/layout.ts", "firmware/app/i18n.ts", "firmware/app/display-text.ts"], drop: true },
+  // SHA-512 and SHA-256 in JavaScript: Espruino's own (the crypto module) where the board has it.
+  sha: { modules: ["firmware/core/sha512.ts", "firmware/core/sha256.ts", "firmware/core/md-hash.ts"], drop: true },
+  // What the device runs only at boot, or seldom (a wipe, a tamper event, a storage fault,
+  // the settings): measured by tracing every call through provisioning, two scans and a LOG.
+  cold: {
+    functions: [
+      ...["deviceWarnings", "storageFault", "showStorageFault", "cardDetected", "cardResult", "configure", "clearLog", "wipe", "defaultSettings", "applySettings"].map((m) => "firmware/app/verifier.ts#VerifierApp." + m),
+      ...["load", "clear", "entries"].map((m) => "firmware/app/record-ring.ts#RecordRing." + m),
+      ...["load", "lastSeq", "clear", "appendEvent", "entries"].map((m) => "firmware/app/audit-log.ts#AuditLog." + m),
+      "firmware/app/replay-store.ts#ReplayStore.load",
+      "firmware/app/replay-store.ts#ReplayStore.erase",
+      ...["size", "refuted", "floodStarts"].map((m) => "firmware/app/scan-queue.ts#ScanQueue." + m),
+      "firmware/app/identity.ts#DeviceIdentity.secret",
+      "firmware/app/checked-random.ts#CheckedRandom.keyWith",
+      "firmware/app/keyset-store.ts#KeysetStore.wipe",
+      "firmware/app/keyset-store.ts#KeysetStore.load",
+      "firmware/app/flash-record.ts#FlashRecord.erase",
+      "firmware/app/flash-record.ts#FlashRecord.load",
+      "firmware/targets/device.ts#parseRoots",
+      "firmware/targets/device.ts#buildOptions",
+      "firmware/targets/espruino/main.ts#sweepStorage",
+      "firmware/targets/espruino/main.ts#tablesFit",
+      "firmware/targets/espruino/main.ts#keptByUnlock",
+      "firmware/app/device-files.ts#isDeviceFile",
+      "firmware/app/device-files.ts#isTableFile",
+    ],
+    drop: true,
+  },
   // The card reader: loaded only on a board whose build config names one (its poller runs on timers: kept).
   card: {
     modules: ["firmware/app/card-poller.ts", "firmware/reader/pn532/pn532.ts", "firmware/reader/pn532/frame.ts", "firmware/reader/card-session.ts", "firmware/reader/apdu.ts", "firmware/core/card.ts"],
@@ -57,14 +88,57 @@ const NONE = new Set();
 const MARK = "__pindaiModule";
 
 /** rollup plugin (after the TypeScript one): each module starts with a marker call naming it, which the split reads and removes. */
-export function moduleMarkPlugin() {
+export function moduleMarkPlugin(parts = PARTS) {
   return {
     name: "pindai-module-marks",
     transform(code, id) {
       if (!id.endsWith(".ts")) return null;
-      return { code: `${MARK}(${JSON.stringify(relative(ROOT, id))});\n` + code, map: null };
+      const file = relative(ROOT, id);
+      return { code: `${MARK}(${JSON.stringify(file)});\n` + markFunctions(code, file, parts), map: null };
     },
   };
+}
+
+const FN_MARK = "__pindaiPart";
+
+/**
+ * The module's JavaScript (TypeScript's ES5 output, original names) with a
+ * marker call `__pindaiPart("<part>")` first in each function a part's
+ * `functions` names ("file#name" or "file#Class.method"); the split moves the
+ * function to that part and removes the marker. Throws on a name not found,
+ * and on a function that makes functions: one of them could outlive the
+ * part's drop and call what was dropped.
+ */
+export function markFunctions(code, file, parts = PARTS) {
+  const wanted = new Map();
+  for (const [name, p] of Object.entries(parts)) {
+    for (const f of p.functions ?? []) if (f.startsWith(file + "#")) wanted.set(f.slice(file.length + 1), name);
+  }
+  if (wanted.size === 0) return code;
+  const ast = acorn.parse(code, { ecmaVersion: 2020, sourceType: "module" });
+  const edits = [];
+  walk(ast, (n) => {
+    let name;
+    let fn;
+    if (n.type === "FunctionDeclaration" && n.id) [name, fn] = [n.id.name, n];
+    const l = n.type === "AssignmentExpression" ? n.left : undefined;
+    if (l && l.type === "MemberExpression" && !l.computed && l.object.type === "MemberExpression" && l.object.property.name === "prototype" && l.object.object.type === "Identifier" && n.right.type === "FunctionExpression") {
+      [name, fn] = [l.object.object.name + "." + l.property.name, n.right];
+    }
+    if (name === undefined || !wanted.has(name)) return;
+    let inner = false;
+    walk(fn.body, (c) => (inner ||= isFunction(c)));
+    if (inner) throw new Error(`espruino parts: ${file}#${name} makes a function, which could outlive its part: it cannot be in part ${wanted.get(name)}`);
+    edits.push({ start: fn.body.start + 1, end: fn.body.start + 1, text: `${FN_MARK}(${JSON.stringify(wanted.get(name))});` });
+    wanted.delete(name);
+  });
+  if (wanted.size > 0) throw new Error(`espruino parts: no function ${[...wanted.keys()].map((k) => file + "#" + k).join(", ")}`);
+  return applyEdits(code, edits);
+}
+
+/** The marker statement (markFunctions) in a function's body, if any. */
+function functionMark(fn) {
+  return fn.body.body.find((s) => s.type === "ExpressionStatement" && s.expression.type === "CallExpression" && s.expression.callee.type === "Identifier" && s.expression.callee.name === FN_MARK);
 }
 
 /** The module a marker statement names (moduleMarkPlugin's call); undefined for any other statement. */
@@ -217,9 +291,10 @@ function callsOnly(x, uses, outside, movedOut) {
 export function splitImage(code, parts = PARTS) {
   const ast = acorn.parse(code, { ecmaVersion: 5, sourceType: "script" });
   const partOf = new Map();
-  for (const name of Object.keys(parts)) for (const m of parts[name].modules) partOf.set(m, name);
+  for (const name of Object.keys(parts)) for (const m of parts[name].modules ?? []) partOf.set(m, name);
   // Each top-level statement's part (undefined: the image), markers dropped.
   let current;
+  const marks = new Map(); // a function marker's statement -> the edit that removes it
   const stmts = [];
   for (const s of ast.body) {
     const mark = moduleMark(s);
@@ -228,7 +303,11 @@ export function splitImage(code, parts = PARTS) {
       stmts.push({ s, mark: true });
       continue;
     }
-    stmts.push({ s, part: current });
+    // A function a part names on its own (markFunctions) goes there, its marker removed.
+    const fn = s.type === "FunctionDeclaration" ? s : protoMethod(s) ? s.expression.right : undefined;
+    const fm = fn !== undefined ? functionMark(fn) : undefined;
+    if (fm !== undefined) marks.set(fm, [{ start: fm.start, end: fm.end, text: "" }]);
+    stmts.push({ s, part: fm !== undefined ? fm.expression.arguments[0].value : current });
   }
   // Names declared inside any function: a top-level function of that name is not moved (one-letter names may repeat).
   const inner = new Set();
@@ -312,7 +391,7 @@ export function splitImage(code, parts = PARTS) {
     out.moved[name] = { functions: 0, stubs: 0, data: 0 };
   }
   const renames = new Map(); // part -> names its own code calls directly under `name$`
-  const calls = new Map(); // a call of a part's function from outside it -> its edits (callSiteEdits)
+  const calls = marks; // and each call of a part's function from outside it -> its edits (callSiteEdits)
   const renamed = (node, rn) => renamedIn(code, node, rn, calls);
   const uses = usesOf(stmts);
   for (const x of stmts) {
