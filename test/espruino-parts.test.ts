@@ -22,7 +22,7 @@ import { isDeviceFile, isImageFile } from "../firmware/app/device-files";
 import { makeWorld } from "../sim/world";
 import { CONSTANTS } from "../firmware/core/ed25519-curve";
 // @ts-expect-error plain JS build step
-import { splitImage } from "../host/build/espruino-parts.js";
+import { markFunctions, splitImage } from "../host/build/espruino-parts.js";
 
 const ESPRUINO = process.env.ESPRUINO;
 if (!ESPRUINO) console.warn("\n*** SKIPPED: ESPRUINO is not set: the image's parts were not loaded from Storage on a real Espruino ***\n");
@@ -111,6 +111,29 @@ describe("the split (host/build/espruino-parts.js)", () => {
     expect(vm.runInContext('$m("pb",{$go:function(y){return y*9}},"$go",2)', ctx)).toBe(18);
     expect(ctx.helper).toBeUndefined();
     expect(vm.runInContext("main()", ctx)).toBe("7,2,8");
+  });
+
+  it("moves single functions a part names (markFunctions) and no others; refuses one that makes a function, or one not there", () => {
+    const ts = "function keep(a){return a+1}\nfunction rare(a){return a*3}\nvar K=(function(){function K(){}K.prototype.hot=function(){return 1};K.prototype.seldom=function(b){return b-1};return K})();";
+    const named = { pc: { functions: ["m.ts#rare", "m.ts#K.seldom"], drop: true } };
+    const marked = markFunctions(ts, "m.ts", named);
+    expect(marked).toContain('function rare(a){__pindaiPart("pc");return a*3}');
+    expect(marked).toContain('K.prototype.seldom=function(b){__pindaiPart("pc");return b-1}');
+    expect(marked).toContain("function keep(a){return a+1}");
+    expect(markFunctions(ts, "other.ts", named)).toBe(ts);
+    // As the image has it after the top-level step: the module's statements at the top level.
+    const top = '__pindaiModule("m.ts");' + markFunctions("function keep(a){return a+1}function rare(a){return a*3}function K(){}K.prototype.hot=function(){return 1};K.prototype.seldom=function(b){return b-1};", "m.ts", named) + "function main(){var k=new K();return keep(1)+rare(2)+k.hot()+k.seldom(5)}";
+    const split = splitImage(top, named);
+    expect(split.parts.pc).toBe("rare=function(a){return a*3};K.prototype.seldom=function(b){return b-1};");
+    expect(split.image).toContain('function main(){var k=new K();return keep(1)+$c("pc","rare",2)+k.hot()+$m("pc",k,"seldom",5)}');
+    expect(split.image).not.toContain("__pindaiPart");
+    const ctx: Record<string, unknown> = { process: { memory: () => ({ free: 3000 }) }, require: () => ({ read: () => split.parts.pc }), getTime: () => 0, setTimeout: () => {} };
+    ctx.global = ctx;
+    vm.createContext(ctx);
+    vm.runInContext(split.image, ctx);
+    expect(vm.runInContext("main()", ctx)).toBe(2 + 6 + 1 + 4);
+    expect(() => markFunctions("function rare(){return function(){}}", "m.ts", named)).toThrow(/makes a function/);
+    expect(() => markFunctions("function keep(){}", "m.ts", named)).toThrow(/no function m.ts#rare, m.ts#K.seldom/);
   });
 
   it("moves the part's module-level data with it when only the part reads it", () => {
