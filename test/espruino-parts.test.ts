@@ -92,6 +92,15 @@ describe("the split (host/build/espruino-parts.js)", () => {
     expect(vm.runInContext("main()", ctx)).toBe(22);
   });
 
+  it("drops the part once idle although a call was cut off without its finally (Espruino out of memory)", () => {
+    const { ctx, tick } = run();
+    vm.runInContext('$p("pb")', ctx); // a call that never reached $x
+    expect(typeof ctx.helper).toBe("function");
+    tick(1.5);
+    expect(ctx.helper).toBeUndefined();
+    expect(vm.runInContext("main()", ctx)).toBe(22);
+  });
+
   it("where variables are short, drops the part as soon as its last call returns", () => {
     const { ctx } = run(1000);
     expect(vm.runInContext("main()", ctx)).toBe(22);

@@ -485,8 +485,10 @@ const LOADER =
   "if($D[$n])setTimeout($w,1000,$n)}$C[$n]=($C[$n]|0)+1;if($D[$n])$U[$n]=getTime()}\n" +
   // The last call out of a part: where variables are short it goes at once, else once idle.
   "function $x($n){if(--$C[$n]===0&&$D[$n]&&$P[$n]&&typeof process!==\"undefined\"&&process.memory(false).free<" + LOW_FREE + "){$D[$n]();delete $P[$n]}}\n" +
-  // Idle: no call for a second (either way: the clock may be set back meanwhile), none running.
-  "function $w($n){if(!$P[$n])return;if($C[$n]>0||Math.abs(getTime()-$U[$n])<1)return setTimeout($w,1000,$n);$D[$n]();delete $P[$n]}\n" +
+  // Idle: no call for a second (either way: the clock may be set back meanwhile). A timer runs
+  // with no code on the stack, so a count left above 0 is a call Espruino cut off (out of
+  // memory: no finally runs then), not one running: cleared, or the part would stay forever.
+  "function $w($n){if(!$P[$n])return;if(Math.abs(getTime()-$U[$n])<1)return setTimeout($w,1000,$n);$C[$n]=0;$D[$n]();delete $P[$n]}\n" +
   // A call of a part's function from outside it (callSiteEdits): $c("p","f",a) for f(a), $m("p",o,"m",a) for o.m(a).
   "function $c($n,$f){$p($n);try{return global[$f].apply(undefined,[].slice.call(arguments,2))}finally{$x($n)}}\n" +
   // A method there while its part is not loaded is not the part's (an Espruino object's of that name): called as it is.
