@@ -55,7 +55,7 @@ describe("the split (host/build/espruino-parts.js)", () => {
     ctx.global = ctx;
     vm.createContext(ctx);
     vm.runInContext(split.image, ctx);
-    return { split, ctx, tick: (s: number) => ((now += s), timers.splice(0).forEach((t) => t())) };
+    return { split, ctx, tick: (s: number) => ((now += s), timers.splice(0).forEach((t) => t())), pending: () => timers.length };
   }
 
   it("moves the part's functions out of the image: what the image only calls is called through the loader, a stub only for the rest", () => {
@@ -102,10 +102,16 @@ describe("the split (host/build/espruino-parts.js)", () => {
   });
 
   it("where variables are short, drops the part as soon as its last call returns", () => {
-    const { ctx } = run(1000);
+    const { ctx, pending, tick } = run(1000);
     expect(vm.runInContext("main()", ctx)).toBe(22);
     expect(ctx.helper).toBeUndefined();
     expect(vm.runInContext("main()", ctx)).toBe(22);
+    // Loaded and dropped again and again: one idle timer, not one a load (each costs variables).
+    expect(pending()).toBe(1);
+    tick(3); // it finds the part gone and ends
+    expect(pending()).toBe(0);
+    expect(vm.runInContext("main()", ctx)).toBe(22);
+    expect(pending()).toBe(1);
   });
 
   it("calls through the loader nested in each other's receiver and arguments", () => {

@@ -462,7 +462,7 @@ export function splitImage(code, parts = PARTS) {
     }
   }
   image += code.slice(at);
-  let head = "var $P={},$U={},$C={},$Q={},$D={};\n";
+  let head = "var $P={},$U={},$C={},$Q={},$D={},$W={};\n";
   for (const name of Object.keys(parts)) {
     if (partCode[name].length === 0 && partData[name].length === 0) continue;
     const body = partCode[name].join("") + partData[name].join("");
@@ -481,14 +481,17 @@ export function splitImage(code, parts = PARTS) {
  * not been called for a second (a timer, so none of its code is running).
  */
 const LOADER =
+  // One idle timer per part at a time ($W: when it was set): a part dropped at once and loaded
+  // again (a Pico's boot, dozens of times) left a timer each, about 10 variables a timer (840 at
+  // once, measured). One set over 2 s ago is gone (a boot's sweep clears every timer): set anew.
   'function $p($n){if(!$P[$n]){var $s=require("Storage").read("pindai."+$n);if($s!==undefined){eval($s);$s=0}else $Q[$n]();$P[$n]=1;' +
-  "if($D[$n])setTimeout($w,1000,$n)}$C[$n]=($C[$n]|0)+1;if($D[$n])$U[$n]=getTime()}\n" +
+  "if($D[$n]&&!(Math.abs(getTime()-$W[$n])<2)){$W[$n]=getTime();setTimeout($w,1000,$n)}}$C[$n]=($C[$n]|0)+1;if($D[$n])$U[$n]=getTime()}\n" +
   // The last call out of a part: where variables are short it goes at once, else once idle.
   "function $x($n){if(--$C[$n]===0&&$D[$n]&&$P[$n]&&typeof process!==\"undefined\"&&process.memory(false).free<" + LOW_FREE + "){$D[$n]();delete $P[$n]}}\n" +
   // Idle: no call for a second (either way: the clock may be set back meanwhile). A timer runs
   // with no code on the stack, so a count left above 0 is a call Espruino cut off (out of
   // memory: no finally runs then), not one running: cleared, or the part would stay forever.
-  "function $w($n){if(!$P[$n])return;if(Math.abs(getTime()-$U[$n])<1)return setTimeout($w,1000,$n);$C[$n]=0;$D[$n]();delete $P[$n]}\n" +
+  "function $w($n){$W[$n]=0;if(!$P[$n])return;if(Math.abs(getTime()-$U[$n])<1){$W[$n]=getTime();return setTimeout($w,1000,$n)}$C[$n]=0;$D[$n]();delete $P[$n]}\n" +
   // A call of a part's function from outside it (callSiteEdits): $c("p","f",a) for f(a), $m("p",o,"m",a) for o.m(a).
   "function $c($n,$f){$p($n);try{return global[$f].apply(undefined,[].slice.call(arguments,2))}finally{$x($n)}}\n" +
   // A method there while its part is not loaded is not the part's (an Espruino object's of that name): called as it is.
