@@ -70,6 +70,21 @@ export const PARTS = {
       "firmware/targets/espruino/main.ts#keptByUnlock",
       "firmware/app/device-files.ts#isDeviceFile",
       "firmware/app/device-files.ts#isTableFile",
+      "firmware/app/verifier.ts#VerifierApp.tamper",
+      "firmware/targets/device.ts#startDevice",
+      "firmware/targets/device.ts#cardReader",
+      "firmware/targets/device.ts#refuse",
+      "firmware/targets/espruino/main.ts#uart",
+      "firmware/targets/espruino/main.ts#kernelRandom",
+      "firmware/targets/espruino/main.ts#indicator",
+      "firmware/targets/espruino/main.ts#lockConsole",
+      "firmware/targets/espruino/main.ts#start",
+      "firmware/targets/espruino/main.ts#portObject",
+      "firmware/app/admin-line.ts#serveAdminLine",
+      "firmware/app/scan-input.ts#scanInput",
+      "firmware/hal/scan-engine.ts#lineScanner",
+      "firmware/targets/espruino/display-canvas.ts#graphicsCanvas",
+      "firmware/targets/espruino/display-ssd1306.ts#display",
     ],
     drop: true,
   },
@@ -105,9 +120,9 @@ const FN_MARK = "__pindaiPart";
  * The module's JavaScript (TypeScript's ES5 output, original names) with a
  * marker call `__pindaiPart("<part>")` first in each function a part's
  * `functions` names ("file#name" or "file#Class.method"); the split moves the
- * function to that part and removes the marker. Throws on a name not found,
- * and on a function that makes functions: one of them could outlive the
- * part's drop and call what was dropped.
+ * function to that part and removes the marker; what the functions it makes
+ * (callbacks that may run after the part's drop) call of the part goes through
+ * the loader or a stub (splitImage). Throws on a name not found.
  */
 export function markFunctions(code, file, parts = PARTS) {
   const wanted = new Map();
@@ -126,9 +141,6 @@ export function markFunctions(code, file, parts = PARTS) {
       [name, fn] = [l.object.object.name + "." + l.property.name, n.right];
     }
     if (name === undefined || !wanted.has(name)) return;
-    let inner = false;
-    walk(fn.body, (c) => (inner ||= isFunction(c)));
-    if (inner) throw new Error(`espruino parts: ${file}#${name} makes a function, which could outlive its part: it cannot be in part ${wanted.get(name)}`);
     edits.push({ start: fn.body.start + 1, end: fn.body.start + 1, text: `${FN_MARK}(${JSON.stringify(wanted.get(name))});` });
     wanted.delete(name);
   });
@@ -198,10 +210,14 @@ function protoMethod(s) {
  */
 function renamedIn(code, node, rn, calls) {
   const edits = [];
+  // In a function the node makes, a stubbed name stays the stub's: that function may run after a drop.
+  const made = [];
+  walk(node, (n) => isFunction(n) && n !== node && made.push(n));
   walk(node, (n, par, key) => {
     const via = calls.get(n);
     if (via !== undefined) edits.push(...via);
     if (n.type !== "Identifier" || !rn.has(n.name)) return;
+    if (made.some((f) => f.start <= n.start && n.end <= f.end)) return;
     if (par && par.type === "MemberExpression" && key === "property" && !par.computed) return;
     if (par && par.type === "Property" && key === "key") return;
     edits.push({ start: n.start, end: n.end, text: n.name + "$" });
@@ -244,12 +260,17 @@ function usesOf(stmts) {
   const add = (name, use) => (uses.get(name) ?? uses.set(name, []).get(name)).push(use);
   for (const y of stmts) {
     if (y.mark) continue;
+    // The functions the statement makes when it runs (not the function it is): a use in one is inClosure.
+    const top = y.s.type === "FunctionDeclaration" ? y.s : protoMethod(y.s) ? y.s.expression.right : undefined;
+    const made = [];
+    walk(y.s, (n) => isFunction(n) && n !== top && made.push(n));
+    const inClosure = (n) => made.some((f) => f.start <= n.start && n.end <= f.end);
     walkFree(y.s, (n, par, key) => {
       const call = par && par.type === "CallExpression" && key === "callee" ? par : undefined;
       if (n.type === "Identifier" && !(par && par.type === "MemberExpression" && key === "property" && !par.computed) && !(par && par.type === "Property" && key === "key")) {
-        add(n.name, { y, node: n, call });
+        add(n.name, { y, node: n, call, inClosure: inClosure(n) });
       }
-      if (n.type === "MemberExpression" && !n.computed) add("." + n.property.name, { y, node: n, call });
+      if (n.type === "MemberExpression" && !n.computed) add("." + n.property.name, { y, node: n, call, inClosure: inClosure(n) });
       if (n.type === "Property" && n.key.type === "Identifier") add("." + n.key.name, { y, node: n, def: true });
       if (n.type === "Literal" && typeof n.value === "string") add("." + n.value, { y, node: n, def: true });
     });
@@ -259,7 +280,7 @@ function usesOf(stmts) {
 
 /**
  * The calls through which the moved function or method `x` is reached from
- * outside its part (`outside(y)`), when those are all it is: a function read
+ * outside its part (`outside(use)`), when those are all it is: a function read
  * only as a callee there; a method whose name the code defines only as
  * methods of x's part (no other class, object literal or string has it), used
  * outside only as a callee. Such a call may still be an Espruino object's
@@ -277,7 +298,7 @@ function callsOnly(x, uses, outside, movedOut) {
       if (defines) continue;
       if (u.def) return undefined;
     }
-    if (!outside(u.y)) continue;
+    if (!outside(u)) continue;
     if (u.call === undefined) return undefined;
     sites.push(u.call);
   }
@@ -396,10 +417,13 @@ export function splitImage(code, parts = PARTS) {
   const uses = usesOf(stmts);
   for (const x of stmts) {
     if (!movedOut(x) || x.data !== undefined) continue;
-    if (x.fn) x.external = usedOutside(x.part, (y) => y.ids.has(x.fn));
-    else x.external = usedOutside(x.part, (y) => y.props.has(x.method[1]));
+    // A function the part makes (a callback, a handler) may run once the part is dropped: a use there is outside too.
+    const key = x.fn !== undefined ? x.fn : "." + x.method[1];
+    const inMade = (uses.get(key) ?? []).some((u) => u.inClosure && u.y.part === x.part && movedOut(u.y));
+    if (x.fn) x.external = inMade || usedOutside(x.part, (y) => y.ids.has(x.fn));
+    else x.external = inMade || usedOutside(x.part, (y) => y.props.has(x.method[1]));
     // Called by name from outside, never taken as a value: each call loads the part, no stub.
-    const sites = x.external ? callsOnly(x, uses, (y) => y.part !== x.part || !movedOut(y), movedOut) : undefined;
+    const sites = x.external ? callsOnly(x, uses, (u) => u.y.part !== x.part || !movedOut(u.y) || u.inClosure, movedOut) : undefined;
     if (sites !== undefined) {
       for (const call of sites) calls.set(call, callSiteEdits(code, call, x.part, x.fn ?? x.method[1]));
       x.external = false;
