@@ -184,15 +184,14 @@ describe("the built image's files", () => {
   it("are the parts and pindai.img, each a file the firmware keeps; the admin code is only in its part", async () => {
     img = await build({ roots: [Buffer.from(world.roots[0].publicKey).toString("hex")], version: "parts" }, mkdtempSync(join(tmpdir(), "pindai-parts-")), () => {}, ["espruino"]);
     const files = espruinoStorageFiles(readFileSync(img.espruino, "latin1"));
-    expect(files.map((f) => f.name)).toEqual(["pindai.adm", "pindai.tbl", "pindai.qr", "pindai.sig", "pindai.curve", "pindai.scr", "pindai.sha", "pindai.cold", "pindai.card", IMAGE_FILE]);
+    expect(files.map((f) => f.name)).toEqual(["pindai.adm", "pindai.tbl", "pindai.qr", "pindai.sig", "pindai.curve", "pindai.scr", "pindai.sha", "pindai.boot", "pindai.cold", "pindai.card", IMAGE_FILE]);
     for (const f of files) expect(isImageFile(f.name) && isDeviceFile(f.name)).toBe(true);
     const byName = Object.fromEntries(files.map((f) => [f.name, f.data]));
     // An admin error text: in the admin part, not in the boot file.
     expect(byName["pindai.adm"]).toContain("SIGNATURE_REQUIRED");
     expect(byName[IMAGE_FILE]).not.toContain("SIGNATURE_REQUIRED");
-    // (The admin line's handle method, by its short name, host/build/espruino-properties.js: called through the loader,
-    // from the handler the boot makes, in pindai.cold.)
-    expect(byName["pindai.cold"]).toMatch(/\$m\("adm",\w+,"\$\w+",/);
+    // (The admin line's handle method, by its short name, host/build/espruino-properties.js: called through the loader.)
+    expect(byName[IMAGE_FILE]).toMatch(/\$m\("adm",\w+,"\$\w+",/);
     // The curve's constants (2d's limbs as the image writes them) with the curve, never in the image:
     // left there, they would load the curve at boot and hold it (a Pico's KEYSET needs that room).
     const d2 = Array.from(CONSTANTS.D2).join(",");
