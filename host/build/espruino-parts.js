@@ -3,12 +3,14 @@
 // stays in flash, so code a scan never runs (the admin protocol, the table
 // maker, the device's signing) still costs RAM. Here the top-level image
 // (host/build/espruino-top-level.js) is split after its short names: the
-// functions and class methods of the modules named in PARTS move into a part,
-// evaluated from its own Storage file only when called; what the rest of the
-// image calls keeps a small stub in place of the function, which loads the
-// part and calls the real one (under the name with a `$` after it). A part
-// marked `drop` is deleted again once it has not been called for a second,
-// so its functions cost variables only while an admin command runs. The
+// functions and class methods of the modules named in PARTS (or single
+// functions it names) move into a part, evaluated from its own Storage file
+// only when called. What the rest of the image only calls, it calls through
+// the loader ($c, $m: callSiteEdits); what it takes as a value keeps a small
+// stub in place of the function, which loads the part and calls the real one
+// (under the name with a `$` after it). A part marked `drop` is deleted again
+// once it has not been called for a second, so its functions cost variables
+// only while they run. The
 // firmware is unchanged: Node and Lua import the modules as written, and the
 // split is only this build step.
 //
@@ -404,7 +406,6 @@ export function splitImage(code, parts = PARTS) {
   const drops = {};
   let image = "";
   let at = ast.body.length > 0 ? ast.body[0].start : 0;
-  const text = (n) => code.slice(n.start, n.end);
   for (const name of Object.keys(parts)) {
     partCode[name] = [];
     drops[name] = [];
