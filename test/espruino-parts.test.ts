@@ -55,7 +55,7 @@ describe("the split (host/build/espruino-parts.js)", () => {
     ctx.global = ctx;
     vm.createContext(ctx);
     vm.runInContext(split.image, ctx);
-    return { split, ctx, tick: (s: number) => ((now += s), timers.splice(0).forEach((t) => t())), pending: () => timers.length };
+    return { split, ctx, tick: (s: number) => ((now += s), timers.splice(0).forEach((t) => t())), pending: () => timers.length, clearTimers: () => timers.splice(0) };
   }
 
   it("moves the part's functions out of the image: what the image only calls is called through the loader, a stub only for the rest", () => {
@@ -90,6 +90,21 @@ describe("the split (host/build/espruino-parts.js)", () => {
     expect(vm.runInContext("typeof C.prototype.inner", ctx)).toBe("undefined");
     expect(vm.runInContext("typeof C.prototype.$go", ctx)).toBe("undefined");
     expect(vm.runInContext("main()", ctx)).toBe(22);
+  });
+
+  it("sets its idle timer again when every timer was cleared (the boot's storage sweep does)", () => {
+    const { ctx, tick, pending, clearTimers } = run();
+    expect(vm.runInContext("main()", ctx)).toBe(22);
+    expect(pending()).toBe(1);
+    clearTimers(); // as clearTimeout() with no argument does
+    vm.runInContext("main()", ctx); // within 2 s of the first: still counted as set
+    expect(pending()).toBe(0);
+    tick(2.5);
+    expect(typeof ctx.helper).toBe("function"); // no timer: kept
+    expect(vm.runInContext("main()", ctx)).toBe(22); // the part still loaded: its next call sets a timer
+    expect(pending()).toBe(1);
+    tick(1.5);
+    expect(ctx.helper).toBeUndefined();
   });
 
   it("drops the part once idle although a call was cut off without its finally (Espruino out of memory)", () => {
