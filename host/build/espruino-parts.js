@@ -205,20 +205,32 @@ function protoMethod(s) {
   return [o.object.name, l.property.name];
 }
 
+/** The function a top-level statement is (`function f(){}`, `X.prototype.m=function(){}`); else undefined. */
+function ownFunction(s) {
+  return s.type === "FunctionDeclaration" ? s : protoMethod(s) ? s.expression.right : undefined;
+}
+
+/** Whether a node lies in a function that `node` makes (not `node` itself, nor `own`): such a function may run after a part's drop. */
+function inMadeFunction(node, own) {
+  const made = [];
+  walk(node, (n) => isFunction(n) && n !== node && n !== own && made.push(n));
+  return (n) => made.some((f) => f.start <= n.start && n.end <= f.end);
+}
+
 /**
  * A node's text with the names in `rn` (a part's stubbed functions) as `name$`,
- * and each call in `calls` (a call of another part's function: see callSiteEdits) made through the loader.
+ * and the edits `extra` has for any node in it (a call of another part's
+ * function made through the loader: callSiteEdits; a function marker removed).
  */
-function renamedIn(code, node, rn, calls) {
+function renamedIn(code, node, rn, extra) {
   const edits = [];
   // In a function the node makes, a stubbed name stays the stub's: that function may run after a drop.
-  const made = [];
-  walk(node, (n) => isFunction(n) && n !== node && made.push(n));
+  const inMade = inMadeFunction(node);
   walk(node, (n, par, key) => {
-    const via = calls.get(n);
+    const via = extra.get(n);
     if (via !== undefined) edits.push(...via);
     if (n.type !== "Identifier" || !rn.has(n.name)) return;
-    if (made.some((f) => f.start <= n.start && n.end <= f.end)) return;
+    if (inMade(n)) return;
     if (par && par.type === "MemberExpression" && key === "property" && !par.computed) return;
     if (par && par.type === "Property" && key === "key") return;
     edits.push({ start: n.start, end: n.end, text: n.name + "$" });
@@ -261,11 +273,8 @@ function usesOf(stmts) {
   const add = (name, use) => (uses.get(name) ?? uses.set(name, []).get(name)).push(use);
   for (const y of stmts) {
     if (y.mark) continue;
-    // The functions the statement makes when it runs (not the function it is): a use in one is inClosure.
-    const top = y.s.type === "FunctionDeclaration" ? y.s : protoMethod(y.s) ? y.s.expression.right : undefined;
-    const made = [];
-    walk(y.s, (n) => isFunction(n) && n !== top && made.push(n));
-    const inClosure = (n) => made.some((f) => f.start <= n.start && n.end <= f.end);
+    // A use in a function the statement makes when it runs (not the function it is) is inClosure.
+    const inClosure = inMadeFunction(y.s, ownFunction(y.s));
     walkFree(y.s, (n, par, key) => {
       const call = par && par.type === "CallExpression" && key === "callee" ? par : undefined;
       if (n.type === "Identifier" && !(par && par.type === "MemberExpression" && key === "property" && !par.computed) && !(par && par.type === "Property" && key === "key")) {
@@ -316,7 +325,7 @@ export function splitImage(code, parts = PARTS) {
   for (const name of Object.keys(parts)) for (const m of parts[name].modules ?? []) partOf.set(m, name);
   // Each top-level statement's part (undefined: the image), markers dropped.
   let current;
-  const marks = new Map(); // a function marker's statement -> the edit that removes it
+  const extraEdits = new Map(); // a node -> edits made wherever it is emitted: a function marker's removal, a call through the loader
   const stmts = [];
   for (const s of ast.body) {
     const mark = moduleMark(s);
@@ -326,9 +335,9 @@ export function splitImage(code, parts = PARTS) {
       continue;
     }
     // A function a part names on its own (markFunctions) goes there, its marker removed.
-    const fn = s.type === "FunctionDeclaration" ? s : protoMethod(s) ? s.expression.right : undefined;
+    const fn = ownFunction(s);
     const fm = fn !== undefined ? functionMark(fn) : undefined;
-    if (fm !== undefined) marks.set(fm, [{ start: fm.start, end: fm.end, text: "" }]);
+    if (fm !== undefined) extraEdits.set(fm, [{ start: fm.start, end: fm.end, text: "" }]);
     stmts.push({ s, part: fm !== undefined ? fm.expression.arguments[0].value : current });
   }
   // Names declared inside any function: a top-level function of that name is not moved (one-letter names may repeat).
@@ -412,8 +421,7 @@ export function splitImage(code, parts = PARTS) {
     out.moved[name] = { functions: 0, stubs: 0, data: 0 };
   }
   const renames = new Map(); // part -> names its own code calls directly under `name$`
-  const calls = marks; // and each call of a part's function from outside it -> its edits (callSiteEdits)
-  const renamed = (node, rn) => renamedIn(code, node, rn, calls);
+  const renamed = (node, rn) => renamedIn(code, node, rn, extraEdits);
   const uses = usesOf(stmts);
   for (const x of stmts) {
     if (!movedOut(x) || x.data !== undefined) continue;
@@ -425,9 +433,8 @@ export function splitImage(code, parts = PARTS) {
     // Called by name from outside, never taken as a value: each call loads the part, no stub.
     const sites = x.external ? callsOnly(x, uses, (u) => u.y.part !== x.part || !movedOut(u.y) || u.inClosure, movedOut) : undefined;
     if (sites !== undefined) {
-      for (const call of sites) calls.set(call, callSiteEdits(code, call, x.part, x.fn ?? x.method[1]));
+      for (const call of sites) extraEdits.set(call, callSiteEdits(code, call, x.part, x.fn ?? x.method[1]));
       x.external = false;
-      x.viaCalls = true;
     }
     if (x.fn && x.external) {
       if (!renames.has(x.part)) renames.set(x.part, new Set());

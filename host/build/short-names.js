@@ -33,9 +33,10 @@ function* shortNames() {
   for (const c of first) for (const d of rest) for (const e of rest) for (const f of rest) yield c + d + e + f;
 }
 
-/** Each node's children as [key, child], in source order enough for a walk (espruino-parts.js walks with it too). */
+/** A function declaration or expression (the bundle is ES5: no arrows). */
 export const isFunction = (n) => n.type === "FunctionDeclaration" || n.type === "FunctionExpression";
 
+/** Each node's children as [key, child], in source order enough for a walk (espruino-parts.js walks with it too). */
 export function children(node) {
   const out = [];
   for (const key of Object.keys(node)) {
