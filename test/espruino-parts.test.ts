@@ -184,6 +184,18 @@ describe("the split (host/build/espruino-parts.js)", () => {
     expect(vm.runInContext("main()", ctx)).toBe(18);
   });
 
+  it("sees a method called beside a local of the same name (o.go() where go is a local): called through the loader", () => {
+    const named = { pb: { modules: ["b.ts"], drop: true } };
+    const src = '__pindaiModule("a.ts");function C(){this.n=1}__pindaiModule("b.ts");C.prototype.go=function(){return this.n+1};__pindaiModule("a.ts");function main(){var go=10;return new C().go()+go}';
+    const split = splitImage(src, named);
+    expect(split.image).toContain('function main(){var go=10;return $m("pb",new C(),"go")+go}');
+    const ctx: Record<string, unknown> = { process: { memory: () => ({ free: 3000 }) }, require: () => ({ read: () => split.parts.pb }), getTime: () => 0, setTimeout: () => {} };
+    ctx.global = ctx;
+    vm.createContext(ctx);
+    vm.runInContext(split.image, ctx);
+    expect(vm.runInContext("main()", ctx)).toBe(12);
+  });
+
   it("moves the part's module-level data with it when only the part reads it", () => {
     const data = '__pindaiModule("a.ts");function use(){return k()}__pindaiModule("b.ts");var T=[1,2,3];var S=0;function k(){S++;return T[1]+S}__pindaiModule("a.ts");';
     const split = splitImage(data, parts);

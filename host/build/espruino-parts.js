@@ -180,12 +180,21 @@ function boundIn(fn) {
   return names;
 }
 
-/** Like walk, and each Identifier that a function or catch around it (inside `node`) binds is skipped: what is left reads the top level. */
+/** Whether an Identifier under `par` (at `key`) names a variable: not a property after `.`, not an object literal's key. */
+function isReference(par, key) {
+  return !(par && par.type === "MemberExpression" && key === "property" && !par.computed) && !(par && par.type === "Property" && key === "key");
+}
+
+/**
+ * Like walk, and each variable a function or catch around it (inside `node`)
+ * binds is skipped: what is left reads the top level. (A property of the same
+ * name, `o.a` beside a local `a`, is not skipped.)
+ */
 function walkFree(node, visit) {
   const scopes = [];
   const bound = (name) => scopes.some((s) => s.has(name));
   const go = (n, parent, key) => {
-    if (n.type === "Identifier" && bound(n.name)) return;
+    if (n.type === "Identifier" && isReference(parent, key) && bound(n.name)) return;
     visit(n, parent, key);
     const scope = isFunction(n) ? boundIn(n) : n.type === "CatchClause" && n.param ? new Set([n.param.name]) : undefined;
     if (scope) scopes.push(scope);
@@ -230,9 +239,7 @@ function renamedIn(code, node, rn, extra) {
     const via = extra.get(n);
     if (via !== undefined) edits.push(...via);
     if (n.type !== "Identifier" || !rn.has(n.name)) return;
-    if (inMade(n)) return;
-    if (par && par.type === "MemberExpression" && key === "property" && !par.computed) return;
-    if (par && par.type === "Property" && key === "key") return;
+    if (inMade(n) || !isReference(par, key)) return;
     edits.push({ start: n.start, end: n.end, text: n.name + "$" });
   });
   return applyEdits(code, edits, node.start, node.end);
@@ -277,7 +284,7 @@ function usesOf(stmts) {
     const inClosure = inMadeFunction(y.s, ownFunction(y.s));
     walkFree(y.s, (n, par, key) => {
       const call = par && par.type === "CallExpression" && key === "callee" ? par : undefined;
-      if (n.type === "Identifier" && !(par && par.type === "MemberExpression" && key === "property" && !par.computed) && !(par && par.type === "Property" && key === "key")) {
+      if (n.type === "Identifier" && isReference(par, key)) {
         add(n.name, { y, node: n, call, inClosure: inClosure(n) });
       }
       if (n.type === "MemberExpression" && !n.computed) add("." + n.property.name, { y, node: n, call, inClosure: inClosure(n) });
@@ -374,11 +381,7 @@ export function splitImage(code, parts = PARTS) {
     const props = new Set();
     // Names a function binds are its own, not the top level's (one-letter names repeat).
     walkFree(x.s, (n, p, key) => {
-      if (n.type === "Identifier") {
-        if (p && p.type === "MemberExpression" && key === "property" && !p.computed) props.add(n.name);
-        else if (p && p.type === "Property" && key === "key") props.add(n.name);
-        else ids.add(n.name);
-      }
+      if (n.type === "Identifier") (isReference(p, key) ? ids : props).add(n.name);
       if (n.type === "Literal" && typeof n.value === "string") props.add(n.value);
     });
     if (x.fn) ids.delete(x.fn);
