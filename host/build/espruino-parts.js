@@ -519,7 +519,7 @@ const LOADER =
   // again (a Pico's boot, dozens of times) left a timer each, about 10 variables a timer (840 at
   // once, measured). One set over 2 s ago is gone (a boot's sweep clears every timer): set anew.
   'function $p($n){if(!$P[$n]){var $s=require("Storage").read("pindai."+$n);if($s!==undefined){eval($s);$s=0}else $Q[$n]();$P[$n]=1}' +
-  "if($D[$n]&&!(Math.abs(getTime()-$W[$n])<2)){$W[$n]=getTime();setTimeout($w,1000,$n)}$C[$n]=($C[$n]|0)+1;if($D[$n])$U[$n]=getTime()}\n" +
+  "$C[$n]=($C[$n]|0)+1;if($D[$n]){var $t=getTime();$U[$n]=$t;if(!(Math.abs($t-$W[$n])<2)){$W[$n]=$t;setTimeout($w,1000,$n)}}}\n" +
   // The last call out of a part: where variables are short it goes at once, else once idle.
   "function $x($n){if(--$C[$n]===0&&$D[$n]&&$P[$n]&&typeof process!==\"undefined\"&&process.memory(false).free<" + LOW_FREE + "){$D[$n]();delete $P[$n]}}\n" +
   // Idle: no call for a second (either way: the clock may be set back meanwhile). A timer runs
