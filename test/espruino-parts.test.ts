@@ -42,20 +42,25 @@ describe("the split (host/build/espruino-parts.js)", () => {
     '__pindaiModule("a.ts");function main(){var f=val;return new C().run()+big(0)+new C().$go(2)+f()}';
   const parts = { pb: { modules: ["b.ts"], drop: true } };
 
-  function run(free = 3000) {
-    const split = splitImage(program, parts);
+  /** A split image run in Node as on Espruino: Storage holds its parts, `free` variables are free, time and timers go by tick(). */
+  function started(split: { image: string; parts: Record<string, string> }, free = 3000) {
     const timers: Array<() => void> = [];
     let now = 0;
     const ctx: Record<string, unknown> = {
       process: { memory: () => ({ free }) },
-      require: () => ({ read: (f: string) => (f === "pindai.pb" ? split.parts.pb : undefined) }),
+      require: () => ({ read: (f: string) => (f.startsWith("pindai.") ? split.parts[f.slice(7)] : undefined) }),
       getTime: () => now,
       setTimeout: (fn: (...a: unknown[]) => void, _ms: number, ...args: unknown[]) => timers.push(() => fn(...args)),
     };
     ctx.global = ctx;
     vm.createContext(ctx);
     vm.runInContext(split.image, ctx);
-    return { split, ctx, tick: (s: number) => ((now += s), timers.splice(0).forEach((t) => t())), pending: () => timers.length, clearTimers: () => timers.splice(0) };
+    return { ctx, tick: (s: number) => ((now += s), timers.splice(0).forEach((t) => t())), pending: () => timers.length, clearTimers: () => timers.splice(0) };
+  }
+
+  function run(free = 3000) {
+    const split = splitImage(program, parts);
+    return { split, ...started(split, free) };
   }
 
   it("moves the part's functions out of the image: what the image only calls is called through the loader, a stub only for the rest", () => {
@@ -133,10 +138,7 @@ describe("the split (host/build/espruino-parts.js)", () => {
     const nested = program.replace(/function main\(\)\{[^}]*\}$/, "function main(){return $c0(big(big(1)),new C().$go(big(0)),mk(big(2)).$go(3))}function mk(n){var c=new C();c.n=n;return c}function $c0(a,b,c){return [a,b,c].join()}");
     const split = splitImage(nested, parts);
     expect(split.image).toContain('$c0($c("pb","big",$c("pb","big",1)),$m("pb",new C(),"$go",$c("pb","big",0)),$m("pb",mk($c("pb","big",2)),"$go",3))');
-    const ctx: Record<string, unknown> = { process: { memory: () => ({ free: 3000 }) }, require: () => ({ read: () => split.parts.pb }), getTime: () => 0, setTimeout: () => {} };
-    ctx.global = ctx;
-    vm.createContext(ctx);
-    vm.runInContext(split.image, ctx);
+    const { ctx } = started(split);
     // An object of its own with a method of that name (as an Espruino object may have): called, the part not loaded.
     expect(vm.runInContext('$m("pb",{$go:function(y){return y*9}},"$go",2)', ctx)).toBe(18);
     expect(ctx.helper).toBeUndefined();
@@ -157,10 +159,7 @@ describe("the split (host/build/espruino-parts.js)", () => {
     expect(split.parts.pc).toBe("rare=function(a){return a*3};K.prototype.seldom=function(b){return b-1};");
     expect(split.image).toContain('function main(){var k=new K();return keep(1)+$c("pc","rare",2)+k.hot()+$m("pc",k,"seldom",5)}');
     expect(split.image).not.toContain("__pindaiPart");
-    const ctx: Record<string, unknown> = { process: { memory: () => ({ free: 3000 }) }, require: () => ({ read: () => split.parts.pc }), getTime: () => 0, setTimeout: () => {} };
-    ctx.global = ctx;
-    vm.createContext(ctx);
-    vm.runInContext(split.image, ctx);
+    const { ctx } = started(split);
     expect(vm.runInContext("main()", ctx)).toBe(2 + 6 + 1 + 4);
     expect(() => markFunctions("function keep(){}", "m.ts", named)).toThrow(/no function m.ts#rare, m.ts#K.seldom/);
   });
@@ -172,14 +171,8 @@ describe("the split (host/build/espruino-parts.js)", () => {
     const split = splitImage(top, named);
     // make's own call stays direct; the function it makes goes through the loader for both.
     expect(split.parts.pc).toContain('make=function(n){var t=twice(n);return function(){return $c("pc","twice",t)+$c("pc","half",n)}}');
-    const timers: Array<() => void> = [];
-    let now = 0;
-    const ctx: Record<string, unknown> = { process: { memory: () => ({ free: 3000 }) }, require: () => ({ read: () => split.parts.pc }), getTime: () => now, setTimeout: (fn: (n: string) => void, _ms: number, n: string) => timers.push(() => fn(n)) };
-    ctx.global = ctx;
-    vm.createContext(ctx);
-    vm.runInContext(split.image, ctx);
-    now += 5;
-    timers.splice(0).forEach((t) => t());
+    const { ctx, tick } = started(split);
+    tick(5);
     expect(ctx.twice).toBeUndefined(); // dropped
     expect(vm.runInContext("main()", ctx)).toBe(18);
   });
@@ -189,10 +182,7 @@ describe("the split (host/build/espruino-parts.js)", () => {
     const src = '__pindaiModule("a.ts");function C(){this.n=1}__pindaiModule("b.ts");C.prototype.go=function(){return this.n+1};__pindaiModule("a.ts");function main(){var go=10;return new C().go()+go}';
     const split = splitImage(src, named);
     expect(split.image).toContain('function main(){var go=10;return $m("pb",new C(),"go")+go}');
-    const ctx: Record<string, unknown> = { process: { memory: () => ({ free: 3000 }) }, require: () => ({ read: () => split.parts.pb }), getTime: () => 0, setTimeout: () => {} };
-    ctx.global = ctx;
-    vm.createContext(ctx);
-    vm.runInContext(split.image, ctx);
+    const { ctx } = started(split);
     expect(vm.runInContext("main()", ctx)).toBe(12);
   });
 
