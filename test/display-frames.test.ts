@@ -11,7 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PNG } from "pngjs";
 import { checkingScreen, idleScreen, storageFaultScreen, verdictScreen } from "../firmware/app/screens";
-import { type Op, cellMetrics, layout, wrapText } from "../firmware/app/layout";
+import { type Op, PanelDisplay, cellMetrics, layout, wrapText } from "../firmware/app/layout";
+import type { Canvas, Ink } from "../firmware/hal/display";
 import { strings, type Lang } from "../firmware/app/i18n";
 import { VERDICTS, type Warning } from "../firmware/core/verdict";
 import type { Screen } from "../firmware/hal/display";
@@ -54,6 +55,26 @@ function cutOnlyAtWords(row: string, source: string): boolean {
 }
 
 describe("the layout in the simulator: every screen, both languages, every panel", () => {
+  it("a panel draws each screen op by op as layout lists them, then shows it once (no list kept: Espruino's variables)", () => {
+    for (const panel of PANEL_NAMES) {
+      const m = panelMetrics(panel);
+      const drawn: Array<Op | "flush"> = [];
+      const canvas: Canvas = {
+        ...m,
+        rect: (x: number, y: number, w: number, h: number, ink: Ink) => drawn.push({ x, y, w, h, ink, font: -1, text: "" }),
+        text: (x: number, y: number, font: number, text: string, ink: Ink) => drawn.push({ x, y, w: m.textWidth(font, text), h: m.fontHeight(font), ink, font, text }),
+        flush: () => drawn.push("flush"),
+      };
+      for (const lang of LANGS) {
+        for (const s of everyScreen(lang)) {
+          drawn.length = 0;
+          new PanelDisplay(canvas).show(s);
+          expect(drawn).toEqual([...layout(s, m), "flush"]);
+        }
+      }
+    }
+  });
+
   it("every op lies inside the panel; the verdict, the name, DD-MM-YYYY, the NIK's last 4, the issuer and the number are drawn", () => {
     for (const panel of PANEL_NAMES) {
       const m = panelMetrics(panel);

@@ -134,6 +134,24 @@ describe("the split (host/build/espruino-parts.js)", () => {
     expect(pending()).toBe(1);
   });
 
+  it("keeps one idle timer for all its parts, and drops each once it is idle", () => {
+    const two = program.replace('__pindaiModule("a.ts");function main', '__pindaiModule("c.ts");function other(){return 7}__pindaiModule("a.ts");function main').replace("+f()}", "+f()+other()}");
+    const { ctx, tick, pending } = started(splitImage(two, { ...parts, pc: { modules: ["c.ts"], drop: true } }));
+    expect(vm.runInContext("main()", ctx)).toBe(29);
+    expect(typeof ctx.helper).toBe("function");
+    expect(typeof ctx.other).toBe("function");
+    expect(pending()).toBe(1); // two parts loaded, one timer
+    tick(0.5);
+    expect(vm.runInContext('$c("pc","other")', ctx)).toBe(7); // pc used again, pb not
+    tick(0.7); // pb idle for 1.2 s: dropped; pc used 0.7 s ago: kept, the timer set again
+    expect(ctx.helper).toBeUndefined();
+    expect(typeof ctx.other).toBe("function");
+    expect(pending()).toBe(1);
+    tick(1.5);
+    expect(ctx.other).toBeUndefined();
+    expect(pending()).toBe(0);
+  });
+
   it("calls through the loader nested in each other's receiver and arguments", () => {
     const nested = program.replace(/function main\(\)\{[^}]*\}$/, "function main(){return $c0(big(big(1)),new C().$go(big(0)),mk(big(2)).$go(3))}function mk(n){var c=new C();c.n=n;return c}function $c0(a,b,c){return [a,b,c].join()}");
     const split = splitImage(nested, parts);
@@ -201,7 +219,7 @@ describe("the built image's files", () => {
   it("are the parts and pindai.img, each a file the firmware keeps; the admin code is only in its part", async () => {
     img = await build({ roots: [Buffer.from(world.roots[0].publicKey).toString("hex")], version: "parts" }, mkdtempSync(join(tmpdir(), "pindai-parts-")), () => {}, ["espruino"]);
     const files = espruinoStorageFiles(readFileSync(img.espruino, "latin1"));
-    expect(files.map((f) => f.name)).toEqual(["pindai.adm", "pindai.tbl", "pindai.qr", "pindai.sig", "pindai.curve", "pindai.scr", "pindai.sha", "pindai.boot", "pindai.cold", "pindai.card", IMAGE_FILE]);
+    expect(files.map((f) => f.name)).toEqual(["pindai.adm", "pindai.tbl", "pindai.qr", "pindai.sig", "pindai.curve", "pindai.scr", "pindai.lay", "pindai.sha", "pindai.boot", "pindai.cold", "pindai.sto", "pindai.card", IMAGE_FILE]);
     for (const f of files) expect(isImageFile(f.name) && isDeviceFile(f.name)).toBe(true);
     const byName = Object.fromEntries(files.map((f) => [f.name, f.data]));
     // An admin error text: in the admin part, not in the boot file.

@@ -232,7 +232,7 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
     const result = JSON.parse(r.out);
     const total = files.reduce((n, f) => n + f.bytes, 0);
     expect(result).toMatchObject({ firmware: expect.stringMatching(/^2v/), bytes: total, crc: want, files, version: "flash-test", boardName: "Espruino for Linux" });
-    expect(files.map((f) => f.name)).toEqual(["pindai.adm", "pindai.tbl", "pindai.qr", "pindai.sig", "pindai.curve", "pindai.scr", "pindai.sha", "pindai.boot", "pindai.cold", "pindai.card", IMAGE_FILE]); // every file written and checked
+    expect(files.map((f) => f.name)).toEqual(["pindai.adm", "pindai.tbl", "pindai.qr", "pindai.sig", "pindai.curve", "pindai.scr", "pindai.lay", "pindai.sha", "pindai.boot", "pindai.cold", "pindai.sto", "pindai.card", IMAGE_FILE]); // every file written and checked
     expect(r.err).toMatch(/flash: 0% /);
     expect(r.err).toMatch(/flash: 100% /);
     // Power off and on: a fresh interpreter on the same flash file runs .bootcde.

@@ -71,7 +71,8 @@ export function warningBits(w: Warning[]): number {
 }
 
 /** A record made while the clock was not trusted has this bit (the clock floor skips it). */
-export const UNTRUSTED_BIT = warningBits(["CLOCK_NOT_TRUSTED"]);
+// (Its place in WARNING_ORDER, not a call: on Espruino this module's functions are a part loaded when called.)
+export const UNTRUSTED_BIT = 1 << WARNING_ORDER.indexOf("CLOCK_NOT_TRUSTED");
 
 /** The warnings a record's bit set names (the fleet's exports show names, never the bits). */
 export function warningNames(bits: number): Warning[] {

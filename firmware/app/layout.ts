@@ -148,15 +148,24 @@ function largestFont(m: PanelMetrics, maxH: number, fits: (f: number) => boolean
   return 0;
 }
 
-function rect(ops: Op[], x: number, y: number, w: number, h: number, ink: Ink): void {
-  if (w > 0 && h > 0) ops.push({ x, y, w, h, ink, font: -1, text: "" });
+/**
+ * Where the layout puts each op as it makes it: a list (the admin line's
+ * SCREEN, the tests) or a canvas that draws it at once. A screen's list of
+ * ops is its biggest thing on Espruino (an op an object of seven fields, a
+ * dozen variables; a cross icon alone is 17 rectangles), so a panel draws
+ * each op as it comes and keeps none.
+ */
+export type OpSink = (this: void, o: Op) => void;
+
+function rect(put: OpSink, x: number, y: number, w: number, h: number, ink: Ink): void {
+  if (w > 0 && h > 0) put({ x, y, w, h, ink, font: -1, text: "" });
 }
 
-function text(ops: Op[], m: PanelMetrics, x: number, y: number, font: number, t: string, ink: Ink): void {
-  if (t !== "") ops.push({ x, y, w: m.textWidth(font, t), h: m.fontHeight(font), ink, font, text: t });
+function text(put: OpSink, m: PanelMetrics, x: number, y: number, font: number, t: string, ink: Ink): void {
+  if (t !== "") put({ x, y, w: m.textWidth(font, t), h: m.fontHeight(font), ink, font, text: t });
 }
 
-function icon(ops: Op[], kind: Icon, x: number, y: number, size: number, ink: Ink): void {
+function icon(put: OpSink, kind: Icon, x: number, y: number, size: number, ink: Ink): void {
   const rows = ICONS[kind];
   const s = Math.max(1, Math.floor(size / 7));
   for (let r = 0; r < rows.length; r++) {
@@ -165,7 +174,7 @@ function icon(ops: Op[], kind: Icon, x: number, y: number, size: number, ink: In
       const on = b < 7 && (rows[r] & (1 << (6 - b))) !== 0;
       if (on && run < 0) run = b;
       if (!on && run >= 0) {
-        rect(ops, x + run * s, y + r * s, (b - run) * s, s, ink);
+        rect(put, x + run * s, y + r * s, (b - run) * s, s, ink);
         run = -1;
       }
     }
@@ -240,6 +249,14 @@ function bodyRows(s: Screen, m: PanelMetrics, font: number, width: number, room:
 /** The screen laid out on a panel of these metrics: rectangles and texts, all inside it. */
 export function layout(s: Screen, m: PanelMetrics): Op[] {
   const ops: Op[] = [];
+  layoutInto(s, m, (o) => {
+    ops.push(o);
+  });
+  return ops;
+}
+
+/** layout, each op handed to `ops` as it is made, in the order layout lists them. */
+export function layoutInto(s: Screen, m: PanelMetrics, ops: OpSink): void {
   const W = m.width;
   const H = m.height;
   const pad = Math.max(1, Math.floor(H / 40));
@@ -317,18 +334,14 @@ export function layout(s: Screen, m: PanelMetrics): Op[] {
     text(ops, m, pad, y, bf, r.text, ink);
     y += step;
   }
-  return ops;
 }
 
-/** Draw the ops on a canvas and show them. */
-export function paint(ops: Op[], c: Canvas): void {
-  for (let i = 0; i < ops.length; i++) {
-    const o = ops[i];
-    if (o.font < 0) c.rect(o.x, o.y, o.w, o.h, o.ink);
-    else c.text(o.x, o.y, o.font, o.text, o.ink);
-  }
-  c.flush();
+/** One op on a canvas. */
+function draw(o: Op, c: Canvas): void {
+  if (o.font < 0) c.rect(o.x, o.y, o.w, o.h, o.ink);
+  else c.text(o.x, o.y, o.font, o.text, o.ink);
 }
+
 
 /** A short checksum of a frame's ops (positions, sizes, inks, texts), to compare frames across runtimes. */
 export function frameDigest(ops: Op[]): string {
@@ -373,13 +386,15 @@ export function cellMetrics(width: number, height: number, colour: boolean, cw: 
 }
 
 /**
- * A Display on a panel driver: every screen laid out and drawn. The frame is
+ * A Display on a panel driver: every screen laid out and drawn op by op (layoutInto). The frame is
  * not kept: the admin line's SCREEN lays the last screen out again on the
  * same canvas (its ops were 194 variables on a 5,100-variable board).
  */
 export class PanelDisplay {
   constructor(readonly canvas: Canvas) {}
   show(s: Screen): void {
-    paint(layout(s, this.canvas), this.canvas);
+    const c = this.canvas;
+    layoutInto(s, c, (o) => draw(o, c));
+    c.flush();
   }
 }

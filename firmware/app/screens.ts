@@ -7,14 +7,15 @@ import type { Warning } from "../core/verdict";
 import type { Screen } from "../hal/display";
 import { displayText } from "./display-text";
 import { MAX_NAME_CHARS } from "../core/limits";
-import { type Lang, strings } from "./i18n";
+import { type Lang, type Strings, strings } from "./i18n";
 
 /** Characters of a credential's text on one screen line (a 2.4" display holds about 40). */
 export const NAME_CHARS = 32;
 export const FIELD_CHARS = 24;
 
-function warningLines(lang: Lang, warnings: Warning[]): string[] {
-  const s = strings(lang);
+// Given the screen's words, not its language: on Espruino a language's words made twice at once
+// (about 160 variables each) ran a 2,950-variable board out of memory at its first screen.
+function warningLines(s: Strings, warnings: Warning[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < warnings.length; i++) out.push(s.warnings[warnings[i]]);
   return out;
@@ -80,7 +81,7 @@ export function idleScreen(lang: Lang, warnings: Warning[], now: number, offsetM
     facts.push(s.callAdmin);
     facts.push(clock);
     if (keys !== "") facts.push(keys);
-    return { kind: "fault", color: "amber", title: s.notReady, lines: [s.callAdmin, s.clock + ": " + clock], warnings: warningLines(lang, warnings), facts, corner };
+    return { kind: "fault", color: "amber", title: s.notReady, lines: [s.callAdmin, s.clock + ": " + clock], warnings: warningLines(s, warnings), facts, corner };
   }
   facts.push(s.scanPrompt);
   facts.push(clock);
@@ -90,7 +91,7 @@ export function idleScreen(lang: Lang, warnings: Warning[], now: number, offsetM
     color: warnings.length > 0 ? "amber" : "neutral",
     title: s.ready,
     lines: [s.scanPrompt, s.clock + ": " + clock],
-    warnings: warningLines(lang, warnings),
+    warnings: warningLines(s, warnings),
     facts,
     corner,
   };
@@ -139,7 +140,7 @@ export function isDeviceFault(o: Outcome): boolean {
  */
 export function verdictScreen(lang: Lang, o: Outcome, isCard: boolean, seq?: number, left?: number, total?: number): Screen {
   const s = strings(lang);
-  const warnings = warningLines(lang, beyondVerdict(o));
+  const warnings = warningLines(s, beyondVerdict(o));
   const corner = seq === undefined ? undefined : "#" + seq;
   if (o.verdict === "OK" && o.display !== undefined) {
     const d = o.display;

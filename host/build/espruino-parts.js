@@ -44,9 +44,12 @@ export const PARTS = {
   // The curve: field arithmetic, points, verification and the table format, with their
   // constants and scratch, loaded for a verification or a signature and dropped once idle.
   curve: { modules: ["firmware/core/field25519.ts", "firmware/core/ed25519-curve.ts", "firmware/core/ed25519.ts", "firmware/core/ed25519-table.ts"], drop: true },
-  // The screens: their words, layout and drawing, loaded for a screen and dropped once idle
-  // (what they return is data: no function of theirs is kept past the call).
-  scr: { modules: ["firmware/app/screens.ts", "firmware/app/layout.ts", "firmware/app/i18n.ts", "firmware/app/display-text.ts"], drop: true },
+  // The screens: their words, loaded for a screen and dropped once idle (what they return is
+  // data: no function of theirs is kept past the call).
+  scr: { modules: ["firmware/app/screens.ts", "firmware/app/i18n.ts", "firmware/app/display-text.ts"], drop: true },
+  // The layout and its drawing: a part of its own, so a screen is drawn without its words' code
+  // loaded beside the frame (on a board short of variables a part goes when its call returns).
+  lay: { modules: ["firmware/app/layout.ts"], drop: true },
   // SHA-512 and SHA-256 in JavaScript: Espruino's own (the crypto module) where the board has it.
   sha: { modules: ["firmware/core/sha512.ts", "firmware/core/sha256.ts", "firmware/core/md-hash.ts"], drop: true },
   // What the device runs only at boot (setting up its lines, display and storage, loading its
@@ -89,6 +92,7 @@ export const PARTS = {
     ],
     drop: true,
   },
+  sto: { modules: ["firmware/app/record-ring.ts", "firmware/app/audit-log.ts", "firmware/app/replay-store.ts", "firmware/app/flash-record.ts", "firmware/app/keyset-store.ts"], drop: true },
   // The card reader: loaded only on a board whose build config names one (its poller runs on timers: kept).
   card: {
     modules: ["firmware/app/card-poller.ts", "firmware/reader/pn532/pn532.ts", "firmware/reader/pn532/frame.ts", "firmware/reader/card-session.ts", "firmware/reader/apdu.ts", "firmware/core/card.ts"],
@@ -496,7 +500,7 @@ export function splitImage(code, parts = PARTS) {
     }
   }
   image += code.slice(at);
-  let head = "var $P={},$U={},$C={},$Q={},$D={},$W={};\n";
+  let head = "var $P={},$U={},$C={},$Q={},$D={},$W;\n";
   for (const name of Object.keys(parts)) {
     if (partCode[name].length === 0 && partData[name].length === 0) continue;
     const body = partCode[name].join("") + partData[name].join("");
@@ -515,17 +519,18 @@ export function splitImage(code, parts = PARTS) {
  * not been called for a second (a timer, so none of its code is running).
  */
 const LOADER =
-  // One idle timer per part at a time ($W: when it was set): a part dropped at once and loaded
-  // again (a Pico's boot, dozens of times) left a timer each, about 10 variables a timer (840 at
-  // once, measured). One set over 2 s ago is gone (a boot's sweep clears every timer): set anew.
+  // One idle timer for all parts ($W: when it was set; about 10 variables a timer, and a Pico's
+  // boot touched a dozen parts within a second). One set over 2 s ago is gone (a boot's sweep
+  // clears every timer): set anew.
   'function $p($n){if(!$P[$n]){var $s=require("Storage").read("pindai."+$n);if($s!==undefined){eval($s);$s=0}else $Q[$n]();$P[$n]=1}' +
-  "$C[$n]=($C[$n]|0)+1;if($D[$n]){var $t=getTime();$U[$n]=$t;if(!(Math.abs($t-$W[$n])<2)){$W[$n]=$t;setTimeout($w,1000,$n)}}}\n" +
+  "$C[$n]=($C[$n]|0)+1;if($D[$n]){var $t=getTime();$U[$n]=$t;if(!(Math.abs($t-$W)<2)){$W=$t;setTimeout($w,1000)}}}\n" +
   // The last call out of a part: where variables are short it goes at once, else once idle.
   "function $x($n){if(--$C[$n]===0&&$D[$n]&&$P[$n]&&typeof process!==\"undefined\"&&process.memory(false).free<" + LOW_FREE + "){$D[$n]();delete $P[$n]}}\n" +
-  // Idle: no call for a second (either way: the clock may be set back meanwhile). A timer runs
-  // with no code on the stack, so a count left above 0 is a call Espruino cut off (out of
-  // memory: no finally runs then), not one running: cleared, or the part would stay forever.
-  "function $w($n){$W[$n]=0;if(!$P[$n])return;if(Math.abs(getTime()-$U[$n])<1){$W[$n]=getTime();return setTimeout($w,1000,$n)}$C[$n]=0;$D[$n]();delete $P[$n]}\n" +
+  // Idle: a part not called for a second goes (either way: the clock may be set back meanwhile);
+  // the timer runs again while any part is still in use. A timer runs with no code on the stack,
+  // so a count left above 0 is a call Espruino cut off (out of memory: no finally runs then), not
+  // one running: cleared, or the part would stay forever.
+  "function $w(){$W=undefined;var $t=getTime(),$k=Object.keys($P),$r=0;for(var i=0;i<$k.length;i++){var $n=$k[i];if(!$D[$n])continue;if(Math.abs($t-$U[$n])<1)$r=1;else{$C[$n]=0;$D[$n]();delete $P[$n]}}if($r){$W=$t;setTimeout($w,1000)}}\n" +
   // A call of a part's function from outside it (callSiteEdits): $c("p","f",a) for f(a), $m("p",o,"m",a) for o.m(a).
   "function $c($n,$f){$p($n);try{return global[$f].apply(undefined,[].slice.call(arguments,2))}finally{$x($n)}}\n" +
   // A method there while its part is not loaded is not the part's (an Espruino object's of that name): called as it is.

@@ -26,6 +26,9 @@ import type { PixlOptions } from "./display-pixl";
 import type { Bangle2Options } from "./display-bangle2";
 import type { ConsoleOptions } from "./display-console";
 import { isDeviceFile, isImageFile, isTableFile } from "../../app/device-files";
+import { WatchedStorage } from "../../app/watched-storage";
+import { CheckedRandom } from "../../app/checked-random";
+import { DeviceIdentity, IDENTITY_FILE } from "../../app/identity";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const E: any;
@@ -279,10 +282,25 @@ function tablesFit(): boolean {
   return process.memory().free >= TABLES_MIN_FREE;
 }
 
+/**
+ * A first boot makes the device key before the device is set up: the curve,
+ * SHA-512 and signing are then loaded beside the bare image, not beside the
+ * lines, display and stores as well (a 2,950-variable board ran out there).
+ * The app reads the key back (app/identity.ts); a random source that fails
+ * its health tests makes nothing here, and the app refuses as it would.
+ */
+function makeKeyFirst(): void {
+  if (storage.read(IDENTITY_FILE) !== undefined) return;
+  const flash = new WatchedStorage(storage);
+  const checked = new CheckedRandom(random, flash);
+  if (checked.failure === undefined && flash.failure === undefined) new DeviceIdentity(flash, checked);
+}
+
 /** makeDisplay: the configured driver's display(), handed in by the build's generated entry. */
 export function start(cfg: BuildConfig, o: EspruinoOptions, makeDisplay?: (o: any) => Display): Device {
   const lock = lockConsole(o);
   const removed = sweepStorage();
+  makeKeyFirst();
   // Espruino for Linux reads its console and ttys only while a timer is pending
   // (a microcontroller's UART interrupt wakes it instead): keep one there.
   if (typeof process !== "undefined" && process.env !== undefined && process.env.BOARD === "LINUX") setInterval(() => {}, 100);
