@@ -403,7 +403,7 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
     await listening(2323, 30_000);
     const r = await runCli("flash", "--port", "tcp://localhost:2323", "--image", img.espruino, ...SLOW);
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/flashed \d+ bytes to pindai\.adm, pindai\.tbl, pindai\.qr, pindai\.sig, pindai\.curve, pindai\.scr, pindai\.sha, pindai\.boot, pindai\.cold, pindai\.card, pindai\.img on .*each file's CRC-32 verified/);
+    expect(r.out).toMatch(/flashed \d+ bytes to pindai\.adm, pindai\.tbl, pindai\.qr, pindai\.sig, pindai\.curve, pindai\.scr, pindai\.lay, pindai\.sha, pindai\.boot, pindai\.cold, pindai\.sto, pindai\.card, pindai\.img on .*each file's CRC-32 verified/);
     expect(r.out).toContain("running: pindai flash-test");
   }, 180_000);
 });
