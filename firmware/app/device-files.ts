@@ -1,7 +1,11 @@
 // The flash files this firmware writes, by name: anything else in a device's
 // flash was put there by someone else (a boot file left by an unlocked
 // console, a planted table) and the Espruino target removes it at boot
-// (targets/espruino/main.ts, issue 21).
+// (targets/espruino/main.ts, issue 21). Table files are named in
+// app/table-files.ts: every flash access asks about them, while these lists
+// are read only at boot and by UNLOCK (on Espruino they are in the boot part).
+import { isTableFile } from "./table-files";
+
 const EXACT = ["device.key", "audit.key", "keyset.0", "keyset.1", "keyset.floor", "keyset.hash", "clock.floor", "config", "random.boot", "tamper.boot"];
 /**
  * The Espruino image's files (host/src/flash-espruino.ts): the image, its one-line boot loader
@@ -21,14 +25,6 @@ function digits(s: string): boolean {
   return true;
 }
 
-function hexDigits(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
-  }
-  return true;
-}
-
 /** A file of the image itself, which UNLOCK keeps (the code running then is read from it in place). */
 export function isImageFile(name: string): boolean {
   for (let i = 0; i < IMAGE_FILES.length; i++) if (name === IMAGE_FILES[i]) return true;
@@ -43,10 +39,4 @@ export function isDeviceFile(name: string): boolean {
     if (name.length > p.length && name.substring(0, p.length) === p && digits(name.substring(p.length))) return true;
   }
   return isTableFile(name);
-}
-
-/** An Ed25519 table file (app/key-tables.ts): "tB" or "t" + a kid in hex, then one hex digit. */
-export function isTableFile(name: string): boolean {
-  if (name.length === 3 && name.substring(0, 2) === "tB" && hexDigits(name.substring(2))) return true;
-  return name.length === 18 && name.charAt(0) === "t" && hexDigits(name.substring(1));
 }

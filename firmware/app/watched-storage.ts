@@ -8,7 +8,7 @@
 // verification faster, so a table file that cannot be read, written (a full
 // flash) or erased throws to the table maker, which goes on without it.
 import type { Bytes } from "../core/bytes";
-import { isTableFile } from "./device-files";
+import { isTableFile } from "./table-files";
 import type { Storage } from "../hal/storage";
 
 export class WatchedStorage implements Storage {

@@ -72,9 +72,9 @@ export const PARTS = {
       "firmware/app/record-ring.ts#RecordRing.entries",
       "firmware/app/audit-log.ts#AuditLog.load",
       "firmware/app/replay-store.ts#ReplayStore.load",
-      "firmware/app/device-files.ts#isDeviceFile",
-      "firmware/app/device-files.ts#isTableFile",
     ],
+    // The device's file names (the storage sweep at boot, UNLOCK): their lists go with them.
+    modules: ["firmware/app/device-files.ts"],
     drop: true,
   },
   // What it runs seldom: a wipe, a tamper event, a storage fault, a flood of codes, the settings, a card.
