@@ -152,6 +152,16 @@ describe("the split (host/build/espruino-parts.js)", () => {
     expect(pending()).toBe(0);
   });
 
+  it("refuses an image that calls a part's function while it loads, before a class that part adds methods to", () => {
+    const part = '__pindaiModule("b.ts");function big(x){return x+1}C.prototype.m=function(){return 1};';
+    const early = part + '__pindaiModule("a.ts");var K=big(1);function C(){}function main(){return new C().m()+K}';
+    expect(() => splitImage(early, parts)).toThrow(/calls big of the part pb while it loads, before C/);
+    // Declared first, or called only inside a function: the part loads after the class exists.
+    const { ctx } = started(splitImage(part + '__pindaiModule("a.ts");function C(){}var K=big(1);function main(){return new C().m()+K}', parts));
+    expect(vm.runInContext("main()", ctx)).toBe(3);
+    expect(() => splitImage(part + '__pindaiModule("a.ts");function f(){return big(1)}function C(){}', parts)).not.toThrow();
+  });
+
   it("calls through the loader nested in each other's receiver and arguments", () => {
     const nested = program.replace(/function main\(\)\{[^}]*\}$/, "function main(){return $c0(big(big(1)),new C().$go(big(0)),mk(big(2)).$go(3))}function mk(n){var c=new C();c.n=n;return c}function $c0(a,b,c){return [a,b,c].join()}");
     const split = splitImage(nested, parts);

@@ -327,6 +327,29 @@ function callsOnly(x, uses, outside, movedOut) {
 }
 
 /**
+ * Throws where the image, while it is evaluated, calls a part's function (a
+ * module-level `var k=f()`) before a class the part adds methods to is
+ * declared: the part would load then and stop at the missing class
+ * (Espruino defines a top-level function when it reaches it), a
+ * ReferenceError at boot. A call inside a function runs later.
+ */
+function refuseEarlyLoads(stmts, uses, movedOut) {
+  const declaredAt = new Map();
+  stmts.forEach((y, i) => y.s.type === "FunctionDeclaration" && declaredAt.set(y.s.id.name, i));
+  for (const x of stmts) {
+    if (x.fn === undefined) continue;
+    for (const u of uses.get(x.fn) ?? []) {
+      if (movedOut(u.y) || u.call === undefined || u.inClosure || ownFunction(u.y.s) !== undefined) continue;
+      const at = stmts.indexOf(u.y);
+      const late = stmts.find((m) => m.part === x.part && m.method !== undefined && !(declaredAt.get(m.method[0]) < at));
+      if (late !== undefined) {
+        throw new Error(`espruino parts: the image calls ${x.fn} of the part ${x.part} while it loads, before ${late.method[0]} (a class that part adds methods to) is declared: compute it without the call, or keep the function out of the part`);
+      }
+    }
+  }
+}
+
+/**
  * The top-level image split into the image and its parts. Throws where a
  * marker is missing. Returns { image, parts: { name: code } , moved }.
  */
@@ -448,6 +471,7 @@ export function splitImage(code, parts = PARTS) {
       renames.get(x.part).add(x.fn);
     }
   }
+  refuseEarlyLoads(stmts, uses, movedOut);
   const partData = {};
   for (const name of Object.keys(parts)) partData[name] = [];
   for (const x of stmts) {
