@@ -342,7 +342,6 @@ function draw(o: Op, c: Canvas): void {
   else c.text(o.x, o.y, o.font, o.text, o.ink);
 }
 
-
 /** A short checksum of a frame's ops (positions, sizes, inks, texts), to compare frames across runtimes. */
 export function frameDigest(ops: Op[]): string {
   let h = 5381;

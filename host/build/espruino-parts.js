@@ -92,6 +92,8 @@ export const PARTS = {
     ],
     drop: true,
   },
+  // The stores in flash (the audit log, the replay store, the key set store and the records they
+  // are written in): loaded for a record, a look-up or an admin command, dropped once idle.
   sto: { modules: ["firmware/app/record-ring.ts", "firmware/app/audit-log.ts", "firmware/app/replay-store.ts", "firmware/app/flash-record.ts", "firmware/app/keyset-store.ts"], drop: true },
   // The card reader: loaded only on a board whose build config names one (its poller runs on timers: kept).
   card: {
