@@ -168,7 +168,7 @@ describe("the table maker (firmware/app/table-maker.ts)", () => {
     const timers = new VirtualTimers();
     const store = new KeysetStore(flash, world.roots);
     expect(store.install(world.keysetBytes).ok).toBe(true);
-    const maker = new TableMaker(flash, timers, store, SECRET);
+    const maker = new TableMaker(flash, timers, store, () => SECRET);
     const tableFiles = () => Object.keys(flash.files).filter((f) => /^t[0-9a-fB]+$/.test(f)).length;
     maker.start();
     maker.start(); // once: a second start while a round runs adds nothing
@@ -188,7 +188,7 @@ describe("the table maker (firmware/app/table-maker.ts)", () => {
     expect(tableFiles()).toBe(48);
     expect(maker.tables.keys).toHaveLength(2);
     // After a reboot the tables are read again, nothing made.
-    const again = new TableMaker(flash, timers, new KeysetStore(flash, world.roots), SECRET);
+    const again = new TableMaker(flash, timers, new KeysetStore(flash, world.roots), () => SECRET);
     expect(again.tables).toEqual({ base: undefined, keys: [] });
     again.start();
     timers.advance(200);

@@ -101,6 +101,41 @@ describe("the input queue while a verification runs", () => {
   });
 });
 
+describe("the queue's hash key", () => {
+  it("is drawn from the random source at the first line, not at boot, and keys the hash", () => {
+    const draws: number[] = [];
+    const key = (b: number[]) => () => (draws.push(b.length), new Uint8Array(b));
+    const timers = new VirtualTimers();
+    const q = new ScanQueue(timers, () => {}, () => 0, 4, key([1, 2, 3, 4, 5, 6]));
+    expect(draws).toEqual([]); // at boot (scanInput) nothing is drawn: SHA-512 would load beside the boot's code
+    const unkeyed = new ScanQueue(timers, () => {}, () => 0, 4).hashOf("line");
+    const h = q.hashOf("line");
+    expect(draws).toEqual([6]);
+    expect(h).not.toBe(unkeyed);
+    q.push("line");
+    q.hashOf("other");
+    expect(draws).toEqual([6]); // once
+    expect(new ScanQueue(timers, () => {}, () => 0, 4, key([6, 5, 4, 3, 2, 1])).hashOf("line")).not.toBe(h);
+  });
+
+  it("a source that fails at the draw leaves the fixed multipliers, and lines still reach the verifier", () => {
+    const timers = new VirtualTimers();
+    const verified: string[] = [];
+    let tries = 0;
+    const failing = () => {
+      tries++;
+      throw new Error("RANDOM_FAILED stuck output: the same bytes in two draws");
+    };
+    const q = new ScanQueue(timers, (t) => verified.push(t), () => 0, 4, failing);
+    expect(() => q.push("a")).not.toThrow();
+    q.push("b");
+    expect(tries).toBe(1); // not asked again on every line
+    expect(q.hashOf("line")).toBe(new ScanQueue(timers, () => {}, () => 0, 4).hashOf("line"));
+    timers.advance(0);
+    expect(verified).toEqual(["b", "a"]);
+  });
+});
+
 /** A provisioned device on memory HALs and these timers, its scan engine wired as on every target. */
 function provisioned(timers: Timers) {
   const rtc = new ManualRtc();

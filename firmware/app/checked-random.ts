@@ -52,6 +52,7 @@ export class CheckedRandom implements Random {
   private boot = 0;
   private draws = 0;
   private last: Bytes = alloc(0);
+  private mix: (() => Bytes) | undefined = undefined;
 
   constructor(
     private readonly source: Random,
@@ -73,9 +74,13 @@ export class CheckedRandom implements Random {
     this.last = slice(sample, PROPORTION_WINDOW - DRAW, PROPORTION_WINDOW);
   }
 
-  /** Mix the device's own secret into every later output (DeviceIdentity.secret("random")). */
-  keyWith(secret: Bytes): void {
-    this.key = hmacSha512(secret, this.key);
+  /**
+   * Mix the device's own secret (DeviceIdentity.secret("random")) into every
+   * later output: asked and mixed at the next draw, not at boot, where
+   * SHA-512 would load beside the boot's own code.
+   */
+  keyWith(secret: () => Bytes): void {
+    this.mix = secret;
   }
 
   bytes(n: number): Bytes {
@@ -87,6 +92,11 @@ export class CheckedRandom implements Random {
       throw new Error("RANDOM_FAILED " + this.failure);
     }
     this.last = fresh;
+    const mix = this.mix;
+    if (mix !== undefined) {
+      this.mix = undefined;
+      this.key = hmacSha512(mix(), this.key);
+    }
     const out = alloc(n);
     for (let off = 0; off < n; off += 64) {
       this.draws++;

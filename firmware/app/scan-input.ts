@@ -27,7 +27,7 @@ export function scanInput(serial: Serial, timers: Timers, app: VerifierApp): Sca
     },
     (text) => triage(text, app.keysets.current, app.time()),
     SCAN_QUEUE_CAPACITY,
-    app.random.bytes(6),
+    () => app.random.bytes(6),
   );
   // Fresh codes faster than they can be verified: someone is on the scan line (issue 21, finding 10).
   queue.onFlood = (fresh) => app.tamper("flood of codes on the scan line", fresh);

@@ -96,19 +96,35 @@ export class ScanQueue {
   private lastFreshAt = 0;
   /** When the last verification ended. */
   private resumedAt = 0;
-  private readonly k1: number;
-  private readonly k2: number;
+  /** The hash's two multipliers: fixed ones until the key is drawn, and always without one (tests). */
+  private k1 = 40503;
+  private k2 = 65599;
 
+  /**
+   * `key` gives 6 bytes of the random source, drawn when the first line is
+   * hashed: at boot, SHA-512 would be loaded beside the boot's own code, more
+   * than a board of 2,950 variables holds at once.
+   */
   constructor(
     private readonly timers: Timers,
     private readonly verify: (text: string) => void,
     private readonly rank: (text: string) => number,
     readonly capacity: number,
-    key?: Bytes,
-  ) {
-    // Two multipliers from the key (6 bytes of the random source); fixed ones without it (tests).
-    this.k1 = key === undefined || key.length < 6 ? 40503 : 2 + ((key[0] * 65536 + key[1] * 256 + key[2]) % (P - 2));
-    this.k2 = key === undefined || key.length < 6 ? 65599 : 2 + ((key[3] * 65536 + key[4] * 256 + key[5]) % (P - 2));
+    private key?: () => Bytes,
+  ) {}
+
+  private keyed(): void {
+    const draw = this.key;
+    if (draw === undefined) return;
+    this.key = undefined;
+    let key: Bytes;
+    try {
+      key = draw();
+    } catch (e) {
+      return; // a source that fails later (app/checked-random.ts) leaves the fixed multipliers: every line is still verified in full
+    }
+    this.k1 = 2 + ((key[0] * 65536 + key[1] * 256 + key[2]) % (P - 2));
+    this.k2 = 2 + ((key[3] * 65536 + key[4] * 256 + key[5]) % (P - 2));
   }
 
   /** Lines waiting now. */
@@ -118,6 +134,7 @@ export class ScanQueue {
 
   /** A keyed hash of the whole line: two polynomial lanes mod P (about 52 bits). */
   hashOf(text: string): number {
+    this.keyed();
     let a = text.length % P;
     let b = a;
     for (let i = 0; i < text.length; i++) {
@@ -136,6 +153,7 @@ export class ScanQueue {
    * a line "seen again"; a line is dropped as forged only on its whole hash.
    */
   tailHash(text: string): number {
+    this.keyed();
     let a = text.length % P;
     for (let i = text.length > TAIL_CHARS ? text.length - TAIL_CHARS : 0; i < text.length; i++) a = (a * this.k1 + text.charCodeAt(i) + 1) % P;
     return a;

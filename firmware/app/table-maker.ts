@@ -18,12 +18,17 @@ export class TableMaker {
   readonly tables: TableSet = { base: undefined, keys: [] };
   private timer: TimerHandle | undefined = undefined;
 
-  /** `secret` is the MAC key of the table files (DeviceIdentity.secret("tables")). */
+  private secret: Bytes | undefined = undefined;
+
+  /**
+   * `secret` gives the MAC key of the table files (DeviceIdentity.secret("tables")),
+   * asked at the first step: a device that makes no tables never hashes for it.
+   */
   constructor(
     private readonly storage: Storage,
     private readonly timers: Timers,
     private readonly keysets: KeysetStore,
-    private readonly secret: Bytes,
+    private readonly secretOf: () => Bytes,
   ) {}
 
   /** Read, and make what is missing, in the background (again after an install: a running round just goes on). */
@@ -42,6 +47,7 @@ export class TableMaker {
     // console, as the flashing tools send) is simply made again.
     this.timer = this.timers.setTimeout(() => this.tick(), TABLE_STEP_MS);
     let more = false;
+    if (this.secret === undefined) this.secret = this.secretOf();
     try {
       more = tablesStep(this.storage, this.keysets.current, this.secret, this.tables);
     } catch (e) {

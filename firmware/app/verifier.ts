@@ -119,7 +119,7 @@ export class VerifierApp {
     });
     this.replay = new ReplayStore(storage, config.replayCapacity);
     this.clock = new ClockFloor(storage, hw.rtc, config.buildTime, this.audit.lastTrustedTime());
-    this.tables = new TableMaker(storage, hw.timers, this.keysets, this.identity.secret("tables"));
+    this.tables = new TableMaker(storage, hw.timers, this.keysets, () => this.identity.secret("tables"));
     this.showIdle();
     this.makeTables();
   }

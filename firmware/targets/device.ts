@@ -141,7 +141,7 @@ export function startDevice(source: DeviceHardware, o: DeviceOptions): Device {
   };
   // The app makes its Ed25519 tables in the background (AppConfig.tables).
   const app = new VerifierApp(hw, o.app);
-  random.keyWith(app.identity.secret("random"));
+  random.keyWith(() => app.identity.secret("random"));
   const service = new AdminService(app, hw.hooks === undefined ? {} : hw.hooks);
   const admin = (line: string) => service.handle(line);
   const connectScanEngine = (serial: Serial) => scanInput(serial, hw.timers, app);

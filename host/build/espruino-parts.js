@@ -66,7 +66,6 @@ export const PARTS = {
       "firmware/targets/espruino/display-ssd1306.ts#display",
       "firmware/app/verifier.ts#VerifierApp.defaultSettings",
       "firmware/app/verifier.ts#VerifierApp.applySettings",
-      "firmware/app/identity.ts#DeviceIdentity.secret",
       "firmware/app/checked-random.ts#CheckedRandom.keyWith",
       "firmware/app/record-ring.ts#RecordRing.load",
       "firmware/app/record-ring.ts#RecordRing.entries",
