@@ -229,7 +229,7 @@ describe("the built image's files", () => {
   it("are the parts and pindai.img, each a file the firmware keeps; the admin code is only in its part", async () => {
     img = await build({ roots: [Buffer.from(world.roots[0].publicKey).toString("hex")], version: "parts" }, mkdtempSync(join(tmpdir(), "pindai-parts-")), () => {}, ["espruino"]);
     const files = espruinoStorageFiles(readFileSync(img.espruino, "latin1"));
-    expect(files.map((f) => f.name)).toEqual(["pindai.adm", "pindai.tbl", "pindai.qr", "pindai.sig", "pindai.curve", "pindai.scr", "pindai.lay", "pindai.sha", "pindai.boot", "pindai.cold", "pindai.sto", "pindai.card", IMAGE_FILE]);
+    expect(files.map((f) => f.name)).toEqual(["pindai.adm", "pindai.tbl", "pindai.qr", "pindai.sig", "pindai.curve", "pindai.scr", "pindai.lay", "pindai.sha", "pindai.boot", "pindai.cold", "pindai.sto", "pindai.kss", "pindai.card", IMAGE_FILE]);
     for (const f of files) expect(isImageFile(f.name) && isDeviceFile(f.name)).toBe(true);
     const byName = Object.fromEntries(files.map((f) => [f.name, f.data]));
     // An admin error text: in the admin part, not in the boot file.

@@ -232,7 +232,7 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
     const result = JSON.parse(r.out);
     const total = files.reduce((n, f) => n + f.bytes, 0);
     expect(result).toMatchObject({ firmware: expect.stringMatching(/^2v/), bytes: total, crc: want, files, version: "flash-test", boardName: "Espruino for Linux" });
-    expect(files.map((f) => f.name)).toEqual(["pindai.adm", "pindai.tbl", "pindai.qr", "pindai.sig", "pindai.curve", "pindai.scr", "pindai.lay", "pindai.sha", "pindai.boot", "pindai.cold", "pindai.sto", "pindai.card", IMAGE_FILE]); // every file written and checked
+    expect(files.map((f) => f.name)).toEqual(["pindai.adm", "pindai.tbl", "pindai.qr", "pindai.sig", "pindai.curve", "pindai.scr", "pindai.lay", "pindai.sha", "pindai.boot", "pindai.cold", "pindai.sto", "pindai.kss", "pindai.card", IMAGE_FILE]); // every file written and checked
     expect(r.err).toMatch(/flash: 0% /);
     expect(r.err).toMatch(/flash: 100% /);
     // Power off and on: a fresh interpreter on the same flash file runs .bootcde.
@@ -403,7 +403,7 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
     await listening(2323, 30_000);
     const r = await runCli("flash", "--port", "tcp://localhost:2323", "--image", img.espruino, ...SLOW);
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/flashed \d+ bytes to pindai\.adm, pindai\.tbl, pindai\.qr, pindai\.sig, pindai\.curve, pindai\.scr, pindai\.lay, pindai\.sha, pindai\.boot, pindai\.cold, pindai\.sto, pindai\.card, pindai\.img on .*each file's CRC-32 verified/);
+    expect(r.out).toMatch(/flashed \d+ bytes to pindai\.adm, pindai\.tbl, pindai\.qr, pindai\.sig, pindai\.curve, pindai\.scr, pindai\.lay, pindai\.sha, pindai\.boot, pindai\.cold, pindai\.sto, pindai\.kss, pindai\.card, pindai\.img on .*each file's CRC-32 verified/);
     expect(r.out).toContain("running: pindai flash-test");
   }, 180_000);
 });

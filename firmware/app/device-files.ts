@@ -12,7 +12,7 @@ const EXACT = ["device.key", "audit.key", "keyset.0", "keyset.1", "keyset.floor"
  * and its parts, loaded only when called (host/build/espruino-parts.js; the build refuses a
  * part not named here).
  */
-const IMAGE_FILES = ["pindai.img", ".bootcde", "pindai.adm", "pindai.tbl", "pindai.sig", "pindai.curve", "pindai.card", "pindai.qr", "pindai.scr", "pindai.sha", "pindai.boot", "pindai.cold", "pindai.sto", "pindai.lay"];
+const IMAGE_FILES = ["pindai.img", ".bootcde", "pindai.adm", "pindai.tbl", "pindai.sig", "pindai.curve", "pindai.card", "pindai.qr", "pindai.scr", "pindai.sha", "pindai.boot", "pindai.cold", "pindai.sto", "pindai.lay", "pindai.kss"];
 /** Ring pages: a prefix and a page number. */
 const NUMBERED = ["audit.run.", "audit.", "replay."];
 

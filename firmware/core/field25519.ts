@@ -97,9 +97,9 @@ function carry(o: Fe): void {
 // Scratch for mul: 31 columns. Reused; mul is not re-entrant (nothing here is concurrent).
 // A literal, not a loop: on Espruino a statement that is no declaration keeps the
 // module's data in the image instead of the curve's part (host/build/espruino-parts.js).
-const T: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-
-
+// Empty where a native product is mul (E.convolve on Espruino: 32 variables a board keeps free).
+const T: number[] =
+  NATIVE === undefined && PRODUCT === undefined ? [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] : [];
 
 /**
  * One carry pass, then the fold of limb 0's overflow into limb 1: limbs end

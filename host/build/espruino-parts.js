@@ -91,9 +91,16 @@ export const PARTS = {
     ],
     drop: true,
   },
-  // The stores in flash (the audit log, the replay store, the key set store and the records they
-  // are written in): loaded for a record, a look-up or an admin command, dropped once idle.
-  sto: { modules: ["firmware/app/record-ring.ts", "firmware/app/audit-log.ts", "firmware/app/replay-store.ts", "firmware/app/flash-record.ts", "firmware/app/keyset-store.ts"], drop: true },
+  // The stores in flash (the audit log, the replay store and the records they are written in):
+  // loaded for a record, a look-up or an admin command, dropped once idle.
+  sto: { modules: ["firmware/app/record-ring.ts", "firmware/app/audit-log.ts", "firmware/app/replay-store.ts", "firmware/app/flash-record.ts"], drop: true },
+  // The key set's store and its parsing: a part of their own, because they verify the set's
+  // signature (at boot and at KEYSET), so the curve is loaded beside them and not beside all the stores.
+  kss: {
+    modules: ["firmware/app/keyset-store.ts"],
+    functions: ["bad", "bytesAt", "parseKey", "parsePolicy", "parseKeysetPayload", "loadKeyset", "installDecision"].map((f) => "firmware/core/keyset.ts#" + f),
+    drop: true,
+  },
   // The card reader: loaded only on a board whose build config names one (its poller runs on timers: kept).
   card: {
     modules: ["firmware/app/card-poller.ts", "firmware/reader/pn532/pn532.ts", "firmware/reader/pn532/frame.ts", "firmware/reader/card-session.ts", "firmware/reader/apdu.ts", "firmware/core/card.ts"],

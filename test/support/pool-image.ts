@@ -187,21 +187,31 @@ export async function runImageOnPool(big: string, pool: string): Promise<PoolIma
     const samples = () => sampled().map((l) => Number(l.split(" ")[0]));
     /** The error flags the sampler read (reading them clears them) from line `from` on, with those read at the end. */
     const flagsSince = (from: number, last: string[]) => [...new Set([...sampled().slice(from).flatMap((l) => l.split(" ")[1]?.split(",") ?? []).filter((f) => f !== ""), ...last])];
-    /** VERSION's answer once booted; out of memory on the way fails at once, with where (not after ANSWER_MS). */
-    const booted = async (c: DeviceClient, from: number) => {
+    /**
+     * A step's answer; running out of memory on the way fails at once, saying in which step
+     * (a request the device dropped would otherwise wait out ANSWER_MS, 5 minutes).
+     */
+    const watched = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
+      const from = sampled().length;
       let done = false;
-      const watch = async () => {
+      const watch = async (): Promise<T> => {
         for (; !done; await sleep(500)) {
           const bad = sampled().slice(from).find((l) => /MEMORY/.test(l));
-          if (bad !== undefined) throw new Error(`out of memory while booting: "${bad}" (variables in use, error flags) in the sampler's log`);
+          if (bad !== undefined) throw new Error(`out of memory ${what}: "${bad}" (variables in use, error flags) in the sampler's log`);
         }
-        return "";
+        return undefined as T;
       };
       try {
-        return await Promise.race([c.version(), watch()]);
+        return await Promise.race([work(), watch()]);
       } finally {
         done = true;
       }
+    };
+    /** VERSION's answer once booted (the sampler's lines from `from` on: its first ones come before VERSION is asked). */
+    const booted = async (c: DeviceClient, from: number) => {
+      const boot = sampled().slice(from).find((l) => /MEMORY/.test(l));
+      if (boot !== undefined) throw new Error(`out of memory while booting: "${boot}" (variables in use, error flags) in the sampler's log`);
+      return watched("while booting", () => c.version());
     };
     const lastSample = async () => {
       const n = samples().length;
@@ -216,10 +226,10 @@ export async function runImageOnPool(big: string, pool: string): Promise<PoolIma
     must(await booted(client, 0), "pindai pool");
     step("boot");
     const usageBoot = await lastSample();
-    must(await client.installKeyset(world.keysetBytes), "INSTALLED 1");
+    must(await watched("at KEYSET", () => client.installKeyset(world.keysetBytes)), "INSTALLED 1");
     step("KEYSET");
     const t = Math.floor(Date.now() / 1000);
-    must(await new DeviceClient(boot.link, world.rootKey).setTime(t), `TIME ${t}`); // an untrusted clock takes a root's TIME
+    must(await watched("at TIME", () => new DeviceClient(boot!.link, world.rootKey).setTime(t)), `TIME ${t}`); // an untrusted clock takes a root's TIME
     step("TIME");
     const usageProvisioned = await lastSample();
     await sleep(8000); // the base point's and the two keys' tables (about 1 s each on x86), where the pool has room for them
@@ -236,12 +246,12 @@ export async function runImageOnPool(big: string, pool: string): Promise<PoolIma
     };
     for (let i = 0; i < 2; i++) {
       scanner.write(code + "\r\n");
-      await idle();
+      await watched("at a scan", idle);
       scanner.write("hello\r\n"); // another line between: the same code still on screen is one verdict
-      await idle();
+      await watched("at a scan", idle);
     }
-    const log = (await client.logs(undefined, FULL_LOG_RECORDS + 1)).map((r) => r.verdict + " " + r.source); // this run's records
-    const logCount = (await client.status()).logCount;
+    const log = (await watched("at LOG", () => client.logs(undefined, FULL_LOG_RECORDS + 1))).map((r) => r.verdict + " " + r.source); // this run's records
+    const logCount = (await watched("at STATUS", () => client.status())).logCount;
     step("two scans, LOG");
     await lastSample();
     const usageScans = Math.max(...samples().slice(scansFrom));
@@ -257,7 +267,7 @@ export async function runImageOnPool(big: string, pool: string): Promise<PoolIma
     boot = new Boot(pool, dir);
     client = new DeviceClient(boot.link, world.adminKey);
     must(await booted(client, secondFrom), "pindai pool"); // answered once it has booted
-    must(await client.installKeyset(world.keysetBytes), "INSTALLED 1");
+    must(await watched("at the second boot's KEYSET", () => client.installKeyset(world.keysetBytes)), "INSTALLED 1");
     step("second boot, KEYSET again");
     const readAtBoot = await boot.memory(new DeviceClient(boot.link, world.rootKey));
     const atBoot = { ...readAtBoot, flags: flagsSince(secondFrom, readAtBoot.flags) };
