@@ -184,8 +184,7 @@ describe("the split (host/build/espruino-parts.js)", () => {
     // As the image has it after the top-level step: the module's statements at the top level.
     const top = '__pindaiModule("m.ts");' + markFunctions("function keep(a){return a+1}function rare(a){return a*3}function K(){}K.prototype.hot=function(){return 1};K.prototype.seldom=function(b){return b-1};", "m.ts", named) + "function main(){var k=new K();return keep(1)+rare(2)+k.hot()+k.seldom(5)}";
     const split = splitImage(top, named);
-    // The part's dropper comes with the part and deletes itself last.
-    expect(split.parts.pc).toBe("rare=function(a){return a*3};K.prototype.seldom=function(b){return b-1};$D.pc=function(){delete global.rare;delete K.prototype.seldom;delete $D.pc};");
+    expect(split.parts.pc).toBe("rare=function(a){return a*3};K.prototype.seldom=function(b){return b-1};");
     expect(split.image).toContain('function main(){var k=new K();return keep(1)+$c("pc","rare",2)+k.hot()+$m("pc",k,"seldom",5)}');
     expect(split.image).not.toContain("__pindaiPart");
     const { ctx } = started(split);
@@ -201,10 +200,8 @@ describe("the split (host/build/espruino-parts.js)", () => {
     // make's own call stays direct; the function it makes goes through the loader for both.
     expect(split.parts.pc).toContain('make=function(n){var t=twice(n);return function(){return $c("pc","twice",t)+$c("pc","half",n)}}');
     const { ctx, tick } = started(split);
-    expect(typeof (ctx.$D as Record<string, unknown>).pc).toBe("function"); // loaded (make ran): its dropper came with it
     tick(5);
     expect(ctx.twice).toBeUndefined(); // dropped
-    expect((ctx.$D as Record<string, unknown>).pc).toBeUndefined(); // and the dropper with it
     expect(vm.runInContext("main()", ctx)).toBe(18);
   });
 
@@ -220,7 +217,7 @@ describe("the split (host/build/espruino-parts.js)", () => {
   it("moves the part's module-level data with it when only the part reads it", () => {
     const data = '__pindaiModule("a.ts");function use(){return k()}__pindaiModule("b.ts");var T=[1,2,3];var S=0;function k(){S++;return T[1]+S}__pindaiModule("a.ts");';
     const split = splitImage(data, parts);
-    expect(split.parts.pb).toBe("k=function(){S++;return T[1]+S};T=[1,2,3];S=0;$D.pb=function(){delete global.T;delete global.S;delete global.k;delete $D.pb};");
+    expect(split.parts.pb).toBe("k=function(){S++;return T[1]+S};T=[1,2,3];S=0;");
     expect(split.image).toContain('function use(){return $c("pb","k")}');
     expect(split.image).not.toMatch(/var T|var S/);
   });

@@ -197,35 +197,6 @@ describe("the table maker (firmware/app/table-maker.ts)", () => {
   });
 });
 
-describe("the table maker where memory is short", () => {
-  it("asks for room before each step: without it the round ends, and the next start asks again", () => {
-    const world = makeWorld(T0);
-    const flash = new SimFlash();
-    const timers = new VirtualTimers();
-    const store = new KeysetStore(flash, world.roots);
-    expect(store.install(world.keysetBytes).ok).toBe(true);
-    let room = false;
-    let asked = 0;
-    const maker = new TableMaker(flash, timers, store, () => SECRET, () => (asked++, room));
-    const tableFiles = () => Object.keys(flash.files).filter((f) => /^t[0-9a-fB]+$/.test(f)).length;
-    maker.start();
-    timers.advance(200);
-    expect(asked).toBe(1);
-    expect(tableFiles()).toBe(0); // no room: nothing made
-    expect(maker.busy()).toBe(false); // and the round is over
-    timers.advance(10_000);
-    expect(asked).toBe(1);
-    room = true;
-    maker.start(); // an install, a boot
-    timers.advance(200);
-    expect(tableFiles()).toBe(16);
-    room = false; // room gone between two steps: the round stops there
-    timers.advance(200);
-    expect(tableFiles()).toBe(16);
-    expect(maker.busy()).toBe(false);
-  });
-});
-
 describe("tables when flash is full", () => {
   it("the device goes on verifying without them", async () => {
     const world = makeWorld(T0);

@@ -24,16 +24,11 @@ export class TableMaker {
    * `secret` gives the MAC key of the table files (DeviceIdentity.secret("tables")),
    * asked at the first step: a device that makes no tables never hashes for it.
    */
-  /**
-   * `room`, where memory is short (Espruino's variables), is asked before each
-   * step: without room the round ends, and the next start (an install, a boot) asks again.
-   */
   constructor(
     private readonly storage: Storage,
     private readonly timers: Timers,
     private readonly keysets: KeysetStore,
     private readonly secretOf: () => Bytes,
-    private readonly room?: () => boolean,
   ) {}
 
   /** Read, and make what is missing, in the background (again after an install: a running round just goes on). */
@@ -48,10 +43,6 @@ export class TableMaker {
   }
 
   private tick(): void {
-    if (this.room !== undefined && !this.room()) {
-      this.timer = undefined;
-      return;
-    }
     // Armed again before the work: a step cut short (Ctrl-C on Espruino's
     // console, as the flashing tools send) is simply made again.
     this.timer = this.timers.setTimeout(() => this.tick(), TABLE_STEP_MS);

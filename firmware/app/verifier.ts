@@ -65,10 +65,8 @@ export interface AppConfig {
    * Keep precomputed Ed25519 tables in flash (app/key-tables.ts): about 3x
    * faster verification for 12 KB of flash per key. Default on; off where a
    * flash file is read into RAM (the Lua target: 16 bytes per byte there).
-   * A function is asked before each table step, whether there is room for
-   * it now (Espruino: free variables after boot, targets/espruino/main.ts).
    */
-  tables?: boolean | (() => boolean);
+  tables?: boolean;
 }
 
 export type AppState = "idle" | "scanning" | "verdict";
@@ -121,7 +119,7 @@ export class VerifierApp {
     });
     this.replay = new ReplayStore(storage, config.replayCapacity);
     this.clock = new ClockFloor(storage, hw.rtc, config.buildTime, this.audit.lastTrustedTime());
-    this.tables = new TableMaker(storage, hw.timers, this.keysets, () => this.identity.secret("tables"), typeof config.tables === "function" ? config.tables : undefined);
+    this.tables = new TableMaker(storage, hw.timers, this.keysets, () => this.identity.secret("tables"));
     this.showIdle();
     this.makeTables();
   }

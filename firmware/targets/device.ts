@@ -91,7 +91,7 @@ export function parseRoots(cfg: BuildConfig): RootKey[] {
 }
 
 /** The device options an image's build config gives (tables: keep Ed25519 tables in flash, app/key-tables.ts). */
-export function buildOptions(cfg: BuildConfig, tables: boolean | (() => boolean)): DeviceOptions {
+export function buildOptions(cfg: BuildConfig, tables: boolean): DeviceOptions {
   return {
     app: {
       tables,

@@ -34,10 +34,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const PARTS = {
   // The agency's admin commands (the admin line itself stays: it only reads lines).
   adm: { modules: ["firmware/app/admin.ts", "firmware/app/layout-cbor.ts"], drop: true },
-  // Making and checking the Ed25519 tables in flash: its steps run on a timer, which calls
-  // through the loader, so it goes once idle too (where there is no room for tables, the
-  // first step finds so and the part goes again).
-  tbl: { modules: ["firmware/app/table-maker.ts", "firmware/app/key-tables.ts", "firmware/core/ed25519-table-make.ts"], drop: true },
+  // Making and checking the Ed25519 tables in flash (its steps run on a timer: kept once loaded).
+  tbl: { modules: ["firmware/app/table-maker.ts", "firmware/app/key-tables.ts", "firmware/core/ed25519-table-make.ts"], drop: false },
   // A scanned code's decoding (Base45, the presentation, its claims, the backlog's triage): loaded
   // per scan and dropped once idle, so an admin command (a KEYSET on a Pico) has the room.
   qr: { modules: ["firmware/core/base45.ts", "firmware/core/presentation.ts", "firmware/core/claims.ts", "firmware/core/triage.ts"], drop: true },
@@ -59,7 +57,7 @@ export const PARTS = {
   // image through provisioning, two scans and a LOG.
   boot: {
     functions: [
-      ...["uart", "kernelRandom", "indicator", "lockConsole", "portObject", "sweepStorage"].map((f) => "firmware/targets/espruino/main.ts#" + f),
+      ...["uart", "kernelRandom", "indicator", "lockConsole", "portObject", "sweepStorage", "tablesFit"].map((f) => "firmware/targets/espruino/main.ts#" + f),
       ...["parseRoots", "buildOptions", "cardReader", "refuse"].map((f) => "firmware/targets/device.ts#" + f),
       "firmware/app/admin-line.ts#serveAdminLine",
       "firmware/app/scan-input.ts#scanInput",
@@ -537,13 +535,11 @@ export function splitImage(code, parts = PARTS) {
   let head = "var $P={},$U={},$C={},$Q={},$D={},$W;\n";
   for (const name of Object.keys(parts)) {
     if (partCode[name].length === 0 && partData[name].length === 0) continue;
-    // A dropped part's dropper comes with it and goes with it (it deletes itself last): in the
-    // image, 13 droppers held about 50 variables while their parts were not even loaded.
-    const dropper = parts[name].drop ? `$D.${name}=function(){${[...drops[name], `delete $D.${name}`].join(";")}};` : "";
-    const body = partCode[name].join("") + partData[name].join("") + dropper;
+    const body = partCode[name].join("") + partData[name].join("");
     if (body.includes("\n")) throw new Error(`espruino parts: the part ${name} is not one line`);
     out.parts[name] = body;
     head += `$Q.${name}=function(){${body}};\n`;
+    if (parts[name].drop) head += `$D.${name}=function(){${drops[name].join(";")}};\n`;
   }
   out.image = head + LOADER + image;
   return out;
@@ -551,9 +547,8 @@ export function splitImage(code, parts = PARTS) {
 
 /**
  * Loads part n once: its Storage file evaluated (code stays in flash), else
- * the one-file image's maker. A part with a dropper (defined by the part, in
- * $D while it is loaded) goes again once it has not been called for a second
- * (a timer, so none of its code is running).
+ * the one-file image's maker. A part with a dropper goes again once it has
+ * not been called for a second (a timer, so none of its code is running).
  */
 const LOADER =
   // One idle timer for all parts ($W: when it was set; about 10 variables a timer, and a Pico's

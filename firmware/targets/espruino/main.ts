@@ -274,10 +274,7 @@ function sweepStorage(): string[] {
  * with about 2,400 free, and a table step beside a KEYSET then ran out
  * (tables, KEYSET, the curve, SHA and the seldom-run code loaded and dropped
  * in turn on the 5,100 pool): so 3,000. Without tables a board verifies as
- * well, only slower. Asked before each table step (app/table-maker.ts), so
- * it counts what the booted device holds: asked while the boot was still
- * setting up (the lines and display made, the stores not yet), a Pico
- * with about 2,550 in use once booted had just 3,000 free and made them.
+ * well, only slower.
  */
 const TABLES_MIN_FREE = 3000;
 
@@ -316,7 +313,7 @@ export function start(cfg: BuildConfig, o: EspruinoOptions, makeDisplay?: (o: an
       admin: uart(lock.admin),
       hooks: { unlock: lock.unlock },
     },
-    buildOptions(cfg, tablesFit),
+    buildOptions(cfg, tablesFit()),
   );
   if (removed.length > 0) device.app.tamper("removed from flash: " + removed.join(" "), removed.length);
   return device;
