@@ -113,9 +113,8 @@ export class ScanQueue {
     private key?: () => Bytes,
   ) {}
 
-  private keyed(): void {
-    const draw = this.key;
-    if (draw === undefined) return;
+  /** Draws the key (callers ask only while `key` is set: a hash per line is the hot path). */
+  private keyed(draw: () => Bytes): void {
     this.key = undefined;
     let key: Bytes;
     try {
@@ -134,7 +133,7 @@ export class ScanQueue {
 
   /** A keyed hash of the whole line: two polynomial lanes mod P (about 52 bits). */
   hashOf(text: string): number {
-    this.keyed();
+    if (this.key !== undefined) this.keyed(this.key);
     let a = text.length % P;
     let b = a;
     for (let i = 0; i < text.length; i++) {
@@ -153,7 +152,7 @@ export class ScanQueue {
    * a line "seen again"; a line is dropped as forged only on its whole hash.
    */
   tailHash(text: string): number {
-    this.keyed();
+    if (this.key !== undefined) this.keyed(this.key);
     let a = text.length % P;
     for (let i = text.length > TAIL_CHARS ? text.length - TAIL_CHARS : 0; i < text.length; i++) a = (a * this.k1 + text.charCodeAt(i) + 1) % P;
     return a;
