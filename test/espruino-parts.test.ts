@@ -184,12 +184,31 @@ describe("the split (host/build/espruino-parts.js)", () => {
     // As the image has it after the top-level step: the module's statements at the top level.
     const top = '__pindaiModule("m.ts");' + markFunctions("function keep(a){return a+1}function rare(a){return a*3}function K(){}K.prototype.hot=function(){return 1};K.prototype.seldom=function(b){return b-1};", "m.ts", named) + "function main(){var k=new K();return keep(1)+rare(2)+k.hot()+k.seldom(5)}";
     const split = splitImage(top, named);
-    expect(split.parts.pc).toBe("rare=function(a){return a*3};K.prototype.seldom=function(b){return b-1};");
+    // The part's dropper comes with the part (the loader deletes it once it has run).
+    expect(split.parts.pc).toBe("rare=function(a){return a*3};K.prototype.seldom=function(b){return b-1};$D.pc=function(){delete global.rare;delete K.prototype.seldom};");
     expect(split.image).toContain('function main(){var k=new K();return keep(1)+$c("pc","rare",2)+k.hot()+$m("pc",k,"seldom",5)}');
     expect(split.image).not.toContain("__pindaiPart");
     const { ctx } = started(split);
     expect(vm.runInContext("main()", ctx)).toBe(2 + 6 + 1 + 4);
     expect(() => markFunctions("function keep(){}", "m.ts", named)).toThrow(/no function m.ts#rare, m.ts#K.seldom/);
+  });
+
+  it("keeps in the image a function of a part's module that `keep` names: the part loads only when it calls in", () => {
+    const named = { ph: { modules: ["h.ts"], keep: ["h.ts#hash"], drop: true } };
+    const src = "var NATIVE=undefined;function portable(m){return m*2}function hash(m){return NATIVE!==undefined?NATIVE(m):portable(m)}";
+    expect(markFunctions(src, "h.ts", named)).toContain('function hash(m){__pindaiPart("");return');
+    const top = '__pindaiModule("h.ts");' + markFunctions(src, "h.ts", named) + '__pindaiModule("a.ts");function main(){return hash(21)}';
+    const split = splitImage(top, named);
+    expect(split.parts.ph).toContain("portable=function(m){return m*2}");
+    expect(split.parts.ph).not.toContain("hash");
+    expect(split.image).toContain('function hash(m){return NATIVE!==undefined?NATIVE(m):$c("ph","portable",m)}');
+    const { ctx } = started(split);
+    expect(vm.runInContext("main()", ctx)).toBe(42);
+    // With a native the part is never loaded.
+    const { ctx: withNative } = started(split);
+    vm.runInContext("NATIVE=function(m){return m+1}", withNative);
+    expect(vm.runInContext("main()", withNative)).toBe(22);
+    expect(vm.runInContext("$P.ph", withNative)).toBeUndefined();
   });
 
   it("a function the part makes calls the part through the loader or a stub: it may run after the drop", () => {
@@ -200,8 +219,10 @@ describe("the split (host/build/espruino-parts.js)", () => {
     // make's own call stays direct; the function it makes goes through the loader for both.
     expect(split.parts.pc).toContain('make=function(n){var t=twice(n);return function(){return $c("pc","twice",t)+$c("pc","half",n)}}');
     const { ctx, tick } = started(split);
+    expect(typeof (ctx.$D as Record<string, unknown>).pc).toBe("function"); // loaded (make ran): its dropper came with it
     tick(5);
     expect(ctx.twice).toBeUndefined(); // dropped
+    expect((ctx.$D as Record<string, unknown>).pc).toBeUndefined(); // and the dropper with it
     expect(vm.runInContext("main()", ctx)).toBe(18);
   });
 
@@ -217,7 +238,7 @@ describe("the split (host/build/espruino-parts.js)", () => {
   it("moves the part's module-level data with it when only the part reads it", () => {
     const data = '__pindaiModule("a.ts");function use(){return k()}__pindaiModule("b.ts");var T=[1,2,3];var S=0;function k(){S++;return T[1]+S}__pindaiModule("a.ts");';
     const split = splitImage(data, parts);
-    expect(split.parts.pb).toBe("k=function(){S++;return T[1]+S};T=[1,2,3];S=0;");
+    expect(split.parts.pb).toBe("k=function(){S++;return T[1]+S};T=[1,2,3];S=0;$D.pb=function(){delete global.T;delete global.S;delete global.k};");
     expect(split.image).toContain('function use(){return $c("pb","k")}');
     expect(split.image).not.toMatch(/var T|var S/);
   });

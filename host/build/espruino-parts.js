@@ -28,8 +28,8 @@ import { paramsAsArguments } from "./espruino-arguments.js";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 /**
- * The parts: their modules (or single functions, "file#name"), and whether the part is dropped
- * once idle (its code leaves no callback behind).
+ * The parts: their modules (or single functions, "file#name"), functions of those modules that
+ * stay in the image (`keep`), and whether the part is dropped once idle.
  */
 export const PARTS = {
   // The agency's admin commands (the admin line itself stays: it only reads lines).
@@ -51,7 +51,13 @@ export const PARTS = {
   // loaded beside the frame (on a board short of variables a part goes when its call returns).
   lay: { modules: ["firmware/app/layout.ts"], drop: true },
   // SHA-512 and SHA-256 in JavaScript: Espruino's own (the crypto module) where the board has it.
-  sha: { modules: ["firmware/core/sha512.ts", "firmware/core/sha256.ts", "firmware/core/md-hash.ts"], drop: true },
+  // The hashes' entry points stay in the image (`keep`): they call the board's own hash, so a
+  // board with one never loads this part (it did for every hash, to call the native).
+  sha: {
+    modules: ["firmware/core/sha512.ts", "firmware/core/sha256.ts", "firmware/core/md-hash.ts"],
+    keep: ["firmware/core/sha512.ts#sha512", "firmware/core/sha256.ts#sha256", "firmware/core/sha256.ts#kidOf"],
+    drop: true,
+  },
   // What the device runs only at boot (setting up its lines, display and storage, loading its
   // stores): loaded while it boots, dropped after. Measured by tracing every call of the flashed
   // image through provisioning, two scans and a LOG.
@@ -135,12 +141,15 @@ const FN_MARK = "__pindaiPart";
  * `functions` names ("file#name" or "file#Class.method"); the split moves the
  * function to that part and removes the marker; what the functions it makes
  * (callbacks that may run after the part's drop) call of the part goes through
- * the loader or a stub (splitImage). Throws on a name not found.
+ * the loader or a stub (splitImage). A function a part's `keep` names, in a
+ * module of that part, is marked for the image: `__pindaiPart("")`. Throws on
+ * a name not found.
  */
 export function markFunctions(code, file, parts = PARTS) {
   const wanted = new Map();
   for (const [name, p] of Object.entries(parts)) {
     for (const f of p.functions ?? []) if (f.startsWith(file + "#")) wanted.set(f.slice(file.length + 1), name);
+    for (const f of p.keep ?? []) if (f.startsWith(file + "#")) wanted.set(f.slice(file.length + 1), "");
   }
   if (wanted.size === 0) return code;
   const ast = acorn.parse(code, { ecmaVersion: 2020, sourceType: "module" });
@@ -380,7 +389,8 @@ export function splitImage(code, parts = PARTS) {
     const fn = ownFunction(s);
     const fm = fn !== undefined ? functionMark(fn) : undefined;
     if (fm !== undefined) extraEdits.set(fm, [{ start: fm.start, end: fm.end, text: "" }]);
-    stmts.push({ s, part: fm !== undefined ? fm.expression.arguments[0].value : current });
+    // (A function marked "" stays in the image, though its module is a part's.)
+    stmts.push({ s, part: fm !== undefined ? fm.expression.arguments[0].value || undefined : current });
   }
   // Names declared inside any function: a top-level function of that name is not moved (one-letter names may repeat).
   const inner = new Set();
@@ -535,11 +545,14 @@ export function splitImage(code, parts = PARTS) {
   let head = "var $P={},$U={},$C={},$Q={},$D={},$W;\n";
   for (const name of Object.keys(parts)) {
     if (partCode[name].length === 0 && partData[name].length === 0) continue;
-    const body = partCode[name].join("") + partData[name].join("");
+    // A dropped part's dropper comes with it, and the loader deletes it once run ($x, $w; a
+    // function deleting itself while it runs left Espruino's REPL dead after UNLOCK, now and
+    // then): in the image, 13 droppers held about 50 variables while their parts were not loaded.
+    const dropper = parts[name].drop ? `$D.${name}=function(){${drops[name].join(";")}};` : "";
+    const body = partCode[name].join("") + partData[name].join("") + dropper;
     if (body.includes("\n")) throw new Error(`espruino parts: the part ${name} is not one line`);
     out.parts[name] = body;
     head += `$Q.${name}=function(){${body}};\n`;
-    if (parts[name].drop) head += `$D.${name}=function(){${drops[name].join(";")}};\n`;
   }
   out.image = head + LOADER + image;
   return out;
@@ -547,8 +560,9 @@ export function splitImage(code, parts = PARTS) {
 
 /**
  * Loads part n once: its Storage file evaluated (code stays in flash), else
- * the one-file image's maker. A part with a dropper goes again once it has
- * not been called for a second (a timer, so none of its code is running).
+ * the one-file image's maker. A part with a dropper (defined by the part, in
+ * $D while it is loaded) goes again once it has not been called for a second
+ * (a timer, so none of its code is running).
  */
 const LOADER =
   // One idle timer for all parts ($W: when it was set; about 10 variables a timer, and a Pico's
@@ -557,12 +571,12 @@ const LOADER =
   'function $p($n){if(!$P[$n]){var $s=require("Storage").read("pindai."+$n);if($s!==undefined){eval($s);$s=0}else $Q[$n]();$P[$n]=1}' +
   "$C[$n]=($C[$n]|0)+1;if($D[$n]){var $t=getTime();$U[$n]=$t;if(!(Math.abs($t-$W)<2)){$W=$t;setTimeout($w,1000)}}}\n" +
   // The last call out of a part: where variables are short it goes at once, else once idle.
-  "function $x($n){if(--$C[$n]===0&&$D[$n]&&$P[$n]&&typeof process!==\"undefined\"&&process.memory(false).free<" + LOW_FREE + "){$D[$n]();delete $P[$n]}}\n" +
+  "function $x($n){if(--$C[$n]===0&&$D[$n]&&$P[$n]&&typeof process!==\"undefined\"&&process.memory(false).free<" + LOW_FREE + "){$D[$n]();delete $D[$n];delete $P[$n]}}\n" +
   // Idle: a part not called for a second goes (either way: the clock may be set back meanwhile);
   // the timer runs again while any part is still in use. A timer runs with no code on the stack,
   // so a count left above 0 is a call Espruino cut off (out of memory: no finally runs then), not
   // one running: cleared, or the part would stay forever.
-  "function $w(){$W=undefined;var $t=getTime(),$k=Object.keys($P),$r=0;for(var i=0;i<$k.length;i++){var $n=$k[i];if(!$D[$n])continue;if(Math.abs($t-$U[$n])<1)$r=1;else{$C[$n]=0;$D[$n]();delete $P[$n]}}if($r){$W=$t;setTimeout($w,1000)}}\n" +
+  "function $w(){$W=undefined;var $t=getTime(),$k=Object.keys($P),$r=0;for(var i=0;i<$k.length;i++){var $n=$k[i];if(!$D[$n])continue;if(Math.abs($t-$U[$n])<1)$r=1;else{$C[$n]=0;$D[$n]();delete $D[$n];delete $P[$n]}}if($r){$W=$t;setTimeout($w,1000)}}\n" +
   // A call of a part's function from outside it (callSiteEdits): $c("p","f",a) for f(a), $m("p",o,"m",a) for o.m(a).
   "function $c($n,$f){$p($n);try{return global[$f].apply(undefined,[].slice.call(arguments,2))}finally{$x($n)}}\n" +
   // A method there while its part is not loaded is not the part's (an Espruino object's of that name): called as it is.
