@@ -23,6 +23,7 @@ import { makeWorld } from "../sim/world";
 import { CONSTANTS } from "../firmware/core/ed25519-curve";
 // @ts-expect-error plain JS build step
 import { markFunctions, splitImage } from "../host/build/espruino-parts.js";
+import { demandImage } from "./support/pool-image";
 
 const ESPRUINO = process.env.ESPRUINO;
 if (!ESPRUINO) console.warn("\n*** SKIPPED: ESPRUINO is not set: the image's parts were not loaded from Storage on a real Espruino ***\n");
@@ -132,6 +133,20 @@ describe("the split (host/build/espruino-parts.js)", () => {
     expect(pending()).toBe(0);
     expect(vm.runInContext("main()", ctx)).toBe(22);
     expect(pending()).toBe(1);
+  });
+
+  it("a demand run's loader (test/support/pool-image.ts) drops a part at its last return and writes the usage at each load and return", () => {
+    const split = splitImage(program, parts);
+    const image = demandImage(split.image, "/demand.log");
+    const fake = "var written=[],$u=100,E={openFile:function(){return {write:function(t){written.push(t)},close:function(){}}}},process={memory:function(){return {free:3000,usage:++$u}}};";
+    const { ctx } = started({ image: fake + image, parts: split.parts }, 3000);
+    expect(vm.runInContext("main()", ctx)).toBe(22);
+    expect(ctx.helper).toBeUndefined(); // dropped at once, though 3,000 are free (the normal loader keeps it a second)
+    const lines = vm.runInContext("written", ctx) as string[];
+    // main() loads pb four times (big, run, $go through the loader; val's stub): a load and a last return each.
+    expect(lines.length).toBe(8);
+    expect(lines.every((l) => /^\d+\n$/.test(l))).toBe(true);
+    expect(() => demandImage("var $P={};", "/x")).toThrow(/no single/);
   });
 
   it("keeps one idle timer for all its parts, and drops each once it is idle", () => {
@@ -270,6 +285,8 @@ describe("the built image's files", () => {
     expect(byName["pindai.scr"]).toContain("DITOLAK");
     expect(byName[IMAGE_FILE]).not.toContain("DITOLAK");
     expect(byName[IMAGE_FILE]).toMatch(/\$c\("scr",/);
+    // The loader is what a demand run (bench/espruino-pool.ts) rewrites.
+    expect(demandImage(byName[IMAGE_FILE], "/d")).toContain("$T()");
   }, 300_000);
 });
 

@@ -55,6 +55,35 @@ export interface PoolImageRun {
   logCount: number;
   /** Each step and the seconds it took (Espruino for Linux reads Storage slowly; a loaded machine slower). */
   steps: string[];
+  /**
+   * With `demand`: for each step, the most variables in use (after a collection) at any
+   * part's load or last return, with every part dropped as soon as its last call returns
+   * (as on a board short of variables): what the step needs of a pool, at the part
+   * boundaries (a verification's own peak between them is not seen, so a lower bound).
+   */
+  demand?: Record<string, number>;
+}
+
+/**
+ * The flashed image's loader, for a demand run: every part dropped when its last call
+ * returns (not only where fewer than 1,500 are free), and the variables in use, collected,
+ * written to `trace` at each part's load and at each last return. Throws if the loader's
+ * text is not what this expects (host/build/espruino-parts.js).
+ */
+export function demandImage(image: string, trace: string): string {
+  const write = `var $T=function(){var f=E.openFile(${JSON.stringify(trace)},"a");f.write(process.memory().usage+"\\n");f.close()};`;
+  const edits: Array<[string, string]> = [
+    ["process.memory(false).free<1500", "process.memory(false).free<1e9"],
+    ["$P[$n]=1}", "$P[$n]=1;$T()}"],
+    ["function $x($n){", "function $x($n){$T();"],
+    ["var $P=", write + "var $P="],
+  ];
+  let out = image;
+  for (const [from, to] of edits) {
+    if (out.split(from).length !== 2) throw new Error(`demand run: the image's loader has no single "${from}"`);
+    out = out.replace(from, to);
+  }
+  return out;
 }
 
 /** An answer's deadline: a signed answer is an Ed25519 signature in portable JavaScript, on a 2-core machine shared with other jobs. */
@@ -117,7 +146,7 @@ function must(got: string, want: string): void {
 }
 
 /** Flash, boot, provision, scan; `big` is the normal Espruino that writes Storage, `pool` the one measured. */
-export async function runImageOnPool(big: string, pool: string): Promise<PoolImageRun> {
+export async function runImageOnPool(big: string, pool: string, o: { demand?: boolean } = {}): Promise<PoolImageRun> {
   const now = Math.floor(Date.now() / 1000);
   const world = makeWorld(now, 2, "pool");
   const dir = mkdtempSync(join(tmpdir(), "pindai-pool-"));
@@ -126,9 +155,18 @@ export async function runImageOnPool(big: string, pool: string): Promise<PoolIma
   let boot: Boot | undefined;
   const steps: string[] = [];
   let last = Date.now();
+  const trace = join(dir, "demand.log");
+  const traced = () => (existsSync(trace) ? readFileSync(trace, "latin1").split("\n").filter((l) => l !== "").map(Number) : []);
+  const demand: Record<string, number> = {};
+  let traceFrom = 0;
   const step = (what: string) => {
     steps.push(`${what} ${((Date.now() - last) / 1000).toFixed(0)} s`);
     last = Date.now();
+    if (o.demand) {
+      const t = traced();
+      demand[what] = Math.max(0, ...t.slice(traceFrom));
+      traceFrom = t.length;
+    }
   };
   try {
     process.env.SOURCE_DATE_EPOCH = String(now - 3600); // built before the clock is set
@@ -155,6 +193,7 @@ export async function runImageOnPool(big: string, pool: string): Promise<PoolIma
     }
     // Storage as pindai flash leaves it: the image's parts, pindai.img and the boot loader, each checked by its CRC-32.
     const files = espruinoStorageFiles(readFileSync(espruinoImage, "latin1"));
+    if (o.demand) for (const f of files) if (f.name === IMAGE_FILE) f.data = demandImage(f.data, trace);
     const lines = ['require("Storage").eraseAll();'];
     // A full audit log from an earlier day (256 verdicts and 32 runs, the rings' capacity): LOG,
     // STATUS and the boot's clock floor must read it without holding it (a board could not).
@@ -267,7 +306,7 @@ export async function runImageOnPool(big: string, pool: string): Promise<PoolIma
     step("second boot, KEYSET again");
     const readAtBoot = await boot.memory(new DeviceClient(boot.link, world.rootKey));
     const atBoot = { ...readAtBoot, flags: flagsSince(secondFrom, readAtBoot.flags) };
-    return { usage: { boot: usageBoot, provisioned: usageProvisioned, scans: usageScans }, boot: atBoot, after, log, logCount, steps };
+    return { usage: { boot: usageBoot, provisioned: usageProvisioned, scans: usageScans }, boot: atBoot, after, log, logCount, steps, ...(o.demand ? { demand } : {}) };
   } catch (e) {
     // What Espruino last printed (an out-of-memory or error line) says more than a timeout.
     if (boot !== undefined) {
