@@ -115,6 +115,30 @@ describe("key set store: power cut at every byte of an install", () => {
     expect(sawNew).toBe(1 + floorWrite);
   });
 
+  it("a flash that does not keep the new set's bytes: WRITE_FAILED, and the old set stays, in RAM and after a boot", () => {
+    const base = new SimFlash();
+    const store = new KeysetStore(base, [rootOf(root)]);
+    expect(store.install(v2)).toMatchObject({ ok: true, version: 2 });
+    // A worn cell: the slot's bytes come back with one bit flipped (the write itself "succeeds").
+    const worn = {
+      read: (n: string) => base.read(n),
+      erase: (n: string) => base.erase(n),
+      write: (n: string, d: Uint8Array, off: number) => {
+        const b = d.slice();
+        if (n.startsWith("keyset.") && b.length > 100) b[100] ^= 4;
+        base.write(n, b, off);
+      },
+    };
+    const s = new KeysetStore(worn, [rootOf(root)]);
+    expect(s.install(v3)).toMatchObject({ ok: false, reason: expect.stringMatching(/^WRITE_FAILED/) });
+    expect(s.current!.version).toBe(2);
+    expect(s.current!.policy.skew).toBe(10);
+    expect(new KeysetStore(base, [rootOf(root)]).current!.version).toBe(2);
+    // The same flash keeping its bytes: installed, and what a boot loads.
+    expect(new KeysetStore(base, [rootOf(root)]).install(v3)).toMatchObject({ ok: true, outcome: "INSTALLED", version: 3 });
+    expect(new KeysetStore(base, [rootOf(root)]).current!.policy.skew).toBe(20);
+  });
+
   it("refuses older versions and treats the same bytes as a no-op", () => {
     const store = new KeysetStore(new SimFlash(), [rootOf(root)]);
     store.install(v2);

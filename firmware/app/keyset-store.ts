@@ -33,6 +33,14 @@ function stamp(version: number, raw: Bytes): Bytes {
   return b;
 }
 
+/** Flash bytes `b` begin with `head` then `data` (a slot as written). */
+function holds(b: Bytes | undefined, head: Bytes, data: Bytes): boolean {
+  if (b === undefined || b.length < head.length + data.length) return false;
+  for (let i = 0; i < head.length; i++) if (b[i] !== head[i]) return false;
+  for (let i = 0; i < data.length; i++) if (b[head.length + i] !== data[i]) return false;
+  return true;
+}
+
 export class KeysetStore {
   current: Keyset | undefined = undefined;
   private slot = -1;
@@ -126,10 +134,14 @@ export class KeysetStore {
     putU32(head, 4, crc32(data, 0, data.length));
     this.storage.erase(SLOTS[target]);
     this.storage.write(SLOTS[target], concat([head, data]), 0);
-    this.load();
-    if (this.current === undefined || this.current.version !== r.keyset.version) {
+    // Read back, not verified again: these are the bytes just verified, and a boot checks them
+    // anew (on Espruino a second verification, and a third of the other slot, made KEYSET's peak).
+    if (!holds(this.storage.read(SLOTS[target]), head, data)) {
+      this.load(); // what flash holds now: the old set, in its own slot
       return { ok: false, reason: "WRITE_FAILED: flash did not keep the new key set" };
     }
+    this.current = r.keyset;
+    this.slot = target;
     // Committed: raise the floor, then wipe the superseded slot (a power cut
     // between the two leaves a slot the floor already excludes).
     this.floor.raise(r.keyset.version);
