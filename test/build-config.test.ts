@@ -29,6 +29,9 @@ describe("the effective build config", () => {
   it("null is only for target keys; a top-level null or a bad value inside a block is still refused", () => {
     expect(() => parseBuildFile(JSON.stringify({ lang: null }), "c.json")).toThrow(/lang: expected "id" or "en"/);
     expect(() => parseBuildFile(JSON.stringify({ espruino: { reader: { port: "Serial9", baud: 9600 } } }), "c.json")).toThrow(/espruino.reader.port/);
+    // espruino.tables: true or false (the tables made where the pool has room, or never).
+    expect(parseBuildFile(JSON.stringify({ espruino: { tables: false } }), "c.json").espruino).toEqual({ tables: false });
+    expect(() => parseBuildFile(JSON.stringify({ espruino: { tables: "no" } }), "c.json")).toThrow(/espruino.tables: expected true or false/);
   });
 
   it("a display block is checked against its type: pins it cannot guess are required, unknown types and keys refused", () => {

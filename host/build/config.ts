@@ -170,6 +170,7 @@ export const TARGET_OPTIONS = {
       ledRed: str,
       buzzer: str,
       display: espruinoDisplay,
+      tables: bool,
     },
   ),
   // The Lua reference unit is an ESP32 with an SSD1306 on I2C 0 (SDA GPIO 21, SCL GPIO 22).

@@ -145,16 +145,19 @@ export async function espruinoFrames(bin: string, panel: PanelName, screens: Scr
  * on a real Espruino with the panel's bus stood in for: the frames it draws
  * within `ms` (its boot screen first) and the variables in use then.
  */
-export async function espruinoImageFrames(bin: string, panel: PanelName | "none", image: string, ms = 500): Promise<{ frames: Uint8Array[]; variables: number; output: string }> {
+/** `tables`: the table maker's part was loaded by then (a table step's variables are in the count). */
+export async function espruinoImageFrames(bin: string, panel: PanelName | "none", image: string, ms = 500): Promise<{ frames: Uint8Array[]; variables: number; tables: boolean; output: string }> {
   mkdirSync(SCRATCH, { recursive: true });
   const script = join(SCRATCH, `image-${panel}.js`);
   // After boot: the variables in use, then quit (the image keeps a timer running on Linux).
   const file = join(SCRATCH, `image-${panel}.out`);
   writeFileSync(file, "");
   const out0 = `var OUT = function (s) { require("fs").appendFileSync(${JSON.stringify(file)}, s + "\\n"); };`;
-  // The image's droppable parts (host/build/espruino-parts.js) still loaded from boot go first, as they would once idle.
-  const dropIdle = `if (typeof $D !== "undefined") for (var n in $P) if ($D[n] && !($C[n] > 0)) { $D[n](); delete $P[n]; }`;
-  const after = `setTimeout(function () { ${dropIdle} OUT("@@M " + process.memory().usage); quit(); }, ${ms});`;
+  // The image's droppable parts (host/build/espruino-parts.js) still loaded from boot go first, as they would once idle
+  // (a dropper comes with its part, and goes once run).
+  const dropIdle = `if (typeof $D !== "undefined") for (var n in $P) if ($D[n] && !($C[n] > 0)) { $D[n](); delete $D[n]; delete $P[n]; }`;
+  const tbl = `(typeof $P !== "undefined" && $P.tbl ? 1 : 0)`;
+  const after = `setTimeout(function () { ${dropIdle} OUT("@@M " + process.memory().usage + " " + ${tbl}); quit(); }, ${ms});`;
   writeFileSync(script, [out0, panel === "none" ? "" : STANDINS[panel], readFileSync(image, "utf8"), after].join("\n"));
   // stdin stays open while it runs: Espruino for Linux stops at the end of its console's input.
   const stdout = await new Promise<string>((done) => {
@@ -168,9 +171,9 @@ export async function espruinoImageFrames(bin: string, panel: PanelName | "none"
     });
   });
   const out = readFileSync(file, "latin1") + stdout;
-  const mem = /^@@M (\d+)/m.exec(out);
+  const mem = /^@@M (\d+) ([01])/m.exec(out);
   if (!mem) throw new Error(`espruino image ${panel}: no memory line: ${out.replace(/@@[FR] \S+\r?\n/g, "").slice(-600)}`);
-  return { frames: panel === "none" ? [] : decodeFrames(panel, out), variables: Number(mem[1]), output: out };
+  return { frames: panel === "none" ? [] : decodeFrames(panel, out), variables: Number(mem[1]), tables: mem[2] === "1", output: out };
 }
 
 let luaBundle: string | undefined;

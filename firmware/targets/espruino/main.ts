@@ -64,6 +64,8 @@ export interface EspruinoOptions {
   buzzer?: string;
   /** The screen: its driver (display-<type>.ts, the only one the build bundles), bus and pins. */
   display?: DisplayOptions;
+  /** false: never make the Ed25519 tables (12 KB of flash a key); default: where the pool has room (tablesFit). */
+  tables?: boolean;
 }
 
 export type DisplayOptions = Ssd1306Options | St7789Options | PixlOptions | Bangle2Options | ConsoleOptions;
@@ -316,7 +318,7 @@ export function start(cfg: BuildConfig, o: EspruinoOptions, makeDisplay?: (o: an
       admin: uart(lock.admin),
       hooks: { unlock: lock.unlock },
     },
-    buildOptions(cfg, tablesFit()),
+    buildOptions(cfg, o.tables !== false && tablesFit()),
   );
   if (removed.length > 0) device.app.tamper("removed from flash: " + removed.join(" "), removed.length);
   return device;
