@@ -149,6 +149,26 @@ describe("the split (host/build/espruino-parts.js)", () => {
     expect(() => demandImage("var $P={};", "/x")).toThrow(/no single/);
   });
 
+  it("a part that holds another keeps it loaded while its call runs: one load for several calls into it, where variables are short", () => {
+    const program2 =
+      '__pindaiModule("c.ts");function one(x){return x+1}function two(x){return x*2}' +
+      '__pindaiModule("s.ts");function sign(x){return two(one(x))+one(0)}' +
+      '__pindaiModule("a.ts");function main(){return sign(3)}';
+    const reads = (holds: string | undefined) => {
+      const named = { pc: { modules: ["c.ts"], drop: true }, ps: { modules: ["s.ts"], drop: true, ...(holds ? { holds } : {}) } };
+      const split = splitImage(program2, named);
+      const { ctx } = started(split, 1000); // short of variables: a part goes when its last call returns
+      const read: string[] = [];
+      ctx.require = () => ({ read: (f: string) => (read.push(f), f.startsWith("pindai.") ? split.parts[f.slice(7)] : undefined) });
+      expect(vm.runInContext("main()", ctx)).toBe(9);
+      expect(ctx.one).toBeUndefined(); // both dropped once the call is over
+      expect(ctx.sign).toBeUndefined();
+      return read.filter((f) => f === "pindai.pc").length;
+    };
+    expect(reads(undefined)).toBe(3); // loaded for each of sign's three calls into it
+    expect(reads("pc")).toBe(1);
+  });
+
   it("keeps one idle timer for all its parts, and drops each once it is idle", () => {
     const two = program.replace('__pindaiModule("a.ts");function main', '__pindaiModule("c.ts");function other(){return 7}__pindaiModule("a.ts");function main').replace("+f()}", "+f()+other()}");
     const { ctx, tick, pending } = started(splitImage(two, { ...parts, pc: { modules: ["c.ts"], drop: true } }));

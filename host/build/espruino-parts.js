@@ -29,7 +29,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 /**
  * The parts: their modules (or single functions, "file#name"), functions of those modules that
- * stay in the image (`keep`), and whether the part is dropped once idle.
+ * stay in the image (`keep`), the part one holds loaded while a call of its runs (`holds`), and
+ * whether the part is dropped once idle.
  */
 export const PARTS = {
   // The agency's admin commands (the admin line itself stays: it only reads lines).
@@ -40,7 +41,9 @@ export const PARTS = {
   // per scan and dropped once idle, so an admin command (a KEYSET on a Pico) has the room.
   qr: { modules: ["firmware/core/base45.ts", "firmware/core/presentation.ts", "firmware/core/claims.ts", "firmware/core/triage.ts"], drop: true },
   // The device key's signatures (admin answers, the audit log export) and making the key at first boot.
-  sig: { modules: ["firmware/core/ed25519-sign.ts"], drop: true },
+  // It holds the curve loaded while it runs (`holds`): a signature makes several calls into the
+  // curve, and on a board short of variables the curve was dropped and parsed again after each.
+  sig: { modules: ["firmware/core/ed25519-sign.ts"], drop: true, holds: "curve" },
   // The curve: field arithmetic, points, verification and the table format, with their
   // constants and scratch, loaded for a verification or a signature and dropped once idle.
   curve: { modules: ["firmware/core/field25519.ts", "firmware/core/ed25519-curve.ts", "firmware/core/ed25519.ts", "firmware/core/ed25519-table.ts"], drop: true },
@@ -542,7 +545,9 @@ export function splitImage(code, parts = PARTS) {
     }
   }
   image += code.slice(at);
-  let head = "var $P={},$U={},$C={},$Q={},$D={},$W;\n";
+  // $H: the part each part holds loaded while one of its calls runs (PARTS' `holds`).
+  const holds = Object.keys(parts).filter((n) => parts[n].holds !== undefined).map((n) => `${n}:${JSON.stringify(parts[n].holds)}`);
+  let head = `var $P={},$U={},$C={},$Q={},$D={},$H={${holds.join(",")}},$W;\n`;
   for (const name of Object.keys(parts)) {
     if (partCode[name].length === 0 && partData[name].length === 0) continue;
     // A dropped part's dropper comes with it, and the loader deletes it once run ($x, $w; a
@@ -569,9 +574,9 @@ const LOADER =
   // boot touched a dozen parts within a second). One set over 2 s ago is gone (a boot's sweep
   // clears every timer): set anew.
   'function $p($n){if(!$P[$n]){var $s=require("Storage").read("pindai."+$n);if($s!==undefined){eval($s);$s=0}else $Q[$n]();$P[$n]=1}' +
-  "$C[$n]=($C[$n]|0)+1;if($D[$n]){var $t=getTime();$U[$n]=$t;if(!(Math.abs($t-$W)<2)){$W=$t;setTimeout($w,1000)}}}\n" +
+  "$C[$n]=($C[$n]|0)+1;if($D[$n]){var $t=getTime();$U[$n]=$t;if(!(Math.abs($t-$W)<2)){$W=$t;setTimeout($w,1000)}}if($H[$n])$p($H[$n])}\n" +
   // The last call out of a part: where variables are short it goes at once, else once idle.
-  "function $x($n){if(--$C[$n]===0&&$D[$n]&&$P[$n]&&typeof process!==\"undefined\"&&process.memory(false).free<" + LOW_FREE + "){$D[$n]();delete $D[$n];delete $P[$n]}}\n" +
+  "function $x($n){if(--$C[$n]===0&&$D[$n]&&$P[$n]&&typeof process!==\"undefined\"&&process.memory(false).free<" + LOW_FREE + "){$D[$n]();delete $D[$n];delete $P[$n]}if($H[$n])$x($H[$n])}\n" +
   // Idle: a part not called for a second goes (either way: the clock may be set back meanwhile);
   // the timer runs again while any part is still in use. A timer runs with no code on the stack,
   // so a count left above 0 is a call Espruino cut off (out of memory: no finally runs then), not
