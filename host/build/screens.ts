@@ -143,9 +143,9 @@ export async function espruinoFrames(bin: string, panel: PanelName, screens: Scr
 /**
  * A built Espruino image (npm run build with this panel's display block) run
  * on a real Espruino with the panel's bus stood in for: the frames it draws
- * within `ms` (its boot screen first) and the variables in use then.
+ * within `ms` (its boot screen first) and the variables in use then;
+ * `tables`: the table maker's part was loaded by then (a table step's variables are in the count).
  */
-/** `tables`: the table maker's part was loaded by then (a table step's variables are in the count). */
 export async function espruinoImageFrames(bin: string, panel: PanelName | "none", image: string, ms = 500): Promise<{ frames: Uint8Array[]; variables: number; tables: boolean; output: string }> {
   mkdirSync(SCRATCH, { recursive: true });
   const script = join(SCRATCH, `image-${panel}.js`);
