@@ -165,7 +165,8 @@ describe.skipIf(!HAVE)("pindai run as systemd runs it", () => {
     );
     proc.stdout!.on("data", (d) => (out += d.toString()));
     proc.stderr!.on("data", (d) => (out += d.toString()));
-    exit = new Promise((res) => proc.once("exit", (code) => res(code)));
+    // "close", not "exit": the last line may still be in the pipe when the process has exited (a full run missed it once).
+    exit = new Promise((res) => proc.once("close", (code) => res(code)));
     await seen(/running: .*scanner .*scanner/, 0, 120_000);
     // Provisioned as an agency does it, through the admin port: the key set, then a signed time.
     await provisionOverAdmin(admin.b, world, dir, now);
