@@ -10,7 +10,7 @@
 // the newest set installed is kept too ([version u32][SHA-256 first 8 bytes]),
 // so that after a WIPE another set with that version and other bytes (an
 // older revocation list under a reused number) is refused.
-import { type Bytes, alloc, concat, slice } from "../core/bytes";
+import { type Bytes, alloc, concat, equal, slice } from "../core/bytes";
 import { type Keyset, type RootKey, installDecision, loadKeyset } from "../core/keyset";
 import { MAX_KEYSET_BYTES } from "../core/keyset";
 import type { Storage } from "../hal/storage";
@@ -31,14 +31,6 @@ function stamp(version: number, raw: Bytes): Bytes {
   const h = kidOf(raw); // raw may be a target's compact bytes: indexed reads only
   for (let i = 0; i < 8; i++) b[4 + i] = h[i];
   return b;
-}
-
-/** Flash bytes `b` begin with `head` then `data` (a slot as written). */
-function holds(b: Bytes | undefined, head: Bytes, data: Bytes): boolean {
-  if (b === undefined || b.length < head.length + data.length) return false;
-  for (let i = 0; i < head.length; i++) if (b[i] !== head[i]) return false;
-  for (let i = 0; i < data.length; i++) if (b[head.length + i] !== data[i]) return false;
-  return true;
 }
 
 export class KeysetStore {
@@ -133,10 +125,12 @@ export class KeysetStore {
     putU32(head, 0, data.length);
     putU32(head, 4, crc32(data, 0, data.length));
     this.storage.erase(SLOTS[target]);
-    this.storage.write(SLOTS[target], concat([head, data]), 0);
+    const written = concat([head, data]);
+    this.storage.write(SLOTS[target], written, 0);
     // Read back, not verified again: these are the bytes just verified, and a boot checks them
     // anew (on Espruino a second verification, and a third of the other slot, made KEYSET's peak).
-    if (!holds(this.storage.read(SLOTS[target]), head, data)) {
+    const back = this.storage.read(SLOTS[target]);
+    if (back === undefined || !equal(back, written)) {
       this.load(); // what flash holds now: the old set, in its own slot
       return { ok: false, reason: "WRITE_FAILED: flash did not keep the new key set" };
     }
