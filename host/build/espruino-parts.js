@@ -118,7 +118,7 @@ export const PARTS = {
 };
 
 /** Free variables below which a droppable part goes as soon as its last call returns (a Pico's 5,100 after boot). */
-const LOW_FREE = 1500;
+export const LOW_FREE = 1500;
 
 const NONE = new Set();
 

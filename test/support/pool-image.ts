@@ -19,6 +19,8 @@ import { build } from "../../host/build/build";
 import { DeviceClient, streamLink, type LineLink } from "../../host/issuer/device-client";
 import { issuePresentation } from "../../host/issuer/issuer";
 import { BOOT_FILE, BOOT_LOADER, IMAGE_FILE, espruinoStorageFiles } from "../../host/src/flash-espruino";
+// @ts-expect-error plain JS build step
+import { LOW_FREE } from "../../host/build/espruino-parts.js";
 import { AuditLog } from "../../firmware/app/audit-log";
 import { crc32 } from "../../firmware/core/crc32";
 import { nodeRandom } from "../../firmware/targets/node/random";
@@ -73,7 +75,7 @@ export interface PoolImageRun {
 export function demandImage(image: string, trace: string): string {
   const write = `var $T=function(){var f=E.openFile(${JSON.stringify(trace)},"a");f.write(process.memory().usage+"\\n");f.close()};`;
   const edits: Array<[string, string]> = [
-    ["process.memory(false).free<1500", "process.memory(false).free<1e9"],
+    [`process.memory(false).free<${LOW_FREE}`, "process.memory(false).free<1e9"],
     ["$P[$n]=1}", "$P[$n]=1;$T()}"],
     ["function $x($n){", "function $x($n){$T();"],
     ["var $P=", write + "var $P="],
