@@ -32,6 +32,10 @@ describe("the effective build config", () => {
     // espruino.tables: true or false (the tables made where the pool has room, or never).
     expect(parseBuildFile(JSON.stringify({ espruino: { tables: false } }), "c.json").espruino).toEqual({ tables: false });
     expect(() => parseBuildFile(JSON.stringify({ espruino: { tables: "no" } }), "c.json")).toThrow(/espruino.tables: expected true or false/);
+    // luaLfs: the Lua image for NodeMCU's LFS (every function kept in it; the cost model boots it, test/cortex-m.test.ts).
+    expect(resolveBuild(parseBuildFile(JSON.stringify({ luaLfs: true }), "c.json")).luaLfs).toBe(true);
+    expect(resolveBuild(parseBuildFile("{}", "c.json")).luaLfs).toBe(false);
+    expect(() => parseBuildFile(JSON.stringify({ luaLfs: 1 }), "c.json")).toThrow(/luaLfs: expected true or false/);
   });
 
   it("a display block is checked against its type: pins it cannot guess are required, unknown types and keys refused", () => {
@@ -48,7 +52,7 @@ describe("the effective build config", () => {
   it("the printed block names every setting and each target's merged options", () => {
     const text = describeBuild(resolveBuild({ lang: "en", espruino: { reader: null } }));
     expect(text.split("\n")).toEqual([
-      "config: lang en, clearAfterMs 10000, cardPollMs 500, cardAuthMs 500, minKeysetVersion 0, auditNik hmac, espruinoCortexM false, 0 root(s)",
+      "config: lang en, clearAfterMs 10000, cardPollMs 500, cardAuthMs 500, minKeysetVersion 0, auditNik hmac, espruinoCortexM false, luaLfs false, 0 root(s)",
       '  espruino: {scanEngine:{port:"Serial1",baud:115200},ledGreen:"LED2",ledRed:"LED1"}',
       "  lua: {scanEngine:{id:1,baud:115200},reader:{id:2,baud:115200},display:" + LUA_DISPLAY_TEXT + "}",
     ]);

@@ -5,7 +5,7 @@
 // `npx tsx bench/cortex-m.ts --write-baseline` and commit it.
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { BASELINE_FILE, CONFIGS, CORTEX_M_TOOLS, IMAGE_BOOT, VERSIONS, buildLuaM4, calibrate, luaSources, measureAllM4 } from "../bench/cortex-m";
+import { BASELINE_FILE, CONFIGS, CORTEX_M_TOOLS, IMAGE_BOOT, IMAGE_BOOT_LFS, VERSIONS, buildLuaM4, calibrate, luaSources, measureAllM4 } from "../bench/cortex-m";
 import { haveTool } from "./support/tools";
 
 const tools = CORTEX_M_TOOLS.every((t) => haveTool(t));
@@ -36,7 +36,7 @@ describe.skipIf(!ready)("Cortex-M4 cost model (Lua bare-metal under qemu-system-
     const baseline = JSON.parse(readFileSync(BASELINE_FILE, "utf8")) as Record<string, Record<string, number>>;
     const now = await measureAllM4();
     const grown: string[] = [];
-    for (const name of [...CONFIGS.map((c) => c.name), IMAGE_BOOT]) {
+    for (const name of [...CONFIGS.map((c) => c.name), IMAGE_BOOT, IMAGE_BOOT_LFS]) {
       expect(baseline[name], `${name} is in the baseline`).toBeDefined();
       for (const k of Object.keys(now[name])) {
         const was = baseline[name][k];

@@ -171,6 +171,20 @@ io.lines = function()
 end
 `;
 
+// NodeMCU's LFS as the model has it (lua-m4.c m4.loadflash): the image's bytecode is
+// loaded with its code and constants put in flash, once, as LFS holds them; the
+// boot then runs it and only what it makes (closures, upvalues, tables) is heap.
+const LFS_DRIVER = `
+local hostDofile = dofile
+dofile = function(p)
+  if p ~= "pindai.luac" then return hostDofile(p) end
+  local f = m4.loadflash(p)
+  LFS_IMAGE = f -- kept, as LFS keeps it: its code is never freed
+  print("FLASH\\t" .. m4.flashbytes())
+  return f()
+end
+`;
+
 export interface M4Line {
   command: string;
   instructions: number;
@@ -186,8 +200,8 @@ export interface M4Line {
 export async function imageBootOnM4(
   elf: string,
   image: string,
-  o: { commands?: string[]; flash?: string; rtc?: number } = {},
-): Promise<{ instructions: number; peakHeap: number; held: number; lines: M4Line[]; out: string }> {
+  o: { commands?: string[]; flash?: string; rtc?: number; lfs?: boolean } = {},
+): Promise<{ instructions: number; peakHeap: number; held: number; lines: M4Line[]; out: string; lfsBytes?: number }> {
   const dir = mkdtempSync(join(tmpdir(), "pindai-m4-run-"));
   try {
     copyFileSync(image, join(dir, "pindai.lua"));
@@ -198,6 +212,7 @@ export async function imageBootOnM4(
     writeFileSync(join(dir, "random.bin"), Buffer.from(Array.from({ length: 65536 }, () => Math.floor(next() * 256))));
     let driver = BOOT_DRIVER;
     if (o.commands !== undefined) driver = LINES_DRIVER + driver;
+    if (o.lfs === true) driver = LFS_DRIVER + driver + '\nprint("FLASHLATE\\t" .. select(2, m4.flashbytes()))\n';
     if (o.rtc !== undefined) driver = driver.replace('"pindai.luac" }', `"--rtc", "${Math.floor(o.rtc)}", "pindai.luac" }`);
     writeFileSync(join(dir, "driver.lua"), driver);
     const out = await qemu(elf, dir);
@@ -208,7 +223,9 @@ export async function imageBootOnM4(
       const x = /^LINE\t(\d+)\t(\d+)\t(\d+)\t(.*)$/.exec(l);
       if (x) lines.push({ command: x[4], instructions: Number(x[1]), peakHeap: Number(x[2]), held: Number(x[3]) });
     }
-    return { instructions: Number(m[1]), peakHeap: Number(m[2]), held: Number(m[3]), lines, out };
+    const lfs = /FLASH\t(\d+)/.exec(out);
+    if (o.lfs === true && !/FLASHLATE\t0\b/.test(out)) throw new Error("the LFS model freed code it had taken out of Lua's count: " + out.slice(-300));
+    return { instructions: Number(m[1]), peakHeap: Number(m[2]), held: Number(m[3]), lines, out, lfsBytes: lfs ? Number(lfs[1]) : undefined };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -91,8 +91,8 @@ async function bundleEspruino(entry: string, out: string, b: EffectiveBuild, log
   }
 }
 
-/** Lua: one bundle, minimal lualib, then the Lua natives in front, and its functions loaded on first call. */
-async function bundleLua(entry: string, out: string, _b: EffectiveBuild, log: (s: string) => void): Promise<void> {
+/** Lua: one bundle, minimal lualib, then the Lua natives in front, and its functions loaded on first call (not for LFS). */
+async function bundleLua(entry: string, out: string, b: EffectiveBuild, log: (s: string) => void): Promise<void> {
   const tstl = await import("typescript-to-lua");
   const ts = (await import("typescript")).default;
   makeFolder(dirname(out));
@@ -104,7 +104,10 @@ async function bundleLua(entry: string, out: string, _b: EffectiveBuild, log: (s
   }
   // The field arithmetic on Lua's 64-bit integers: about 8x fewer bytecodes per verification.
   // The Lua device makes no Ed25519 tables (firmware/targets/lua/main.ts): its natives carry no table path.
-  const lazy = withLazyFunctions(withLuaNatives(readFileSync(out, "utf8"), { tables: false }));
+  const withNatives = withLuaNatives(readFileSync(out, "utf8"), { tables: false });
+  // For LFS every function stays: LFS keeps code in flash, and an LFS image has no file to read them back from.
+  if (b.luaLfs) return writeFileSync(out, withNatives);
+  const lazy = withLazyFunctions(withNatives);
   if (lazy.functions === 0) log("luac5.4 is not installed: the Lua image keeps all its functions in RAM (install lua5.4 for the smaller heap)");
   writeFileSync(out, lazy.image);
 }

@@ -34,6 +34,12 @@ interface BuildSettings {
    * for Espruino for Linux or ESP32 (not Thumb code). Needs arm-none-eabi-gcc at build time.
    */
   espruinoCortexM?: boolean;
+  /**
+   * The Lua image for NodeMCU's LFS (code and constants in flash): every function stays in the
+   * image, none is read back from the image file on first call (lua-lazy.ts), since LFS keeps
+   * them out of RAM itself. Compiled into LFS with NodeMCU's own luac.cross (README).
+   */
+  luaLfs?: boolean;
 }
 
 export type TargetName = keyof typeof TARGET_OPTIONS;
@@ -53,6 +59,7 @@ interface Resolved {
   auditNik: "hmac" | "off";
   cardAuthMs: number;
   espruinoCortexM: boolean;
+  luaLfs: boolean;
 }
 
 /** `block` over `defaults`, key by key; a null key drops the default. */
@@ -79,6 +86,7 @@ export function resolveBuild(file: BuildFile): EffectiveBuild {
     auditNik: file.auditNik ?? "hmac",
     cardAuthMs: file.cardAuthMs ?? DEFAULT_CARD_AUTH_MS,
     espruinoCortexM: file.espruinoCortexM ?? false,
+    luaLfs: file.luaLfs ?? false,
   };
 }
 
@@ -87,7 +95,7 @@ export function describeBuild(b: EffectiveBuild, targets: string[] = TARGET_NAME
   const flat = (o: object) => JSON.stringify(o).replace(/"([A-Za-z][A-Za-z0-9]*)":/g, "$1:");
   const lines = [
     `config: lang ${b.lang}, clearAfterMs ${b.clearAfterMs}, cardPollMs ${b.cardPollMs}, cardAuthMs ${b.cardAuthMs}, ` +
-      `minKeysetVersion ${b.minKeysetVersion}, auditNik ${b.auditNik}, espruinoCortexM ${b.espruinoCortexM}, ${b.roots.length} root(s)`,
+      `minKeysetVersion ${b.minKeysetVersion}, auditNik ${b.auditNik}, espruinoCortexM ${b.espruinoCortexM}, luaLfs ${b.luaLfs}, ${b.roots.length} root(s)`,
   ];
   for (const t of targets) lines.push(`  ${t}: ${flat((b as unknown as Record<string, object>)[t])}`);
   return lines.join("\n");
@@ -209,6 +217,7 @@ const SHAPE: Record<string, Check> = {
   auditNik: oneOf("hmac", "off"),
   cardAuthMs: int(50, 2000),
   espruinoCortexM: bool,
+  luaLfs: bool,
   ...Object.fromEntries(TARGET_NAMES.map((name) => [name, block(TARGET_OPTIONS[name].shape)])),
 };
 
