@@ -171,16 +171,33 @@ io.lines = function()
 end
 `;
 
-// NodeMCU's LFS as the model has it (lua-m4.c m4.loadflash): the image's bytecode is
-// loaded with its code and constants put in flash, once, as LFS holds them; the
-// boot then runs it and only what it makes (closures, upvalues, tables) is heap.
+// NodeMCU's LFS as the model has it (lua-m4.c m4.loadflash): the image's
+// bytecode is loaded with its code and constants in flash, once, as LFS holds
+// them; so is the stdio HAL's, which stands in for NodeMCU's own modules (C in
+// its firmware's flash). The boot then runs them and only what they make
+// (closures, upvalues, tables) is heap. Each chunk is kept, as LFS keeps it.
 const LFS_DRIVER = `
+local HAL = { ["stdio-hal.lua"] = true, ["file-api.lua"] = true, ["u8g2-standin.lua"] = true }
+for name in pairs(HAL) do
+  local out = assert(io.open(name .. "c", "wb"))
+  out:write(string.dump(assert(loadfile(name)), true))
+  out:close()
+end
+collectgarbage()
+local kept = {}
 local hostDofile = dofile
 dofile = function(p)
-  if p ~= "pindai.luac" then return hostDofile(p) end
-  local f = m4.loadflash(p)
-  LFS_IMAGE = f -- kept, as LFS keeps it: its code is never freed
-  print("FLASH\\t" .. m4.flashbytes())
+  local name = p:match("[^/]*$")
+  if name ~= "pindai.luac" and not HAL[name] then return hostDofile(p) end
+  if name == "pindai.luac" then
+    -- The heap the image finds: Lua's own and the HAL's (stock Lua's libraries; NodeMCU keeps its in flash).
+    collectgarbage()
+    print("PREIMAGE\\t" .. m4.heap())
+  end
+  local before = m4.flashbytes()
+  local f = m4.loadflash(HAL[name] and name .. "c" or name)
+  kept[#kept + 1] = f
+  if name == "pindai.luac" then print("FLASH\\t" .. m4.flashbytes() - before) end
   return f()
 end
 `;
@@ -201,7 +218,7 @@ export async function imageBootOnM4(
   elf: string,
   image: string,
   o: { commands?: string[]; flash?: string; rtc?: number; lfs?: boolean } = {},
-): Promise<{ instructions: number; peakHeap: number; held: number; lines: M4Line[]; out: string; lfsBytes?: number }> {
+): Promise<{ instructions: number; peakHeap: number; held: number; lines: M4Line[]; out: string; lfsBytes?: number; preImage?: number }> {
   const dir = mkdtempSync(join(tmpdir(), "pindai-m4-run-"));
   try {
     copyFileSync(image, join(dir, "pindai.lua"));
@@ -224,8 +241,9 @@ export async function imageBootOnM4(
       if (x) lines.push({ command: x[4], instructions: Number(x[1]), peakHeap: Number(x[2]), held: Number(x[3]) });
     }
     const lfs = /FLASH\t(\d+)/.exec(out);
+    const pre = /PREIMAGE\t(\d+)/.exec(out);
     if (o.lfs === true && !/FLASHLATE\t0\b/.test(out)) throw new Error("the LFS model freed code it had taken out of Lua's count: " + out.slice(-300));
-    return { instructions: Number(m[1]), peakHeap: Number(m[2]), held: Number(m[3]), lines, out, lfsBytes: lfs ? Number(lfs[1]) : undefined };
+    return { instructions: Number(m[1]), peakHeap: Number(m[2]), held: Number(m[3]), lines, out, lfsBytes: lfs ? Number(lfs[1]) : undefined, preImage: pre ? Number(pre[1]) : undefined };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -2,6 +2,11 @@
 // typescript-to-lua bundle: they define PINDAI_NATIVES before any module of
 // the bundle loads, which is when firmware/core/natives.ts looks for them.
 import { readFileSync } from "node:fs";
+import { alloc } from "../../firmware/core/bytes";
+import { type Fe, fe, add, sub, mul, inv, pack } from "../../firmware/core/field25519";
+import { CONSTANTS, point, setPoint, addPoints, doublePoint } from "../../firmware/core/ed25519-curve";
+import { basePoint } from "../../firmware/core/ed25519";
+import { luaLiteral } from "./lua-literal";
 
 const NATIVES_LUA = new URL("../../firmware/targets/lua/natives.lua", import.meta.url);
 
@@ -172,6 +177,45 @@ export function doubleLua(): string {
   ].join("\n");
 }
 
+// --- The base point's odd multiples (natives.lua's --@baseOddMultiples) ------
+
+/**
+ * B's x and y, then for k = 1, 3, ..., 15 the affine entry of kB as
+ * ed25519-table.ts writes one (y + x, y - x, 2d x y), each canonical and 32
+ * bytes: 832 bytes, computed with the portable core.
+ */
+export function baseOddMultiples(): Uint8Array {
+  const out = new Uint8Array(64 + 8 * 96);
+  const buf = alloc(32);
+  const put = (at: number, v: Fe) => {
+    pack(buf, v);
+    for (let i = 0; i < 32; i++) out[at + i] = buf[i];
+  };
+  const B = basePoint();
+  put(0, B.x); // Z = 1: affine already
+  put(32, B.y);
+  const twice = point();
+  doublePoint(twice, B);
+  const p = point();
+  setPoint(p, B);
+  const [zi, x, y, t] = [fe(), fe(), fe(), fe()];
+  for (let j = 0; j < 8; j++) {
+    if (j > 0) addPoints(p, p, twice);
+    inv(zi, p.z);
+    mul(x, p.x, zi);
+    mul(y, p.y, zi);
+    add(t, y, x);
+    put(64 + j * 96, t);
+    sub(t, y, x);
+    put(64 + j * 96 + 32, t);
+    mul(t, x, y);
+    mul(t, t, CONSTANTS.D2);
+    put(64 + j * 96 + 64, t);
+  }
+  return out;
+}
+
+const BASE_ODD = "--@baseOddMultiples\n";
 const ADD_ENTRY = "--@addEntry\n";
 const TABLE_PATH = /^-- @tables:[^]*?^-- @end tables\n/m;
 
@@ -182,7 +226,11 @@ const TABLE_PATH = /^-- @tables:[^]*?^-- @end tables\n/m;
  */
 export function withLuaNatives(bundle: string, o: { tables?: boolean } = {}): string {
   const natives = readFileSync(NATIVES_LUA, "utf8");
-  if (!natives.includes(ADD_ENTRY) || !TABLE_PATH.test(natives)) throw new Error("lua-natives: natives.lua has no --@addEntry line or no -- @tables section");
-  const lua = o.tables === false ? natives.replace(TABLE_PATH, "local tableMulSub = nil -- this image makes no tables\n") : natives.replace(ADD_ENTRY, addEntryLua() + "\n" + doubleLua() + "\n");
+  if (!natives.includes(ADD_ENTRY) || !TABLE_PATH.test(natives) || !natives.includes(BASE_ODD)) {
+    throw new Error("lua-natives: natives.lua has no --@addEntry or --@baseOddMultiples line or no -- @tables section");
+  }
+  // (A function, so that no "$" of the literal is read as a replacement pattern.)
+  const withBase = natives.replace(BASE_ODD, () => `local BASE_ODD = ${luaLiteral(baseOddMultiples())}\n`);
+  const lua = o.tables === false ? withBase.replace(TABLE_PATH, "local tableMulSub = nil -- this image makes no tables\n") : withBase.replace(ADD_ENTRY, addEntryLua() + "\n" + doubleLua() + "\n");
   return "PINDAI_NATIVES = (function()\n" + lua + "\nend)()\n" + freeingModulesOnLoad(bundle);
 }

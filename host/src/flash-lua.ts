@@ -5,6 +5,7 @@
 // REPL's "> " prompt, with a timeout; a Lua error stops the transfer.
 import { SerialPort } from "serialport";
 import { portReason } from "../issuer/files";
+import { luaLiteral } from "../build/lua-literal";
 
 export interface FlashLuaOptions {
   name?: string; // file name on the device
@@ -19,18 +20,6 @@ export function checksum(b: Uint8Array): number {
   let h = 0;
   for (const x of b) h = (h * 31 + x) % 4294967296;
   return h;
-}
-
-/** A Lua string literal holding exactly these bytes, in ASCII. */
-export function luaLiteral(b: Uint8Array): string {
-  let s = '"';
-  for (const x of b) {
-    if (x === 0x22) s += '\\"';
-    else if (x === 0x5c) s += "\\\\";
-    else if (x >= 0x20 && x < 0x7f) s += String.fromCharCode(x);
-    else s += "\\" + String(x).padStart(3, "0"); // \ddd: decimal, always three digits
-  }
-  return s + '"';
 }
 
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;

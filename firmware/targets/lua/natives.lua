@@ -421,21 +421,56 @@ local function dbl(q, needT)
   if needT then mul(q[4], pe, ph) end
 end
 
---- q = q + c (c cached: { Y + X, Y - X, Z, 2d T }), or q - c when neg; T only when needT.
-local function addCached(q, c, neg, needT)
+--- q = q + (Y + X, Y - X, Z, 2d T) of a point, or minus it when neg; Z nil for 1
+--- (an affine entry); T only when needT.
+local function addParts(q, ypx, ymx, z, t2d, neg, needT)
   local X, Y, Z = q[1], q[2], q[3]
-  local ypx, ymx = c[1], c[2]
   if neg then ypx, ymx = ymx, ypx end
   sumDiff(pb, pa, Y, X)
   mul(pa, pa, ymx)
   mul(pb, pb, ypx)
-  mul(pc, q[4], c[4])
-  mul(pd, Z, c[3])
+  mul(pc, q[4], t2d)
+  if z then mul(pd, Z, z) else set(pd, Z) end
   addMix(pe, ph, pf, pg, pa, pb, pc, pd, neg)
   mul(X, pe, pf)
   mul(Y, pg, ph)
   mul(Z, pf, pg)
   if needT then mul(q[4], pe, ph) end
+end
+
+--- q = q + c (c cached: { Y + X, Y - X, Z, 2d T }), or q - c when neg; T only when needT.
+local function addCached(q, c, neg, needT)
+  addParts(q, c[1], c[2], c[3], c[4], neg, needT)
+end
+
+-- The base point's odd multiples B, 3B, ..., 15B, as constants: in flash with
+-- the code where the image is (NodeMCU's LFS), where a table of them held 7 KB
+-- of RAM from the first verification on. The build writes the string
+-- (host/build/lua-natives.ts, computed with the portable core): B's x and y,
+-- then per multiple the entry of ed25519-table.ts (y + x, y - x, 2d x y: affine,
+-- canonical), 32 bytes each, read with unpackAt.
+--@baseOddMultiples
+local BASE_BYTES = { s = BASE_ODD }
+local ea, eb, ec = fe(), fe(), fe()
+
+--- True when p is the base point as the core holds it (ed25519.ts BASE: canonical limbs, Z = 1).
+local function isBase(p)
+  local z = p.z
+  if z[1] ~= 1 or z[2] ~= 0 or z[3] ~= 0 or z[4] ~= 0 or z[5] ~= 0 or z[6] ~= 0 or z[7] ~= 0 or z[8] ~= 0 or z[9] ~= 0 or z[10] ~= 0 then return false end
+  unpackAt(ea, BASE_BYTES, 0)
+  unpackAt(eb, BASE_BYTES, 32)
+  local x, y = p.x, p.y
+  for i = 1, 10 do if x[i] ~= ea[i] or y[i] ~= eb[i] then return false end end
+  return true
+end
+
+--- q = q + kB (k odd, 1 to 15), or q - kB when neg; T only when needT.
+local function addBase(q, k, neg, needT)
+  local at = 64 + ((k - 1) >> 1) * 96
+  unpackAt(ea, BASE_BYTES, at)
+  unpackAt(eb, BASE_BYTES, at + 32)
+  unpackAt(ec, BASE_BYTES, at + 64)
+  addParts(q, ea, eb, nil, ec, neg, needT)
 end
 
 local function cached(q)
@@ -481,26 +516,17 @@ local function naf5(s, naf)
   end
 end
 
--- The base point's multiples, kept for the next call with the same point.
-local lastP, lastPx, lastMultiples = nil, nil, nil
-
-local function sameFe(a, b)
-  for i = 1, 10 do if a[i] ~= b[i] then return false end end
-  return true
+--- q = q + dP for a NAF digit d (odd, within +-15) of P's multiples m: true for the base point's constants.
+local function addMultiple(q, m, d, needT)
+  local k = d < 0 and -d or d
+  if m == true then addBase(q, k, d < 0, needT) else addCached(q, m[(k + 1) >> 1], d < 0, needT) end
 end
 
 --- [s1]P1 + [s2]P2 (ed25519.ts doubleScalarMul): one chain of doublings, the
---- scalars as width-5 NAFs (about 43 additions each instead of 128).
+--- scalars as width-5 NAFs (about 43 additions each instead of 128). The base
+--- point's multiples are the constants above; another point's are made per call.
 local function doubleScalarMul(s1, p1, s2, p2)
-  local m1
-  if p1 == lastP and sameFe(p1.x, lastPx[1]) and sameFe(p1.y, lastPx[2]) and sameFe(p1.z, lastPx[3]) then
-    m1 = lastMultiples
-  else
-    m1 = oddMultiples(p1)
-    lastP, lastMultiples = p1, m1
-    lastPx = { fe(), fe(), fe() }
-    set(lastPx[1], p1.x); set(lastPx[2], p1.y); set(lastPx[3], p1.z)
-  end
+  local m1 = isBase(p1) or oddMultiples(p1)
   local NAF1, NAF2 = {}, {}
   naf5(s1, NAF1)
   naf5(s2, NAF2)
@@ -512,12 +538,12 @@ local function doubleScalarMul(s1, p1, s2, p2)
     local d1, d2 = NAF1[i] or 0, NAF2[i] or 0
     if started then dbl(q, d1 ~= 0 or d2 ~= 0 or i == 0) end
     if d1 ~= 0 then
-      addCached(q, m1[((d1 < 0 and -d1 or d1) + 1) >> 1], d1 < 0, d2 ~= 0 or i == 0)
+      addMultiple(q, m1, d1, d2 ~= 0 or i == 0)
       started = true
     end
     if d2 ~= 0 then
-      if m2 == nil then m2 = p2 == p1 and m1 or oddMultiples(p2) end
-      addCached(q, m2[((d2 < 0 and -d2 or d2) + 1) >> 1], d2 < 0, i == 0)
+      if m2 == nil then m2 = p2 == p1 and m1 or isBase(p2) or oddMultiples(p2) end
+      addMultiple(q, m2, d2, i == 0)
       started = true
     end
   end
@@ -587,55 +613,64 @@ end
 -- SHA-512 (FIPS 180-4) on 64-bit integers: a word is one Lua integer (the
 -- portable code holds two 32-bit halves). Additions wrap mod 2^64 as Lua's
 -- integers do; hexadecimal constants above 2^63 wrap to the same bits.
-local K512 = {
-  0x428a2f98d728ae22, 0x7137449123ef65cd, 0xb5c0fbcfec4d3b2f, 0xe9b5dba58189dbbc,
-  0x3956c25bf348b538, 0x59f111f1b605d019, 0x923f82a4af194f9b, 0xab1c5ed5da6d8118,
-  0xd807aa98a3030242, 0x12835b0145706fbe, 0x243185be4ee4b28c, 0x550c7dc3d5ffb4e2,
-  0x72be5d74f27b896f, 0x80deb1fe3b1696b1, 0x9bdc06a725c71235, 0xc19bf174cf692694,
-  0xe49b69c19ef14ad2, 0xefbe4786384f25e3, 0x0fc19dc68b8cd5b5, 0x240ca1cc77ac9c65,
-  0x2de92c6f592b0275, 0x4a7484aa6ea6e483, 0x5cb0a9dcbd41fbd4, 0x76f988da831153b5,
-  0x983e5152ee66dfab, 0xa831c66d2db43210, 0xb00327c898fb213f, 0xbf597fc7beef0ee4,
-  0xc6e00bf33da88fc2, 0xd5a79147930aa725, 0x06ca6351e003826f, 0x142929670a0e6e70,
-  0x27b70a8546d22ffc, 0x2e1b21385c26c926, 0x4d2c6dfc5ac42aed, 0x53380d139d95b3df,
-  0x650a73548baf63de, 0x766a0abb3c77b2a8, 0x81c2c92e47edaee6, 0x92722c851482353b,
-  0xa2bfe8a14cf10364, 0xa81a664bbc423001, 0xc24b8b70d0f89791, 0xc76c51a30654be30,
-  0xd192e819d6ef5218, 0xd69906245565a910, 0xf40e35855771202a, 0x106aa07032bbd1b8,
-  0x19a4c116b8d2d0c8, 0x1e376c085141ab53, 0x2748774cdf8eeb99, 0x34b0bcb5e19b48a8,
-  0x391c0cb3c5c95a63, 0x4ed8aa4ae3418acb, 0x5b9cca4f7763e373, 0x682e6ff3d6b2b8a3,
-  0x748f82ee5defb2fc, 0x78a5636f43172f60, 0x84c87814a1f0ab72, 0x8cc702081a6439ec,
-  0x90befffa23631e28, 0xa4506cebde82bde9, 0xbef9a3f7b2c67915, 0xc67178f2e372532b,
-  0xca273eceea26619c, 0xd186b8c721c0c207, 0xeada7dd6cde0eb1e, 0xf57d4f7fee6ed178,
-  0x06f067aa72176fba, 0x0a637dc5a2c898a6, 0x113f9804bef90dae, 0x1b710b35131c471b,
-  0x28db77f523047d84, 0x32caab7b40c72493, 0x3c9ebe0a15c9bebc, 0x431d67c49c100d4c,
-  0x4cc5d4becb3e42b6, 0x597f299cfc657e2a, 0x5fcb6fab3ad6faec, 0x6c44198c4a475817,
-}
-local W = {} -- the message schedule, reused (nothing here is re-entered)
+-- The 80 round constants, 64-bit big-endian: a string, read 8 a turn (in
+-- flash with the code on LFS, where a table of them held 1.3 KB of RAM).
+local K512 = "\z
+  \x42\x8a\x2f\x98\xd7\x28\xae\x22\x71\x37\x44\x91\x23\xef\x65\xcd\xb5\xc0\xfb\xcf\xec\x4d\x3b\x2f\xe9\xb5\xdb\xa5\x81\x89\xdb\xbc\z
+  \x39\x56\xc2\x5b\xf3\x48\xb5\x38\x59\xf1\x11\xf1\xb6\x05\xd0\x19\x92\x3f\x82\xa4\xaf\x19\x4f\x9b\xab\x1c\x5e\xd5\xda\x6d\x81\x18\z
+  \xd8\x07\xaa\x98\xa3\x03\x02\x42\x12\x83\x5b\x01\x45\x70\x6f\xbe\x24\x31\x85\xbe\x4e\xe4\xb2\x8c\x55\x0c\x7d\xc3\xd5\xff\xb4\xe2\z
+  \x72\xbe\x5d\x74\xf2\x7b\x89\x6f\x80\xde\xb1\xfe\x3b\x16\x96\xb1\x9b\xdc\x06\xa7\x25\xc7\x12\x35\xc1\x9b\xf1\x74\xcf\x69\x26\x94\z
+  \xe4\x9b\x69\xc1\x9e\xf1\x4a\xd2\xef\xbe\x47\x86\x38\x4f\x25\xe3\x0f\xc1\x9d\xc6\x8b\x8c\xd5\xb5\x24\x0c\xa1\xcc\x77\xac\x9c\x65\z
+  \x2d\xe9\x2c\x6f\x59\x2b\x02\x75\x4a\x74\x84\xaa\x6e\xa6\xe4\x83\x5c\xb0\xa9\xdc\xbd\x41\xfb\xd4\x76\xf9\x88\xda\x83\x11\x53\xb5\z
+  \x98\x3e\x51\x52\xee\x66\xdf\xab\xa8\x31\xc6\x6d\x2d\xb4\x32\x10\xb0\x03\x27\xc8\x98\xfb\x21\x3f\xbf\x59\x7f\xc7\xbe\xef\x0e\xe4\z
+  \xc6\xe0\x0b\xf3\x3d\xa8\x8f\xc2\xd5\xa7\x91\x47\x93\x0a\xa7\x25\x06\xca\x63\x51\xe0\x03\x82\x6f\x14\x29\x29\x67\x0a\x0e\x6e\x70\z
+  \x27\xb7\x0a\x85\x46\xd2\x2f\xfc\x2e\x1b\x21\x38\x5c\x26\xc9\x26\x4d\x2c\x6d\xfc\x5a\xc4\x2a\xed\x53\x38\x0d\x13\x9d\x95\xb3\xdf\z
+  \x65\x0a\x73\x54\x8b\xaf\x63\xde\x76\x6a\x0a\xbb\x3c\x77\xb2\xa8\x81\xc2\xc9\x2e\x47\xed\xae\xe6\x92\x72\x2c\x85\x14\x82\x35\x3b\z
+  \xa2\xbf\xe8\xa1\x4c\xf1\x03\x64\xa8\x1a\x66\x4b\xbc\x42\x30\x01\xc2\x4b\x8b\x70\xd0\xf8\x97\x91\xc7\x6c\x51\xa3\x06\x54\xbe\x30\z
+  \xd1\x92\xe8\x19\xd6\xef\x52\x18\xd6\x99\x06\x24\x55\x65\xa9\x10\xf4\x0e\x35\x85\x57\x71\x20\x2a\x10\x6a\xa0\x70\x32\xbb\xd1\xb8\z
+  \x19\xa4\xc1\x16\xb8\xd2\xd0\xc8\x1e\x37\x6c\x08\x51\x41\xab\x53\x27\x48\x77\x4c\xdf\x8e\xeb\x99\x34\xb0\xbc\xb5\xe1\x9b\x48\xa8\z
+  \x39\x1c\x0c\xb3\xc5\xc9\x5a\x63\x4e\xd8\xaa\x4a\xe3\x41\x8a\xcb\x5b\x9c\xca\x4f\x77\x63\xe3\x73\x68\x2e\x6f\xf3\xd6\xb2\xb8\xa3\z
+  \x74\x8f\x82\xee\x5d\xef\xb2\xfc\x78\xa5\x63\x6f\x43\x17\x2f\x60\x84\xc8\x78\x14\xa1\xf0\xab\x72\x8c\xc7\x02\x08\x1a\x64\x39\xec\z
+  \x90\xbe\xff\xfa\x23\x63\x1e\x28\xa4\x50\x6c\xeb\xde\x82\xbd\xe9\xbe\xf9\xa3\xf7\xb2\xc6\x79\x15\xc6\x71\x78\xf2\xe3\x72\x53\x2b\z
+  \xca\x27\x3e\xce\xea\x26\x61\x9c\xd1\x86\xb8\xc7\x21\xc0\xc2\x07\xea\xda\x7d\xd6\xcd\xe0\xeb\x1e\xf5\x7d\x4f\x7f\xee\x6e\xd1\x78\z
+  \x06\xf0\x67\xaa\x72\x17\x6f\xba\x0a\x63\x7d\xc5\xa2\xc8\x98\xa6\x11\x3f\x98\x04\xbe\xf9\x0d\xae\x1b\x71\x0b\x35\x13\x1c\x47\x1b\z
+  \x28\xdb\x77\xf5\x23\x04\x7d\x84\x32\xca\xab\x7b\x40\xc7\x24\x93\x3c\x9e\xbe\x0a\x15\xc9\xbe\xbc\x43\x1d\x67\xc4\x9c\x10\x0d\x4c\z
+  \x4c\xc5\xd4\xbe\xcb\x3e\x42\xb6\x59\x7f\x29\x9c\xfc\x65\x7e\x2a\x5f\xcb\x6f\xab\x3a\xd6\xfa\xec\x6c\x44\x19\x8c\x4a\x47\x58\x17"
+local W = {} -- the message schedule's last 16 words, reused (nothing here is re-entered)
+
+--- The schedule's next 16 words, in place (FIPS 180-4 6.4.2): slot i holds W[t]
+--- for t = i mod 16, so each word is made from the four it needs, in order.
+local function expand()
+  for i = 1, 16 do
+    local x, y = W[i % 16 + 1], W[(i + 13) % 16 + 1]
+    W[i] = W[i] + W[(i + 8) % 16 + 1] + ((x >> 1 | x << 63) ~ (x >> 8 | x << 56) ~ (x >> 7)) + ((y >> 19 | y << 45) ~ (y >> 61 | y << 3) ~ (y >> 6))
+  end
+end
 
 --- The block whose 16 words are in W[1..16] into the state st[1..8].
 local function compress(st)
-  for t = 17, 80 do
-    local x, y = W[t - 15], W[t - 2]
-    W[t] = W[t - 16] + W[t - 7] + ((x >> 1 | x << 63) ~ (x >> 8 | x << 56) ~ (x >> 7)) + ((y >> 19 | y << 45) ~ (y >> 61 | y << 3) ~ (y >> 6))
-  end
   local a, bb, c, d, e, f, g, h = st[1], st[2], st[3], st[4], st[5], st[6], st[7], st[8]
   -- Eight rounds a turn, the variables' roles moving one place a round: no
   -- shuffle of all eight after each (a quarter of a round's bytecodes).
   for t = 1, 80, 8 do
-    local t0 = h + ((e >> 14 | e << 50) ~ (e >> 18 | e << 46) ~ (e >> 41 | e << 23)) + (g ~ e & (f ~ g)) + K512[t + 0] + W[t + 0]
+    if t > 16 and t % 16 == 1 then expand() end
+    local w = (t - 1) % 16 -- the turn's words are W[w + 1 .. w + 8]
+    local k0, k1, k2, k3, k4, k5, k6, k7 = sunpack(">i8i8i8i8i8i8i8i8", K512, 8 * t - 7)
+    local t0 = h + ((e >> 14 | e << 50) ~ (e >> 18 | e << 46) ~ (e >> 41 | e << 23)) + (g ~ e & (f ~ g)) + k0 + W[w + 1]
     d, h = d + t0, t0 + ((a >> 28 | a << 36) ~ (a >> 34 | a << 30) ~ (a >> 39 | a << 25)) + (a & (bb | c) | bb & c)
-    local t1 = g + ((d >> 14 | d << 50) ~ (d >> 18 | d << 46) ~ (d >> 41 | d << 23)) + (f ~ d & (e ~ f)) + K512[t + 1] + W[t + 1]
+    local t1 = g + ((d >> 14 | d << 50) ~ (d >> 18 | d << 46) ~ (d >> 41 | d << 23)) + (f ~ d & (e ~ f)) + k1 + W[w + 2]
     c, g = c + t1, t1 + ((h >> 28 | h << 36) ~ (h >> 34 | h << 30) ~ (h >> 39 | h << 25)) + (h & (a | bb) | a & bb)
-    local t2 = f + ((c >> 14 | c << 50) ~ (c >> 18 | c << 46) ~ (c >> 41 | c << 23)) + (e ~ c & (d ~ e)) + K512[t + 2] + W[t + 2]
+    local t2 = f + ((c >> 14 | c << 50) ~ (c >> 18 | c << 46) ~ (c >> 41 | c << 23)) + (e ~ c & (d ~ e)) + k2 + W[w + 3]
     bb, f = bb + t2, t2 + ((g >> 28 | g << 36) ~ (g >> 34 | g << 30) ~ (g >> 39 | g << 25)) + (g & (h | a) | h & a)
-    local t3 = e + ((bb >> 14 | bb << 50) ~ (bb >> 18 | bb << 46) ~ (bb >> 41 | bb << 23)) + (d ~ bb & (c ~ d)) + K512[t + 3] + W[t + 3]
+    local t3 = e + ((bb >> 14 | bb << 50) ~ (bb >> 18 | bb << 46) ~ (bb >> 41 | bb << 23)) + (d ~ bb & (c ~ d)) + k3 + W[w + 4]
     a, e = a + t3, t3 + ((f >> 28 | f << 36) ~ (f >> 34 | f << 30) ~ (f >> 39 | f << 25)) + (f & (g | h) | g & h)
-    local t4 = d + ((a >> 14 | a << 50) ~ (a >> 18 | a << 46) ~ (a >> 41 | a << 23)) + (c ~ a & (bb ~ c)) + K512[t + 4] + W[t + 4]
+    local t4 = d + ((a >> 14 | a << 50) ~ (a >> 18 | a << 46) ~ (a >> 41 | a << 23)) + (c ~ a & (bb ~ c)) + k4 + W[w + 5]
     h, d = h + t4, t4 + ((e >> 28 | e << 36) ~ (e >> 34 | e << 30) ~ (e >> 39 | e << 25)) + (e & (f | g) | f & g)
-    local t5 = c + ((h >> 14 | h << 50) ~ (h >> 18 | h << 46) ~ (h >> 41 | h << 23)) + (bb ~ h & (a ~ bb)) + K512[t + 5] + W[t + 5]
+    local t5 = c + ((h >> 14 | h << 50) ~ (h >> 18 | h << 46) ~ (h >> 41 | h << 23)) + (bb ~ h & (a ~ bb)) + k5 + W[w + 6]
     g, c = g + t5, t5 + ((d >> 28 | d << 36) ~ (d >> 34 | d << 30) ~ (d >> 39 | d << 25)) + (d & (e | f) | e & f)
-    local t6 = bb + ((g >> 14 | g << 50) ~ (g >> 18 | g << 46) ~ (g >> 41 | g << 23)) + (a ~ g & (h ~ a)) + K512[t + 6] + W[t + 6]
+    local t6 = bb + ((g >> 14 | g << 50) ~ (g >> 18 | g << 46) ~ (g >> 41 | g << 23)) + (a ~ g & (h ~ a)) + k6 + W[w + 7]
     f, bb = f + t6, t6 + ((c >> 28 | c << 36) ~ (c >> 34 | c << 30) ~ (c >> 39 | c << 25)) + (c & (d | e) | d & e)
-    local t7 = a + ((f >> 14 | f << 50) ~ (f >> 18 | f << 46) ~ (f >> 41 | f << 23)) + (h ~ f & (g ~ h)) + K512[t + 7] + W[t + 7]
+    local t7 = a + ((f >> 14 | f << 50) ~ (f >> 18 | f << 46) ~ (f >> 41 | f << 23)) + (h ~ f & (g ~ h)) + k7 + W[w + 8]
     e, a = e + t7, t7 + ((bb >> 28 | bb << 36) ~ (bb >> 34 | bb << 30) ~ (bb >> 39 | bb << 25)) + (bb & (c | d) | c & d)
   end
   st[1], st[2], st[3], st[4] = st[1] + a, st[2] + bb, st[3] + c, st[4] + d
