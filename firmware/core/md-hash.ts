@@ -3,6 +3,26 @@
 import { type Bytes, alloc } from "./bytes";
 
 /**
+ * 32-bit words: a hash's round constants or its message schedule. Typed as an
+ * array, so that typescript-to-lua indexes it as one (Lua has no Uint32Array).
+ */
+export type Words = number[];
+
+/**
+ * These words (or n zeros) as a Uint32Array where the runtime has one: on
+ * Espruino 4 bytes a word, where a plain array held one or two variables each
+ * (about 500 for SHA-512's constants and schedule, on a board without the
+ * native hash: a Pico, a Puck.js); else as a plain array (Lua).
+ */
+export function words(init: number[] | number): Words {
+  if (typeof Uint32Array !== "undefined") return (typeof init === "number" ? new Uint32Array(init) : new Uint32Array(init)) as unknown as Words;
+  if (typeof init !== "number") return init;
+  const w: number[] = [];
+  for (let i = 0; i < init; i++) w.push(0);
+  return w;
+}
+
+/**
  * FIPS 180-4 5.1 padding: the bytes of `msg` after its last whole block
  * (from `full`), 0x80, zeros, and the length in bits big-endian in the last
  * `lengthBytes` bytes (8 for SHA-256, 16 for SHA-512); one or two blocks.

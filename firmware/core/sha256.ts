@@ -2,14 +2,14 @@
 // (SPEC section 4). 32-bit words kept unsigned with `>>> 0`.
 // Cost: 64 rounds per 64-byte block, ~15 32-bit operations a round.
 import { type Bytes, slice } from "./bytes";
-import { mdHash } from "./md-hash";
+import { type Words, mdHash, words } from "./md-hash";
 import { NATIVES } from "./natives";
 
 // FIPS 180-4 4.2.2: the first 32 bits of the fractional parts of the cube
 // roots of the first 64 primes.
-// Made on first use (roundConstants below): a target with its own SHA-256 never
+// Made on first use (roundConstants below), as 32-bit words (md-hash.ts words): a target with its own SHA-256 never
 // holds them (on Espruino they would be 200 variables of RAM from boot).
-let K: number[] = [];
+let K: Words = [];
 function roundConstants(): number[] {
   return [
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -33,7 +33,7 @@ function rotr(x: number, n: number): number {
 }
 
 // Message schedule, reused across blocks (no allocation per block).
-const W: number[] = [];
+let W: Words = [];
 
 /** One 64-byte block at `off` into the state `st` (8 words). FIPS 180-4 6.2.2. */
 function block(st: number[], m: Bytes, off: number): void {
@@ -81,8 +81,8 @@ const NATIVE = NATIVES.sha256;
 /** The FIPS 180-4 code path, its constants made the first time it runs. */
 function portable(msg: Bytes): Bytes {
   if (K.length === 0) {
-    K = roundConstants();
-    for (let i = 0; i < 64; i++) W.push(0);
+    K = words(roundConstants());
+    W = words(64);
   }
   return mdHash(msg, initialHash(), 64, 8, block);
 }

@@ -2,14 +2,14 @@
 // halves (hi, lo) held in two Int32-range numbers, added with explicit carries.
 // Cost: 80 rounds per 128-byte block, ~20 32-bit operations a round.
 import type { Bytes } from "./bytes";
-import { mdHash } from "./md-hash";
+import { type Words, mdHash, words } from "./md-hash";
 import { NATIVES } from "./natives";
 
 // FIPS 180-4 4.2.3: the first 64 bits of the fractional parts of the cube
 // roots of the first 80 primes, as hi/lo halves.
-// Made on first use (roundConstants below): a target with its own SHA-512 never
+// Made on first use (roundConstants below), as 32-bit words (md-hash.ts words): a target with its own SHA-512 never
 // holds them (on Espruino they would be 500 variables of RAM from boot).
-let K: number[] = [];
+let K: Words = [];
 function roundConstants(): number[] {
   return [
     0x428a2f98, 0xd728ae22, 0x71374491, 0x23ef65cd, 0xb5c0fbcf, 0xec4d3b2f, 0xe9b5dba5, 0x8189dbbc,
@@ -52,7 +52,7 @@ function rotrLo(h: number, l: number, n: number): number {
 }
 
 // Message schedule and working state, reused across blocks (no allocation per block).
-const W: number[] = [];
+let W: Words = [];
 
 /** One 128-byte block at `off` into the state `st` (16 numbers: 8 hi/lo pairs). FIPS 180-4 6.4.2. */
 function block(st: number[], m: Bytes, off: number): void {
@@ -120,8 +120,8 @@ const NATIVE = NATIVES.sha512;
 /** The FIPS 180-4 code path, its constants made the first time it runs. */
 function portable(msg: Bytes): Bytes {
   if (K.length === 0) {
-    K = roundConstants();
-    for (let i = 0; i < 160; i++) W.push(0);
+    K = words(roundConstants());
+    W = words(160);
   }
   return mdHash(msg, initialHash(), 128, 16, block);
 }
