@@ -677,51 +677,51 @@ local function compress(st)
   st[5], st[6], st[7], st[8] = st[5] + e, st[6] + f, st[7] + g, st[8] + h
 end
 
---- One 128-byte block of the 0-based Bytes table b at off into the state st[1..8].
-local function block(st, b, off)
+--- The 16 words of the 128-byte block of the 0-based Bytes table b at off into W[1..16].
+local function words512(b, off)
   for t = 1, 16 do
     local i = off + 8 * t - 8
     W[t] = b[i] << 56 | b[i + 1] << 48 | b[i + 2] << 40 | b[i + 3] << 32 | b[i + 4] << 24 | b[i + 5] << 16 | b[i + 6] << 8 | b[i + 7]
   end
-  compress(st)
+end
+
+--- A FIPS 180-4 hash of the 0-based Bytes table m from the state st (SHA-512's
+--- or SHA-256's): each whole block of `size` bytes read into the schedule w by
+--- `read` and compressed; then the padded tail (5.1: the bytes of m from full
+--- on, 0x80, zeros, the length in bits in the last size / 8 bytes) as a string
+--- of one or two blocks, read 16 words at a time with `fmt`: no Bytes table of
+--- it (4 KB of garbage per hash on 32-bit Lua), no call per byte. The digest is
+--- st's words of `wordBytes` bytes, big-endian, as a new Bytes table.
+local function mdHash(m, st, size, w, read, fmt, compressBlock, wordBytes)
+  local n = m.length
+  local full = n - n % size
+  for off = 0, full - 1, size do
+    read(m, off)
+    compressBlock(st)
+  end
+  local tailLen = n - full < size - size // 8 and size or 2 * size
+  local tail = string.char(table.unpack(m, full, n - 1)) .. "\128" .. string.rep("\0", tailLen - (n - full) - 9) .. string.pack(">I8", n * 8)
+  for off = 1, tailLen, size do
+    w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8], w[9], w[10], w[11], w[12], w[13], w[14], w[15], w[16] = sunpack(fmt, tail, off)
+    compressBlock(st)
+  end
+  local out = { length = #st * wordBytes }
+  for i = 0, out.length - 1 do out[i] = st[i // wordBytes + 1] >> (8 * (wordBytes - 1 - i % wordBytes)) & 255 end
+  return out
 end
 
 --- The 64-byte digest of a 0-based Bytes table, as one.
 local function sha512(m)
   local st = { 0x6a09e667f3bcc908, 0xbb67ae8584caa73b, 0x3c6ef372fe94f82b, 0xa54ff53a5f1d36f1,
     0x510e527fade682d1, 0x9b05688c2b3e6c1f, 0x1f83d9abfb41bd6b, 0x5be0cd19137e2179 }
-  local n = m.length
-  local full = n - n % 128
-  for off = 0, full - 1, 128 do block(st, m, off) end
-  -- The padded tail (FIPS 180-4 5.1.2: the bytes of m from full on, 0x80,
-  -- zeros, the length in bits as 128 bits) as a string of one or two
-  -- blocks, read 16 words at a time: no Bytes table of it (4 KB of garbage
-  -- per hash on 32-bit Lua), no call per byte.
-  local tailLen = n - full < 112 and 128 or 256
-  local tail = string.char(table.unpack(m, full, n - 1)) .. "\128" .. string.rep("\0", tailLen - (n - full) - 9) .. string.pack(">I8", n * 8)
-  for off = 1, tailLen, 128 do
-    W[1], W[2], W[3], W[4], W[5], W[6], W[7], W[8], W[9], W[10], W[11], W[12], W[13], W[14], W[15], W[16] =
-      sunpack(">i8i8i8i8i8i8i8i8i8i8i8i8i8i8i8i8", tail, off)
-    compress(st)
-  end
-  local out = { length = 64 }
-  for i = 0, 63 do out[i] = st[(i >> 3) + 1] >> (56 - 8 * (i & 7)) & 255 end
-  return out
+  return mdHash(m, st, 128, W, words512, ">i8i8i8i8i8i8i8i8i8i8i8i8i8i8i8i8", compress, 8)
 end
 
 -- SHA-256 (FIPS 180-4 6.2) on Lua's integers, 32-bit words masked: for key ids
 -- (firmware/core/sha256.ts kidOf). The core's own would make and keep its 64
 -- round constants and a 64-word schedule as tables (2 KB of RAM); here the
--- constants are a string (in flash with the code on LFS) and the schedule 16 words.
-local K256 = "\z
-  \x42\x8a\x2f\x98\x71\x37\x44\x91\xb5\xc0\xfb\xcf\xe9\xb5\xdb\xa5\x39\x56\xc2\x5b\x59\xf1\x11\xf1\x92\x3f\x82\xa4\xab\x1c\x5e\xd5\z
-  \xd8\x07\xaa\x98\x12\x83\x5b\x01\x24\x31\x85\xbe\x55\x0c\x7d\xc3\x72\xbe\x5d\x74\x80\xde\xb1\xfe\x9b\xdc\x06\xa7\xc1\x9b\xf1\x74\z
-  \xe4\x9b\x69\xc1\xef\xbe\x47\x86\x0f\xc1\x9d\xc6\x24\x0c\xa1\xcc\x2d\xe9\x2c\x6f\x4a\x74\x84\xaa\x5c\xb0\xa9\xdc\x76\xf9\x88\xda\z
-  \x98\x3e\x51\x52\xa8\x31\xc6\x6d\xb0\x03\x27\xc8\xbf\x59\x7f\xc7\xc6\xe0\x0b\xf3\xd5\xa7\x91\x47\x06\xca\x63\x51\x14\x29\x29\x67\z
-  \x27\xb7\x0a\x85\x2e\x1b\x21\x38\x4d\x2c\x6d\xfc\x53\x38\x0d\x13\x65\x0a\x73\x54\x76\x6a\x0a\xbb\x81\xc2\xc9\x2e\x92\x72\x2c\x85\z
-  \xa2\xbf\xe8\xa1\xa8\x1a\x66\x4b\xc2\x4b\x8b\x70\xc7\x6c\x51\xa3\xd1\x92\xe8\x19\xd6\x99\x06\x24\xf4\x0e\x35\x85\x10\x6a\xa0\x70\z
-  \x19\xa4\xc1\x16\x1e\x37\x6c\x08\x27\x48\x77\x4c\x34\xb0\xbc\xb5\x39\x1c\x0c\xb3\x4e\xd8\xaa\x4a\x5b\x9c\xca\x4f\x68\x2e\x6f\xf3\z
-  \x74\x8f\x82\xee\x78\xa5\x63\x6f\x84\xc8\x78\x14\x8c\xc7\x02\x08\x90\xbe\xff\xfa\xa4\x50\x6c\xeb\xbe\xf9\xa3\xf7\xc6\x71\x78\xf2"
+-- schedule is 16 words, and the constants are SHA-512's (FIPS 180-4 4.2.2 and
+-- 4.2.3: the same cube roots, SHA-256 takes the first 32 bits of the first 64).
 local W32 = {}
 
 local function rotr32(x, n)
@@ -737,7 +737,7 @@ local function compress256(st)
       local x, y = W32[i % 16 + 1], W32[(i + 13) % 16 + 1]
       W32[i] = (W32[i] + W32[(i + 8) % 16 + 1] + (rotr32(x, 7) ~ rotr32(x, 18) ~ (x >> 3)) + (rotr32(y, 17) ~ rotr32(y, 19) ~ (y >> 10))) & 0xffffffff
     end
-    local t1 = h + (rotr32(e, 6) ~ rotr32(e, 11) ~ rotr32(e, 25)) + (g ~ e & (f ~ g)) + sunpack(">I4", K256, 4 * t - 3) + W32[i]
+    local t1 = h + (rotr32(e, 6) ~ rotr32(e, 11) ~ rotr32(e, 25)) + (g ~ e & (f ~ g)) + sunpack(">I4", K512, 8 * t - 7) + W32[i]
     local t2 = (rotr32(a, 2) ~ rotr32(a, 13) ~ rotr32(a, 22)) + (a & bb | c & (a | bb))
     h, g, f, e, d, c, bb, a = g, f, e, (d + t1) & 0xffffffff, c, bb, a, (t1 + t2) & 0xffffffff
   end
@@ -745,29 +745,18 @@ local function compress256(st)
   st[5], st[6], st[7], st[8] = (st[5] + e) & 0xffffffff, (st[6] + f) & 0xffffffff, (st[7] + g) & 0xffffffff, (st[8] + h) & 0xffffffff
 end
 
+--- The 16 words of the 64-byte block of the 0-based Bytes table b at off into W32[1..16].
+local function words256(b, off)
+  for t = 1, 16 do
+    local i = off + 4 * t - 4
+    W32[t] = b[i] << 24 | b[i + 1] << 16 | b[i + 2] << 8 | b[i + 3]
+  end
+end
+
 --- The 32-byte digest of a 0-based Bytes table, as one.
 local function sha256(m)
   local st = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 }
-  local n = m.length
-  local full = n - n % 64
-  for off = 0, full - 1, 64 do
-    for t = 1, 16 do
-      local i = off + 4 * t - 4
-      W32[t] = m[i] << 24 | m[i + 1] << 16 | m[i + 2] << 8 | m[i + 3]
-    end
-    compress256(st)
-  end
-  -- The padded tail (FIPS 180-4 5.1.1) as a string of one or two blocks.
-  local tailLen = n - full < 56 and 64 or 128
-  local tail = string.char(table.unpack(m, full, n - 1)) .. "\128" .. string.rep("\0", tailLen - (n - full) - 9) .. string.pack(">I8", n * 8)
-  for off = 1, tailLen, 64 do
-    W32[1], W32[2], W32[3], W32[4], W32[5], W32[6], W32[7], W32[8], W32[9], W32[10], W32[11], W32[12], W32[13], W32[14], W32[15], W32[16] =
-      sunpack(">I4I4I4I4I4I4I4I4I4I4I4I4I4I4I4I4", tail, off)
-    compress256(st)
-  end
-  local out = { length = 32 }
-  for i = 0, 31 do out[i] = st[(i >> 2) + 1] >> (24 - 8 * (i & 3)) & 255 end
-  return out
+  return mdHash(m, st, 64, W32, words256, ">I4I4I4I4I4I4I4I4I4I4I4I4I4I4I4I4", compress256, 4)
 end
 
 return {
