@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "../host/build/build";
 import { readBuildFile, resolveBuild } from "../host/build/config";
+import { hasLazyTail } from "../host/build/lua-lazy";
 import { haveTool } from "./support/tools";
 
 const BOARDS = "examples/boards";
@@ -30,7 +31,7 @@ describe("examples/boards", () => {
       expect(readFileSync(r.espruino, "utf8").length).toBeGreaterThan(10_000);
       if (file.espruino?.scanEngine) expect(readFileSync(r.espruino, "utf8")).toMatch(/baud:\s*115200/);
       // For NodeMCU's LFS every function stays in the Lua image; otherwise the larger ones go to its tail, read on first call (with luac5.4).
-      const lazyTail = /\n--\[=*\[\n/.test(readFileSync(r.lua, "utf8"));
+      const lazyTail = hasLazyTail(readFileSync(r.lua, "utf8"));
       if (file.luaLfs === true) expect(lazyTail).toBe(false);
       else if (haveTool("luac5.4")) expect(lazyTail).toBe(true);
     }, 600_000);

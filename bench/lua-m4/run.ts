@@ -188,17 +188,18 @@ local kept = {}
 local hostDofile = dofile
 dofile = function(p)
   local name = p:match("[^/]*$")
-  if name ~= "pindai.luac" and not HAL[name] then return hostDofile(p) end
-  if name == "pindai.luac" then
-    -- The heap the image finds: Lua's own and the HAL's (stock Lua's libraries; NodeMCU keeps its in flash).
-    collectgarbage()
-    print("PREIMAGE\\t" .. m4.heap())
+  if HAL[name] then
+    kept[#kept + 1] = m4.loadflash(name .. "c")
+    return kept[#kept]()
   end
+  if name ~= "pindai.luac" then return hostDofile(p) end
+  -- The heap the image finds: Lua's own and the HAL's (stock Lua's libraries; NodeMCU keeps its in flash).
+  collectgarbage()
+  print("PREIMAGE\\t" .. m4.heap())
   local before = m4.flashbytes()
-  local f = m4.loadflash(HAL[name] and name .. "c" or name)
-  kept[#kept + 1] = f
-  if name == "pindai.luac" then print("FLASH\\t" .. m4.flashbytes() - before) end
-  return f()
+  kept[#kept + 1] = m4.loadflash(name)
+  print("FLASH\\t" .. m4.flashbytes() - before)
+  return kept[#kept]()
 end
 `;
 
@@ -218,7 +219,7 @@ export async function imageBootOnM4(
   elf: string,
   image: string,
   o: { commands?: string[]; flash?: string; rtc?: number; lfs?: boolean } = {},
-): Promise<{ instructions: number; peakHeap: number; held: number; lines: M4Line[]; out: string; lfsBytes?: number; preImage?: number }> {
+): Promise<{ instructions: number; peakHeap: number; held: number; lines: M4Line[]; out: string; lfs?: { flashBytes: number; preImage: number } }> {
   const dir = mkdtempSync(join(tmpdir(), "pindai-m4-run-"));
   try {
     copyFileSync(image, join(dir, "pindai.lua"));
@@ -240,10 +241,13 @@ export async function imageBootOnM4(
       const x = /^LINE\t(\d+)\t(\d+)\t(\d+)\t(.*)$/.exec(l);
       if (x) lines.push({ command: x[4], instructions: Number(x[1]), peakHeap: Number(x[2]), held: Number(x[3]) });
     }
-    const lfs = /FLASH\t(\d+)/.exec(out);
+    const r = { instructions: Number(m[1]), peakHeap: Number(m[2]), held: Number(m[3]), lines, out };
+    if (o.lfs !== true) return r;
+    const flash = /FLASH\t(\d+)/.exec(out);
     const pre = /PREIMAGE\t(\d+)/.exec(out);
-    if (o.lfs === true && !/FLASHLATE\t0\b/.test(out)) throw new Error("the LFS model freed code it had taken out of Lua's count: " + out.slice(-300));
-    return { instructions: Number(m[1]), peakHeap: Number(m[2]), held: Number(m[3]), lines, out, lfsBytes: lfs ? Number(lfs[1]) : undefined, preImage: pre ? Number(pre[1]) : undefined };
+    if (!flash || !pre) throw new Error("the LFS model did not load the image into flash: " + out.slice(-300));
+    if (!/FLASHLATE\t0\b/.test(out)) throw new Error("the LFS model freed code it had taken out of Lua's count: " + out.slice(-300));
+    return { ...r, lfs: { flashBytes: Number(flash[1]), preImage: Number(pre[1]) } };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

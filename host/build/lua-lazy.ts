@@ -317,6 +317,11 @@ export interface LazyResult {
   movedBytes: number;
 }
 
+/** True when `image` carries moved function source behind its tail comment (what withLazyFunctions writes). */
+export function hasLazyTail(image: string): boolean {
+  return /\n--\[=*\[\n/.test(image);
+}
+
 /**
  * The image with its sizeable module functions loaded on first call. Without
  * luac5.4 on the build machine, the image unchanged (functions: 0).
