@@ -25,7 +25,7 @@ import { AuditLog } from "../../firmware/app/audit-log";
 import { crc32 } from "../../firmware/core/crc32";
 import { nodeRandom } from "../../firmware/targets/node/random";
 import { SimFlash } from "../../sim/flash";
-import { openPtyPair } from "../../sim/pty";
+import { openPtyPair, writePaced } from "../../sim/pty";
 import { HOLDER, makeWorld } from "../../sim/world";
 import { killChild, spawnChild } from "./children";
 
@@ -134,8 +134,11 @@ class Boot {
   async memory(client: DeviceClient): Promise<PoolMemory> {
     must(await client.unlock(), "UNLOCK");
     const from = this.out.length;
-    this.proc.stdin!.write('\x10var m=process.memory();print("<mem "+m.usage+" "+m.total+" "+JSON.stringify(E.getErrorFlags())+">")\n');
-    const m = await this.waitFor(/<mem (\d+) (\d+) (\[[^\]]*\])>/, from, 20_000);
+    // Asked again until answered: a line that comes while UNLOCK's reset() runs is not read.
+    const ask = () => this.proc.stdin!.write('\x10var m=process.memory();print("<mem "+m.usage+" "+m.total+" "+JSON.stringify(E.getErrorFlags())+">")\n');
+    ask();
+    const again = setInterval(ask, 3000);
+    const m = await this.waitFor(/<mem (\d+) (\d+) (\[[^\]]*\])>/, from, 30_000).finally(() => clearInterval(again));
     return { usage: Number(m[1]), total: Number(m[2]), flags: JSON.parse(m[3]) as string[] };
   }
   close(): void {
@@ -282,9 +285,9 @@ export async function runImageOnPool(big: string, pool: string, o: { demand?: bo
       for (let i = 0; i < 600 && samples().length < n + 2; i++) await sleep(500);
     };
     for (let i = 0; i < 2; i++) {
-      scanner.write(code + "\r\n");
+      await writePaced(scanner, code + "\r\n");
       await watched("at a scan", idle);
-      scanner.write("hello\r\n"); // another line between: the same code still on screen is one verdict
+      await writePaced(scanner, "hello\r\n"); // another line between: the same code still on screen is one verdict
       await watched("at a scan", idle);
     }
     const log = (await watched("at LOG", () => client.logs(undefined, FULL_LOG_RECORDS + 1))).map((r) => r.verdict + " " + r.source); // this run's records
