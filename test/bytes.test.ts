@@ -50,7 +50,8 @@ async function checkRunner(runner: LuaRunner) {
   const calls: Array<[string, ...string[]]> = [
     ["roundTrip", "0102ff"],
     ["roundTrip", "zz"],
-    ["allocZero", "5"],
+    // Every size class of the Lua natives' allocBytes: 0 and 1 (a loop), 2-1024 (a constructor), above (a loop).
+    ...["0", "1", "2", "5", "257", "1024", "1025", "1500"].map((n) => ["allocZero", n] as [string, string]),
     ["hexRange", "KEYSET 0aFF 00", "7,11"],
     ["hexRange", "KEYSET 0aF", "7,10"],
     ["hexRange", "KEYSET 0a", "7,11"],
@@ -72,6 +73,10 @@ describe("bytes on Lua", () => {
     it(`${bin} gives the same results as Node`, async (ctx) => {
       if (!haveTool(bin)) return ctx.skip();
       await checkRunner(nativeRunner(bin, buildLuaBundle("test/conformance/bytes-entry.ts")));
+    });
+    it(`${bin} with the Lua natives (allocBytes) gives the same results as Node`, async (ctx) => {
+      if (!haveTool(bin)) return ctx.skip();
+      await checkRunner(nativeRunner(bin, buildLuaBundle("test/conformance/bytes-entry.ts", bin.slice(3), true)));
     });
   }
 });

@@ -22,9 +22,11 @@ interface LuaBytes {
 }
 
 const HAS_TYPED_ARRAYS = typeof Uint8Array !== "undefined";
+const ALLOC = NATIVES.allocBytes;
 
 export function alloc(n: number): Bytes {
   if (HAS_TYPED_ARRAYS) return new Uint8Array(n);
+  if (ALLOC !== undefined) return ALLOC(n);
   const t: LuaBytes = { length: n };
   for (let i = 0; i < n; i++) t[i] = 0;
   return t as unknown as Bytes;

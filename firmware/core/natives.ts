@@ -104,6 +104,8 @@ export interface Natives {
   compactBytes?: (this: void, b: Bytes) => Bytes;
   /** A byte string (a flash file as the runtime reads it) as compact, read-only Bytes: its length in RAM, not a table of numbers. */
   stringBytes?: (this: void, s: string) => Bytes;
+  /** bytes.ts alloc where the runtime has no typed arrays: n zero bytes, in no more room than n (Lua: a table's array part sized once). */
+  allocBytes?: (this: void, n: number) => Bytes;
 }
 
 declare const PINDAI_NATIVES: Natives | undefined;

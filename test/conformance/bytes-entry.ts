@@ -16,7 +16,10 @@ export function utf8(hex: string): string {
 
 export function allocZero(n: string): string {
   const b = alloc(Math.floor(Number(n)));
-  return toHex(b) + (equal(b, alloc(b.length)) ? ":eq" : ":ne");
+  // Nothing past the end (Lua: no key n), and written at both ends like any buffer.
+  const past = (b as unknown as Record<number, number | undefined>)[b.length] === undefined ? "" : ":past";
+  if (b.length > 0) (b[0] = 1), (b[b.length - 1] = 2);
+  return toHex(b) + (equal(b, alloc(b.length)) ? ":eq" : ":ne") + past;
 }
 
 /** fromHex of s[start..end) (a line's field decoded in place), "from,to" as numbers. */

@@ -1,6 +1,6 @@
 -- Native helpers for the pindai core on Lua 5.3/5.4, handed in before the
 -- bundle loads (firmware/core/natives.ts is the one place that takes them).
--- Evaluated as a chunk, it returns { field, curve, reduce64, sha512, sha256, compactBytes, stringBytes }: arithmetic in
+-- Evaluated as a chunk, it returns { field, curve, reduce64, sha512, sha256, compactBytes, stringBytes, allocBytes }: arithmetic in
 -- GF(2^255 - 19) on Lua's 64-bit integers, with the same operations and the
 -- same results as the portable 16-limb code in firmware/core/field25519.ts,
 -- SHA-512 on 64-bit words (firmware/core/sha512.ts works on 32-bit halves),
@@ -188,6 +188,20 @@ end
 -- and b.length read as from any Bytes; unpackAt reads the string directly.
 local STRING_BYTES = { __index = function(t, i) return sbyte(t.s, i + 1) end }
 
+-- A new zeroed Bytes table, its array part sized once. Filled a key at a
+-- time, a table's array part doubles as it grows: up to twice the room it
+-- needs (512 slots of 16 bytes for a 257-byte buffer), and each smaller part
+-- left behind as garbage. A constructor's last call spreads its values into
+-- an array part of exactly that many: b[0] goes to the hash part, as any
+-- Bytes table has it, and b[1 .. n-1] come from string.byte of zeros.
+local srep = string.rep
+local function allocBytes(n)
+  if n > 1 and n <= 1024 then return { length = n, [0] = 0, sbyte(srep("\0", n - 1), 1, n - 1) } end
+  local t = { length = n }
+  for i = 0, n - 1 do t[i] = 0 end
+  return t
+end
+
 --- The same bytes as b, compact.
 local function compact(b)
   local n, parts = b.length, {}
@@ -339,7 +353,7 @@ local function reduce64(h)
       s[i + 1], s[i] = s[i + 1] + c, s[i] - c * 2097152
     end
   end
-  local r, acc, bits, n = { length = 32 }, 0, 0, 0
+  local r, acc, bits, n = allocBytes(32), 0, 0, 0
   for i = 0, 11 do
     acc, bits = acc | (s[i] << bits), bits + 21
     while bits >= 8 do
@@ -708,7 +722,7 @@ local function mdHash(m, st, size, w, read, fmt, compressBlock, wordBytes)
     w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8], w[9], w[10], w[11], w[12], w[13], w[14], w[15], w[16] = sunpack(fmt, tail, off)
     compressBlock(st)
   end
-  local out = { length = #st * wordBytes }
+  local out = allocBytes(#st * wordBytes)
   for i = 0, out.length - 1 do out[i] = st[i // wordBytes + 1] >> (8 * (wordBytes - 1 - i % wordBytes)) & 255 end
   return out
 end
@@ -770,4 +784,5 @@ return {
   sha256 = sha256,
   compactBytes = compact,
   stringBytes = stringBytes,
+  allocBytes = allocBytes,
 }
