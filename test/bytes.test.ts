@@ -52,6 +52,8 @@ async function checkRunner(runner: LuaRunner) {
     ["roundTrip", "zz"],
     // Every size class of the Lua natives' allocBytes: 0 and 1 (a loop), 2-1024 (a constructor), above (a loop).
     ...["0", "1", "2", "5", "257", "1024", "1025", "1500"].map((n) => ["allocZero", n] as [string, string]),
+    // Across the hashes' block sizes (64, 128) and their tails (55, 111 bytes and one more).
+    ...["0,0", "3,0", "0,55", "40,16", "100,11", "100,12", "64,64", "127,2", "300,217"].map((n) => ["concatHashWrite", n] as [string, string]),
     ["hexRange", "KEYSET 0aFF 00", "7,11"],
     ["hexRange", "KEYSET 0aF", "7,10"],
     ["hexRange", "KEYSET 0a", "7,11"],
@@ -74,7 +76,7 @@ describe("bytes on Lua", () => {
       if (!haveTool(bin)) return ctx.skip();
       await checkRunner(nativeRunner(bin, buildLuaBundle("test/conformance/bytes-entry.ts")));
     });
-    it(`${bin} with the Lua natives (allocBytes) gives the same results as Node`, async (ctx) => {
+    it(`${bin} with the Lua natives (allocBytes, concatBytes) gives the same results as Node`, async (ctx) => {
       if (!haveTool(bin)) return ctx.skip();
       await checkRunner(nativeRunner(bin, buildLuaBundle("test/conformance/bytes-entry.ts", bin.slice(3), true)));
     });

@@ -23,6 +23,7 @@ interface LuaBytes {
 
 const HAS_TYPED_ARRAYS = typeof Uint8Array !== "undefined";
 const ALLOC = NATIVES.allocBytes;
+const CONCAT = NATIVES.concatBytes;
 
 export function alloc(n: number): Bytes {
   if (HAS_TYPED_ARRAYS) return new Uint8Array(n);
@@ -55,6 +56,7 @@ export function copyInto(dst: Bytes, dstOff: number, src: Bytes, srcOff: number,
 }
 
 export function concat(parts: Bytes[]): Bytes {
+  if (CONCAT !== undefined) return CONCAT(parts);
   let n = 0;
   for (let i = 0; i < parts.length; i++) n += parts[i].length;
   const out = alloc(n);

@@ -106,6 +106,8 @@ export interface Natives {
   stringBytes?: (this: void, s: string) => Bytes;
   /** bytes.ts alloc where the runtime has no typed arrays: n zero bytes, in no more room than n (Lua: a table's array part sized once). */
   allocBytes?: (this: void, n: number) => Bytes;
+  /** bytes.ts concat whole: a new value of the parts' bytes, which may be compact (Lua: a string, 1 byte a byte; a write makes it a table again). */
+  concatBytes?: (this: void, parts: Bytes[]) => Bytes;
 }
 
 declare const PINDAI_NATIVES: Natives | undefined;

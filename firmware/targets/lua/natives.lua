@@ -1,6 +1,6 @@
 -- Native helpers for the pindai core on Lua 5.3/5.4, handed in before the
 -- bundle loads (firmware/core/natives.ts is the one place that takes them).
--- Evaluated as a chunk, it returns { field, curve, reduce64, sha512, sha256, compactBytes, stringBytes, allocBytes }: arithmetic in
+-- Evaluated as a chunk, it returns { field, curve, reduce64, sha512, sha256, compactBytes, stringBytes, allocBytes, concatBytes }: arithmetic in
 -- GF(2^255 - 19) on Lua's 64-bit integers, with the same operations and the
 -- same results as the portable 16-limb code in firmware/core/field25519.ts,
 -- SHA-512 on 64-bit words (firmware/core/sha512.ts works on 32-bit halves),
@@ -183,10 +183,20 @@ local function unpackAt(r, b, at)
     b[at + 24], b[at + 25], b[at + 26], b[at + 27], b[at + 28], b[at + 29], b[at + 30], b[at + 31])
 end
 
--- Compact Bytes: read-only bytes held in a string, 1 byte per byte where a
--- Bytes table costs 16 (a precomputed table: 12 KB instead of 196 KB). b[i]
--- and b.length read as from any Bytes; unpackAt reads the string directly.
-local STRING_BYTES = { __index = function(t, i) return sbyte(t.s, i + 1) end }
+-- Compact Bytes: bytes held in a string, 1 byte per byte where a Bytes
+-- table costs 16 (a precomputed table: 12 KB instead of 196 KB). b[i] and
+-- b.length read as from any Bytes; unpackAt and the hashes read the string
+-- directly. The first write makes it a plain Bytes table again, every byte
+-- copied out of the string, so the string never differs from what b[i] reads.
+local STRING_BYTES = {}
+STRING_BYTES.__index = function(t, i) return sbyte(t.s, i + 1) end
+STRING_BYTES.__newindex = function(t, i, v)
+  local s = t.s
+  setmetatable(t, nil)
+  t.s = nil
+  for k = 0, #s - 1 do t[k] = sbyte(s, k + 1) end
+  t[i] = v
+end
 
 -- A new zeroed Bytes table, its array part sized once. Filled a key at a
 -- time, a table's array part doubles as it grows: up to twice the room it
@@ -212,9 +222,28 @@ local function compact(b)
 end
 
 --- The bytes of the string s as compact Bytes (a flash file read: 1 byte per
---- byte in RAM where a Bytes table costs 16; writes to it land in the table).
+--- byte in RAM where a Bytes table costs 16).
 local function stringBytes(s)
   return setmetatable({ length = #s, s = s }, STRING_BYTES)
+end
+
+--- The parts one after another (bytes.ts concat), as compact Bytes: what is
+--- concatenated is hashed, compared or written (a Sig_structure, HMAC's
+--- inner block, a record), and a table of it would cost 16 bytes a byte.
+local function concatBytes(parts)
+  local strs, n = {}, 0
+  for k = 1, #parts do
+    local p = parts[k]
+    local ps = p.s
+    if ps == nil then
+      local len = p.length
+      for i = 0, len - 1, 256 do strs[#strs + 1] = string.char(table.unpack(p, i, math.min(i + 255, len - 1))) end
+    else
+      strs[#strs + 1] = ps
+    end
+    n = n + p.length
+  end
+  return setmetatable({ length = n, s = table.concat(strs) }, STRING_BYTES)
 end
 
 --- From 32 little-endian bytes; the top bit (a sign bit in point encodings) is ignored.
@@ -712,12 +741,17 @@ end
 local function mdHash(m, st, size, w, read, fmt, compressBlock, wordBytes)
   local n = m.length
   local full = n - n % size
+  local ms = m.s
   for off = 0, full - 1, size do
-    read(m, off)
+    if ms == nil then
+      read(m, off)
+    else
+      w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8], w[9], w[10], w[11], w[12], w[13], w[14], w[15], w[16] = sunpack(fmt, ms, off + 1)
+    end
     compressBlock(st)
   end
   local tailLen = n - full < size - size // 8 and size or 2 * size
-  local tail = string.char(table.unpack(m, full, n - 1)) .. "\128" .. string.rep("\0", tailLen - (n - full) - 9) .. string.pack(">I8", n * 8)
+  local tail = (ms == nil and string.char(table.unpack(m, full, n - 1)) or ms:sub(full + 1, n)) .. "\128" .. string.rep("\0", tailLen - (n - full) - 9) .. string.pack(">I8", n * 8)
   for off = 1, tailLen, size do
     w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8], w[9], w[10], w[11], w[12], w[13], w[14], w[15], w[16] = sunpack(fmt, tail, off)
     compressBlock(st)
@@ -785,4 +819,5 @@ return {
   compactBytes = compact,
   stringBytes = stringBytes,
   allocBytes = allocBytes,
+  concatBytes = concatBytes,
 }
