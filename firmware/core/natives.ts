@@ -100,9 +100,9 @@ export interface Natives {
   cborDecode?: (this: void, data: Bytes, maxDepth: number, maxItems: number) => CborItem | undefined;
   /** Bytes already checked to be valid UTF-8, as a string of the runtime's own form (where String.fromCharCode cannot make one). */
   utf8Text?: (this: void, b: Bytes) => string;
-  /** The same bytes, read-only, in less memory (b[i] and length as before): for data kept long, as the tables. */
+  /** The same bytes in less memory (b[i] and length as before; Lua: a write makes them a table again): for data kept long, as the tables. */
   compactBytes?: (this: void, b: Bytes) => Bytes;
-  /** A byte string (a flash file as the runtime reads it) as compact, read-only Bytes: its length in RAM, not a table of numbers. */
+  /** A byte string (a flash file as the runtime reads it) as compact Bytes: its length in RAM, not a table of numbers. */
   stringBytes?: (this: void, s: string) => Bytes;
   /** bytes.ts alloc where the runtime has no typed arrays: n zero bytes, in no more room than n (Lua: a table's array part sized once). */
   allocBytes?: (this: void, n: number) => Bytes;
