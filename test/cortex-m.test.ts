@@ -5,7 +5,7 @@
 // `npx tsx bench/cortex-m.ts --write-baseline` and commit it.
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { BASELINE_FILE, CONFIGS, CORTEX_M_TOOLS, IMAGE_BOOT, IMAGE_BOOT_LFS, VERSIONS, buildLuaM4, calibrate, luaSources, measureAllM4 } from "../bench/cortex-m";
+import { BASELINE_FILE, CONFIGS, CORTEX_M_TOOLS, IMAGE_BOOT, IMAGE_BOOT_LFS, VERSIONS, buildLuaM4, calibrate, luaSources, measureAllM4, measureImageBoot } from "../bench/cortex-m";
 import { haveTool } from "./support/tools";
 
 const tools = CORTEX_M_TOOLS.every((t) => haveTool(t));
@@ -62,4 +62,11 @@ describe.skipIf(!ready)("Cortex-M4 cost model (Lua bare-metal under qemu-system-
     expect(lfs.bootPeak, "the LFS image's boot peak").toBeLessThanOrEqual(160 * 1024);
     expect(lfs.scanPeak, "a scan's peak on the LFS image").toBeLessThanOrEqual(160 * 1024);
   }, 900_000); // a hang guard, not a time limit: 9 min on this 2-core machine at a load of 20
+
+  it("the LFS image meets the heap goals on Lua 5.3 too (NodeMCU's Lua)", async () => {
+    const lfs = await measureImageBoot("5.3", { lfs: true });
+    expect(lfs.imageHeld, "the LFS image's own heap after boot").toBeLessThanOrEqual(100 * 1024);
+    expect(lfs.bootPeak, "the LFS image's boot peak").toBeLessThanOrEqual(160 * 1024);
+    expect(lfs.scanPeak, "a scan's peak on the LFS image").toBeLessThanOrEqual(160 * 1024);
+  }, 300_000); // a hang guard, not a time limit
 });
