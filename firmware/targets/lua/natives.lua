@@ -212,15 +212,6 @@ local function allocBytes(n)
   return t
 end
 
---- The same bytes as b, compact.
-local function compact(b)
-  local n, parts = b.length, {}
-  for i = 0, n - 1, 256 do
-    parts[#parts + 1] = string.char(table.unpack(b, i, math.min(i + 255, n - 1)))
-  end
-  return setmetatable({ length = n, s = table.concat(parts) }, STRING_BYTES)
-end
-
 --- The bytes of the string s as compact Bytes (a flash file read: 1 byte per
 --- byte in RAM where a Bytes table costs 16).
 local function stringBytes(s)
@@ -244,6 +235,11 @@ local function concatBytes(parts)
     n = n + p.length
   end
   return setmetatable({ length = n, s = table.concat(strs) }, STRING_BYTES)
+end
+
+--- The same bytes as b, compact.
+local function compact(b)
+  return concatBytes({ b })
 end
 
 --- From 32 little-endian bytes; the top bit (a sign bit in point encodings) is ignored.
