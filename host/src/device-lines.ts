@@ -87,16 +87,55 @@ export class DeviceLines {
   }
 }
 
+/** Closing brackets on a line of their own: a line cut off inside open brackets (an upload broken off, bytes lost) is ended, with a harmless error. */
+export const END_HALF_LINE = "\n" + ")".repeat(12) + "\n";
+
+/** How a REPL request is sent again, and what its answer must be. */
+export interface ReplRequestOptions {
+  /** Sent again every resendMs while unanswered: only for an expression that does the same when run twice. */
+  resendMs?: number;
+  /** Hears of each time it is sent again (the count of sends before). */
+  resent?: (times: number) => void;
+  /** The answer's JSON as a regular expression's source (default: any): any other answer is not this request's. */
+  answer?: string;
+  /**
+   * Each resend clears the REPL's input line first (Ctrl-C, then the line CLEAR_MS later), where
+   * END_HALF_LINE cannot end what bytes lost or mangled on the way left open (a lost quote turns
+   * a chunk of code inside out: dozens of brackets open, and the REPL holds every line after it).
+   * Only for requests that run quickly: Ctrl-C also breaks off code running on the device. Resends
+   * must be over 5 s apart: two Ctrl-C on an empty line within 5 s end Espruino for Linux.
+   */
+  clearLine?: boolean;
+}
+
+/** Between a resend's Ctrl-C and its line: the REPL clears its line at the end of the loop that saw the Ctrl-C. */
+export const CLEAR_MS = 300;
+
 /**
  * One JavaScript expression on an Espruino REPL, its value as JSON on a line of its own:
  * `<pindai TAG json>`. \x10 keeps the command from being echoed; the tag is unique per
  * request, so an answer to an earlier request that timed out is never taken for this one.
+ * A line that lost bytes on the way (Espruino for Linux drops pty bytes now and then) may be
+ * no JavaScript (no answer) or other JavaScript (another answer: `answer` refuses it); with
+ * resendMs it is then sent again, each time after END_HALF_LINE, which ends a line the loss
+ * left open inside brackets, or after clearing the line (clearLine).
  */
 let tags = 0;
-export function replRequest(lines: DeviceLines, write: (s: string) => void, what: string, code: string, ms: number, resendMs?: number): Promise<unknown> {
+export function replRequest(lines: DeviceLines, write: (s: string) => void, what: string, code: string, ms: number, o: ReplRequestOptions = {}): Promise<unknown> {
   const tag = `${process.pid.toString(36)}${(++tags).toString(36)}`;
-  const re = new RegExp(`<pindai ${tag} (.*)>$`);
-  return lines.request(what, ms, re, () => write(`\x10print("<pindai ${tag} "+JSON.stringify((${code}))+">")\n`), resendMs).then((m) => (m[1] === "undefined" ? undefined : (JSON.parse(m[1]) as unknown)));
+  const re = new RegExp(`<pindai ${tag} (${o.answer ?? ".*"})>$`);
+  const line = `\x10print("<pindai ${tag} "+JSON.stringify((${code}))+">")\n`;
+  let sent = 0;
+  const send = () => {
+    if (sent > 0) o.resent?.(sent);
+    if (sent++ === 0) write(line);
+    else if (!o.clearLine) write(END_HALF_LINE + line);
+    else {
+      write("\x03");
+      setTimeout(() => write(line), CLEAR_MS);
+    }
+  };
+  return lines.request(what, ms, re, send, o.resendMs).then((m) => (m[1] === "undefined" ? undefined : (JSON.parse(m[1]) as unknown)));
 }
 
 /** A byte link to a device: a serial port (USB or UART console, a pty) or tcp://HOST:PORT (Espruino's telnet console). */

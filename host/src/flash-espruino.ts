@@ -8,7 +8,7 @@
 // deadline (device-lines.ts), never for a fixed time: the outcome does not
 // depend on how a USB link or a busy machine cuts the bytes.
 import { DeviceClient, DeviceError, openLink, type AdminKey } from "../issuer/device-client";
-import { DeviceLines, openByteLink, replRequest, type ByteLink } from "./device-lines";
+import { DeviceLines, END_HALF_LINE, openByteLink, replRequest, type ByteLink } from "./device-lines";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -56,9 +56,15 @@ const CHUNK = 768;
  */
 const WRITER = (file: string, size: number) =>
   `W=function(d,o){var S=require("Storage"),f=${JSON.stringify(file)};if(o)S.write(f,d,o);else S.write(f,d,0,${size});return E.CRC32(S.read(f,o,d.length))},1`;
-/** Closing brackets: a line cut off inside open brackets (an upload broken off) is ended, with a harmless error. */
-const END_HALF_LINE = "\n" + ")".repeat(12) + "\n";
 const UPLOAD_TRIES = 3;
+/**
+ * How long an upload request waits before it is sent again: a quarter of its deadline, at
+ * least 6 s (a request run twice costs the device its time twice; and two Ctrl-C within 5 s on
+ * an empty line end Espruino for Linux).
+ */
+export function resendInterval(deadlineMs: number): number {
+  return Math.max(6_000, Math.floor(deadlineMs / 4));
+}
 
 export interface BoardJson {
   info?: { name?: string; builtin_modules?: string[] };
@@ -189,8 +195,19 @@ async function unlock(port: string, o: FlashOptions): Promise<void> {
 async function upload(link: ByteLink, lines: DeviceLines, port: string, image: string, timeoutMs: number, o: FlashOptions): Promise<FlashResult> {
   const log = o.log ?? (() => {});
   const write = (s: string) => link.write(s);
-  const expr = (what: string, code: string, ms = timeoutMs) =>
-    replRequest(lines, write, what, code, ms).catch((e: Error) => {
+  // Every request of the upload but a chunk's does the same when run twice: asked again while
+  // unanswered, or answered otherwise than it must be, on a cleared input line (Espruino for
+  // Linux mangles pty input now and then: a chunk turned inside out held every line after it, and
+  // the REPL lexed that growing line at full CPU, answering nothing). A chunk lost is caught by
+  // its CRC-32, and its file sent again. Erasing all of Storage may take long on a board: it is
+  // asked again without Ctrl-C, which would break it off.
+  const expr = (what: string, code: string, answer: string, ms = timeoutMs, resend: "clearing the line" | "as it is" | "never" = "clearing the line") =>
+    replRequest(lines, write, what, code, ms, {
+      answer,
+      resendMs: resend === "never" ? undefined : resendInterval(ms),
+      clearLine: resend === "clearing the line",
+      resent: (n) => log(`${what}: no answer yet, asking again (${n + 1})`),
+    }).catch((e: Error) => {
       throw new FlashError(e.message);
     });
 
@@ -198,7 +215,7 @@ async function upload(link: ByteLink, lines: DeviceLines, port: string, image: s
   // starting, a console still taking the port back). A newline first ends a half-typed line (an
   // unfinished string is an error at once); from the second try a line of closing brackets also
   // ends one left inside open brackets, where Espruino waits for more lines (an upload broken
-  // off). Never Ctrl-C: twice at an idle prompt, Espruino for Linux exits.
+  // off). No Ctrl-C here (asked each second): twice within 5 s at an idle prompt, Espruino for Linux exits.
   // A running pindai image answers those lines in its admin protocol (ERR UNKNOWN_COMMAND): locked.
   let env: Record<string, unknown>;
   let tries = 0;
@@ -224,14 +241,14 @@ async function upload(link: ByteLink, lines: DeviceLines, port: string, image: s
   // Storage again; its code is read from the image file in place). reset() keeps the console
   // where it is; what arrives while it runs is lost, so it is asked again each second.
   write("\x10reset()\n");
-  await replRequest(lines, write, "resetting the interpreter", "1", timeoutMs, 1000).catch((e: Error) => {
+  await replRequest(lines, write, "resetting the interpreter", "1", timeoutMs, { resendMs: 1000, answer: "1" }).catch((e: Error) => {
     throw new FlashError(e.message);
   });
   // Nothing of the old Storage survives: no planted file (a table, a key set slot, a .boot0)
   // outlives a re-flash.
-  await expr("erasing Storage", `require("Storage").eraseAll(),1`, 60_000);
+  await expr("erasing Storage", `require("Storage").eraseAll(),1`, "1", 60_000, "as it is");
   const board = loadBoard(String(env.BOARD), o.board);
-  const storageFree = Number(await expr("asking for free Storage", `require("Storage").getFree()`));
+  const storageFree = Number(await expr("asking for free Storage", `require("Storage").getFree()`, "\\d+"));
   const files = espruinoStorageFiles(image);
   let total = 0;
   for (const f of files) total += f.data.length;
@@ -249,7 +266,7 @@ async function upload(link: ByteLink, lines: DeviceLines, port: string, image: s
     written.push(await uploadFile(link, expr, f, timeoutMs + 30_000, (n) => o.progress?.(done + n, total), log));
     done += f.data.length;
   }
-  await expr("writing the boot loader", `require("Storage").write(${JSON.stringify(BOOT_FILE)},${JSON.stringify(BOOT_LOADER)}),require("Storage").read(${JSON.stringify(BOOT_FILE)}).length`);
+  await expr("writing the boot loader", `require("Storage").write(${JSON.stringify(BOOT_FILE)},${JSON.stringify(BOOT_LOADER)}),require("Storage").read(${JSON.stringify(BOOT_FILE)}).length`, String(BOOT_LOADER.length));
   // Start it as a reset would (load() clears the interpreter and runs .bootcde). The image takes
   // the REPL off this line and answers the admin protocol on it: ask for VERSION until it does.
   write("\x10load()\n");
@@ -273,7 +290,7 @@ async function upload(link: ByteLink, lines: DeviceLines, port: string, image: s
 /** One Storage file, chunk by chunk, each chunk's CRC-32 checked, then the whole file's. */
 async function uploadFile(
   link: ByteLink,
-  expr: (what: string, code: string, ms?: number) => Promise<unknown>,
+  expr: (what: string, code: string, answer: string, ms?: number, resend?: "clearing the line" | "as it is" | "never") => Promise<unknown>,
   f: StorageFile,
   chunkMs: number,
   progress: (done: number) => void,
@@ -289,12 +306,12 @@ async function uploadFile(
     // An erased file keeps its room until Storage is compacted, which Storage.write does by
     // itself when it runs out of room (no compact() here: on Espruino for Linux it can crash
     // the interpreter while input arrives).
-    await expr(`erasing ${f.name}`, `require("Storage").erase(${name}),1`, 60_000);
-    await expr(`defining the chunk writer for ${f.name}`, WRITER(f.name, bytes.length));
+    await expr(`erasing ${f.name}`, `require("Storage").erase(${name}),1`, "1", 60_000);
+    await expr(`defining the chunk writer for ${f.name}`, WRITER(f.name, bytes.length), "1");
     landed = true;
     for (let off = 0; off < bytes.length; off += CHUNK) {
       const piece = bytes.subarray(off, off + CHUNK);
-      const got = await expr(`${f.name} chunk at ${off}`, `W(${JSON.stringify(piece.toString("latin1"))},${off})`, chunkMs).catch(() => undefined);
+      const got = await expr(`${f.name} chunk at ${off}`, `W(${JSON.stringify(piece.toString("latin1"))},${off})`, ".*", chunkMs, "never").catch(() => undefined);
       if (got === undefined || Number(got) >>> 0 !== crc32(piece, 0, piece.length)) {
         landed = false;
         break;
@@ -304,7 +321,7 @@ async function uploadFile(
   }
   if (link.closed) throw new FlashError("the link to the device closed during the upload: the device holds no image and no secrets; flash it again");
   if (!landed) throw new FlashError(`${f.name} did not land whole in ${UPLOAD_TRIES} tries: the link loses data; try a slower --baud`);
-  const stored = Number(await expr(`checking the stored ${f.name}`, `E.CRC32(require("Storage").read(${name}))`));
+  const stored = Number(await expr(`checking the stored ${f.name}`, `E.CRC32(require("Storage").read(${name}))`, "-?\\d+"));
   if (stored >>> 0 !== want) {
     throw new FlashError(`the device stored something else in ${f.name} (CRC-32 ${stored}, expected ${want}): the upload was corrupted; try again`);
   }
