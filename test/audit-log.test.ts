@@ -173,7 +173,7 @@ describe("the log read a page at a time (a board cannot hold it whole)", () => {
     const log = fullLog(new SimFlash());
     const all = log.entries();
     expect(all.length).toBeGreaterThan(40);
-    expect(log.count()).toBe(all.length);
+    expect(log.logCount()).toBe(all.length);
     expect(log.lastSeq()).toBe(all[all.length - 1].seq);
     for (const size of [1, 5, 32, 1000]) {
       const paged: typeof all = [];
@@ -207,7 +207,7 @@ describe("the log read a page at a time (a board cannot hold it whole)", () => {
     const ring = new RecordRing(flash, "r.", 40, codec, 16);
     for (let seq = 1; seq <= 100; seq++) ring.append(Uint8Array.from([seq & 255, seq >> 8, 0, 0, seq % 200, 0, 0, 0]), seq);
     decoded = 0;
-    expect(ring.count()).toBe(40);
+    expect(ring.ringCount()).toBe(40);
     expect(decoded).toBe(0);
     expect(ring.pageFrom(70, 5).map((r) => r.seq)).toEqual([70, 71, 72, 73, 74]);
     expect(decoded).toBe(5);

@@ -185,7 +185,7 @@ export class AdminService {
         encodeInt(t.trusted ? 1 : 0),
         encodeInt(app.floor()),
         cborArray(warnings),
-        encodeInt(app.audit.count()),
+        encodeInt(app.audit.logCount()),
         encodeInt(app.audit.lastSeq()),
         encodeText(app.lang),
         encodeInt(app.displayMs()),

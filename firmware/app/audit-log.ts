@@ -152,13 +152,13 @@ export class AuditLog {
     this.nikPolicy = o.nik === "off" ? "off" : "hmac";
     this.verdicts = new RecordRing(storage, file + ".", capacity, CODEC);
     this.runs = new RecordRing(storage, file + ".run.", o.runCapacity === undefined ? 32 : o.runCapacity, CODEC);
-    this.load();
+    this.loadLog();
   }
 
   /** Re-read the rings and the secret from flash (what a boot does). */
-  load(): void {
-    this.verdicts.load();
-    this.runs.load();
+  loadLog(): void {
+    this.verdicts.loadRing();
+    this.runs.loadRing();
     this.run = undefined;
     const last = this.verdicts.lastSeq() > this.runs.lastSeq() ? this.verdicts.lastSeq() : this.runs.lastSeq();
     this.nextSeq = last + 1;
@@ -213,8 +213,8 @@ export class AuditLog {
   }
 
   /** How many records entries() gives, without decoding them (STATUS). */
-  count(): number {
-    return this.verdicts.count() + this.runs.count() + (this.run !== undefined ? 1 : 0);
+  logCount(): number {
+    return this.verdicts.ringCount() + this.runs.ringCount() + (this.run !== undefined ? 1 : 0);
   }
 
   /** The newest record's number; 0 when there is none. */
@@ -284,7 +284,7 @@ export class AuditLog {
 
   /** Erase every record (the secret stays); returns how many there were. */
   clear(): number {
-    const n = this.count();
+    const n = this.logCount();
     this.run = undefined;
     this.verdicts.clear();
     this.runs.clear();

@@ -17,14 +17,14 @@ export class FlashRecord {
     private readonly file: string,
     private readonly size: number,
   ) {
-    this.load();
+    this.readRecord();
   }
 
   private slotBytes(): number {
     return 8 + this.size;
   }
 
-  load(): void {
+  readRecord(): void {
     this.seq = 0;
     this.slot = 1;
     this.value = undefined;
@@ -57,12 +57,12 @@ export class FlashRecord {
     putU32(r, n - 4, crc32(r, 0, n - 4));
     const target = this.slot === 0 ? 1 : 0;
     this.storage.write(this.file, r, target * n);
-    this.load();
+    this.readRecord();
   }
 
   erase(): void {
     this.storage.erase(this.file);
-    this.load();
+    this.readRecord();
   }
 }
 

@@ -46,7 +46,7 @@ export class KeysetStore {
   ) {
     this.floor = new FlashNumber(storage, "keyset.floor");
     this.installed = new FlashRecord(storage, "keyset.hash", 12);
-    this.load();
+    this.loadSlots();
   }
 
   /** The lowest version this device will load or install. */
@@ -59,11 +59,11 @@ export class KeysetStore {
   wipe(): void {
     if (this.current !== undefined) this.remember(this.current.version, this.current.raw);
     for (let i = 0; i < SLOTS.length; i++) this.storage.erase(SLOTS[i]);
-    this.load();
+    this.loadSlots();
   }
 
   /** Boot: the valid slot with the highest version. */
-  load(): void {
+  loadSlots(): void {
     this.current = undefined;
     this.slot = -1;
     for (let i = 0; i < SLOTS.length; i++) {
@@ -131,7 +131,7 @@ export class KeysetStore {
     // anew (on Espruino a second verification, and a third of the other slot, made KEYSET's peak).
     const back = this.storage.read(SLOTS[target]);
     if (back === undefined || !equal(back, written)) {
-      this.load(); // what flash holds now: the old set, in its own slot
+      this.loadSlots(); // what flash holds now: the old set, in its own slot
       return { ok: false, reason: "WRITE_FAILED: flash did not keep the new key set" };
     }
     this.current = r.keyset;

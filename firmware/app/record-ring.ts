@@ -57,7 +57,7 @@ export class RecordRing<T> {
     readonly perPage: number = PAGE_RECORDS,
   ) {
     this.pages = Math.floor((capacity + perPage - 1) / perPage) + 1;
-    this.load();
+    this.loadRing();
   }
 
   private name(p: number): string {
@@ -69,7 +69,7 @@ export class RecordRing<T> {
   }
 
   /** Find the newest page and its first never-written slot (what a boot does). */
-  load(): void {
+  loadRing(): void {
     this.page = this.pages - 1; // an empty ring starts at page 0
     this.slot = this.perPage;
     this.maxSeq = 0;
@@ -151,7 +151,7 @@ export class RecordRing<T> {
   }
 
   /** How many records entries() gives, none decoded: the newest `capacity` of those in flash. */
-  count(): number {
+  ringCount(): number {
     const n = this.validRecords();
     return n < this.capacity ? n : this.capacity;
   }
@@ -195,6 +195,6 @@ export class RecordRing<T> {
   /** Remove every page (a new ring). */
   clear(): void {
     for (let p = 0; p < this.pages; p++) this.storage.erase(this.name(p));
-    this.load();
+    this.loadRing();
   }
 }

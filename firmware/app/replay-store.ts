@@ -54,12 +54,12 @@ export class ReplayStore implements ReplayMemory {
   ) {
     this.cache = new ReplayCache(capacity);
     this.ring = new RecordRing(storage, REPLAY_PREFIX, capacity, { size: REPLAY_RECORD, seqOf, decode }, PAGE);
-    this.load();
+    this.loadReplays();
   }
 
-  load(): void {
+  loadReplays(): void {
     if (this.storage.read(OLD_REPLAY_FILE) !== undefined) this.storage.erase(OLD_REPLAY_FILE);
-    this.ring.load();
+    this.ring.loadRing();
     this.cache = new ReplayCache(this.capacity);
     const found = this.ring.entries();
     for (let i = 0; i < found.length; i++) this.cache.remember(found[i].id, found[i].until);
@@ -83,6 +83,6 @@ export class ReplayStore implements ReplayMemory {
 
   erase(): void {
     this.ring.clear();
-    this.load();
+    this.loadReplays();
   }
 }

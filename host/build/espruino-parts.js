@@ -76,10 +76,10 @@ export const PARTS = {
       "firmware/app/verifier.ts#VerifierApp.defaultSettings",
       "firmware/app/verifier.ts#VerifierApp.applySettings",
       "firmware/app/checked-random.ts#CheckedRandom.keyWith",
-      "firmware/app/record-ring.ts#RecordRing.load",
+      "firmware/app/record-ring.ts#RecordRing.loadRing",
       "firmware/app/record-ring.ts#RecordRing.entries",
-      "firmware/app/audit-log.ts#AuditLog.load",
-      "firmware/app/replay-store.ts#ReplayStore.load",
+      "firmware/app/audit-log.ts#AuditLog.loadLog",
+      "firmware/app/replay-store.ts#ReplayStore.loadReplays",
     ],
     // The device's file names (the storage sweep at boot, UNLOCK): their lists go with them.
     modules: ["firmware/app/device-files.ts"],
