@@ -280,6 +280,27 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
     return "tcp://localhost:2323";
   }
 
+  /** Follows the host's bytes across the pieces it sends them in: true once `text` has gone by. */
+  function watchFor(text: string): (d: Buffer) => boolean {
+    let tail = "";
+    return (d) => {
+      tail = (tail + d.toString("latin1")).slice(-(text.length + 40));
+      return tail.includes(text);
+    };
+  }
+
+  /** pindai flash through a relay, verbose: it must flash, say `log` on the way and start the image; the relay is closed after. */
+  async function flashesThrough(r0: { path: string; close(): Promise<void> }, log: RegExp): Promise<void> {
+    try {
+      const r = await runCli("flash", "--port", r0.path, "--image", img.espruino, "--verbose", ...SLOW);
+      expect(r.code, r.err).toBe(0);
+      expect(r.err).toMatch(log);
+      expect(r.out).toContain("running: pindai flash-test");
+    } finally {
+      await r0.close();
+    }
+  }
+
   it("over a pty console: uploads with progress, verifies the CRC, and the image starts at boot", async (ctx) => {
     if (!haveTool("socat")) return ctx.skip();
     const dir = espruinoDir();
@@ -397,15 +418,8 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
       }
       return d;
     });
-    try {
-      const r = await runCli("flash", "--port", r0.path, "--image", img.espruino, "--verbose", ...SLOW);
-      expect(r.code, r.err).toBe(0);
-      expect(damaged).toBe(1);
-      expect(r.err).toMatch(/upload attempt 2/);
-      expect(r.out).toContain("running: pindai flash-test");
-    } finally {
-      await r0.close();
-    }
+    await flashesThrough(r0, /upload attempt 2/);
+    expect(damaged).toBe(1);
   }, 240_000);
 
   it("a request left unanswered (an erase): asked again, and the flash goes on", async (ctx) => {
@@ -417,12 +431,11 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
     // that held lines back to drop a request whole made other losses.)
     let dropped = 0;
     let armed = false;
-    let sent = "";
+    const erase = watchFor('erase("pindai.sig")');
     const r0 = await relay(
       device,
       (d) => {
-        sent = (sent + d.toString("latin1")).slice(-60); // the host sends in pieces: the request is looked for across their seams
-        if (dropped === 0 && sent.includes('erase("pindai.sig")')) armed = true;
+        if (erase(d) && dropped === 0) armed = true;
         return d;
       },
       (d) => {
@@ -432,15 +445,8 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
         return undefined;
       },
     );
-    try {
-      const r = await runCli("flash", "--port", r0.path, "--image", img.espruino, "--verbose", ...SLOW);
-      expect(r.code, r.err).toBe(0);
-      expect(dropped).toBe(1);
-      expect(r.err).toMatch(/erasing pindai\.sig: no answer yet, asking again \(2\)/);
-      expect(r.out).toContain("running: pindai flash-test");
-    } finally {
-      await r0.close();
-    }
+    await flashesThrough(r0, /erasing pindai\.sig: no answer yet, asking again \(2\)/);
+    expect(dropped).toBe(1);
   }, 240_000);
 
   it("a request mangled on the way into a line the REPL holds open: the line is cleared, and the flash goes on", async (ctx) => {
@@ -449,29 +455,20 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
     // As Espruino for Linux's pty input race leaves it now and then (a quote lost turns code
     // inside out): a hundred brackets opened inside one file's erase request. The REPL then holds
     // that line and every line after it (a line of closing brackets ends 12).
-    // (The host sends in pieces: the request is looked for across their seams, and the brackets
-    // go in before the newline that ends it.)
+    // (The brackets go in before the newline that ends the request.)
     let mangled = 0;
     let armed = false;
-    let sent = "";
+    const erase = watchFor('erase("pindai.sig")');
     const r0 = await relay(device, (d) => {
-      sent = (sent + d.toString("latin1")).slice(-60);
-      if (mangled === 0 && sent.includes('erase("pindai.sig")')) armed = true;
+      if (erase(d) && mangled === 0) armed = true;
       const end = armed ? d.indexOf(10) : -1;
       if (end < 0) return d;
       armed = false;
       mangled++;
       return Buffer.concat([d.subarray(0, end), Buffer.from("(".repeat(100)), d.subarray(end)]);
     });
-    try {
-      const r = await runCli("flash", "--port", r0.path, "--image", img.espruino, "--verbose", ...SLOW);
-      expect(r.code, r.err).toBe(0);
-      expect(mangled).toBe(1);
-      expect(r.err).toMatch(/erasing pindai\.sig: no answer yet, asking again \(2\)/);
-      expect(r.out).toContain("running: pindai flash-test");
-    } finally {
-      await r0.close();
-    }
+    await flashesThrough(r0, /erasing pindai\.sig: no answer yet, asking again \(2\)/);
+    expect(mangled).toBe(1);
   }, 240_000);
 
   it("a re-flash of a provisioned device cut off midway leaves it with no secrets, never unlocked with them", async (ctx) => {
