@@ -39,8 +39,8 @@ export async function benchEspruinoPool(): Promise<void> {
   const d = r.demand ?? {};
   table(
     `what each step needs of a pool (variables in use at the part boundaries; a boot's pool ${r.boot.total}; the sampler after the first boot: ${r.usage.boot})`,
-    ["step", "most in use", ...BOARDS.map((n) => `fits ${n.toLocaleString("en")}?`)],
-    Object.keys(d).map((step) => [step, String(d[step]), ...BOARDS.map((n) => (d[step] <= n ? "yes" : `no, ${d[step] - n} over`))]),
+    ["step", "most in use", ...BOARDS.map((n) => `fits ${n.toLocaleString("en")}?`), "parts loaded then"],
+    Object.keys(d).map((step) => [step, String(d[step]), ...BOARDS.map((n) => (d[step] <= n ? "yes" : `no, ${d[step] - n} over`)), r.demandParts?.[step] || "-"]),
   );
   await benchVerificationNeed(big, pool);
 }

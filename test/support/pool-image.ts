@@ -64,6 +64,8 @@ export interface PoolImageRun {
    * boundaries (a verification's own peak between them is not seen, so a lower bound).
    */
   demand?: Record<string, number>;
+  /** With `demand`: the parts loaded at each step's highest trace point (the part loader's names: "curve,kss,adm"). */
+  demandParts?: Record<string, string>;
 }
 
 /**
@@ -73,7 +75,7 @@ export interface PoolImageRun {
  * text is not what this expects (host/build/espruino-parts.js).
  */
 export function demandImage(image: string, trace: string): string {
-  const write = `var $T=function(){var f=E.openFile(${JSON.stringify(trace)},"a");f.write(process.memory().usage+"\\n");f.close()};`;
+  const write = `var $T=function(){var f=E.openFile(${JSON.stringify(trace)},"a");f.write(process.memory().usage+" "+Object.keys($P).join(",")+"\\n");f.close()};`;
   const edits: Array<[string, string]> = [
     [`process.memory(false).free<${LOW_FREE}`, "process.memory(false).free<1e9"],
     ["$P[$n]=1}", "$P[$n]=1;$T()}"],
@@ -161,15 +163,20 @@ export async function runImageOnPool(big: string, pool: string, o: { demand?: bo
   const steps: string[] = [];
   let last = Date.now();
   const trace = join(dir, "demand.log");
-  const traced = () => (existsSync(trace) ? readFileSync(trace, "latin1").split("\n").filter((l) => l !== "").map(Number) : []);
+  /** Each trace line: the variables in use and the parts loaded then. */
+  const traced = () => (existsSync(trace) ? readFileSync(trace, "latin1").split("\n").filter((l) => l !== "").map((l) => l.split(" ")) : []);
   const demand: Record<string, number> = {};
+  const demandParts: Record<string, string> = {};
   let traceFrom = 0;
   const step = (what: string) => {
     steps.push(`${what} ${((Date.now() - last) / 1000).toFixed(0)} s`);
     last = Date.now();
     if (o.demand) {
       const t = traced();
-      demand[what] = Math.max(0, ...t.slice(traceFrom));
+      let most: string[] = ["0", ""];
+      for (const x of t.slice(traceFrom)) if (Number(x[0]) > Number(most[0])) most = x;
+      demand[what] = Number(most[0]);
+      demandParts[what] = most[1] ?? "";
       traceFrom = t.length;
     }
   };
@@ -311,7 +318,7 @@ export async function runImageOnPool(big: string, pool: string, o: { demand?: bo
     step("second boot, KEYSET again");
     const readAtBoot = await boot.memory(new DeviceClient(boot.link, world.rootKey));
     const atBoot = { ...readAtBoot, flags: flagsSince(secondFrom, readAtBoot.flags) };
-    return { usage: { boot: usageBoot, provisioned: usageProvisioned, scans: usageScans }, boot: atBoot, after, log, logCount, steps, ...(o.demand ? { demand } : {}) };
+    return { usage: { boot: usageBoot, provisioned: usageProvisioned, scans: usageScans }, boot: atBoot, after, log, logCount, steps, ...(o.demand ? { demand, demandParts } : {}) };
   } catch (e) {
     // What Espruino last printed (an out-of-memory or error line) says more than a timeout.
     if (boot !== undefined) {
