@@ -99,6 +99,12 @@ function leastFree(probe: (free: number) => Probe, want: string): { free: number
   return { free: hi, at };
 }
 
+/** A table row: the core's code, what was in use before the step, what it needed free, and the sum (beyond the driver's own). */
+function row(step: string, r: { free: number; at: Probe }): string[] {
+  const before = r.at.before - r.at.bare;
+  return [step, String(r.at.loaded - r.at.bare), String(before), String(r.free), String(before + r.free)];
+}
+
 /** What a verification itself needs of a pool, its peak included (the core alone, no device around it). */
 export async function benchVerificationNeed(big: string, pool: string): Promise<void> {
   const bundle = readFileSync(await buildEspruinoBundle(fileURLToPath(new URL("./espruino-verify-entry.ts", import.meta.url))), "utf8").replace(/^var conformance\b/m, "var pindaiVerify");
@@ -114,10 +120,7 @@ export async function benchVerificationNeed(big: string, pool: string): Promise<
   table(
     `what a verification needs of ${pool}, beyond what is in use before it (to within 10 variables)`,
     ["step", "core's code and data", "in use before", "needs free", "in use at its peak"],
-    [
-      ["a key set installed (its root's signature)", String(install.at.loaded - install.at.bare), String(install.at.before - install.at.bare), String(install.free), String(install.at.before - install.at.bare + install.free)],
-      ["a code scanned (VALID)", String(scan.at.loaded - scan.at.bare), String(scan.at.before - scan.at.bare), String(scan.free), String(scan.at.before - scan.at.bare + scan.free)],
-    ],
+    [row("a key set installed (its root's signature)", install), row("a code scanned (VALID)", scan)],
   );
 }
 

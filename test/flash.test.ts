@@ -280,13 +280,26 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
     return "tcp://localhost:2323";
   }
 
-  /** Follows the host's bytes across the pieces it sends them in: true once `text` has gone by. */
-  function watchFor(text: string): (d: Buffer) => boolean {
+  /**
+   * A fault made once, after `text` (a request) went by in the host's bytes (followed across the
+   * pieces the host sends them in): `watch` each host piece; `armed` from the piece that ends
+   * `text` on, until `fire` says the fault is made; `fired` counts them (1 after a run).
+   */
+  function onceAfter(text: string) {
     let tail = "";
-    return (d) => {
-      tail = (tail + d.toString("latin1")).slice(-(text.length + 40));
-      return tail.includes(text);
+    const once = {
+      armed: false,
+      fired: 0,
+      watch(d: Buffer): void {
+        tail = (tail + d.toString("latin1")).slice(-(text.length + 40));
+        if (once.fired === 0 && tail.includes(text)) once.armed = true;
+      },
+      fire(): void {
+        once.armed = false;
+        once.fired++;
+      },
     };
+    return once;
   }
 
   /** pindai flash through a relay, verbose: it must flash, say `log` on the way and start the image; the relay is closed after. */
@@ -429,24 +442,18 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
     // on the way there would leave it (before, the flash stopped there after 60 s). (Lost on the way
     // back: Espruino for Linux's pty loses input bytes of its own when they come in bulk, so a relay
     // that held lines back to drop a request whole made other losses.)
-    let dropped = 0;
-    let armed = false;
-    const erase = watchFor('erase("pindai.sig")');
+    const erase = onceAfter('erase("pindai.sig")');
     const r0 = await relay(
       device,
+      (d) => (erase.watch(d), d),
       (d) => {
-        if (erase(d) && dropped === 0) armed = true;
-        return d;
-      },
-      (d) => {
-        if (!armed || !d.includes("<pindai ")) return d;
-        armed = false;
-        dropped++;
+        if (!erase.armed || !d.includes("<pindai ")) return d;
+        erase.fire(); // the answer dropped
         return undefined;
       },
     );
     await flashesThrough(r0, /erasing pindai\.sig: no answer yet, asking again \(2\)/);
-    expect(dropped).toBe(1);
+    expect(erase.fired).toBe(1);
   }, 240_000);
 
   it("a request mangled on the way into a line the REPL holds open: the line is cleared, and the flash goes on", async (ctx) => {
@@ -456,19 +463,16 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
     // inside out): a hundred brackets opened inside one file's erase request. The REPL then holds
     // that line and every line after it (a line of closing brackets ends 12).
     // (The brackets go in before the newline that ends the request.)
-    let mangled = 0;
-    let armed = false;
-    const erase = watchFor('erase("pindai.sig")');
+    const erase = onceAfter('erase("pindai.sig")');
     const r0 = await relay(device, (d) => {
-      if (erase(d) && mangled === 0) armed = true;
-      const end = armed ? d.indexOf(10) : -1;
+      erase.watch(d);
+      const end = erase.armed ? d.indexOf(10) : -1;
       if (end < 0) return d;
-      armed = false;
-      mangled++;
+      erase.fire();
       return Buffer.concat([d.subarray(0, end), Buffer.from("(".repeat(100)), d.subarray(end)]);
     });
     await flashesThrough(r0, /erasing pindai\.sig: no answer yet, asking again \(2\)/);
-    expect(mangled).toBe(1);
+    expect(erase.fired).toBe(1);
   }, 240_000);
 
   it("a re-flash of a provisioned device cut off midway leaves it with no secrets, never unlocked with them", async (ctx) => {

@@ -62,9 +62,13 @@ const UPLOAD_TRIES = 3;
  * least 6 s (a request run twice costs the device its time twice; and two Ctrl-C within 5 s on
  * an empty line end Espruino for Linux).
  */
-export function resendInterval(deadlineMs: number): number {
+function resendInterval(deadlineMs: number): number {
   return Math.max(6_000, Math.floor(deadlineMs / 4));
 }
+/** How an upload request is sent again while unanswered (see upload). */
+type Resend = "clearing the line" | "as it is" | "never";
+/** One upload request: its JavaScript, the answer's JSON it must get (a regular expression's source). */
+type Expr = (what: string, code: string, answer: string, ms?: number, resend?: Resend) => Promise<unknown>;
 
 export interface BoardJson {
   info?: { name?: string; builtin_modules?: string[] };
@@ -201,7 +205,7 @@ async function upload(link: ByteLink, lines: DeviceLines, port: string, image: s
   // the REPL lexed that growing line at full CPU, answering nothing). A chunk lost is caught by
   // its CRC-32, and its file sent again. Erasing all of Storage may take long on a board: it is
   // asked again without Ctrl-C, which would break it off.
-  const expr = (what: string, code: string, answer: string, ms = timeoutMs, resend: "clearing the line" | "as it is" | "never" = "clearing the line") =>
+  const expr: Expr = (what, code, answer, ms = timeoutMs, resend = "clearing the line") =>
     replRequest(lines, write, what, code, ms, {
       answer,
       resendMs: resend === "never" ? undefined : resendInterval(ms),
@@ -290,7 +294,7 @@ async function upload(link: ByteLink, lines: DeviceLines, port: string, image: s
 /** One Storage file, chunk by chunk, each chunk's CRC-32 checked, then the whole file's. */
 async function uploadFile(
   link: ByteLink,
-  expr: (what: string, code: string, answer: string, ms?: number, resend?: "clearing the line" | "as it is" | "never") => Promise<unknown>,
+  expr: Expr,
   f: StorageFile,
   chunkMs: number,
   progress: (done: number) => void,
