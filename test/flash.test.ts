@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SerialPort } from "serialport";
 import { build, type BuildResult } from "../host/build/build";
-import { espruinoStorageFiles, fitProblems, IMAGE_FILE, loadBoard, shippedBoards } from "../host/src/flash-espruino";
+import { espruinoStorageFiles, fitProblems, IMAGE_FILE, IMAGE_VARIABLES, loadBoard, poolProblem, shippedBoards } from "../host/src/flash-espruino";
 import { crc32 } from "../firmware/core/crc32";
 import { openPtyPair } from "../sim/pty";
 import { runCli } from "./support/cli";
@@ -90,6 +90,21 @@ describe("pindai flash without a device", () => {
     expect(fitProblems({ ...env, VERSION: "1v95" }, board, 1, 10)[0]).toMatch(/older than 1v96/);
     // Without MODULES from the device, the board JSON's list decides.
     expect(fitProblems({ VERSION: "2v29" }, board, 1, 10)).toEqual([]);
+  });
+
+  it("refuses a fixed pool of variables under the image's least, from the device's own count", () => {
+    const puck = loadBoard("PUCKJS").json;
+    expect(puck.info?.variables).toBe(2630);
+    expect(poolProblem(puck, 2630)).toBe(`the image needs a pool of at least ${IMAGE_VARIABLES} variables (the smallest it runs on, the Espruino Pico's); this board has 2630: it would run out of memory while booting`);
+    // The device's answer counts, not the board JSON's (a firmware built with another pool).
+    expect(poolProblem(puck, IMAGE_VARIABLES)).toBeUndefined();
+    expect(poolProblem(puck, IMAGE_VARIABLES - 1)).toMatch(/this board has 5099:/);
+    // No answer: the board JSON's figure.
+    expect(poolProblem(puck, NaN)).toMatch(/this board has 2630:/);
+    expect(poolProblem(loadBoard("PICO_R1_3").json, 5100)).toBeUndefined();
+    // Espruino for Linux grows its pool (it answers 4,096 at first): never refused.
+    expect(loadBoard("LINUX").json.info?.variables).toBe(0);
+    expect(poolProblem(loadBoard("LINUX").json, 4096)).toBeUndefined();
   });
 
   it("answers are matched on whole lines only, however the link cuts the bytes", async () => {

@@ -4,6 +4,7 @@
 // image; ESPRUINO the normal build that writes Storage. Espruino is not a
 // Debian package and its binaries are never committed: without both this
 // says loudly that it skipped.
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,12 +15,28 @@ import { openPtyPair, writePaced } from "../sim/pty";
 import { killChild, spawnChild } from "./support/children";
 import { haveTool } from "./support/tools";
 import { runImageOnPool } from "./support/pool-image";
+import { ptyExec } from "./support/pty-exec";
+import { runCli } from "./support/cli";
+import { DeviceLines, openByteLink, replRequest } from "../host/src/device-lines";
+import { IMAGE_VARIABLES } from "../host/src/flash-espruino";
+import { build } from "../host/build/build";
 
 const big = process.env.ESPRUINO;
 const pool = process.env.ESPRUINO_POOL;
 if (!big || !pool) {
   console.warn("\n*** SKIPPED: ESPRUINO and ESPRUINO_POOL are not both set: the flashed image was not run on a fixed variable pool ***\n");
 }
+
+/** The pool binary's own count of variables (its process.memory().total). */
+function poolVariables(bin: string): number {
+  const dir = mkdtempSync(join(tmpdir(), "pindai-pool-total-"));
+  writeFileSync(join(dir, "total.js"), 'print("<total "+process.memory().total+">");quit();');
+  const out = spawnSync(bin, [join(dir, "total.js")], { cwd: dir, encoding: "latin1", timeout: 30_000, killSignal: "SIGKILL" }).stdout;
+  const m = /<total (\d+)>/.exec(out);
+  if (!m) throw new Error(`${bin} did not say its pool of variables: ${out.slice(-200)}`);
+  return Number(m[1]);
+}
+const variables = big && pool ? poolVariables(pool) : 0;
 
 describe.skipIf(!big || !pool)("the flashed Espruino image on a fixed pool (ESPRUINO_POOL)", () => {
   // The pace the scan engine's lines are sent at (sim/pty.ts writePaced): on this build, code-sized
@@ -58,7 +75,39 @@ describe.skipIf(!big || !pool)("the flashed Espruino image on a fixed pool (ESPR
     }
   }, 60_000);
 
-  it("boots from Storage, is provisioned, makes its tables and verifies a scan without a memory error", async (ctx) => {
+  // Under the image's least pool (IMAGE_VARIABLES, host/src/flash-espruino.ts) the image runs out
+  // of memory while booting (README, Memory): pindai flash refuses such a board instead.
+  it.runIf(variables > 0 && variables < IMAGE_VARIABLES)(`a pool under ${IMAGE_VARIABLES} variables: pindai flash refuses the board, naming both counts, before erasing anything`, async (ctx) => {
+    if (!haveTool("socat")) return ctx.skip();
+    const dir = mkdtempSync(join(tmpdir(), "pindai-pool-refused-"));
+    const img = await build({ version: "pool-refused" }, dir, () => {}, ["espruino"]);
+    // A board JSON as a board's own: its pool fixed (the shipped LINUX.json says it grows).
+    const board = join(dir, "board.json");
+    writeFileSync(board, JSON.stringify({ info: { name: "Espruino for Linux, a fixed pool", variables: variables, builtin_modules: ["Storage"] } }));
+    const esp = await ptyExec(pool!, dir);
+    const onConsole = async <T>(fn: (lines: DeviceLines, write: (t: string) => void) => Promise<T>): Promise<T> => {
+      const lines = new DeviceLines();
+      const link = await openByteLink(esp.path, 9600, 10_000, lines, () => lines.end("the link closed"));
+      try {
+        return await fn(lines, (t) => link.write(t));
+      } finally {
+        await link.close();
+      }
+    };
+    try {
+      // Something in Storage the refusal must leave (an earlier image's key set, say).
+      await onConsole((lines, write) => replRequest(lines, write, "planting a file", `require("Storage").write("planted","keep me"),1`, 30_000, { answer: "1" }));
+      const r = await runCli("flash", "--port", esp.path, "--image", img.espruino, "--board", board, "--timeout", "20000");
+      expect(r.code).toBe(1);
+      expect(r.err).toContain(`LINUX cannot run this image: the image needs a pool of at least ${IMAGE_VARIABLES} variables (the smallest it runs on, the Espruino Pico's); this board has ${variables}: it would run out of memory while booting (nothing was erased)`);
+      const files = await onConsole((lines, write) => replRequest(lines, write, "listing Storage", `require("Storage").list()`, 30_000));
+      expect(files).toEqual(["planted"]);
+    } finally {
+      killChild(esp.proc);
+    }
+  }, 600_000);
+
+  it.runIf(variables >= IMAGE_VARIABLES)("boots from Storage, is provisioned, makes its tables and verifies a scan without a memory error", async (ctx) => {
     if (!haveTool("socat")) return ctx.skip();
     const r = await runImageOnPool(big!, pool!);
     // UNLOCK clears the interpreter (reset()) before the REPL answers, so the usage read through

@@ -71,7 +71,8 @@ type Resend = "clearing the line" | "as it is" | "never";
 type Expr = (what: string, code: string, answer: string, ms?: number, resend?: Resend) => Promise<unknown>;
 
 export interface BoardJson {
-  info?: { name?: string; builtin_modules?: string[] };
+  /** variables: the board's fixed pool of variables; 0 where the pool grows (Espruino for Linux). */
+  info?: { name?: string; builtin_modules?: string[]; variables?: number };
   chip?: { flash?: number; ram?: number };
   [key: string]: unknown;
 }
@@ -138,6 +139,27 @@ export function loadBoard(boardName: string, file?: string): { path: string; jso
 
 export function shippedBoards(): string[] {
   return readdirSync(BOARDS).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5));
+}
+
+/**
+ * The least pool of variables the image was measured to run on: the Espruino Pico's 5,100
+ * (test/pool-image.test.ts: provisioned, tables, scans and a signed LOG). On the next boards
+ * down, 2,950 (MDBT42Q, Pixl.js) and 2,630 (Puck.js), it runs out of memory while booting
+ * (README, Memory), so a device there would fail in a guard's hand: it is not flashed.
+ */
+export const IMAGE_VARIABLES = 5100;
+
+/**
+ * Why this board's pool of variables cannot run the image, or undefined where it can. `total` is
+ * what the device answers (process.memory().total); a board JSON with no fixed pool (Espruino for
+ * Linux grows its pool) is never refused.
+ */
+export function poolProblem(board: BoardJson, total: number): string | undefined {
+  const fixed = board.info?.variables ?? 0;
+  if (fixed <= 0) return undefined;
+  const has = Number.isInteger(total) && total > 0 ? total : fixed;
+  if (has >= IMAGE_VARIABLES) return undefined;
+  return `the image needs a pool of at least ${IMAGE_VARIABLES} variables (the smallest it runs on, the Espruino Pico's); this board has ${has}: it would run out of memory while booting`;
 }
 
 /** Reasons this image cannot work on this board, from the device's own env and the board JSON. */
@@ -248,10 +270,14 @@ async function upload(link: ByteLink, lines: DeviceLines, port: string, image: s
   await replRequest(lines, write, "resetting the interpreter", "1", timeoutMs, { resendMs: 1000, answer: "1" }).catch((e: Error) => {
     throw new FlashError(e.message);
   });
+  // A board too small for the image is refused before anything of it is erased.
+  const board = loadBoard(String(env.BOARD), o.board);
+  const variables = Number(await expr("asking for the pool of variables", "process.memory().total", "\\d+"));
+  const tooSmall = poolProblem(board.json, variables);
+  if (tooSmall !== undefined) throw new FlashError(`${String(env.BOARD)} cannot run this image: ${tooSmall} (nothing was erased)`);
   // Nothing of the old Storage survives: no planted file (a table, a key set slot, a .boot0)
   // outlives a re-flash.
   await expr("erasing Storage", `require("Storage").eraseAll(),1`, "1", 60_000, "as it is");
-  const board = loadBoard(String(env.BOARD), o.board);
   const storageFree = Number(await expr("asking for free Storage", `require("Storage").getFree()`, "\\d+"));
   const files = espruinoStorageFiles(image);
   let total = 0;

@@ -11,7 +11,9 @@ export const flashHelp = `pindai flash --port PATH|tcp://HOST:PORT [--board FILE
              [--admin-key FILE] [--baud 9600] [--timeout 10000] [--verbose] [--json]
 
 Uploads the Espruino image over the board's JavaScript console, offline:
-reads the board's process.env, erases Storage, checks the image fits (Storage
+reads the board's process.env and its pool of variables (a board under the
+Espruino Pico's 5,100 is refused before anything is erased: the image runs
+out of memory there), erases Storage, checks the image fits (Storage
 module, free Storage) using the board JSON, writes the image to Storage as
 its files (its parts, loaded only when called, then pindai.img), each in
 chunks the device checksums and checked whole (progress on stderr), then a
