@@ -1,7 +1,8 @@
 // The flashed Espruino image within a board's fixed pool of variables
 // (test/support/pool-image.ts). ESPRUINO_POOL names an Espruino for Linux
-// built 32-bit with the pool of the smallest board the README says takes the
-// image; ESPRUINO the normal build that writes Storage. Espruino is not a
+// built 32-bit with a board's fixed pool; ESPRUINO the normal build that
+// writes Storage. On a pool of the image's least (5,100) or more, the image
+// is run; under it, pindai flash must refuse the board. Espruino is not a
 // Debian package and its binaries are never committed: without both this
 // says loudly that it skipped.
 import { spawnSync } from "node:child_process";
