@@ -9,6 +9,7 @@ import { build } from "../host/build/build";
 import { readBuildFile, resolveBuild } from "../host/build/config";
 import { hasLazyTail } from "../host/build/lua-lazy";
 import { haveTool } from "./support/tools";
+import { luaDevice } from "./support/lua-device";
 
 const BOARDS = "examples/boards";
 const files = readdirSync(BOARDS).filter((f) => f.endsWith(".json"));
@@ -34,6 +35,19 @@ describe("examples/boards", () => {
       const lazyTail = hasLazyTail(readFileSync(r.lua, "utf8"));
       if (file.luaLfs === true) expect(lazyTail).toBe(false);
       else if (haveTool("luac5.4")) expect(lazyTail).toBe(true);
+      // An ESP32's uarts are set up with the config's pins (NodeMCU for ESP32 takes no uart
+      // but the console without them): the image run on lua5.4, through the same HAL contract.
+      const pinned = [file.lua?.scanEngine, file.lua?.reader].filter((u) => u?.tx !== undefined);
+      if (pinned.length > 0 && haveTool("lua5.4")) {
+        const dev = luaDevice("lua5.4", r.lua, mkdtempSync(join(tmpdir(), "pindai-board-flash-")));
+        try {
+          expect(await dev.request("VERSION")).toBe(`OK pindai ${file.version}`);
+          const setups = dev.lines.filter((l) => /^uart\d+: /.test(l)).sort();
+          expect(setups).toEqual(pinned.map((u) => `uart${u!.id}: ${u!.baud} baud, tx ${u!.tx}, rx ${u!.rx}`).sort());
+        } finally {
+          await dev.close();
+        }
+      }
     }, 600_000);
   }
 });

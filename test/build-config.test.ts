@@ -36,6 +36,12 @@ describe("the effective build config", () => {
     expect(resolveBuild(parseBuildFile(JSON.stringify({ luaLfs: true }), "c.json")).luaLfs).toBe(true);
     expect(resolveBuild(parseBuildFile("{}", "c.json")).luaLfs).toBe(false);
     expect(() => parseBuildFile(JSON.stringify({ luaLfs: 1 }), "c.json")).toThrow(/luaLfs: expected true or false/);
+    // A Lua uart's pins (an ESP32's): both or neither, each a GPIO number.
+    const uart = (scanEngine: unknown) => parseBuildFile(JSON.stringify({ lua: { scanEngine } }), "c.json");
+    expect(resolveBuild(uart({ id: 2, baud: 115200, tx: 17, rx: 16 })).lua.scanEngine).toEqual({ id: 2, baud: 115200, tx: 17, rx: 16 });
+    expect(() => uart({ id: 2, baud: 115200, tx: 17 })).toThrow(/lua.scanEngine: give both tx and rx/);
+    expect(() => uart({ id: 2, baud: 115200, rx: 16 })).toThrow(/lua.scanEngine: give both tx and rx/);
+    expect(() => uart({ id: 2, baud: 115200, tx: 40, rx: 16 })).toThrow(/lua.scanEngine.tx: expected a whole number from 0 to 39/);
   });
 
   it("a display block is checked against its type: pins it cannot guess are required, unknown types and keys refused", () => {

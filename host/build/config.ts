@@ -128,6 +128,17 @@ function object(shape: Record<string, Check>, required: string[] = []): Check {
   };
 }
 
+/**
+ * A Lua uart: its id and rate, and on an ESP32 its pins (NodeMCU for ESP32 takes a uart other than
+ * the console only with its TX and RX pins: both or neither; without them the ESP8266 form).
+ */
+const luaUartShape = object({ id: int(0, 15), baud: BAUD, tx: int(0, 39), rx: int(0, 39) }, ["id", "baud"]);
+const luaUart: Check = (v, w) => {
+  luaUartShape(v, w);
+  const o = v as Record<string, unknown>;
+  if (("tx" in o) !== ("rx" in o)) fail(w, `give both tx and rx (the uart's pins on an ESP32), or neither`);
+};
+
 /** The keys a display block must give when its type has them (the pins it cannot guess, a panel's height). */
 const REQUIRED = ["sda", "scl", "sck", "mosi", "cs", "dc", "height"];
 /** A display block: its type picks the shape its other keys are checked against. */
@@ -183,9 +194,9 @@ export const TARGET_OPTIONS = {
   ),
   // The Lua reference unit is an ESP32 with an SSD1306 on I2C 0 (SDA GPIO 21, SCL GPIO 22).
   lua: target<LuaOptions>({ scanEngine: { id: 1, baud: SCAN_ENGINE_BAUD }, reader: { id: 2, baud: 115200 }, display: { type: "ssd1306", i2c: 0, sda: 21, scl: 22, addr: 0x3c } }, {
-    admin: object({ id: int(0, 15), baud: BAUD }, ["id", "baud"]),
-    scanEngine: object({ id: int(0, 15), baud: BAUD }, ["id", "baud"]),
-    reader: object({ id: int(0, 15), baud: BAUD }, ["id", "baud"]),
+    admin: luaUart,
+    scanEngine: luaUart,
+    reader: luaUart,
     ledGreen: int(0, 63),
     ledRed: int(0, 63),
     display: luaDisplay,

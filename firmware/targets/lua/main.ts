@@ -3,7 +3,7 @@
 // firmware); stdio-hal.lua implements the same contract on plain Lua 5.3/5.4
 // with stdin/stdout, for tests and Linux-class devices.
 //
-//   uart.setup(id, baud, 8, 0, 1, 0)        uart.on(id, "data", 0, fn(str), 0)   uart.write(id, str)
+//   uart.setup(id, baud, 8, 0, 1, 0 | {tx=, rx=})  uart.on(id, "data", 0, fn(str), 0)   uart.write(id, str)
 //   file.open(name, mode) -> f | nil        f:read(n) f:write(str) f:seek("set", n) f:close()   file.remove(name)
 //   tmr.create() -> t; t:alarm(ms, tmr.ALARM_SINGLE, fn); t:unregister()          tmr.now() (microseconds)
 //   gpio.mode(pin, gpio.OUTPUT)             gpio.write(pin, gpio.HIGH | gpio.LOW)
@@ -26,7 +26,7 @@ import type { ConsoleOptions } from "./display-console";
 
 /** @noSelf */
 declare namespace uart {
-  function setup(id: number, baud: number, databits: number, parity: number, stopbits: number, echo: number): void;
+  function setup(id: number, baud: number, databits: number, parity: number, stopbits: number, echoOrPins: number | { tx: number; rx: number }): void;
   function on(id: number, event: string, n: number, cb: (data: string) => void, runLua: number): void;
   function write(id: number, data: string): void;
 }
@@ -91,6 +91,9 @@ function toText(b: Bytes): string {
 export interface UartOptions {
   id: number;
   baud: number;
+  /** The pins, on an ESP32 (NodeMCU there takes a uart other than the console only with them). */
+  tx?: number;
+  rx?: number;
 }
 
 export interface LuaOptions {
@@ -125,7 +128,8 @@ function eventDone(): void {
 }
 
 function luaUart(o: UartOptions): Serial {
-  uart.setup(o.id, o.baud, 8, 0, 1, 0);
+  // ESP32 NodeMCU: the pins as a table in place of the echo flag; ESP8266: no echo.
+  uart.setup(o.id, o.baud, 8, 0, 1, o.tx === undefined ? 0 : { tx: o.tx, rx: o.rx! });
   return {
     write: (d: Bytes) => uart.write(o.id, toText(d)),
     onData: (h: (d: Bytes) => void) =>

@@ -10,7 +10,8 @@
 --                       in progress keeps its first bytes, nothing after it runs or shows
 --       R               power on again: the image boots anew on the same flash (the RTC,
 --                       a battery clock, keeps its time)
---     the device's screens come out on stdout, admin replies as "< ...";
+--     the device's screens come out on stdout, admin replies as "< ..."; a uart set
+--     up with its pins (ESP32) as "uart<id>: <baud> baud, tx <pin>, rx <pin>";
 --     the display (u8g2-standin.lua) writes each frame as "u8g2 ..." lines and
 --     its texts as "screen> ...".
 --
@@ -48,7 +49,17 @@ local handlers = {}
 local out = admin_stdio and io.stderr or io.stdout
 
 uart = {
-  setup = function(id, baud, bits, parity, stop, echo) end,
+  -- NodeMCU for ESP32 takes a uart other than the console with its pins, tx and rx required
+  -- (the ESP8266 form passes an echo flag): the pins given are printed.
+  setup = function(id, baud, bits, parity, stop, echo_or_pins)
+    if type(echo_or_pins) == "table" then
+      local tx, rx = echo_or_pins.tx, echo_or_pins.rx
+      if id == 0 or math.type(tx) ~= "integer" or math.type(rx) ~= "integer" then
+        error("uart.setup: a pins table needs whole tx and rx, on a uart other than the console")
+      end
+      out:write(string.format("uart%d: %d baud, tx %d, rx %d\n", id, baud, tx, rx))
+    end
+  end,
   on = function(id, event, n, cb, run) if event == "data" then handlers[id] = cb end end,
   write = function(id, data)
     if admin_stdio and id == 0 then io.stdout:write(data); io.stdout:flush()
