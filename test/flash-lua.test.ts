@@ -2,7 +2,8 @@
 // NodeMCU-style file API of firmware/targets/lua/file-api.lua.
 import { afterEach, describe, expect, it } from "vitest";
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { flashLua, checksum } from "../host/src/flash-lua";
@@ -44,8 +45,43 @@ describe.skipIf(!READY)("pindai flash-lua on a Lua 5.4 REPL over a pty", () => {
     const r = await flashLua(path, image, { name: "img.lua", chunk: 100, progress: (d) => seen.push(d) });
     expect(r).toEqual({ bytes: 5000, checksum: checksum(image) });
     expect(Buffer.from(readFileSync(join(dir, "img.lua")))).toEqual(Buffer.from(image));
+    expect(readdirSync(dir).sort()).toEqual(["img.lua"]); // the scratch file renamed into place; no init.lua unless asked
     expect(seen[seen.length - 1]).toBe(5000);
     expect(seen.length).toBe(50);
+  });
+
+  it("writes init.lua to run the image, and the device boots it: lua5.4 init.lua runs the image", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pindai-flash-"));
+    const path = await luaRepl(dir);
+    writeFileSync(join(dir, "image.lua"), "print('hello from the image')\n");
+    const r = await runCli("flash-lua", "--port", path, "--image", join(dir, "image.lua"));
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/flashed 30 bytes to pindai.lua, checksum \d+ verified; init.lua runs it at boot/);
+    expect(readFileSync(join(dir, "init.lua"), "utf8")).toBe('dofile("pindai.lua")\n');
+    // NodeMCU runs init.lua at boot; plain Lua the same file.
+    expect(spawnSync("lua5.4", ["init.lua"], { cwd: dir, encoding: "utf8" }).stdout).toBe("hello from the image\n");
+    // --no-init leaves it as it is, and an LFS image (not .lua) gets none.
+    writeFileSync(join(dir, "init.lua"), "-- the agency's own\n");
+    expect((await runCli("flash-lua", "--port", path, "--image", join(dir, "image.lua"), "--no-init")).code).toBe(0);
+    expect((await runCli("flash-lua", "--port", path, "--image", join(dir, "image.lua"), "--name", "pindai.img")).out).not.toMatch(/init.lua/);
+    expect(readFileSync(join(dir, "init.lua"), "utf8")).toBe("-- the agency's own\n");
+  });
+
+  it("a transfer cut midway (the REPL gone: a power cut) leaves the image before it whole; the next flash replaces it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pindai-flash-"));
+    const old = new Uint8Array(3000).map((_, i) => (i * 13) & 255);
+    const next = new Uint8Array(6000).map((_, i) => (i * 5 + 1) & 255);
+    await flashLua(await luaRepl(dir), old, { chunk: 100 });
+    // The power goes once a third of the new image is on its way: the REPL is killed.
+    const path = await luaRepl(dir);
+    const device = procs[procs.length - 1];
+    const cut = flashLua(path, next, { chunk: 100, timeoutMs: 1500, progress: (d) => void (d >= 2000 && killTree(device)) });
+    await expect(cut).rejects.toThrow(/the link to the device failed|no Lua prompt/);
+    expect(Buffer.from(readFileSync(join(dir, "pindai.lua")))).toEqual(Buffer.from(old));
+    expect(readFileSync(join(dir, "pindai.lua.new")).length).toBeLessThan(next.length); // what was cut lies beside it
+    await flashLua(await luaRepl(dir), next, { chunk: 100 });
+    expect(Buffer.from(readFileSync(join(dir, "pindai.lua")))).toEqual(Buffer.from(next));
+    expect(readdirSync(dir).sort()).toEqual(["pindai.lua"]);
   });
 
   it("the command reports progress, and a device error stops it (exit 1)", async () => {
