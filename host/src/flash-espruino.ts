@@ -143,9 +143,11 @@ export function shippedBoards(): string[] {
 
 /**
  * The least pool of variables the image was measured to run on: the Espruino Pico's 5,100
- * (test/pool-image.test.ts: provisioned, tables, scans and a signed LOG). On the next boards
- * down, 2,950 (MDBT42Q, Pixl.js) and 2,630 (Puck.js), it runs out of memory while booting
- * (README, Memory), so a device there would fail in a guard's hand: it is not flashed.
+ * (test/pool-image.test.ts: provisioned, scans and a signed LOG, no memory flag). Below it, pool
+ * builds of 4,950 and 4,800 got through the steps with LOW_MEMORY flagged (collections forced in a
+ * nearly full pool), 4,400 ran out of memory at LOG, and the next boards down, 2,950 (MDBT42Q,
+ * Pixl.js) and 2,630 (Puck.js), run out while booting (README, Memory): a device there would fail
+ * in a guard's hand, so it is not flashed.
  */
 export const IMAGE_VARIABLES = 5100;
 
