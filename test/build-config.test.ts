@@ -42,6 +42,7 @@ describe("the effective build config", () => {
     expect(() => uart({ id: 2, baud: 115200, tx: 17 })).toThrow(/lua.scanEngine: give both tx and rx/);
     expect(() => uart({ id: 2, baud: 115200, rx: 16 })).toThrow(/lua.scanEngine: give both tx and rx/);
     expect(() => uart({ id: 2, baud: 115200, tx: 40, rx: 16 })).toThrow(/lua.scanEngine.tx: expected a whole number from 0 to 39/);
+    expect(() => uart({ id: 0, baud: 115200, tx: 1, rx: 3 })).toThrow(/lua.scanEngine: uart 0 is NodeMCU's console: it takes no pins/);
   });
 
   it("a display block is checked against its type: pins it cannot guess are required, unknown types and keys refused", () => {

@@ -23,47 +23,92 @@ function cloneFlash(f: SimFlash): SimFlash {
   return c;
 }
 
+/** Whether two flashes hold the same files, byte for byte. */
+function sameFlash(a: SimFlash, b: SimFlash): boolean {
+  const names = Object.keys(a.files).sort();
+  if (names.join() !== Object.keys(b.files).sort().join()) return false;
+  return names.every((n) => Buffer.from(a.files[n]).equals(Buffer.from(b.files[n])));
+}
+
+/**
+ * Cut `log`'s next append (`time`, `outcome(i)`) after each byte of it, reboot, and check what is
+ * read back. The new record may be there only where the bytes not written were the erased value
+ * its complete write leaves too (its CRC's last byte 0xFF: 1 in 256): the flash then holds the
+ * complete append, byte for byte. Returns the cuts after which it was there.
+ */
+function cutEveryByte(base: SimFlash, capacity: number, time: number, i: number): number[] {
+  const kept = new AuditLog(base, nodeRandom, capacity, "audit").entries();
+  const before = kept.length === 0 ? 0 : kept[kept.length - 1].seq;
+  const written = cloneFlash(base);
+  const w0 = written.bytesWritten;
+  new AuditLog(written, nodeRandom, capacity, "audit").append(time, 1, outcome(i));
+  const total = written.bytesWritten - w0;
+  expect(total).toBe(before % PAGE_RECORDS === 0 ? 4 + PAGE_RECORDS * RECORD_SIZE + RECORD_SIZE : RECORD_SIZE);
+  const whole: number[] = [];
+  for (let cut = 0; cut < total; cut++) {
+    const flash = cloneFlash(base);
+    const l = new AuditLog(flash, nodeRandom, capacity, "audit");
+    flash.cutAfter = cut;
+    expect(() => l.append(time, 1, outcome(i))).toThrow(PowerCut);
+    flash.cutAfter = undefined;
+    // Reboot: every record read back is one that was written, byte for byte; the new one only
+    // where the flash holds its complete append; only the oldest page's records may be gone.
+    const after = new AuditLog(flash, nodeRandom, capacity, "audit").entries();
+    const bySeq = new Map(kept.map((e) => [e.seq, e]));
+    const survived = after.some((e) => e.seq === before + 1);
+    if (survived) {
+      expect(sameFlash(flash, written), `cut after ${cut} bytes: the new record read back from a torn write`).toBe(true);
+      whole.push(cut);
+    }
+    for (const e of after) if (e.seq !== before + 1) expect(e, `cut after ${cut} bytes`).toEqual(bySeq.get(e.seq));
+    const lost = kept.filter((e) => !after.some((x) => x.seq === e.seq)).map((e) => e.seq);
+    expect(lost.every((s) => s <= before - capacity), `cut after ${cut}: lost ${lost}`).toBe(true);
+    // And the log goes on after the torn record.
+    const again = new AuditLog(flash, nodeRandom, capacity, "audit");
+    again.append(time + 1, 0, outcome(100));
+    const next = again.entries();
+    const seq = before + (survived ? 2 : 1);
+    expect(next[next.length - 1]).toMatchObject({ seq, time: time + 1 });
+    expect(next.length).toBe(Math.min(capacity, seq));
+  }
+  // A complete append is kept.
+  const all = new AuditLog(written, nodeRandom, capacity, "audit").entries();
+  expect(all[all.length - 1]).toMatchObject({ seq: before + 1, time, source: 1 });
+  return whole;
+}
+
 describe("audit log: power cut at every byte of an append", () => {
   // Capacity 32 in pages of 16 records: 3 page files. The states: inside a page
   // (a record lands in erased bytes), and a full ring whose next record first
   // remakes the oldest page (516 bytes) and then writes its first slot.
   for (const [label, before] of [["inside a page", 5], ["a full ring: the oldest page is remade", 48]] as const) {
     it(label, () => {
-      const capacity = 32;
       const base = new SimFlash();
-      const log = new AuditLog(base, nodeRandom, capacity, "audit");
+      const log = new AuditLog(base, nodeRandom, 32, "audit");
       for (let i = 0; i < before; i++) log.append(T0 + i, 0, outcome(i));
-      const kept = log.entries();
-      const written = cloneFlash(base);
-      const w0 = written.bytesWritten;
-      new AuditLog(written, nodeRandom, capacity, "audit").append(T0 + 99, 1, outcome(99));
-      const total = written.bytesWritten - w0;
-      expect(total).toBe(before % PAGE_RECORDS === 0 ? 4 + PAGE_RECORDS * RECORD_SIZE + RECORD_SIZE : RECORD_SIZE);
-      for (let cut = 0; cut < total; cut++) {
-        const flash = cloneFlash(base);
-        const l = new AuditLog(flash, nodeRandom, capacity, "audit");
-        flash.cutAfter = cut;
-        expect(() => l.append(T0 + 99, 1, outcome(99))).toThrow(PowerCut);
-        flash.cutAfter = undefined;
-        // Reboot: every record read back is one that was written, byte for byte;
-        // the new one is not there; only the oldest page's records may be gone.
-        const after = new AuditLog(flash, nodeRandom, capacity, "audit").entries();
-        const bySeq = new Map(kept.map((e) => [e.seq, e]));
-        for (const e of after) expect(e, `cut after ${cut} bytes`).toEqual(bySeq.get(e.seq));
-        const lost = kept.filter((e) => !after.some((x) => x.seq === e.seq)).map((e) => e.seq);
-        expect(lost.every((s) => s <= before - capacity), `cut after ${cut}: lost ${lost}`).toBe(true);
-        // And the log goes on after the torn record.
-        const again = new AuditLog(flash, nodeRandom, capacity, "audit");
-        again.append(T0 + 100, 0, outcome(100));
-        const next = again.entries();
-        expect(next[next.length - 1]).toMatchObject({ seq: before + 1, time: T0 + 100 });
-        expect(next.length).toBe(Math.min(capacity, before + 1));
-      }
-      // A complete append is kept.
-      const all = new AuditLog(written, nodeRandom, capacity, "audit").entries();
-      expect(all[all.length - 1]).toMatchObject({ seq: before + 1, time: T0 + 99, verdict: "OK", source: 1 });
+      const whole = cutEveryByte(base, 32, T0 + 99, 99);
+      // Torn only: at most the cut before a last byte of 0xFF finds the record whole.
+      expect(whole.every((c) => c >= RECORD_SIZE - 1 || (before % PAGE_RECORDS === 0 && c >= 4 + PAGE_RECORDS * RECORD_SIZE + RECORD_SIZE - 1))).toBe(true);
     });
   }
+
+  it("a record whose CRC ends in 0xFF, the erased value: cut before that byte, it is whole and read back", () => {
+    const base = new SimFlash();
+    const log = new AuditLog(base, nodeRandom, 32, "audit");
+    for (let i = 0; i < 5; i++) log.append(T0 + i, 0, outcome(i));
+    // The time whose record's last byte is 0xFF (1 in 256 of them; the device secret is random).
+    let time = T0 + 99;
+    for (;; time++) {
+      const w = cloneFlash(base);
+      new AuditLog(w, nodeRandom, 32, "audit").append(time, 1, outcome(99));
+      // The page file written: the record starts at its first changed byte (a seq byte, never 0xFF).
+      const page = Object.keys(w.files).find((n) => !Buffer.from(w.files[n]).equals(Buffer.from(base.files[n])))!;
+      const at = w.files[page].findIndex((b, k) => b !== base.files[page][k]);
+      if (w.files[page][at + RECORD_SIZE - 1] === 0xff) break;
+      if (time > T0 + 99 + 20_000) throw new Error("no record with a last byte of 0xFF in 20,000 times");
+    }
+    expect(cutEveryByte(base, 32, time, 99)).toEqual([RECORD_SIZE - 1]);
+  });
 
   it("a ring of 8 keeps the last 8 records in order", () => {
     const flash = new SimFlash();

@@ -137,6 +137,7 @@ const luaUart: Check = (v, w) => {
   luaUartShape(v, w);
   const o = v as Record<string, unknown>;
   if (("tx" in o) !== ("rx" in o)) fail(w, `give both tx and rx (the uart's pins on an ESP32), or neither`);
+  if ("tx" in o && o.id === 0) fail(w, "uart 0 is NodeMCU's console: it takes no pins");
 };
 
 /** The keys a display block must give when its type has them (the pins it cannot guess, a panel's height). */
