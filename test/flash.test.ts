@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SerialPort } from "serialport";
 import { build, type BuildResult } from "../host/build/build";
-import { espruinoStorageFiles, fitProblems, IMAGE_FILE, IMAGE_VARIABLES, loadBoard, poolProblem, shippedBoards } from "../host/src/flash-espruino";
+import { espruinoStorageFiles, fitProblems, IMAGE_FILE, IMAGE_VARIABLES, loadBoard, poolProblem, shippedBoards, speedWarning } from "../host/src/flash-espruino";
 import { crc32 } from "../firmware/core/crc32";
 import { openPtyPair } from "../sim/pty";
 import { runCli } from "./support/cli";
@@ -106,6 +106,25 @@ describe("pindai flash without a device", () => {
     expect(loadBoard("LINUX").json.info?.variables).toBe(0);
     expect(poolProblem(loadBoard("LINUX").json, 4096)).toBeUndefined();
   });
+
+  it("warns where the image verifies too slowly for a door: a Cortex-M4 board without the native kernel, Espruino on an ESP32", async () => {
+    const portable = "$Q.adm=function(){};\nvar x=1;";
+    const withKernel = 'var PINDAI_KERNEL = {"code":"","at":{}};\n' + portable;
+    expect(speedWarning(loadBoard("PICO_R1_3").json, portable)).toBe('this image verifies in JavaScript (built without "espruinoCortexM"): on Espruino Pico a verification takes minutes; build with "espruinoCortexM": true for about a second');
+    expect(speedWarning(loadBoard("PUCKJS").json, portable)).toMatch(/on Puck.js a verification takes minutes/);
+    expect(speedWarning(loadBoard("PICO_R1_3").json, withKernel)).toBeUndefined();
+    expect(speedWarning(loadBoard("LINUX").json, portable)).toBeUndefined();
+    expect(speedWarning({ info: { name: "ESP32" }, chip: { family: "ESP32" } }, portable)).toMatch(/NodeMCU Lua/);
+    // A real build: the portable image is the one warned about, the kernel image is not.
+    const { build } = await import("../host/build/build");
+    const img = readFileSync((await build({ version: "speed" }, mkdtempSync(join(tmpdir(), "pindai-speed-")), () => {}, ["espruino"])).espruino, "latin1");
+    expect(speedWarning(loadBoard("PICO_R1_3").json, img)).toMatch(/built without "espruinoCortexM"/);
+    if (haveTool("arm-none-eabi-gcc")) {
+      const dir = mkdtempSync(join(tmpdir(), "pindai-speed-"));
+      const kernel = readFileSync((await build({ version: "speed", espruinoCortexM: true }, dir, () => {}, ["espruino"])).espruino, "latin1");
+      expect(speedWarning(loadBoard("PICO_R1_3").json, kernel)).toBeUndefined();
+    }
+  }, 240_000);
 
   it("answers are matched on whole lines only, however the link cuts the bytes", async () => {
     const lines = new DeviceLines();

@@ -73,13 +73,15 @@ type Expr = (what: string, code: string, answer: string, ms?: number, resend?: R
 export interface BoardJson {
   /** variables: the board's fixed pool of variables; 0 where the pool grows (Espruino for Linux). */
   info?: { name?: string; builtin_modules?: string[]; variables?: number };
-  chip?: { flash?: number; ram?: number };
+  chip?: { family?: string; flash?: number; ram?: number };
   [key: string]: unknown;
 }
 
 export interface FlashOptions {
   /** A board JSON file; default: host/boards/<BOARD>.json for the board the device names. */
   board?: string;
+  /** Told what the image will do badly on this board (speedWarning), before the upload. */
+  warn?: (s: string) => void;
   /** Serial ports only (USB consoles ignore it); default 9600, Espruino's UART console rate. */
   baud?: number;
   /** The device must answer each step within this time. */
@@ -107,6 +109,8 @@ export interface FlashResult {
   files: Array<{ name: string; bytes: number; crc: number }>;
   version: string;
   storageFree: number;
+  /** What the image will do badly on this board (speedWarning), said before the upload too. */
+  warnings: string[];
 }
 
 export class FlashError extends Error {}
@@ -162,6 +166,24 @@ export function poolProblem(board: BoardJson, total: number): string | undefined
   const has = Number.isInteger(total) && total > 0 ? total : fixed;
   if (has >= IMAGE_VARIABLES) return undefined;
   return `the image needs a pool of at least ${IMAGE_VARIABLES} variables (the smallest it runs on, the Espruino Pico's); this board has ${has}: it would run out of memory while booting`;
+}
+
+/** The chip families of Espruino's Cortex-M4 boards, which run the native kernel (espruinoCortexM). */
+const CORTEX_M4 = ["NRF52", "STM32F4"];
+
+/**
+ * What the image will do too slowly for a door on this board, or undefined: verification in
+ * JavaScript takes minutes on a Cortex-M4 without the native kernel (README, Performance), and
+ * seconds on an ESP32, where the README recommends NodeMCU Lua.
+ */
+export function speedWarning(board: BoardJson, image: string): string | undefined {
+  const family = board.chip?.family ?? "";
+  const name = board.info?.name ?? family;
+  if (CORTEX_M4.indexOf(family) >= 0 && !/^var PINDAI_KERNEL = /m.test(image)) {
+    return `this image verifies in JavaScript (built without "espruinoCortexM"): on ${name} a verification takes minutes; build with "espruinoCortexM": true for about a second`;
+  }
+  if (/^ESP(32|8266)/.test(family)) return `Espruino on ${name} verifies in JavaScript, about 14 s a scan: the README recommends NodeMCU Lua for an ESP32`;
+  return undefined;
 }
 
 /** Reasons this image cannot work on this board, from the device's own env and the board JSON. */
@@ -277,6 +299,8 @@ async function upload(link: ByteLink, lines: DeviceLines, port: string, image: s
   const variables = Number(await expr("asking for the pool of variables", "process.memory().total", "\\d+"));
   const tooSmall = poolProblem(board.json, variables);
   if (tooSmall !== undefined) throw new FlashError(`${String(env.BOARD)} cannot run this image: ${tooSmall} (nothing was erased)`);
+  const slow = speedWarning(board.json, image);
+  if (slow !== undefined) o.warn?.(slow);
   // Nothing of the old Storage survives: no planted file (a table, a key set slot, a .boot0)
   // outlives a re-flash.
   await expr("erasing Storage", `require("Storage").eraseAll(),1`, "1", 60_000, "as it is");
@@ -316,6 +340,7 @@ async function upload(link: ByteLink, lines: DeviceLines, port: string, image: s
     files: written,
     version: version[1],
     storageFree,
+    warnings: slow === undefined ? [] : [slow],
   };
 }
 
