@@ -13,10 +13,10 @@ export const flashHelp = `pindai flash --port PATH|tcp://HOST:PORT [--board FILE
 Uploads the Espruino image over the board's JavaScript console, offline:
 reads the board's process.env and its pool of variables (a board under the
 Espruino Pico's 5,100 is refused before anything is erased: the image runs
-out of memory there), warns where the image verifies too slowly for a
-door (a Cortex-M4 board and an image built without "espruinoCortexM": minutes
-a verification; Espruino on an ESP32), erases Storage, checks the image fits (Storage
-module, free Storage) using the board JSON, writes the image to Storage as
+out of memory there), warns where the image verifies too slowly for a door
+(a Cortex-M4 board and an image built without "espruinoCortexM": minutes a
+verification; Espruino on an ESP32), erases Storage, checks the image fits
+(Storage module, free Storage) using the board JSON, writes the image to Storage as
 its files (its parts, loaded only when called, then pindai.img), each in
 chunks the device checksums and checked whole (progress on stderr), then a
 one-line .bootcde that loads it at boot, starts it and asks it for its
