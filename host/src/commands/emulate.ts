@@ -5,6 +5,7 @@ import { parse, parseInteger } from "../args";
 import { CliError } from "../../issuer/errors";
 import { readCardImage } from "../../issuer/card-image";
 import type { Io } from "../cli";
+import { stopSignal } from "../stop-signal";
 
 export const emulateHelp = `pindai emulate pn532 [--card card.json] [--seconds N]
 
@@ -29,14 +30,12 @@ export async function emulate(argv: string[], io: Io): Promise<number> {
     throw new CliError(missing ? "needs socat to make the pty pair (apt-get install socat)" : `cannot make a pty pair: ${(e as Error).message.split("\n")[0]}`);
   }
   if (card) pair.emulator.tap({ serial: card.serial, credential: card.credential, secretKey: card.secretKey });
+  const stopped = stopSignal();
   io.out(pair.hostPath);
   io.err(`PN532 emulator on ${pair.hostPath}${card ? ` with card ${card.serial}` : ", no card"}: pindai card read --port ${pair.hostPath}; Ctrl-C stops it`);
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-    if (seconds !== undefined) setTimeout(stop, seconds * 1000);
-  });
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([stopped, ...(seconds === undefined ? [] : [new Promise<void>((resolve) => (timer = setTimeout(resolve, seconds * 1000)))])]);
+  clearTimeout(timer);
   await pair.close();
   return 0;
 }

@@ -10,6 +10,7 @@ import { fsReason } from "../../issuer/files";
 import { openPort } from "../open-port";
 import { parseRoot } from "../../issuer/trust";
 import type { Io } from "../cli";
+import { stopSignal } from "../stop-signal";
 
 export const runHelp = `pindai run [--scan-port PATH] [--reader-port PATH] [--admin-port PATH]
            [--scan-input /dev/input/eventN] [--camera FILE|DIR]
@@ -117,12 +118,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const tcp = listen === undefined ? undefined : await listenAdmin((s) => node.device.connectAdmin(s), listen).catch((e: Error) => (node.close(), Promise.reject(new CliError(`--admin-listen ${values["admin-listen"]}: ${e.message}`))));
   // Standard input may end at once (a service's /dev/null, Ctrl-D): that is one scanner fewer, not a reason to stop.
   process.stdin.on("error", () => {});
+  const stopped = stopSignal();
   io.err(`pindai ${cfg.version} running: ${describe(values)}; flash ${flashDir}; Ctrl-C stops it`);
-  // The first signal stops it; one more while it shuts down (a second Ctrl-C, systemd's repeat) is not a crash.
-  const signal = await new Promise<string>((resolve) => {
-    process.on("SIGINT", () => resolve("SIGINT"));
-    process.on("SIGTERM", () => resolve("SIGTERM"));
-  });
+  const signal = await stopped;
   await tcp?.close();
   node.close();
   io.err(`pindai run: stopped (${signal})`);

@@ -6,6 +6,7 @@ import { CliError, failed } from "../../issuer/errors";
 import { fsReason, readBoundedText } from "../../issuer/files";
 import { openPort } from "../open-port";
 import type { Io } from "../cli";
+import { stopSignal } from "../stop-signal";
 import { writeFileSync } from "node:fs";
 import { makeFolder } from "../../../firmware/targets/node/make-folder";
 import { join } from "node:path";
@@ -235,11 +236,9 @@ async function simFleet(count: number, listen: { host: string; port: number }, r
   const fleet = await startSimFleet({ count, host: listen.host, port: listen.port, roots }).catch((e: Error) => Promise.reject(new CliError(`--admin-listen: ${e.message}`)));
   if (keysDir !== undefined) writeAgencyKeys(fleet.world, keysDir, io);
   const last = listen.port + count - 1;
+  const stopped = stopSignal();
   io.out(`${count} simulated device(s) on tcp://${listen.host}:${listen.port}${count > 1 ? `-${last}` : ""} (new: no key set, clock not set); Ctrl-C stops them`);
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", () => resolve());
-    process.once("SIGTERM", () => resolve());
-  });
+  await stopped;
   await fleet.close();
   return 0;
 }
