@@ -14,12 +14,13 @@ import { espruinoStorageFiles, fitProblems, IMAGE_FILE, IMAGE_VARIABLES, loadBoa
 import { crc32 } from "../firmware/core/crc32";
 import { openPtyPair } from "../sim/pty";
 import { runCli } from "./support/cli";
+import { onLine } from "./support/on-line";
 import { haveTool } from "./support/tools";
 import { killTree, ptyExec } from "./support/pty-exec";
 import { killChildren, processesIn, spawnChild } from "./support/children";
 import { makeWorld } from "../sim/world";
 import { hex, newKey, writeKeyFile } from "../host/issuer/keyfile";
-import { CLEAR_MS, DeviceLines, END_HALF_LINE, openByteLink, replRequest } from "../host/src/device-lines";
+import { CLEAR_MS, DeviceLines, END_HALF_LINE, replRequest } from "../host/src/device-lines";
 import { createConnection } from "node:net";
 import { SimDevice } from "../sim/device";
 import { openSerial } from "../firmware/targets/node/serial";
@@ -235,17 +236,6 @@ describe.skipIf(!process.env.ESPRUINO)("pindai flash on a real Espruino (ESPRUIN
     });
     want = files[files.length - 1].crc;
   }, 600_000); // a build on a loaded 2-core machine
-
-  /** Talk to a device on `path` for the length of `fn`: whole lines, each wait with a deadline. */
-  async function onLine<T>(path: string, fn: (lines: DeviceLines, write: (s: string) => void) => Promise<T>): Promise<T> {
-    const lines = new DeviceLines();
-    const link = await openByteLink(path, 9600, 10_000, lines, () => lines.end("the link closed"));
-    try {
-      return await fn(lines, (t) => link.write(t));
-    } finally {
-      await link.close();
-    }
-  }
 
   /** One admin line, its reply line (asked again each second until one comes, a device still booting). */
   const lineOn = (path: string, line: string, reply: RegExp, ms = 180_000) =>

@@ -18,7 +18,8 @@ import { haveTool } from "./support/tools";
 import { runImageOnPool } from "./support/pool-image";
 import { ptyExec } from "./support/pty-exec";
 import { runCli } from "./support/cli";
-import { DeviceLines, openByteLink, replRequest } from "../host/src/device-lines";
+import { replRequest } from "../host/src/device-lines";
+import { onLine } from "./support/on-line";
 import { IMAGE_VARIABLES } from "../host/src/flash-espruino";
 import { build } from "../host/build/build";
 
@@ -86,22 +87,13 @@ describe.skipIf(!big || !pool)("the flashed Espruino image on a fixed pool (ESPR
     const board = join(dir, "board.json");
     writeFileSync(board, JSON.stringify({ info: { name: "Espruino for Linux, a fixed pool", variables: variables, builtin_modules: ["Storage"] } }));
     const esp = await ptyExec(pool!, dir);
-    const onConsole = async <T>(fn: (lines: DeviceLines, write: (t: string) => void) => Promise<T>): Promise<T> => {
-      const lines = new DeviceLines();
-      const link = await openByteLink(esp.path, 9600, 10_000, lines, () => lines.end("the link closed"));
-      try {
-        return await fn(lines, (t) => link.write(t));
-      } finally {
-        await link.close();
-      }
-    };
     try {
       // Something in Storage the refusal must leave (an earlier image's key set, say).
-      await onConsole((lines, write) => replRequest(lines, write, "planting a file", `require("Storage").write("planted","keep me"),1`, 30_000, { answer: "1" }));
+      await onLine(esp.path, (lines, write) => replRequest(lines, write, "planting a file", `require("Storage").write("planted","keep me"),1`, 30_000, { answer: "1" }));
       const r = await runCli("flash", "--port", esp.path, "--image", img.espruino, "--board", board, "--timeout", "20000");
       expect(r.code).toBe(1);
       expect(r.err).toContain(`LINUX cannot run this image: the image needs a pool of at least ${IMAGE_VARIABLES} variables (the smallest it runs on, the Espruino Pico's); this board has ${variables}: it would run out of memory while booting (nothing was erased)`);
-      const files = await onConsole((lines, write) => replRequest(lines, write, "listing Storage", `require("Storage").list()`, 30_000));
+      const files = await onLine(esp.path, (lines, write) => replRequest(lines, write, "listing Storage", `require("Storage").list()`, 30_000));
       expect(files).toEqual(["planted"]);
     } finally {
       killChild(esp.proc);

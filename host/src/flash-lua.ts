@@ -22,7 +22,7 @@ export interface FlashLuaOptions {
 
 /** NodeMCU's boot file, and what it holds to run a Lua source image. */
 export const INIT_FILE = "init.lua";
-export const initFor = (name: string) => `dofile(${luaLiteral(Buffer.from(name))})\n`;
+const initFor = (name: string) => `dofile(${luaLiteral(Buffer.from(name))})\n`;
 
 /** The checksum both sides compute: h = (h * 31 + byte) mod 2^32. */
 export function checksum(b: Uint8Array): number {
@@ -73,14 +73,14 @@ export class LuaRepl {
   }
 
   /**
-   * Lines and prompts in step: a REPL may show two prompts for the newline that woke it (its
-   * banner's and the line's), and a line sent on the first would read the next one's output. A
-   * print of a fresh tag is sent, and prompts are taken until the one after the tag's line.
+   * Lines and prompts in step, whatever state the REPL was in: a newline (a fresh prompt; a REPL
+   * may show two, its banner's and the line's, and a line sent on the first would read the next
+   * one's output), then a print of a fresh tag; prompts are taken until the one after the tag's line.
    */
   async sync(): Promise<void> {
     const tag = `pindai-sync-${Date.now().toString(36)}`;
     const p = this.prompt();
-    this.port.write(`print("${tag}")\n`);
+    this.port.write(`\nprint("${tag}")\n`);
     let text = await p;
     while (!new RegExp(`(^|\n)${tag}(\n|$)`).test(text)) text = await this.prompt();
   }
@@ -101,9 +101,6 @@ export async function flashLua(path: string, image: Uint8Array, o: FlashLuaOptio
   await new Promise<void>((res, rej) => port.open((e) => (e ? rej(new Error(`cannot open ${path}: ${portReason(e)}`)) : res())));
   try {
     const repl = new LuaRepl(port, o.timeoutMs ?? 5000);
-    const first = repl.prompt();
-    port.write("\n"); // a fresh prompt, whatever state the REPL was in
-    await first;
     await repl.sync();
     await writeInPlace(repl, name, image, o.chunk ?? 128, o.progress);
     if (o.init) await writeInPlace(repl, INIT_FILE, Buffer.from(initFor(name)), 128);

@@ -33,8 +33,12 @@ export async function emulate(argv: string[], io: Io): Promise<number> {
   const stopped = stopSignal();
   io.out(pair.hostPath);
   io.err(`PN532 emulator on ${pair.hostPath}${card ? ` with card ${card.serial}` : ", no card"}: pindai card read --port ${pair.hostPath}; Ctrl-C stops it`);
+  // --seconds ends it too; a signal first clears that timer, which would keep the process alive.
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([stopped, ...(seconds === undefined ? [] : [new Promise<void>((resolve) => (timer = setTimeout(resolve, seconds * 1000)))])]);
+  const timedOut = new Promise<void>((resolve) => {
+    if (seconds !== undefined) timer = setTimeout(resolve, seconds * 1000);
+  });
+  await Promise.race([stopped, timedOut]);
   clearTimeout(timer);
   await pair.close();
   return 0;
