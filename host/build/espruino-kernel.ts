@@ -69,9 +69,12 @@ export function buildKernel(): Kernel {
   }
 }
 
+/** How the kernel's line starts, first in an image that carries it (pindai flash looks for it). */
+export const KERNEL_LINE = "var PINDAI_KERNEL = ";
+
 /** The JavaScript put in front of an Espruino bundle so its core runs on the kernel. */
 export function kernelPrelude(k: Kernel = buildKernel()): string {
   // Whole-line comments and indentation out: Espruino keeps function source text in RAM.
   const js = readFileSync(NATIVES_JS, "utf8").split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("//") && !(l.startsWith("/*") && l.endsWith("*/"))).join("\n");
-  return `var PINDAI_KERNEL = ${JSON.stringify({ code: k.code.toString("base64"), at: k.at })};\n` + js + "\n";
+  return `${KERNEL_LINE}${JSON.stringify({ code: k.code.toString("base64"), at: k.at })};\n` + js + "\n";
 }

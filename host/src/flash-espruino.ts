@@ -9,6 +9,7 @@
 // depend on how a USB link or a busy machine cuts the bytes.
 import { DeviceClient, DeviceError, openLink, type AdminKey } from "../issuer/device-client";
 import { DeviceLines, END_HALF_LINE, openByteLink, replRequest, type ByteLink } from "./device-lines";
+import { KERNEL_LINE } from "../build/espruino-kernel";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -179,7 +180,7 @@ const CORTEX_M4 = ["NRF52", "STM32F4"];
 export function speedWarning(board: BoardJson, image: string): string | undefined {
   const family = board.chip?.family ?? "";
   const name = board.info?.name ?? family;
-  if (CORTEX_M4.indexOf(family) >= 0 && !/^var PINDAI_KERNEL = /m.test(image)) {
+  if (CORTEX_M4.indexOf(family) >= 0 && !image.startsWith(KERNEL_LINE)) {
     return `this image verifies in JavaScript (built without "espruinoCortexM"): on ${name} a verification takes minutes; build with "espruinoCortexM": true for about a second`;
   }
   if (/^ESP(32|8266)/.test(family)) return `Espruino on ${name} verifies in JavaScript, about 14 s a scan: the README recommends NodeMCU Lua for an ESP32`;
